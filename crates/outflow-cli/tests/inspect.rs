@@ -1,0 +1,43 @@
+//! `outflow inspect` end to end.
+
+use std::process::Command;
+
+fn outflow() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_outflow"))
+}
+
+#[test]
+fn inspects_the_builtin_sample_as_json() {
+    let out = outflow().args(["inspect", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rows"], 5663);
+    assert_eq!(v["format"], "zeek");
+    let cols = v["columns"].as_array().unwrap();
+    assert_eq!(cols.len(), 23);
+    let label = cols.iter().find(|c| c["name"] == "label").unwrap();
+    assert_eq!(label["top"][0]["value"], "Malicious");
+    assert_eq!(label["top"][0]["count"], 4201);
+    let dur = cols.iter().find(|c| c["name"] == "duration").unwrap();
+    assert_eq!(dur["type"], "interval");
+}
+
+#[test]
+fn human_output_and_errors() {
+    let out = outflow().arg("inspect").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("5663 rows, 23 columns"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "a,b\n1,2\n3\n").unwrap();
+    let out = outflow().args(["inspect", bad.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.csv:3") && err.contains("expected 2 fields"), "{err}");
+
+    let out = outflow().args(["inspect", "/nonexistent/file.log"]).output().unwrap();
+    assert!(!out.status.success());
+    let out = outflow().args(["inspect", "--format", "parquet", "x"]).output().unwrap();
+    assert!(!out.status.success());
+}

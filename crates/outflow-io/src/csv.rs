@@ -1,0 +1,237 @@
+//! CSV with a header line, with type inference over all rows.
+
+use csv::{ByteRecord, ReaderBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{IoError, Location, Result};
+use crate::infer::{InferBuilder, trim};
+use crate::source::Input;
+use crate::table::{Column, Table};
+
+/// What to do with a record whose field count differs from the header's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RaggedPolicy {
+    /// Fail, naming the line.
+    #[default]
+    Error,
+    /// Drop extra fields; fill missing ones with null.
+    Truncate,
+}
+
+/// Options of the CSV reader.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CsvOptions {
+    /// Field separator; `None` sniffs `,`, tab, `;` or `|` from the header line.
+    pub delimiter: Option<u8>,
+    /// Quote character.
+    pub quote: u8,
+    /// Fields equal to one of these (after trimming spaces) are null.
+    pub null_tokens: Vec<String>,
+    /// Ragged-record policy.
+    pub ragged: RaggedPolicy,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: None,
+            quote: b'"',
+            null_tokens: ["", "NaN", "nan", "-", "(empty)", "null"].iter().map(|s| s.to_string()).collect(),
+            ragged: RaggedPolicy::Error,
+        }
+    }
+}
+
+/// Picks the separator that occurs most in the header line.
+pub(crate) fn sniff_delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    [b',', b'\t', b';', b'|']
+        .into_iter()
+        .max_by_key(|d| (line.iter().filter(|b| *b == d).count(), *d == b','))
+        .unwrap_or(b',')
+}
+
+struct NullSet(Vec<Vec<u8>>);
+
+impl NullSet {
+    fn new(tokens: &[String]) -> Self {
+        NullSet(tokens.iter().map(|t| t.trim().as_bytes().to_vec()).collect())
+    }
+
+    #[inline]
+    fn contains(&self, field: &[u8]) -> bool {
+        let f = trim(field);
+        self.0.iter().any(|t| t.as_slice() == f)
+    }
+}
+
+/// Reads a CSV table with a header line. Types are inferred over all rows (bool, int, float, ISO time,
+/// categorical); header names and values are trimmed of surrounding spaces; duplicate names get `.1`,
+/// `.2` suffixes as pandas does.
+pub fn read_csv(input: &Input, opts: &CsvOptions) -> Result<Table> {
+    let delimiter = match opts.delimiter {
+        Some(d) => d,
+        None => sniff_delimiter(&input.head(1 << 16)?),
+    };
+    let nulls = NullSet::new(&opts.null_tokens);
+    let file = input.name().to_owned();
+    let mut reader = open_reader(input, delimiter, opts.quote)?;
+    let mut record = ByteRecord::new();
+    let got = reader.read_byte_record(&mut record).map_err(|e| csv_error(input, e))?;
+    if !got {
+        return Err(IoError::Empty { file, message: "no header line".into() });
+    }
+    let names = header_names(&record);
+    let ncols = names.len();
+    let mut builders: Vec<InferBuilder> = (0..ncols).map(|_| InferBuilder::new()).collect();
+    let mut rows = 0usize;
+    while reader.read_byte_record(&mut record).map_err(|e| csv_error(input, e))? {
+        let line = record.position().map_or(0, |p| p.line());
+        check_ragged(&record, ncols, opts.ragged, &file, line)?;
+        for (j, b) in builders.iter_mut().enumerate() {
+            match record.get(j) {
+                Some(f) if !nulls.contains(f) => b.push(f),
+                _ => b.push_null(),
+            }
+        }
+        rows += 1;
+    }
+    let mut columns: Vec<Option<Column>> = builders.into_iter().zip(&names).map(|(b, n)| b.finish(n)).collect();
+    let reread: Vec<usize> = (0..ncols).filter(|&j| columns[j].is_none()).collect();
+    if !reread.is_empty() {
+        // Some columns turned out to be text after typed values: read those again as strings.
+        let mut again: Vec<InferBuilder> = reread.iter().map(|_| InferBuilder::strings()).collect();
+        let mut reader = open_reader(input, delimiter, opts.quote)?;
+        reader.read_byte_record(&mut record).map_err(|e| csv_error(input, e))?;
+        let mut n = 0usize;
+        while n < rows && reader.read_byte_record(&mut record).map_err(|e| csv_error(input, e))? {
+            for (b, &j) in again.iter_mut().zip(&reread) {
+                match record.get(j) {
+                    Some(f) if !nulls.contains(f) => b.push(f),
+                    _ => b.push_null(),
+                }
+            }
+            n += 1;
+        }
+        if n != rows {
+            return Err(IoError::invalid(format!("{file}: input changed while reading ({n} of {rows} rows)")));
+        }
+        for (b, &j) in again.into_iter().zip(&reread) {
+            columns[j] = b.finish(&names[j]);
+        }
+    }
+    Table::new(columns.into_iter().map(|c| c.expect("all columns finished")).collect())
+}
+
+fn open_reader(input: &Input, delimiter: u8, quote: u8) -> Result<csv::Reader<Box<dyn std::io::BufRead + Send>>> {
+    Ok(ReaderBuilder::new()
+        .delimiter(delimiter)
+        .quote(quote)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 17)
+        .from_reader(input.open()?))
+}
+
+pub(crate) fn check_ragged(
+    record: &ByteRecord,
+    ncols: usize,
+    policy: RaggedPolicy,
+    file: &str,
+    line: u64,
+) -> Result<()> {
+    if record.len() != ncols && policy == RaggedPolicy::Error {
+        return Err(IoError::Ragged {
+            at: Location { file: file.to_owned(), line, field: None },
+            expected: ncols,
+            found: record.len(),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn csv_error(input: &Input, e: csv::Error) -> IoError {
+    let line = e.position().map_or(0, |p| p.line());
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => input.read_error(line, io),
+        other => IoError::Header {
+            at: Location { file: input.name().to_owned(), line, field: None },
+            message: format!("{other:?}"),
+        },
+    }
+}
+
+fn header_names(record: &ByteRecord) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(record.len());
+    for (j, f) in record.iter().enumerate() {
+        let f = if j == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f };
+        let base = String::from_utf8_lossy(trim(f)).into_owned();
+        let base = if base.is_empty() { format!("column_{j}") } else { base };
+        let mut name = base.clone();
+        let mut k = 1;
+        while names.contains(&name) {
+            name = format!("{base}.{k}");
+            k += 1;
+        }
+        names.push(name);
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DataType;
+
+    fn read(s: &str, opts: &CsvOptions) -> Result<Table> {
+        read_csv(&Input::bytes("t.csv", s.as_bytes().to_vec()), opts)
+    }
+
+    #[test]
+    fn infers_types_and_nulls() {
+        let t =
+            read("a,b,c,d,e\n1,1.5,x,true,\n2,inf,\"y,z\",false,-\n3,-,NaN,TRUE,\n", &CsvOptions::default()).unwrap();
+        let types: Vec<_> = t.columns().iter().map(|c| c.dtype()).collect();
+        assert_eq!(types, [DataType::Int, DataType::Float, DataType::Categorical, DataType::Bool, DataType::Float]);
+        assert_eq!(t.column("b").unwrap().f64_at(1), Some(f64::INFINITY));
+        assert!(t.column("b").unwrap().is_null(2));
+        assert_eq!(t.column("c").unwrap().str_at(1), Some("y,z"));
+        assert!(t.column("c").unwrap().is_null(2));
+        assert_eq!(t.column("e").unwrap().null_count(), 3);
+    }
+
+    #[test]
+    fn late_string_rereads_exact_text() {
+        let t = read("a\n007\n1.50\nabc\n", &CsvOptions::default()).unwrap();
+        let c = t.column("a").unwrap();
+        assert_eq!(c.dtype(), DataType::Categorical);
+        assert_eq!(c.str_at(0), Some("007"));
+        assert_eq!(c.str_at(1), Some("1.50"));
+    }
+
+    #[test]
+    fn ragged_policy() {
+        let err = read("a,b\n1,2\n3\n", &CsvOptions::default()).unwrap_err();
+        assert!(matches!(err, IoError::Ragged { ref at, expected: 2, found: 1 } if at.line == 3), "{err}");
+        let opts = CsvOptions { ragged: RaggedPolicy::Truncate, ..Default::default() };
+        let t = read("a,b\n1,2\n3\n4,5,6\n", &opts).unwrap();
+        assert!(t.column("b").unwrap().is_null(1));
+        assert_eq!(t.n_rows(), 3);
+    }
+
+    #[test]
+    fn header_cleanup_and_sniffing() {
+        let t = read("\u{feff} x ; x ;\n1;2;3\n", &CsvOptions::default()).unwrap();
+        assert_eq!(t.names(), ["x", "x.1", "column_2"]);
+        let t = read("a\tb\n1\t2\n", &CsvOptions::default()).unwrap();
+        assert_eq!(t.n_cols(), 2);
+    }
+
+    #[test]
+    fn empty_inputs() {
+        assert!(matches!(read("", &CsvOptions::default()), Err(IoError::Empty { .. })));
+        let t = read("a,b\n", &CsvOptions::default()).unwrap();
+        assert_eq!((t.n_rows(), t.n_cols()), (0, 2));
+    }
+}

@@ -1,0 +1,146 @@
+//! Format names, detection and the one entry point that reads any supported input.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::csv::{CsvOptions, read_csv};
+use crate::error::{IoError, Result};
+use crate::kdd::{looks_like_kdd, read_kdd};
+use crate::source::Input;
+use crate::table::Table;
+use crate::zeek::read_zeek;
+use crate::zeek_json::read_zeek_json;
+
+/// A supported input format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// Detect from the first bytes (after gzip).
+    #[default]
+    Auto,
+    /// CSV with a header line.
+    Csv,
+    /// Zeek ASCII (TSV with `#fields`).
+    Zeek,
+    /// Zeek JSON lines.
+    ZeekJson,
+    /// KDD Cup 99 / NSL-KDD.
+    Kdd,
+}
+
+impl Format {
+    /// The CLI name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Auto => "auto",
+            Format::Csv => "csv",
+            Format::Zeek => "zeek",
+            Format::ZeekJson => "zeek-json",
+            Format::Kdd => "kdd",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = IoError;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "auto" => Format::Auto,
+            "csv" => Format::Csv,
+            "zeek" | "zeek-tsv" | "bro" => Format::Zeek,
+            "zeek-json" | "json" | "ndjson" => Format::ZeekJson,
+            "kdd" | "nsl-kdd" | "kdd99" => Format::Kdd,
+            other => {
+                return Err(IoError::UnknownFormat(format!("'{other}' (expected auto, csv, zeek, zeek-json or kdd)")));
+            }
+        })
+    }
+}
+
+/// Options for [`read_input`] and [`read_table`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReadOptions {
+    /// The format, or [`Format::Auto`].
+    pub format: Format,
+    /// CSV settings (also used for delimiter sniffing).
+    pub csv: CsvOptions,
+}
+
+/// Detects the format from the first decompressed bytes: `#separator`/`#fields` → Zeek, `{` → Zeek JSON,
+/// 42–43 comma-separated fields with a protocol in the second → KDD, otherwise CSV.
+pub fn detect_format(input: &Input) -> Result<Format> {
+    let head = input.head(1 << 16)?;
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    let first = head
+        .split(|&b| b == b'\n')
+        .map(<[u8]>::trim_ascii)
+        .find(|l| !l.is_empty())
+        .ok_or_else(|| IoError::Empty { file: input.name().to_owned(), message: "the input is empty".into() })?;
+    Ok(if first.starts_with(b"#separator") || first.starts_with(b"#fields") {
+        Format::Zeek
+    } else if first.starts_with(b"{") {
+        Format::ZeekJson
+    } else if looks_like_kdd(first) {
+        Format::Kdd
+    } else if first.starts_with(b"#") {
+        return Err(IoError::UnknownFormat(format!(
+            "{}: starts with a '#' line that is not a Zeek header",
+            input.name()
+        )));
+    } else {
+        Format::Csv
+    })
+}
+
+/// Reads an input in the given (or detected) format; returns the table and the format used.
+pub fn read_input(input: &Input, opts: &ReadOptions) -> Result<(Table, Format)> {
+    let format = match opts.format {
+        Format::Auto => detect_format(input)?,
+        f => f,
+    };
+    let table = match format {
+        Format::Csv => read_csv(input, &opts.csv)?,
+        Format::Zeek => read_zeek(input)?,
+        Format::ZeekJson => read_zeek_json(input)?,
+        Format::Kdd => read_kdd(input)?,
+        Format::Auto => unreachable!("resolved above"),
+    };
+    Ok((table, format))
+}
+
+/// Reads a file (gzip or plain) in the given (or detected) format.
+///
+/// ```no_run
+/// use outflow_io::{read_table, ReadOptions};
+/// let t = read_table("conn.log", &ReadOptions::default()).unwrap();
+/// println!("{} flows, {} columns", t.n_rows(), t.n_cols());
+/// ```
+pub fn read_table(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<Table> {
+    read_input(&Input::path(path)?, opts).map(|(t, _)| t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection() {
+        let d = |s: &str| detect_format(&Input::bytes("x", s.as_bytes().to_vec()));
+        assert_eq!(d("#separator \\x09\n").unwrap(), Format::Zeek);
+        assert_eq!(d("\n{\"ts\":1}\n").unwrap(), Format::ZeekJson);
+        assert_eq!(d("a,b\n1,2\n").unwrap(), Format::Csv);
+        assert!(matches!(d(""), Err(IoError::Empty { .. })));
+        assert!(matches!(d("#hello\n"), Err(IoError::UnknownFormat(_))));
+        assert!("parquet".parse::<Format>().is_err());
+        assert_eq!("zeek-json".parse::<Format>().unwrap(), Format::ZeekJson);
+    }
+}

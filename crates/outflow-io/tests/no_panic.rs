@@ -1,0 +1,72 @@
+//! No input makes a reader panic: random bytes and mutations of real logs give a table or an error.
+
+use std::path::Path;
+
+use outflow_io::{Format, Input, ReadOptions, read_input};
+use proptest::prelude::*;
+
+const FORMATS: [Format; 5] = [Format::Auto, Format::Csv, Format::Zeek, Format::ZeekJson, Format::Kdd];
+
+fn seeds() -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    ["iot23-labeled-excerpt.conn.log", "zat-conn.json.log", "nsl-kdd-train20-head60.txt", "zat-conn_date_issue.log"]
+        .iter()
+        .map(|f| std::fs::read(dir.join(f)).unwrap())
+        .chain([std::fs::read(dir.join("cicids2017-sample-head200.csv")).unwrap()[..6000].to_vec()])
+        .collect()
+}
+
+fn read_all(bytes: Vec<u8>) {
+    for format in FORMATS {
+        let opts = ReadOptions { format, ..Default::default() };
+        let _ = read_input(&Input::bytes("fuzz", bytes.clone()), &opts);
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Flip(usize, u8),
+    Insert(usize, u8),
+    Delete(usize),
+    Truncate(usize),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Edit::Flip(i, b)),
+        (any::<usize>(), prop::sample::select(vec![b'\t', b'\n', b',', b'"', b'#', b' ', b'-', b'{', b'\\', 0xff]))
+            .prop_map(|(i, b)| Edit::Insert(i, b)),
+        any::<usize>().prop_map(Edit::Delete),
+        any::<usize>().prop_map(Edit::Truncate),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        read_all(bytes);
+    }
+
+    #[test]
+    fn mutated_real_logs(which in 0usize..5, edits in prop::collection::vec(edit(), 1..8)) {
+        let mut b = seeds()[which].clone();
+        for e in edits {
+            let n = b.len().max(1);
+            match e {
+                Edit::Flip(i, x) => { if !b.is_empty() { b[i % n] = x; } }
+                Edit::Insert(i, x) => b.insert(i % (b.len() + 1), x),
+                Edit::Delete(i) => { if !b.is_empty() { b.remove(i % n); } }
+                Edit::Truncate(i) => b.truncate(i % n),
+            }
+        }
+        read_all(b);
+    }
+
+    #[test]
+    fn truncated_gzip(cut in 0usize..2546) {
+        let gz = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kddcup-10pct-head200.gz")).unwrap();
+        read_all(gz[..cut.min(gz.len())].to_vec());
+    }
+}

@@ -58,3 +58,33 @@ pub fn read(path: Option<&PathBuf>, fmt: &FormatArgs) -> Result<(Input, Table, F
     let (table, format) = read_input(&input, &fmt.options()?)?;
     Ok((input, table, format))
 }
+
+/// Reads a numeric CSV (header, every column numeric, no nulls) as a matrix with its column names.
+pub fn numeric_csv(path: &std::path::Path) -> Result<(Vec<String>, ndarray::Array2<f64>)> {
+    let input = Input::path(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default() };
+    let (table, _) = read_input(&input, &opts)?;
+    if table.n_rows() == 0 {
+        bail!("{}: no data rows", path.display());
+    }
+    if let Some(c) = table.columns().iter().find(|c| !c.dtype().is_numeric()) {
+        bail!(
+            "{}: column '{}' is not numeric ({}); this command takes numeric features only",
+            path.display(),
+            c.name(),
+            c.dtype()
+        );
+    }
+    let names: Vec<String> = table.names().iter().map(|s| s.to_string()).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let x = table.to_array(&refs, outflow::io::NullPolicy::Error).with_context(|| format!("{}", path.display()))?;
+    Ok((names, x))
+}
+
+/// Sizes the global thread pool (0 = all cores). Call once, before any parallel work.
+pub fn set_threads(threads: usize) -> Result<()> {
+    if threads > 0 {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().context("cannot size the thread pool")?;
+    }
+    Ok(())
+}

@@ -2,6 +2,7 @@
 
 mod cmd;
 mod input;
+mod output;
 
 use std::process::ExitCode;
 
@@ -19,12 +20,15 @@ struct Cli {
 enum Command {
     /// Print rows, columns, types, nulls, numeric ranges and top categorical values of a flow log.
     Inspect(cmd::inspect::Args),
+    /// Cluster a numeric CSV (used as is) and write a label, probability and outlier score per row.
+    Cluster(cmd::cluster::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Cluster(a) => cmd::cluster::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,3 +1,4 @@
 //! One module per subcommand.
 
+pub mod cluster;
 pub mod inspect;

@@ -1,0 +1,242 @@
+//! Exact minimum spanning tree of the mutual-reachability graph by Borůvka's algorithm over the kd-tree.
+//!
+//! Each round, every point searches the tree for its nearest point (in mutual reachability) outside its
+//! own component, in parallel. Searches are pruned by
+//! - nodes whose points all lie in the searcher's component,
+//! - the lower bound `max(core(p), min core in node, box distance)`,
+//! - a per-component upper bound shared through an atomic (the best edge any point of the component has
+//!   found so far), seeded from the previous round's still-valid edges.
+//!
+//! Only candidates *strictly* worse than a known edge are pruned, and each component keeps the
+//! lexicographically smallest `(weight, point, neighbour)`, so the tree does not depend on the number of
+//! threads or on timing. The first round comes free from the k-nearest-neighbour lists (a neighbour with a
+//! smaller core distance realises the lower bound `core(p)`), as in McInnes & Healy (2017).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+
+use crate::kdtree::{KdTree, NONE};
+use crate::metric::Kernel;
+
+/// An MST edge between tree positions with its reduced weight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PosEdge {
+    pub a: u32,
+    pub b: u32,
+    pub w: f64,
+}
+
+struct UnionFind {
+    parent: Vec<u32>,
+    rank: Vec<u8>,
+}
+
+impl UnionFind {
+    fn new(n: usize) -> Self {
+        UnionFind { parent: (0..n as u32).collect(), rank: vec![0; n] }
+    }
+
+    fn find(&mut self, mut x: u32) -> u32 {
+        let mut root = x;
+        while self.parent[root as usize] != root {
+            root = self.parent[root as usize];
+        }
+        while self.parent[x as usize] != root {
+            let next = self.parent[x as usize];
+            self.parent[x as usize] = root;
+            x = next;
+        }
+        root
+    }
+
+    fn union(&mut self, a: u32, b: u32) -> bool {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return false;
+        }
+        let (lo, hi) = if self.rank[ra as usize] < self.rank[rb as usize] { (ra, rb) } else { (rb, ra) };
+        self.parent[lo as usize] = hi;
+        if self.rank[lo as usize] == self.rank[hi as usize] {
+            self.rank[hi as usize] += 1;
+        }
+        true
+    }
+}
+
+/// A candidate edge; ordered by weight, then point, then neighbour.
+#[derive(Debug, Clone, Copy)]
+struct Cand {
+    w: f64,
+    p: u32,
+    q: u32,
+}
+
+impl Cand {
+    const NONE: Cand = Cand { w: f64::INFINITY, p: NONE, q: NONE };
+
+    #[inline(always)]
+    fn better(&self, o: &Cand) -> bool {
+        (self.w, self.p, self.q) < (o.w, o.p, o.q)
+    }
+}
+
+struct State<'a> {
+    tree: &'a KdTree,
+    core: &'a [f64],
+    comp: Vec<u32>,
+    node_comp: Vec<u32>,
+    node_min_core: Vec<f64>,
+}
+
+impl State<'_> {
+    fn refresh_nodes(&mut self) {
+        let t = self.tree;
+        for i in (0..t.nodes.len()).rev() {
+            let nd = t.nodes[i];
+            self.node_comp[i] = if nd.is_leaf() {
+                let c = self.comp[nd.start as usize];
+                if self.comp[nd.start as usize..nd.end as usize].iter().all(|&x| x == c) { c } else { NONE }
+            } else {
+                let (l, r) = (self.node_comp[nd.left as usize], self.node_comp[nd.right as usize]);
+                if l == r { l } else { NONE }
+            };
+        }
+    }
+
+    /// Best edge from `p` to another component, starting from `best` (a known valid candidate or NONE).
+    fn search<K: Kernel>(&self, p: usize, mut best: Cand, bound: &AtomicU64) -> Cand {
+        let c = self.comp[p];
+        let q = self.tree.point(p);
+        self.search_rec::<K>(0, p, c, q, &mut best, bound);
+        best
+    }
+
+    fn search_rec<K: Kernel>(&self, node: usize, p: usize, c: u32, q: &[f64], best: &mut Cand, bound: &AtomicU64) {
+        if self.node_comp[node] == c {
+            return;
+        }
+        let t = self.tree;
+        let core_p = self.core[p];
+        let lb = core_p.max(self.node_min_core[node]).max(t.min_rdist::<K>(q, node));
+        if lb > best.w || lb > f64::from_bits(bound.load(Ordering::Relaxed)) {
+            return;
+        }
+        let nd = t.nodes[node];
+        if nd.is_leaf() {
+            for j in nd.start as usize..nd.end as usize {
+                if self.comp[j] == c {
+                    continue;
+                }
+                let w = core_p.max(self.core[j]);
+                if w > best.w {
+                    continue;
+                }
+                let w = w.max(K::rdist(q, t.point(j)));
+                let cand = Cand { w, p: p as u32, q: j as u32 };
+                if cand.better(best) {
+                    *best = cand;
+                    bound.fetch_min(w.to_bits(), Ordering::Relaxed);
+                }
+            }
+            return;
+        }
+        let (l, r) = (nd.left as usize, nd.right as usize);
+        let (bl, br) = (t.min_rdist::<K>(q, l), t.min_rdist::<K>(q, r));
+        if bl <= br {
+            self.search_rec::<K>(l, p, c, q, best, bound);
+            self.search_rec::<K>(r, p, c, q, best, bound);
+        } else {
+            self.search_rec::<K>(r, p, c, q, best, bound);
+            self.search_rec::<K>(l, p, c, q, best, bound);
+        }
+    }
+}
+
+/// The MST (n − 1 edges, tree positions, reduced weights `max(core_a, core_b, rdist)`), given reduced core
+/// distances per tree position and the k-nearest-neighbour lists (reduced distances, positions).
+pub(crate) fn mst<K: Kernel>(tree: &KdTree, core: &[f64], knn_dist: &[f64], knn_pos: &[u32], k: usize) -> Vec<PosEdge> {
+    let n = tree.n;
+    let mut edges = Vec::with_capacity(n.saturating_sub(1));
+    if n < 2 {
+        return edges;
+    }
+    let mut node_min_core = vec![f64::INFINITY; tree.nodes.len()];
+    for i in (0..tree.nodes.len()).rev() {
+        let nd = tree.nodes[i];
+        node_min_core[i] = if nd.is_leaf() {
+            core[nd.start as usize..nd.end as usize].iter().copied().fold(f64::INFINITY, f64::min)
+        } else {
+            node_min_core[nd.left as usize].min(node_min_core[nd.right as usize])
+        };
+    }
+    let mut st =
+        State { tree, core, comp: (0..n as u32).collect(), node_comp: vec![NONE; tree.nodes.len()], node_min_core };
+    let mut uf = UnionFind::new(n);
+
+    // Round 0 from the neighbour lists: the best listed edge is p's best overall when it is no heavier than
+    // the last listed distance (every unlisted point is at least that far).
+    let mut prev: Vec<Cand> = (0..n)
+        .into_par_iter()
+        .map(|p| {
+            let (ds, qs) = (&knn_dist[p * k..(p + 1) * k], &knn_pos[p * k..(p + 1) * k]);
+            let best = ds
+                .iter()
+                .zip(qs)
+                .filter(|&(_, &q)| q != NONE && q as usize != p)
+                .map(|(&d, &q)| Cand { w: core[p].max(core[q as usize]).max(d), p: p as u32, q })
+                .fold(Cand::NONE, |a, b| if b.better(&a) { b } else { a });
+            if best.w <= ds[k - 1] { best } else { Cand::NONE }
+        })
+        .collect();
+    merge(&mut st, &mut uf, &prev, &mut edges);
+
+    while edges.len() < n - 1 {
+        st.refresh_nodes();
+        // Seed each component's bound with last round's edges that still leave it.
+        let bounds: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(f64::INFINITY.to_bits())).collect();
+        for (p, cand) in prev.iter_mut().enumerate() {
+            if cand.q != NONE && st.comp[cand.q as usize] != st.comp[p] {
+                bounds[st.comp[p] as usize].fetch_min(cand.w.to_bits(), Ordering::Relaxed);
+            } else {
+                *cand = Cand::NONE;
+            }
+        }
+        let cands: Vec<Cand> = (0..n)
+            .into_par_iter()
+            .with_min_len(64)
+            .map(|p| {
+                let bound = &bounds[st.comp[p] as usize];
+                if core[p] > f64::from_bits(bound.load(Ordering::Relaxed)) {
+                    return Cand::NONE;
+                }
+                st.search::<K>(p, prev[p], bound)
+            })
+            .collect();
+        let before = edges.len();
+        merge(&mut st, &mut uf, &cands, &mut edges);
+        assert!(edges.len() > before, "Borůvka round added no edge");
+        prev = cands;
+    }
+    edges
+}
+
+/// Adds each component's best candidate (in component order) and relabels components.
+fn merge(st: &mut State<'_>, uf: &mut UnionFind, cands: &[Cand], edges: &mut Vec<PosEdge>) {
+    let n = st.comp.len();
+    let mut best = vec![Cand::NONE; n];
+    for c in cands.iter().filter(|c| c.q != NONE) {
+        let comp = st.comp[c.p as usize] as usize;
+        if c.better(&best[comp]) {
+            best[comp] = *c;
+        }
+    }
+    for c in best.iter().filter(|c| c.q != NONE) {
+        if uf.union(c.p, c.q) {
+            edges.push(PosEdge { a: c.p, b: c.q, w: c.w });
+        }
+    }
+    for p in 0..n {
+        st.comp[p] = uf.find(p as u32);
+    }
+}

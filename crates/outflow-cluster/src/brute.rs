@@ -1,0 +1,72 @@
+//! Exact O(n²) fallbacks that need no spatial index: k-th neighbour distances and Prim's MST with
+//! distances computed on the fly (O(n) memory). Used for the cosine metric (not a metric space, so no
+//! tree bounds) and where measurement shows the tree no longer prunes (high dimensions).
+
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+
+use crate::metric::Metric;
+
+/// Distance from each row to its `k`-th nearest row, the row itself included (k = 1 → 0).
+pub(crate) fn kth_distances(x: ArrayView2<'_, f64>, metric: Metric, k: usize) -> Vec<f64> {
+    let n = x.nrows();
+    (0..n)
+        .into_par_iter()
+        .map_init(
+            || Vec::with_capacity(n),
+            |buf, i| {
+                buf.clear();
+                let xi = x.row(i);
+                let xi = xi.as_slice().expect("standard layout");
+                buf.extend((0..n).map(|j| if i == j { 0.0 } else { metric.distance(xi, row(x, j)) }));
+                let (_, v, _) = buf.select_nth_unstable_by(k - 1, f64::total_cmp);
+                *v
+            },
+        )
+        .collect()
+}
+
+#[inline(always)]
+fn row<'a>(x: ArrayView2<'a, f64>, i: usize) -> &'a [f64] {
+    let n = x.ncols();
+    &x.to_slice().expect("standard layout")[i * n..(i + 1) * n]
+}
+
+/// Prim's algorithm on the mutual-reachability graph; returns `(a, b, weight)` edges in the order added.
+/// Ties go to the smallest index.
+pub(crate) fn prim_mst(x: ArrayView2<'_, f64>, metric: Metric, core: &[f64]) -> Vec<(u32, u32, f64)> {
+    let n = x.nrows();
+    let mut edges = Vec::with_capacity(n.saturating_sub(1));
+    if n < 2 {
+        return edges;
+    }
+    let mut in_tree = vec![false; n];
+    let mut best = vec![f64::INFINITY; n];
+    let mut from = vec![0u32; n];
+    let mut current = 0usize;
+    in_tree[0] = true;
+    for _ in 1..n {
+        let xc = row(x, current);
+        let cc = core[current];
+        best.par_iter_mut().zip(from.par_iter_mut()).enumerate().with_min_len(512).for_each(|(v, (b, f))| {
+            if !in_tree[v] {
+                let w = cc.max(core[v]).max(metric.distance(xc, row(x, v)));
+                if w < *b {
+                    *b = w;
+                    *f = current as u32;
+                }
+            }
+        });
+        let (next, w) = best
+            .par_iter()
+            .enumerate()
+            .with_min_len(4096)
+            .filter(|(v, _)| !in_tree[*v])
+            .map(|(v, &w)| (v, w))
+            .reduce(|| (usize::MAX, f64::INFINITY), |a, b| if (b.1, b.0) < (a.1, a.0) { b } else { a });
+        in_tree[next] = true;
+        edges.push((from[next], next as u32, w));
+        current = next;
+    }
+    edges
+}

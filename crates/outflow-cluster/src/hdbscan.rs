@@ -1,0 +1,584 @@
+//! HDBSCAN: parameters, fitting (core distances → exact MST → trees → selection), the fitted model and
+//! prediction for new points.
+
+use std::sync::OnceLock;
+
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use crate::boruvka;
+use crate::brute;
+use crate::error::{ClusterError, Result};
+use crate::input::check_finite;
+use crate::kdtree::{KdTree, NONE};
+use crate::metric::{Chebyshev, Euclidean, Kernel, Manhattan, Metric};
+use crate::traits::{ClusterModel, Fit, Predict};
+use crate::tree::{self, ClusterSelection, CondensedTree, SingleLinkageTree};
+
+/// How the minimum spanning tree of the mutual-reachability graph is computed. Both are exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MstAlgorithm {
+    /// Chosen by measurement: Borůvka over the kd-tree up to [`BORUVKA_MAX_DIM`] dimensions, Prim's
+    /// O(n²) algorithm above that and for the cosine metric.
+    #[default]
+    Auto,
+    /// Borůvka over the kd-tree (not for cosine).
+    Boruvka,
+    /// Prim's algorithm with on-the-fly distances: O(n²) time, O(n) memory.
+    Prim,
+}
+
+/// Above this many dimensions [`MstAlgorithm::Auto`] uses Prim's algorithm (see `benches/`).
+pub const BORUVKA_MAX_DIM: usize = 64;
+
+/// HDBSCAN parameters. `min_samples` counts the point itself, as scikit-learn's `HDBSCAN` and
+/// `DBSCAN` do (the `hdbscan` package does not: its `min_samples = m` equals Outflow's `m + 1`).
+///
+/// ```
+/// use ndarray::array;
+/// use outflow_cluster::{ClusterModel, Fit, HdbscanParams};
+/// let x = array![[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [0.1, 0.1],
+///                [5.0, 5.0], [5.1, 5.0], [5.0, 5.1], [5.1, 5.1], [20.0, 20.0]];
+/// let model = HdbscanParams::new(3).min_samples(2).fit(x.view()).unwrap();
+/// assert_eq!(model.n_clusters(), 2);
+/// assert_eq!(model.labels()[8], -1);
+/// assert!(model.outlier_scores()[8] > model.outlier_scores()[0]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HdbscanParams {
+    /// Smallest group of points that counts as a cluster (≥ 2).
+    pub min_cluster_size: usize,
+    /// Neighbourhood size for core distances, the point itself included; `None` = `min_cluster_size`.
+    pub min_samples: Option<usize>,
+    /// Clusters closer than this distance are not split (0 = off).
+    pub cluster_selection_epsilon: f64,
+    /// Excess of mass or leaf.
+    pub cluster_selection: ClusterSelection,
+    /// Whether the root may be selected as the single cluster.
+    pub allow_single_cluster: bool,
+    /// Distance metric.
+    pub metric: Metric,
+    /// MST strategy.
+    pub mst_algorithm: MstAlgorithm,
+    /// Points per kd-tree leaf.
+    pub leaf_size: usize,
+}
+
+impl Default for HdbscanParams {
+    fn default() -> Self {
+        HdbscanParams {
+            min_cluster_size: 5,
+            min_samples: None,
+            cluster_selection_epsilon: 0.0,
+            cluster_selection: ClusterSelection::Eom,
+            allow_single_cluster: false,
+            metric: Metric::Euclidean,
+            mst_algorithm: MstAlgorithm::Auto,
+            leaf_size: 24,
+        }
+    }
+}
+
+impl HdbscanParams {
+    /// Defaults with the given minimum cluster size.
+    pub fn new(min_cluster_size: usize) -> Self {
+        HdbscanParams { min_cluster_size, ..Default::default() }
+    }
+
+    /// Sets `min_samples` (the point itself included).
+    pub fn min_samples(mut self, m: usize) -> Self {
+        self.min_samples = Some(m);
+        self
+    }
+
+    /// Sets `cluster_selection_epsilon`.
+    pub fn epsilon(mut self, eps: f64) -> Self {
+        self.cluster_selection_epsilon = eps;
+        self
+    }
+
+    /// Sets the selection method.
+    pub fn selection(mut self, s: ClusterSelection) -> Self {
+        self.cluster_selection = s;
+        self
+    }
+
+    /// Sets the metric.
+    pub fn metric(mut self, m: Metric) -> Self {
+        self.metric = m;
+        self
+    }
+
+    /// Allows a single cluster.
+    pub fn allow_single_cluster(mut self, yes: bool) -> Self {
+        self.allow_single_cluster = yes;
+        self
+    }
+
+    /// Sets the MST strategy.
+    pub fn mst_algorithm(mut self, a: MstAlgorithm) -> Self {
+        self.mst_algorithm = a;
+        self
+    }
+
+    /// The effective `min_samples`.
+    pub fn effective_min_samples(&self) -> usize {
+        self.min_samples.unwrap_or(self.min_cluster_size)
+    }
+
+    /// Checks the parameters on their own.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(ClusterError::InvalidParameter(m));
+        if self.min_cluster_size < 2 {
+            return bad(format!("min_cluster_size must be at least 2, got {}", self.min_cluster_size));
+        }
+        if self.min_samples == Some(0) {
+            return bad("min_samples must be at least 1".into());
+        }
+        if !(self.cluster_selection_epsilon >= 0.0 && self.cluster_selection_epsilon.is_finite()) {
+            return bad(format!(
+                "cluster_selection_epsilon must be finite and ≥ 0, got {}",
+                self.cluster_selection_epsilon
+            ));
+        }
+        if self.leaf_size == 0 {
+            return bad("leaf_size must be at least 1".into());
+        }
+        if self.metric == Metric::Cosine && self.mst_algorithm == MstAlgorithm::Boruvka {
+            return bad("the kd-tree Borůvka MST needs a true metric; use prim (or auto) for cosine".into());
+        }
+        Ok(())
+    }
+
+    fn validate_for(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        self.validate()?;
+        check_finite(x)?;
+        let n = x.nrows();
+        if n < self.min_cluster_size {
+            return Err(ClusterError::InvalidParameter(format!(
+                "{n} rows is fewer than min_cluster_size = {}",
+                self.min_cluster_size
+            )));
+        }
+        if self.effective_min_samples() > n {
+            return Err(ClusterError::InvalidParameter(format!(
+                "min_samples = {} exceeds the {n} rows",
+                self.effective_min_samples()
+            )));
+        }
+        Ok(())
+    }
+
+    fn use_prim(&self, dim: usize) -> bool {
+        match self.mst_algorithm {
+            MstAlgorithm::Prim => true,
+            MstAlgorithm::Boruvka => false,
+            MstAlgorithm::Auto => self.metric == Metric::Cosine || dim > BORUVKA_MAX_DIM,
+        }
+    }
+}
+
+/// An edge of the mutual-reachability minimum spanning tree (original row indices).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MstEdge {
+    /// One end.
+    pub a: usize,
+    /// Other end.
+    pub b: usize,
+    /// Mutual-reachability distance `max(core(a), core(b), d(a, b))`.
+    pub distance: f64,
+}
+
+/// A fitted HDBSCAN model: the flat clustering, GLOSH scores, the trees, and what prediction needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hdbscan {
+    params: HdbscanParams,
+    labels: Vec<i64>,
+    probabilities: Vec<f64>,
+    outlier_scores: Vec<f64>,
+    persistence: Vec<f64>,
+    core_distances: Vec<f64>,
+    mst: Vec<MstEdge>,
+    single_linkage: SingleLinkageTree,
+    condensed: CondensedTree,
+    /// Selected cluster ids of the condensed tree, ascending (label k ↔ `selected[k]`).
+    selected: Vec<usize>,
+    /// Training rows, kept for prediction.
+    data: Array2<f64>,
+    /// Lookup tables for prediction, built on first use (also after deserialisation).
+    #[serde(skip)]
+    derived: OnceLock<Derived>,
+}
+
+impl PartialEq for Hdbscan {
+    fn eq(&self, o: &Self) -> bool {
+        self.params == o.params
+            && self.labels == o.labels
+            && self.probabilities == o.probabilities
+            && self.outlier_scores == o.outlier_scores
+            && self.persistence == o.persistence
+            && self.core_distances == o.core_distances
+            && self.mst == o.mst
+            && self.single_linkage == o.single_linkage
+            && self.condensed == o.condensed
+            && self.selected == o.selected
+            && self.data == o.data
+    }
+}
+
+/// Core distances and the MST for a data set (stage functions, also benchmarked separately).
+pub mod stages {
+    use super::*;
+
+    /// Core distance of every row: distance to its `min_samples`-th nearest row, itself included.
+    pub fn core_distances(x: ArrayView2<'_, f64>, metric: Metric, min_samples: usize) -> Result<Vec<f64>> {
+        check_finite(x)?;
+        if min_samples == 0 || min_samples > x.nrows() {
+            return Err(ClusterError::InvalidParameter(format!(
+                "min_samples must be in 1..={}, got {min_samples}",
+                x.nrows()
+            )));
+        }
+        let x = x.as_standard_layout();
+        if metric == Metric::Cosine {
+            return Ok(brute::kth_distances(x.view(), metric, min_samples));
+        }
+        let tree = KdTree::build(x.view(), HdbscanParams::default().leaf_size);
+        let (dist, _) = dispatch_knn(&tree, metric, min_samples);
+        Ok(to_original(&tree, |p| dist[p * min_samples + min_samples - 1], metric))
+    }
+
+    /// The exact mutual-reachability MST (`n − 1` edges, ascending distance) and the core distances.
+    pub fn mutual_reachability_mst(x: ArrayView2<'_, f64>, params: &HdbscanParams) -> Result<(Vec<MstEdge>, Vec<f64>)> {
+        params.validate()?;
+        check_finite(x)?;
+        let m = params.effective_min_samples();
+        if m > x.nrows() {
+            return Err(ClusterError::InvalidParameter(format!("min_samples = {m} exceeds the {} rows", x.nrows())));
+        }
+        let x = x.as_standard_layout();
+        let (mut edges, core) = if params.use_prim(x.ncols()) {
+            let core = brute::kth_distances(x.view(), params.metric, m);
+            let e = brute::prim_mst(x.view(), params.metric, &core);
+            (e.into_iter().map(|(a, b, d)| MstEdge { a: a as usize, b: b as usize, distance: d }).collect(), core)
+        } else {
+            let tree = KdTree::build(x.view(), params.leaf_size);
+            match params.metric {
+                Metric::Euclidean => tree_mst::<Euclidean>(&tree, m),
+                Metric::Manhattan => tree_mst::<Manhattan>(&tree, m),
+                Metric::Chebyshev => tree_mst::<Chebyshev>(&tree, m),
+                Metric::Cosine => unreachable!("cosine uses Prim"),
+            }
+        };
+        edges.sort_by(|e, f| e.distance.total_cmp(&f.distance));
+        Ok((edges, core))
+    }
+
+    fn tree_mst<K: Kernel>(tree: &KdTree, m: usize) -> (Vec<MstEdge>, Vec<f64>) {
+        let k = (m + 1).max(3).min(tree.n);
+        let (dist, pos) = tree.knn_all::<K>(k);
+        let core_r: Vec<f64> = (0..tree.n).map(|p| dist[p * k + m - 1]).collect();
+        let edges = boruvka::mst::<K>(tree, &core_r, &dist, &pos, k);
+        let core = (0..tree.n).fold(vec![0.0; tree.n], |mut c, p| {
+            c[tree.index[p] as usize] = K::to_dist(core_r[p]);
+            c
+        });
+        let edges = edges
+            .into_iter()
+            .map(|e| MstEdge {
+                a: tree.index[e.a as usize] as usize,
+                b: tree.index[e.b as usize] as usize,
+                distance: K::to_dist(e.w),
+            })
+            .collect();
+        (edges, core)
+    }
+
+    pub(crate) fn dispatch_knn(tree: &KdTree, metric: Metric, k: usize) -> (Vec<f64>, Vec<u32>) {
+        match metric {
+            Metric::Euclidean => tree.knn_all::<Euclidean>(k),
+            Metric::Manhattan => tree.knn_all::<Manhattan>(k),
+            Metric::Chebyshev => tree.knn_all::<Chebyshev>(k),
+            Metric::Cosine => unreachable!("cosine has no tree"),
+        }
+    }
+
+    pub(crate) fn to_original(tree: &KdTree, f: impl Fn(usize) -> f64, metric: Metric) -> Vec<f64> {
+        let mut out = vec![0.0; tree.n];
+        for p in 0..tree.n {
+            let r = f(p);
+            out[tree.index[p] as usize] = match metric {
+                Metric::Euclidean => Euclidean::to_dist(r),
+                _ => r,
+            };
+        }
+        out
+    }
+}
+
+impl Fit for HdbscanParams {
+    type Model = Hdbscan;
+
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Hdbscan> {
+        self.validate_for(x)?;
+        let (mst, core_distances) = stages::mutual_reachability_mst(x, self)?;
+        let n = x.nrows();
+        let sorted: Vec<(usize, usize, f64)> = mst.iter().map(|e| (e.a, e.b, e.distance)).collect();
+        let single_linkage = tree::single_linkage(n, &sorted);
+        let condensed = tree::condense(&single_linkage, self.min_cluster_size);
+        let sel =
+            tree::select(&condensed, self.cluster_selection, self.allow_single_cluster, self.cluster_selection_epsilon);
+        let outlier_scores = tree::glosh(&condensed);
+        Ok(Hdbscan {
+            params: self.clone(),
+            labels: sel.labels,
+            probabilities: sel.probabilities,
+            outlier_scores,
+            persistence: sel.persistence,
+            core_distances,
+            mst,
+            single_linkage,
+            condensed,
+            selected: sel.clusters,
+            data: x.to_owned(),
+            derived: OnceLock::new(),
+        })
+    }
+}
+
+/// What [`Hdbscan::predict_one`] returns for a new point.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// Cluster label, −1 for noise.
+    pub label: i64,
+    /// Membership strength in `[0, 1]` (0 for noise).
+    pub probability: f64,
+    /// GLOSH-style outlier score in `[0, 1]` relative to the cluster the point would join.
+    pub outlier_score: f64,
+}
+
+impl Hdbscan {
+    /// The parameters used.
+    pub fn params(&self) -> &HdbscanParams {
+        &self.params
+    }
+
+    /// Membership strength of each training point (0 for noise).
+    pub fn probabilities(&self) -> &[f64] {
+        &self.probabilities
+    }
+
+    /// GLOSH outlier score of each training point in `[0, 1]` (higher = more outlying).
+    pub fn outlier_scores(&self) -> &[f64] {
+        &self.outlier_scores
+    }
+
+    /// Persistence of each cluster (hdbscan's `cluster_persistence_`).
+    pub fn persistence(&self) -> &[f64] {
+        &self.persistence
+    }
+
+    /// Core distance of each training point.
+    pub fn core_distances(&self) -> &[f64] {
+        &self.core_distances
+    }
+
+    /// The mutual-reachability MST, ascending distance.
+    pub fn mst(&self) -> &[MstEdge] {
+        &self.mst
+    }
+
+    /// The single-linkage tree.
+    pub fn single_linkage_tree(&self) -> &SingleLinkageTree {
+        &self.single_linkage
+    }
+
+    /// The condensed tree.
+    pub fn condensed_tree(&self) -> &CondensedTree {
+        &self.condensed
+    }
+
+    /// Condensed-tree ids of the selected clusters (label `k` ↔ `selected_clusters()[k]`).
+    pub fn selected_clusters(&self) -> &[usize] {
+        &self.selected
+    }
+
+    /// The training rows.
+    pub fn training_data(&self) -> &Array2<f64> {
+        &self.data
+    }
+
+    /// Number of features.
+    pub fn n_features(&self) -> usize {
+        self.data.ncols()
+    }
+
+    fn derived(&self) -> &Derived {
+        self.derived.get_or_init(|| Derived::new(self))
+    }
+
+    /// The `k` nearest training rows of `q`: (distance, row) ascending.
+    fn neighbours(&self, q: &[f64], k: usize) -> Vec<(f64, usize)> {
+        let metric = self.params.metric;
+        match &self.derived().index {
+            Some(t) => {
+                let (mut d, mut p) = (vec![0.0; k], vec![0u32; k]);
+                match metric {
+                    Metric::Euclidean => t.knn::<Euclidean>(q, &mut d, &mut p),
+                    Metric::Manhattan => t.knn::<Manhattan>(q, &mut d, &mut p),
+                    Metric::Chebyshev => t.knn::<Chebyshev>(q, &mut d, &mut p),
+                    Metric::Cosine => unreachable!(),
+                }
+                d.iter()
+                    .zip(&p)
+                    .filter(|(_, p)| **p != NONE)
+                    .map(|(&r, &p)| {
+                        let dist = if metric == Metric::Euclidean { r.sqrt() } else { r };
+                        (dist, t.index[p as usize] as usize)
+                    })
+                    .collect()
+            }
+            None => {
+                let mut all: Vec<(f64, usize)> = self
+                    .data
+                    .rows()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| (metric.distance(q, r.as_slice().expect("owned standard layout")), i))
+                    .collect();
+                let k = k.min(all.len());
+                all.select_nth_unstable_by(k.saturating_sub(1), |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                all.truncate(k);
+                all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                all
+            }
+        }
+    }
+
+    /// Label, probability and outlier score of one new point (hdbscan's `approximate_predict` and
+    /// `approximate_predict_scores`; see the crate docs for the two deliberate differences).
+    pub fn predict_one(&self, q: &[f64]) -> Result<Prediction> {
+        if q.len() != self.n_features() {
+            return Err(ClusterError::DimensionMismatch { expected: self.n_features(), found: q.len() });
+        }
+        if let Some(col) = q.iter().position(|v| !v.is_finite()) {
+            return Err(ClusterError::NonFinite { row: 0, col });
+        }
+        let ct = &self.condensed;
+        let n = self.data.nrows();
+        let m = self.params.effective_min_samples();
+        // hdbscan queries 2·min_samples neighbours (its min_samples is ours − 1).
+        let k = (2 * m.saturating_sub(1)).max(m).min(n);
+        let nb = self.neighbours(q, k);
+        let core_q = nb[m.min(nb.len()) - 1].0;
+        let (mut best, mut nn) = (f64::INFINITY, nb[0].1);
+        for &(d, j) in &nb {
+            let mr = d.max(core_q).max(self.core_distances[j]);
+            if mr < best {
+                best = mr;
+                nn = j;
+            }
+        }
+        let lambda = if best > 0.0 { 1.0 / best } else { f64::MAX };
+        let dv = self.derived();
+        let row = dv.point_rows[nn];
+        let parents = &dv.parents;
+        let mut potential = ct.parent[row];
+        if ct.lambda_val[row] > lambda {
+            while potential > ct.root() {
+                match parents[potential] {
+                    Some((p, birth)) if birth >= lambda => potential = p,
+                    _ => break,
+                }
+            }
+        }
+        let (label, cluster_max) = (dv.cluster_map[potential], dv.cluster_max[potential]);
+        let probability = if label < 0 {
+            0.0
+        } else if cluster_max > 0.0 {
+            lambda.min(cluster_max) / cluster_max
+        } else {
+            1.0
+        };
+        // Outlier score: relative to the neighbour's own cluster, without climbing.
+        let score_lambda = if nb[0].0 == 0.0 { ct.lambda_val[row] } else { lambda };
+        let subtree_max = dv.subtree_max[ct.parent[row]];
+        let outlier_score =
+            if subtree_max > 0.0 { ((subtree_max - score_lambda) / subtree_max).clamp(0.0, 1.0) } else { 0.0 };
+        Ok(Prediction { label, probability, outlier_score })
+    }
+
+    /// [`Self::predict_one`] for every row, in parallel.
+    pub fn predict_batch(&self, x: ArrayView2<'_, f64>) -> Result<Vec<Prediction>> {
+        use rayon::prelude::*;
+        if x.ncols() != self.n_features() {
+            return Err(ClusterError::DimensionMismatch { expected: self.n_features(), found: x.ncols() });
+        }
+        let x = x.as_standard_layout();
+        (0..x.nrows())
+            .into_par_iter()
+            .map(|i| {
+                let r = x.row(i);
+                self.predict_one(r.as_slice().expect("standard layout")).map_err(|e| match e {
+                    ClusterError::NonFinite { col, .. } => ClusterError::NonFinite { row: i, col },
+                    e => e,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Lookup tables derived from a fitted model for prediction (not serialised).
+#[derive(Debug, Clone)]
+struct Derived {
+    index: Option<KdTree>,
+    point_rows: Vec<usize>,
+    parents: Vec<Option<(usize, f64)>>,
+    subtree_max: Vec<f64>,
+    /// Per condensed-tree node: label of the selected cluster containing it (−1 if none) and that
+    /// cluster's largest λ.
+    cluster_map: Vec<i64>,
+    cluster_max: Vec<f64>,
+}
+
+impl Derived {
+    fn new(m: &Hdbscan) -> Derived {
+        let ct = &m.condensed;
+        let nn = ct.n_nodes();
+        let children = ct.children();
+        let direct_max = ct.max_lambdas();
+        let mut cluster_map = vec![-1i64; nn];
+        let mut cluster_max = vec![0.0; nn];
+        // Ascending order: a cluster nested in another selected one (epsilon selection) wins its subtree.
+        for (label, &c) in m.selected.iter().enumerate() {
+            let mut stack = vec![c];
+            while let Some(x) = stack.pop() {
+                cluster_map[x] = label as i64;
+                cluster_max[x] = direct_max[c];
+                stack.extend(children[x].iter().copied());
+            }
+        }
+        Derived {
+            index: (m.params.metric != Metric::Cosine).then(|| KdTree::build(m.data.view(), m.params.leaf_size)),
+            point_rows: ct.point_rows(),
+            parents: ct.cluster_parent(),
+            subtree_max: ct.subtree_max_lambdas(),
+            cluster_map,
+            cluster_max,
+        }
+    }
+}
+
+impl ClusterModel for Hdbscan {
+    fn labels(&self) -> &[i64] {
+        &self.labels
+    }
+}
+
+impl Predict for Hdbscan {
+    fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Vec<i64>> {
+        Ok(self.predict_batch(x)?.into_iter().map(|p| p.label).collect())
+    }
+}

@@ -1,0 +1,206 @@
+//! Distance metrics and the per-metric kernels used by the spatial index.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ClusterError;
+
+/// A distance between feature vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// L2.
+    #[default]
+    Euclidean,
+    /// L1 (city block).
+    Manhattan,
+    /// L∞.
+    Chebyshev,
+    /// 1 − cos(a, b), as scikit-learn: a zero vector is at distance 1 from everything else.
+    Cosine,
+}
+
+impl Metric {
+    /// The name used on the command line and in artifacts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Euclidean => "euclidean",
+            Metric::Manhattan => "manhattan",
+            Metric::Chebyshev => "chebyshev",
+            Metric::Cosine => "cosine",
+        }
+    }
+
+    /// The distance between two vectors of equal length.
+    pub fn distance(self, a: &[f64], b: &[f64]) -> f64 {
+        match self {
+            Metric::Euclidean => Euclidean::rdist(a, b).sqrt(),
+            Metric::Manhattan => Manhattan::rdist(a, b),
+            Metric::Chebyshev => Chebyshev::rdist(a, b),
+            Metric::Cosine => cosine(a, b),
+        }
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Metric {
+    type Err = ClusterError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "euclidean" | "l2" => Ok(Metric::Euclidean),
+            "manhattan" | "cityblock" | "l1" => Ok(Metric::Manhattan),
+            "chebyshev" | "infinity" | "linf" => Ok(Metric::Chebyshev),
+            "cosine" => Ok(Metric::Cosine),
+            other => Err(ClusterError::InvalidParameter(format!(
+                "unknown metric '{other}' (expected euclidean, manhattan, chebyshev or cosine)"
+            ))),
+        }
+    }
+}
+
+/// Cosine distance as scikit-learn computes it (zero vectors: similarity 0).
+pub(crate) fn cosine(a: &[f64], b: &[f64]) -> f64 {
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        ab += x * y;
+        aa += x * x;
+        bb += y * y;
+    }
+    if aa == 0.0 || bb == 0.0 {
+        return 1.0;
+    }
+    (1.0 - ab / (aa.sqrt() * bb.sqrt())).clamp(0.0, 2.0)
+}
+
+/// A metric usable by the kd-tree: a monotone "reduced distance" that is cheap to compute (squared
+/// Euclidean for L2) and a lower bound of the reduced distance from a point to a bounding box.
+pub(crate) trait Kernel: Copy + Send + Sync + 'static {
+    /// Reduced distance between two vectors.
+    fn rdist(a: &[f64], b: &[f64]) -> f64;
+    /// Lower bound of the reduced distance from `x` to any point in the box `[lo, hi]`.
+    fn min_rdist_box(x: &[f64], lo: &[f64], hi: &[f64]) -> f64;
+    /// Reduced distance → distance.
+    fn to_dist(r: f64) -> f64;
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Euclidean;
+#[derive(Clone, Copy)]
+pub(crate) struct Manhattan;
+#[derive(Clone, Copy)]
+pub(crate) struct Chebyshev;
+
+#[inline(always)]
+fn gap(x: f64, lo: f64, hi: f64) -> f64 {
+    // Distance from x to the interval [lo, hi] (0 inside).
+    (lo - x).max(x - hi).max(0.0)
+}
+
+impl Kernel for Euclidean {
+    #[inline(always)]
+    fn rdist(a: &[f64], b: &[f64]) -> f64 {
+        // Summed in index order, like scikit-learn's DistanceMetric, so distances agree to the last bit.
+        let mut s = 0.0;
+        for (x, y) in a.iter().zip(b) {
+            let d = x - y;
+            s += d * d;
+        }
+        s
+    }
+    #[inline(always)]
+    fn min_rdist_box(x: &[f64], lo: &[f64], hi: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for i in 0..x.len() {
+            let g = gap(x[i], lo[i], hi[i]);
+            s += g * g;
+        }
+        s
+    }
+    #[inline(always)]
+    fn to_dist(r: f64) -> f64 {
+        r.sqrt()
+    }
+}
+
+impl Kernel for Manhattan {
+    #[inline(always)]
+    fn rdist(a: &[f64], b: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for (x, y) in a.iter().zip(b) {
+            s += (x - y).abs();
+        }
+        s
+    }
+    #[inline(always)]
+    fn min_rdist_box(x: &[f64], lo: &[f64], hi: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for i in 0..x.len() {
+            s += gap(x[i], lo[i], hi[i]);
+        }
+        s
+    }
+    #[inline(always)]
+    fn to_dist(r: f64) -> f64 {
+        r
+    }
+}
+
+impl Kernel for Chebyshev {
+    #[inline(always)]
+    fn rdist(a: &[f64], b: &[f64]) -> f64 {
+        let mut s: f64 = 0.0;
+        for (x, y) in a.iter().zip(b) {
+            s = s.max((x - y).abs());
+        }
+        s
+    }
+    #[inline(always)]
+    fn min_rdist_box(x: &[f64], lo: &[f64], hi: &[f64]) -> f64 {
+        let mut s: f64 = 0.0;
+        for i in 0..x.len() {
+            s = s.max(gap(x[i], lo[i], hi[i]));
+        }
+        s
+    }
+    #[inline(always)]
+    fn to_dist(r: f64) -> f64 {
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances() {
+        let a = [0.0, 3.0];
+        let b = [4.0, 0.0];
+        assert_eq!(Metric::Euclidean.distance(&a, &b), 5.0);
+        assert_eq!(Metric::Manhattan.distance(&a, &b), 7.0);
+        assert_eq!(Metric::Chebyshev.distance(&a, &b), 4.0);
+        assert!((Metric::Cosine.distance(&a, &b) - 1.0).abs() < 1e-15);
+        assert_eq!(Metric::Cosine.distance(&[0.0, 0.0], &[0.0, 0.0]), 1.0);
+        assert!(Metric::Cosine.distance(&[1.0, 1.0], &[2.0, 2.0]).abs() < 1e-15);
+        assert_eq!("L1".parse::<Metric>().unwrap(), Metric::Manhattan);
+        assert!("mahalanobis".parse::<Metric>().is_err());
+    }
+
+    #[test]
+    fn box_bounds_are_lower_bounds() {
+        let lo = [0.0, 0.0];
+        let hi = [1.0, 2.0];
+        let x = [3.0, -1.0];
+        assert_eq!(Euclidean::min_rdist_box(&x, &lo, &hi), 5.0);
+        assert_eq!(Manhattan::min_rdist_box(&x, &lo, &hi), 3.0);
+        assert_eq!(Chebyshev::min_rdist_box(&x, &lo, &hi), 2.0);
+        assert_eq!(Euclidean::min_rdist_box(&[0.5, 1.0], &lo, &hi), 0.0);
+    }
+}

@@ -12,12 +12,14 @@
 //! threads or on timing. The first round comes free from the k-nearest-neighbour lists (a neighbour with a
 //! smaller core distance realises the lower bound `core(p)`), as in McInnes & Healy (2017).
 
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use crate::kdtree::{KdTree, NONE};
-use crate::metric::Kernel;
+use crate::kdtree::{KdTree, NONE, Stack};
+use crate::metric::{Kernel, fmax};
+use crate::simd::Job;
 
 /// An MST edge between tree positions with its reduced weight.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -105,51 +107,58 @@ impl State<'_> {
     }
 
     /// Best edge from `p` to another component, starting from `best` (a known valid candidate or NONE).
+    #[inline(always)]
     fn search<K: Kernel>(&self, p: usize, mut best: Cand, bound: &AtomicU64) -> Cand {
-        let c = self.comp[p];
-        let q = self.tree.point(p);
-        self.search_rec::<K>(0, p, c, q, &mut best, bound);
-        best
-    }
-
-    fn search_rec<K: Kernel>(&self, node: usize, p: usize, c: u32, q: &[f64], best: &mut Cand, bound: &AtomicU64) {
-        if self.node_comp[node] == c {
-            return;
-        }
         let t = self.tree;
+        let c = self.comp[p];
+        let q = t.point(p);
         let core_p = self.core[p];
-        let lb = core_p.max(self.node_min_core[node]).max(t.min_rdist::<K>(q, node));
-        if lb > best.w || lb > f64::from_bits(bound.load(Ordering::Relaxed)) {
-            return;
-        }
-        let nd = t.nodes[node];
-        if nd.is_leaf() {
-            for j in nd.start as usize..nd.end as usize {
-                if self.comp[j] == c {
+        let mut stack = Stack::new();
+        let (mut node, mut b) = (0usize, t.min_rdist::<K>(q, 0));
+        loop {
+            let lb = fmax(fmax(core_p, self.node_min_core[node]), b);
+            if self.node_comp[node] != c && lb <= best.w && lb <= f64::from_bits(bound.load(Ordering::Relaxed)) {
+                let nd = t.nodes[node];
+                if nd.is_leaf() {
+                    let limit = std::cell::Cell::new(best.w);
+                    t.scan_leaf::<K>(
+                        q,
+                        node,
+                        || limit.get().next_up(),
+                        |first, rd| {
+                            for (i, &r) in rd.iter().enumerate() {
+                                let j = first + i;
+                                let w = fmax(fmax(core_p, self.core[j]), r);
+                                if w <= best.w && self.comp[j] != c {
+                                    let cand = Cand { w, p: p as u32, q: j as u32 };
+                                    if cand.better(&best) {
+                                        best = cand;
+                                        limit.set(w);
+                                        bound.fetch_min(w.to_bits(), Ordering::Relaxed);
+                                    }
+                                }
+                            }
+                        },
+                    );
+                } else {
+                    let (l, r) = (nd.left as usize, nd.right as usize);
+                    let (bl, br) = (t.min_rdist::<K>(q, l), t.min_rdist::<K>(q, r));
+                    if bl <= br {
+                        stack.push(r, br);
+                        (node, b) = (l, bl);
+                    } else {
+                        stack.push(l, bl);
+                        (node, b) = (r, br);
+                    }
                     continue;
-                }
-                let w = core_p.max(self.core[j]);
-                if w > best.w {
-                    continue;
-                }
-                let w = w.max(K::rdist(q, t.point(j)));
-                let cand = Cand { w, p: p as u32, q: j as u32 };
-                if cand.better(best) {
-                    *best = cand;
-                    bound.fetch_min(w.to_bits(), Ordering::Relaxed);
                 }
             }
-            return;
+            match stack.pop() {
+                Some(x) => (node, b) = x,
+                None => break,
+            }
         }
-        let (l, r) = (nd.left as usize, nd.right as usize);
-        let (bl, br) = (t.min_rdist::<K>(q, l), t.min_rdist::<K>(q, r));
-        if bl <= br {
-            self.search_rec::<K>(l, p, c, q, best, bound);
-            self.search_rec::<K>(r, p, c, q, best, bound);
-        } else {
-            self.search_rec::<K>(r, p, c, q, best, bound);
-            self.search_rec::<K>(l, p, c, q, best, bound);
-        }
+        best
     }
 }
 
@@ -193,32 +202,79 @@ pub(crate) fn mst<K: Kernel>(tree: &KdTree, core: &[f64], knn_dist: &[f64], knn_
 
     while edges.len() < n - 1 {
         st.refresh_nodes();
-        // Seed each component's bound with last round's edges that still leave it.
-        let bounds: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(f64::INFINITY.to_bits())).collect();
-        for (p, cand) in prev.iter_mut().enumerate() {
-            if cand.q != NONE && st.comp[cand.q as usize] != st.comp[p] {
-                bounds[st.comp[p] as usize].fetch_min(cand.w.to_bits(), Ordering::Relaxed);
-            } else {
-                *cand = Cand::NONE;
-            }
-        }
-        let cands: Vec<Cand> = (0..n)
+        // Start every point from its best known edge leaving its component: last round's edge if still
+        // valid, or the best edge in its neighbour list — which is exact when it is no heavier than the last
+        // listed distance (then no search is needed). Each component's bound starts at its best start.
+        let starts: Vec<(Cand, bool)> = (0..n)
             .into_par_iter()
-            .with_min_len(64)
+            .with_min_len(256)
             .map(|p| {
-                let bound = &bounds[st.comp[p] as usize];
-                if core[p] > f64::from_bits(bound.load(Ordering::Relaxed)) {
-                    return Cand::NONE;
-                }
-                st.search::<K>(p, prev[p], bound)
+                let c = st.comp[p];
+                let (ds, qs) = (&knn_dist[p * k..(p + 1) * k], &knn_pos[p * k..(p + 1) * k]);
+                let listed = ds
+                    .iter()
+                    .zip(qs)
+                    .filter(|&(_, &q)| q != NONE && st.comp[q as usize] != c)
+                    .map(|(&d, &q)| Cand { w: fmax(fmax(core[p], core[q as usize]), d), p: p as u32, q })
+                    .fold(Cand::NONE, |a, b| if b.better(&a) { b } else { a });
+                let exact = listed.q != NONE && listed.w <= ds[k - 1];
+                let old = prev[p];
+                let start =
+                    if old.q != NONE && st.comp[old.q as usize] != c && old.better(&listed) { old } else { listed };
+                (start, exact)
             })
             .collect();
+        let bounds: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(f64::INFINITY.to_bits())).collect();
+        for (p, (cand, _)) in starts.iter().enumerate() {
+            if cand.q != NONE {
+                bounds[st.comp[p] as usize].fetch_min(cand.w.to_bits(), Ordering::Relaxed);
+            }
+        }
+        let mut cands = vec![Cand::NONE; n];
+        cands.par_chunks_mut(64).enumerate().for_each(|(chunk, out)| {
+            crate::simd::run(SearchJob::<K> {
+                st: &st,
+                first: chunk * 64,
+                starts: &starts,
+                bounds: &bounds,
+                out,
+                _k: PhantomData,
+            })
+        });
         let before = edges.len();
         merge(&mut st, &mut uf, &cands, &mut edges);
         assert!(edges.len() > before, "Borůvka round added no edge");
         prev = cands;
     }
     edges
+}
+
+/// Borůvka searches for consecutive points (see [`crate::simd::Job`]).
+struct SearchJob<'a, 'b, K> {
+    st: &'a State<'b>,
+    first: usize,
+    /// Start candidate of each point and whether it is already exact.
+    starts: &'a [(Cand, bool)],
+    bounds: &'a [AtomicU64],
+    out: &'a mut [Cand],
+    _k: PhantomData<K>,
+}
+
+impl<K: Kernel> Job for SearchJob<'_, '_, K> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        for (i, o) in self.out.iter_mut().enumerate() {
+            let p = self.first + i;
+            let (start, exact) = self.starts[p];
+            let bound = &self.bounds[self.st.comp[p] as usize];
+            if exact {
+                *o = start;
+            } else if self.st.core[p] <= f64::from_bits(bound.load(Ordering::Relaxed)) {
+                *o = self.st.search::<K>(p, start, bound);
+            }
+        }
+    }
 }
 
 /// Adds each component's best candidate (in component order) and relabels components.

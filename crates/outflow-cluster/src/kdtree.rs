@@ -7,9 +7,13 @@
 //! the run-time-dimension crates (kdtree, petal-neighbors) neither expose their nodes nor measure as fast.
 
 use ndarray::ArrayView2;
+use std::marker::PhantomData;
+
 use rayon::prelude::*;
 
-use crate::metric::Kernel;
+use crate::simd::Job;
+
+use crate::metric::{Kernel, LANES};
 
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -41,6 +45,11 @@ pub(crate) struct KdTree {
     pub nodes: Vec<Node>,
     /// Per node: `dim` lower bounds then `dim` upper bounds.
     pub bounds: Vec<f64>,
+    /// Coordinates again for vectorised leaf scans: each leaf as chunks of [`LANES`] points, each chunk
+    /// dimension-major (`dim * LANES` values); the last chunk of a leaf is padded with zeros.
+    pub soa: Vec<f64>,
+    /// Per node (leaves only): offset of the leaf's first chunk in `soa`.
+    pub soa_off: Vec<usize>,
 }
 
 impl KdTree {
@@ -57,7 +66,47 @@ impl KdTree {
         for &i in &perm {
             data.extend(x.row(i as usize).iter().copied());
         }
-        KdTree { dim, n, data, index: perm, nodes, bounds }
+        let mut soa = Vec::with_capacity((n + LANES * nodes.len()) * dim);
+        let mut soa_off = vec![0usize; nodes.len()];
+        for (id, nd) in nodes.iter().enumerate().filter(|(_, nd)| nd.is_leaf()) {
+            soa_off[id] = soa.len();
+            let (s, e) = (nd.start as usize, nd.end as usize);
+            for c0 in (s..e).step_by(LANES) {
+                let base = soa.len();
+                soa.resize(base + dim * LANES, 0.0);
+                for p in c0..(c0 + LANES).min(e) {
+                    for j in 0..dim {
+                        soa[base + j * LANES + (p - c0)] = data[p * dim + j];
+                    }
+                }
+            }
+        }
+        KdTree { dim, n, data, index: perm, nodes, bounds, soa, soa_off }
+    }
+
+    /// Calls `f(first_position, rdists)` for each chunk of up to [`LANES`] points of leaf `node`, skipping
+    /// chunks whose every distance is ≥ `skip_at_or_above()` (read before each chunk).
+    #[inline(always)]
+    pub fn scan_leaf<K: Kernel>(
+        &self,
+        q: &[f64],
+        node: usize,
+        skip_at_or_above: impl Fn() -> f64,
+        mut f: impl FnMut(usize, &[f64]),
+    ) {
+        let nd = self.nodes[node];
+        let (s, e) = (nd.start as usize, nd.end as usize);
+        let mut off = self.soa_off[node];
+        let mut out = [0.0f64; LANES];
+        for c0 in (s..e).step_by(LANES) {
+            K::rdists_chunk(q, &self.soa[off..off + self.dim * LANES], &mut out);
+            off += self.dim * LANES;
+            let len = (e - c0).min(LANES);
+            let min = out[..len].iter().fold(f64::INFINITY, |m, &x| if x < m { x } else { m });
+            if min < skip_at_or_above() {
+                f(c0, &out[..len]);
+            }
+        }
     }
 
     #[inline(always)]
@@ -85,36 +134,60 @@ impl KdTree {
     /// The `k` nearest tree points of `q` (reduced distances ascending, tree positions), written into
     /// `dist`/`pos` (length `k`). Ties at the k-th place keep the first point met.
     pub fn knn<K: Kernel>(&self, q: &[f64], dist: &mut [f64], pos: &mut [u32]) {
-        dist.fill(f64::INFINITY);
-        pos.fill(NONE);
-        let root_bound = self.min_rdist::<K>(q, 0);
-        self.knn_rec::<K>(0, root_bound, q, dist, pos);
+        crate::simd::run(KnnJob::<K> {
+            tree: self,
+            k: dist.len(),
+            first: 0,
+            queries: Some(q),
+            dist,
+            pos,
+            _k: PhantomData,
+        })
     }
 
-    fn knn_rec<K: Kernel>(&self, node: usize, bound: f64, q: &[f64], dist: &mut [f64], pos: &mut [u32]) {
+    /// Iterative depth-first search, nearer child first.
+    #[inline(always)]
+    pub(crate) fn knn_impl<K: Kernel>(&self, q: &[f64], dist: &mut [f64], pos: &mut [u32]) {
+        dist.fill(f64::INFINITY);
+        pos.fill(NONE);
         let k = dist.len();
-        if bound >= dist[k - 1] && dist[k - 1].is_finite() {
-            return;
-        }
-        let nd = self.nodes[node];
-        if nd.is_leaf() {
-            for p in nd.start as usize..nd.end as usize {
-                let r = K::rdist(q, self.point(p));
-                if r < dist[k - 1] {
-                    insert_sorted(dist, pos, r, p as u32);
+        let mut stack = Stack::new();
+        let (mut node, mut b) = (0usize, self.min_rdist::<K>(q, 0));
+        loop {
+            if b < dist[k - 1] {
+                let nd = self.nodes[node];
+                if nd.is_leaf() {
+                    let worst = std::cell::Cell::new(dist[k - 1]);
+                    self.scan_leaf::<K>(
+                        q,
+                        node,
+                        || worst.get(),
+                        |first, rd| {
+                            for (i, &r) in rd.iter().enumerate() {
+                                if r < dist[k - 1] {
+                                    insert_sorted(dist, pos, r, (first + i) as u32);
+                                }
+                            }
+                            worst.set(dist[k - 1]);
+                        },
+                    );
+                } else {
+                    let (l, r) = (nd.left as usize, nd.right as usize);
+                    let (bl, br) = (self.min_rdist::<K>(q, l), self.min_rdist::<K>(q, r));
+                    if bl <= br {
+                        stack.push(r, br);
+                        (node, b) = (l, bl);
+                    } else {
+                        stack.push(l, bl);
+                        (node, b) = (r, br);
+                    }
+                    continue;
                 }
             }
-            return;
-        }
-        let (l, r) = (nd.left as usize, nd.right as usize);
-        let bl = self.min_rdist::<K>(q, l);
-        let br = self.min_rdist::<K>(q, r);
-        if bl <= br {
-            self.knn_rec::<K>(l, bl, q, dist, pos);
-            self.knn_rec::<K>(r, br, q, dist, pos);
-        } else {
-            self.knn_rec::<K>(r, br, q, dist, pos);
-            self.knn_rec::<K>(l, bl, q, dist, pos);
+            match stack.pop() {
+                Some(x) => (node, b) = x,
+                None => break,
+            }
         }
     }
 
@@ -124,12 +197,72 @@ impl KdTree {
         let mut dist = vec![0.0; self.n * k];
         let mut pos = vec![0u32; self.n * k];
         dist.par_chunks_mut(k * 64).zip(pos.par_chunks_mut(k * 64)).enumerate().for_each(|(chunk, (d, p))| {
-            for (j, (dd, pp)) in d.chunks_mut(k).zip(p.chunks_mut(k)).enumerate() {
-                let i = chunk * 64 + j;
-                self.knn::<K>(self.point(i), dd, pp);
-            }
+            crate::simd::run(KnnJob::<K> {
+                tree: self,
+                k,
+                first: chunk * 64,
+                queries: None,
+                dist: d,
+                pos: p,
+                _k: PhantomData,
+            })
         });
         (dist, pos)
+    }
+}
+
+/// k-NN of one external query (`queries = Some(q)`) or of consecutive tree points starting at `first`
+/// (one per `k`-sized chunk of `dist`).
+struct KnnJob<'a, K> {
+    tree: &'a KdTree,
+    k: usize,
+    first: usize,
+    queries: Option<&'a [f64]>,
+    dist: &'a mut [f64],
+    pos: &'a mut [u32],
+    _k: PhantomData<K>,
+}
+
+impl<K: Kernel> Job for KnnJob<'_, K> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        match self.queries {
+            Some(q) => self.tree.knn_impl::<K>(q, self.dist, self.pos),
+            None => {
+                for (j, (d, p)) in self.dist.chunks_mut(self.k).zip(self.pos.chunks_mut(self.k)).enumerate() {
+                    self.tree.knn_impl::<K>(self.tree.point(self.first + j), d, p);
+                }
+            }
+        }
+    }
+}
+
+/// A fixed-capacity DFS stack of (node, lower bound); the tree is balanced, so depth ≤ log2(n) + 1.
+pub(crate) struct Stack {
+    items: [(u32, f64); 96],
+    len: usize,
+}
+
+impl Stack {
+    #[inline(always)]
+    pub fn new() -> Self {
+        Stack { items: [(0, 0.0); 96], len: 0 }
+    }
+
+    #[inline(always)]
+    pub fn push(&mut self, node: usize, bound: f64) {
+        self.items[self.len] = (node as u32, bound);
+        self.len += 1;
+    }
+
+    #[inline(always)]
+    pub fn pop(&mut self) -> Option<(usize, f64)> {
+        (self.len > 0).then(|| {
+            self.len -= 1;
+            let (n, b) = self.items[self.len];
+            (n as usize, b)
+        })
     }
 }
 

@@ -50,6 +50,7 @@ mod hdbscan;
 mod input;
 mod kdtree;
 mod metric;
+mod simd;
 mod traits;
 mod tree;
 

@@ -5,22 +5,28 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
+use crate::dedup::weighted_kth;
 use crate::metric::Metric;
 
-/// Distance from each row to its `k`-th nearest row, the row itself included (k = 1 → 0).
-pub(crate) fn kth_distances(x: ArrayView2<'_, f64>, metric: Metric, k: usize) -> Vec<f64> {
+/// Distance from each row to its `k`-th nearest row, the row itself included (k = 1 → 0); rows may carry
+/// multiplicities (`weights`), which count as that many copies.
+pub(crate) fn kth_distances(x: ArrayView2<'_, f64>, metric: Metric, k: usize, weights: Option<&[u32]>) -> Vec<f64> {
     let n = x.nrows();
+    let kk = k.min(n);
     (0..n)
         .into_par_iter()
         .map_init(
             || Vec::with_capacity(n),
-            |buf, i| {
+            |buf: &mut Vec<(f64, u32)>, i| {
                 buf.clear();
-                let xi = x.row(i);
-                let xi = xi.as_slice().expect("standard layout");
-                buf.extend((0..n).map(|j| if i == j { 0.0 } else { metric.distance(xi, row(x, j)) }));
-                let (_, v, _) = buf.select_nth_unstable_by(k - 1, f64::total_cmp);
-                *v
+                let xi = row(x, i);
+                let w = |j: usize| weights.map_or(1, |w| w[j]);
+                buf.extend((0..n).map(|j| (if i == j { 0.0 } else { metric.distance(xi, row(x, j)) }, w(j))));
+                // The k nearest rows hold weight ≥ k: sort just those and walk their weights.
+                buf.select_nth_unstable_by(kk - 1, |a, b| a.0.total_cmp(&b.0));
+                let head = &mut buf[..kk];
+                head.sort_by(|a, b| a.0.total_cmp(&b.0));
+                weighted_kth(head.iter().copied(), k)
             },
         )
         .collect()

@@ -6,8 +6,11 @@ use std::sync::OnceLock;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
+use rayon::prelude::*;
+
 use crate::boruvka;
 use crate::brute;
+use crate::dedup::{dedup, weighted_kth};
 use crate::error::{ClusterError, Result};
 use crate::input::check_finite;
 use crate::kdtree::{KdTree, NONE};
@@ -205,8 +208,9 @@ pub struct Hdbscan {
     condensed: CondensedTree,
     /// Selected cluster ids of the condensed tree, ascending (label k ↔ `selected[k]`).
     selected: Vec<usize>,
-    /// Training rows, kept for prediction.
-    data: Array2<f64>,
+    /// Training rows (deduplicated), kept for prediction.
+    points: Points,
+    n_features: usize,
     /// Lookup tables for prediction, built on first use (also after deserialisation).
     #[serde(skip)]
     derived: OnceLock<Derived>,
@@ -224,7 +228,7 @@ impl PartialEq for Hdbscan {
             && self.single_linkage == o.single_linkage
             && self.condensed == o.condensed
             && self.selected == o.selected
-            && self.data == o.data
+            && self.points == o.points
     }
 }
 
@@ -241,13 +245,15 @@ pub mod stages {
                 x.nrows()
             )));
         }
-        let x = x.as_standard_layout();
-        if metric == Metric::Cosine {
-            return Ok(brute::kth_distances(x.view(), metric, min_samples));
-        }
-        let tree = KdTree::build(x.view(), HdbscanParams::default().leaf_size);
-        let (dist, _) = dispatch_knn(&tree, metric, min_samples);
-        Ok(to_original(&tree, |p| dist[p * min_samples + min_samples - 1], metric))
+        let params = HdbscanParams { min_samples: Some(min_samples), metric, ..HdbscanParams::new(2) };
+        let pts = Points::new(x);
+        let core_u = if params.use_prim(x.ncols()) {
+            brute::kth_distances(pts.view(), metric, min_samples, pts.weights())
+        } else {
+            let tree = KdTree::build(pts.view(), params.leaf_size);
+            dispatch_tree!(metric, K => tree_core::<K>(&tree, &pts, min_samples, min_samples.min(tree.n)).0)
+        };
+        Ok(pts.per_row(&core_u))
     }
 
     /// The exact mutual-reachability MST (`n − 1` edges, ascending distance) and the core distances.
@@ -258,34 +264,44 @@ pub mod stages {
         if m > x.nrows() {
             return Err(ClusterError::InvalidParameter(format!("min_samples = {m} exceeds the {} rows", x.nrows())));
         }
-        let x = x.as_standard_layout();
-        let (mut edges, core) = if params.use_prim(x.ncols()) {
-            let core = brute::kth_distances(x.view(), params.metric, m);
-            let e = brute::prim_mst(x.view(), params.metric, &core);
-            (e.into_iter().map(|(a, b, d)| MstEdge { a: a as usize, b: b as usize, distance: d }).collect(), core)
-        } else {
-            let tree = KdTree::build(x.view(), params.leaf_size);
-            match params.metric {
-                Metric::Euclidean => tree_mst::<Euclidean>(&tree, m),
-                Metric::Manhattan => tree_mst::<Manhattan>(&tree, m),
-                Metric::Chebyshev => tree_mst::<Chebyshev>(&tree, m),
-                Metric::Cosine => unreachable!("cosine uses Prim"),
-            }
-        };
-        edges.sort_by(|e, f| e.distance.total_cmp(&f.distance));
-        Ok((edges, core))
+        let pts = Points::new(x);
+        let (edges, core_u) = mst_of_points(&pts, params);
+        Ok((pts.expand_edges(edges, &core_u), pts.per_row(&core_u)))
     }
 
-    fn tree_mst<K: Kernel>(tree: &KdTree, m: usize) -> (Vec<MstEdge>, Vec<f64>) {
-        let k = (m + 1).max(3).min(tree.n);
+    /// MST between unique points (unique ids) and their core distances.
+    pub(crate) fn mst_of_points(pts: &Points, params: &HdbscanParams) -> (Vec<MstEdge>, Vec<f64>) {
+        let m = params.effective_min_samples();
+        if params.use_prim(pts.view().ncols()) {
+            let core = brute::kth_distances(pts.view(), params.metric, m, pts.weights());
+            let e = brute::prim_mst(pts.view(), params.metric, &core);
+            (e.into_iter().map(|(a, b, d)| MstEdge { a: a as usize, b: b as usize, distance: d }).collect(), core)
+        } else {
+            let tree = KdTree::build(pts.view(), params.leaf_size);
+            dispatch_tree!(params.metric, K => tree_mst::<K>(&tree, pts, m))
+        }
+    }
+
+    /// Reduced core distances per tree position (weighted by multiplicity) and the neighbour lists.
+    fn tree_core<K: Kernel>(tree: &KdTree, pts: &Points, m: usize, k: usize) -> (Vec<f64>, Vec<f64>, Vec<u32>) {
         let (dist, pos) = tree.knn_all::<K>(k);
-        let core_r: Vec<f64> = (0..tree.n).map(|p| dist[p * k + m - 1]).collect();
-        let edges = boruvka::mst::<K>(tree, &core_r, &dist, &pos, k);
-        let core = (0..tree.n).fold(vec![0.0; tree.n], |mut c, p| {
-            c[tree.index[p] as usize] = K::to_dist(core_r[p]);
-            c
-        });
-        let edges = edges
+        let core_r: Vec<f64> = (0..tree.n)
+            .into_par_iter()
+            .with_min_len(1024)
+            .map(|p| {
+                let list = dist[p * k..(p + 1) * k].iter().zip(&pos[p * k..(p + 1) * k]);
+                weighted_kth(list.map(|(&d, &q)| (d, pts.weight(tree.index[q as usize] as usize))), m)
+            })
+            .collect();
+        (to_rows(tree, &core_r, K::to_dist), dist, pos)
+    }
+
+    fn tree_mst<K: Kernel>(tree: &KdTree, pts: &Points, m: usize) -> (Vec<MstEdge>, Vec<f64>) {
+        // Enough unique neighbours to reach weight m, plus a few for Borůvka's first round.
+        let k = (m + 1).max(3).min(tree.n);
+        let (core_u, dist, pos) = tree_core::<K>(tree, pts, m, k);
+        let core_r: Vec<f64> = (0..tree.n).map(|p| K::to_rdist(core_u[tree.index[p] as usize])).collect();
+        let edges = boruvka::mst::<K>(tree, &core_r, &dist, &pos, k)
             .into_iter()
             .map(|e| MstEdge {
                 a: tree.index[e.a as usize] as usize,
@@ -293,27 +309,105 @@ pub mod stages {
                 distance: K::to_dist(e.w),
             })
             .collect();
-        (edges, core)
+        (edges, core_u)
     }
 
-    pub(crate) fn dispatch_knn(tree: &KdTree, metric: Metric, k: usize) -> (Vec<f64>, Vec<u32>) {
-        match metric {
-            Metric::Euclidean => tree.knn_all::<Euclidean>(k),
-            Metric::Manhattan => tree.knn_all::<Manhattan>(k),
-            Metric::Chebyshev => tree.knn_all::<Chebyshev>(k),
-            Metric::Cosine => unreachable!("cosine has no tree"),
-        }
-    }
-
-    pub(crate) fn to_original(tree: &KdTree, f: impl Fn(usize) -> f64, metric: Metric) -> Vec<f64> {
+    /// Values per tree position → values per point (converted with `f`).
+    fn to_rows(tree: &KdTree, v: &[f64], f: fn(f64) -> f64) -> Vec<f64> {
         let mut out = vec![0.0; tree.n];
-        for p in 0..tree.n {
-            let r = f(p);
-            out[tree.index[p] as usize] = match metric {
-                Metric::Euclidean => Euclidean::to_dist(r),
-                _ => r,
-            };
+        for (p, &x) in v.iter().enumerate() {
+            out[tree.index[p] as usize] = f(x);
         }
+        out
+    }
+}
+
+/// Calls a generic function with the kd-tree kernel of a metric (not cosine).
+macro_rules! dispatch_tree {
+    ($metric:expr, $K:ident => $call:expr) => {
+        match $metric {
+            Metric::Euclidean => {
+                type $K = Euclidean;
+                $call
+            }
+            Metric::Manhattan => {
+                type $K = Manhattan;
+                $call
+            }
+            Metric::Chebyshev => {
+                type $K = Chebyshev;
+                $call
+            }
+            Metric::Cosine => unreachable!("cosine has no kd-tree"),
+        }
+    };
+}
+use dispatch_tree;
+
+/// The points an algorithm works on: the rows themselves, or their unique rows with multiplicities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Points {
+    /// Unique rows (all rows when there are no duplicates).
+    points: Array2<f64>,
+    /// Multiplicity of each point (empty: all 1).
+    weights: Vec<u32>,
+    /// First original row of each point (empty: identity).
+    first: Vec<usize>,
+    /// Point of each original row (empty: identity).
+    of_row: Vec<u32>,
+}
+
+impl Points {
+    pub(crate) fn new(x: ArrayView2<'_, f64>) -> Points {
+        match dedup(x) {
+            Some(d) => Points { points: d.points, weights: d.weight, first: d.first, of_row: d.of_row },
+            None => {
+                Points { points: x.as_standard_layout().into_owned(), weights: vec![], first: vec![], of_row: vec![] }
+            }
+        }
+    }
+
+    pub(crate) fn view(&self) -> ArrayView2<'_, f64> {
+        self.points.view()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.points.nrows()
+    }
+
+    pub(crate) fn weights(&self) -> Option<&[u32]> {
+        (!self.weights.is_empty()).then_some(&self.weights[..])
+    }
+
+    #[inline]
+    pub(crate) fn weight(&self, u: usize) -> u32 {
+        if self.weights.is_empty() { 1 } else { self.weights[u] }
+    }
+
+    #[inline]
+    pub(crate) fn first_row(&self, u: usize) -> usize {
+        if self.first.is_empty() { u } else { self.first[u] }
+    }
+
+    /// Per-point values → per-row values.
+    pub(crate) fn per_row(&self, v: &[f64]) -> Vec<f64> {
+        if self.of_row.is_empty() { v.to_vec() } else { self.of_row.iter().map(|&u| v[u as usize]).collect() }
+    }
+
+    /// Point-level MST edges → row-level MST (ascending distance): point edges join first rows, and the
+    /// copies of a point join its first row at the point's core distance.
+    pub(crate) fn expand_edges(&self, edges: Vec<MstEdge>, core: &[f64]) -> Vec<MstEdge> {
+        let mut out: Vec<MstEdge> = edges
+            .into_iter()
+            .map(|e| MstEdge { a: self.first_row(e.a), b: self.first_row(e.b), distance: e.distance })
+            .collect();
+        for (row, &u) in self.of_row.iter().enumerate() {
+            let f = self.first[u as usize];
+            if f != row {
+                out.push(MstEdge { a: f, b: row, distance: core[u as usize] });
+            }
+        }
+        out.sort_by(|e, f| e.distance.total_cmp(&f.distance));
         out
     }
 }
@@ -323,8 +417,11 @@ impl Fit for HdbscanParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Hdbscan> {
         self.validate_for(x)?;
-        let (mst, core_distances) = stages::mutual_reachability_mst(x, self)?;
         let n = x.nrows();
+        let points = Points::new(x);
+        let (edges, core_u) = stages::mst_of_points(&points, self);
+        let mst = points.expand_edges(edges, &core_u);
+        let core_distances = points.per_row(&core_u);
         let sorted: Vec<(usize, usize, f64)> = mst.iter().map(|e| (e.a, e.b, e.distance)).collect();
         let single_linkage = tree::single_linkage(n, &sorted);
         let condensed = tree::condense(&single_linkage, self.min_cluster_size);
@@ -342,7 +439,8 @@ impl Fit for HdbscanParams {
             single_linkage,
             condensed,
             selected: sel.clusters,
-            data: x.to_owned(),
+            points,
+            n_features: x.ncols(),
             derived: OnceLock::new(),
         })
     }
@@ -405,32 +503,22 @@ impl Hdbscan {
         &self.selected
     }
 
-    /// The training rows.
-    pub fn training_data(&self) -> &Array2<f64> {
-        &self.data
-    }
-
     /// Number of features.
     pub fn n_features(&self) -> usize {
-        self.data.ncols()
+        self.n_features
     }
 
     fn derived(&self) -> &Derived {
         self.derived.get_or_init(|| Derived::new(self))
     }
 
-    /// The `k` nearest training rows of `q`: (distance, row) ascending.
+    /// The `k` nearest training points (unique rows) of `q`: (distance, point) ascending.
     fn neighbours(&self, q: &[f64], k: usize) -> Vec<(f64, usize)> {
         let metric = self.params.metric;
         match &self.derived().index {
             Some(t) => {
                 let (mut d, mut p) = (vec![0.0; k], vec![0u32; k]);
-                match metric {
-                    Metric::Euclidean => t.knn::<Euclidean>(q, &mut d, &mut p),
-                    Metric::Manhattan => t.knn::<Manhattan>(q, &mut d, &mut p),
-                    Metric::Chebyshev => t.knn::<Chebyshev>(q, &mut d, &mut p),
-                    Metric::Cosine => unreachable!(),
-                }
+                dispatch_tree!(metric, K => t.knn::<K>(q, &mut d, &mut p));
                 d.iter()
                     .zip(&p)
                     .filter(|(_, p)| **p != NONE)
@@ -441,8 +529,8 @@ impl Hdbscan {
                     .collect()
             }
             None => {
-                let mut all: Vec<(f64, usize)> = self
-                    .data
+                let pts = self.points.view();
+                let mut all: Vec<(f64, usize)> = pts
                     .rows()
                     .into_iter()
                     .enumerate()
@@ -467,18 +555,20 @@ impl Hdbscan {
             return Err(ClusterError::NonFinite { row: 0, col });
         }
         let ct = &self.condensed;
-        let n = self.data.nrows();
+        let pts = &self.points;
         let m = self.params.effective_min_samples();
-        // hdbscan queries 2·min_samples neighbours (its min_samples is ours − 1).
-        let k = (2 * m.saturating_sub(1)).max(m).min(n);
+        // hdbscan queries 2·min_samples neighbours (its min_samples is ours − 1); the new point's core
+        // distance is that of its m-th nearest training row, counting duplicates.
+        let k = (2 * m.saturating_sub(1)).max(m).min(pts.len());
         let nb = self.neighbours(q, k);
-        let core_q = nb[m.min(nb.len()) - 1].0;
-        let (mut best, mut nn) = (f64::INFINITY, nb[0].1);
-        for &(d, j) in &nb {
-            let mr = d.max(core_q).max(self.core_distances[j]);
+        let core_q = weighted_kth(nb.iter().map(|&(d, u)| (d, pts.weight(u))), m);
+        let (mut best, mut nn) = (f64::INFINITY, pts.first_row(nb[0].1));
+        for &(d, u) in &nb {
+            let row = pts.first_row(u);
+            let mr = d.max(core_q).max(self.core_distances[row]);
             if mr < best {
                 best = mr;
-                nn = j;
+                nn = row;
             }
         }
         let lambda = if best > 0.0 { 1.0 / best } else { f64::MAX };
@@ -561,7 +651,7 @@ impl Derived {
             }
         }
         Derived {
-            index: (m.params.metric != Metric::Cosine).then(|| KdTree::build(m.data.view(), m.params.leaf_size)),
+            index: (m.params.metric != Metric::Cosine).then(|| KdTree::build(m.points.view(), m.params.leaf_size)),
             point_rows: ct.point_rows(),
             parents: ct.cluster_parent(),
             subtree_max: ct.subtree_max_lambdas(),

@@ -45,6 +45,7 @@
 
 mod boruvka;
 mod brute;
+mod dedup;
 mod error;
 mod hdbscan;
 mod input;

@@ -88,6 +88,8 @@ pub(crate) trait Kernel: Copy + Send + Sync + 'static {
     fn min_rdist_box(x: &[f64], lo: &[f64], hi: &[f64]) -> f64;
     /// Reduced distance → distance.
     fn to_dist(r: f64) -> f64;
+    /// Distance → reduced distance.
+    fn to_rdist(d: f64) -> f64;
     /// Reduced distances from `q` to a chunk of [`LANES`] points stored dimension-major
     /// (`cols[j * LANES + l]` is coordinate `j` of point `l`). Accumulates over dimensions in index
     /// order, so each value equals [`Kernel::rdist`] bit for bit; vectorises over the lanes.
@@ -171,6 +173,10 @@ impl Kernel for Euclidean {
     fn to_dist(r: f64) -> f64 {
         r.sqrt()
     }
+    #[inline(always)]
+    fn to_rdist(d: f64) -> f64 {
+        d * d
+    }
 }
 
 impl Kernel for Manhattan {
@@ -193,6 +199,10 @@ impl Kernel for Manhattan {
     #[inline(always)]
     fn to_dist(r: f64) -> f64 {
         r
+    }
+    #[inline(always)]
+    fn to_rdist(d: f64) -> f64 {
+        d
     }
 }
 
@@ -220,6 +230,10 @@ impl Kernel for Chebyshev {
     #[inline(always)]
     fn to_dist(r: f64) -> f64 {
         r
+    }
+    #[inline(always)]
+    fn to_rdist(d: f64) -> f64 {
+        d
     }
 }
 

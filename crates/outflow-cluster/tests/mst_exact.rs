@@ -70,3 +70,75 @@ fn independent_of_thread_count() {
     assert_eq!(a, b);
     assert!(a.n_clusters() >= 2);
 }
+
+/// Naive O(n²) reference on all rows (duplicates included): core distances and MST weight.
+fn naive(x: &Array2<f64>, metric: Metric, m: usize) -> (Vec<f64>, f64) {
+    let n = x.nrows();
+    let d = |i: usize, j: usize| metric.distance(x.row(i).as_slice().unwrap(), x.row(j).as_slice().unwrap());
+    let core: Vec<f64> = (0..n)
+        .map(|i| {
+            let mut v: Vec<f64> = (0..n).map(|j| if i == j { 0.0 } else { d(i, j) }).collect();
+            v.sort_by(f64::total_cmp);
+            v[m - 1]
+        })
+        .collect();
+    let mut in_tree = vec![false; n];
+    let mut best = vec![f64::INFINITY; n];
+    let mut cur = 0;
+    in_tree[0] = true;
+    let mut total = 0.0;
+    for _ in 1..n {
+        for v in 0..n {
+            if !in_tree[v] {
+                best[v] = best[v].min(core[cur].max(core[v]).max(d(cur, v)));
+            }
+        }
+        let next = (0..n).filter(|&v| !in_tree[v]).min_by(|&a, &b| best[a].total_cmp(&best[b])).unwrap();
+        total += best[next];
+        in_tree[next] = true;
+        cur = next;
+    }
+    (core, total)
+}
+
+#[test]
+fn heavy_duplicates_match_naive_reference() {
+    let base = blobs(60, 3, 11, true);
+    // Every row repeated 1..=7 times, interleaved.
+    let mut rows = Vec::new();
+    for r in 0..base.nrows() {
+        for _ in 0..=(r % 7) {
+            rows.extend(base.row(r).iter().copied());
+        }
+    }
+    let n = rows.len() / 3;
+    let mut x = Array2::from_shape_vec((n, 3), rows).unwrap();
+    // shuffle rows deterministically
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for i in (1..n).rev() {
+        let j = rng.random_range(0..=i);
+        for c in 0..3 {
+            x.swap([i, c], [j, c]);
+        }
+    }
+    for metric in [Metric::Euclidean, Metric::Manhattan, Metric::Cosine] {
+        for m in [1, 3, 8] {
+            let (core_ref, total_ref) = naive(&x, metric, m);
+            for algo in [MstAlgorithm::Auto, MstAlgorithm::Prim] {
+                let p = HdbscanParams::new(5).min_samples(m).metric(metric).mst_algorithm(algo);
+                let (edges, core) = stages::mutual_reachability_mst(x.view(), &p).unwrap();
+                assert_eq!(edges.len(), n - 1);
+                for (a, b) in core.iter().zip(&core_ref) {
+                    assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{metric} m={m}: core {a} vs {b}");
+                }
+                let total: f64 = edges.iter().map(|e| e.distance).sum();
+                assert!(
+                    (total - total_ref).abs() <= 1e-9 * total_ref.max(1.0),
+                    "{metric} m={m} {algo:?}: {total} vs {total_ref}"
+                );
+                let core2 = stages::core_distances(x.view(), metric, m).unwrap();
+                assert_eq!(core2, core, "{metric} m={m}");
+            }
+        }
+    }
+}

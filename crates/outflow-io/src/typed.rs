@@ -128,12 +128,14 @@ pub(crate) fn unescape(field: &[u8]) -> String {
     let mut out = Vec::with_capacity(field.len());
     let mut i = 0;
     while i < field.len() {
-        if field[i] == b'\\' && i + 3 < field.len() && field[i + 1] == b'x' {
-            if let Some(b) = hex_byte(&field[i + 2..i + 4]) {
-                out.push(b);
-                i += 4;
-                continue;
-            }
+        if field[i] == b'\\'
+            && i + 3 < field.len()
+            && field[i + 1] == b'x'
+            && let Some(b) = hex_byte(&field[i + 2..i + 4])
+        {
+            out.push(b);
+            i += 4;
+            continue;
         }
         out.push(field[i]);
         i += 1;

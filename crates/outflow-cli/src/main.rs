@@ -22,6 +22,8 @@ enum Command {
     Inspect(cmd::inspect::Args),
     /// Cluster a numeric CSV (used as is) and write a label, probability and outlier score per row.
     Cluster(cmd::cluster::Args),
+    /// Explain labels (e.g. clusters) with a surrogate forest: fidelity, importances, SHAP, profiles.
+    Explain(cmd::explain::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Cluster(a) => cmd::cluster::run(a),
+        Command::Explain(a) => cmd::explain::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

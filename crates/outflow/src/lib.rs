@@ -12,5 +12,6 @@
 #![warn(missing_docs)]
 
 pub use outflow_cluster as cluster;
+pub use outflow_explain as explain;
 pub use outflow_io as io;
 pub use outflow_io::{Format, ReadOptions, Table};

@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
 pub mod cluster;
+pub mod explain;
 pub mod inspect;

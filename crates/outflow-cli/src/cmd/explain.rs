@@ -1,0 +1,347 @@
+//! `outflow explain`: why rows got their labels — a surrogate random forest, its fidelity, Gini and
+//! permutation importances, exact TreeSHAP values, cluster profiles and normal-vs-severe feature shifts.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use outflow::explain::{
+    ClassWeight, ExplainParams, ExplanationSummary, PermutationParams, ProfileColumns, RandomForestParams, Rule,
+    explain, feature_matrix, labels_from_table, scores_from_table,
+};
+use outflow::io::{CsvOptions, Format, Input, ReadOptions, Table, read_input};
+use serde::Serialize;
+
+use crate::input::set_threads;
+
+/// Arguments of `outflow explain`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// CSV of features, ideally the original (unscaled) values. Every numeric column (float, int, bool,
+    /// time, interval) is a feature; text columns (addresses, protocols, ...) are ignored and listed.
+    pub input: PathBuf,
+    /// CSV with a `label` column (integer cluster ids, -1 = noise), one row per INPUT row, in the same
+    /// order — e.g. the output of `outflow cluster`.
+    pub labels: PathBuf,
+    /// CSV with an `outlier_score` column (may be LABELS itself): adds normal (< p95) vs severe (≥ p99).
+    #[arg(long)]
+    pub scores: Option<PathBuf>,
+    /// Label column of LABELS.
+    #[arg(long, default_value = "label")]
+    pub label_column: String,
+    /// Score column of SCORES.
+    #[arg(long, default_value = "outlier_score")]
+    pub score_column: String,
+    /// INPUT columns not to use as features (repeatable). When INPUT is LABELS itself, the label,
+    /// `probability` and score columns are dropped automatically.
+    #[arg(long = "drop")]
+    pub drop: Vec<String>,
+    /// Trees of the surrogate forest.
+    #[arg(long, default_value_t = 100)]
+    pub trees: usize,
+    /// Maximum tree depth (0 = unlimited).
+    #[arg(long, default_value_t = 7)]
+    pub max_depth: usize,
+    /// Smallest number of distinct rows in a leaf.
+    #[arg(long, default_value_t = 1)]
+    pub min_samples_leaf: usize,
+    /// Class weights of the surrogate.
+    #[arg(long, default_value = "balanced", value_parser = ["balanced", "none"])]
+    pub class_weight: String,
+    /// Seed of the forest and of the permutations.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Shuffles per feature for permutation importance.
+    #[arg(long, default_value_t = 5)]
+    pub repeats: usize,
+    /// Payload / duration columns of the profile rules.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "zeek", "cic"])]
+    pub profile_columns: String,
+    /// JSON file with the interpretation rules (a list of {"when": ..., "label": ...}); default: the seed's.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Features shown per table in the text report.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Write SHAP values: `row,class,expected_value,<features...>`, one line per row and class.
+    #[arg(long)]
+    pub shap_out: Option<PathBuf>,
+    /// Write the forest as shap custom-tree JSON (`shap.TreeExplainer({"trees": [...]})`).
+    #[arg(long)]
+    pub export_forest: Option<PathBuf>,
+    /// Overwrite output files that exist.
+    #[arg(long)]
+    pub force: bool,
+    /// Worker threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Print JSON instead of a text report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    input: &'a str,
+    labels: &'a str,
+    scores: Option<&'a str>,
+    ignored_columns: &'a [String],
+    seconds: f64,
+    #[serde(flatten)]
+    summary: &'a ExplanationSummary,
+}
+
+fn read_csv_table(path: &Path) -> Result<Table> {
+    let input = Input::path(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default() };
+    let (table, _) = read_input(&input, &opts).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(table)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+pub fn run(a: Args) -> Result<()> {
+    set_threads(a.threads)?;
+    for out in [&a.shap_out, &a.export_forest].into_iter().flatten() {
+        if out.exists() && !a.force {
+            bail!("{} exists; pass --force to overwrite it", out.display());
+        }
+    }
+    let t0 = Instant::now();
+    let table = read_csv_table(&a.input)?;
+    let label_table = if same_file(&a.input, &a.labels) { table.clone() } else { read_csv_table(&a.labels)? };
+    let labels = labels_from_table(&label_table, &a.label_column).with_context(|| format!("{}", a.labels.display()))?;
+    let scores = match &a.scores {
+        None => None,
+        Some(p) => {
+            let t = if same_file(p, &a.labels) { label_table.clone() } else { read_csv_table(p)? };
+            Some(scores_from_table(&t, &a.score_column).with_context(|| format!("{}", p.display()))?)
+        }
+    };
+    let mut drop: Vec<&str> = a.drop.iter().map(String::as_str).collect();
+    if same_file(&a.input, &a.labels) {
+        drop.extend([a.label_column.as_str(), "probability", a.score_column.as_str()]);
+        drop.retain(|c| table.column(c).is_some());
+    }
+    let features = feature_matrix(&table, &drop).with_context(|| format!("{}", a.input.display()))?;
+
+    let mut params = ExplainParams {
+        forest: RandomForestParams {
+            n_estimators: a.trees,
+            max_depth: (a.max_depth > 0).then_some(a.max_depth),
+            min_samples_leaf: a.min_samples_leaf,
+            class_weight: if a.class_weight == "none" { ClassWeight::Uniform } else { ClassWeight::Balanced },
+            seed: a.seed,
+            ..RandomForestParams::surrogate()
+        },
+        permutation: PermutationParams { n_repeats: a.repeats, seed: a.seed },
+        ..Default::default()
+    };
+    params.profile.columns = match a.profile_columns.as_str() {
+        "zeek" => Some(ProfileColumns::zeek()),
+        "cic" => Some(ProfileColumns::cic()),
+        _ => None,
+    };
+    if let Some(path) = &a.rules {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        params.profile.rules =
+            serde_json::from_str::<Vec<Rule>>(&text).with_context(|| format!("{}: invalid rules", path.display()))?;
+    }
+
+    let e = explain(features.x.view(), &features.names, &labels, scores.as_deref(), &params)?;
+    let summary = e.summary();
+    if let Some(path) = &a.shap_out {
+        write_streamed(path, |w| e.shap.write_csv(w)).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &a.export_forest {
+        let json = e.forest.to_shap_json(Some(&features.names))?;
+        crate::output::write_atomic(path, json.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    let input = a.input.display().to_string();
+    let labels_name = a.labels.display().to_string();
+    let scores_name = a.scores.as_ref().map(|p| p.display().to_string());
+    let report = Report {
+        input: &input,
+        labels: &labels_name,
+        scores: scores_name.as_deref(),
+        ignored_columns: &features.ignored,
+        seconds,
+        summary: &summary,
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_text(&report, a.top);
+    }
+    Ok(())
+}
+
+/// Writes through a buffered temporary file next to `path`, renamed over it at the end.
+fn write_streamed(path: &Path, f: impl FnOnce(&mut BufWriter<std::fs::File>) -> std::io::Result<()>) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let result = (|| {
+        let mut w = BufWriter::new(std::fs::File::create(&tmp)?);
+        f(&mut w)?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    Ok(result?)
+}
+
+fn num(x: f64) -> String {
+    if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else if x != 0.0 && (x.abs() >= 1e6 || x.abs() < 1e-3) {
+        format!("{x:.3e}")
+    } else {
+        let s = format!("{x:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+fn print_text(r: &Report<'_>, top: usize) {
+    let s = r.summary;
+    let mut out = std::io::stdout().lock();
+    let mut p = |line: String| {
+        let _ = writeln!(out, "{line}");
+    };
+    p(format!(
+        "{}: {} rows, {} features{}; labels {}: {} classes ({})",
+        r.input,
+        s.rows,
+        s.features.len(),
+        if r.ignored_columns.is_empty() {
+            String::new()
+        } else {
+            format!(" (ignored non-numeric: {})", r.ignored_columns.join(", "))
+        },
+        r.labels,
+        s.classes.len(),
+        s.classes.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+    ));
+    let f = &s.forest;
+    p(format!(
+        "surrogate: random forest, {} trees, max depth {}, {} class weights, seed {} ({:.2}s in total)",
+        f.n_estimators,
+        f.max_depth.map_or("unlimited".into(), |d| d.to_string()),
+        if f.class_weight == ClassWeight::Balanced { "balanced" } else { "uniform" },
+        f.seed,
+        r.seconds
+    ));
+    p(format!(
+        "fidelity (accuracy on the labels): {:.4}{}",
+        s.fidelity.accuracy,
+        if s.fidelity.accuracy > 0.9 { "" } else { "  — below 0.90: read the explanations with care" }
+    ));
+    p(String::new());
+    p(s.fidelity.to_string());
+
+    let w = s.features.iter().take(top).map(|f| f.feature.chars().count()).max().unwrap_or(7).max(7);
+    let classes: Vec<String> = s.classes.iter().map(|c| format!("|SHAP| {c}")).collect();
+    let cw = classes.iter().map(String::len).max().unwrap_or(8).max(10);
+    p(format!("feature importance (top {} of {} by Gini):", top.min(s.features.len()), s.features.len()));
+    p(format!(
+        "{:<w$}  {:>8}  {:>18}  {}",
+        "feature",
+        "gini",
+        "permutation ± std",
+        classes.iter().map(|c| format!("{c:>cw$}")).collect::<Vec<_>>().join("  ")
+    ));
+    for fs in s.features.iter().take(top) {
+        p(format!(
+            "{:<w$}  {:>8.4}  {:>18}  {}",
+            fs.feature,
+            fs.gini,
+            format!("{:.4} ± {:.4}", fs.permutation_mean, fs.permutation_std),
+            fs.mean_abs_shap.iter().map(|v| format!("{v:>cw$.4}")).collect::<Vec<_>>().join("  ")
+        ));
+    }
+    p(format!(
+        "SHAP expected values: {}",
+        s.classes.iter().zip(&s.expected_value).map(|(c, v)| format!("{c}: {v:.4}")).collect::<Vec<_>>().join(", ")
+    ));
+    p(String::new());
+
+    let prof = &s.profiles;
+    let cols = &prof.columns;
+    p(format!(
+        "cluster profiles (medians of the features as given; payload = {}, duration = {}):",
+        if cols.payload.is_empty() { "n/a".into() } else { cols.payload.join(" + ") },
+        cols.duration.as_deref().unwrap_or("n/a")
+    ));
+    p(format!("{:>8}  {:>8}  {:>7}  {:>14}  {:>14}  interpretation", "label", "count", "share", "payload", "duration"));
+    for c in &prof.clusters {
+        p(format!(
+            "{:>8}  {:>8}  {:>6.2}%  {:>14}  {:>14}  {}",
+            c.label,
+            c.count,
+            100.0 * c.fraction,
+            c.median_payload.map_or("-".into(), num),
+            c.median_duration.map_or("-".into(), num),
+            c.interpretation
+        ));
+    }
+    let shown: Vec<usize> = s
+        .features
+        .iter()
+        .take(top.min(7))
+        .filter_map(|f| prof.feature_names.iter().position(|n| *n == f.feature))
+        .collect();
+    if !shown.is_empty() {
+        p(format!("medians of the top {} features by Gini:", shown.len()));
+        let lw = prof.clusters.iter().map(|c| c.label.to_string().len()).max().unwrap_or(1).max(12);
+        let names: Vec<&str> = shown.iter().map(|&j| prof.feature_names[j].as_str()).collect();
+        let nw = names.iter().map(|n| n.chars().count()).max().unwrap_or(7).max(7);
+        p(format!(
+            "{:<nw$}  {}",
+            "feature",
+            prof.clusters.iter().map(|c| format!("{:>lw$}", c.label)).collect::<Vec<_>>().join("  ")
+        ));
+        for (&j, name) in shown.iter().zip(&names) {
+            p(format!(
+                "{name:<nw$}  {}",
+                prof.clusters.iter().map(|c| format!("{:>lw$}", num(c.medians[j]))).collect::<Vec<_>>().join("  ")
+            ));
+        }
+    }
+    if let Some(sev) = &s.severity {
+        p(String::new());
+        p(format!(
+            "normal (score < {}) vs severe (score ≥ {}): {} normal, {} moderate, {} severe",
+            num(sev.normal_threshold),
+            num(sev.severe_threshold),
+            sev.n_normal,
+            sev.n_moderate,
+            sev.n_severe
+        ));
+        if sev.top.is_empty() {
+            p("(one of the groups is empty: no comparison)".into());
+        } else {
+            let w = sev.top.iter().map(|t| t.feature.chars().count()).max().unwrap_or(7).max(7);
+            p(format!("{:<w$}  {:>14}  {:>14}  {:>14}  {:>8}", "feature", "normal mean", "severe mean", "Δ", "Δ/sd"));
+            for t in &sev.top {
+                p(format!(
+                    "{:<w$}  {:>14}  {:>14}  {:>14}  {:>8.2}",
+                    t.feature,
+                    num(t.normal_mean),
+                    num(t.severe_mean),
+                    num(t.difference),
+                    t.standardized
+                ));
+            }
+        }
+    }
+}

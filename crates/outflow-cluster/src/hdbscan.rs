@@ -384,6 +384,12 @@ impl Points {
         if self.weights.is_empty() { 1 } else { self.weights[u] }
     }
 
+    /// The point of an original row.
+    #[inline]
+    pub(crate) fn unique_of(&self, row: usize) -> usize {
+        if self.of_row.is_empty() { row } else { self.of_row[row] as usize }
+    }
+
     #[inline]
     pub(crate) fn first_row(&self, u: usize) -> usize {
         if self.first.is_empty() { u } else { self.first[u] }

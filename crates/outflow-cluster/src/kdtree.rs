@@ -134,15 +134,7 @@ impl KdTree {
     /// The `k` nearest tree points of `q` (reduced distances ascending, tree positions), written into
     /// `dist`/`pos` (length `k`). Ties at the k-th place keep the first point met.
     pub fn knn<K: Kernel>(&self, q: &[f64], dist: &mut [f64], pos: &mut [u32]) {
-        crate::simd::run(KnnJob::<K> {
-            tree: self,
-            k: dist.len(),
-            first: 0,
-            queries: Some(q),
-            dist,
-            pos,
-            _k: PhantomData,
-        })
+        crate::simd::run(KnnJob::<K> { tree: self, query: q, dist, pos, _k: PhantomData })
     }
 
     /// Iterative depth-first search, nearer child first.
@@ -192,32 +184,141 @@ impl KdTree {
     }
 
     /// k nearest neighbours of every tree point (itself included), in tree order: `n * k` reduced
-    /// distances and positions. Parallel; the result does not depend on the number of threads.
+    /// distances and positions. Queries go in chunks of [`LANES`] points of a leaf that share one
+    /// traversal, with per-lane bounds. Parallel; the result does not depend on the number of threads.
     pub fn knn_all<K: Kernel>(&self, k: usize) -> (Vec<f64>, Vec<u32>) {
         let mut dist = vec![0.0; self.n * k];
         let mut pos = vec![0u32; self.n * k];
-        dist.par_chunks_mut(k * 64).zip(pos.par_chunks_mut(k * 64)).enumerate().for_each(|(chunk, (d, p))| {
-            crate::simd::run(KnnJob::<K> {
-                tree: self,
-                k,
-                first: chunk * 64,
-                queries: None,
-                dist: d,
-                pos: p,
-                _k: PhantomData,
-            })
+        if self.dim < BATCH_MIN_DIM {
+            dist.par_chunks_mut(k * 64).zip(pos.par_chunks_mut(k * 64)).enumerate().for_each(|(chunk, (d, p))| {
+                crate::simd::run(PointsKnnJob::<K> {
+                    tree: self,
+                    first: chunk * 64,
+                    k,
+                    dist: d,
+                    pos: p,
+                    _k: PhantomData,
+                })
+            });
+            return (dist, pos);
+        }
+        let mut work = Vec::new();
+        let (mut dr, mut pr) = (&mut dist[..], &mut pos[..]);
+        for (id, nd) in self.nodes.iter().enumerate().filter(|(_, nd)| nd.is_leaf()) {
+            let len = (nd.end - nd.start) as usize * k;
+            let (d, rest_d) = dr.split_at_mut(len);
+            let (p, rest_p) = pr.split_at_mut(len);
+            (dr, pr) = (rest_d, rest_p);
+            work.push((id, d, p));
+        }
+        work.into_par_iter().for_each(|(leaf, d, p)| {
+            crate::simd::run(LeafKnnJob::<K> { tree: self, leaf, k, dist: d, pos: p, _k: PhantomData })
         });
         (dist, pos)
     }
+
+    /// k-NN of the points of one leaf, [`LANES`] at a time.
+    #[inline(always)]
+    fn knn_leaf_impl<K: Kernel>(&self, leaf: usize, k: usize, dist: &mut [f64], pos: &mut [u32]) {
+        dist.fill(f64::INFINITY);
+        pos.fill(NONE);
+        let nd = self.nodes[leaf];
+        let (s, e) = (nd.start as usize, nd.end as usize);
+        let chunk_len = self.dim * LANES;
+        let mut bounds = [0.0f64; LANES];
+        let mut dl = [0.0f64; LANES];
+        for (ci, c0) in (s..e).step_by(LANES).enumerate() {
+            let qcols = &self.soa[self.soa_off[leaf] + ci * chunk_len..][..chunk_len];
+            let lanes = (e - c0).min(LANES);
+            let base = (c0 - s) * k;
+            let (dist, pos) = (&mut dist[base..base + lanes * k], &mut pos[base..base + lanes * k]);
+            let mut worst = [f64::NEG_INFINITY; LANES];
+            worst[..lanes].fill(f64::INFINITY);
+            let q0 = self.point(c0);
+            let mut stack = Stack::new();
+            let mut node = 0usize;
+            loop {
+                K::box_from_chunk(qcols, self.lo(node), self.hi(node), &mut bounds);
+                if bounds.iter().zip(&worst).any(|(b, w)| b < w) {
+                    let n2 = self.nodes[node];
+                    if n2.is_leaf() {
+                        for r in n2.start as usize..n2.end as usize {
+                            K::rdists_from_chunk(qcols, self.point(r), &mut dl);
+                            for l in 0..lanes {
+                                if dl[l] < worst[l] {
+                                    let (d, p) = (&mut dist[l * k..(l + 1) * k], &mut pos[l * k..(l + 1) * k]);
+                                    insert_sorted(d, p, dl[l], r as u32);
+                                    worst[l] = d[k - 1];
+                                }
+                            }
+                        }
+                    } else {
+                        let (l, r) = (n2.left as usize, n2.right as usize);
+                        // Nearer child (for the chunk's first point) first.
+                        if self.min_rdist::<K>(q0, l) <= self.min_rdist::<K>(q0, r) {
+                            stack.push(r, 0.0);
+                            node = l;
+                        } else {
+                            stack.push(l, 0.0);
+                            node = r;
+                        }
+                        continue;
+                    }
+                }
+                match stack.pop() {
+                    Some((n2, _)) => node = n2,
+                    None => break,
+                }
+            }
+        }
+    }
 }
 
-/// k-NN of one external query (`queries = Some(q)`) or of consecutive tree points starting at `first`
-/// (one per `k`-sized chunk of `dist`).
+/// Below this dimension one traversal per query point measures faster than chunked traversals.
+const BATCH_MIN_DIM: usize = 16;
+
+/// k-NN of consecutive tree points, one traversal each.
+struct PointsKnnJob<'a, K> {
+    tree: &'a KdTree,
+    first: usize,
+    k: usize,
+    dist: &'a mut [f64],
+    pos: &'a mut [u32],
+    _k: PhantomData<K>,
+}
+
+impl<K: Kernel> Job for PointsKnnJob<'_, K> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        for (j, (d, p)) in self.dist.chunks_mut(self.k).zip(self.pos.chunks_mut(self.k)).enumerate() {
+            self.tree.knn_impl::<K>(self.tree.point(self.first + j), d, p);
+        }
+    }
+}
+
+/// k-NN of every point of one leaf (see [`KdTree::knn_all`]).
+struct LeafKnnJob<'a, K> {
+    tree: &'a KdTree,
+    leaf: usize,
+    k: usize,
+    dist: &'a mut [f64],
+    pos: &'a mut [u32],
+    _k: PhantomData<K>,
+}
+
+impl<K: Kernel> Job for LeafKnnJob<'_, K> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        self.tree.knn_leaf_impl::<K>(self.leaf, self.k, self.dist, self.pos)
+    }
+}
+
+/// k-NN of one external query.
 struct KnnJob<'a, K> {
     tree: &'a KdTree,
-    k: usize,
-    first: usize,
-    queries: Option<&'a [f64]>,
+    query: &'a [f64],
     dist: &'a mut [f64],
     pos: &'a mut [u32],
     _k: PhantomData<K>,
@@ -227,14 +328,7 @@ impl<K: Kernel> Job for KnnJob<'_, K> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        match self.queries {
-            Some(q) => self.tree.knn_impl::<K>(q, self.dist, self.pos),
-            None => {
-                for (j, (d, p)) in self.dist.chunks_mut(self.k).zip(self.pos.chunks_mut(self.k)).enumerate() {
-                    self.tree.knn_impl::<K>(self.tree.point(self.first + j), d, p);
-                }
-            }
-        }
+        self.tree.knn_impl::<K>(self.query, self.dist, self.pos)
     }
 }
 

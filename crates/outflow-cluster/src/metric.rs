@@ -94,6 +94,12 @@ pub(crate) trait Kernel: Copy + Send + Sync + 'static {
     /// (`cols[j * LANES + l]` is coordinate `j` of point `l`). Accumulates over dimensions in index
     /// order, so each value equals [`Kernel::rdist`] bit for bit; vectorises over the lanes.
     fn rdists_chunk(q: &[f64], cols: &[f64], out: &mut [f64; LANES]);
+    /// Reduced distances from a chunk of [`LANES`] query points (dimension-major, as in
+    /// [`Kernel::rdists_chunk`]) to one point `r`; bit-identical to [`Kernel::rdist`].
+    fn rdists_from_chunk(qcols: &[f64], r: &[f64], out: &mut [f64; LANES]);
+    /// Lower bounds of the reduced distance from each of [`LANES`] query points to the box `[lo, hi]`,
+    /// summed in the same order as the distances (so never above a true distance).
+    fn box_from_chunk(qcols: &[f64], lo: &[f64], hi: &[f64], out: &mut [f64; LANES]);
 }
 
 #[derive(Clone, Copy)]
@@ -150,7 +156,51 @@ fn chunk(q: &[f64], cols: &[f64], out: &mut [f64; LANES], op: impl Fn(f64, f64) 
     }
 }
 
+/// `acc[l] = op(acc[l], term(j, q_l[j]))` over dimensions in order, for a chunk of query lanes.
+#[inline(always)]
+fn lanes(
+    qcols: &[f64],
+    dim: usize,
+    out: &mut [f64; LANES],
+    term: impl Fn(usize, f64) -> f64,
+    op: impl Fn(f64, f64) -> f64,
+) {
+    *out = [0.0; LANES];
+    for j in 0..dim {
+        let c: &[f64; LANES] = qcols[j * LANES..(j + 1) * LANES].try_into().expect("chunk of LANES values");
+        for (o, &ql) in out.iter_mut().zip(c) {
+            *o = op(*o, term(j, ql));
+        }
+    }
+}
+
 impl Kernel for Euclidean {
+    #[inline(always)]
+    fn rdists_from_chunk(qcols: &[f64], r: &[f64], out: &mut [f64; LANES]) {
+        lanes(
+            qcols,
+            r.len(),
+            out,
+            |j, q| {
+                let t = q - r[j];
+                t * t
+            },
+            |a, t| a + t,
+        )
+    }
+    #[inline(always)]
+    fn box_from_chunk(qcols: &[f64], lo: &[f64], hi: &[f64], out: &mut [f64; LANES]) {
+        lanes(
+            qcols,
+            lo.len(),
+            out,
+            |j, q| {
+                let g = gap(q, lo[j], hi[j]);
+                g * g
+            },
+            |a, t| a + t,
+        )
+    }
     #[inline(always)]
     fn rdists_chunk(q: &[f64], cols: &[f64], out: &mut [f64; LANES]) {
         chunk(q, cols, out, |a, t| a + t * t)
@@ -181,6 +231,14 @@ impl Kernel for Euclidean {
 
 impl Kernel for Manhattan {
     #[inline(always)]
+    fn rdists_from_chunk(qcols: &[f64], r: &[f64], out: &mut [f64; LANES]) {
+        lanes(qcols, r.len(), out, |j, q| (q - r[j]).abs(), |a, t| a + t)
+    }
+    #[inline(always)]
+    fn box_from_chunk(qcols: &[f64], lo: &[f64], hi: &[f64], out: &mut [f64; LANES]) {
+        lanes(qcols, lo.len(), out, |j, q| gap(q, lo[j], hi[j]), |a, t| a + t)
+    }
+    #[inline(always)]
     fn rdists_chunk(q: &[f64], cols: &[f64], out: &mut [f64; LANES]) {
         chunk(q, cols, out, |a, t| a + t.abs())
     }
@@ -207,6 +265,14 @@ impl Kernel for Manhattan {
 }
 
 impl Kernel for Chebyshev {
+    #[inline(always)]
+    fn rdists_from_chunk(qcols: &[f64], r: &[f64], out: &mut [f64; LANES]) {
+        lanes(qcols, r.len(), out, |j, q| (q - r[j]).abs(), fmax)
+    }
+    #[inline(always)]
+    fn box_from_chunk(qcols: &[f64], lo: &[f64], hi: &[f64], out: &mut [f64; LANES]) {
+        lanes(qcols, lo.len(), out, |j, q| gap(q, lo[j], hi[j]), fmax)
+    }
     #[inline(always)]
     fn rdists_chunk(q: &[f64], cols: &[f64], out: &mut [f64; LANES]) {
         chunk(q, cols, out, |a, t| fmax(a, t.abs()))

@@ -79,7 +79,7 @@ impl Default for HdbscanParams {
             allow_single_cluster: false,
             metric: Metric::Euclidean,
             mst_algorithm: MstAlgorithm::Auto,
-            leaf_size: 24,
+            leaf_size: 64,
         }
     }
 }
@@ -198,11 +198,16 @@ pub struct MstEdge {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Hdbscan {
     params: HdbscanParams,
+    #[serde(with = "crate::codec::i64s")]
     labels: Vec<i64>,
+    #[serde(with = "crate::codec::f64s")]
     probabilities: Vec<f64>,
+    #[serde(with = "crate::codec::f64s")]
     outlier_scores: Vec<f64>,
     persistence: Vec<f64>,
+    #[serde(with = "crate::codec::f64s")]
     core_distances: Vec<f64>,
+    /// Empty after [`Hdbscan::slim`].
     mst: Vec<MstEdge>,
     single_linkage: SingleLinkageTree,
     condensed: CondensedTree,
@@ -348,12 +353,16 @@ use dispatch_tree;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Points {
     /// Unique rows (all rows when there are no duplicates).
+    #[serde(with = "crate::codec::matrix")]
     points: Array2<f64>,
     /// Multiplicity of each point (empty: all 1).
+    #[serde(with = "crate::codec::u32s")]
     weights: Vec<u32>,
     /// First original row of each point (empty: identity).
+    #[serde(with = "crate::codec::usizes")]
     first: Vec<usize>,
     /// Point of each original row (empty: identity).
+    #[serde(with = "crate::codec::u32s")]
     of_row: Vec<u32>,
 }
 
@@ -430,7 +439,7 @@ impl Fit for HdbscanParams {
         let core_distances = points.per_row(&core_u);
         let sorted: Vec<(usize, usize, f64)> = mst.iter().map(|e| (e.a, e.b, e.distance)).collect();
         let single_linkage = tree::single_linkage(n, &sorted);
-        let condensed = tree::condense(&single_linkage, self.min_cluster_size);
+        let condensed = tree::condense(&tree::level_tree(n, &sorted), self.min_cluster_size);
         let sel =
             tree::select(&condensed, self.cluster_selection, self.allow_single_cluster, self.cluster_selection_epsilon);
         let outlier_scores = tree::glosh(&condensed);
@@ -489,14 +498,22 @@ impl Hdbscan {
         &self.core_distances
     }
 
-    /// The mutual-reachability MST, ascending distance.
+    /// The mutual-reachability MST, ascending distance (empty after [`Hdbscan::slim`]).
     pub fn mst(&self) -> &[MstEdge] {
         &self.mst
     }
 
-    /// The single-linkage tree.
+    /// The single-linkage tree (empty after [`Hdbscan::slim`]).
     pub fn single_linkage_tree(&self) -> &SingleLinkageTree {
         &self.single_linkage
+    }
+
+    /// Drops the MST and the single-linkage tree, which prediction does not need (they are about half of
+    /// a serialised model). Compute validity indices and plots from them first.
+    pub fn slim(mut self) -> Hdbscan {
+        self.mst = Vec::new();
+        self.single_linkage = SingleLinkageTree { n_points: self.single_linkage.n_points, merges: Vec::new() };
+        self
     }
 
     /// The condensed tree.

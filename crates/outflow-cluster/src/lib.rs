@@ -31,8 +31,12 @@
 //!   then reports infinite stabilities and NaN GLOSH scores (its issue #94). Outflow gives zero distances
 //!   the smallest positive distance of the tree, so every λ, stability and score is finite; on data
 //!   without such duplicates nothing changes.
-//! - Ties among equal MST weights are broken by a fixed order (the `hdbscan` package sorts with an
-//!   unstable quicksort), so tie-heavy data can give a different but equally valid tree.
+//! - Components joined at exactly the same mutual-reachability distance are merged at once (one tree
+//!   node with all of them as children) instead of pairwise in the order an MST happens to list its
+//!   equal-weight edges. The `hdbscan` package's result depends on that order (an unstable quicksort):
+//!   reversing it moves hdbscan's own labels by up to ARI 0.08 on tie-heavy data. Outflow's clustering is
+//!   therefore independent of the row order; without ties both trees are the same. Ties are frequent in
+//!   flow data (counts, duplicates) and in mutual reachability itself (weights are often core distances).
 //! - Prediction uses the core distances of the fit; `hdbscan`'s `PredictionData` recomputes them with one
 //!   neighbour fewer. Predicted outlier scores are clamped to `[0, 1]`.
 //!
@@ -45,6 +49,7 @@
 
 mod boruvka;
 mod brute;
+pub mod codec;
 mod dedup;
 mod error;
 mod hdbscan;

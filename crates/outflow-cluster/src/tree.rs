@@ -35,12 +35,16 @@ pub struct CondensedTree {
     /// Number of data points.
     pub n_points: usize,
     /// Parent cluster of each row.
+    #[serde(with = "crate::codec::usizes")]
     pub parent: Vec<usize>,
     /// Child (point or cluster) of each row.
+    #[serde(with = "crate::codec::usizes")]
     pub child: Vec<usize>,
     /// λ = 1/distance at which the child leaves the parent.
+    #[serde(with = "crate::codec::f64s")]
     pub lambda_val: Vec<f64>,
     /// Points carried by the child.
+    #[serde(with = "crate::codec::usizes")]
     pub child_size: Vec<usize>,
 }
 
@@ -151,19 +155,126 @@ pub(crate) fn single_linkage(n: usize, sorted_edges: &[(usize, usize, f64)]) -> 
     SingleLinkageTree { n_points: n, merges }
 }
 
-/// Breadth-first nodes of the dendrogram below `root` (children left before right).
-fn bfs_hierarchy(slt: &SingleLinkageTree, root: usize, out: &mut Vec<usize>) {
-    out.clear();
-    out.push(root);
-    let n = slt.n_points;
+/// The hierarchy of connected components of the MST: one node per distinct merge, where every component
+/// joined at exactly the same distance becomes one node with all of them as children. Unlike a binary
+/// dendrogram this does not depend on which of several equal-weight MSTs was found, nor on the order of
+/// equal-weight edges (the `hdbscan` package's result does), so ties — frequent in flow data — give the
+/// same clustering for any row order. Without ties it equals the binary single-linkage tree.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LevelTree {
+    pub n: usize,
+    /// Internal node `i` (id `n + i`): children `children[start[i]..start[i + 1]]`.
+    pub start: Vec<usize>,
+    pub children: Vec<usize>,
+    pub distance: Vec<f64>,
+    pub size: Vec<usize>,
+}
+
+impl LevelTree {
+    fn kids(&self, node: usize) -> &[usize] {
+        let i = node - self.n;
+        &self.children[self.start[i]..self.start[i + 1]]
+    }
+
+    fn size_of(&self, node: usize) -> usize {
+        if node < self.n { 1 } else { self.size[node - self.n] }
+    }
+
+    /// The root (all points), when the MST spans every point.
+    fn root(&self) -> usize {
+        self.n + self.distance.len() - 1
+    }
+}
+
+/// Builds the [`LevelTree`] from MST edges sorted by weight.
+pub(crate) fn level_tree(n: usize, sorted_edges: &[(usize, usize, f64)]) -> LevelTree {
+    let mut uf: Vec<usize> = (0..n).collect();
+    fn find(uf: &mut [usize], mut x: usize) -> usize {
+        let mut r = x;
+        while uf[r] != r {
+            r = uf[r];
+        }
+        while uf[x] != r {
+            let nx = uf[x];
+            uf[x] = r;
+            x = nx;
+        }
+        r
+    }
+    // Tree node currently representing each union-find root, and the smallest row under each node.
+    let mut node_of: Vec<usize> = (0..n).collect();
+    let mut min_row: Vec<usize> = (0..n).collect();
+    let mut lt = LevelTree { n, start: vec![0], children: Vec::new(), distance: Vec::new(), size: Vec::new() };
+    let mut sizes: Vec<usize> = vec![1; n];
+    let mut touched: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < sorted_edges.len() {
+        let w = sorted_edges[i].2;
+        let mut j = i;
+        while j < sorted_edges.len() && sorted_edges[j].2 == w {
+            j += 1;
+        }
+        // Components (root, node) touched by this level, before merging.
+        touched.clear();
+        for &(a, b, _) in &sorted_edges[i..j] {
+            for x in [a, b] {
+                let r = find(&mut uf, x);
+                touched.push((r, node_of[r]));
+            }
+        }
+        for &(a, b, _) in &sorted_edges[i..j] {
+            let (ra, rb) = (find(&mut uf, a), find(&mut uf, b));
+            if ra != rb {
+                uf[rb] = ra;
+            }
+        }
+        // Group the old nodes by their new root; each group of ≥ 2 becomes one new node.
+        let mut groups: Vec<(usize, usize)> = touched.iter().map(|&(r, node)| (find(&mut uf, r), node)).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        let mut g = 0;
+        while g < groups.len() {
+            let root = groups[g].0;
+            let mut h = g;
+            while h < groups.len() && groups[h].0 == root {
+                h += 1;
+            }
+            if h - g >= 2 {
+                let mut kids: Vec<usize> = groups[g..h].iter().map(|&(_, node)| node).collect();
+                kids.sort_by_key(|&k| (min_row_of(&min_row, n, k), k));
+                let id = n + lt.distance.len();
+                let size: usize = kids.iter().map(|&k| sizes[k]).sum();
+                let mr = kids.iter().map(|&k| min_row_of(&min_row, n, k)).min().expect("≥ 2 children");
+                lt.children.extend_from_slice(&kids);
+                lt.start.push(lt.children.len());
+                lt.distance.push(w);
+                lt.size.push(size);
+                sizes.push(size);
+                min_row.push(mr);
+                node_of[root] = id;
+            }
+            g = h;
+        }
+        i = j;
+    }
+    lt
+}
+
+fn min_row_of(min_row: &[usize], n: usize, node: usize) -> usize {
+    if node < n { node } else { min_row[node] }
+}
+
+/// Breadth-first points below `node`.
+fn points_below(lt: &LevelTree, node: usize, out: &mut Vec<usize>) {
+    let mut queue = vec![node];
     let mut head = 0;
-    while head < out.len() {
-        let x = out[head];
+    while head < queue.len() {
+        let x = queue[head];
         head += 1;
-        if x >= n {
-            let m = slt.merges[x - n];
-            out.push(m.left);
-            out.push(m.right);
+        if x < lt.n {
+            out.push(x);
+        } else {
+            queue.extend_from_slice(lt.kids(x));
         }
     }
 }
@@ -177,67 +288,56 @@ pub(crate) fn lambda_of(distance: f64, floor: f64) -> f64 {
     1.0 / if distance > 0.0 { distance } else { floor }
 }
 
-/// The smallest positive merge distance (1.0 when all are zero or there are none).
-pub(crate) fn distance_floor(slt: &SingleLinkageTree) -> f64 {
-    let m = slt.merges.iter().map(|m| m.distance).filter(|&d| d > 0.0).fold(f64::INFINITY, f64::min);
-    if m.is_finite() { m } else { 1.0 }
-}
-
-/// Condenses the dendrogram with `min_cluster_size` (hdbscan's `condense_tree`).
-pub(crate) fn condense(slt: &SingleLinkageTree, min_cluster_size: usize) -> CondensedTree {
-    let n = slt.n_points;
+/// Condenses the level tree with `min_cluster_size` (hdbscan's `condense_tree`, generalised to nodes
+/// with more than two children: every child of at least `min_cluster_size` points becomes a cluster when
+/// there are two or more such children; a single one continues its parent; smaller children fall out).
+pub(crate) fn condense(lt: &LevelTree, min_cluster_size: usize) -> CondensedTree {
+    let n = lt.n;
     let mut ct = CondensedTree { n_points: n, ..Default::default() };
-    if n < 2 {
+    if n < 2 || lt.distance.is_empty() {
         return ct;
     }
-    let floor = distance_floor(slt);
-    let root = 2 * n - 2;
-    let mut node_list = Vec::new();
-    bfs_hierarchy(slt, root, &mut node_list);
-    let mut relabel = vec![0usize; root + 1];
-    relabel[root] = n;
-    let mut next_label = n + 1;
-    let mut ignore = vec![false; root + 1];
-    let size_of = |x: usize| if x >= n { slt.merges[x - n].size } else { 1 };
-    let mut sub = Vec::new();
-    let mut emit_points = |ct: &mut CondensedTree, ignore: &mut Vec<bool>, from: usize, parent: usize, lambda: f64| {
-        bfs_hierarchy(slt, from, &mut sub);
-        for &s in &sub {
-            if s < n {
-                ct.parent.push(parent);
-                ct.child.push(s);
-                ct.lambda_val.push(lambda);
-                ct.child_size.push(1);
-            }
-            ignore[s] = true;
-        }
+    let floor = {
+        let m = lt.distance.iter().copied().filter(|&d| d > 0.0).fold(f64::INFINITY, f64::min);
+        if m.is_finite() { m } else { 1.0 }
     };
-    for &node in &node_list {
-        if ignore[node] || node < n {
-            continue;
-        }
-        let m = slt.merges[node - n];
-        let lambda = lambda_of(m.distance, floor);
-        let (lc, rc) = (size_of(m.left), size_of(m.right));
-        let me = relabel[node];
-        if lc >= min_cluster_size && rc >= min_cluster_size {
-            for (child, count) in [(m.left, lc), (m.right, rc)] {
-                relabel[child] = next_label;
+    let root = lt.root();
+    let mut label = vec![usize::MAX; lt.distance.len()];
+    label[root - n] = n;
+    let mut next_label = n + 1;
+    let mut queue = vec![root];
+    let mut head = 0;
+    let mut pts = Vec::new();
+    while head < queue.len() {
+        let node = queue[head];
+        head += 1;
+        let lambda = lambda_of(lt.distance[node - n], floor);
+        let me = label[node - n];
+        let kids = lt.kids(node);
+        let big = kids.iter().filter(|&&k| lt.size_of(k) >= min_cluster_size).count();
+        for &k in kids {
+            let size = lt.size_of(k);
+            if size >= min_cluster_size && big >= 2 {
+                label[k - n] = next_label;
                 next_label += 1;
                 ct.parent.push(me);
-                ct.child.push(relabel[child]);
+                ct.child.push(label[k - n]);
                 ct.lambda_val.push(lambda);
-                ct.child_size.push(count);
+                ct.child_size.push(size);
+                queue.push(k);
+            } else if size >= min_cluster_size {
+                label[k - n] = me;
+                queue.push(k);
+            } else {
+                pts.clear();
+                points_below(lt, k, &mut pts);
+                for &p in &pts {
+                    ct.parent.push(me);
+                    ct.child.push(p);
+                    ct.lambda_val.push(lambda);
+                    ct.child_size.push(1);
+                }
             }
-        } else if lc < min_cluster_size && rc < min_cluster_size {
-            emit_points(&mut ct, &mut ignore, m.left, me, lambda);
-            emit_points(&mut ct, &mut ignore, m.right, me, lambda);
-        } else if lc < min_cluster_size {
-            relabel[m.right] = me;
-            emit_points(&mut ct, &mut ignore, m.left, me, lambda);
-        } else {
-            relabel[m.left] = me;
-            emit_points(&mut ct, &mut ignore, m.right, me, lambda);
         }
     }
     ct
@@ -548,16 +648,43 @@ pub(crate) fn glosh(ct: &CondensedTree) -> Vec<f64> {
 mod tests {
     use super::*;
 
-    /// Two tight groups of 3 points far apart, plus one outlier.
-    fn toy() -> SingleLinkageTree {
-        // points 0,1,2 (group A), 3,4,5 (group B), 6 (outlier)
-        let edges = vec![(0, 1, 1.0), (1, 2, 1.0), (3, 4, 1.0), (4, 5, 2.0), (2, 3, 10.0), (5, 6, 20.0)];
-        single_linkage(7, &edges)
+    #[test]
+    fn equal_weight_merges_are_simultaneous() {
+        // Four points joined at the same distance, in two different MST shapes: one node, 4 children.
+        for edges in [[(0, 1, 2.0), (1, 2, 2.0), (2, 3, 2.0)], [(2, 3, 2.0), (0, 3, 2.0), (1, 0, 2.0)]] {
+            let lt = level_tree(4, &edges);
+            assert_eq!(lt.distance, vec![2.0]);
+            assert_eq!(lt.children, vec![0, 1, 2, 3]);
+        }
+        // Disjoint merges at one distance stay separate nodes.
+        let lt = level_tree(4, &[(0, 1, 1.0), (2, 3, 1.0), (1, 2, 5.0)]);
+        assert_eq!(lt.distance, vec![1.0, 1.0, 5.0]);
+        assert_eq!(lt.kids(6), &[4, 5]);
+    }
+
+    #[test]
+    fn kary_condense_splits_all_big_children() {
+        // Three groups of 3 meeting at one distance: three clusters, not a nested pair.
+        let mut e = vec![(0, 1, 1.0), (1, 2, 1.0), (3, 4, 1.0), (4, 5, 1.0), (6, 7, 1.0), (7, 8, 1.0)];
+        e.extend([(2, 3, 9.0), (5, 6, 9.0)]);
+        let ct = condense(&level_tree(9, &e), 3);
+        let clusters: Vec<usize> = ct.cluster_rows().map(|r| ct.child[r]).collect();
+        assert_eq!(clusters.len(), 3);
+        assert!(ct.cluster_rows().all(|r| ct.parent[r] == 9 && ct.lambda_val[r] == 1.0 / 9.0));
+    }
+
+    /// Two tight groups of 3 points far apart, plus one outlier:
+    /// points 0,1,2 (group A), 3,4,5 (group B), 6 (outlier).
+    const EDGES: [(usize, usize, f64); 6] =
+        [(0, 1, 1.0), (1, 2, 1.0), (3, 4, 1.0), (4, 5, 2.0), (2, 3, 10.0), (5, 6, 20.0)];
+
+    fn toy() -> LevelTree {
+        level_tree(7, &EDGES)
     }
 
     #[test]
     fn linkage_rows() {
-        let t = toy();
+        let t = single_linkage(7, &EDGES);
         assert_eq!(t.merges[0], Merge { left: 0, right: 1, distance: 1.0, size: 2 });
         assert_eq!(t.merges[1], Merge { left: 7, right: 2, distance: 1.0, size: 3 });
         assert_eq!(t.merges[5].size, 7);
@@ -584,7 +711,7 @@ mod tests {
     #[test]
     fn all_zero_distances_are_finite() {
         let edges: Vec<_> = (0..9).map(|i| (i, i + 1, 0.0)).collect();
-        let ct = condense(&single_linkage(10, &edges), 3);
+        let ct = condense(&level_tree(10, &edges), 3);
         assert!(ct.lambda_val.iter().all(|l| l.is_finite()));
         let s = select(&ct, ClusterSelection::Eom, true, 0.0);
         assert!(s.labels.iter().all(|&l| l == 0));

@@ -36,3 +36,61 @@ pub fn flow_like_csv(rows: usize, cols: usize, seed: u64) -> Vec<u8> {
     }
     out
 }
+
+/// A deterministic, row-major `rows × cols` flow-like matrix: heavy-tailed byte and packet counts,
+/// signed rates, durations and 0/1 flags driven by 8 shared latent factors (so many column pairs
+/// correlate), and one constant column (index 13, like the seed's URG flag counters) when `cols > 13`.
+pub fn flow_matrix(rows: usize, cols: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut normal = move || {
+        // Sum of four uniforms, centred: a cheap bell shape.
+        let mut acc = 0.0;
+        for _ in 0..4 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            acc += (s >> 11) as f64 / (1u64 << 53) as f64;
+        }
+        (acc - 2.0) * 1.7320508075688772
+    };
+    let mut out = Vec::with_capacity(rows * cols);
+    let mut f = [0.0f64; 8];
+    for _ in 0..rows {
+        f.iter_mut().for_each(|v| *v = normal());
+        for j in 0..cols {
+            let (a, b, e) = (f[j % 8], f[(3 * j + 1) % 8], normal());
+            out.push(match j % 5 {
+                _ if j == 13 => 0.0,
+                0 => (1.0 + a.abs() + 0.3 * e).exp().round(),
+                1 => (4.0 + 1.5 * a + 0.5 * e).exp().round(),
+                2 => ((a + 0.5 * b + 0.2 * e) * 1000.0).round() / 1000.0,
+                3 => f64::from(u8::from(a + 0.3 * e > 1.0)),
+                _ => (b + 0.4 * e).exp(),
+            });
+        }
+    }
+    out
+}
+
+/// A deterministic, row-major `rows × cols` matrix of `centres` Gaussian-ish blobs (like scikit-learn's
+/// `make_blobs`: centres uniform in [−10, 10] per feature, spread `std`), rows cycling over the blobs.
+pub fn blobs_matrix(rows: usize, cols: usize, centres: usize, std: f64, seed: u64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(0x2545_F491_4F6C_DD1D);
+    let mut uniform = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let c: Vec<f64> = (0..centres * cols).map(|_| uniform() * 20.0 - 10.0).collect();
+    let mut out = Vec::with_capacity(rows * cols);
+    for i in 0..rows {
+        let b = i % centres.max(1);
+        for j in 0..cols {
+            // Sum of four uniforms, centred and scaled to unit variance.
+            let e = ((0..4).map(|_| uniform()).sum::<f64>() - 2.0) * 1.7320508075688772;
+            out.push(c[b * cols + j] + std * e);
+        }
+    }
+    out
+}

@@ -3,6 +3,7 @@
 mod cmd;
 mod input;
 mod output;
+mod scores;
 
 use std::process::ExitCode;
 
@@ -18,20 +19,48 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job: fit a detector on a log (default: the built-in sample), score every flow, and write
+    /// scores, anomalies, cluster statistics, a summary and the model into a run directory.
+    Detect(cmd::detect::Args),
+    /// Score new flows with a saved model.
+    Score(cmd::score::Args),
+    /// Serve a saved model over HTTP (POST /v1/score; reload on SIGHUP or POST /v1/model/reload).
+    Serve(cmd::serve::Args),
+    /// Plots and a self-contained HTML report (report.html, figures/*.png) of a run directory.
+    Report(cmd::report::Args),
     /// Print rows, columns, types, nulls, numeric ranges and top categorical values of a flow log.
     Inspect(cmd::inspect::Args),
+    /// Describe a flow log (EDA) and show what preparation would clean, correlate and prune.
+    Eda(cmd::eda::Args),
     /// Cluster a numeric CSV (used as is) and write a label, probability and outlier score per row.
     Cluster(cmd::cluster::Args),
     /// Explain labels (e.g. clusters) with a surrogate forest: fidelity, importances, SHAP, profiles.
     Explain(cmd::explain::Args),
+    /// Validate a labelling: silhouette, Davies–Bouldin, Calinski–Harabasz, DBCV (noise excluded), as JSON.
+    Validate(cmd::validate::Args),
+    /// Clustering tendency and the number of clusters: Hopkins, distances, inertia / silhouette / gap per k.
+    Tendency(cmd::tendency::Args),
+    /// Run several clustering algorithms on the same data and compare their validation indices.
+    Compare(cmd::compare::Args),
+    /// Benchmark every outlier detector (and HDBSCAN's GLOSH) against the labels of a labeled log.
+    Benchmark(cmd::benchmark::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Detect(a) => cmd::detect::run(a),
+        Command::Score(a) => cmd::score::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::Report(a) => cmd::report::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Eda(a) => cmd::eda::run(a),
         Command::Cluster(a) => cmd::cluster::run(a),
         Command::Explain(a) => cmd::explain::run(a),
+        Command::Validate(a) => cmd::validate::run(a),
+        Command::Tendency(a) => cmd::tendency::run(a),
+        Command::Compare(a) => cmd::compare::run(a),
+        Command::Benchmark(a) => cmd::benchmark::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use crate::kdtree::{KdTree, NONE, Stack};
-use crate::metric::{Kernel, fmax};
+use crate::kdtree::{BATCH_MIN_DIM, Balls, KdTree, NONE, Stack};
+use crate::metric::{Kernel, LANES, fmax};
 use crate::simd::Job;
 
 /// An MST edge between tree positions with its reduced weight.
@@ -85,6 +85,8 @@ impl Cand {
 
 struct State<'a> {
     tree: &'a KdTree,
+    /// Node balls for the chunked (high-dimensional) searches.
+    balls: Option<Balls>,
     core: &'a [f64],
     comp: Vec<u32>,
     node_comp: Vec<u32>,
@@ -112,9 +114,10 @@ impl State<'_> {
         let t = self.tree;
         let c = self.comp[p];
         let q = t.point(p);
+        let qb = t.bpoint(p);
         let core_p = self.core[p];
         let mut stack = Stack::new();
-        let (mut node, mut b) = (0usize, t.min_rdist::<K>(q, 0));
+        let (mut node, mut b) = (0usize, t.min_rdist::<K>(qb, 0));
         loop {
             let lb = fmax(fmax(core_p, self.node_min_core[node]), b);
             if self.node_comp[node] != c && lb <= best.w && lb <= f64::from_bits(bound.load(Ordering::Relaxed)) {
@@ -142,7 +145,7 @@ impl State<'_> {
                     );
                 } else {
                     let (l, r) = (nd.left as usize, nd.right as usize);
-                    let (bl, br) = (t.min_rdist::<K>(q, l), t.min_rdist::<K>(q, r));
+                    let (bl, br) = (t.min_rdist::<K>(qb, l), t.min_rdist::<K>(qb, r));
                     if bl <= br {
                         stack.push(r, br);
                         (node, b) = (l, bl);
@@ -179,8 +182,15 @@ pub(crate) fn mst<K: Kernel>(tree: &KdTree, core: &[f64], knn_dist: &[f64], knn_
             node_min_core[nd.left as usize].min(node_min_core[nd.right as usize])
         };
     }
-    let mut st =
-        State { tree, core, comp: (0..n as u32).collect(), node_comp: vec![NONE; tree.nodes.len()], node_min_core };
+    let balls = (tree.dim >= BATCH_MIN_DIM).then(|| Balls::new::<K>(tree));
+    let mut st = State {
+        tree,
+        balls,
+        core,
+        comp: (0..n as u32).collect(),
+        node_comp: vec![NONE; tree.nodes.len()],
+        node_min_core,
+    };
     let mut uf = UnionFind::new(n);
 
     // Round 0 from the neighbour lists: the best listed edge is p's best overall when it is no heavier than
@@ -231,16 +241,37 @@ pub(crate) fn mst<K: Kernel>(tree: &KdTree, core: &[f64], knn_dist: &[f64], knn_
             }
         }
         let mut cands = vec![Cand::NONE; n];
-        cands.par_chunks_mut(64).enumerate().for_each(|(chunk, out)| {
-            crate::simd::run(SearchJob::<K> {
-                st: &st,
-                first: chunk * 64,
-                starts: &starts,
-                bounds: &bounds,
-                out,
-                _k: PhantomData,
-            })
-        });
+        if tree.dim < BATCH_MIN_DIM {
+            cands.par_chunks_mut(64).enumerate().for_each(|(chunk, out)| {
+                crate::simd::run(SearchJob::<K> {
+                    st: &st,
+                    first: chunk * 64,
+                    starts: &starts,
+                    bounds: &bounds,
+                    out,
+                    _k: PhantomData,
+                })
+            });
+        } else {
+            // High dimensions: the points of a leaf chunk share one traversal (8 lanes).
+            let mut work = Vec::new();
+            let mut rest = &mut cands[..];
+            for (id, nd) in tree.nodes.iter().enumerate().filter(|(_, nd)| nd.is_leaf()) {
+                let (mine, tail) = rest.split_at_mut((nd.end - nd.start) as usize);
+                rest = tail;
+                work.push((id, mine));
+            }
+            work.into_par_iter().for_each(|(leaf, out)| {
+                crate::simd::run(LeafSearchJob::<K> {
+                    st: &st,
+                    leaf,
+                    starts: &starts,
+                    bounds: &bounds,
+                    out,
+                    _k: PhantomData,
+                })
+            });
+        }
         let before = edges.len();
         merge(&mut st, &mut uf, &cands, &mut edges);
         assert!(edges.len() > before, "Borůvka round added no edge");
@@ -274,6 +305,135 @@ impl<K: Kernel> Job for SearchJob<'_, '_, K> {
                 *o = self.st.search::<K>(p, start, bound);
             }
         }
+    }
+}
+
+/// Borůvka searches for the points of one leaf, a chunk of lanes at a time.
+struct LeafSearchJob<'a, 'b, K> {
+    st: &'a State<'b>,
+    leaf: usize,
+    starts: &'a [(Cand, bool)],
+    bounds: &'a [AtomicU64],
+    out: &'a mut [Cand],
+    _k: PhantomData<K>,
+}
+
+impl<K: Kernel> Job for LeafSearchJob<'_, '_, K> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let t = self.st.tree;
+        let nd = t.nodes[self.leaf];
+        let (s, e) = (nd.start as usize, nd.end as usize);
+        for (ci, c0) in (s..e).step_by(LANES).enumerate() {
+            let lanes = (e - c0).min(LANES);
+            self.st.search_chunk::<K>(
+                self.leaf,
+                ci,
+                c0,
+                lanes,
+                self.starts,
+                self.bounds,
+                &mut self.out[c0 - s..c0 - s + lanes],
+            );
+        }
+    }
+}
+
+impl State<'_> {
+    /// Searches for up to [`LANES`] points (`c0..c0 + lanes`, chunk `ci` of `leaf`) in one traversal;
+    /// each lane keeps its own component, core distance, best candidate and bound.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn search_chunk<K: Kernel>(
+        &self,
+        leaf: usize,
+        ci: usize,
+        c0: usize,
+        lanes: usize,
+        starts: &[(Cand, bool)],
+        bounds: &[AtomicU64],
+        out: &mut [Cand],
+    ) {
+        let t = self.tree;
+        let qcols = &t.soa[t.soa_off[leaf] + ci * t.dim * LANES..][..t.dim * LANES];
+        let mut active = [false; LANES];
+        let mut comp = [NONE; LANES];
+        let mut core = [0.0f64; LANES];
+        let mut best = [Cand::NONE; LANES];
+        for l in 0..lanes {
+            let p = c0 + l;
+            let (start, exact) = starts[p];
+            comp[l] = self.comp[p];
+            core[l] = self.core[p];
+            best[l] = start;
+            active[l] = !exact && core[l] <= f64::from_bits(bounds[comp[l] as usize].load(Ordering::Relaxed));
+        }
+        if !active.iter().any(|&a| a) {
+            out.copy_from_slice(&best[..lanes]);
+            return;
+        }
+        let mut need = [false; LANES];
+        let mut bl = [0.0f64; LANES];
+        let mut dl = [0.0f64; LANES];
+        let q0 = t.bpoint(c0);
+        let bcols = t.bchunk(leaf, ci);
+        let mut stack = Stack::new();
+        let mut node = 0usize;
+        loop {
+            K::box_from_chunk(bcols, t.lo(node), t.hi(node), &mut bl);
+            bl.iter_mut().for_each(|b| *b = t.safe::<K>(*b));
+            if let Some(b) = &self.balls {
+                b.tighten::<K>(t.dim, qcols, node, &mut bl);
+            }
+            let nc = self.node_comp[node];
+            let nmin = self.node_min_core[node];
+            let mut any = false;
+            for l in 0..lanes {
+                let lb = fmax(fmax(core[l], nmin), bl[l]);
+                need[l] = active[l]
+                    && nc != comp[l]
+                    && lb <= best[l].w
+                    && lb <= f64::from_bits(bounds[comp[l] as usize].load(Ordering::Relaxed));
+                any |= need[l];
+            }
+            if any {
+                let n2 = t.nodes[node];
+                if n2.is_leaf() {
+                    for r in n2.start as usize..n2.end as usize {
+                        K::rdists_from_chunk(qcols, t.point(r), &mut dl);
+                        let (cr, core_r) = (self.comp[r], self.core[r]);
+                        for l in 0..lanes {
+                            if need[l] && cr != comp[l] {
+                                let w = fmax(fmax(core[l], core_r), dl[l]);
+                                if w <= best[l].w {
+                                    let cand = Cand { w, p: (c0 + l) as u32, q: r as u32 };
+                                    if cand.better(&best[l]) {
+                                        best[l] = cand;
+                                        bounds[comp[l] as usize].fetch_min(w.to_bits(), Ordering::Relaxed);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                } else {
+                    let (l, r) = (n2.left as usize, n2.right as usize);
+                    if t.min_rdist::<K>(q0, l) <= t.min_rdist::<K>(q0, r) {
+                        stack.push(r, 0.0);
+                        node = l;
+                    } else {
+                        stack.push(l, 0.0);
+                        node = r;
+                    }
+                    continue;
+                }
+            }
+            match stack.pop() {
+                Some((n2, _)) => node = n2,
+                None => break,
+            }
+        }
+        out.copy_from_slice(&best[..lanes]);
     }
 }
 

@@ -79,7 +79,7 @@ impl Default for HdbscanParams {
             allow_single_cluster: false,
             metric: Metric::Euclidean,
             mst_algorithm: MstAlgorithm::Auto,
-            leaf_size: 64,
+            leaf_size: 32,
         }
     }
 }
@@ -255,7 +255,7 @@ pub mod stages {
         let core_u = if params.use_prim(x.ncols()) {
             brute::kth_distances(pts.view(), metric, min_samples, pts.weights())
         } else {
-            let tree = KdTree::build(pts.view(), params.leaf_size);
+            let tree = tree_for(pts.view(), metric, params.leaf_size);
             dispatch_tree!(metric, K => tree_core::<K>(&tree, &pts, min_samples, min_samples.min(tree.n)).0)
         };
         Ok(pts.per_row(&core_u))
@@ -282,7 +282,7 @@ pub mod stages {
             let e = brute::prim_mst(pts.view(), params.metric, &core);
             (e.into_iter().map(|(a, b, d)| MstEdge { a: a as usize, b: b as usize, distance: d }).collect(), core)
         } else {
-            let tree = KdTree::build(pts.view(), params.leaf_size);
+            let tree = tree_for(pts.view(), params.metric, params.leaf_size);
             dispatch_tree!(params.metric, K => tree_mst::<K>(&tree, pts, m))
         }
     }
@@ -325,6 +325,11 @@ pub mod stages {
         }
         out
     }
+}
+
+/// The kd-tree of a metric: Euclidean trees split along principal axes (see `kdtree::Rotation`).
+pub(crate) fn tree_for(x: ArrayView2<'_, f64>, metric: Metric, leaf_size: usize) -> KdTree {
+    if metric == Metric::Euclidean { KdTree::build_rotated(x, leaf_size) } else { KdTree::build(x, leaf_size) }
 }
 
 /// Calls a generic function with the kd-tree kernel of a metric (not cosine).
@@ -432,18 +437,86 @@ impl Fit for HdbscanParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Hdbscan> {
         self.validate_for(x)?;
-        let n = x.nrows();
         let points = Points::new(x);
         let (edges, core_u) = stages::mst_of_points(&points, self);
         let mst = points.expand_edges(edges, &core_u);
         let core_distances = points.per_row(&core_u);
+        Ok(self.finish(x, points, mst, core_distances))
+    }
+}
+
+/// The mutual-reachability MST of a data set for one `metric` and `min_samples`: everything HDBSCAN
+/// computes before `min_cluster_size` and the selection settings matter. Fit many of those settings
+/// from one of these ([`HdbscanParams::fit_from_mst`]) — hyper-parameter search is then nearly free.
+#[derive(Debug, Clone)]
+pub struct MutualReachability {
+    points: Points,
+    mst: Vec<MstEdge>,
+    core_distances: Vec<f64>,
+    metric: Metric,
+    min_samples: usize,
+    n_features: usize,
+}
+
+impl MutualReachability {
+    /// Computes the MST of `x` with the metric and effective `min_samples` of `params`.
+    pub fn new(x: ArrayView2<'_, f64>, params: &HdbscanParams) -> Result<Self> {
+        params.validate()?;
+        check_finite(x)?;
+        let m = params.effective_min_samples();
+        if m > x.nrows() {
+            return Err(ClusterError::InvalidParameter(format!("min_samples = {m} exceeds the {} rows", x.nrows())));
+        }
+        let points = Points::new(x);
+        let (edges, core_u) = stages::mst_of_points(&points, params);
+        let mst = points.expand_edges(edges, &core_u);
+        let core_distances = points.per_row(&core_u);
+        Ok(MutualReachability {
+            points,
+            mst,
+            core_distances,
+            metric: params.metric,
+            min_samples: m,
+            n_features: x.ncols(),
+        })
+    }
+
+    /// The MST edges, ascending distance.
+    pub fn mst(&self) -> &[MstEdge] {
+        &self.mst
+    }
+}
+
+impl HdbscanParams {
+    /// Fits from a precomputed [`MutualReachability`] of the same data; `metric` and `min_samples` must
+    /// match the ones it was computed with.
+    pub fn fit_from_mst(&self, x: ArrayView2<'_, f64>, mr: &MutualReachability) -> Result<Hdbscan> {
+        self.validate_for(x)?;
+        if self.metric != mr.metric || self.effective_min_samples() != mr.min_samples {
+            return Err(ClusterError::InvalidParameter(format!(
+                "the MST was computed with metric {} and min_samples {}, not {} and {}",
+                mr.metric,
+                mr.min_samples,
+                self.metric,
+                self.effective_min_samples()
+            )));
+        }
+        if x.nrows() != mr.core_distances.len() || x.ncols() != mr.n_features {
+            return Err(ClusterError::DimensionMismatch { expected: mr.n_features, found: x.ncols() });
+        }
+        Ok(self.finish(x, mr.points.clone(), mr.mst.clone(), mr.core_distances.clone()))
+    }
+
+    /// The stages after the MST: trees, selection, scores.
+    fn finish(&self, x: ArrayView2<'_, f64>, points: Points, mst: Vec<MstEdge>, core_distances: Vec<f64>) -> Hdbscan {
+        let n = x.nrows();
         let sorted: Vec<(usize, usize, f64)> = mst.iter().map(|e| (e.a, e.b, e.distance)).collect();
         let single_linkage = tree::single_linkage(n, &sorted);
         let condensed = tree::condense(&tree::level_tree(n, &sorted), self.min_cluster_size);
         let sel =
             tree::select(&condensed, self.cluster_selection, self.allow_single_cluster, self.cluster_selection_epsilon);
         let outlier_scores = tree::glosh(&condensed);
-        Ok(Hdbscan {
+        Hdbscan {
             params: self.clone(),
             labels: sel.labels,
             probabilities: sel.probabilities,
@@ -457,7 +530,7 @@ impl Fit for HdbscanParams {
             points,
             n_features: x.ncols(),
             derived: OnceLock::new(),
-        })
+        }
     }
 }
 
@@ -674,7 +747,8 @@ impl Derived {
             }
         }
         Derived {
-            index: (m.params.metric != Metric::Cosine).then(|| KdTree::build(m.points.view(), m.params.leaf_size)),
+            index: (m.params.metric != Metric::Cosine)
+                .then(|| tree_for(m.points.view(), m.params.metric, m.params.leaf_size)),
             point_rows: ct.point_rows(),
             parents: ct.cluster_parent(),
             subtree_max: ct.subtree_max_lambdas(),

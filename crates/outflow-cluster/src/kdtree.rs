@@ -50,38 +50,165 @@ pub(crate) struct KdTree {
     pub soa: Vec<f64>,
     /// Per node (leaves only): offset of the leaf's first chunk in `soa`.
     pub soa_off: Vec<usize>,
+    /// Principal-axis frame of the splits and boxes (Euclidean trees); `None`: the data's own axes.
+    pub rot: Option<Rotation>,
+    /// Rotated coordinates in tree order and in the `soa` layout (empty without a rotation).
+    pub rdata: Vec<f64>,
+    pub rsoa: Vec<f64>,
+    /// Rounding allowance subtracted from box bounds computed in the rotated frame (distance units).
+    pub slack: f64,
+}
+
+/// An orthonormal change of basis (principal axes, largest variance first) around the mean.
+///
+/// Why: in 16+ dimensions an axis-aligned kd-tree splits only a few coordinates and its boxes span the
+/// rest, so bounds are weak; splitting along principal axes separates clusters at the top of the tree.
+/// Euclidean distance is invariant under the rotation, and every distance is still computed from the
+/// original coordinates (bit-identical results); only the pruning bounds use the rotated frame.
+#[derive(Debug, Clone)]
+pub(crate) struct Rotation {
+    mean: Vec<f64>,
+    /// Row k: the k-th axis.
+    basis: Vec<f64>,
+}
+
+impl Rotation {
+    /// The principal axes of the rows of `x`; `None` for fewer than two rows or dimensions, or if the
+    /// eigendecomposition fails.
+    pub fn principal(x: ArrayView2<'_, f64>) -> Option<Rotation> {
+        let (n, d) = x.dim();
+        if n < 2 || d < 2 {
+            return None;
+        }
+        let mut mean = vec![0.0; d];
+        for r in x.rows() {
+            for (m, v) in mean.iter_mut().zip(r) {
+                *m += v;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n as f64);
+        let mut cov = vec![0.0; d * d];
+        let mut c = vec![0.0; d];
+        for r in x.rows() {
+            for (cj, (v, m)) in c.iter_mut().zip(r.iter().zip(&mean)) {
+                *cj = v - m;
+            }
+            for i in 0..d {
+                for j in 0..=i {
+                    cov[i * d + j] += c[i] * c[j];
+                }
+            }
+        }
+        let m = faer::Mat::<f64>::from_fn(d, d, |i, j| if i >= j { cov[i * d + j] } else { cov[j * d + i] });
+        let eig = m.self_adjoint_eigen(faer::Side::Lower).ok()?;
+        let u = eig.U();
+        // Eigenvalues come ascending: the last column is the first axis.
+        let basis: Vec<f64> =
+            (0..d).flat_map(|k| (0..d).map(move |j| (k, j))).map(|(k, j)| u[(j, d - 1 - k)]).collect();
+        basis.iter().all(|v| v.is_finite()).then_some(Rotation { mean, basis })
+    }
+
+    /// Coordinates of `q` in the rotated frame.
+    pub fn apply(&self, q: &[f64], out: &mut [f64]) {
+        let d = q.len();
+        for (k, o) in out.iter_mut().enumerate() {
+            let axis = &self.basis[k * d..(k + 1) * d];
+            let mut s = 0.0;
+            for j in 0..d {
+                s += axis[j] * (q[j] - self.mean[j]);
+            }
+            *o = s;
+        }
+    }
 }
 
 impl KdTree {
     /// Builds the tree; splits the widest dimension at the median until nodes hold ≤ `leaf_size` points.
     pub fn build(x: ArrayView2<'_, f64>, leaf_size: usize) -> KdTree {
+        Self::build_in(x, leaf_size, None)
+    }
+
+    /// A tree split along the principal axes of `x` (Euclidean distance only; see [`Rotation`]).
+    pub fn build_rotated(x: ArrayView2<'_, f64>, leaf_size: usize) -> KdTree {
+        Self::build_in(x, leaf_size, Rotation::principal(x))
+    }
+
+    fn build_in(x: ArrayView2<'_, f64>, leaf_size: usize, rot: Option<Rotation>) -> KdTree {
         let (n, dim) = x.dim();
         let leaf_size = leaf_size.max(1);
         let mut perm: Vec<u32> = (0..n as u32).collect();
         let mut nodes = Vec::with_capacity(2 * n.div_ceil(leaf_size) + 1);
         let mut bounds = Vec::with_capacity(nodes.capacity() * 2 * dim);
-        let row = |i: u32| x.row(i as usize);
-        build_node(&row, dim, &mut perm, 0, leaf_size, &mut nodes, &mut bounds);
-        let mut data = Vec::with_capacity(n * dim);
-        for &i in &perm {
-            data.extend(x.row(i as usize).iter().copied());
-        }
-        let mut soa = Vec::with_capacity((n + LANES * nodes.len()) * dim);
-        let mut soa_off = vec![0usize; nodes.len()];
-        for (id, nd) in nodes.iter().enumerate().filter(|(_, nd)| nd.is_leaf()) {
-            soa_off[id] = soa.len();
-            let (s, e) = (nd.start as usize, nd.end as usize);
-            for c0 in (s..e).step_by(LANES) {
-                let base = soa.len();
-                soa.resize(base + dim * LANES, 0.0);
-                for p in c0..(c0 + LANES).min(e) {
-                    for j in 0..dim {
-                        soa[base + j * LANES + (p - c0)] = data[p * dim + j];
-                    }
-                }
+        let rotated: Option<ndarray::Array2<f64>> = rot.as_ref().map(|r| {
+            let mut out = ndarray::Array2::zeros((n, dim));
+            let mut buf = vec![0.0; dim];
+            for (i, row) in x.rows().into_iter().enumerate() {
+                let q = row.to_vec();
+                r.apply(&q, &mut buf);
+                out.row_mut(i).assign(&ndarray::ArrayView1::from(&buf));
             }
+            out
+        });
+        let frame = rotated.as_ref().map_or(x, |r| r.view());
+        let row = |i: u32| frame.row(i as usize);
+        build_node(&row, dim, &mut perm, 0, leaf_size, &mut nodes, &mut bounds);
+        let gather = |m: ArrayView2<'_, f64>| {
+            let mut v = Vec::with_capacity(n * dim);
+            for &i in &perm {
+                v.extend(m.row(i as usize).iter().copied());
+            }
+            v
+        };
+        let data = gather(x);
+        let rdata = rotated.as_ref().map_or_else(Vec::new, |r| gather(r.view()));
+        let (soa, soa_off) = chunked(&nodes, &data, dim);
+        let rsoa = if rdata.is_empty() { Vec::new() } else { chunked(&nodes, &rdata, dim).0 };
+        // The rotated coordinates carry rounding errors of a few ulps of the data's extent: bounds in
+        // that frame give up 1e-9 of it so that they never exceed a true distance.
+        let slack = if rot.is_some() {
+            let extent =
+                rdata.iter().fold(0.0f64, |m, v| m.max(v.abs())) + data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            1e-9 * extent * (dim as f64).sqrt()
+        } else {
+            0.0
+        };
+        KdTree { dim, n, data, index: perm, nodes, bounds, soa, soa_off, rot, rdata, rsoa, slack }
+    }
+
+    /// Coordinates of tree point `pos` in the frame of the boxes.
+    #[inline(always)]
+    pub fn bpoint(&self, pos: usize) -> &[f64] {
+        if self.rdata.is_empty() { self.point(pos) } else { &self.rdata[pos * self.dim..(pos + 1) * self.dim] }
+    }
+
+    /// A query in the frame of the boxes.
+    pub fn frame_of<'q>(&self, q: &'q [f64]) -> std::borrow::Cow<'q, [f64]> {
+        match &self.rot {
+            Some(r) => {
+                let mut out = vec![0.0; q.len()];
+                r.apply(q, &mut out);
+                std::borrow::Cow::Owned(out)
+            }
+            None => std::borrow::Cow::Borrowed(q),
         }
-        KdTree { dim, n, data, index: perm, nodes, bounds, soa, soa_off }
+    }
+
+    /// A box bound made safe against the rotation's rounding (identity without a rotation).
+    #[inline(always)]
+    pub fn safe<K: Kernel>(&self, rd: f64) -> f64 {
+        if self.slack == 0.0 {
+            return rd;
+        }
+        let d = K::to_dist(rd) - self.slack;
+        if d > 0.0 { K::to_rdist(d) } else { 0.0 }
+    }
+
+    /// The box-frame chunk columns of leaf chunk `ci` (the original ones without a rotation).
+    #[inline(always)]
+    pub fn bchunk(&self, leaf: usize, ci: usize) -> &[f64] {
+        let off = self.soa_off[leaf] + ci * self.dim * LANES;
+        let src = if self.rsoa.is_empty() { &self.soa } else { &self.rsoa };
+        &src[off..off + self.dim * LANES]
     }
 
     /// Calls `f(first_position, rdists)` for each chunk of up to [`LANES`] points of leaf `node`, skipping
@@ -126,25 +253,28 @@ impl KdTree {
         &self.bounds[b + self.dim..b + 2 * self.dim]
     }
 
+    /// Lower bound of the reduced distance from a query (in the box frame, see [`KdTree::bpoint`]) to the
+    /// points of `node`.
     #[inline(always)]
-    pub fn min_rdist<K: Kernel>(&self, q: &[f64], node: usize) -> f64 {
-        K::min_rdist_box(q, self.lo(node), self.hi(node))
+    pub fn min_rdist<K: Kernel>(&self, qb: &[f64], node: usize) -> f64 {
+        self.safe::<K>(K::min_rdist_box(qb, self.lo(node), self.hi(node)))
     }
 
     /// The `k` nearest tree points of `q` (reduced distances ascending, tree positions), written into
     /// `dist`/`pos` (length `k`). Ties at the k-th place keep the first point met.
     pub fn knn<K: Kernel>(&self, q: &[f64], dist: &mut [f64], pos: &mut [u32]) {
-        crate::simd::run(KnnJob::<K> { tree: self, query: q, dist, pos, _k: PhantomData })
+        let qb = self.frame_of(q);
+        crate::simd::run(KnnJob::<K> { tree: self, query: q, qb: &qb, dist, pos, _k: PhantomData })
     }
 
     /// Iterative depth-first search, nearer child first.
     #[inline(always)]
-    pub(crate) fn knn_impl<K: Kernel>(&self, q: &[f64], dist: &mut [f64], pos: &mut [u32]) {
+    pub(crate) fn knn_impl<K: Kernel>(&self, q: &[f64], qb: &[f64], dist: &mut [f64], pos: &mut [u32]) {
         dist.fill(f64::INFINITY);
         pos.fill(NONE);
         let k = dist.len();
         let mut stack = Stack::new();
-        let (mut node, mut b) = (0usize, self.min_rdist::<K>(q, 0));
+        let (mut node, mut b) = (0usize, self.min_rdist::<K>(qb, 0));
         loop {
             if b < dist[k - 1] {
                 let nd = self.nodes[node];
@@ -165,7 +295,7 @@ impl KdTree {
                     );
                 } else {
                     let (l, r) = (nd.left as usize, nd.right as usize);
-                    let (bl, br) = (self.min_rdist::<K>(q, l), self.min_rdist::<K>(q, r));
+                    let (bl, br) = (self.min_rdist::<K>(qb, l), self.min_rdist::<K>(qb, r));
                     if bl <= br {
                         stack.push(r, br);
                         (node, b) = (l, bl);
@@ -211,15 +341,16 @@ impl KdTree {
             (dr, pr) = (rest_d, rest_p);
             work.push((id, d, p));
         }
+        let balls = Balls::new::<K>(self);
         work.into_par_iter().for_each(|(leaf, d, p)| {
-            crate::simd::run(LeafKnnJob::<K> { tree: self, leaf, k, dist: d, pos: p, _k: PhantomData })
+            crate::simd::run(LeafKnnJob::<K> { tree: self, balls: &balls, leaf, k, dist: d, pos: p, _k: PhantomData })
         });
         (dist, pos)
     }
 
     /// k-NN of the points of one leaf, [`LANES`] at a time.
     #[inline(always)]
-    fn knn_leaf_impl<K: Kernel>(&self, leaf: usize, k: usize, dist: &mut [f64], pos: &mut [u32]) {
+    fn knn_leaf_impl<K: Kernel>(&self, balls: &Balls, leaf: usize, k: usize, dist: &mut [f64], pos: &mut [u32]) {
         dist.fill(f64::INFINITY);
         pos.fill(NONE);
         let nd = self.nodes[leaf];
@@ -234,11 +365,14 @@ impl KdTree {
             let (dist, pos) = (&mut dist[base..base + lanes * k], &mut pos[base..base + lanes * k]);
             let mut worst = [f64::NEG_INFINITY; LANES];
             worst[..lanes].fill(f64::INFINITY);
-            let q0 = self.point(c0);
+            let q0 = self.bpoint(c0);
+            let bcols = self.bchunk(leaf, ci);
             let mut stack = Stack::new();
             let mut node = 0usize;
             loop {
-                K::box_from_chunk(qcols, self.lo(node), self.hi(node), &mut bounds);
+                K::box_from_chunk(bcols, self.lo(node), self.hi(node), &mut bounds);
+                bounds.iter_mut().for_each(|b| *b = self.safe::<K>(*b));
+                balls.tighten::<K>(self.dim, qcols, node, &mut bounds);
                 if bounds.iter().zip(&worst).any(|(b, w)| b < w) {
                     let n2 = self.nodes[node];
                     if n2.is_leaf() {
@@ -275,7 +409,7 @@ impl KdTree {
 }
 
 /// Below this dimension one traversal per query point measures faster than chunked traversals.
-const BATCH_MIN_DIM: usize = 16;
+pub(crate) const BATCH_MIN_DIM: usize = 16;
 
 /// k-NN of consecutive tree points, one traversal each.
 struct PointsKnnJob<'a, K> {
@@ -292,7 +426,8 @@ impl<K: Kernel> Job for PointsKnnJob<'_, K> {
     #[inline(always)]
     fn run(self) {
         for (j, (d, p)) in self.dist.chunks_mut(self.k).zip(self.pos.chunks_mut(self.k)).enumerate() {
-            self.tree.knn_impl::<K>(self.tree.point(self.first + j), d, p);
+            let i = self.first + j;
+            self.tree.knn_impl::<K>(self.tree.point(i), self.tree.bpoint(i), d, p);
         }
     }
 }
@@ -300,6 +435,7 @@ impl<K: Kernel> Job for PointsKnnJob<'_, K> {
 /// k-NN of every point of one leaf (see [`KdTree::knn_all`]).
 struct LeafKnnJob<'a, K> {
     tree: &'a KdTree,
+    balls: &'a Balls,
     leaf: usize,
     k: usize,
     dist: &'a mut [f64],
@@ -311,7 +447,67 @@ impl<K: Kernel> Job for LeafKnnJob<'_, K> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        self.tree.knn_leaf_impl::<K>(self.leaf, self.k, self.dist, self.pos)
+        self.tree.knn_leaf_impl::<K>(self.balls, self.leaf, self.k, self.dist, self.pos)
+    }
+}
+
+/// Bounding balls of the nodes (centroid, radius in distance units), for a metric: in high dimensions an
+/// axis-aligned box spans most of every coordinate and bounds poorly, a ball around the centroid does
+/// better. Leaf radii are exact; an internal node's radius is bounded through its children
+/// (`max(d(c, c_child) + r_child)`), valid by the triangle inequality.
+pub(crate) struct Balls {
+    pub centroid: Vec<f64>,
+    pub radius: Vec<f64>,
+}
+
+impl Balls {
+    pub fn new<K: Kernel>(t: &KdTree) -> Balls {
+        let (d, m) = (t.dim, t.nodes.len());
+        let mut centroid = vec![0.0; m * d];
+        let mut radius = vec![0.0; m];
+        for i in (0..m).rev() {
+            let nd = t.nodes[i];
+            let (s, e) = (nd.start as usize, nd.end as usize);
+            if nd.is_leaf() {
+                let c = &mut centroid[i * d..(i + 1) * d];
+                for p in s..e {
+                    for (cj, &v) in c.iter_mut().zip(t.point(p)) {
+                        *cj += v;
+                    }
+                }
+                c.iter_mut().for_each(|v| *v /= (e - s) as f64);
+                let c = &centroid[i * d..(i + 1) * d];
+                radius[i] = (s..e).map(|p| K::to_dist(K::rdist(c, t.point(p)))).fold(0.0, f64::max);
+            } else {
+                let (l, r) = (nd.left as usize, nd.right as usize);
+                let (nl, nr) = ((t.nodes[l].end - t.nodes[l].start) as f64, (t.nodes[r].end - t.nodes[r].start) as f64);
+                let c: Vec<f64> =
+                    (0..d).map(|j| (centroid[l * d + j] * nl + centroid[r * d + j] * nr) / (nl + nr)).collect();
+                let via = |k: usize| K::to_dist(K::rdist(&c, &centroid[k * d..(k + 1) * d])) + radius[k];
+                radius[i] = via(l).max(via(r));
+                centroid[i * d..(i + 1) * d].copy_from_slice(&c);
+            }
+        }
+        Balls { centroid, radius }
+    }
+
+    /// Per-lane lower bounds (reduced distance) from a chunk of query lanes to node `node`'s ball,
+    /// combined with (maxed into) `bounds`.
+    #[inline(always)]
+    pub fn tighten<K: Kernel>(&self, dim: usize, qcols: &[f64], node: usize, bounds: &mut [f64; LANES]) {
+        let mut cd = [0.0f64; LANES];
+        K::rdists_from_chunk(qcols, &self.centroid[node * dim..(node + 1) * dim], &mut cd);
+        let r = self.radius[node];
+        for (b, &c) in bounds.iter_mut().zip(&cd) {
+            // Shrunk a little: the bound must stay below every true distance despite rounding.
+            let gap = (K::to_dist(c) - r) * (1.0 - 1e-12);
+            if gap > 0.0 {
+                let rd = K::to_rdist(gap);
+                if rd > *b {
+                    *b = rd;
+                }
+            }
+        }
     }
 }
 
@@ -319,6 +515,7 @@ impl<K: Kernel> Job for LeafKnnJob<'_, K> {
 struct KnnJob<'a, K> {
     tree: &'a KdTree,
     query: &'a [f64],
+    qb: &'a [f64],
     dist: &'a mut [f64],
     pos: &'a mut [u32],
     _k: PhantomData<K>,
@@ -328,7 +525,7 @@ impl<K: Kernel> Job for KnnJob<'_, K> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        self.tree.knn_impl::<K>(self.query, self.dist, self.pos)
+        self.tree.knn_impl::<K>(self.query, self.qb, self.dist, self.pos)
     }
 }
 
@@ -358,6 +555,26 @@ impl Stack {
             (n as usize, b)
         })
     }
+}
+
+/// Leaves in `LANES`-point chunks, dimension-major within a chunk (zero padding), and each leaf's offset.
+fn chunked(nodes: &[Node], data: &[f64], dim: usize) -> (Vec<f64>, Vec<usize>) {
+    let mut soa = Vec::with_capacity(data.len() + LANES * nodes.len() * dim);
+    let mut soa_off = vec![0usize; nodes.len()];
+    for (id, nd) in nodes.iter().enumerate().filter(|(_, nd)| nd.is_leaf()) {
+        soa_off[id] = soa.len();
+        let (s, e) = (nd.start as usize, nd.end as usize);
+        for c0 in (s..e).step_by(LANES) {
+            let base = soa.len();
+            soa.resize(base + dim * LANES, 0.0);
+            for p in c0..(c0 + LANES).min(e) {
+                for j in 0..dim {
+                    soa[base + j * LANES + (p - c0)] = data[p * dim + j];
+                }
+            }
+        }
+    }
+    (soa, soa_off)
 }
 
 /// Inserts (r, p) into ascending arrays, dropping the last element.

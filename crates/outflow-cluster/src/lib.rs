@@ -44,27 +44,83 @@
 //! The MST is computed by parallel Borůvka over our own kd-tree (see [`MstAlgorithm`] and the `kdtree`
 //! module for why we do not use a kd-tree crate), with Prim's O(n²) algorithm for cosine and very high
 //! dimensions. Results do not depend on the number of threads.
+//!
+//! ## DBSCAN, k-means and Ward
+//! The same trait family ([`Fit`] → [`ClusterModel`], [`Predict`]) fronts three more algorithms, each at
+//! scikit-learn parity (fixtures from `tools/reference/cluster_sklearn_reference.py`):
+//!
+//! ```
+//! use ndarray::array;
+//! use outflow_cluster::{ClusterModel, DbscanParams, Fit, KMeansParams, Predict, WardParams};
+//! let x = array![[0.0, 0.0], [0.0, 0.5], [0.5, 0.0], [9.0, 9.0], [9.0, 9.5], [9.5, 9.0], [30.0, 0.0]];
+//! fn labels<P: Fit>(p: P, x: ndarray::ArrayView2<'_, f64>) -> Vec<i64> {
+//!     p.fit(x).unwrap().labels().to_vec() // swap algorithms without rewriting code
+//! }
+//! assert_eq!(labels(DbscanParams::new(1.0, 3), x.view()), [0, 0, 0, 1, 1, 1, -1]);
+//! assert_eq!(labels(WardParams::new(3), x.view()), [0, 0, 0, 1, 1, 1, 2]);
+//! let km = KMeansParams::new(3).seed(1).n_init(4).fit(x.view()).unwrap();
+//! assert_eq!(km.predict(array![[8.0, 8.0]].view()).unwrap()[0], km.labels()[3]);
+//! ```
+//!
+//! **DBSCAN** ([`DbscanParams`] → [`Dbscan`]): labels identical to scikit-learn's `DBSCAN` — the same
+//! core points (`min_samples` counts the point itself; distances `≤ eps`, compared as scikit-learn's
+//! kd-tree does), clusters numbered in the order of their smallest core row, and a border point within
+//! `eps` of several clusters labelled with the smallest of them (the first cluster scikit-learn's
+//! index-ordered growth reaches it from). `eps` is given or [`Eps::Auto`]: the seed's heuristic, median +
+//! 0.5·std of every row's distance to its 4th nearest row — *the row itself counted*, as
+//! `NearestNeighbors(4).kneighbors(X)[0][:, 3]` does ([`KnnEps`], [`EpsRule`] make k and the formula
+//! configurable). The seed's centroid false-positive filter is an option that leaves the labels alone and
+//! fills [`Dbscan::anomalies`]. Neighbourhoods are never materialised: three parallel passes of kd-tree
+//! radius queries (core counts with early exit, lock-free union–find of core pairs with whole ε-cliques
+//! of cores merged at once, smallest neighbouring cluster of the other points); duplicate rows are
+//! weighted points. scikit-learn has no `predict`; [`Dbscan`]'s gives a new point the smallest label
+//! among the core points within `eps` (how border points are labelled), else −1.
+//!
+//! **k-means** ([`KMeansParams`] → [`KMeans`]): scikit-learn's greedy k-means++ (`2 + ⌊ln k⌋` trials
+//! sampled ∝ D²), Lloyd iterations with scikit-learn's rules (tolerance × mean feature variance, strict
+//! convergence, labels recomputed after a tolerance stop, empty clusters re-seeded with the farthest
+//! point), `n_init` runs (lowest inertia wins), seeded ChaCha8 streams (run `r` uses stream `r`), explicit
+//! initial centres. [`KMeansAlgorithm::Hamerly`] (the default) skips distance evaluations with bounds
+//! that keep a rounding margin, so it produces exactly Lloyd's iterates, only faster. The runs advance
+//! in lockstep, so one pass over the data serves all of them; k-means++ prunes candidates by the
+//! triangle inequality and hands Hamerly its initial bounds.
+//!
+//! **Ward** ([`WardParams`] → [`Ward`]): exact Ward linkage by the nearest-neighbour chain on centroids
+//! and sizes — O(n²·d) time, O(n·d) memory, no distance matrix — producing SciPy's linkage matrix
+//! ([`Ward::linkage_matrix`], Ward distances as `scipy.cluster.hierarchy.ward` and
+//! `AgglomerativeClustering(compute_distances=True)` report them), cut into `k` clusters numbered by
+//! their smallest row. For large inputs [`WardParams::sample_size`] fits on a seeded sample and gives
+//! every other row the nearest cluster centroid (the seed notebook's "Ward (sample)"); [`Predict`] is the
+//! nearest centroid.
 
 #![warn(missing_docs)]
 
 mod boruvka;
 mod brute;
 pub mod codec;
+mod dbscan;
 mod dedup;
 mod error;
 mod hdbscan;
 mod input;
 mod kdtree;
+mod kmeans;
 mod metric;
 mod neighbors;
 mod simd;
 mod traits;
 mod tree;
+mod ward;
 
+pub use crate::dbscan::{CentroidFilter, Dbscan, DbscanParams, Eps, EpsRule, KnnEps};
 pub use crate::error::{ClusterError, Result};
-pub use crate::hdbscan::{BORUVKA_MAX_DIM, Hdbscan, HdbscanParams, MstAlgorithm, MstEdge, Prediction, stages};
+pub use crate::hdbscan::{
+    BORUVKA_MAX_DIM, Hdbscan, HdbscanParams, MstAlgorithm, MstEdge, MutualReachability, Prediction, stages,
+};
 pub use crate::input::check_finite;
+pub use crate::kmeans::{KMeans, KMeansAlgorithm, KMeansInit, KMeansParams};
 pub use crate::metric::Metric;
 pub use crate::neighbors::NearestNeighbors;
 pub use crate::traits::{ClusterModel, Fit, Predict};
 pub use crate::tree::{ClusterSelection, CondensedTree, Merge, SingleLinkageTree};
+pub use crate::ward::{LinkageStep, Ward, WardParams};

@@ -42,7 +42,7 @@ impl NearestNeighbors {
         for r in 0..x.nrows() {
             members[points.unique_of(r)].push(r as u32);
         }
-        let tree = (metric != Metric::Cosine).then(|| KdTree::build(points.view(), 24));
+        let tree = (metric != Metric::Cosine).then(|| crate::hdbscan::tree_for(points.view(), metric, 24));
         Ok(NearestNeighbors { points, members, tree, metric, n_rows: x.nrows() })
     }
 

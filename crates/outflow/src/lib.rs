@@ -1,17 +1,54 @@
 //! # Outflow
 //!
-//! One dependency for the whole Outflow workspace: flow-log readers ([`io`]), and — as they land —
-//! preparation, clustering, validation, outlier detection and explanation.
+//! Find data exfiltration and other anomalous flows in network logs with exact, explainable,
+//! density-based clustering — from a raw log to a saved, servable model in one call.
+//!
+//! [`DetectorConfig::fit`] prepares the flows ([`prep`]), clusters them with HDBSCAN ([`cluster`]),
+//! scores every flow with a fused anomaly score (see [`scoring`]) and grades it `normal` / `moderate`
+//! (≥ 95th percentile of the training scores) / `severe` (≥ 99th); the [`FittedDetector`] scores new
+//! flows exactly the same way and is saved as one versioned, checksummed model file ([`artifact`]).
 //!
 //! ```
+//! use outflow::{DetectorConfig, FittedDetector, Severity};
 //! use outflow::io::{Input, ReadOptions, read_input};
-//! let (t, _) = read_input(&Input::bytes("f.csv", "bytes,proto\n10,tcp\n"), &ReadOptions::default()).unwrap();
-//! assert_eq!(t.n_rows(), 1);
+//! let mut log = String::from("#separator \\x09\n#fields\tts\tproto\tduration\torig_bytes\tresp_bytes\tconn_state\n\
+//!                             #types\ttime\tenum\tinterval\tcount\tcount\tstring\n");
+//! for i in 0..300 {
+//!     let (d, o, r) = (0.1 + (i % 7) as f64 * 0.01, 300 + i % 11, 1200 + i % 13);
+//!     log.push_str(&format!("{i}.0\ttcp\t{d}\t{o}\t{r}\tSF\n"));
+//! }
+//! log.push_str("301.0\ttcp\t3600.0\t90000000\t12\tSF\n"); // a long, heavy upload
+//! let (flows, _) = read_input(&Input::bytes("conn.log", log), &ReadOptions::default()).unwrap();
+//! let fit = DetectorConfig::default().fit(&flows).unwrap();
+//! assert_eq!(fit.flows.len(), 301);
+//! assert_eq!(fit.flows[300].severity, Severity::Severe);
+//! let bytes = fit.detector.to_bytes().unwrap();
+//! let again = FittedDetector::from_bytes(&bytes).unwrap();
+//! assert_eq!(again.score(&flows).unwrap()[300].severity, Severity::Severe);
 //! ```
 
 #![warn(missing_docs)]
 
+pub mod artifact;
+mod detector;
+mod error;
+pub mod scoring;
+mod stats;
+pub mod tune;
+
+pub use crate::artifact::{FORMAT_VERSION, ModelHeader, ModelMetadata, default_model_name, read_header, write_atomic};
+pub use crate::detector::{
+    ClusterSize, ClusteringConfig, DetectorConfig, DetectorFit, FitSummary, FittedDetector, FlowScore, Severity,
+    Thresholds, Timings,
+};
+pub use crate::error::{OutflowError, Result};
+pub use crate::scoring::{Fusion, ScoringConfig, Signal};
+pub use crate::stats::{ClusterStats, NumericStats, RowFilter, cluster_statistics};
+pub use crate::tune::{TuneConfig, TuneResult, Tuning};
 pub use outflow_cluster as cluster;
 pub use outflow_explain as explain;
 pub use outflow_io as io;
-pub use outflow_io::{Format, ReadOptions, Table};
+pub use outflow_io::{Format, ReadOptions, Table, read_table};
+pub use outflow_outlier as outlier;
+pub use outflow_prep as prep;
+pub use outflow_validate as validate;

@@ -1,5 +1,14 @@
 //! One module per subcommand.
 
+pub mod benchmark;
 pub mod cluster;
+pub mod compare;
+pub mod detect;
+pub mod eda;
 pub mod explain;
 pub mod inspect;
+pub mod report;
+pub mod score;
+pub mod serve;
+pub mod tendency;
+pub mod validate;

@@ -1,0 +1,169 @@
+//! `outflow eda`: describe a flow log and show what the preparation would clean and prune.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use outflow::prep::{ColumnStats, EdaReport, PrepConfig, Preset, eda};
+use serde::Serialize;
+
+use crate::input::{FormatArgs, read};
+
+/// Arguments of `outflow eda`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The log (CSV, Zeek TSV or JSON lines, KDD; gzip allowed). Default: the built-in sample.
+    pub input: Option<PathBuf>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// Preparation preset: picked from the column names (auto), or named.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "generic", "zeek", "cic", "kdd"])]
+    pub preset: String,
+    /// A preparation configuration (JSON, as `outflow_prep::PrepConfig`); overrides --preset.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Rows shown per ranking in the human-readable output.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    input: &'a str,
+    format: &'a str,
+    #[serde(flatten)]
+    eda: &'a EdaReport,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let (input, table, format) = read(args.input.as_ref(), &args.format)?;
+    let config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            serde_json::from_str::<PrepConfig>(&text)
+                .with_context(|| format!("invalid configuration {}", path.display()))?
+        }
+        None if args.preset == "auto" => PrepConfig::auto(&table),
+        None => PrepConfig::preset(args.preset.parse::<Preset>()?),
+    };
+    let report = eda(&table, &config)?;
+    if args.json {
+        let r = Report { input: input.name(), format: format.name(), eda: &report };
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(());
+    }
+    print_human(input.name(), format.name(), &report, args.top);
+    Ok(())
+}
+
+fn print_human(input: &str, format: &str, r: &EdaReport, top: usize) {
+    println!(
+        "{input}: {format}, {} rows, {} columns, preset {}; {} duplicate rows among the cleaned features",
+        r.rows,
+        r.columns.len(),
+        r.preset.name(),
+        r.duplicates
+    );
+    println!();
+    let w = r.columns.iter().map(|c| c.name.chars().count()).max().unwrap_or(6).max(6);
+    println!(
+        "{:<w$}  {:<11}  {:>8}  {:>7}  {:>11}  {:>11}  {:>11}  {:>11}  {:>11}  {:>8}  {:>8}",
+        "column", "type", "count", "nulls", "mean", "std", "min", "median", "max", "skew", "outliers"
+    );
+    for c in &r.columns {
+        print_column(c, w);
+    }
+    if !r.cleaning.is_empty() {
+        println!("\ncleaning (what a fit with this configuration does):");
+        for s in &r.cleaning {
+            let mut parts = Vec::new();
+            if s.rows_removed > 0 {
+                let by: Vec<String> = s.rows_by_column.iter().map(|c| format!("'{}' {}", c.column, c.rows)).collect();
+                parts.push(format!("{} rows removed ({})", s.rows_removed, by.join(", ")));
+            }
+            if !s.columns_removed.is_empty() {
+                let cols: Vec<&str> = s.columns_removed.iter().map(|c| c.column.as_str()).collect();
+                parts.push(format!("columns set aside: {}", cols.join(", ")));
+            }
+            if !s.imputed.is_empty() {
+                let imp: Vec<String> =
+                    s.imputed.iter().map(|i| format!("'{}' {} → {}", i.column, i.count, i.value)).collect();
+                parts.push(format!("imputed: {}", imp.join(", ")));
+            }
+            if !s.columns_added.is_empty() {
+                parts.push(format!("added: {}", s.columns_added.join(", ")));
+            }
+            if !s.converted.is_empty() {
+                parts.push(format!("to 0/1: {}", s.converted.join(", ")));
+            }
+            println!("  {:<14} {}", s.step.name(), parts.join("; "));
+        }
+    }
+    if let Some(c) = &r.correlation {
+        println!(
+            "\nstrongly correlated pairs ({} of them over {} features, {} rows):",
+            r.correlated_pairs.len(),
+            c.features.len(),
+            c.rows
+        );
+    }
+    for p in r.correlated_pairs.iter().take(top) {
+        println!("  {:>8.4}  {}  ~  {}", p.r, p.a, p.b);
+    }
+    if !r.pruned.is_empty() {
+        println!("\npruned ({}):", r.pruned.len());
+        for p in &r.pruned {
+            println!("  {:<w$}  {}", p.name, p.reason);
+        }
+    }
+    if !r.leakage.is_empty() {
+        println!("\npossible label leakage:");
+        for l in &r.leakage {
+            println!("  {:<w$}  r = {:.4} with '{}'", l.feature, l.r, l.label);
+        }
+    }
+    println!("\nhighest variance:");
+    for v in r.variance_ranking.iter().take(top) {
+        println!("  {:<w$}  {}", v.name, num(v.value));
+    }
+    println!("\nwidest range:");
+    for v in r.range_ranking.iter().take(top) {
+        println!("  {:<w$}  {}", v.name, num(v.value));
+    }
+    for warning in &r.warnings {
+        println!("\nnote: {warning}");
+    }
+}
+
+fn print_column(c: &ColumnStats, w: usize) {
+    let s = &c.stats;
+    let o = |v: Option<f64>| v.map_or("-".to_owned(), num);
+    let outliers = s.iqr_outliers.map_or("-".to_owned(), |v| v.to_string());
+    println!(
+        "{:<w$}  {:<11}  {:>8}  {:>7}  {:>11}  {:>11}  {:>11}  {:>11}  {:>11}  {:>8}  {:>8}",
+        c.name,
+        c.dtype.name(),
+        s.count,
+        c.nulls,
+        o(s.mean),
+        o(s.std),
+        o(s.min),
+        o(s.p50),
+        o(s.max),
+        s.skewness.map_or("-".to_owned(), |v| format!("{v:.2}")),
+        outliers
+    );
+}
+
+fn num(x: f64) -> String {
+    if !x.is_finite() {
+        format!("{x}")
+    } else if x == 0.0 || (1e-3..1e7).contains(&x.abs()) {
+        let s = format!("{x:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        format!("{x:.3e}")
+    }
+}

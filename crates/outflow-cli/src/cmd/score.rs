@@ -1,0 +1,48 @@
+//! `outflow score`: apply a saved model to new flows.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use outflow::FittedDetector;
+
+use crate::input::{FormatArgs, read};
+use crate::scores::scores_csv;
+
+/// Arguments of `outflow score`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A model file written by `outflow detect`.
+    pub model: PathBuf,
+    /// The flows to score (same kind of log as the training one).
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// Output CSV (default: standard output).
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Replace OUT if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Worker threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    crate::input::set_threads(a.threads)?;
+    if let Some(out) = &a.out
+        && out.exists()
+        && !a.force
+    {
+        anyhow::bail!("{} exists; pass --force to replace it", out.display());
+    }
+    let detector = FittedDetector::load(&a.model)?;
+    let (_, table, _) = read(Some(&a.input), &a.format)?;
+    let flows = detector.score(&table).with_context(|| format!("scoring {}", a.input.display()))?;
+    let csv = scores_csv(&table, &flows)?;
+    match &a.out {
+        Some(out) => outflow::write_atomic(out, csv.as_bytes(), a.force)?,
+        None => print!("{csv}"),
+    }
+    Ok(())
+}

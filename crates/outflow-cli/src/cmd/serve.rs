@@ -1,0 +1,42 @@
+//! `outflow serve`: the HTTP scoring service.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use outflow_serve::{AppState, Limits};
+
+/// Arguments of `outflow serve`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A model file written by `outflow detect`.
+    pub model: PathBuf,
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Worker threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub workers: usize,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = 16 << 20)]
+    pub body_limit: usize,
+    /// Request timeout in seconds.
+    #[arg(long, default_value_t = 30.0)]
+    pub timeout: f64,
+    /// Most flows per batch.
+    #[arg(long, default_value_t = 100_000)]
+    pub max_batch: usize,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let state = AppState::open(&a.model).with_context(|| format!("cannot serve {}", a.model.display()))?;
+    let limits = Limits {
+        body_bytes: a.body_limit,
+        timeout: Duration::from_secs_f64(a.timeout.max(0.001)),
+        max_batch: a.max_batch.max(1),
+    };
+    outflow_serve::run(a.addr, state, limits, a.workers).context("the server stopped")?;
+    eprintln!("outflow serve: stopped");
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! `outflow cluster` end to end: every algorithm, output columns, bad input.
+
+use std::path::Path;
+use std::process::Command;
+
+fn outflow() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_outflow"))
+}
+
+/// Two tight groups of 20 rows and one far row.
+fn write_data(path: &Path) {
+    let mut s = String::from("a,b\n");
+    for i in 0..20 {
+        s.push_str(&format!("{},{}\n", (i % 5) as f64 * 0.1, (i / 5) as f64 * 0.1));
+    }
+    for i in 0..20 {
+        s.push_str(&format!("{},{}\n", 10.0 + (i % 5) as f64 * 0.1, (i / 5) as f64 * 0.1));
+    }
+    s.push_str("50,50\n");
+    std::fs::write(path, s).unwrap();
+}
+
+fn run(dir: &Path, args: &[&str]) -> (String, Vec<Vec<String>>) {
+    let input = dir.join("x.csv");
+    let output = dir.join("out.csv");
+    let out = outflow()
+        .args(["cluster", input.to_str().unwrap(), "-o", output.to_str().unwrap(), "--force"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&output).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_string();
+    (header, lines.map(|l| l.split(',').map(str::to_string).collect()).collect())
+}
+
+#[test]
+fn every_algorithm() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(&dir.path().join("x.csv"));
+    let label = |rows: &[Vec<String>], i: usize| rows[i][0].parse::<i64>().unwrap();
+
+    let (h, rows) = run(dir.path(), &["--min-cluster-size", "5"]);
+    assert_eq!(h, "label,probability,outlier_score");
+    assert_eq!(label(&rows, 40), -1);
+
+    let (h, rows) = run(dir.path(), &["--algorithm", "dbscan", "--eps", "0.3", "--min-samples", "4"]);
+    assert_eq!(h, "label,core,anomaly");
+    assert_eq!(rows.len(), 41);
+    assert_eq!((label(&rows, 0), label(&rows, 20), label(&rows, 40)), (0, 1, -1));
+    assert_eq!(rows[40][1..], ["0", "1"]);
+    let (_, auto) = run(dir.path(), &["--algorithm", "dbscan", "--eps", "auto", "--centroid-filter", "90"]);
+    assert_eq!(auto.len(), 41);
+
+    let (h, rows) = run(dir.path(), &["--algorithm", "kmeans", "--k", "3", "--seed", "2", "--n-init", "3"]);
+    assert_eq!(h, "label,distance");
+    assert_ne!(label(&rows, 0), label(&rows, 20));
+    assert_ne!(label(&rows, 20), label(&rows, 40));
+    assert_eq!(rows[40][1], "0");
+
+    let (h, rows) = run(dir.path(), &["--algorithm", "ward", "--k", "3"]);
+    assert_eq!(h, "label,distance");
+    assert_eq!((label(&rows, 0), label(&rows, 20), label(&rows, 40)), (0, 1, 2));
+    let tree = dir.path().join("tree.json");
+    let (_, sampled) =
+        run(dir.path(), &["--algorithm", "ward", "--k", "2", "--sample-size", "10", "--tree", tree.to_str().unwrap()]);
+    assert_eq!(sampled.len(), 41);
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&tree).unwrap()).unwrap();
+    assert_eq!(v["linkage"].as_array().unwrap().len(), 9);
+    assert_eq!(v["sample_rows"].as_array().unwrap().len(), 10);
+}
+
+#[test]
+fn bad_input_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("x.csv");
+    write_data(&input);
+    let fails = |args: &[&str], needle: &str| {
+        let out = outflow()
+            .args(["cluster", input.to_str().unwrap(), "-o", dir.path().join("o.csv").to_str().unwrap(), "--force"])
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(needle), "{args:?}: {err}");
+    };
+    fails(&["--algorithm", "kmeans"], "needs --k");
+    fails(&["--algorithm", "kmeans", "--k", "0"], "k must be at least 1");
+    fails(&["--algorithm", "ward", "--k", "42"], "exceeds the 41 rows");
+    fails(&["--algorithm", "dbscan", "--eps", "0"], "eps must be finite and > 0");
+    fails(&["--algorithm", "dbscan", "--eps", "-1"], "eps must be");
+    fails(&["--algorithm", "dbscan", "--eps", "wide"], "number or 'auto'");
+    fails(&["--algorithm", "kmeans", "--k", "2", "--metric", "manhattan"], "euclidean only");
+}

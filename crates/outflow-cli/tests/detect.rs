@@ -1,0 +1,90 @@
+//! `outflow detect` and `outflow score` end to end on the built-in sample.
+
+use std::path::Path;
+use std::process::Command;
+
+fn outflow() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_outflow"))
+}
+
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    r.records().map(|rec| rec.unwrap().iter().map(str::to_owned).collect()).collect()
+}
+
+#[test]
+fn detect_writes_a_consistent_run_and_score_reproduces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let out = outflow().args(["detect", "--quiet", "--out"]).arg(&run).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["rows_read"], 5663);
+    let scores = csv_rows(&run.join("scores.csv"));
+    assert_eq!(scores.len(), 5663);
+    for (i, r) in scores.iter().enumerate() {
+        assert_eq!(r[0], i.to_string());
+    }
+    let c = &summary["severity_counts"];
+    let flagged = c["moderate"].as_u64().unwrap() + c["severe"].as_u64().unwrap();
+    assert!((flagged as f64 / 5663.0 - 0.05).abs() < 0.01);
+    let anomalies = csv_rows(&run.join("anomalies.csv"));
+    assert_eq!(anomalies.len() as u64, flagged);
+    let s: Vec<f64> = anomalies.iter().map(|r| r[1].parse().unwrap()).collect();
+    assert!(s.windows(2).all(|w| w[0] >= w[1]), "anomalies sorted by score");
+    let th = summary["thresholds"]["moderate"].as_f64().unwrap();
+    assert!(s.iter().all(|&x| x >= th));
+    let clusters: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("clusters.json")).unwrap()).unwrap();
+    assert!(clusters.as_array().unwrap().iter().any(|c| c["numeric"]["duration"]["median"].is_number()));
+
+    // Score the training file with the saved model: same clusters and severities.
+    let model = run.join(summary["model_file"].as_str().unwrap());
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/ctu-mixed-008.conn.log.labeled");
+    let rescored = dir.path().join("again.csv");
+    let out = outflow().arg("score").arg(&model).arg(&sample).arg("-o").arg(&rescored).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let again = csv_rows(&rescored);
+    for (a, b) in scores.iter().zip(&again) {
+        if a[2] == "1" {
+            assert_eq!(a[1], b[1], "core point {} changed cluster", a[0]);
+        }
+        assert_eq!(a[4], b[4], "severity of row {}", a[0]);
+    }
+
+    // Nothing is overwritten without --force.
+    let out = outflow().args(["detect", "--quiet", "--out"]).arg(&run).output().unwrap();
+    assert!(!out.status.success());
+    let out = outflow().arg("score").arg(&model).arg(&sample).arg("-o").arg(&rescored).output().unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn bad_inputs_fail_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.log");
+    std::fs::write(&empty, "").unwrap();
+    let out = outflow().args(["detect", "--quiet", "--out"]).arg(dir.path().join("r")).arg(&empty).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty"));
+    let out = outflow().args(["detect", "--format", "parquet"]).output().unwrap();
+    assert!(!out.status.success());
+    let bogus = dir.path().join("model.json");
+    std::fs::write(&bogus, "{\"format\":\"outflow-model\",\"format_version\":7}\n{}\n").unwrap();
+    let out = outflow().arg("score").arg(&bogus).arg(&empty).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("version 7"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn selection_keeps_every_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let out = outflow().args(["detect", "--quiet", "--service", "ssl", "--out"]).arg(&run).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let scores = csv_rows(&run.join("scores.csv"));
+    assert_eq!(scores.len(), 5663);
+    let unscored: Vec<&Vec<String>> = scores.iter().filter(|r| r[4] == "unscored").collect();
+    assert!(!unscored.is_empty() && unscored.iter().all(|r| r[5].starts_with("not selected")));
+    assert!(scores.iter().filter(|r| r[4] != "unscored").all(|r| r[13] == "ssl"));
+}

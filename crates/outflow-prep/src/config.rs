@@ -1,0 +1,473 @@
+//! [`PrepConfig`]: every choice of the pipeline, with defaults, validation and presets for Zeek conn logs,
+//! CICFlowMeter CSVs and KDD Cup 99 / NSL-KDD.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use outflow_io::Table;
+
+use crate::error::{PrepError, Result};
+use crate::pca::Pca;
+use crate::scale::Scaler;
+use crate::select::{CorrelationPruning, LeakageCheck, LowVariance};
+
+/// Columns that are carried with the rows but never become features (labels of every supported format).
+pub const LABEL_COLUMNS: &[&str] =
+    &["label", "detailed-label", "detailedlabel", "detailed_label", "difficulty", "attack_cat"];
+
+/// Identifier columns: addresses, ports, connection ids and timestamps of Zeek and CICFlowMeter.
+pub const IDENTIFIER_COLUMNS: &[&str] = &[
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "ts_flow",
+    "community_id",
+    "Flow ID",
+    "Src IP",
+    "Source IP",
+    "Dst IP",
+    "Destination IP",
+    "Src Port",
+    "Source Port",
+    "Dst Port",
+    "Destination Port",
+    "Timestamp",
+];
+
+/// Zeek `#types` that identify an endpoint rather than describe behaviour.
+pub const IDENTIFIER_SOURCE_TYPES: &[&str] = &["addr", "subnet", "port"];
+
+/// Categorical columns of Zeek conn logs, CIC exports and KDD.
+pub const CATEGORICAL_COLUMNS: &[&str] =
+    &["proto", "protocol", "protocol_type", "service", "conn_state", "history", "flag"];
+
+/// Destination-port columns, for the optional port one-hot.
+pub const PORT_COLUMNS: &[&str] = &["id.resp_p", "Destination Port", "Dst Port"];
+
+/// Well-known service ports that get their own one-hot column.
+pub const WELL_KNOWN_PORTS: &[u16] = &[
+    20, 21, 22, 23, 25, 53, 67, 68, 69, 80, 110, 123, 135, 137, 138, 139, 143, 161, 162, 389, 443, 445, 465, 514, 587,
+    636, 993, 995, 1433, 1900, 3306, 3389, 5353, 5355, 5432, 5900, 6379, 8080, 8443,
+];
+
+/// Zeek conn fields where "unset" means nothing was measured or sent: imputed with 0 by the Zeek preset.
+pub const ZEEK_ZERO_WHEN_UNSET: &[&str] = &[
+    "duration",
+    "orig_bytes",
+    "resp_bytes",
+    "missed_bytes",
+    "orig_pkts",
+    "orig_ip_bytes",
+    "resp_pkts",
+    "resp_ip_bytes",
+    "local_orig",
+    "local_resp",
+];
+
+/// The flow-log family a configuration was built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Preset {
+    /// Any table: the union of the known identifier, label and categorical names.
+    #[default]
+    Generic,
+    /// Zeek conn logs: unset duration / bytes / packets are imputed with 0.
+    Zeek,
+    /// CICFlowMeter CSV exports: header lengths must be > 0 (the seed's rule).
+    Cic,
+    /// KDD Cup 99 / NSL-KDD.
+    Kdd,
+}
+
+impl Preset {
+    /// Picks a preset by column names (and Zeek's declared types).
+    ///
+    /// ```
+    /// use outflow_io::{Column, Table};
+    /// use outflow_prep::Preset;
+    /// let t = Table::new(vec![Column::from_f64("Flow Duration", vec![1.0])]).unwrap();
+    /// assert_eq!(Preset::detect(&t), Preset::Cic);
+    /// ```
+    pub fn detect(table: &Table) -> Preset {
+        let has = |n: &str| table.columns().iter().any(|c| c.name().trim().eq_ignore_ascii_case(n));
+        if has("uid")
+            || has("id.orig_h")
+            || has("conn_state")
+            || table.columns().iter().any(|c| c.source_type().is_some())
+        {
+            Preset::Zeek
+        } else if ["Flow Duration", "Fwd Header Length", "Flow Bytes/s", "Flow Byts/s", "Tot Fwd Pkts"]
+            .iter()
+            .any(|n| has(n))
+        {
+            Preset::Cic
+        } else if has("protocol_type") && has("srv_count") {
+            Preset::Kdd
+        } else {
+            Preset::Generic
+        }
+    }
+
+    /// The preset's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Generic => "generic",
+            Preset::Zeek => "zeek",
+            Preset::Cic => "cic",
+            Preset::Kdd => "kdd",
+        }
+    }
+}
+
+impl std::str::FromStr for Preset {
+    type Err = PrepError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "generic" => Ok(Preset::Generic),
+            "zeek" | "zeek-conn" | "zeek_conn" => Ok(Preset::Zeek),
+            "cic" | "cicflowmeter" => Ok(Preset::Cic),
+            "kdd" | "nsl-kdd" => Ok(Preset::Kdd),
+            _ => Err(PrepError::config(format!("unknown preset '{s}' (generic, zeek, cic, kdd)"))),
+        }
+    }
+}
+
+/// What to do with a missing (null) numeric value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Missing {
+    /// Drop the row (the seed's `drop_nulls`).
+    #[default]
+    DropRow,
+    /// Impute 0.
+    Zero,
+    /// Impute the median of the column's values at fit time.
+    Median,
+}
+
+/// Missing-value policy: a default and per-column exceptions (names matched case-insensitively).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MissingValues {
+    /// Policy of columns not listed.
+    pub default: Missing,
+    /// Per-column policies.
+    pub columns: BTreeMap<String, Missing>,
+}
+
+impl MissingValues {
+    /// The policy of a column.
+    pub fn policy(&self, column: &str) -> Missing {
+        self.columns
+            .iter()
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(column.trim()))
+            .map_or(self.default, |(_, m)| *m)
+    }
+}
+
+/// A comparison that a value must satisfy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    /// `>`.
+    Gt,
+    /// `>=`.
+    Ge,
+    /// `<`.
+    Lt,
+    /// `<=`.
+    Le,
+    /// `!=`.
+    Ne,
+}
+
+impl Comparison {
+    /// Whether `v <op> bound` holds.
+    pub fn holds(self, v: f64, bound: f64) -> bool {
+        match self {
+            Comparison::Gt => v > bound,
+            Comparison::Ge => v >= bound,
+            Comparison::Lt => v < bound,
+            Comparison::Le => v <= bound,
+            Comparison::Ne => v != bound,
+        }
+    }
+
+    /// The operator's symbol.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Gt => ">",
+            Comparison::Ge => ">=",
+            Comparison::Lt => "<",
+            Comparison::Le => "<=",
+            Comparison::Ne => "!=",
+        }
+    }
+}
+
+/// A value rule: rows where a matching column breaks the comparison are dropped, with the rule's name as
+/// the reason (the seed: "header lengths must be > 0").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueRule {
+    /// Human-readable name, used in reports and row rejections.
+    pub name: String,
+    /// Column-name patterns (case-insensitive globs).
+    pub columns: Vec<String>,
+    /// The comparison values must satisfy.
+    pub op: Comparison,
+    /// The bound.
+    pub value: f64,
+}
+
+impl ValueRule {
+    /// The seed's rule for CICFlowMeter: `Fwd Header Length` and `Bwd Header Length` must be > 0.
+    pub fn header_lengths_positive() -> ValueRule {
+        ValueRule {
+            name: "header length must be > 0".into(),
+            columns: ["Fwd Header Length", "Bwd Header Length", "Fwd Header Len", "Bwd Header Len"]
+                .map(String::from)
+                .to_vec(),
+            op: Comparison::Gt,
+            value: 0.0,
+        }
+    }
+}
+
+/// How listed categorical columns become features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    /// Drop them (the seed).
+    #[default]
+    Drop,
+    /// One 0/1 column per frequent level (top-k at fit time) plus `<column>=other` for the rest.
+    OneHot,
+}
+
+/// Categorical columns and their encoding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Categoricals {
+    /// Column-name patterns treated as categorical (any type: numeric codes become levels).
+    pub columns: Vec<String>,
+    /// Drop or one-hot encode.
+    pub encoding: Encoding,
+    /// Cardinality guard: at most this many levels get their own column.
+    pub top_k: usize,
+}
+
+impl Default for Categoricals {
+    fn default() -> Self {
+        Categoricals { columns: strings(CATEGORICAL_COLUMNS), encoding: Encoding::Drop, top_k: 10 }
+    }
+}
+
+/// Optional one-hot encoding of well-known destination ports (otherwise the port is an identifier).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PortEncoding {
+    /// Encode (the default leaves ports out, as identifiers).
+    pub enabled: bool,
+    /// Destination-port column patterns; the first matching column is encoded.
+    pub columns: Vec<String>,
+    /// Ports that get their own column (only those seen at fit time are kept).
+    pub ports: Vec<u16>,
+    /// Add `<column>=other` for ports not in the list.
+    pub other: bool,
+}
+
+impl Default for PortEncoding {
+    fn default() -> Self {
+        PortEncoding { enabled: false, columns: strings(PORT_COLUMNS), ports: WELL_KNOWN_PORTS.to_vec(), other: true }
+    }
+}
+
+/// Feature selection after cleaning, in the seed's order: correlation pruning, then the low-variance
+/// filter (both on the unscaled cleaned data), then the leakage check. `None` disables a step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Selection {
+    /// Correlation pruning.
+    pub correlation: Option<CorrelationPruning>,
+    /// Low-variance filter.
+    pub low_variance: Option<LowVariance>,
+    /// Leakage check against a label column (skipped when the table has no label).
+    pub leakage: Option<LeakageCheck>,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Selection {
+            correlation: Some(CorrelationPruning::default()),
+            low_variance: Some(LowVariance::default()),
+            leakage: Some(LeakageCheck::default()),
+        }
+    }
+}
+
+/// Everything the pipeline does, in order: column roles (labels carried; identifiers, excluded, text and
+/// categorical columns dropped or encoded), missing values, non-finite values, value rules, booleans to
+/// 0/1, encodings, feature selection, scaling, optional PCA.
+///
+/// Name lists are case-insensitive globs matched against trimmed column names.
+///
+/// ```
+/// use outflow_prep::{Preset, PrepConfig};
+/// let c = PrepConfig::preset(Preset::Zeek);
+/// assert!(c.validate().is_ok());
+/// let json = serde_json::to_string(&c).unwrap();
+/// assert_eq!(serde_json::from_str::<PrepConfig>(&json).unwrap(), c);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrepConfig {
+    /// The preset this configuration started from (informational).
+    pub preset: Preset,
+    /// Label columns: carried with the rows, never features.
+    pub labels: Vec<String>,
+    /// Identifier columns, dropped.
+    pub identifiers: Vec<String>,
+    /// Zeek declared types whose columns are identifiers.
+    pub identifier_source_types: Vec<String>,
+    /// Drop `Time` columns (timestamps) as identifiers.
+    pub drop_time_columns: bool,
+    /// Further columns to drop.
+    pub drop_columns: Vec<String>,
+    /// Missing-value policy of numeric columns. Null categorical values become the level `(unset)`.
+    pub missing: MissingValues,
+    /// Value rules.
+    pub value_rules: Vec<ValueRule>,
+    /// Categorical columns.
+    pub categorical: Categoricals,
+    /// Destination-port one-hot.
+    pub ports: PortEncoding,
+    /// Feature selection.
+    pub selection: Selection,
+    /// Scaler.
+    pub scaler: Scaler,
+    /// Project onto principal components (off by default: the seed only explores PCA).
+    pub pca: Option<Pca>,
+    /// Put the explained-variance profile of the scaled features in the fit report.
+    pub pca_summary: bool,
+}
+
+impl Default for PrepConfig {
+    fn default() -> Self {
+        PrepConfig {
+            preset: Preset::Generic,
+            labels: strings(LABEL_COLUMNS),
+            identifiers: strings(IDENTIFIER_COLUMNS),
+            identifier_source_types: strings(IDENTIFIER_SOURCE_TYPES),
+            drop_time_columns: true,
+            drop_columns: Vec::new(),
+            missing: MissingValues::default(),
+            value_rules: Vec::new(),
+            categorical: Categoricals::default(),
+            ports: PortEncoding::default(),
+            selection: Selection::default(),
+            scaler: Scaler::default(),
+            pca: None,
+            pca_summary: true,
+        }
+    }
+}
+
+impl PrepConfig {
+    /// The configuration of a preset.
+    pub fn preset(preset: Preset) -> PrepConfig {
+        let mut c = PrepConfig { preset, ..Default::default() };
+        match preset {
+            Preset::Generic | Preset::Kdd => {}
+            Preset::Zeek => {
+                c.missing.columns = ZEEK_ZERO_WHEN_UNSET.iter().map(|n| (n.to_string(), Missing::Zero)).collect();
+            }
+            Preset::Cic => c.value_rules.push(ValueRule::header_lengths_positive()),
+        }
+        c
+    }
+
+    /// The preset [`Preset::detect`] picks for the table.
+    pub fn auto(table: &Table) -> PrepConfig {
+        PrepConfig::preset(Preset::detect(table))
+    }
+
+    /// Checks every parameter.
+    pub fn validate(&self) -> Result<()> {
+        let lists = [
+            ("labels", &self.labels),
+            ("identifiers", &self.identifiers),
+            ("drop_columns", &self.drop_columns),
+            ("categorical.columns", &self.categorical.columns),
+            ("ports.columns", &self.ports.columns),
+        ];
+        for (what, list) in lists {
+            if list.iter().any(|p| p.trim().is_empty()) {
+                return Err(PrepError::config(format!("{what} holds an empty name")));
+            }
+        }
+        if self.categorical.top_k == 0 {
+            return Err(PrepError::config("categorical.top_k must be at least 1"));
+        }
+        for r in &self.value_rules {
+            if r.columns.is_empty() || r.columns.iter().any(|p| p.trim().is_empty()) {
+                return Err(PrepError::config(format!("value rule '{}' needs column patterns", r.name)));
+            }
+            if !r.value.is_finite() {
+                return Err(PrepError::config(format!("value rule '{}' has a non-finite bound", r.name)));
+            }
+        }
+        if self.ports.enabled && self.ports.columns.is_empty() {
+            return Err(PrepError::config("port encoding needs at least one column pattern"));
+        }
+        if let Some(c) = &self.selection.correlation {
+            c.validate()?;
+        }
+        if let Some(v) = &self.selection.low_variance {
+            v.validate()?;
+        }
+        if let Some(l) = &self.selection.leakage {
+            l.validate()?;
+        }
+        self.scaler.validate()?;
+        if let Some(p) = &self.pca {
+            p.validate()?;
+        }
+        Ok(())
+    }
+}
+
+fn strings(s: &[&str]) -> Vec<String> {
+    s.iter().map(|s| s.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outflow_io::Column;
+
+    #[test]
+    fn detection_and_validation() {
+        let zeek = Table::new(vec![Column::from_f64("duration", vec![1.0]).with_source_type("interval")]).unwrap();
+        assert_eq!(Preset::detect(&zeek), Preset::Zeek);
+        let kdd =
+            Table::new(vec![Column::from_f64("protocol_type", vec![1.0]), Column::from_f64("srv_count", vec![1.0])])
+                .unwrap();
+        assert_eq!(Preset::detect(&kdd), Preset::Kdd);
+        assert_eq!(Preset::detect(&Table::default()), Preset::Generic);
+        assert_eq!(PrepConfig::preset(Preset::Zeek).missing.policy(" Duration"), Missing::Zero);
+        assert_eq!(PrepConfig::preset(Preset::Zeek).missing.policy("service"), Missing::DropRow);
+        let mut c = PrepConfig::default();
+        c.categorical.top_k = 0;
+        assert!(c.validate().is_err());
+        let c: std::result::Result<PrepConfig, _> = serde_json::from_str(r#"{"labelz": []}"#);
+        assert!(c.is_err());
+        let c: PrepConfig = serde_json::from_str(r#"{"scaler": {"kind": "standard"}}"#).unwrap();
+        assert_eq!(c.scaler.name(), "standard");
+        assert!("zeek".parse::<Preset>().is_ok() && "x".parse::<Preset>().is_err());
+    }
+}

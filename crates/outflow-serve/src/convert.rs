@@ -1,0 +1,180 @@
+//! JSON flows → a typed table the fitted preparation reads, with errors that name the flow and field.
+
+use outflow::FittedDetector;
+use outflow::io::{Column, DataType, Table};
+use outflow::prep::Missing;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// How one model input is read from a JSON flow.
+#[derive(Debug, Clone)]
+pub(crate) struct FieldSpec {
+    pub name: String,
+    pub dtype: DataType,
+    /// The model must have it (else it is only checked when present).
+    pub required: bool,
+    /// An absent or null value is imputed by the preparation (so it may be left out).
+    pub optional: bool,
+}
+
+/// The fields a model reads, from its input schema and preparation.
+pub(crate) fn field_specs(d: &FittedDetector) -> Vec<FieldSpec> {
+    let required: Vec<&str> = d.required_columns();
+    let missing = &d.prep().config().missing;
+    d.prep()
+        .checked_columns()
+        .into_iter()
+        .map(|name| {
+            let dtype = d.input_schema().get(name).map_or(DataType::Float, |f| f.dtype);
+            let imputed = match dtype {
+                // Null categories become the level "(unset)"; null numbers follow the column's policy.
+                DataType::Categorical => true,
+                _ => missing.policy(name) != Missing::DropRow,
+            };
+            FieldSpec { name: name.to_owned(), dtype, required: required.contains(&name), optional: imputed }
+        })
+        .collect()
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Looks a field up by its dotted name, also inside nested objects (`{"id": {"orig_h": ...}}`).
+fn lookup<'a>(flow: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    if let Some(v) = flow.get(name) {
+        return Some(v);
+    }
+    let (head, rest) = name.split_once('.')?;
+    match flow.get(head)? {
+        Value::Object(inner) => lookup(inner, rest),
+        _ => None,
+    }
+}
+
+enum Cells {
+    F64(Vec<Option<f64>>),
+    I64(Vec<Option<i64>>),
+    Bool(Vec<Option<bool>>),
+    Str(Vec<Option<String>>),
+}
+
+/// Builds the table of `flows` (each a JSON object). `index_base` numbers flows in error messages.
+pub(crate) fn to_table(flows: &[&Map<String, Value>], specs: &[FieldSpec]) -> Result<Table, ApiError> {
+    let single = flows.len() == 1;
+    let at =
+        |i: usize, field: &str| if single { format!("field '{field}'") } else { format!("flow {i}, field '{field}'") };
+    // A flow without any of the model's inputs is not a flow of this model (nothing would be measured).
+    for (i, flow) in flows.iter().enumerate() {
+        if !specs.iter().any(|s| lookup(flow, &s.name).is_some_and(|v| !v.is_null())) {
+            let first = specs.iter().find(|s| s.required).map_or("", |s| s.name.as_str());
+            let names: Vec<&str> = specs.iter().filter(|s| s.required).map(|s| s.name.as_str()).collect();
+            return Err(ApiError::unprocessable(
+                format!(
+                    "missing feature: {} — the flow has none of the model's inputs ({})",
+                    at(i, first),
+                    names.join(", ")
+                ),
+                first,
+            ));
+        }
+    }
+    let mut columns = Vec::with_capacity(specs.len());
+    for spec in specs {
+        if !spec.required && flows.iter().all(|f| lookup(f, &spec.name).is_none()) {
+            continue; // an optional checked column nobody sent
+        }
+        let mut cells = match spec.dtype {
+            DataType::Int => Cells::I64(Vec::with_capacity(flows.len())),
+            DataType::Bool => Cells::Bool(Vec::with_capacity(flows.len())),
+            DataType::Categorical => Cells::Str(Vec::with_capacity(flows.len())),
+            _ => Cells::F64(Vec::with_capacity(flows.len())),
+        };
+        for (i, flow) in flows.iter().enumerate() {
+            let v = lookup(flow, &spec.name).unwrap_or(&Value::Null);
+            if v.is_null() && spec.required && !spec.optional {
+                return Err(ApiError::unprocessable(
+                    format!("missing feature: {} is required by the model", at(i, &spec.name)),
+                    &spec.name,
+                ));
+            }
+            let wrong = |expected: &str| {
+                ApiError::unprocessable(
+                    format!("wrong type: {} must be {expected}, got {}", at(i, &spec.name), type_name(v)),
+                    &spec.name,
+                )
+            };
+            match &mut cells {
+                Cells::F64(c) => c.push(match v {
+                    Value::Null => None,
+                    Value::Number(n) => {
+                        let x = n.as_f64().ok_or_else(|| wrong("a number"))?;
+                        if !x.is_finite() {
+                            return Err(ApiError::unprocessable(
+                                format!("non-finite number: {}", at(i, &spec.name)),
+                                &spec.name,
+                            ));
+                        }
+                        Some(x)
+                    }
+                    _ => return Err(wrong("a number")),
+                }),
+                Cells::I64(c) => c.push(match v {
+                    Value::Null => None,
+                    Value::Number(n) => Some(match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                        (Some(x), _, _) => x,
+                        (None, Some(_), _) => return Err(wrong("an integer within ±2^63")),
+                        (None, None, Some(x)) if x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e18 => x as i64,
+                        _ => return Err(wrong("an integer")),
+                    }),
+                    _ => return Err(wrong("an integer")),
+                }),
+                Cells::Bool(c) => c.push(match v {
+                    Value::Null => None,
+                    Value::Bool(b) => Some(*b),
+                    Value::Number(n) if n.as_u64() == Some(0) => Some(false),
+                    Value::Number(n) if n.as_u64() == Some(1) => Some(true),
+                    Value::String(s) if s == "T" || s == "F" => Some(s == "T"),
+                    _ => return Err(wrong("a boolean (true/false, 0/1, \"T\"/\"F\")")),
+                }),
+                Cells::Str(c) => c.push(match v {
+                    Value::Null => None,
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    Value::Bool(b) => Some(b.to_string()),
+                    Value::Array(items) => Some(
+                        items
+                            .iter()
+                            .map(|x| match x {
+                                Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    ),
+                    Value::Object(_) => return Err(wrong("a string")),
+                }),
+            }
+        }
+        let name = spec.name.as_str();
+        columns.push(match cells {
+            Cells::F64(c) => match spec.dtype {
+                DataType::Time => Column::from_time_opt(name, c),
+                DataType::Interval => Column::from_interval_opt(name, c),
+                _ => Column::from_f64_opt(name, c),
+            },
+            Cells::I64(c) => Column::from_i64_opt(name, c),
+            Cells::Bool(c) => Column::from_bool_opt(name, c),
+            Cells::Str(c) => Column::from_str_opt(name, c.iter().map(Option::as_deref)),
+        });
+    }
+    Table::new(columns).map_err(|e| ApiError::internal(e.to_string()))
+}

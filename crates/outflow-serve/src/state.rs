@@ -1,0 +1,66 @@
+//! The served model, swapped atomically on reload.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use outflow::{FittedDetector, ModelHeader};
+
+use crate::convert::{FieldSpec, field_specs};
+
+/// A loaded model with what the handlers precompute from it.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The detector.
+    pub detector: FittedDetector,
+    /// The model file's header (metadata).
+    pub header: ModelHeader,
+    pub(crate) specs: Vec<FieldSpec>,
+    /// How many times a model was loaded (1 for the first).
+    pub generation: u64,
+}
+
+/// Shared state: the current model and where it comes from.
+#[derive(Debug)]
+pub struct AppState {
+    model: ArcSwap<Loaded>,
+    path: PathBuf,
+    reload_lock: std::sync::Mutex<()>,
+}
+
+/// Loads and checks a model file.
+pub fn load(path: &Path, generation: u64) -> Result<Loaded, outflow::OutflowError> {
+    let header = outflow::read_header(path)?;
+    let detector = FittedDetector::load(path)?;
+    let specs = field_specs(&detector);
+    Ok(Loaded { detector, header, specs, generation })
+}
+
+impl AppState {
+    /// Loads the model at `path`.
+    pub fn open(path: impl Into<PathBuf>) -> Result<Arc<Self>, outflow::OutflowError> {
+        let path = path.into();
+        let loaded = load(&path, 1)?;
+        Ok(Arc::new(AppState { model: ArcSwap::from_pointee(loaded), path, reload_lock: std::sync::Mutex::new(()) }))
+    }
+
+    /// The current model. Requests keep the `Arc` they took, so a reload never changes a model under
+    /// a request in flight.
+    pub fn current(&self) -> Arc<Loaded> {
+        self.model.load_full()
+    }
+
+    /// The model file path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the model file again and swaps it in; a file that fails to load leaves the old model.
+    pub fn reload(&self) -> Result<Arc<Loaded>, outflow::OutflowError> {
+        let _one_at_a_time = self.reload_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let generation = self.model.load().generation + 1;
+        let loaded = Arc::new(load(&self.path, generation)?);
+        self.model.store(Arc::clone(&loaded));
+        Ok(loaded)
+    }
+}

@@ -1,0 +1,61 @@
+//! Typed errors of `outflow-validate`.
+
+use outflow_cluster::ClusterError;
+
+/// Why an index could not be computed. No function of this crate panics on bad input: it returns one
+/// of these.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValidateError {
+    /// The data matrix has no rows or no columns.
+    #[error("empty input: {0}")]
+    EmptyInput(String),
+    /// A NaN or infinite value in the data.
+    #[error("non-finite value at row {row}, column {col}")]
+    NonFinite {
+        /// 0-based row.
+        row: usize,
+        /// 0-based column.
+        col: usize,
+    },
+    /// The labels do not have one entry per row.
+    #[error("{labels} labels for {rows} rows")]
+    LengthMismatch {
+        /// Rows of the data.
+        rows: usize,
+        /// Labels given.
+        labels: usize,
+    },
+    /// Fewer than two clusters once noise (negative labels) is removed.
+    #[error("need at least 2 clusters (noise excluded), found {found}")]
+    TooFewClusters {
+        /// Clusters found.
+        found: usize,
+    },
+    /// As many clusters as scored points (scikit-learn requires `2 ≤ clusters ≤ points − 1`).
+    #[error("{clusters} clusters for {points} scored points: need at most points − 1 clusters")]
+    TooManyClusters {
+        /// Clusters found.
+        clusters: usize,
+        /// Points scored (noise excluded).
+        points: usize,
+    },
+    /// DBCV is undefined for a one-point cluster (no all-points core distance, no spanning tree).
+    #[error("cluster {label} has a single point: DBCV needs clusters of at least 2 points")]
+    SingletonCluster {
+        /// The cluster's label.
+        label: i64,
+    },
+    /// A parameter is out of range or inconsistent with the data (e.g. `k` larger than the rows).
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(String),
+    /// The statistic is undefined on these data (e.g. every row identical).
+    #[error("degenerate data: {0}")]
+    Degenerate(String),
+    /// A clustering run (k-means for the gap statistic, …) failed.
+    #[error("clustering failed: {0}")]
+    Cluster(#[from] ClusterError),
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = ValidateError> = std::result::Result<T, E>;

@@ -1,0 +1,207 @@
+//! Per-cluster statistics of the original columns (what `clusters.json` holds) and row selection.
+
+use std::collections::BTreeMap;
+
+use outflow_io::{Column, DataType, Table, TopValue};
+use serde::Serialize;
+
+use crate::detector::FlowScore;
+use crate::scoring::percentile;
+
+/// Statistics of one numeric column within a cluster (non-null values).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NumericStats {
+    /// Non-null values.
+    pub count: usize,
+    /// Mean.
+    #[serde(serialize_with = "outflow_io::f64_or_string")]
+    pub mean: f64,
+    /// Median.
+    #[serde(serialize_with = "outflow_io::f64_or_string")]
+    pub median: f64,
+    /// Sample standard deviation (ddof 1; 0 for one value).
+    #[serde(serialize_with = "outflow_io::f64_or_string")]
+    pub std: f64,
+    /// Sample variance.
+    #[serde(serialize_with = "outflow_io::f64_or_string")]
+    pub variance: f64,
+    /// Maximum − minimum.
+    #[serde(serialize_with = "outflow_io::f64_or_string")]
+    pub range: f64,
+    /// First quartile (linear interpolation).
+    #[serde(serialize_with = "outflow_io::f64_or_string")]
+    pub q1: f64,
+}
+
+/// One cluster's size and column statistics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterStats {
+    /// Label (−1 = noise).
+    pub cluster: i64,
+    /// Flows.
+    pub size: usize,
+    /// Share of the scored flows.
+    pub fraction: f64,
+    /// Top-5 values of each categorical column.
+    pub categorical: BTreeMap<String, Vec<TopValue>>,
+    /// Statistics of each numeric column.
+    pub numeric: BTreeMap<String, NumericStats>,
+}
+
+/// Statistics of every cluster over the original columns of `table` (one row per flow of `flows`).
+pub fn cluster_statistics(table: &Table, flows: &[FlowScore]) -> Vec<ClusterStats> {
+    let mut groups: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    for f in flows {
+        if let Some(c) = f.cluster {
+            groups.entry(c).or_default().push(f.row);
+        }
+    }
+    let scored: usize = groups.values().map(Vec::len).sum();
+    groups
+        .into_iter()
+        .map(|(cluster, rows)| {
+            let mut categorical = BTreeMap::new();
+            let mut numeric = BTreeMap::new();
+            for col in table.columns() {
+                if col.dtype() == DataType::Categorical {
+                    categorical.insert(col.name().to_owned(), top_values(col, &rows, 5));
+                } else if let Some(s) = numeric_stats(col, &rows) {
+                    numeric.insert(col.name().to_owned(), s);
+                }
+            }
+            ClusterStats {
+                cluster,
+                size: rows.len(),
+                fraction: rows.len() as f64 / scored.max(1) as f64,
+                categorical,
+                numeric,
+            }
+        })
+        .collect()
+}
+
+fn top_values(col: &Column, rows: &[usize], k: usize) -> Vec<TopValue> {
+    let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for (order, &r) in rows.iter().enumerate() {
+        if let Some(s) = col.str_at(r) {
+            counts.entry(s).or_insert((0, order)).0 += 1;
+        }
+    }
+    let mut v: Vec<(&str, usize, usize)> = counts.into_iter().map(|(s, (c, o))| (s, c, o)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
+    v.into_iter().take(k).map(|(s, c, _)| TopValue { value: s.to_owned(), count: c }).collect()
+}
+
+fn numeric_stats(col: &Column, rows: &[usize]) -> Option<NumericStats> {
+    let v: Vec<f64> = rows.iter().filter_map(|&r| col.f64_at(r)).filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let variance = if v.len() > 1 { v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+    let (min, max) = v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    Some(NumericStats {
+        count: v.len(),
+        mean,
+        median: percentile(&v, 50.0),
+        std: variance.sqrt(),
+        variance,
+        range: max - min,
+        q1: percentile(&v, 25.0),
+    })
+}
+
+/// Which flows to analyse: keep only chosen services and hosts, as analysts do before clustering.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct RowFilter {
+    /// Keep flows whose `service` (Zeek) is one of these (empty: all).
+    pub services: Vec<String>,
+    /// Keep flows from or to one of these addresses (`id.orig_h` / `id.resp_h`, `Src IP` / `Dst IP`).
+    pub hosts: Vec<String>,
+}
+
+impl RowFilter {
+    /// True when the filter keeps everything.
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty() && self.hosts.is_empty()
+    }
+
+    /// Per row: `None` if kept, else why it was left out.
+    pub fn apply(&self, table: &Table) -> crate::Result<Vec<Option<String>>> {
+        let n = table.n_rows();
+        let mut out = vec![None; n];
+        if !self.services.is_empty() {
+            let col = ["service", "Service"].iter().find_map(|c| table.column(c)).ok_or_else(|| {
+                crate::OutflowError::Config("--service needs a 'service' column (Zeek conn logs)".into())
+            })?;
+            for (i, o) in out.iter_mut().enumerate() {
+                let s = col.value(i).to_string();
+                if !self.services.contains(&s) {
+                    *o = Some(format!("not selected: service '{s}' not in {:?}", self.services));
+                }
+            }
+        }
+        if !self.hosts.is_empty() {
+            let cols: Vec<&Column> = ["id.orig_h", "id.resp_h", "Src IP", "Dst IP", "Source IP", "Destination IP"]
+                .iter()
+                .filter_map(|c| table.column(c))
+                .collect();
+            if cols.is_empty() {
+                return Err(crate::OutflowError::Config("--host needs address columns (id.orig_h / id.resp_h)".into()));
+            }
+            for (i, o) in out.iter_mut().enumerate() {
+                if o.is_none() && !cols.iter().any(|c| self.hosts.iter().any(|h| *h == c.value(i).to_string())) {
+                    *o = Some(format!("not selected: no address in {:?}", self.hosts));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detector::Severity;
+
+    #[test]
+    fn stats_per_cluster() {
+        let t = Table::new(vec![
+            Column::from_f64("bytes", vec![1.0, 2.0, 3.0, 100.0]),
+            Column::from_str_opt("proto", [Some("tcp"), Some("tcp"), Some("udp"), Some("icmp")]),
+        ])
+        .unwrap();
+        let f = |row, c| FlowScore {
+            row,
+            cluster: Some(c),
+            probability: Some(1.0),
+            outlier_score: Some(0.1),
+            severity: Severity::Normal,
+            reason: None,
+        };
+        let s = cluster_statistics(&t, &[f(0, 0), f(1, 0), f(2, 0), f(3, -1)]);
+        assert_eq!(s[0].cluster, -1);
+        let c0 = &s[1];
+        assert_eq!(c0.size, 3);
+        assert_eq!(c0.numeric["bytes"].median, 2.0);
+        assert_eq!(c0.numeric["bytes"].variance, 1.0);
+        assert_eq!(c0.numeric["bytes"].q1, 1.5);
+        assert_eq!(c0.categorical["proto"][0], TopValue { value: "tcp".into(), count: 2 });
+    }
+
+    #[test]
+    fn filters() {
+        let t = Table::new(vec![
+            Column::from_str_opt("service", [Some("ssl"), Some("dns"), None]),
+            Column::from_str_opt("id.orig_h", [Some("10.0.0.1"), Some("10.0.0.2"), Some("10.0.0.1")]),
+            Column::from_str_opt("id.resp_h", [Some("1.1.1.1"), Some("10.0.0.1"), Some("8.8.8.8")]),
+        ])
+        .unwrap();
+        let f = RowFilter { services: vec!["ssl".into()], hosts: vec![] };
+        let r = f.apply(&t).unwrap();
+        assert!(r[0].is_none() && r[1].is_some() && r[2].is_some());
+        let f = RowFilter { services: vec![], hosts: vec!["10.0.0.1".into()] };
+        assert!(f.apply(&t).unwrap().iter().all(Option::is_none));
+    }
+}

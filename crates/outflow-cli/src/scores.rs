@@ -2,33 +2,7 @@
 
 use anyhow::Result;
 use outflow::io::Table;
-use outflow::{FlowScore, Tuning};
-
-/// Columns carried into scores.csv when the input has them (Zeek, CICFlowMeter, labels).
-const ID_COLUMNS: &[&str] = &[
-    "uid",
-    "ts",
-    "id.orig_h",
-    "id.orig_p",
-    "id.resp_h",
-    "id.resp_p",
-    "proto",
-    "service",
-    "Flow ID",
-    "Src IP",
-    "Src Port",
-    "Dst IP",
-    "Dst Port",
-    "Source IP",
-    "Source Port",
-    "Destination IP",
-    "Destination Port",
-    "Timestamp",
-    "label",
-    "Label",
-    "detailed-label",
-    "detailedlabel",
-];
+use outflow::{FlowScore, ID_COLUMNS, Tuning};
 
 fn opt(v: Option<f64>) -> String {
     v.map_or(String::new(), |x| x.to_string())

@@ -28,29 +28,8 @@ use crate::dedup::{dedup, weighted_kth};
 use crate::error::{ClusterError, Result};
 use crate::input::check_finite;
 use crate::kdtree::KdTree;
-use crate::metric::{Chebyshev, Euclidean, Kernel, Manhattan, Metric};
+use crate::metric::{Chebyshev, Euclidean, Kernel, Manhattan, Metric, dispatch_tree};
 use crate::traits::{ClusterModel, Fit, Predict};
-
-/// Runs `$body` with `$k` bound to the kernel type of a tree metric.
-macro_rules! dispatch {
-    ($metric:expr, $k:ident => $body:expr) => {
-        match $metric {
-            Metric::Euclidean => {
-                type $k = Euclidean;
-                $body
-            }
-            Metric::Manhattan => {
-                type $k = Manhattan;
-                $body
-            }
-            Metric::Chebyshev => {
-                type $k = Chebyshev;
-                $body
-            }
-            Metric::Cosine => unreachable!("cosine has no kd-tree"),
-        }
-    };
-}
 
 /// How [`Eps::Auto`] turns the k-th neighbour distances `d₁ … dₙ` (one per row) into ε.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -382,7 +361,7 @@ impl Dbscan {
             Some(t) => {
                 let mut best = i64::MAX;
                 let r = rradius(self.params.metric, self.eps);
-                dispatch!(self.params.metric, K => {
+                dispatch_tree!(self.params.metric, K => {
                     for_each_within::<K>(t, q, r, |pos| {
                         best = best.min(labels[t.index[pos] as usize]);
                         true
@@ -858,7 +837,7 @@ fn kth_distances(
             let mut out = vec![0.0; n];
             // The tree's own all-points kNN (vectorised leaf scans); positions and reduced distances
             // in tree order, k unique points per query (their weights reach k).
-            let per_pos: Vec<f64> = dispatch!(metric, K => {
+            let per_pos: Vec<f64> = dispatch_tree!(metric, K => {
                 let (dist, pos) = t.knn_all::<K>(kk);
                 (0..n).into_par_iter().with_min_len(1024).map(|p| {
                     let near = (p * kk..(p + 1) * kk).map(|i| (dist[i], w(t.index[pos[i] as usize] as usize)));
@@ -921,7 +900,7 @@ impl Fit for DbscanParams {
         let pl = match &tree {
             Some(t) => {
                 let r = rradius(self.metric, eps);
-                dispatch!(self.metric, K => tree_dbscan::<K>(t, weights, r, self.min_samples))
+                dispatch_tree!(self.metric, K => tree_dbscan::<K>(t, weights, r, self.min_samples))
             }
             None => brute_dbscan(points, weights, self.metric, eps, self.min_samples),
         };

@@ -14,7 +14,7 @@ use crate::dedup::{dedup, weighted_kth};
 use crate::error::{ClusterError, Result};
 use crate::input::check_finite;
 use crate::kdtree::{KdTree, NONE};
-use crate::metric::{Chebyshev, Euclidean, Kernel, Manhattan, Metric};
+use crate::metric::{Kernel, Metric, dispatch_tree};
 use crate::traits::{ClusterModel, Fit, Predict};
 use crate::tree::{self, ClusterSelection, CondensedTree, SingleLinkageTree};
 
@@ -331,28 +331,6 @@ pub mod stages {
 pub(crate) fn tree_for(x: ArrayView2<'_, f64>, metric: Metric, leaf_size: usize) -> KdTree {
     if metric == Metric::Euclidean { KdTree::build_rotated(x, leaf_size) } else { KdTree::build(x, leaf_size) }
 }
-
-/// Calls a generic function with the kd-tree kernel of a metric (not cosine).
-macro_rules! dispatch_tree {
-    ($metric:expr, $K:ident => $call:expr) => {
-        match $metric {
-            Metric::Euclidean => {
-                type $K = Euclidean;
-                $call
-            }
-            Metric::Manhattan => {
-                type $K = Manhattan;
-                $call
-            }
-            Metric::Chebyshev => {
-                type $K = Chebyshev;
-                $call
-            }
-            Metric::Cosine => unreachable!("cosine has no kd-tree"),
-        }
-    };
-}
-use dispatch_tree;
 
 /// The points an algorithm works on: the rows themselves, or their unique rows with multiplicities.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

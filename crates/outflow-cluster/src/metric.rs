@@ -303,6 +303,29 @@ impl Kernel for Chebyshev {
     }
 }
 
+/// Calls a generic function with `$K` bound to the kd-tree kernel of a metric (not cosine, which has no
+/// kd-tree).
+macro_rules! dispatch_tree {
+    ($metric:expr, $K:ident => $call:expr) => {
+        match $metric {
+            $crate::metric::Metric::Euclidean => {
+                type $K = $crate::metric::Euclidean;
+                $call
+            }
+            $crate::metric::Metric::Manhattan => {
+                type $K = $crate::metric::Manhattan;
+                $call
+            }
+            $crate::metric::Metric::Chebyshev => {
+                type $K = $crate::metric::Chebyshev;
+                $call
+            }
+            $crate::metric::Metric::Cosine => unreachable!("cosine has no kd-tree"),
+        }
+    };
+}
+pub(crate) use dispatch_tree;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use base64::Engine;
+use outflow::ID_COLUMNS;
 
 use crate::plots::{self, FONT, FONT_BYTES, cluster_color, cluster_name, fmt_int, fmt_num};
 use crate::report::{FigureSpec, Kind, ReportData, ReportOptions, fmt_pct};
@@ -366,32 +367,6 @@ fn profiles_table(h: &mut String, run: &RunDir) {
     }
     h.push_str("</tbody></table></div></section>\n");
 }
-
-/// Identifying columns shown for anomalies when present (as `outflow detect` carries them).
-const ID_COLUMNS: &[&str] = &[
-    "ts",
-    "uid",
-    "id.orig_h",
-    "id.orig_p",
-    "id.resp_h",
-    "id.resp_p",
-    "proto",
-    "service",
-    "Flow ID",
-    "Src IP",
-    "Src Port",
-    "Dst IP",
-    "Dst Port",
-    "Source IP",
-    "Source Port",
-    "Destination IP",
-    "Destination Port",
-    "Timestamp",
-    "label",
-    "Label",
-    "detailed-label",
-    "detailedlabel",
-];
 
 fn anomalies_table(h: &mut String, run: &RunDir) {
     let a = &run.anomalies;

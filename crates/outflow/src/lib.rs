@@ -43,7 +43,7 @@ pub use crate::detector::{
 };
 pub use crate::error::{OutflowError, Result};
 pub use crate::scoring::{Fusion, ScoringConfig, Signal};
-pub use crate::stats::{ClusterStats, NumericStats, RowFilter, cluster_statistics};
+pub use crate::stats::{ClusterStats, ID_COLUMNS, NumericStats, RowFilter, cluster_statistics};
 pub use crate::tune::{TuneConfig, TuneResult, Tuning};
 pub use outflow_cluster as cluster;
 pub use outflow_explain as explain;

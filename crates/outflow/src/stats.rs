@@ -8,6 +8,33 @@ use serde::Serialize;
 use crate::detector::FlowScore;
 use crate::scoring::percentile;
 
+/// Identifying columns (Zeek, CICFlowMeter, labels) that outputs carry through for analysts when the input
+/// has them: never features, always shown next to a flow's score.
+pub const ID_COLUMNS: &[&str] = &[
+    "uid",
+    "ts",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "service",
+    "Flow ID",
+    "Src IP",
+    "Src Port",
+    "Dst IP",
+    "Dst Port",
+    "Source IP",
+    "Source Port",
+    "Destination IP",
+    "Destination Port",
+    "Timestamp",
+    "label",
+    "Label",
+    "detailed-label",
+    "detailedlabel",
+];
+
 /// Statistics of one numeric column within a cluster (non-null values).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NumericStats {

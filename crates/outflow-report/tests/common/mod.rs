@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use outflow::io::{Input, ReadOptions, Table, read_input};
-use outflow::{DetectorConfig, DetectorFit, FlowScore, Severity, cluster_statistics, read_table};
+use outflow::{DetectorConfig, DetectorFit, FlowScore, ID_COLUMNS, Severity, cluster_statistics, read_table};
 
 pub fn sample_log() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/ctu-mixed-008.conn.log.labeled")
@@ -48,9 +48,6 @@ pub fn synthetic_table(per_blob: usize, blobs: usize) -> Table {
 fn opt(v: Option<f64>) -> String {
     v.map_or(String::new(), |x| x.to_string())
 }
-
-const ID_COLUMNS: &[&str] =
-    &["uid", "ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "label"];
 
 /// Fits a detector on `table` and writes `dir` like `outflow detect --out dir` (sample ≤ 5,000 rows).
 pub fn write_run_dir(dir: &Path, table: &Table, config: &DetectorConfig) -> DetectorFit {

@@ -67,6 +67,7 @@ fn bad_inputs_fail_clearly() {
     let out = outflow().args(["detect", "--quiet", "--out"]).arg(dir.path().join("r")).arg(&empty).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("empty"));
+    assert!(!dir.path().join("r").exists(), "a failed run leaves no directory behind");
     let out = outflow().args(["detect", "--format", "parquet"]).output().unwrap();
     assert!(!out.status.success());
     let bogus = dir.path().join("model.json");

@@ -135,7 +135,7 @@ pub fn run(a: Args) -> Result<()> {
     let show = !a.quiet && std::io::stderr().is_terminal();
     let t_all = Instant::now();
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("outflow-run-{}", chrono_stamp())));
-    prepare_dir(&out, a.force)?;
+    check_dir(&out, a.force)?;
 
     let t = Instant::now();
     let pb = spinner(show, "reading");
@@ -180,6 +180,7 @@ pub fn run(a: Args) -> Result<()> {
             min_samples: a.min_samples.or(chosen.min_samples),
             ..chosen
         };
+        create_dir(&out)?;
         write_atomic(&out.join("tuning.csv"), crate::scores::tuning_csv(&result).as_bytes(), true)?;
         tuning = Some(result);
         tune_s = t.elapsed().as_secs_f64();
@@ -211,6 +212,7 @@ pub fn run(a: Args) -> Result<()> {
         all
     };
     let model_name = default_model_name();
+    create_dir(&out)?;
     fit.detector.save(out.join(&model_name), true)?;
     write_atomic(&out.join("scores.csv"), scores_csv(&table, &flows)?.as_bytes(), true)?;
     write_atomic(&out.join("anomalies.csv"), anomalies_csv(&table, &flows)?.as_bytes(), true)?;
@@ -288,8 +290,9 @@ fn chrono_stamp() -> String {
     name.trim_start_matches("outflow-model-").trim_end_matches(".json").to_owned()
 }
 
-/// Creates the run directory; an existing non-empty one needs `force`.
-fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
+/// Checks, before any work, that the run directory can be written: an existing non-empty one needs
+/// `force`. It is created only when there is something to write, so a failed run leaves nothing behind.
+fn check_dir(dir: &Path, force: bool) -> Result<()> {
     if dir.exists() {
         if !dir.is_dir() {
             bail!("{} exists and is not a directory", dir.display());
@@ -301,10 +304,12 @@ fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
                 dir.display()
             );
         }
-    } else {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     Ok(())
+}
+
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
 }
 
 fn print_summary(s: &Summary<'_>, out: &Path, _features: &[String], _table: &Table, _flows: &[FlowScore]) {

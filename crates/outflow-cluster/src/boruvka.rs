@@ -382,7 +382,6 @@ impl State<'_> {
         let mut node = 0usize;
         loop {
             K::box_from_chunk(bcols, t.lo(node), t.hi(node), &mut bl);
-            bl.iter_mut().for_each(|b| *b = t.safe::<K>(*b));
             if let Some(b) = &self.balls {
                 b.tighten::<K>(t.dim, qcols, node, &mut bl);
             }

@@ -12,14 +12,42 @@ use crate::error::{ExplainError, Result};
 pub struct ProfileColumns {
     /// Columns summed per row into the payload, in bytes.
     pub payload: Vec<String>,
-    /// Duration column, in seconds.
+    /// Duration column.
     pub duration: Option<String>,
+    /// Seconds per unit of the duration column (CICFlowMeter writes microseconds: 1e-6), so that rules
+    /// and profiles speak seconds.
+    #[serde(default = "one")]
+    pub duration_scale: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl ProfileColumns {
-    /// Zeek conn logs: payload = `orig_bytes + resp_bytes`, duration = `duration`.
+    /// Zeek conn logs: payload = `orig_bytes + resp_bytes`, duration = `duration` (seconds).
     pub fn zeek() -> Self {
-        ProfileColumns { payload: vec!["orig_bytes".into(), "resp_bytes".into()], duration: Some("duration".into()) }
+        ProfileColumns {
+            payload: vec!["orig_bytes".into(), "resp_bytes".into()],
+            duration: Some("duration".into()),
+            duration_scale: 1.0,
+        }
+    }
+
+    /// CICFlowMeter exports (CIC-IDS2017 / CSE-CIC-IDS2018 naming): payload = `Total Length of Fwd
+    /// Packets + Total Length of Bwd Packets` (or `TotLen Fwd Pkts + TotLen Bwd Pkts`), duration =
+    /// `Flow Duration` in microseconds.
+    pub fn cicflowmeter() -> Self {
+        ProfileColumns {
+            payload: vec![
+                "Total Length of Fwd Packets".into(),
+                "Total Length of Bwd Packets".into(),
+                "TotLen Fwd Pkts".into(),
+                "TotLen Bwd Pkts".into(),
+            ],
+            duration: Some("Flow Duration".into()),
+            duration_scale: 1e-6,
+        }
     }
 
     /// CIC-style flow exports as in the seed data set (RT-IoT2022 naming): payload =
@@ -28,19 +56,24 @@ impl ProfileColumns {
         ProfileColumns {
             payload: vec!["fwd_pkts_payload.tot".into(), "bwd_pkts_payload.tot".into()],
             duration: Some("flow_duration".into()),
+            duration_scale: 1.0,
         }
     }
 
-    /// The Zeek preset when any of its columns is among `names`, else the CIC preset, keeping only the
-    /// columns present (possibly none).
+    /// The first preset (Zeek, CICFlowMeter, RT-IoT-style CIC) with any of its columns among `names`,
+    /// keeping only the columns present; the RT-IoT preset with nothing (possibly no columns) otherwise.
     pub fn detect<S: AsRef<str>>(names: &[S]) -> Self {
         let has = |c: &str| names.iter().any(|n| n.as_ref() == c);
         let keep = |p: ProfileColumns| ProfileColumns {
             payload: p.payload.into_iter().filter(|c| has(c)).collect(),
             duration: p.duration.filter(|c| has(c)),
+            duration_scale: p.duration_scale,
         };
-        let zeek = keep(Self::zeek());
-        if !zeek.payload.is_empty() || zeek.duration.is_some() { zeek } else { keep(Self::cic()) }
+        [Self::zeek(), Self::cicflowmeter()]
+            .into_iter()
+            .map(keep)
+            .find(|p| !p.payload.is_empty() || p.duration.is_some())
+            .unwrap_or_else(|| keep(Self::cic()))
     }
 }
 
@@ -170,6 +203,12 @@ pub fn profile_clusters(
     check_rows("labels", x.nrows(), labels.len())?;
     check_rows("feature names", x.ncols(), feature_names.len())?;
     let columns = params.columns.clone().unwrap_or_else(|| ProfileColumns::detect(feature_names));
+    if !(columns.duration_scale.is_finite() && columns.duration_scale > 0.0) {
+        return Err(ExplainError::InvalidParam {
+            name: "duration_scale",
+            reason: format!("must be finite and > 0, got {}", columns.duration_scale),
+        });
+    }
     let payload_idx = columns.payload.iter().map(|c| column_index(feature_names, c)).collect::<Result<Vec<_>>>()?;
     let duration_idx = columns.duration.as_deref().map(|c| column_index(feature_names, c)).transpose()?;
     for rule in &params.rules {
@@ -195,7 +234,7 @@ pub fn profile_clusters(
         let medians: Vec<f64> = (0..x.ncols()).map(|j| med(&|i| x[[i, j]])).collect();
         let median_payload =
             (!payload_idx.is_empty()).then(|| med(&|i| payload_idx.iter().map(|&j| x[[i, j]]).sum::<f64>()));
-        let median_duration = duration_idx.map(|j| medians[j]);
+        let median_duration = duration_idx.map(|j| medians[j] * columns.duration_scale);
         let measure = |m: &Measure| match m {
             Measure::Payload => median_payload,
             Measure::Duration => median_duration,
@@ -394,10 +433,14 @@ mod tests {
     #[test]
     fn detect_and_custom_columns() {
         assert_eq!(ProfileColumns::detect(&["flow_duration", "x"]).duration.as_deref(), Some("flow_duration"));
+        let cic =
+            ProfileColumns::detect(&["Flow Duration", "Total Length of Fwd Packets", "Total Length of Bwd Packets"]);
+        assert_eq!(cic.payload.len(), 2);
+        assert_eq!((cic.duration.as_deref(), cic.duration_scale), (Some("Flow Duration"), 1e-6));
         assert!(ProfileColumns::detect(&["x"]).payload.is_empty());
         let x = array![[1.0], [2.0]];
         let params = ProfileParams {
-            columns: Some(ProfileColumns { payload: vec!["nope".into()], duration: None }),
+            columns: Some(ProfileColumns { payload: vec!["nope".into()], duration: None, duration_scale: 1.0 }),
             ..Default::default()
         };
         assert!(matches!(

@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use outflow::io::Table;
 use outflow::{
     ClusteringConfig, DetectorConfig, FitSummary, FlowScore, RowFilter, Severity, TuneConfig, cluster_statistics,
     default_model_name, write_atomic,
@@ -276,7 +275,7 @@ pub fn run(a: Args) -> Result<()> {
     };
     write_atomic(&out.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes(), true)?;
     if !a.quiet {
-        print_summary(&summary, &out, &fit.prepared.features, &table, &flows);
+        print_summary(&summary, &out);
     }
     if a.report {
         crate::cmd::report::after_detect(&out, a.seed, a.quiet)?;
@@ -312,7 +311,7 @@ fn create_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
 }
 
-fn print_summary(s: &Summary<'_>, out: &Path, _features: &[String], _table: &Table, _flows: &[FlowScore]) {
+fn print_summary(s: &Summary<'_>, out: &Path) {
     let c = &s.severity_counts;
     println!(
         "{} ({}): {} flows read, {} scored, {} unscored",
@@ -343,9 +342,10 @@ fn print_summary(s: &Summary<'_>, out: &Path, _features: &[String], _table: &Tab
         c.normal
     );
     println!(
-        "wrote {}/{{scores.csv, anomalies.csv, clusters.json, summary.json, {}}} in {:.2}s",
+        "wrote {}/{{scores.csv, anomalies.csv, clusters.json, summary.json, sample.csv, {}{}}} in {:.2}s",
         out.display(),
         s.model_file,
+        if s.tuned { ", tuning.csv" } else { "" },
         s.timings_seconds.total
     );
 }

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use crate::kdtree::{BATCH_MIN_DIM, Balls, KdTree, NONE, Stack};
+use crate::kdtree::{BATCH_MIN_DIM, Balls, KdTree, NONE, Stack, with_dim};
 use crate::metric::{Kernel, LANES, fmax};
 use crate::simd::Job;
 
@@ -109,12 +109,13 @@ impl State<'_> {
     }
 
     /// Best edge from `p` to another component, starting from `best` (a known valid candidate or NONE).
+    /// `d`: the dimension (a literal where the caller specialises it, see [`with_dim`]).
     #[inline(always)]
-    fn search<K: Kernel>(&self, p: usize, mut best: Cand, bound: &AtomicU64) -> Cand {
+    fn search<K: Kernel>(&self, p: usize, mut best: Cand, bound: &AtomicU64, d: usize) -> Cand {
         let t = self.tree;
         let c = self.comp[p];
-        let q = t.point(p);
-        let qb = t.bpoint(p);
+        let q = &t.point(p)[..d];
+        let qb = &t.bpoint(p)[..d];
         let core_p = self.core[p];
         let mut stack = Stack::new();
         let (mut node, mut b) = (0usize, t.min_rdist::<K>(qb, 0));
@@ -295,16 +296,18 @@ impl<K: Kernel> Job for SearchJob<'_, '_, K> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        for (i, o) in self.out.iter_mut().enumerate() {
-            let p = self.first + i;
-            let (start, exact) = self.starts[p];
-            let bound = &self.bounds[self.st.comp[p] as usize];
-            if exact {
-                *o = start;
-            } else if self.st.core[p] <= f64::from_bits(bound.load(Ordering::Relaxed)) {
-                *o = self.st.search::<K>(p, start, bound);
+        with_dim!(self.st.tree.dim, D => {
+            for (i, o) in self.out.iter_mut().enumerate() {
+                let p = self.first + i;
+                let (start, exact) = self.starts[p];
+                let bound = &self.bounds[self.st.comp[p] as usize];
+                if exact {
+                    *o = start;
+                } else if self.st.core[p] <= f64::from_bits(bound.load(Ordering::Relaxed)) {
+                    *o = self.st.search::<K>(p, start, bound, D);
+                }
             }
-        }
+        })
     }
 }
 

@@ -65,7 +65,7 @@ pub struct HdbscanParams {
     pub metric: Metric,
     /// MST strategy.
     pub mst_algorithm: MstAlgorithm,
-    /// Points per kd-tree leaf.
+    /// Points per kd-tree leaf; 0 (the default) chooses by dimension (see [`auto_leaf_size`]).
     pub leaf_size: usize,
 }
 
@@ -79,7 +79,7 @@ impl Default for HdbscanParams {
             allow_single_cluster: false,
             metric: Metric::Euclidean,
             mst_algorithm: MstAlgorithm::Auto,
-            leaf_size: 32,
+            leaf_size: 0,
         }
     }
 }
@@ -145,9 +145,6 @@ impl HdbscanParams {
                 "cluster_selection_epsilon must be finite and ≥ 0, got {}",
                 self.cluster_selection_epsilon
             ));
-        }
-        if self.leaf_size == 0 {
-            return bad("leaf_size must be at least 1".into());
         }
         if self.metric == Metric::Cosine && self.mst_algorithm == MstAlgorithm::Boruvka {
             return bad("the kd-tree Borůvka MST needs a true metric; use prim (or auto) for cosine".into());
@@ -329,7 +326,16 @@ pub mod stages {
 
 /// The kd-tree of a metric: Euclidean trees split along principal axes (see `kdtree::Rotation`).
 pub(crate) fn tree_for(x: ArrayView2<'_, f64>, metric: Metric, leaf_size: usize) -> KdTree {
+    let leaf_size = if leaf_size == 0 { auto_leaf_size(x.ncols()) } else { leaf_size };
     if metric == Metric::Euclidean { KdTree::build_rotated(x, leaf_size) } else { KdTree::build(x, leaf_size) }
+}
+
+/// The kd-tree leaf size used when [`HdbscanParams::leaf_size`] is 0: 64 points for 6–15 dimensions,
+/// where one search per point visits many leaves and larger leaves mean fewer bounds to compute
+/// (HDBSCAN on 100,000 Gaussian blobs: 0.87 → 0.78 s at 8 dimensions, 2.17 → 2.02 s at 12), else 32
+/// (better at 3 dimensions, 0.49 vs 0.54 s, and for the chunked searches from 16 dimensions up).
+pub fn auto_leaf_size(dim: usize) -> usize {
+    if (6..crate::kdtree::BATCH_MIN_DIM).contains(&dim) { 64 } else { 32 }
 }
 
 /// The points an algorithm works on: the rows themselves, or their unique rows with multiplicities.

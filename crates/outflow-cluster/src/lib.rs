@@ -119,7 +119,8 @@ mod ward;
 pub use crate::dbscan::{CentroidFilter, Dbscan, DbscanParams, Eps, EpsRule, KnnEps};
 pub use crate::error::{ClusterError, Result};
 pub use crate::hdbscan::{
-    BORUVKA_MAX_DIM, Hdbscan, HdbscanParams, MstAlgorithm, MstEdge, MutualReachability, Prediction, stages,
+    BORUVKA_MAX_DIM, Hdbscan, HdbscanParams, MstAlgorithm, MstEdge, MutualReachability, Prediction, auto_leaf_size,
+    stages,
 };
 pub use crate::input::check_finite;
 pub use crate::kmeans::{KMeans, KMeansAlgorithm, KMeansInit, KMeansParams};

@@ -45,9 +45,9 @@
 //! module for why we do not use a kd-tree crate), with Prim's O(n²) algorithm for cosine and very high
 //! dimensions. Results do not depend on the number of threads. Measured with
 //! `benches/scripts/hdbscan_vs_python.py` (Gaussian blobs, min_cluster_size 50, min_samples 10, 2 threads,
-//! fit only): 100,000 × 8 in 0.90 s (fast_hdbscan 0.3.4 3.41 s, hdbscan 0.8.44 7.40 s); 50,000 × 32 in
-//! 1.66 s (fast_hdbscan exact 18.9 s, with approximate pynndescent neighbours 1.77 s; hdbscan 3.95 s);
-//! 1,000,000 × 8 in 17.0 s with a peak RSS of 635 MiB.
+//! fit only): 100,000 × 8 in 0.69 s (fast_hdbscan 0.3.4 3.22 s, hdbscan 0.8.44 7.04 s); 50,000 × 32 in
+//! 1.51 s (fast_hdbscan exact 18.9 s, with approximate pynndescent neighbours 1.58 s; hdbscan 3.81 s);
+//! 1,000,000 × 8 in 14.3 s with a peak RSS of 643 MiB.
 //!
 //! ## DBSCAN, k-means and Ward
 //! The same trait family ([`Fit`] → [`ClusterModel`], [`Predict`]) fronts three more algorithms, each at

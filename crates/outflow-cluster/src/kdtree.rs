@@ -416,35 +416,14 @@ impl KdTree {
 /// vectorise fully (~6 % faster at 8 dimensions).
 macro_rules! with_dim {
     ($dim:expr, $D:ident => $body:expr) => {
+        with_dim!(@arms $dim, $D, $body; 2, 3, 4, 5, 6, 7, 8)
+    };
+    (@arms $dim:expr, $D:ident, $body:expr; $($n:literal),*) => {
         match $dim {
-            2 => {
-                const $D: usize = 2;
+            $($n => {
+                const $D: usize = $n;
                 $body
-            }
-            3 => {
-                const $D: usize = 3;
-                $body
-            }
-            4 => {
-                const $D: usize = 4;
-                $body
-            }
-            5 => {
-                const $D: usize = 5;
-                $body
-            }
-            6 => {
-                const $D: usize = 6;
-                $body
-            }
-            7 => {
-                const $D: usize = 7;
-                $body
-            }
-            8 => {
-                const $D: usize = 8;
-                $body
-            }
+            })*
             #[allow(non_snake_case)]
             $D => $body,
         }

@@ -145,15 +145,7 @@ impl State<'_> {
                         },
                     );
                 } else {
-                    let (l, r) = (nd.left as usize, nd.right as usize);
-                    let (bl, br) = (t.min_rdist::<K>(qb, l), t.min_rdist::<K>(qb, r));
-                    if bl <= br {
-                        stack.push(r, br);
-                        (node, b) = (l, bl);
-                    } else {
-                        stack.push(l, bl);
-                        (node, b) = (r, br);
-                    }
+                    (node, b) = t.nearer_child::<K>(qb, nd, &mut stack);
                     continue;
                 }
             }
@@ -419,14 +411,7 @@ impl State<'_> {
                         }
                     }
                 } else {
-                    let (l, r) = (n2.left as usize, n2.right as usize);
-                    if t.min_rdist::<K>(q0, l) <= t.min_rdist::<K>(q0, r) {
-                        stack.push(r, 0.0);
-                        node = l;
-                    } else {
-                        stack.push(l, 0.0);
-                        node = r;
-                    }
+                    node = t.nearer_child::<K>(q0, n2, &mut stack).0;
                     continue;
                 }
             }

@@ -264,6 +264,21 @@ impl KdTree {
         K::min_rdist_box(qb, &self.lo(node)[..d], &self.hi(node)[..d])
     }
 
+    /// From inner node `nd`, the child nearer to `qb` (the query in the box frame) and its bound; the other
+    /// child goes on `stack` with its bound (depth-first, nearer child first).
+    #[inline(always)]
+    pub(crate) fn nearer_child<K: Kernel>(&self, qb: &[f64], nd: Node, stack: &mut Stack) -> (usize, f64) {
+        let (l, r) = (nd.left as usize, nd.right as usize);
+        let (bl, br) = (self.min_rdist::<K>(qb, l), self.min_rdist::<K>(qb, r));
+        if bl <= br {
+            stack.push(r, br);
+            (l, bl)
+        } else {
+            stack.push(l, bl);
+            (r, br)
+        }
+    }
+
     /// The `k` nearest tree points of `q` (reduced distances ascending, tree positions), written into
     /// `dist`/`pos` (length `k`). Ties at the k-th place keep the first point met.
     pub fn knn<K: Kernel>(&self, q: &[f64], dist: &mut [f64], pos: &mut [u32]) {
@@ -298,15 +313,7 @@ impl KdTree {
                         },
                     );
                 } else {
-                    let (l, r) = (nd.left as usize, nd.right as usize);
-                    let (bl, br) = (self.min_rdist::<K>(qb, l), self.min_rdist::<K>(qb, r));
-                    if bl <= br {
-                        stack.push(r, br);
-                        (node, b) = (l, bl);
-                    } else {
-                        stack.push(l, bl);
-                        (node, b) = (r, br);
-                    }
+                    (node, b) = self.nearer_child::<K>(qb, nd, &mut stack);
                     continue;
                 }
             }
@@ -390,15 +397,8 @@ impl KdTree {
                             }
                         }
                     } else {
-                        let (l, r) = (n2.left as usize, n2.right as usize);
                         // Nearer child (for the chunk's first point) first.
-                        if self.min_rdist::<K>(q0, l) <= self.min_rdist::<K>(q0, r) {
-                            stack.push(r, 0.0);
-                            node = l;
-                        } else {
-                            stack.push(l, 0.0);
-                            node = r;
-                        }
+                        node = self.nearer_child::<K>(q0, n2, &mut stack).0;
                         continue;
                     }
                 }

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    DESC, DrawResult, Figure, GRID, INK, SMALL, Swatch, TICK, cluster_color, cluster_name, fmt_int, fmt_num, font,
+    DrawResult, Figure, INK, SMALL, Swatch, TICK, category_mesh, cluster_color, cluster_name, fmt_int, fmt_num, font,
     legend, shorten, titled,
 };
 use crate::analysis::SizeBar;
@@ -84,18 +84,7 @@ impl Figure for SizeBars {
             .x_label_area_size(56)
             .y_label_area_size(label_width(area, &labels))
             .build_cartesian_2d(0.0..max * 1.3, (n - 0.5)..-0.5)?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label.as_str())
-            .label_style(font(TICK))
-            .axis_desc_style(font(DESC))
-            .max_light_lines(0)
-            .disable_y_mesh()
-            .y_labels(0)
-            .bold_line_style(GRID)
-            .axis_style(INK)
-            .x_label_formatter(&|v| fmt_num(*v))
-            .draw()?;
+        category_mesh(&mut chart, self.x_label.as_str(), None)?;
         let half = 0.36;
         chart.draw_series(self.bars.iter().enumerate().map(|(i, b)| {
             let y = i as f64;
@@ -177,18 +166,7 @@ impl Figure for ImportanceBars {
             .x_label_area_size(56)
             .y_label_area_size(label_width(area, &labels))
             .build_cartesian_2d((lo - 0.02 * span)..(hi + 0.2 * span), (n - 0.5)..-0.5)?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label.as_str())
-            .label_style(font(TICK))
-            .axis_desc_style(font(DESC))
-            .max_light_lines(0)
-            .disable_y_mesh()
-            .y_labels(0)
-            .bold_line_style(GRID)
-            .axis_style(INK)
-            .x_label_formatter(&|v| fmt_num(*v))
-            .draw()?;
+        category_mesh(&mut chart, self.x_label.as_str(), None)?;
         let k = self.series.len().max(1) as f64;
         let band = 0.8 / k;
         let base = area.get_base_pixel();

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{ColorScale, DESC, DrawResult, Figure, GRID, INK, TICK, colorbar, fmt_num, font, padded, shorten, titled};
+use super::{ColorScale, DrawResult, Figure, TICK, category_mesh, colorbar, font, padded, shorten, titled};
 use crate::analysis::Beeswarm;
 
 /// The beeswarm of one class.
@@ -53,18 +53,7 @@ impl Figure for BeeswarmPlot {
             .x_label_area_size(56)
             .y_label_area_size((lw + 22).clamp(60, 300))
             .build_cartesian_2d(lo..hi, (n - 0.5)..-0.5)?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label.as_str())
-            .label_style(font(TICK))
-            .axis_desc_style(font(DESC))
-            .max_light_lines(0)
-            .disable_y_mesh()
-            .y_labels(0)
-            .bold_line_style(GRID)
-            .axis_style(INK)
-            .x_label_formatter(&|v| fmt_num(*v))
-            .draw()?;
+        category_mesh(&mut chart, self.x_label.as_str(), None)?;
         chart.draw_series(std::iter::once(PathElement::new(
             vec![(0.0, n - 0.5), (0.0, -0.5)],
             RGBColor(120, 120, 120).stroke_width(1),

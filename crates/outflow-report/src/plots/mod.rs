@@ -337,6 +337,37 @@ pub(crate) fn font(size: u32) -> TextStyle<'static> {
     TextStyle::from((FONT, size).into_font()).color(&INK)
 }
 
+/// The mesh of a chart with categories down the y axis (bars, beeswarm, silhouette): vertical grid
+/// lines and numeric x ticks only; the figure draws its own category labels.
+pub(crate) fn category_mesh<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    x_desc: &str,
+    y_desc: Option<&str>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(x_desc)
+        .label_style(font(TICK))
+        .axis_desc_style(font(DESC))
+        .max_light_lines(0)
+        .disable_y_mesh()
+        .y_labels(0)
+        .bold_line_style(GRID)
+        .axis_style(INK)
+        .x_label_formatter(&|v| fmt_num(*v));
+    if let Some(y) = y_desc {
+        mesh.y_desc(y);
+    }
+    mesh.draw()?;
+    Ok(())
+}
+
 /// Lower and upper bounds with a margin of `pad` (fraction of the span); a zero span gets ±0.5.
 pub(crate) fn padded(lo: f64, hi: f64, pad: f64) -> (f64, f64) {
     if !lo.is_finite() || !hi.is_finite() {

@@ -5,7 +5,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{DESC, DrawResult, Figure, GRID, INK, SMALL, TICK, cluster_color, cluster_name, fmt_num, font, titled};
+use super::{DrawResult, Figure, INK, SMALL, category_mesh, cluster_color, cluster_name, fmt_num, font, titled};
 use crate::analysis::SilhouetteData;
 
 /// Silhouette values per cluster with the mean as a dashed line.
@@ -58,19 +58,7 @@ impl Figure for SilhouettePlot {
             .x_label_area_size(56)
             .y_label_area_size(70)
             .build_cartesian_2d(xlo..1.0, ymax..ytop)?;
-        chart
-            .configure_mesh()
-            .x_desc("silhouette coefficient")
-            .y_desc("clusters (band height ∝ flows)")
-            .label_style(font(TICK))
-            .axis_desc_style(font(DESC))
-            .max_light_lines(0)
-            .disable_y_mesh()
-            .y_labels(0)
-            .bold_line_style(GRID)
-            .axis_style(INK)
-            .x_label_formatter(&|v| fmt_num(*v))
-            .draw()?;
+        category_mesh(&mut chart, "silhouette coefficient", Some("clusters (band height ∝ flows)"))?;
         let base = area.get_base_pixel();
         for ((label, values), &(y0, y1)) in self.data.clusters.iter().zip(&b) {
             let n = values.len().max(1) as f64;

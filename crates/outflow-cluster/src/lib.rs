@@ -45,9 +45,12 @@
 //! module for why we do not use a kd-tree crate), with Prim's O(n²) algorithm for cosine and very high
 //! dimensions. Results do not depend on the number of threads. Measured with
 //! `benches/scripts/hdbscan_vs_python.py` (Gaussian blobs, min_cluster_size 50, min_samples 10, 2 threads,
-//! fit only): 100,000 × 8 in 0.69 s (fast_hdbscan 0.3.4 3.22 s, hdbscan 0.8.44 7.04 s); 50,000 × 32 in
-//! 1.51 s (fast_hdbscan exact 18.9 s, with approximate pynndescent neighbours 1.58 s; hdbscan 3.81 s);
-//! 1,000,000 × 8 in 14.3 s with a peak RSS of 643 MiB.
+//! fit only, all in one run): 100,000 × 8 in 0.63 s (fast_hdbscan 0.3.4 3.64 s, hdbscan 0.8.44 8.42 s);
+//! 50,000 × 32 in 1.16 s (fast_hdbscan exact 21.1 s, with approximate pynndescent neighbours 1.89 s;
+//! hdbscan 4.70 s); 1,000,000 × 8 in 13.1 s with a peak RSS of 662 MiB. At 32 dimensions nearly all of
+//! the time is the exact k-nearest-neighbour search (~0.9 s): within a Gaussian cluster in 32 dimensions
+//! no tree bound prunes, so it is a brute-force scan of the cluster; fast_hdbscan's default there uses
+//! approximate neighbours (NN-descent), which Outflow does not, to keep the MST exact.
 //!
 //! ## DBSCAN, k-means and Ward
 //! The same trait family ([`Fit`] → [`ClusterModel`], [`Predict`]) fronts three more algorithms, each at

@@ -100,6 +100,9 @@ pub(crate) trait Kernel: Copy + Send + Sync + 'static {
     /// Lower bounds of the reduced distance from each of [`LANES`] query points to the box `[lo, hi]`,
     /// summed in the same order as the distances (so never above a true distance).
     fn box_from_chunk(qcols: &[f64], lo: &[f64], hi: &[f64], out: &mut [f64; LANES]);
+    /// The dual norm of `u`, so that `|u·v| ≤ dual_norm(u) · ‖v‖` (Hölder): L2 for L2, L∞ for L1, L1 for
+    /// L∞.
+    fn dual_norm(u: &[f64]) -> f64;
 }
 
 #[derive(Clone, Copy)]
@@ -227,6 +230,9 @@ impl Kernel for Euclidean {
     fn to_rdist(d: f64) -> f64 {
         d * d
     }
+    fn dual_norm(u: &[f64]) -> f64 {
+        u.iter().map(|x| x * x).sum::<f64>().sqrt()
+    }
 }
 
 impl Kernel for Manhattan {
@@ -261,6 +267,9 @@ impl Kernel for Manhattan {
     #[inline(always)]
     fn to_rdist(d: f64) -> f64 {
         d
+    }
+    fn dual_norm(u: &[f64]) -> f64 {
+        u.iter().fold(0.0, |m, x| m.max(x.abs()))
     }
 }
 
@@ -300,6 +309,9 @@ impl Kernel for Chebyshev {
     #[inline(always)]
     fn to_rdist(d: f64) -> f64 {
         d
+    }
+    fn dual_norm(u: &[f64]) -> f64 {
+        u.iter().map(|x| x.abs()).sum()
     }
 }
 

@@ -142,3 +142,41 @@ fn heavy_duplicates_match_naive_reference() {
         }
     }
 }
+
+/// `k` separated clusters (round, elongated and grid-snapped ones), so the last Borůvka rounds join a
+/// few large components — the rounds that search only points whose projection bound can still win.
+fn separated(k: usize, per: usize, d: usize, seed: u64) -> Array2<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let centers: Vec<Vec<f64>> = (0..k).map(|_| (0..d).map(|_| rng.random_range(-40.0..40.0)).collect()).collect();
+    Array2::from_shape_fn((k * per, d), |(i, j)| {
+        let c = i % k;
+        let spread = if c % 3 == 1 && j == 0 { 8.0 } else { 1.0 };
+        let v = centers[c][j] + rng.random_range(-1.0..1.0) * spread;
+        if c % 3 == 2 { v.round() } else { v }
+    })
+}
+
+#[test]
+fn few_large_components_equal_prim() {
+    for (d, seed) in [(2, 1), (8, 2), (20, 3)] {
+        let x = separated(12, 120, d, seed);
+        for metric in [Metric::Euclidean, Metric::Manhattan, Metric::Chebyshev] {
+            for m in [1, 5] {
+                let (a, ca) = total(&x, metric, m, MstAlgorithm::Boruvka);
+                let (b, cb) = total(&x, metric, m, MstAlgorithm::Prim);
+                assert_eq!(ca, cb, "core distances d={d} {metric} m={m}");
+                assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "d={d} {metric} m={m}: {a} vs {b}");
+            }
+        }
+    }
+    // Ties between clusters on an integer grid: the same tree for any thread count.
+    let x = separated(9, 200, 3, 4).mapv(f64::round);
+    let fit = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| stages::mutual_reachability_mst(x.view(), &HdbscanParams::new(10).min_samples(4)).unwrap())
+    };
+    assert_eq!(fit(1), fit(2));
+}

@@ -116,6 +116,21 @@ impl State<'_> {
         }
     }
 
+    /// [`State::search`] for `p` unless its lower bound `lb[p]` is already above its component's bound
+    /// (then `None`: `p` cannot hold the component's best edge).
+    #[inline(always)]
+    fn search_if_open<K: Kernel>(
+        &self,
+        p: usize,
+        start: Cand,
+        lb: &[f64],
+        bounds: &[AtomicU64],
+        d: usize,
+    ) -> Option<Cand> {
+        let bound = &bounds[self.comp[p] as usize];
+        (lb[p] <= f64::from_bits(bound.load(Ordering::Relaxed))).then(|| self.search::<K>(p, start, bound, d))
+    }
+
     /// Best edge from `p` to another component, starting from `best` (a known valid candidate or NONE).
     /// `d`: the dimension (a literal where the caller specialises it, see [`with_dim`]).
     #[inline(always)]
@@ -248,10 +263,10 @@ pub(crate) fn mst<K: Kernel>(tree: &KdTree, core: &[f64], knn_dist: &[f64], knn_
         }
         let mut cands = vec![Cand::NONE; n];
         // A lower bound of each point's best edge: its core distance, or tighter ones in the last rounds.
-        let mut few = Vec::new();
+        let few;
         let lb: &[f64] = if n - edges.len() <= FEW_COMPONENTS && projections_help {
             let groups = groups.get_or_insert_with(|| st.comp.clone());
-            projections_help = few_components_warm_up::<K>(&st, groups, &starts, &bounds, &mut cands, &mut few);
+            (few, projections_help) = few_components_warm_up::<K>(&st, groups, &starts, &bounds, &mut cands);
             &few
         } else {
             core
@@ -318,11 +333,10 @@ impl<K: Kernel> Job for SearchJob<'_, '_, K> {
             for (i, o) in self.out.iter_mut().enumerate() {
                 let p = self.first + i;
                 let (start, exact) = self.starts[p];
-                let bound = &self.bounds[self.st.comp[p] as usize];
                 if exact {
                     *o = start;
-                } else if self.lb[p] <= f64::from_bits(bound.load(Ordering::Relaxed)) {
-                    *o = self.st.search::<K>(p, start, bound, D);
+                } else if let Some(c) = self.st.search_if_open::<K>(p, start, self.lb, self.bounds, D) {
+                    *o = c;
                 }
             }
         })
@@ -473,6 +487,23 @@ fn merge(st: &mut State<'_>, uf: &mut UnionFind, cands: &[Cand], edges: &mut Vec
     }
 }
 
+/// Labels (each below the number of points) → dense ids `0..count` in order of first appearance.
+fn dense_ids(labels: &[u32]) -> (Vec<u32>, usize) {
+    let mut id = vec![NONE; labels.len()];
+    let mut count = 0u32;
+    let ids = labels
+        .iter()
+        .map(|&l| {
+            if id[l as usize] == NONE {
+                id[l as usize] = count;
+                count += 1;
+            }
+            id[l as usize]
+        })
+        .collect();
+    (ids, count as usize)
+}
+
 /// Up to this many components a round bounds every point's distance to the other components by
 /// projections ([`projection_bounds`]) and first searches the points with the smallest bounds.
 const FEW_COMPONENTS: usize = 32;
@@ -482,28 +513,23 @@ const FEW_COMPONENTS: usize = 32;
 /// component can hold the component's best edge. Each component's points are searched in increasing
 /// order of a lower bound on their best edge, in waves that double in size, until every remaining point's
 /// bound exceeds its component's best edge so far (strictly, so ties are still found and the result does
-/// not depend on the order) or a budget of n/16 searches is spent. Writes the bounds for the rest of the
-/// round into `lb`, +∞ for the points searched here (their results are in `out`), and returns whether
-/// the bounds separated the components (false when the budget was too small to finish).
+/// not depend on the order) or a budget of n/16 searches is spent. Returns the bounds for the rest of the
+/// round, +∞ for the points searched here (their results are in `out`), and whether the bounds separated
+/// the components (false when the budget was too small to finish).
 fn few_components_warm_up<K: Kernel>(
     st: &State<'_>,
     groups: &[u32],
     starts: &[(Cand, bool)],
     bounds: &[AtomicU64],
     out: &mut [Cand],
-    lb: &mut Vec<f64>,
-) -> bool {
+) -> (Vec<f64>, bool) {
     let n = st.comp.len();
-    *lb = projection_bounds::<K>(st.tree, groups, &st.comp, st.core, |p| !starts[p].1);
-    let mut order: Vec<Vec<u32>> = Vec::new();
-    let mut slot = vec![NONE; n];
+    let mut lb = projection_bounds::<K>(st.tree, groups, &st.comp, st.core, |p| !starts[p].1);
+    // The points still to search, per component.
+    let (cid, nc) = dense_ids(&st.comp);
+    let mut order: Vec<Vec<u32>> = vec![Vec::new(); nc];
     for p in (0..n).filter(|&p| !starts[p].1) {
-        let c = st.comp[p] as usize;
-        if slot[c] == NONE {
-            slot[c] = order.len() as u32;
-            order.push(Vec::new());
-        }
-        order[slot[c] as usize].push(p as u32);
+        order[cid[p] as usize].push(p as u32);
     }
     order.par_iter_mut().for_each(|ps| ps.sort_by(|&a, &b| lb[a as usize].total_cmp(&lb[b as usize]).then(a.cmp(&b))));
     let bound_of = |p: u32| f64::from_bits(bounds[st.comp[p as usize] as usize].load(Ordering::Relaxed));
@@ -522,7 +548,7 @@ fn few_components_warm_up<K: Kernel>(
             })
             .sum();
         if open > budget && wave > 16 {
-            return false;
+            return (lb, false);
         }
         let mut batch = Vec::new();
         for (ps, i) in order.iter().zip(next.iter_mut()) {
@@ -537,7 +563,9 @@ fn few_components_warm_up<K: Kernel>(
         }
         let found: Vec<Cand> = batch
             .par_chunks(8)
-            .flat_map_iter(|ps| crate::simd::run(OrderedSearchJob::<K> { st, ps, lb, starts, bounds, _k: PhantomData }))
+            .flat_map_iter(|ps| {
+                crate::simd::run(OrderedSearchJob::<K> { st, ps, lb: &lb, starts, bounds, _k: PhantomData })
+            })
             .collect();
         for (&p, c) in batch.iter().zip(found) {
             out[p as usize] = c;
@@ -546,7 +574,7 @@ fn few_components_warm_up<K: Kernel>(
         budget = budget.saturating_sub(batch.len());
         wave *= 2;
     }
-    budget > 0
+    (lb, budget > 0)
 }
 
 /// Borůvka searches for a list of points, each skipped when its lower bound exceeds its component's bound.
@@ -568,12 +596,7 @@ impl<K: Kernel> Job for OrderedSearchJob<'_, '_, K> {
                 .iter()
                 .map(|&p| {
                     let p = p as usize;
-                    let bound = &self.bounds[self.st.comp[p] as usize];
-                    if self.lb[p] <= f64::from_bits(bound.load(Ordering::Relaxed)) {
-                        self.st.search::<K>(p, self.starts[p].0, bound, D)
-                    } else {
-                        Cand::NONE
-                    }
+                    self.st.search_if_open::<K>(p, self.starts[p].0, self.lb, self.bounds, D).unwrap_or(Cand::NONE)
                 })
                 .collect()
         })
@@ -598,18 +621,11 @@ fn projection_bounds<K: Kernel>(
     wanted: impl Fn(usize) -> bool + Sync,
 ) -> Vec<f64> {
     let (n, d) = (tree.n, tree.dim);
-    let mut dense = vec![NONE; n];
-    let mut gid = vec![0u32; n];
-    let mut group_comp = Vec::new();
-    for p in 0..n {
-        let g = groups[p] as usize;
-        if dense[g] == NONE {
-            dense[g] = group_comp.len() as u32;
-            group_comp.push(comp[p]);
-        }
-        gid[p] = dense[g];
+    let (gid, ng) = dense_ids(groups);
+    let mut group_comp = vec![0u32; ng];
+    for (&g, &c) in gid.iter().zip(comp) {
+        group_comp[g as usize] = c;
     }
-    let ng = group_comp.len();
     // Per group: coordinate sums, then the point count; and the largest coordinate magnitude.
     let (sums, max_abs) = (0..n)
         .into_par_iter()

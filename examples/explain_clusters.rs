@@ -4,12 +4,12 @@
 //! `cargo run --release -p outflow-examples --example explain_clusters [LOG]`
 
 use outflow::explain::ExplainParams;
-use outflow::{DetectorConfig, ReadOptions, read_table};
+use outflow::{DetectorParams, ReadOptions, read_table};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args().nth(1).unwrap_or_else(|| outflow_examples::SAMPLE.to_owned());
     let flows = read_table(&path, &ReadOptions::default())?;
-    let fit = DetectorConfig::default().fit(&flows)?;
+    let fit = DetectorParams::default().fit(&flows)?;
     let explanation = fit.explain(&ExplainParams::default())?;
     let summary = explanation.summary();
     println!("surrogate fidelity: {:.3} accuracy on {} flows", summary.fidelity.accuracy, summary.rows);

@@ -2,14 +2,14 @@
 //!
 //! `cargo run --release -p outflow-examples --example fit_save_load_score [LOG]`
 
-use outflow::{DetectorConfig, FittedDetector, ReadOptions, Severity, read_table};
+use outflow::{Detector, DetectorParams, ReadOptions, Severity, read_table};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args().nth(1).unwrap_or_else(|| outflow_examples::SAMPLE.to_owned());
     let flows = read_table(&path, &ReadOptions::default())?;
 
     // Fit: preparation (preset from the columns), HDBSCAN, anomaly score, severity thresholds.
-    let fit = DetectorConfig::default().fit(&flows)?;
+    let fit = DetectorParams::default().fit(&flows)?;
     let s = &fit.summary;
     println!(
         "{} flows, {} features, {} clusters, {:.1}% noise, thresholds {:.3} / {:.3}",
@@ -26,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     let model = dir.join(outflow::default_model_name());
     fit.detector.save(&model, false)?;
-    let detector = FittedDetector::load(&model)?;
+    let detector = Detector::load(&model)?;
 
     // Score "tomorrow's" flows: here, the first 1,000 rows again.
     let rows: Vec<usize> = (0..flows.n_rows().min(1000)).collect();

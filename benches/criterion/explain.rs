@@ -4,7 +4,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::Array2;
-use outflow_explain::{PermutationParams, RandomForest, RandomForestParams, permutation_importance};
+use outflow_explain::{FitSupervised, PermutationParams, RandomForest, RandomForestParams, permutation_importance};
 
 /// Heavy-tailed, flow-like features and 3 "clusters" plus noise from a rule with an interaction.
 fn data(rows: usize, cols: usize, seed: u64) -> (Array2<f64>, Vec<i64>) {

@@ -4,7 +4,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::Array2;
-use outflow::outlier::{Detector, OutlierDetector, OutlierModel};
+use outflow::outlier::{Algorithm, Fit, ScoreSamples};
 
 /// Heavy-tailed, flow-like features; every 4th row repeats an earlier one (scans, retries).
 fn data(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
@@ -30,10 +30,10 @@ fn bench_outlier(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(x.nrows() as u64));
     for name in ["iforest", "lof", "knn", "ecod", "copod", "pca", "gmm", "cblof"] {
-        let d = Detector::preset(name, 1).unwrap();
+        let d = Algorithm::preset(name, 1).unwrap();
         g.bench_function(format!("fit_{name}_20k_x_12"), |b| b.iter(|| d.fit(x.view()).unwrap()));
     }
-    let forest = Detector::preset("iforest", 1).unwrap().fit(x.view()).unwrap();
+    let forest = Algorithm::preset("iforest", 1).unwrap().fit(x.view()).unwrap();
     g.bench_function("score_iforest_20k_x_12", |b| b.iter(|| forest.score_samples(x.view()).unwrap()));
     g.finish();
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use clap::builder::PossibleValuesParser;
 use outflow::io::{CsvOptions, Format, Input, RaggedPolicy, ReadOptions, Table, read_input};
 
 /// The sample log built into the binary: the default input of the main job.
@@ -14,7 +15,7 @@ const SAMPLE: &[u8] = include_bytes!("../../../examples/data/ctu-mixed-008.conn.
 #[derive(Args, Debug, Clone)]
 pub struct FormatArgs {
     /// Input format.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "csv", "zeek", "zeek-json", "kdd"])]
+    #[arg(long, default_value = "auto", value_parser = PossibleValuesParser::new(Format::NAMES))]
     pub format: String,
     /// CSV field separator (one character; default: sniffed from the header).
     #[arg(long)]
@@ -79,6 +80,16 @@ pub fn numeric_csv(path: &std::path::Path) -> Result<(Vec<String>, ndarray::Arra
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let x = table.to_array(&refs, outflow::io::NullPolicy::Error).with_context(|| format!("{}", path.display()))?;
     Ok((names, x))
+}
+
+/// Writes to standard output; a reader that stopped early (`| head`) ends the output quietly.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
 }
 
 /// Sizes the global thread pool (0 = all cores). Call once, before any parallel work.

@@ -1,9 +1,8 @@
 //! `outflow`: the command-line face of the Outflow libraries.
 
+mod algorithm;
 mod cmd;
 mod input;
-mod output;
-mod scores;
 
 use std::process::ExitCode;
 

@@ -86,10 +86,15 @@ fn bad_input_is_an_error() {
         assert!(!out.status.success() && err.contains(needle), "{args:?}: {err}");
     };
     fails(&["--algorithm", "kmeans"], "needs --k");
-    fails(&["--algorithm", "kmeans", "--k", "0"], "k must be at least 1");
-    fails(&["--algorithm", "ward", "--k", "42"], "exceeds the 41 rows");
-    fails(&["--algorithm", "dbscan", "--eps", "0"], "eps must be finite and > 0");
-    fails(&["--algorithm", "dbscan", "--eps", "-1"], "eps must be");
+    fails(&["--algorithm", "kmeans", "--k", "0"], "invalid parameter `k`: must be at least 1");
+    fails(&["--algorithm", "ward", "--k", "42"], "needs at least 42 rows, found 41");
+    fails(&["--algorithm", "dbscan", "--eps", "0"], "invalid parameter `eps`: must be finite and > 0");
+    fails(&["--algorithm", "dbscan", "--eps", "-1"], "invalid parameter `eps`");
     fails(&["--algorithm", "dbscan", "--eps", "wide"], "number or 'auto'");
     fails(&["--algorithm", "kmeans", "--k", "2", "--metric", "manhattan"], "euclidean only");
+    // No option is silently ignored, no algorithm silently replaced.
+    fails(&["--k", "3"], "--k does not apply to --algorithm hdbscan");
+    fails(&["--algorithm", "hdbscan", "--selection", "lef"], "unknown variant `lef`");
+    fails(&["--algorithm", "optics"], "invalid value 'optics'");
+    fails(&["--algorithm", "kmeans", "--k", "2", "--tree", "t.json"], "needs --algorithm ward");
 }

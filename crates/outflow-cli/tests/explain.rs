@@ -103,7 +103,7 @@ fn text_report_and_typed_errors() {
     let labels_text = std::fs::read_to_string(&labels).unwrap();
     std::fs::write(&short, labels_text.lines().take(100).collect::<Vec<_>>().join("\n") + "\n").unwrap();
     let e = err(&[&features, short.to_str().unwrap()]);
-    assert!(e.contains("99 rows, expected 300"), "{e}");
+    assert!(e.contains("has 99 entries for 300 rows"), "{e}");
 
     let single = dir.path().join("single.csv");
     std::fs::write(&single, "label\n".to_owned() + &"7\n".repeat(300)).unwrap();
@@ -117,7 +117,7 @@ fn text_report_and_typed_errors() {
     let t = lines.join("\n") + "\n";
     std::fs::write(&holes, t).unwrap();
     let e = err(&[holes.to_str().unwrap(), &labels]);
-    assert!(e.contains("non-finite or missing") && e.contains("duration"), "{e}");
+    assert!(e.contains("missing or non-finite") && e.contains("duration"), "{e}");
 
     let text_labels = dir.path().join("text.csv");
     std::fs::write(&text_labels, "label\n".to_owned() + &"a\nb\n".repeat(150)).unwrap();

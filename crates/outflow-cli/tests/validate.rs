@@ -181,7 +181,7 @@ fn tendency_finds_three_clusters() {
 
     let out = outflow().args(["tendency", data.to_str().unwrap(), "--k-max", "500"]).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("exceeds the 240 rows"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("k_max = 500 needs at least 500 rows, found 240"));
 }
 
 #[test]
@@ -222,7 +222,7 @@ fn compare_runs_every_algorithm() {
     }
     assert!(rows[2]["relative_validity"].is_f64());
     assert!(rows[0]["relative_validity"].is_null());
-    assert!(rows[4]["error"].as_str().unwrap().contains("unknown parameter 'bogus'"));
+    assert!(rows[4]["error"].as_str().unwrap().contains("unknown field `bogus`"), "{}", rows[4]);
 
     // table output and a sample
     let out = outflow()

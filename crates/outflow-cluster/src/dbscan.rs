@@ -24,16 +24,19 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use outflow_core::stats::{self, quantile_sorted};
+use outflow_core::{InputError, check_matrix, check_width};
+
 use crate::dedup::{dedup, weighted_kth};
 use crate::error::{ClusterError, Result};
-use crate::input::check_finite;
-use crate::kdtree::KdTree;
+use crate::input::{at_row, check_point};
+use crate::kdtree::{KdTree, NONE};
 use crate::metric::{Chebyshev, Euclidean, Kernel, Manhattan, Metric, dispatch_tree};
 use crate::traits::{ClusterModel, Fit, Predict};
 
 /// How [`Eps::Auto`] turns the k-th neighbour distances `d₁ … dₙ` (one per row) into ε.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum EpsRule {
     /// `median(d) + std_factor · std(d)` (population standard deviation, NumPy's `std`). The seed uses
     /// `std_factor = 0.5`.
@@ -67,7 +70,7 @@ impl Default for EpsRule {
 /// distance 0) — this is how the seed computes its "4th neighbour" distances, and it matches
 /// `min_samples` counting the point itself. Duplicated rows count as separate neighbours.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct KnnEps {
     /// Neighbour rank, the row itself included (default 4).
     pub k: usize,
@@ -86,9 +89,9 @@ impl KnnEps {
     pub fn eps_from(&self, d: &[f64]) -> f64 {
         let mut s = d.to_vec();
         s.sort_by(f64::total_cmp);
-        let n = s.len() as f64;
-        let mean = s.iter().sum::<f64>() / n;
-        let std = (s.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
+        // numpy's mean and population std (pairwise sums), as `np.median(d) + 0.5 * np.std(d)`.
+        let mean = stats::mean(&s);
+        let std = stats::variance(&s, 0).unwrap_or(f64::NAN).sqrt();
         match self.rule {
             EpsRule::MedianStd { std_factor } => quantile_sorted(&s, 0.5) + std_factor * std,
             EpsRule::MeanStd { std_factor } => mean + std_factor * std,
@@ -97,26 +100,45 @@ impl KnnEps {
     }
 }
 
-/// NumPy's default (linear) quantile of sorted values.
-pub(crate) fn quantile_sorted(s: &[f64], q: f64) -> f64 {
-    let pos = q * (s.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = (lo + 1).min(s.len() - 1);
-    let frac = pos - lo as f64;
-    // NumPy's `_lerp`: a + (b − a)·t, evaluated from the other end when t ≥ 0.5.
-    let (a, b) = (s[lo], s[hi]);
-    let diff = b - a;
-    if frac >= 0.5 { b - diff * (1.0 - frac) } else { a + diff * frac }
-}
-
-/// The neighbourhood radius.
+/// The neighbourhood radius. Serialised as `{"value": 0.5}` or `{"auto": {"k": 4, "rule": ...}}`; a
+/// bare number or `"auto"` (the default heuristic) are read too.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "EpsRepr")]
 pub enum Eps {
     /// A given radius (> 0).
     Value(f64),
     /// Chosen from the data by the kNN heuristic.
     Auto(KnnEps),
+}
+
+/// Every form an [`Eps`] is read from.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum EpsRepr {
+    Number(f64),
+    Text(String),
+    Tagged(EpsTagged),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum EpsTagged {
+    Value(f64),
+    Auto(KnnEps),
+}
+
+impl TryFrom<EpsRepr> for Eps {
+    type Error = String;
+
+    fn try_from(r: EpsRepr) -> std::result::Result<Eps, String> {
+        Ok(match r {
+            EpsRepr::Number(v) => Eps::Value(v),
+            EpsRepr::Text(s) if s.eq_ignore_ascii_case("auto") => Eps::Auto(KnnEps::default()),
+            EpsRepr::Text(s) => Eps::Value(s.parse().map_err(|_| format!("must be a number or 'auto', got '{s}'"))?),
+            EpsRepr::Tagged(EpsTagged::Value(v)) => Eps::Value(v),
+            EpsRepr::Tagged(EpsTagged::Auto(k)) => Eps::Auto(k),
+        })
+    }
 }
 
 impl Default for Eps {
@@ -134,7 +156,7 @@ impl std::str::FromStr for Eps {
         }
         s.parse::<f64>()
             .map(Eps::Value)
-            .map_err(|_| ClusterError::InvalidParameter(format!("eps must be a number or 'auto', got '{s}'")))
+            .map_err(|_| ClusterError::param("eps", format!("must be a number or 'auto', got '{s}'")))
     }
 }
 
@@ -149,7 +171,7 @@ impl std::str::FromStr for Eps {
 /// assert!(model.is_core()[0]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DbscanParams {
     /// Neighbourhood radius, given or automatic (default: automatic, k = 4, median + 0.5·std).
     pub eps: Eps,
@@ -209,19 +231,21 @@ impl DbscanParams {
 
     /// Checks the parameters on their own.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(ClusterError::InvalidParameter(m));
+        let bad = |name: &str, m: String| Err(ClusterError::param(name, m));
         match self.eps {
-            Eps::Value(e) if !(e > 0.0 && e.is_finite()) => return bad(format!("eps must be finite and > 0, got {e}")),
+            Eps::Value(e) if !(e > 0.0 && e.is_finite()) => {
+                return bad("eps", format!("must be finite and > 0, got {e}"));
+            }
             Eps::Auto(k) => {
                 if k.k == 0 {
-                    return bad("the kNN eps heuristic needs k ≥ 1".into());
+                    return bad("eps.k", "the kNN eps heuristic needs k ≥ 1".into());
                 }
                 match k.rule {
                     EpsRule::MedianStd { std_factor: f } | EpsRule::MeanStd { std_factor: f } if !f.is_finite() => {
-                        return bad(format!("std_factor must be finite, got {f}"));
+                        return bad("eps.rule.std_factor", format!("must be finite, got {f}"));
                     }
                     EpsRule::Quantile { q } if !(0.0..=1.0).contains(&q) => {
-                        return bad(format!("the eps quantile must be in [0, 1], got {q}"));
+                        return bad("eps.rule.q", format!("the eps quantile must be in [0, 1], got {q}"));
                     }
                     _ => {}
                 }
@@ -229,30 +253,26 @@ impl DbscanParams {
             _ => {}
         }
         if self.min_samples == 0 {
-            return bad("min_samples must be at least 1".into());
+            return bad("min_samples", "must be at least 1".into());
         }
         if self.leaf_size == 0 {
-            return bad("leaf_size must be at least 1".into());
+            return bad("leaf_size", "must be at least 1".into());
         }
         if let Some(p) = self.centroid_filter
             && !(0.0..=100.0).contains(&p)
         {
-            return bad(format!("the centroid-filter percentile must be in [0, 100], got {p}"));
+            return bad("centroid_filter", format!("the percentile must be in [0, 100], got {p}"));
         }
         Ok(())
     }
 
     fn validate_for(&self, x: ArrayView2<'_, f64>) -> Result<()> {
         self.validate()?;
-        check_finite(x)?;
+        check_matrix(x)?;
         if let Eps::Auto(k) = self.eps
             && k.k > x.nrows()
         {
-            return Err(ClusterError::InvalidParameter(format!(
-                "the kNN eps heuristic needs k = {} ≤ the {} rows",
-                k.k,
-                x.nrows()
-            )));
+            return Err(InputError::too_few_rows(format!("the kNN eps heuristic (k = {})", k.k), k.k, x.nrows()).into());
         }
         Ok(())
     }
@@ -274,13 +294,18 @@ pub struct CentroidFilter {
 pub struct Dbscan {
     params: DbscanParams,
     eps: f64,
+    #[serde(with = "outflow_core::codec::i64s")]
     labels: Vec<i64>,
+    /// Empty after [`Dbscan::slim`].
     core: Vec<bool>,
     knn_distances: Option<Vec<f64>>,
+    /// Empty after [`Dbscan::slim`].
     anomalies: Vec<bool>,
     filter: Option<CentroidFilter>,
     /// Unique core rows and their labels, for prediction.
+    #[serde(with = "outflow_core::codec::matrix")]
     core_points: Array2<f64>,
+    #[serde(with = "outflow_core::codec::i64s")]
     core_labels: Vec<i64>,
     #[serde(skip)]
     index: OnceLock<Option<KdTree>>,
@@ -306,12 +331,17 @@ impl Dbscan {
         &self.params
     }
 
+    /// Number of features.
+    pub fn n_features(&self) -> usize {
+        self.core_points.ncols()
+    }
+
     /// The radius used (the resolved value when it was automatic).
     pub fn eps(&self) -> f64 {
         self.eps
     }
 
-    /// Whether each row is a core point.
+    /// Whether each row is a core point (empty after [`Dbscan::slim`]).
     pub fn is_core(&self) -> &[bool] {
         &self.core
     }
@@ -321,13 +351,14 @@ impl Dbscan {
         self.core.iter().enumerate().filter(|(_, c)| **c).map(|(i, _)| i).collect()
     }
 
-    /// The k-th neighbour distance of every row, when ε was automatic (the "k-distance graph").
+    /// The k-th neighbour distance of every row, when ε was automatic (the "k-distance graph"); `None`
+    /// after [`Dbscan::slim`].
     pub fn knn_distances(&self) -> Option<&[f64]> {
         self.knn_distances.as_deref()
     }
 
     /// Rows reported as anomalies: noise, minus the noise the centroid filter rescued (just the noise
-    /// when the filter is off).
+    /// when the filter is off). Empty after [`Dbscan::slim`].
     pub fn anomalies(&self) -> &[bool] {
         &self.anomalies
     }
@@ -350,12 +381,7 @@ impl Dbscan {
     /// point is labelled at fit time — or −1.
     pub fn predict_one(&self, q: &[f64]) -> Result<i64> {
         let d = self.core_points.ncols();
-        if q.len() != d {
-            return Err(ClusterError::DimensionMismatch { expected: d, found: q.len() });
-        }
-        if let Some(col) = q.iter().position(|v| !v.is_finite()) {
-            return Err(ClusterError::NonFinite { row: 0, col });
-        }
+        check_point(q, d)?;
         let labels = &self.core_labels;
         let best = match self.index() {
             Some(t) => {
@@ -380,6 +406,63 @@ impl Dbscan {
         };
         Ok(if best == i64::MAX { -1 } else { best })
     }
+
+    /// Label of one new point by the nearest core point: the cluster of the nearest core point when it
+    /// is within `eps` (on a tie, the smallest label among the equally near core points), else −1. This
+    /// is the rule a detector applies to new flows; [`Dbscan::predict_one`] instead reproduces how a
+    /// border point is labelled at fit time. The two differ only for a point within `eps` of core points
+    /// of several clusters.
+    pub fn predict_nearest_core(&self, q: &[f64]) -> Result<i64> {
+        let d = self.core_points.ncols();
+        check_point(q, d)?;
+        let labels = &self.core_labels;
+        let metric = self.params.metric;
+        let best = match self.index() {
+            Some(t) => {
+                let (mut dist, mut pos) = ([f64::INFINITY], [NONE]);
+                dispatch_tree!(metric, K => t.knn::<K>(q, &mut dist, &mut pos));
+                if pos[0] == NONE || dist[0] > rradius(metric, self.eps) {
+                    return Ok(-1);
+                }
+                let mut best = i64::MAX;
+                dispatch_tree!(metric, K => {
+                    for_each_within::<K>(t, q, dist[0], |p| {
+                        best = best.min(labels[t.index[p] as usize]);
+                        true
+                    })
+                });
+                best
+            }
+            None => {
+                let x = self.core_points.as_slice().expect("standard layout");
+                (0..self.core_points.nrows())
+                    .map(|i| (metric.distance(q, &x[i * d..(i + 1) * d]), labels[i]))
+                    .filter(|&(dist, _)| dist <= self.eps)
+                    .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+                    .map_or(i64::MAX, |(_, l)| l)
+            }
+        };
+        Ok(if best == i64::MAX { -1 } else { best })
+    }
+
+    /// [`Dbscan::predict_nearest_core`] for every row, in parallel.
+    pub fn predict_nearest_core_batch(&self, x: ArrayView2<'_, f64>) -> Result<Vec<i64>> {
+        check_width(x.ncols(), self.core_points.ncols())?;
+        let x = x.as_standard_layout();
+        (0..x.nrows())
+            .into_par_iter()
+            .map(|i| self.predict_nearest_core(x.row(i).as_slice().expect("standard layout")).map_err(|e| at_row(e, i)))
+            .collect()
+    }
+
+    /// Drops the per-row diagnostics that prediction does not need (k-distances, core flags, reported
+    /// anomalies): what a saved detector keeps. The labels and the core points stay.
+    pub fn slim(mut self) -> Dbscan {
+        self.knn_distances = None;
+        self.core = Vec::new();
+        self.anomalies = Vec::new();
+        self
+    }
 }
 
 impl ClusterModel for Dbscan {
@@ -391,20 +474,16 @@ impl ClusterModel for Dbscan {
 /// scikit-learn's `DBSCAN` has no `predict`; Outflow's assigns a new point the smallest label among
 /// the core points within `eps` (exactly how a border point is labelled), else −1.
 impl Predict for Dbscan {
+    type Error = ClusterError;
+
     fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Vec<i64>> {
-        let d = self.core_points.ncols();
-        if x.ncols() != d {
-            return Err(ClusterError::DimensionMismatch { expected: d, found: x.ncols() });
-        }
+        check_width(x.ncols(), self.core_points.ncols())?;
         let x = x.as_standard_layout();
         (0..x.nrows())
             .into_par_iter()
             .map(|i| {
                 let r = x.row(i);
-                self.predict_one(r.as_slice().expect("standard layout")).map_err(|e| match e {
-                    ClusterError::NonFinite { col, .. } => ClusterError::NonFinite { row: i, col },
-                    e => e,
-                })
+                self.predict_one(r.as_slice().expect("standard layout")).map_err(|e| at_row(e, i))
             })
             .collect()
     }
@@ -869,7 +948,8 @@ fn kth_distances(
 }
 
 impl Fit for DbscanParams {
-    type Model = Dbscan;
+    type Fitted = Dbscan;
+    type Error = ClusterError;
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Dbscan> {
         self.validate_for(x)?;
@@ -889,10 +969,13 @@ impl Fit for DbscanParams {
                 let per_row: Vec<f64> = (0..n_rows).map(|i| per_point[unique_of(i)]).collect();
                 let e = k.eps_from(&per_row);
                 if !(e > 0.0 && e.is_finite()) {
-                    return Err(ClusterError::InvalidParameter(format!(
-                        "the kNN heuristic gave eps = {e} (k = {}): too many duplicate rows; give eps explicitly",
-                        k.k
-                    )));
+                    return Err(ClusterError::param(
+                        "eps",
+                        format!(
+                            "the kNN heuristic gave eps = {e} (k = {}): too many duplicate rows; give eps explicitly",
+                            k.k
+                        ),
+                    ));
                 }
                 (e, Some(per_row))
             }
@@ -1080,7 +1163,7 @@ mod tests {
     }
 
     #[test]
-    fn numpy_quantiles() {
+    fn numpy_quantiles_of_the_eps_rule() {
         let s = [1.0, 2.0, 4.0, 8.0];
         assert_eq!(quantile_sorted(&s, 0.5), 3.0);
         assert_eq!(quantile_sorted(&s, 0.0), 1.0);
@@ -1091,7 +1174,10 @@ mod tests {
     #[test]
     fn bad_input() {
         let x = array![[0.0, 1.0], [f64::NAN, 0.0]];
-        assert!(matches!(DbscanParams::new(1.0, 2).fit(x.view()), Err(ClusterError::NonFinite { row: 1, col: 0 })));
+        assert!(matches!(
+            DbscanParams::new(1.0, 2).fit(x.view()),
+            Err(ClusterError::Input(InputError::NonFinite { row: 1, col: 0, .. }))
+        ));
         let x = array![[0.0, 1.0], [1.0, 0.0]];
         assert!(DbscanParams::new(0.0, 2).fit(x.view()).is_err());
         assert!(DbscanParams::new(-1.0, 2).fit(x.view()).is_err());

@@ -1,34 +1,23 @@
 //! Typed errors of `outflow-cluster`.
 
+use outflow_core::InputError;
+
 /// Errors of the clustering algorithms.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClusterError {
-    /// The input has no rows (or no columns).
-    #[error("empty input: {0}")]
-    EmptyInput(String),
-    /// A NaN or infinite value.
-    #[error("non-finite value at row {row}, column {col}")]
-    NonFinite {
-        /// 0-based row.
-        row: usize,
-        /// 0-based column.
-        col: usize,
-    },
-    /// A parameter is out of range or inconsistent with the data.
-    #[error("invalid parameter: {0}")]
-    InvalidParameter(String),
-    /// New data do not match the fitted model.
-    #[error("dimension mismatch: model has {expected} features, input has {found}")]
-    DimensionMismatch {
-        /// Features at fit time.
-        expected: usize,
-        /// Features given.
-        found: usize,
-    },
+    /// Bad input or parameters: an empty or non-finite matrix, a wrong width, an invalid parameter.
+    #[error(transparent)]
+    Input(#[from] InputError),
     /// The model cannot do what was asked (e.g. predict without prediction data).
     #[error("{0}")]
     Unsupported(String),
+}
+
+impl ClusterError {
+    pub(crate) fn param(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        ClusterError::Input(InputError::param(name, reason))
+    }
 }
 
 /// Result alias of this crate.

@@ -10,9 +10,11 @@ use rayon::prelude::*;
 
 use crate::boruvka;
 use crate::brute;
+use outflow_core::{InputError, ScoreSamples, check_len, check_matrix, check_width};
+
 use crate::dedup::{dedup, weighted_kth};
 use crate::error::{ClusterError, Result};
-use crate::input::check_finite;
+use crate::input::{at_row, check_point};
 use crate::kdtree::{KdTree, NONE};
 use crate::metric::{Kernel, Metric, dispatch_tree};
 use crate::traits::{ClusterModel, Fit, Predict};
@@ -49,7 +51,7 @@ pub const BORUVKA_MAX_DIM: usize = 64;
 /// assert!(model.outlier_scores()[8] > model.outlier_scores()[0]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct HdbscanParams {
     /// Smallest group of points that counts as a cluster (≥ 2).
     pub min_cluster_size: usize,
@@ -97,14 +99,20 @@ impl HdbscanParams {
     }
 
     /// Sets `cluster_selection_epsilon`.
-    pub fn epsilon(mut self, eps: f64) -> Self {
+    pub fn cluster_selection_epsilon(mut self, eps: f64) -> Self {
         self.cluster_selection_epsilon = eps;
         self
     }
 
-    /// Sets the selection method.
-    pub fn selection(mut self, s: ClusterSelection) -> Self {
+    /// Sets `cluster_selection` (excess of mass or leaf).
+    pub fn cluster_selection(mut self, s: ClusterSelection) -> Self {
         self.cluster_selection = s;
+        self
+    }
+
+    /// Sets `leaf_size` (0 chooses by dimension).
+    pub fn leaf_size(mut self, n: usize) -> Self {
+        self.leaf_size = n;
         self
     }
 
@@ -133,42 +141,37 @@ impl HdbscanParams {
 
     /// Checks the parameters on their own.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(ClusterError::InvalidParameter(m));
+        let bad = |name: &str, m: String| Err(ClusterError::param(name, m));
         if self.min_cluster_size < 2 {
-            return bad(format!("min_cluster_size must be at least 2, got {}", self.min_cluster_size));
+            return bad("min_cluster_size", format!("must be at least 2, got {}", self.min_cluster_size));
         }
         if self.min_samples == Some(0) {
-            return bad("min_samples must be at least 1".into());
+            return bad("min_samples", "must be at least 1".into());
         }
         if !(self.cluster_selection_epsilon >= 0.0 && self.cluster_selection_epsilon.is_finite()) {
-            return bad(format!(
-                "cluster_selection_epsilon must be finite and ≥ 0, got {}",
-                self.cluster_selection_epsilon
-            ));
+            return bad(
+                "cluster_selection_epsilon",
+                format!("must be finite and ≥ 0, got {}", self.cluster_selection_epsilon),
+            );
         }
         if self.metric == Metric::Cosine && self.mst_algorithm == MstAlgorithm::Boruvka {
-            return bad("the kd-tree Borůvka MST needs a true metric; use prim (or auto) for cosine".into());
+            return bad(
+                "mst_algorithm",
+                "the kd-tree Borůvka MST needs a true metric; use prim (or auto) for cosine".into(),
+            );
         }
         Ok(())
     }
 
     fn validate_for(&self, x: ArrayView2<'_, f64>) -> Result<()> {
         self.validate()?;
-        check_finite(x)?;
+        check_matrix(x)?;
         let n = x.nrows();
         if n < self.min_cluster_size {
-            return Err(ClusterError::InvalidParameter(format!(
-                "{n} rows is fewer than min_cluster_size = {}",
-                self.min_cluster_size
-            )));
+            let what = format!("HDBSCAN with min_cluster_size = {}", self.min_cluster_size);
+            return Err(InputError::too_few_rows(what, self.min_cluster_size, n).into());
         }
-        if self.effective_min_samples() > n {
-            return Err(ClusterError::InvalidParameter(format!(
-                "min_samples = {} exceeds the {n} rows",
-                self.effective_min_samples()
-            )));
-        }
-        Ok(())
+        check_min_samples(self.effective_min_samples(), n)
     }
 
     fn use_prim(&self, dim: usize) -> bool {
@@ -178,6 +181,14 @@ impl HdbscanParams {
             MstAlgorithm::Auto => self.metric == Metric::Cosine || dim > BORUVKA_MAX_DIM,
         }
     }
+}
+
+/// Fails when `min_samples` (the point itself counted) exceeds the rows.
+fn check_min_samples(min_samples: usize, n: usize) -> Result<()> {
+    if min_samples > n {
+        return Err(InputError::too_few_rows(format!("min_samples = {min_samples}"), min_samples, n).into());
+    }
+    Ok(())
 }
 
 /// An edge of the mutual-reachability minimum spanning tree (original row indices).
@@ -195,14 +206,14 @@ pub struct MstEdge {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Hdbscan {
     params: HdbscanParams,
-    #[serde(with = "crate::codec::i64s")]
+    #[serde(with = "outflow_core::codec::i64s")]
     labels: Vec<i64>,
-    #[serde(with = "crate::codec::f64s")]
+    #[serde(with = "outflow_core::codec::f64s")]
     probabilities: Vec<f64>,
-    #[serde(with = "crate::codec::f64s")]
+    #[serde(with = "outflow_core::codec::f64s")]
     outlier_scores: Vec<f64>,
     persistence: Vec<f64>,
-    #[serde(with = "crate::codec::f64s")]
+    #[serde(with = "outflow_core::codec::f64s")]
     core_distances: Vec<f64>,
     /// Empty after [`Hdbscan::slim`].
     mst: Vec<MstEdge>,
@@ -240,13 +251,11 @@ pub mod stages {
 
     /// Core distance of every row: distance to its `min_samples`-th nearest row, itself included.
     pub fn core_distances(x: ArrayView2<'_, f64>, metric: Metric, min_samples: usize) -> Result<Vec<f64>> {
-        check_finite(x)?;
-        if min_samples == 0 || min_samples > x.nrows() {
-            return Err(ClusterError::InvalidParameter(format!(
-                "min_samples must be in 1..={}, got {min_samples}",
-                x.nrows()
-            )));
+        check_matrix(x)?;
+        if min_samples == 0 {
+            return Err(ClusterError::param("min_samples", "must be at least 1"));
         }
+        check_min_samples(min_samples, x.nrows())?;
         let params = HdbscanParams { min_samples: Some(min_samples), metric, ..HdbscanParams::new(2) };
         let pts = Points::new(x);
         let core_u = if params.use_prim(x.ncols()) {
@@ -261,11 +270,9 @@ pub mod stages {
     /// The exact mutual-reachability MST (`n − 1` edges, ascending distance) and the core distances.
     pub fn mutual_reachability_mst(x: ArrayView2<'_, f64>, params: &HdbscanParams) -> Result<(Vec<MstEdge>, Vec<f64>)> {
         params.validate()?;
-        check_finite(x)?;
+        check_matrix(x)?;
         let m = params.effective_min_samples();
-        if m > x.nrows() {
-            return Err(ClusterError::InvalidParameter(format!("min_samples = {m} exceeds the {} rows", x.nrows())));
-        }
+        check_min_samples(m, x.nrows())?;
         let pts = Points::new(x);
         let (edges, core_u) = mst_of_points(&pts, params);
         Ok((pts.expand_edges(edges, &core_u), pts.per_row(&core_u)))
@@ -342,16 +349,16 @@ pub fn auto_leaf_size(dim: usize) -> usize {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Points {
     /// Unique rows (all rows when there are no duplicates).
-    #[serde(with = "crate::codec::matrix")]
+    #[serde(with = "outflow_core::codec::matrix")]
     points: Array2<f64>,
     /// Multiplicity of each point (empty: all 1).
-    #[serde(with = "crate::codec::u32s")]
+    #[serde(with = "outflow_core::codec::u32s")]
     weights: Vec<u32>,
     /// First original row of each point (empty: identity).
-    #[serde(with = "crate::codec::usizes")]
+    #[serde(with = "outflow_core::codec::usizes")]
     first: Vec<usize>,
     /// Point of each original row (empty: identity).
-    #[serde(with = "crate::codec::u32s")]
+    #[serde(with = "outflow_core::codec::u32s")]
     of_row: Vec<u32>,
 }
 
@@ -417,7 +424,8 @@ impl Points {
 }
 
 impl Fit for HdbscanParams {
-    type Model = Hdbscan;
+    type Fitted = Hdbscan;
+    type Error = ClusterError;
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Hdbscan> {
         self.validate_for(x)?;
@@ -446,11 +454,9 @@ impl MutualReachability {
     /// Computes the MST of `x` with the metric and effective `min_samples` of `params`.
     pub fn new(x: ArrayView2<'_, f64>, params: &HdbscanParams) -> Result<Self> {
         params.validate()?;
-        check_finite(x)?;
+        check_matrix(x)?;
         let m = params.effective_min_samples();
-        if m > x.nrows() {
-            return Err(ClusterError::InvalidParameter(format!("min_samples = {m} exceeds the {} rows", x.nrows())));
-        }
+        check_min_samples(m, x.nrows())?;
         let points = Points::new(x);
         let (edges, core_u) = stages::mst_of_points(&points, params);
         let mst = points.expand_edges(edges, &core_u);
@@ -477,17 +483,19 @@ impl HdbscanParams {
     pub fn fit_from_mst(&self, x: ArrayView2<'_, f64>, mr: &MutualReachability) -> Result<Hdbscan> {
         self.validate_for(x)?;
         if self.metric != mr.metric || self.effective_min_samples() != mr.min_samples {
-            return Err(ClusterError::InvalidParameter(format!(
-                "the MST was computed with metric {} and min_samples {}, not {} and {}",
-                mr.metric,
-                mr.min_samples,
-                self.metric,
-                self.effective_min_samples()
-            )));
+            return Err(ClusterError::param(
+                "metric",
+                format!(
+                    "the MST was computed with metric {} and min_samples {}, not {} and {}",
+                    mr.metric,
+                    mr.min_samples,
+                    self.metric,
+                    self.effective_min_samples()
+                ),
+            ));
         }
-        if x.nrows() != mr.core_distances.len() || x.ncols() != mr.n_features {
-            return Err(ClusterError::DimensionMismatch { expected: mr.n_features, found: x.ncols() });
-        }
+        check_width(x.ncols(), mr.n_features)?;
+        check_len("the mutual-reachability MST's rows", x.nrows(), mr.core_distances.len())?;
         Ok(self.finish(x, mr.points.clone(), mr.mst.clone(), mr.core_distances.clone()))
     }
 
@@ -628,12 +636,7 @@ impl Hdbscan {
     /// Label, probability and outlier score of one new point (hdbscan's `approximate_predict` and
     /// `approximate_predict_scores`; see the crate docs for the two deliberate differences).
     pub fn predict_one(&self, q: &[f64]) -> Result<Prediction> {
-        if q.len() != self.n_features() {
-            return Err(ClusterError::DimensionMismatch { expected: self.n_features(), found: q.len() });
-        }
-        if let Some(col) = q.iter().position(|v| !v.is_finite()) {
-            return Err(ClusterError::NonFinite { row: 0, col });
-        }
+        check_point(q, self.n_features())?;
         let ct = &self.condensed;
         let pts = &self.points;
         let m = self.params.effective_min_samples();
@@ -683,18 +686,13 @@ impl Hdbscan {
     /// [`Self::predict_one`] for every row, in parallel.
     pub fn predict_batch(&self, x: ArrayView2<'_, f64>) -> Result<Vec<Prediction>> {
         use rayon::prelude::*;
-        if x.ncols() != self.n_features() {
-            return Err(ClusterError::DimensionMismatch { expected: self.n_features(), found: x.ncols() });
-        }
+        check_width(x.ncols(), self.n_features())?;
         let x = x.as_standard_layout();
         (0..x.nrows())
             .into_par_iter()
             .map(|i| {
                 let r = x.row(i);
-                self.predict_one(r.as_slice().expect("standard layout")).map_err(|e| match e {
-                    ClusterError::NonFinite { col, .. } => ClusterError::NonFinite { row: i, col },
-                    e => e,
-                })
+                self.predict_one(r.as_slice().expect("standard layout")).map_err(|e| at_row(e, i))
             })
             .collect()
     }
@@ -748,7 +746,18 @@ impl ClusterModel for Hdbscan {
     }
 }
 
+/// GLOSH outlier scores of new points (as [`Hdbscan::predict_one`] computes them).
+impl ScoreSamples for Hdbscan {
+    type Error = ClusterError;
+
+    fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
+        Ok(self.predict_batch(x)?.into_iter().map(|p| p.outlier_score).collect())
+    }
+}
+
 impl Predict for Hdbscan {
+    type Error = ClusterError;
+
     fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Vec<i64>> {
         Ok(self.predict_batch(x)?.into_iter().map(|p| p.label).collect())
     }

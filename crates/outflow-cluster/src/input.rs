@@ -1,18 +1,22 @@
-//! Input checks shared by every algorithm.
+//! Input checks of single query points (matrices are checked with `outflow_core`'s checks).
 
-use ndarray::ArrayView2;
+use outflow_core::{InputError, check_width};
 
 use crate::error::{ClusterError, Result};
 
-/// Fails on an empty matrix or a NaN / infinite value (naming the first such cell).
-pub fn check_finite(x: ArrayView2<'_, f64>) -> Result<()> {
-    if x.nrows() == 0 || x.ncols() == 0 {
-        return Err(ClusterError::EmptyInput(format!("{} rows × {} columns", x.nrows(), x.ncols())));
+/// Checks one query point: `d` values, all finite (a non-finite value is reported at row 0).
+pub(crate) fn check_point(q: &[f64], d: usize) -> Result<()> {
+    check_width(q.len(), d)?;
+    match q.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(col) => Err(InputError::NonFinite { row: 0, col, value: q[col] }.into()),
     }
-    for (i, row) in x.rows().into_iter().enumerate() {
-        if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-            return Err(ClusterError::NonFinite { row: i, col: j });
-        }
+}
+
+/// An error of a single point's query, moved to row `i` of the batch.
+pub(crate) fn at_row(e: ClusterError, i: usize) -> ClusterError {
+    match e {
+        ClusterError::Input(e) => ClusterError::Input(e.offset_row(i)),
+        e => e,
     }
-    Ok(())
 }

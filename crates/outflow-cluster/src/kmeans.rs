@@ -24,8 +24,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use outflow_core::{InputError, check_matrix, check_query, check_width, sq_euclidean_unrolled};
+
 use crate::error::{ClusterError, Result};
-use crate::input::check_finite;
 use crate::simd::{self, Job};
 use crate::traits::{ClusterModel, Fit, Predict};
 
@@ -75,7 +76,7 @@ pub enum KMeansAlgorithm {
 /// assert_eq!(model.predict(array![[9.0, 9.0]].view()).unwrap()[0], model.labels()[3]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct KMeansParams {
     /// Number of clusters (1 ≤ k ≤ rows).
     pub k: usize,
@@ -149,7 +150,7 @@ impl KMeansParams {
     }
 
     /// Starts from explicit centres (one run).
-    pub fn centres(self, c: Array2<f64>) -> Self {
+    pub fn init_centres(self, c: Array2<f64>) -> Self {
         self.init(KMeansInit::Centres(c))
     }
 
@@ -167,25 +168,25 @@ impl KMeansParams {
 
     /// Checks the parameters on their own.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(ClusterError::InvalidParameter(m));
+        let bad = |name: &str, m: String| Err(ClusterError::param(name, m));
         if self.k == 0 {
-            return bad("k must be at least 1".into());
+            return bad("k", "must be at least 1".into());
         }
         if self.n_init == 0 {
-            return bad("n_init must be at least 1".into());
+            return bad("n_init", "must be at least 1".into());
         }
         if self.max_iter == 0 {
-            return bad("max_iter must be at least 1".into());
+            return bad("max_iter", "must be at least 1".into());
         }
         if !(self.tol >= 0.0 && self.tol.is_finite()) {
-            return bad(format!("tol must be finite and ≥ 0, got {}", self.tol));
+            return bad("tol", format!("must be finite and ≥ 0, got {}", self.tol));
         }
         if let KMeansInit::Centres(c) = &self.init {
             if c.nrows() != self.k {
-                return bad(format!("{} initial centres given for k = {}", c.nrows(), self.k));
+                return bad("init", format!("{} initial centres given for k = {}", c.nrows(), self.k));
             }
             if let Some(i) = c.iter().position(|v| !v.is_finite()) {
-                return bad(format!("initial centre {} has a non-finite value", i / c.ncols().max(1)));
+                return bad("init", format!("initial centre {} has a non-finite value", i / c.ncols().max(1)));
             }
         }
         Ok(())
@@ -193,14 +194,12 @@ impl KMeansParams {
 
     fn validate_for(&self, x: ArrayView2<'_, f64>) -> Result<()> {
         self.validate()?;
-        check_finite(x)?;
+        check_matrix(x)?;
         if self.k > x.nrows() {
-            return Err(ClusterError::InvalidParameter(format!("k = {} exceeds the {} rows", self.k, x.nrows())));
+            return Err(InputError::too_few_rows(format!("k-means with k = {}", self.k), self.k, x.nrows()).into());
         }
-        if let KMeansInit::Centres(c) = &self.init
-            && c.ncols() != x.ncols()
-        {
-            return Err(ClusterError::DimensionMismatch { expected: x.ncols(), found: c.ncols() });
+        if let KMeansInit::Centres(c) = &self.init {
+            check_width(c.ncols(), x.ncols())?;
         }
         Ok(())
     }
@@ -210,7 +209,9 @@ impl KMeansParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KMeans {
     params: KMeansParams,
+    #[serde(with = "outflow_core::codec::matrix")]
     centres: Array2<f64>,
+    #[serde(with = "outflow_core::codec::i64s")]
     labels: Vec<i64>,
     inertia: f64,
     n_iter: usize,
@@ -222,6 +223,11 @@ impl KMeans {
     /// The parameters used.
     pub fn params(&self) -> &KMeansParams {
         &self.params
+    }
+
+    /// Number of features.
+    pub fn n_features(&self) -> usize {
+        self.centres.ncols()
     }
 
     /// Cluster centres (row = label).
@@ -252,23 +258,9 @@ impl KMeans {
 
     /// Nearest centre of each row and the Euclidean distance to it.
     pub fn predict_with_distances(&self, x: ArrayView2<'_, f64>) -> Result<(Vec<i64>, Vec<f64>)> {
-        let d = self.centres.ncols();
-        if x.ncols() != d {
-            return Err(ClusterError::DimensionMismatch { expected: d, found: x.ncols() });
-        }
-        check_rows_finite(x)?;
+        check_query(x, self.centres.ncols())?;
         Ok(nearest_centres(x, &self.centres))
     }
-}
-
-/// Fails on a NaN / infinite value (empty input allowed).
-pub(crate) fn check_rows_finite(x: ArrayView2<'_, f64>) -> Result<()> {
-    for (i, row) in x.rows().into_iter().enumerate() {
-        if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-            return Err(ClusterError::NonFinite { row: i, col: j });
-        }
-    }
-    Ok(())
 }
 
 /// Nearest row of `centres` (first on ties) for every row of `x`, with the Euclidean distance.
@@ -295,32 +287,12 @@ impl ClusterModel for KMeans {
 }
 
 impl Predict for KMeans {
+    type Error = ClusterError;
+
     /// Nearest centre.
     fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Vec<i64>> {
         Ok(self.predict_with_distances(x)?.0)
     }
-}
-
-/// Squared Euclidean distance with eight independent accumulators (vectorises; compiled for the
-/// widest vector unit inside the [`Job`]s below).
-#[inline(always)]
-pub(crate) fn sqdist(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let n = a.len();
-    let chunks = n / 8;
-    for c in 0..chunks {
-        let (a8, b8) = (&a[c * 8..c * 8 + 8], &b[c * 8..c * 8 + 8]);
-        for l in 0..8 {
-            let t = a8[l] - b8[l];
-            acc[l] += t * t;
-        }
-    }
-    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for j in chunks * 8..n {
-        let t = a[j] - b[j];
-        s += t * t;
-    }
-    s
 }
 
 /// Index of the nearest centre (first smallest squared distance) and that squared distance.
@@ -328,7 +300,7 @@ pub(crate) fn sqdist(a: &[f64], b: &[f64]) -> f64 {
 fn argmin(row: &[f64], centres: &[f64], d: usize) -> (usize, f64) {
     let mut best = (0, f64::INFINITY);
     for (j, c) in centres.chunks_exact(d.max(1)).enumerate() {
-        let s = sqdist(row, c);
+        let s = sq_euclidean_unrolled(row, c);
         if s < best.1 {
             best = (j, s);
         }
@@ -487,7 +459,7 @@ impl RunState {
             .map(|j| {
                 (0..k)
                     .filter(|&o| o != j)
-                    .map(|o| sqdist(&c[j * d..(j + 1) * d], &c[o * d..(o + 1) * d]))
+                    .map(|o| sq_euclidean_unrolled(&c[j * d..(j + 1) * d], &c[o * d..(o + 1) * d]))
                     .fold(f64::INFINITY, f64::min)
                     .sqrt()
                     * 0.5
@@ -553,7 +525,7 @@ impl Job for PassJob<'_> {
                         if up[i] + margin + 1e-12 * up[i] < m {
                             a
                         } else {
-                            up[i] = sqdist(row, &centres[a * d..(a + 1) * d]).sqrt();
+                            up[i] = sq_euclidean_unrolled(row, &centres[a * d..(a + 1) * d]).sqrt();
                             if up[i] + margin + 1e-12 * up[i] < m {
                                 a
                             } else {
@@ -598,7 +570,7 @@ impl Job for InertiaJob<'_> {
             for (r, st) in self.runs.iter().enumerate() {
                 if self.mask[r] {
                     let j = self.labels[r * rows_c + o] as usize;
-                    s[r] += sqdist(row, &st.centres[j * d..(j + 1) * d]);
+                    s[r] += sq_euclidean_unrolled(row, &st.centres[j * d..(j + 1) * d]);
                 }
             }
         }
@@ -697,7 +669,8 @@ fn run_batch(
                     }
                     let mut shift_tot = 0.0;
                     for j in 0..k {
-                        s.drift[j] = sqdist(&sums[j * d..(j + 1) * d], &s.centres[j * d..(j + 1) * d]).sqrt();
+                        s.drift[j] =
+                            sq_euclidean_unrolled(&sums[j * d..(j + 1) * d], &s.centres[j * d..(j + 1) * d]).sqrt();
                         shift_tot += s.drift[j] * s.drift[j];
                     }
                     s.centres = sums;
@@ -748,7 +721,7 @@ fn relocate_empty(
         .with_min_len(CHUNK)
         .map(|i| {
             let j = label(i) as usize;
-            sqdist(data.row(i), &centres[j * d..(j + 1) * d])
+            sq_euclidean_unrolled(data.row(i), &centres[j * d..(j + 1) * d])
         })
         .collect();
     let mut order: Vec<usize> = (0..data.n).collect();
@@ -773,7 +746,7 @@ fn relocate_empty(
 fn full(row: &[f64], centres: &[f64], d: usize, up: &mut f64, lo: &mut f64) -> usize {
     let (mut b1, mut j1, mut b2) = (f64::INFINITY, 0usize, f64::INFINITY);
     for (j, c) in centres.chunks_exact(d.max(1)).enumerate() {
-        let s = sqdist(row, c);
+        let s = sq_euclidean_unrolled(row, c);
         if s < b1 {
             b2 = b1;
             b1 = s;
@@ -828,7 +801,7 @@ struct PlusPlusRows {
 /// products summed in four interleaved partial sums so the additions do not wait on each other. The
 /// result is within [`Data::d2_err`] of the true value.
 #[inline(always)]
-fn block_sqdist(buf: &[f64], nx: &[f64], q: &[f64], nq: f64, out: &mut [f64; BLOCK]) {
+fn block_sq_euclidean_unrolled(buf: &[f64], nx: &[f64], q: &[f64], nq: f64, out: &mut [f64; BLOCK]) {
     let col = |j: usize| -> &[f64; BLOCK] { buf[j * BLOCK..(j + 1) * BLOCK].try_into().expect("block column") };
     let (mut a0, mut a1, mut a2, mut a3) = ([0.0f64; BLOCK], [0.0f64; BLOCK], [0.0f64; BLOCK], [0.0f64; BLOCK]);
     let d = q.len();
@@ -883,7 +856,7 @@ fn apply_block(
     }
     let mut dist = *cl;
     if !pruned[..count].iter().all(|&p| p) {
-        block_sqdist(buf, nx, cand, nq, &mut dist);
+        block_sq_euclidean_unrolled(buf, nx, cand, nq, &mut dist);
     }
     // Branch-free per lane (vectorises). The bound on the centre that is not (or no longer) the nearest
     // one: the computed distance less its error, or for a skipped row the triangle inequality
@@ -928,7 +901,7 @@ impl Job for PpFirstJob<'_> {
             let buf = self.data.block((self.first_row + b) / BLOCK);
             let nx = &self.data.norms[self.first_row + b..self.first_row + b + BLOCK];
             for (r, (f, nf)) in self.firsts.iter().enumerate() {
-                block_sqdist(buf, nx, f, *nf, &mut dist);
+                block_sq_euclidean_unrolled(buf, nx, f, *nf, &mut dist);
                 for (l, &v) in dist.iter().take(count).enumerate() {
                     self.closest[r * rows + b + l] = v;
                     tot[r] += v;
@@ -984,7 +957,7 @@ impl Job for PpStepJob<'_> {
                         pruned[l] = prune(dcc[ne[l] as usize], cl[l]);
                     }
                     if !pruned[..count].iter().all(|&p| p) {
-                        block_sqdist(buf, nx, cand, *nq, &mut dist);
+                        block_sq_euclidean_unrolled(buf, nx, cand, *nq, &mut dist);
                     }
                     let p = &mut pots[r * t_n + t];
                     for l in 0..count {
@@ -1094,7 +1067,7 @@ fn kmeans_plusplus(data: &Data<'_>, rngs: Vec<ChaCha8Rng>) -> (Vec<Vec<f64>>, Ro
             p.dcc = cands
                 .iter()
                 .flat_map(|&ci| (0..m).map(move |j| (ci, j)))
-                .map(|(ci, j)| sqdist(data.row(ci), &p.centres[j * d..(j + 1) * d]))
+                .map(|(ci, j)| sq_euclidean_unrolled(data.row(ci), &p.centres[j * d..(j + 1) * d]))
                 .collect();
             p.cands_c = cands.iter().map(|&c| data.centred(c)).collect();
             p.cands = cands;
@@ -1167,7 +1140,8 @@ impl Job for ChunkClosestJob<'_> {
 }
 
 impl Fit for KMeansParams {
-    type Model = KMeans;
+    type Fitted = KMeans;
+    type Error = ClusterError;
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<KMeans> {
         self.validate_for(x)?;
@@ -1193,7 +1167,7 @@ impl Fit for KMeansParams {
         };
         let mean: Vec<f64> = col_sums(None).into_iter().map(|s| s / n as f64).collect();
         let var_mean = col_sums(Some(&mean)).iter().map(|s| s / n as f64).sum::<f64>() / d as f64;
-        let scale = flat.par_chunks(d).map(|r| sqdist(r, &mean)).reduce(|| 0.0, f64::max).sqrt();
+        let scale = flat.par_chunks(d).map(|r| sq_euclidean_unrolled(r, &mean)).reduce(|| 0.0, f64::max).sqrt();
         let mut data = Data {
             x: flat,
             n,
@@ -1323,7 +1297,7 @@ mod tests {
     fn empty_cluster_is_relocated_to_the_farthest_point() {
         let x = array![[0.0], [1.0], [2.0], [10.0]];
         let c = array![[0.0], [100.0]];
-        let m = KMeansParams::new(2).centres(c).fit(x.view()).unwrap();
+        let m = KMeansParams::new(2).init_centres(c).fit(x.view()).unwrap();
         assert_eq!(m.labels(), &[0, 0, 0, 1]);
         assert_eq!(m.centres(), &array![[1.0], [10.0]]);
     }
@@ -1350,9 +1324,9 @@ mod tests {
         let nan = array![[0.0, 1.0], [f64::INFINITY, 0.0]];
         assert!(matches!(
             KMeansParams::new(1).fit(nan.view()),
-            Err(ClusterError::NonFinite { row: 1, col: 1 }) | Err(ClusterError::NonFinite { row: 1, col: 0 })
+            Err(ClusterError::Input(InputError::NonFinite { row: 1, col: 1 | 0, .. }))
         ));
-        assert!(KMeansParams::new(2).centres(array![[0.0], [1.0]]).fit(x.view()).is_err());
+        assert!(KMeansParams::new(2).init_centres(array![[0.0], [1.0]]).fit(x.view()).is_err());
         let m = KMeansParams::new(1).fit(x.view()).unwrap();
         assert!(m.predict(array![[0.0]].view()).is_err());
         assert!(m.predict(array![[f64::NAN, 0.0]].view()).is_err());

@@ -60,7 +60,7 @@
 //! use ndarray::array;
 //! use outflow_cluster::{ClusterModel, DbscanParams, Fit, KMeansParams, Predict, WardParams};
 //! let x = array![[0.0, 0.0], [0.0, 0.5], [0.5, 0.0], [9.0, 9.0], [9.0, 9.5], [9.5, 9.0], [30.0, 0.0]];
-//! fn labels<P: Fit>(p: P, x: ndarray::ArrayView2<'_, f64>) -> Vec<i64> {
+//! fn labels<P: Fit<Fitted: ClusterModel>>(p: P, x: ndarray::ArrayView2<'_, f64>) -> Vec<i64> {
 //!     p.fit(x).unwrap().labels().to_vec() // swap algorithms without rewriting code
 //! }
 //! assert_eq!(labels(DbscanParams::new(1.0, 3), x.view()), [0, 0, 0, 1, 1, 1, -1]);
@@ -102,9 +102,10 @@
 
 #![warn(missing_docs)]
 
+mod algorithm;
 mod boruvka;
 mod brute;
-pub mod codec;
+
 mod dbscan;
 mod dedup;
 mod error;
@@ -119,16 +120,19 @@ mod traits;
 mod tree;
 mod ward;
 
+pub use crate::algorithm::{Algorithm, Membership, Model};
 pub use crate::dbscan::{CentroidFilter, Dbscan, DbscanParams, Eps, EpsRule, KnnEps};
 pub use crate::error::{ClusterError, Result};
 pub use crate::hdbscan::{
     BORUVKA_MAX_DIM, Hdbscan, HdbscanParams, MstAlgorithm, MstEdge, MutualReachability, Prediction, auto_leaf_size,
     stages,
 };
-pub use crate::input::check_finite;
+pub use outflow_core::InputError;
+
 pub use crate::kmeans::{KMeans, KMeansAlgorithm, KMeansInit, KMeansParams};
 pub use crate::metric::Metric;
 pub use crate::neighbors::NearestNeighbors;
-pub use crate::traits::{ClusterModel, Fit, Predict};
+pub use crate::traits::ClusterModel;
 pub use crate::tree::{ClusterSelection, CondensedTree, Merge, SingleLinkageTree};
 pub use crate::ward::{LinkageStep, Ward, WardParams};
+pub use outflow_core::{Fit, Predict, ScoreSamples};

@@ -13,16 +13,22 @@ use crate::error::ClusterError;
 pub enum Metric {
     /// L2.
     #[default]
+    #[serde(alias = "l2")]
     Euclidean,
     /// L1 (city block).
+    #[serde(alias = "cityblock", alias = "l1")]
     Manhattan,
     /// L∞.
+    #[serde(alias = "infinity", alias = "linf")]
     Chebyshev,
     /// 1 − cos(a, b), as scikit-learn: a zero vector is at distance 1 from everything else.
     Cosine,
 }
 
 impl Metric {
+    /// The names `FromStr` accepts (besides aliases such as `l1`, `l2`).
+    pub const NAMES: &'static [&'static str] = &["euclidean", "manhattan", "chebyshev", "cosine"];
+
     /// The name used on the command line and in artifacts.
     pub fn name(self) -> &'static str {
         match self {
@@ -58,9 +64,10 @@ impl FromStr for Metric {
             "manhattan" | "cityblock" | "l1" => Ok(Metric::Manhattan),
             "chebyshev" | "infinity" | "linf" => Ok(Metric::Chebyshev),
             "cosine" => Ok(Metric::Cosine),
-            other => Err(ClusterError::InvalidParameter(format!(
-                "unknown metric '{other}' (expected euclidean, manhattan, chebyshev or cosine)"
-            ))),
+            other => Err(ClusterError::param(
+                "metric",
+                format!("unknown metric '{other}' (expected euclidean, manhattan, chebyshev or cosine)"),
+            )),
         }
     }
 }

@@ -7,9 +7,9 @@ use rayon::prelude::*;
 
 use crate::error::{ClusterError, Result};
 use crate::hdbscan::Points;
-use crate::input::check_finite;
 use crate::kdtree::{KdTree, NONE};
 use crate::metric::{Chebyshev, Euclidean, Kernel, Manhattan, Metric};
+use outflow_core::{check_matrix, check_query};
 
 /// A fitted nearest-neighbour index.
 ///
@@ -36,7 +36,7 @@ pub struct NearestNeighbors {
 impl NearestNeighbors {
     /// Indexes the rows of `x` (no NaN / infinity).
     pub fn fit(x: ArrayView2<'_, f64>, metric: Metric) -> Result<Self> {
-        check_finite(x)?;
+        check_matrix(x)?;
         let points = Points::new(x);
         let mut members = vec![Vec::new(); points.len()];
         for r in 0..x.nrows() {
@@ -56,7 +56,7 @@ impl NearestNeighbors {
     /// each group of identical rows, then by row.
     pub fn kneighbors_self(&self, k: usize) -> Result<(Array2<f64>, Array2<usize>)> {
         if k == 0 || k >= self.n_rows {
-            return Err(ClusterError::InvalidParameter(format!("k must be in 1..{} (rows − 1), got {k}", self.n_rows)));
+            return Err(ClusterError::param("k", format!("must be in 1..{} (rows − 1), got {k}", self.n_rows)));
         }
         let rows: Vec<(Vec<f64>, Vec<usize>)> = (0..self.n_rows)
             .into_par_iter()
@@ -72,12 +72,9 @@ impl NearestNeighbors {
 
     /// The `k` nearest indexed rows of each row of `q` (distances ascending, row indices).
     pub fn kneighbors(&self, q: ArrayView2<'_, f64>, k: usize) -> Result<(Array2<f64>, Array2<usize>)> {
-        check_finite(q)?;
-        if q.ncols() != self.points.view().ncols() {
-            return Err(ClusterError::DimensionMismatch { expected: self.points.view().ncols(), found: q.ncols() });
-        }
+        check_query(q, self.points.view().ncols())?;
         if k == 0 || k > self.n_rows {
-            return Err(ClusterError::InvalidParameter(format!("k must be in 1..={}, got {k}", self.n_rows)));
+            return Err(ClusterError::param("k", format!("must be in 1..={}, got {k}", self.n_rows)));
         }
         let q = q.as_standard_layout();
         let rows: Vec<(Vec<f64>, Vec<usize>)> = (0..q.nrows())

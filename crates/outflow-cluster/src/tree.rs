@@ -35,16 +35,16 @@ pub struct CondensedTree {
     /// Number of data points.
     pub n_points: usize,
     /// Parent cluster of each row.
-    #[serde(with = "crate::codec::usizes")]
+    #[serde(with = "outflow_core::codec::usizes")]
     pub parent: Vec<usize>,
     /// Child (point or cluster) of each row.
-    #[serde(with = "crate::codec::usizes")]
+    #[serde(with = "outflow_core::codec::usizes")]
     pub child: Vec<usize>,
     /// λ = 1/distance at which the child leaves the parent.
-    #[serde(with = "crate::codec::f64s")]
+    #[serde(with = "outflow_core::codec::f64s")]
     pub lambda_val: Vec<f64>,
     /// Points carried by the child.
-    #[serde(with = "crate::codec::usizes")]
+    #[serde(with = "outflow_core::codec::usizes")]
     pub child_size: Vec<usize>,
 }
 

@@ -16,14 +16,13 @@
 //! data without distance ties the linkage matrix is SciPy's (distances equal to rounding).
 
 use ndarray::{Array2, ArrayView2};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use outflow_core::{InputError, check_len, check_matrix, check_query, sample_indices, sq_euclidean};
+
 use crate::error::{ClusterError, Result};
-use crate::input::check_finite;
-use crate::kmeans::{check_rows_finite, nearest_centres};
+use crate::kmeans::nearest_centres;
 use crate::traits::{ClusterModel, Fit, Predict};
 
 /// Ward parameters.
@@ -39,7 +38,7 @@ use crate::traits::{ClusterModel, Fit, Predict};
 /// assert_eq!((z[[0, 0]], z[[0, 1]], z[[0, 2]], z[[0, 3]]), (0.0, 1.0, 1.0, 2.0));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct WardParams {
     /// Number of clusters of the cut (1 ≤ k ≤ rows, or ≤ `sample_size`).
     pub k: usize,
@@ -63,9 +62,14 @@ impl WardParams {
         WardParams { k, ..Default::default() }
     }
 
-    /// Fits on a seeded sample of `n` rows (see [`WardParams::sample_size`]).
-    pub fn sample(mut self, n: usize, seed: u64) -> Self {
+    /// Sets `sample_size`: fit on a seeded sample of `n` rows.
+    pub fn sample_size(mut self, n: usize) -> Self {
         self.sample_size = Some(n);
+        self
+    }
+
+    /// Sets `seed` (of the sample).
+    pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
@@ -73,12 +77,12 @@ impl WardParams {
     /// Checks the parameters on their own.
     pub fn validate(&self) -> Result<()> {
         if self.k == 0 {
-            return Err(ClusterError::InvalidParameter("k must be at least 1".into()));
+            return Err(ClusterError::param("k", "must be at least 1"));
         }
         if let Some(s) = self.sample_size
             && s < self.k
         {
-            return Err(ClusterError::InvalidParameter(format!("sample_size = {s} is smaller than k = {}", self.k)));
+            return Err(ClusterError::param("sample_size", format!("{s} is smaller than k = {}", self.k)));
         }
         Ok(())
     }
@@ -102,8 +106,11 @@ pub struct LinkageStep {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ward {
     params: WardParams,
+    #[serde(with = "outflow_core::codec::i64s")]
     labels: Vec<i64>,
+    /// Empty after [`Ward::slim`].
     linkage: Vec<LinkageStep>,
+    #[serde(with = "outflow_core::codec::matrix")]
     centroids: Array2<f64>,
     sizes: Vec<usize>,
     sample: Option<Vec<usize>>,
@@ -115,8 +122,20 @@ impl Ward {
         &self.params
     }
 
+    /// Number of features.
+    pub fn n_features(&self) -> usize {
+        self.centroids.ncols()
+    }
+
+    /// Drops the merge tree and the sample rows, which prediction (nearest centroid) does not need.
+    pub fn slim(mut self) -> Ward {
+        self.linkage = Vec::new();
+        self.sample = None;
+        self
+    }
+
     /// The merge tree (n − 1 merges in ascending distance), over the rows — or over the sample rows, leaf
-    /// `i` being row [`Ward::sample_rows`]`[i]`, when fitted on a sample.
+    /// `i` being row [`Ward::sample_rows`]`[i]`, when fitted on a sample. Empty after [`Ward::slim`].
     pub fn linkage(&self) -> &[LinkageStep] {
         &self.linkage
     }
@@ -151,17 +170,20 @@ impl Ward {
 
     /// Euclidean distance of each row of `x` to the centroid of the cluster `labels` gives it.
     pub fn distances_to_centroids(&self, x: ArrayView2<'_, f64>, labels: &[i64]) -> Result<Vec<f64>> {
-        let d = self.centroids.ncols();
-        if x.ncols() != d {
-            return Err(ClusterError::DimensionMismatch { expected: d, found: x.ncols() });
+        check_query(x, self.centroids.ncols())?;
+        check_len("labels", x.nrows(), labels.len())?;
+        let k = self.centroids.nrows();
+        if let Some(&l) = labels.iter().find(|&&l| l < 0 || l as usize >= k) {
+            return Err(ClusterError::param("labels", format!("label {l} is not a cluster of the model (0..{k})")));
         }
-        Ok(x.rows()
-            .into_iter()
-            .zip(labels)
-            .map(|(r, &l)| {
-                let c = self.centroids.row(l as usize);
-                r.iter().zip(c.iter()).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt()
-            })
+        let x = x.as_standard_layout();
+        let c = self.centroids.as_standard_layout();
+        let d = c.ncols();
+        let (xs, cs) = (x.as_slice().expect("standard layout"), c.as_slice().expect("standard layout"));
+        Ok(labels
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| sq_euclidean(&xs[i * d..(i + 1) * d], &cs[l as usize * d..(l as usize + 1) * d]).sqrt())
             .collect())
     }
 }
@@ -173,13 +195,11 @@ impl ClusterModel for Ward {
 }
 
 impl Predict for Ward {
+    type Error = ClusterError;
+
     /// Nearest cluster centroid (first on ties).
     fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Vec<i64>> {
-        let d = self.centroids.ncols();
-        if x.ncols() != d {
-            return Err(ClusterError::DimensionMismatch { expected: d, found: x.ncols() });
-        }
-        check_rows_finite(x)?;
+        check_query(x, self.centroids.ncols())?;
         Ok(nearest_centres(x, &self.centroids).0)
     }
 }
@@ -401,22 +421,18 @@ pub(crate) fn cut(linkage: &[LinkageStep], n: usize, k: usize) -> Vec<i64> {
 }
 
 impl Fit for WardParams {
-    type Model = Ward;
+    type Fitted = Ward;
+    type Error = ClusterError;
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Ward> {
         self.validate()?;
-        check_finite(x)?;
+        check_matrix(x)?;
         let (n, d) = x.dim();
         if self.k > n {
-            return Err(ClusterError::InvalidParameter(format!("k = {} exceeds the {n} rows", self.k)));
+            return Err(InputError::too_few_rows(format!("Ward with k = {}", self.k), self.k, n).into());
         }
         let x = x.as_standard_layout();
-        let sample: Option<Vec<usize>> = self.sample_size.filter(|&s| s < n).map(|s| {
-            let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-            let mut idx = rand::seq::index::sample(&mut rng, n, s).into_vec();
-            idx.sort_unstable();
-            idx
-        });
+        let sample: Option<Vec<usize>> = self.sample_size.filter(|&s| s < n).map(|s| sample_indices(n, s, self.seed));
         let fit_x: Array2<f64> = match &sample {
             Some(idx) => x.select(ndarray::Axis(0), idx),
             None => x.to_owned(),
@@ -488,7 +504,8 @@ pub(crate) fn naive_linkage(x: &Array2<f64>) -> Vec<(Vec<usize>, Vec<usize>, f64
 mod tests {
     use super::*;
     use ndarray::array;
-    use rand::RngExt;
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
 
     fn random(n: usize, d: usize, seed: u64) -> Array2<f64> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -550,7 +567,7 @@ mod tests {
     #[test]
     fn sample_then_nearest_centroid() {
         let x = random(500, 2, 7);
-        let w = WardParams::new(3).sample(100, 1).fit(x.view()).unwrap();
+        let w = WardParams::new(3).sample_size(100).seed(1).fit(x.view()).unwrap();
         assert_eq!(w.sample_rows().unwrap().len(), 100);
         assert_eq!(w.linkage().len(), 99);
         let pred = w.predict(x.view()).unwrap();
@@ -559,7 +576,7 @@ mod tests {
                 assert_eq!(pi, w.labels()[i]);
             }
         }
-        assert_eq!(WardParams::new(3).sample(100, 1).fit(x.view()).unwrap(), w);
+        assert_eq!(WardParams::new(3).sample_size(100).seed(1).fit(x.view()).unwrap(), w);
     }
 
     #[test]
@@ -567,7 +584,7 @@ mod tests {
         let x = array![[0.0, 1.0], [1.0, 0.0]];
         assert!(WardParams::new(0).fit(x.view()).is_err());
         assert!(WardParams::new(3).fit(x.view()).is_err());
-        assert!(WardParams::new(2).sample(1, 0).fit(x.view()).is_err());
+        assert!(WardParams::new(2).sample_size(1).fit(x.view()).is_err());
         assert!(WardParams::new(1).fit(array![[f64::NAN]].view()).is_err());
         let one = WardParams::new(1).fit(array![[2.0, 3.0]].view()).unwrap();
         assert_eq!(one.labels(), &[0]);

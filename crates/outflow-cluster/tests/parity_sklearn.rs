@@ -83,7 +83,7 @@ fn kmeans_from_the_same_centres() {
             for algo in [KMeansAlgorithm::Lloyd, KMeansAlgorithm::Hamerly] {
                 let what = format!("{name} run {r} {algo:?}");
                 let model = KMeansParams::new(init.nrows())
-                    .centres(init.clone())
+                    .init_centres(init.clone())
                     .max_iter(run["max_iter"].as_u64().unwrap() as usize)
                     .tol(run["tol"].as_f64().unwrap())
                     .algorithm(algo)

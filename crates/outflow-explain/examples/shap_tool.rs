@@ -17,7 +17,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use outflow_explain::{ClassWeight, MaxFeatures, RandomForestParams, TreeEnsemble, feature_matrix, labels_from_table};
+use outflow_explain::{
+    ClassWeight, FitSupervised, MaxFeatures, RandomForestParams, TreeEnsemble, feature_matrix, labels_from_table,
+};
 use outflow_io::{CsvOptions, Input, read_csv};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -70,7 +72,7 @@ fn train(args: &[String]) -> Res<()> {
         "{{\"fit_seconds\": {fit_seconds}, \"trees\": {}, \"nodes\": {nodes}, \"classes\": {:?}, \"accuracy\": {}}}",
         forest.trees().len(),
         forest.classes(),
-        forest.score(features.x.view(), &labels)?
+        forest.accuracy(features.x.view(), &labels)?
     );
     Ok(())
 }

@@ -2,43 +2,13 @@
 
 use ndarray::ArrayView2;
 
+use outflow_core::{InputError, check_query};
+
 use crate::error::{ExplainError, Result};
 
-/// Checks that `x` is non-empty and finite.
-pub(crate) fn check_matrix(x: ArrayView2<'_, f64>) -> Result<()> {
-    if x.nrows() == 0 {
-        return Err(ExplainError::Empty("no rows".into()));
-    }
-    if x.ncols() == 0 {
-        return Err(ExplainError::Empty("no feature columns".into()));
-    }
-    check_finite(x)
-}
-
-/// Checks that every value of `x` is finite.
-pub(crate) fn check_finite(x: ArrayView2<'_, f64>) -> Result<()> {
-    for ((row, j), &v) in x.indexed_iter() {
-        if !v.is_finite() {
-            return Err(ExplainError::NonFinite { column: format!("#{j}"), row, value: v });
-        }
-    }
-    Ok(())
-}
-
-/// Checks a model's feature count against an input matrix.
+/// Checks a model's feature count against an input matrix, and its values.
 pub(crate) fn check_features(expected: usize, x: ArrayView2<'_, f64>) -> Result<()> {
-    if x.ncols() != expected {
-        return Err(ExplainError::FeatureMismatch { expected, got: x.ncols() });
-    }
-    check_finite(x)
-}
-
-/// Checks that a per-row input has one entry per feature row.
-pub(crate) fn check_rows(what: &str, expected: usize, got: usize) -> Result<()> {
-    if expected != got {
-        return Err(ExplainError::RowMismatch { what: what.to_owned(), expected, got });
-    }
-    Ok(())
+    Ok(check_query(x, expected)?)
 }
 
 /// Sorted distinct labels and each row's class index into them.
@@ -54,7 +24,7 @@ pub(crate) fn encode_labels(labels: &[i64]) -> Result<Encoded> {
     classes.sort_unstable();
     classes.dedup();
     match classes.len() {
-        0 => return Err(ExplainError::Empty("no labels".into())),
+        0 => return Err(InputError::Empty { rows: 0, cols: 1 }.into()),
         1 => return Err(ExplainError::SingleClass { class: classes[0] }),
         _ => {}
     }
@@ -86,37 +56,9 @@ impl Columns {
     }
 }
 
-/// Percentile with linear interpolation between closest ranks (NumPy's default); `sorted` ascending.
-pub(crate) fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
-    debug_assert!(!sorted.is_empty());
-    let rank = q / 100.0 * (sorted.len() - 1) as f64;
-    let lo = rank.floor() as usize;
-    let hi = rank.ceil() as usize;
-    let frac = rank - lo as f64;
-    if lo == hi { sorted[lo] } else { sorted[lo] + (sorted[hi] - sorted[lo]) * frac }
-}
-
-/// Median of unsorted values (mean of the two middle values for even counts), `NaN` when empty.
-pub(crate) fn median(values: &mut [f64]) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_unstable_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentile_matches_numpy_linear() {
-        let v = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(percentile_sorted(&v, 50.0), 2.5);
-        assert!((percentile_sorted(&v, 95.0) - 3.85).abs() < 1e-12);
-        assert_eq!(percentile_sorted(&[7.0], 99.0), 7.0);
-    }
 
     #[test]
     fn encode_needs_two_classes() {

@@ -1,56 +1,23 @@
 //! The error type of the crate.
 
+use outflow_core::InputError;
 use thiserror::Error;
 
 /// Everything that can go wrong while fitting, explaining or profiling.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum ExplainError {
-    /// Two inputs that must describe the same rows do not.
-    #[error("{what} has {got} rows, expected {expected} (one per feature row)")]
-    RowMismatch {
-        /// What had the wrong length (e.g. "labels").
-        what: String,
-        /// The number of feature rows.
-        expected: usize,
-        /// The length found.
-        got: usize,
-    },
-    /// The input matrix has a different number of columns than the model was fitted on.
-    #[error("the model was fitted on {expected} features, the input has {got}")]
-    FeatureMismatch {
-        /// Features of the model.
-        expected: usize,
-        /// Columns of the input.
-        got: usize,
-    },
+    /// Bad input or parameters: an empty or non-finite matrix, labels or scores not one per row, a
+    /// matrix of another width than the model's, an invalid parameter.
+    #[error(transparent)]
+    Input(#[from] InputError),
     /// A surrogate needs at least two classes to explain anything.
     #[error("the labels hold a single class ({class}); a surrogate needs at least two")]
     SingleClass {
         /// The only label value.
         class: i64,
     },
-    /// A feature value, score or label is NaN, infinite or missing.
-    #[error("non-finite or missing value {value} in {column}, row {row} (0-based)")]
-    NonFinite {
-        /// Column name, or `#j` for an unnamed matrix column.
-        column: String,
-        /// 0-based row.
-        row: usize,
-        /// The offending value (NaN for a missing cell).
-        value: f64,
-    },
-    /// No rows or no features.
-    #[error("empty input: {0}")]
-    Empty(String),
-    /// A parameter is out of range.
-    #[error("invalid parameter `{name}`: {reason}")]
-    InvalidParam {
-        /// Parameter name.
-        name: &'static str,
-        /// Why it is invalid.
-        reason: String,
-    },
-    /// A column cannot be used the way it was asked for (e.g. non-integer labels).
+    /// A column cannot be used the way it was asked for (non-integer labels, a non-finite value, ...).
     #[error("column '{name}': {reason}")]
     BadColumn {
         /// Column name.
@@ -70,10 +37,18 @@ pub enum ExplainError {
 }
 
 /// `Result` with [`ExplainError`].
-pub type Result<T> = std::result::Result<T, ExplainError>;
+pub type Result<T, E = ExplainError> = std::result::Result<T, E>;
 
 impl ExplainError {
-    pub(crate) fn param(name: &'static str, reason: impl Into<String>) -> Self {
-        ExplainError::InvalidParam { name, reason: reason.into() }
+    pub(crate) fn param(name: &str, reason: impl Into<String>) -> Self {
+        ExplainError::Input(InputError::param(name, reason))
+    }
+
+    /// A non-finite value in a named column.
+    pub(crate) fn non_finite(column: &str, row: usize, value: f64) -> Self {
+        ExplainError::BadColumn {
+            name: column.to_owned(),
+            reason: format!("missing or non-finite value {value} at row {row}"),
+        }
     }
 }

@@ -6,7 +6,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Columns, check_features, check_matrix, check_rows, encode_labels};
+use outflow_core::{FitSupervised, Predict, check_len as check_rows, check_matrix};
+
+use crate::data::{Columns, check_features, encode_labels};
 use crate::error::{ExplainError, Result};
 use crate::shap::{ShapValues, TreeEnsemble};
 use crate::tree::{ClassWeight, DecisionTree, GrowParams, MaxFeatures, argmax, grow_tree, validate_growth};
@@ -70,10 +72,15 @@ impl RandomForestParams {
         }
         Ok(())
     }
+}
+
+impl FitSupervised for RandomForestParams {
+    type Fitted = RandomForest;
+    type Error = ExplainError;
 
     /// Fits a forest on `x` (rows × features, finite) and integer class labels `y`; trees are grown in
     /// parallel on the rayon pool.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: &[i64]) -> Result<RandomForest> {
+    fn fit(&self, x: ArrayView2<'_, f64>, y: &[i64]) -> Result<RandomForest> {
         self.validate()?;
         check_matrix(x)?;
         check_rows("labels", x.nrows(), y.len())?;
@@ -170,14 +177,8 @@ impl RandomForest {
         out.iter_mut().for_each(|v| *v /= nt);
     }
 
-    /// Predicted labels: the most probable class per row (ties go to the smaller label).
-    pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Vec<i64>> {
-        let p = self.predict_proba(x)?;
-        Ok(p.outer_iter().map(|r| self.classes[argmax(r.as_slice().expect("standard layout"))]).collect())
-    }
-
-    /// Accuracy of [`RandomForest::predict`] against `y`.
-    pub fn score(&self, x: ArrayView2<'_, f64>, y: &[i64]) -> Result<f64> {
+    /// Accuracy of [`Predict::predict`] against `y` (the fraction of rows labelled `y`).
+    pub fn accuracy(&self, x: ArrayView2<'_, f64>, y: &[i64]) -> Result<f64> {
         check_rows("labels", x.nrows(), y.len())?;
         let pred = self.predict(x)?;
         Ok(pred.iter().zip(y).filter(|(a, b)| a == b).count() as f64 / y.len().max(1) as f64)
@@ -224,5 +225,15 @@ impl RandomForest {
             e = e.with_feature_names(names.to_vec())?;
         }
         e.to_shap_json()
+    }
+}
+
+impl Predict for RandomForest {
+    type Error = ExplainError;
+
+    /// Predicted labels: the most probable class per row (ties go to the smaller label).
+    fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Vec<i64>> {
+        let p = self.predict_proba(x)?;
+        Ok(p.outer_iter().map(|r| self.classes[argmax(r.as_slice().expect("standard layout"))]).collect())
     }
 }

@@ -7,7 +7,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{check_features, check_rows};
+use outflow_core::{InputError, Predict, check_len as check_rows};
+
+use crate::data::check_features;
 use crate::error::{ExplainError, Result};
 use crate::forest::RandomForest;
 use crate::tree::argmax;
@@ -68,7 +70,7 @@ pub fn permutation_importance(
     check_features(model.n_features(), x)?;
     check_rows("labels", x.nrows(), y.len())?;
     if x.nrows() == 0 {
-        return Err(ExplainError::Empty("no rows".into()));
+        return Err(InputError::Empty { rows: 0, cols: x.ncols() }.into());
     }
     let x = x.as_standard_layout();
     let (n, m) = x.dim();

@@ -1,6 +1,7 @@
 //! From [`outflow_io::Table`]s to the matrices and vectors the rest of the crate takes.
 
 use ndarray::Array2;
+use outflow_core::InputError;
 use outflow_io::{ColumnData, NullPolicy, Table};
 
 use crate::error::{ExplainError, Result};
@@ -32,16 +33,16 @@ pub fn feature_matrix(table: &Table, exclude: &[&str]) -> Result<FeatureMatrix> 
         if c.dtype().is_numeric() { names.push(c.name().to_owned()) } else { ignored.push(c.name().to_owned()) }
     }
     if names.is_empty() {
-        return Err(ExplainError::Empty("no numeric feature columns".into()));
+        return Err(InputError::Empty { rows: table.n_rows(), cols: 0 }.into());
     }
     if table.n_rows() == 0 {
-        return Err(ExplainError::Empty("no rows".into()));
+        return Err(InputError::Empty { rows: 0, cols: names.len() }.into());
     }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let x = table.to_array(&refs, NullPolicy::Nan)?;
     for ((row, j), &v) in x.indexed_iter() {
         if !v.is_finite() {
-            return Err(ExplainError::NonFinite { column: names[j].clone(), row, value: v });
+            return Err(ExplainError::non_finite(&names[j], row, v));
         }
     }
     Ok(FeatureMatrix { names, x, ignored })
@@ -63,9 +64,7 @@ pub fn labels_from_table(table: &Table, column: &str) -> Result<Vec<i64>> {
                 name: column.to_owned(),
                 reason: format!("row {i}: label {v} is not an integer"),
             }),
-            other => {
-                Err(ExplainError::NonFinite { column: column.to_owned(), row: i, value: other.unwrap_or(f64::NAN) })
-            }
+            other => Err(ExplainError::non_finite(column, i, other.unwrap_or(f64::NAN))),
         })
         .collect()
 }
@@ -79,9 +78,7 @@ pub fn scores_from_table(table: &Table, column: &str) -> Result<Vec<f64>> {
     (0..c.len())
         .map(|i| match c.f64_at(i) {
             Some(v) if v.is_finite() => Ok(v),
-            other => {
-                Err(ExplainError::NonFinite { column: column.to_owned(), row: i, value: other.unwrap_or(f64::NAN) })
-            }
+            other => Err(ExplainError::non_finite(column, i, other.unwrap_or(f64::NAN))),
         })
         .collect()
 }
@@ -114,9 +111,13 @@ mod tests {
     fn nulls_are_typed_errors() {
         let t = Table::new(vec![Column::from_f64_opt("a", [Some(1.0), None])]).unwrap();
         match feature_matrix(&t, &[]) {
-            Err(ExplainError::NonFinite { column, row: 1, .. }) => assert_eq!(column, "a"),
+            Err(ExplainError::BadColumn { name, reason }) => {
+                assert_eq!((name.as_str(), reason.contains("row 1")), ("a", true))
+            }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(scores_from_table(&t, "a"), Err(ExplainError::NonFinite { row: 1, .. })));
+        assert!(
+            matches!(scores_from_table(&t, "a"), Err(ExplainError::BadColumn { reason, .. }) if reason.contains("row 1"))
+        );
     }
 }

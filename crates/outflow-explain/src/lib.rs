@@ -21,14 +21,14 @@
 //!
 //! ```
 //! use ndarray::Array2;
-//! use outflow_explain::{RandomForestParams, classification_report};
+//! use outflow_explain::{FitSupervised, Predict, RandomForestParams, classification_report};
 //!
 //! // label = x0 > 0.5; x1 is noise.
 //! let x = Array2::from_shape_fn((200, 2), |(i, j)| if j == 0 { i as f64 / 200.0 } else { ((i * 37) % 11) as f64 });
 //! let y: Vec<i64> = (0..200).map(|i| if i >= 101 { 1 } else { -1 }).collect();
 //! let params = RandomForestParams { n_estimators: 20, max_depth: Some(4), seed: 7, ..Default::default() };
 //! let forest = params.fit(x.view(), &y).unwrap();
-//! assert!(forest.score(x.view(), &y).unwrap() > 0.99);
+//! assert!(forest.accuracy(x.view(), &y).unwrap() > 0.99);
 //! let report = classification_report(&y, &forest.predict(x.view()).unwrap()).unwrap();
 //! assert_eq!(report.classes.len(), 2);
 //!
@@ -68,3 +68,4 @@ pub use crate::profile::{
 pub use crate::report::{ExplainParams, Explanation, ExplanationSummary, FeatureSummary, explain};
 pub use crate::shap::{ShapTree, ShapValues, TreeEnsemble};
 pub use crate::tree::{ClassWeight, DecisionTree, DecisionTreeParams, MaxFeatures, TREE_LEAF, TREE_UNDEFINED};
+pub use outflow_core::{FitSupervised, InputError, Predict};

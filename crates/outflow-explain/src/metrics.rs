@@ -4,8 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::check_rows;
-use crate::error::{ExplainError, Result};
+use crate::error::Result;
+use outflow_core::{InputError, check_len as check_rows};
 
 /// Precision, recall, F1 and support of one class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,7 +53,7 @@ pub struct ClassificationReport {
 pub fn classification_report(y_true: &[i64], y_pred: &[i64]) -> Result<ClassificationReport> {
     check_rows("predictions", y_true.len(), y_pred.len())?;
     if y_true.is_empty() {
-        return Err(ExplainError::Empty("no labels".into()));
+        return Err(InputError::Empty { rows: 0, cols: 1 }.into());
     }
     let mut labels: Vec<i64> = y_true.iter().chain(y_pred).copied().collect();
     labels.sort_unstable();

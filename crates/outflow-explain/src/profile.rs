@@ -4,8 +4,9 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{check_matrix, check_rows, median, percentile_sorted};
 use crate::error::{ExplainError, Result};
+use outflow_core::stats::{median, quantile_sorted};
+use outflow_core::{check_len as check_rows, check_matrix, check_values};
 
 /// Which columns make up a flow's payload (summed per row) and its duration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -204,10 +205,10 @@ pub fn profile_clusters(
     check_rows("feature names", x.ncols(), feature_names.len())?;
     let columns = params.columns.clone().unwrap_or_else(|| ProfileColumns::detect(feature_names));
     if !(columns.duration_scale.is_finite() && columns.duration_scale > 0.0) {
-        return Err(ExplainError::InvalidParam {
-            name: "duration_scale",
-            reason: format!("must be finite and > 0, got {}", columns.duration_scale),
-        });
+        return Err(ExplainError::param(
+            "duration_scale",
+            format!("must be finite and > 0, got {}", columns.duration_scale),
+        ));
     }
     let payload_idx = columns.payload.iter().map(|c| column_index(feature_names, c)).collect::<Result<Vec<_>>>()?;
     let duration_idx = columns.duration.as_deref().map(|c| column_index(feature_names, c)).transpose()?;
@@ -350,13 +351,11 @@ pub fn compare_severity(
     check_matrix(x)?;
     check_rows("scores", x.nrows(), scores.len())?;
     check_rows("feature names", x.ncols(), feature_names.len())?;
-    if let Some(row) = scores.iter().position(|s| !s.is_finite()) {
-        return Err(ExplainError::NonFinite { column: "outlier_score".into(), row, value: scores[row] });
-    }
+    check_values(scores)?;
     let mut sorted = scores.to_vec();
     sorted.sort_unstable_by(f64::total_cmp);
-    let normal_threshold = percentile_sorted(&sorted, params.normal_below);
-    let severe_threshold = percentile_sorted(&sorted, params.severe_from);
+    let normal_threshold = quantile_sorted(&sorted, params.normal_below / 100.0);
+    let severe_threshold = quantile_sorted(&sorted, params.severe_from / 100.0);
     let normal: Vec<usize> = (0..scores.len()).filter(|&i| scores[i] < normal_threshold).collect();
     let severe: Vec<usize> = (0..scores.len()).filter(|&i| scores[i] >= severe_threshold).collect();
     let n = scores.len();
@@ -476,6 +475,6 @@ mod tests {
         assert_eq!(c.top[2].feature, "b");
         assert_eq!(c.top[2].standardized, 0.0);
         let bad = compare_severity(x.view(), &names(&["a", "b", "c"]), &scores[1..], &SeverityParams::default());
-        assert!(matches!(bad, Err(ExplainError::RowMismatch { .. })));
+        assert!(matches!(bad, Err(ExplainError::Input(outflow_core::InputError::LengthMismatch { .. }))));
     }
 }

@@ -4,13 +4,13 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{check_matrix, check_rows};
 use crate::error::Result;
 use crate::forest::{RandomForest, RandomForestParams};
 use crate::importance::{PermutationImportance, PermutationParams, permutation_importance};
 use crate::metrics::{ClassificationReport, classification_report};
 use crate::profile::{ProfileParams, Profiles, SeverityComparison, SeverityParams, compare_severity, profile_clusters};
 use crate::shap::ShapValues;
+use outflow_core::{FitSupervised, Predict, check_len as check_rows, check_matrix};
 
 /// Settings of [`explain`]. `Default` uses [`RandomForestParams::surrogate`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -12,7 +12,9 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Columns, check_features, check_matrix, check_rows, encode_labels};
+use outflow_core::{FitSupervised, Predict, check_len as check_rows, check_matrix};
+
+use crate::data::{Columns, check_features, encode_labels};
 use crate::error::{ExplainError, Result};
 
 /// Child index of a leaf (scikit-learn's `TREE_LEAF`).
@@ -131,9 +133,14 @@ impl DecisionTreeParams {
         }
         Ok(())
     }
+}
+
+impl FitSupervised for DecisionTreeParams {
+    type Fitted = DecisionTree;
+    type Error = ExplainError;
 
     /// Fits a tree on `x` (rows × features, finite) and integer class labels `y`.
-    pub fn fit(&self, x: ArrayView2<'_, f64>, y: &[i64]) -> Result<DecisionTree> {
+    fn fit(&self, x: ArrayView2<'_, f64>, y: &[i64]) -> Result<DecisionTree> {
         self.validate()?;
         check_matrix(x)?;
         check_rows("labels", x.nrows(), y.len())?;
@@ -309,12 +316,6 @@ impl DecisionTree {
         Ok(out)
     }
 
-    /// Predicted class labels (the most probable class; ties go to the smaller label).
-    pub fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Vec<i64>> {
-        let p = self.predict_proba(x)?;
-        Ok(p.outer_iter().map(|r| self.classes[argmax(r.as_slice().expect("standard layout"))]).collect())
-    }
-
     /// Mean decrease in impurity per feature, normalised to sum to 1 (all zeros for a single leaf):
     /// `Σ_splits (w_t·imp_t − w_L·imp_L − w_R·imp_R) / w_root`, as scikit-learn's `feature_importances_`.
     pub fn feature_importances(&self) -> Vec<f64> {
@@ -340,6 +341,16 @@ impl DecisionTree {
         let root = w[0];
         imp.iter_mut().for_each(|v| *v /= root);
         imp
+    }
+}
+
+impl Predict for DecisionTree {
+    type Error = ExplainError;
+
+    /// Predicted class labels (the most probable class; ties go to the smaller label).
+    fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Vec<i64>> {
+        let p = self.predict_proba(x)?;
+        Ok(p.outer_iter().map(|r| self.classes[argmax(r.as_slice().expect("standard layout"))]).collect())
     }
 }
 

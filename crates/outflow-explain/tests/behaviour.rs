@@ -2,7 +2,8 @@
 
 use ndarray::Array2;
 use outflow_explain::{
-    ExplainError, ExplainParams, PermutationParams, RandomForestParams, explain, permutation_importance,
+    ExplainError, ExplainParams, FitSupervised, InputError, PermutationParams, Predict, RandomForestParams, explain,
+    permutation_importance,
 };
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -23,7 +24,7 @@ fn x0_rule_ranks_x0_first_by_every_importance() {
     let forest = RandomForestParams { n_estimators: 30, max_depth: Some(5), seed: 4, ..Default::default() }
         .fit(x.view(), &y)
         .unwrap();
-    assert!(forest.score(x.view(), &y).unwrap() > 0.98);
+    assert!(forest.accuracy(x.view(), &y).unwrap() > 0.98);
     let gini = forest.feature_importances();
     assert!((gini.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     assert_eq!(argmax(&gini), 0, "{gini:?}");
@@ -52,28 +53,37 @@ fn bad_input_is_a_typed_error() {
     let p = small_params();
     assert!(matches!(
         explain(x.view(), &names, &labels[..49], None, &p),
-        Err(ExplainError::RowMismatch { expected: 50, got: 49, .. })
+        Err(ExplainError::Input(InputError::LengthMismatch { expected: 50, found: 49, .. }))
     ));
     assert!(matches!(explain(x.view(), &names, &[3; 50], None, &p), Err(ExplainError::SingleClass { class: 3 })));
     let mut nan = x.clone();
     nan[[7, 1]] = f64::NAN;
-    assert!(matches!(explain(nan.view(), &names, &labels, None, &p), Err(ExplainError::NonFinite { row: 7, .. })));
+    assert!(matches!(
+        explain(nan.view(), &names, &labels, None, &p),
+        Err(ExplainError::Input(InputError::NonFinite { row: 7, .. }))
+    ));
     let scores = vec![0.5; 49];
-    assert!(matches!(explain(x.view(), &names, &labels, Some(&scores), &p), Err(ExplainError::RowMismatch { .. })));
+    assert!(matches!(
+        explain(x.view(), &names, &labels, Some(&scores), &p),
+        Err(ExplainError::Input(InputError::LengthMismatch { .. }))
+    ));
     let mut bad_scores = vec![0.5; 50];
     bad_scores[3] = f64::NAN;
     assert!(matches!(
         explain(x.view(), &names, &labels, Some(&bad_scores), &p),
-        Err(ExplainError::NonFinite { row: 3, .. })
+        Err(ExplainError::Input(InputError::NonFinite { row: 3, .. }))
     ));
     let zero_trees = ExplainParams { forest: RandomForestParams { n_estimators: 0, ..Default::default() }, ..p };
-    assert!(matches!(explain(x.view(), &names, &labels, None, &zero_trees), Err(ExplainError::InvalidParam { .. })));
+    assert!(matches!(
+        explain(x.view(), &names, &labels, None, &zero_trees),
+        Err(ExplainError::Input(InputError::InvalidParameter { .. }))
+    ));
     let forest = RandomForestParams { n_estimators: 2, ..Default::default() }.fit(x.view(), &labels).unwrap();
     assert!(matches!(
         forest.predict(x.slice(ndarray::s![.., ..2])),
-        Err(ExplainError::FeatureMismatch { expected: 3, got: 2 })
+        Err(ExplainError::Input(InputError::WidthMismatch { expected: 3, found: 2 }))
     ));
-    assert!(matches!(forest.shap_values(nan.view()), Err(ExplainError::NonFinite { .. })));
+    assert!(matches!(forest.shap_values(nan.view()), Err(ExplainError::Input(InputError::NonFinite { .. }))));
 }
 
 #[test]
@@ -136,7 +146,7 @@ fn permutation_importance_equals_the_naive_computation() {
     // The documented permutations: feature j shuffles with the j-th u64 of ChaCha8(seed), repeat after repeat.
     let mut master = ChaCha8Rng::seed_from_u64(params.seed);
     let seeds: Vec<u64> = (0..4).map(|_| master.next_u64()).collect();
-    let baseline = forest.score(x.view(), &y).unwrap();
+    let baseline = forest.accuracy(x.view(), &y).unwrap();
     assert_eq!(got.baseline, baseline);
     for j in 0..4 {
         let mut rng = ChaCha8Rng::seed_from_u64(seeds[j]);
@@ -149,7 +159,7 @@ fn permutation_importance_equals_the_naive_computation() {
             }
             assert_eq!(
                 got.drops[[j, rep]],
-                baseline - forest.score(xp.view(), &y).unwrap(),
+                baseline - forest.accuracy(xp.view(), &y).unwrap(),
                 "feature {j} repeat {rep}"
             );
         }

@@ -2,7 +2,9 @@
 //! values, the sum over classes, agreement with the textbook recursion, thread-count independence.
 
 use ndarray::Array2;
-use outflow_explain::{ClassWeight, MaxFeatures, RandomForest, RandomForestParams, ShapTree, TreeEnsemble};
+use outflow_explain::{
+    ClassWeight, FitSupervised, MaxFeatures, RandomForest, RandomForestParams, ShapTree, TreeEnsemble,
+};
 use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -7,7 +7,9 @@
 use std::path::PathBuf;
 
 use ndarray::Array2;
-use outflow_explain::{ClassWeight, DecisionTreeParams, TreeEnsemble, feature_matrix, labels_from_table};
+use outflow_explain::{
+    ClassWeight, DecisionTreeParams, FitSupervised, Predict, TreeEnsemble, feature_matrix, labels_from_table,
+};
 use outflow_io::{CsvOptions, Input, read_csv};
 use serde_json::Value;
 

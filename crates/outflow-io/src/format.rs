@@ -32,6 +32,10 @@ pub enum Format {
 }
 
 impl Format {
+    /// The names [`Format::from_str`](std::str::FromStr) accepts (besides a few aliases), as the command
+    /// lists them.
+    pub const NAMES: &'static [&'static str] = &["auto", "csv", "zeek", "zeek-json", "kdd"];
+
     /// The CLI name.
     pub fn name(self) -> &'static str {
         match self {

@@ -6,7 +6,7 @@ use crate::table::{Column, DataType, Table};
 use crate::write::opt_f64_or_string;
 
 /// One value of a categorical column and how often it occurs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TopValue {
     /// The value.
     pub value: String,

@@ -43,6 +43,24 @@ pub fn opt_f64_or_string<S: Serializer>(x: &Option<f64>, s: S) -> std::result::R
     }
 }
 
+/// Serde helper, the inverse of [`f64_or_string`]: a number, or `"inf"`, `"-inf"`, `"NaN"` (any text
+/// `f64::from_str` reads); `null` reads as NaN.
+pub fn f64_from_number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Number(f64),
+        Text(String),
+        Null(()),
+    }
+    match Repr::deserialize(d)? {
+        Repr::Number(v) => Ok(v),
+        Repr::Text(s) => s.trim().parse::<f64>().map_err(|_| serde::de::Error::custom(format!("not a number: {s:?}"))),
+        Repr::Null(()) => Ok(f64::NAN),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +78,21 @@ mod tests {
         write_csv(&t, &mut buf).unwrap();
         let back = read_csv(&Input::bytes("b", buf), &CsvOptions::default()).unwrap();
         assert_eq!(back, t);
+    }
+
+    #[test]
+    fn non_finite_numbers_round_trip_through_json() {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct T {
+            #[serde(serialize_with = "f64_or_string", deserialize_with = "f64_from_number_or_string")]
+            v: f64,
+        }
+        for v in [1.5, f64::INFINITY, f64::NEG_INFINITY] {
+            let back: T = serde_json::from_str(&serde_json::to_string(&T { v }).unwrap()).unwrap();
+            assert_eq!(back.v, v);
+        }
+        let back: T = serde_json::from_str(r#"{"v":"NaN"}"#).unwrap();
+        assert!(back.v.is_nan());
+        assert!(serde_json::from_str::<T>(r#"{"v":"lots"}"#).is_err());
     }
 }

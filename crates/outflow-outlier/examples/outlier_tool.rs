@@ -15,8 +15,8 @@
 use std::time::Instant;
 
 use outflow_io::{CsvOptions, Format, Input, NullPolicy, ReadOptions, read_input};
-use outflow_outlier::benchmark::{BenchmarkConfig, LabelRule, benchmark, parse_detectors};
-use outflow_outlier::{Detector, OutlierDetector, OutlierModel};
+use outflow_outlier::benchmark::{BenchmarkParams, LabelRule, benchmark, parse_detectors};
+use outflow_outlier::{Algorithm, Fit, OutlierModel};
 
 fn main() {
     if let Err(e) = run() {
@@ -38,7 +38,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             let names: Vec<String> = t.names().iter().map(|s| s.to_string()).collect();
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
             let x = t.to_array(&refs, NullPolicy::Error)?;
-            let d = Detector::preset(det, seed)?;
+            let d = Algorithm::preset(det, seed)?;
             let mut best = f64::INFINITY;
             let mut scores = Vec::new();
             for _ in 0..repeat.max(1) {
@@ -64,7 +64,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             let rule =
                 if kind == "positive" { LabelRule::positive(col, value) } else { LabelRule::negative(col, value) };
             let seed: u64 = args.get(6).map_or(Ok(0), |v| v.parse())?;
-            let mut config = BenchmarkConfig::new(rule, seed);
+            let mut config = BenchmarkParams::new(rule, seed);
             config.contamination = match args.get(5).map(String::as_str) {
                 None => Some(0.03),
                 Some("none") => None,

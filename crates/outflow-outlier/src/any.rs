@@ -1,34 +1,36 @@
-//! [`Detector`]: every detector's parameters in one serialisable enum (the building block of fusion, the
-//! benchmark and configuration files), and [`DetectorModel`], its fitted counterpart.
+//! [`Algorithm`]: every detector's parameters in one serialisable enum (the building block of fusion, the
+//! benchmark and configuration files), and [`Model`], its fitted counterpart.
 
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
+use outflow_core::{Fit, ScoreSamples};
+
 use crate::cblof::{Cblof, CblofParams};
-use crate::detector::{OutlierDetector, OutlierModel};
-use crate::ecod::{CopodParams, EcdfModel, EcodParams};
+use crate::detector::OutlierModel;
+use crate::ecod::{Copod, CopodParams, Ecod, EcodParams};
 use crate::error::{OutlierError, Result};
 use crate::fusion::{Fusion, FusionMethod, FusionParams};
-use crate::glosh::{HdbscanDetector, HdbscanDetectorParams, HdbscanScore};
+use crate::glosh::{HdbscanOutlier, HdbscanOutlierParams, HdbscanScore};
 use crate::gmm::{CovarianceType, Gmm, GmmParams};
 use crate::iforest::{IForest, IForestParams};
 use crate::knn::{Knn, KnnMethod, KnnParams, Lof, LofParams};
-use crate::pca::{PcaDetector, PcaParams, PcaScore};
+use crate::pca::{Pca, PcaParams, PcaScore};
 
 /// Parameters of any detector.
 ///
 /// ```
-/// use outflow_outlier::Detector;
-/// let d: Detector = "iforest".parse().unwrap();
+/// use outflow_outlier::Algorithm;
+/// let d: Algorithm = "iforest".parse().unwrap();
 /// assert_eq!(d.name(), "iforest");
 /// let json = serde_json::to_string(&d).unwrap();
 /// assert!(json.starts_with(r#"{"kind":"iforest""#));
-/// assert!("nope".parse::<Detector>().is_err());
+/// assert!("nope".parse::<Algorithm>().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[allow(clippy::large_enum_variant)]
-pub enum Detector {
+pub enum Algorithm {
     /// Isolation Forest.
     Iforest(IForestParams),
     /// Local Outlier Factor.
@@ -46,154 +48,174 @@ pub enum Detector {
     /// PCA scores.
     Pca(PcaParams),
     /// HDBSCAN's GLOSH or cluster rarity.
-    Hdbscan(HdbscanDetectorParams),
+    Hdbscan(HdbscanOutlierParams),
     /// Score fusion of other detectors.
     Fusion(FusionParams),
 }
 
-/// A fitted [`Detector`].
+/// A fitted [`Algorithm`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[allow(missing_docs, clippy::large_enum_variant)] // one model per fit: size does not matter
-pub enum DetectorModel {
+pub enum Model {
     Iforest(IForest),
     Lof(Lof),
     Knn(Knn),
     Cblof(Cblof),
-    Ecdf(EcdfModel),
+    /// Also read under its former name `ecdf` (model files of format version 1).
+    #[serde(alias = "ecdf")]
+    Ecod(Ecod),
+    Copod(Copod),
     Gmm(Gmm),
-    Pca(PcaDetector),
-    Hdbscan(HdbscanDetector),
+    Pca(Pca),
+    Hdbscan(HdbscanOutlier),
     Fusion(Fusion),
 }
 
-/// The names [`Detector::from_str`](std::str::FromStr) accepts, in the benchmark's `all` order.
-pub const DETECTOR_NAMES: &[&str] = &[
-    "iforest",
-    "lof",
-    "knn",
-    "knn_mean",
-    "knn_median",
-    "cblof",
-    "ecod",
-    "copod",
-    "gmm",
-    "gmm_diag",
-    "pca",
-    "pca_mahalanobis",
-    "pca_reconstruction",
-    "glosh",
-    "cluster_rarity",
-    "fusion_rank",
-    "fusion_zscore",
-    "fusion_max",
-];
+impl Algorithm {
+    /// The names [`Algorithm::from_str`](std::str::FromStr) accepts, in the benchmark's `all` order.
+    pub const NAMES: &'static [&'static str] = &[
+        "iforest",
+        "lof",
+        "knn",
+        "knn_mean",
+        "knn_median",
+        "cblof",
+        "ecod",
+        "copod",
+        "gmm",
+        "gmm_diag",
+        "pca",
+        "pca_mahalanobis",
+        "pca_reconstruction",
+        "glosh",
+        "cluster_rarity",
+        "fusion_rank",
+        "fusion_zscore",
+        "fusion_max",
+        "fusion_max_rank",
+    ];
 
-impl Detector {
-    /// The detector's short name (one of [`DETECTOR_NAMES`] for the presets).
+    /// The detector's short name (one of [`Algorithm::NAMES`] for the presets).
     pub fn name(&self) -> String {
         match self {
-            Detector::Iforest(p) => p.name(),
-            Detector::Lof(p) => p.name(),
-            Detector::Knn(p) => p.name(),
-            Detector::Cblof(p) => p.name(),
-            Detector::Ecod(p) => p.name(),
-            Detector::Copod(p) => p.name(),
-            Detector::Gmm(p) => p.name(),
-            Detector::Pca(p) => p.name(),
-            Detector::Hdbscan(p) => p.name(),
-            Detector::Fusion(p) => p.name(),
+            Algorithm::Iforest(p) => p.name(),
+            Algorithm::Lof(p) => p.name(),
+            Algorithm::Knn(p) => p.name(),
+            Algorithm::Cblof(p) => p.name(),
+            Algorithm::Ecod(p) => p.name(),
+            Algorithm::Copod(p) => p.name(),
+            Algorithm::Gmm(p) => p.name(),
+            Algorithm::Pca(p) => p.name(),
+            Algorithm::Hdbscan(p) => p.name(),
+            Algorithm::Fusion(p) => p.name(),
         }
     }
 
     /// The preset of a name with a seed for the randomised detectors (`iforest`, `cblof`, `gmm`, ...).
     /// Fusion presets combine `iforest`, `knn` and `ecod`.
-    pub fn preset(name: &str, seed: u64) -> Result<Detector> {
+    pub fn preset(name: &str, seed: u64) -> Result<Algorithm> {
         let fusion = |method| {
-            Detector::Fusion(FusionParams {
+            Algorithm::Fusion(FusionParams {
                 method,
                 members: vec![
-                    Detector::Iforest(IForestParams { seed, ..Default::default() }),
-                    Detector::Knn(KnnParams::default()),
-                    Detector::Ecod(EcodParams::default()),
+                    Algorithm::Iforest(IForestParams { seed, ..Default::default() }),
+                    Algorithm::Knn(KnnParams::default()),
+                    Algorithm::Ecod(EcodParams::default()),
                 ],
             })
         };
         Ok(match name.trim().to_ascii_lowercase().replace('-', "_").as_str() {
-            "iforest" | "isolation_forest" => Detector::Iforest(IForestParams { seed, ..Default::default() }),
-            "lof" => Detector::Lof(LofParams::default()),
-            "knn" => Detector::Knn(KnnParams::default()),
-            "knn_mean" => Detector::Knn(KnnParams { method: KnnMethod::Mean, ..Default::default() }),
-            "knn_median" => Detector::Knn(KnnParams { method: KnnMethod::Median, ..Default::default() }),
-            "cblof" => Detector::Cblof(CblofParams { seed, ..Default::default() }),
-            "ecod" => Detector::Ecod(EcodParams::default()),
-            "copod" => Detector::Copod(CopodParams::default()),
-            "gmm" => Detector::Gmm(GmmParams { seed, ..Default::default() }),
+            "iforest" | "isolation_forest" => Algorithm::Iforest(IForestParams { seed, ..Default::default() }),
+            "lof" => Algorithm::Lof(LofParams::default()),
+            "knn" => Algorithm::Knn(KnnParams::default()),
+            "knn_mean" => Algorithm::Knn(KnnParams { method: KnnMethod::Mean, ..Default::default() }),
+            "knn_median" => Algorithm::Knn(KnnParams { method: KnnMethod::Median, ..Default::default() }),
+            "cblof" => Algorithm::Cblof(CblofParams { seed, ..Default::default() }),
+            "ecod" => Algorithm::Ecod(EcodParams::default()),
+            "copod" => Algorithm::Copod(CopodParams::default()),
+            "gmm" => Algorithm::Gmm(GmmParams { seed, ..Default::default() }),
             "gmm_diag" => {
-                Detector::Gmm(GmmParams { seed, covariance_type: CovarianceType::Diag, ..Default::default() })
+                Algorithm::Gmm(GmmParams { seed, covariance_type: CovarianceType::Diag, ..Default::default() })
             }
-            "pca" => Detector::Pca(PcaParams::default()),
-            "pca_mahalanobis" => Detector::Pca(PcaParams { score: PcaScore::Mahalanobis, ..Default::default() }),
-            "pca_reconstruction" => Detector::Pca(PcaParams { score: PcaScore::Reconstruction, ..Default::default() }),
-            "glosh" => Detector::Hdbscan(HdbscanDetectorParams::default()),
+            "pca" => Algorithm::Pca(PcaParams::default()),
+            "pca_mahalanobis" => Algorithm::Pca(PcaParams { score: PcaScore::Mahalanobis, ..Default::default() }),
+            "pca_reconstruction" => Algorithm::Pca(PcaParams { score: PcaScore::Reconstruction, ..Default::default() }),
+            "glosh" => Algorithm::Hdbscan(HdbscanOutlierParams::default()),
             "cluster_rarity" => {
-                Detector::Hdbscan(HdbscanDetectorParams { score: HdbscanScore::ClusterRarity, ..Default::default() })
+                Algorithm::Hdbscan(HdbscanOutlierParams { score: HdbscanScore::ClusterRarity, ..Default::default() })
             }
             "fusion_rank" => fusion(FusionMethod::Rank),
             "fusion_zscore" => fusion(FusionMethod::ZScore),
             "fusion_max" => fusion(FusionMethod::Max),
+            "fusion_max_rank" => fusion(FusionMethod::MaxRank),
             other => {
-                return Err(OutlierError::param(format!(
-                    "unknown detector '{other}' (one of: {})",
-                    DETECTOR_NAMES.join(", ")
-                )));
+                return Err(OutlierError::param(
+                    "detector",
+                    format!("unknown detector '{other}' (one of: {})", Algorithm::NAMES.join(", ")),
+                ));
             }
         })
+    }
+
+    /// The same parameters with the seed of every randomised detector (Isolation Forest, CBLOF's
+    /// k-means, GMM; fusion members included) set to `seed`.
+    pub fn with_seed(mut self, seed: u64) -> Algorithm {
+        match &mut self {
+            Algorithm::Iforest(p) => p.seed = seed,
+            Algorithm::Cblof(p) => p.seed = seed,
+            Algorithm::Gmm(p) => p.seed = seed,
+            Algorithm::Fusion(p) => p.members = p.members.drain(..).map(|m| m.with_seed(seed)).collect(),
+            Algorithm::Lof(_)
+            | Algorithm::Knn(_)
+            | Algorithm::Ecod(_)
+            | Algorithm::Copod(_)
+            | Algorithm::Pca(_)
+            | Algorithm::Hdbscan(_) => {}
+        }
+        self
     }
 
     /// Checks the parameters.
     pub fn validate(&self) -> Result<()> {
         match self {
-            Detector::Iforest(p) => p.validate(),
-            Detector::Lof(p) => p.validate(),
-            Detector::Knn(p) => p.validate(),
-            Detector::Cblof(p) => p.validate(),
-            Detector::Ecod(p) => p.validate(),
-            Detector::Copod(p) => p.validate(),
-            Detector::Gmm(p) => p.validate(),
-            Detector::Pca(p) => p.validate(),
-            Detector::Hdbscan(p) => p.validate(),
-            Detector::Fusion(p) => p.validate(),
+            Algorithm::Iforest(p) => p.validate(),
+            Algorithm::Lof(p) => p.validate(),
+            Algorithm::Knn(p) => p.validate(),
+            Algorithm::Cblof(p) => p.validate(),
+            Algorithm::Ecod(p) => p.validate(),
+            Algorithm::Copod(p) => p.validate(),
+            Algorithm::Gmm(p) => p.validate(),
+            Algorithm::Pca(p) => p.validate(),
+            Algorithm::Hdbscan(p) => p.validate(),
+            Algorithm::Fusion(p) => p.validate(),
         }
     }
 }
 
-impl std::str::FromStr for Detector {
+impl std::str::FromStr for Algorithm {
     type Err = OutlierError;
-    fn from_str(s: &str) -> Result<Detector> {
-        Detector::preset(s, 0)
+    fn from_str(s: &str) -> Result<Algorithm> {
+        Algorithm::preset(s, 0)
     }
 }
 
-impl OutlierDetector for Detector {
-    type Model = DetectorModel;
+impl Fit for Algorithm {
+    type Fitted = Model;
+    type Error = OutlierError;
 
-    fn name(&self) -> String {
-        Detector::name(self)
-    }
-
-    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<DetectorModel> {
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Model> {
         Ok(match self {
-            Detector::Iforest(p) => DetectorModel::Iforest(p.fit(x)?),
-            Detector::Lof(p) => DetectorModel::Lof(p.fit(x)?),
-            Detector::Knn(p) => DetectorModel::Knn(p.fit(x)?),
-            Detector::Cblof(p) => DetectorModel::Cblof(p.fit(x)?),
-            Detector::Ecod(p) => DetectorModel::Ecdf(p.fit(x)?),
-            Detector::Copod(p) => DetectorModel::Ecdf(p.fit(x)?),
-            Detector::Gmm(p) => DetectorModel::Gmm(p.fit(x)?),
-            Detector::Pca(p) => DetectorModel::Pca(p.fit(x)?),
-            Detector::Hdbscan(p) => DetectorModel::Hdbscan(p.fit(x)?),
-            Detector::Fusion(p) => DetectorModel::Fusion(p.fit(x)?),
+            Algorithm::Iforest(p) => Model::Iforest(p.fit(x)?),
+            Algorithm::Lof(p) => Model::Lof(p.fit(x)?),
+            Algorithm::Knn(p) => Model::Knn(p.fit(x)?),
+            Algorithm::Cblof(p) => Model::Cblof(p.fit(x)?),
+            Algorithm::Ecod(p) => Model::Ecod(p.fit(x)?),
+            Algorithm::Copod(p) => Model::Copod(p.fit(x)?),
+            Algorithm::Gmm(p) => Model::Gmm(p.fit(x)?),
+            Algorithm::Pca(p) => Model::Pca(p.fit(x)?),
+            Algorithm::Hdbscan(p) => Model::Hdbscan(p.fit(x)?),
+            Algorithm::Fusion(p) => Model::Fusion(p.fit(x)?),
         })
     }
 }
@@ -201,20 +223,21 @@ impl OutlierDetector for Detector {
 macro_rules! each_model {
     ($m:expr, $v:ident => $e:expr) => {
         match $m {
-            DetectorModel::Iforest($v) => $e,
-            DetectorModel::Lof($v) => $e,
-            DetectorModel::Knn($v) => $e,
-            DetectorModel::Cblof($v) => $e,
-            DetectorModel::Ecdf($v) => $e,
-            DetectorModel::Gmm($v) => $e,
-            DetectorModel::Pca($v) => $e,
-            DetectorModel::Hdbscan($v) => $e,
-            DetectorModel::Fusion($v) => $e,
+            Model::Iforest($v) => $e,
+            Model::Lof($v) => $e,
+            Model::Knn($v) => $e,
+            Model::Cblof($v) => $e,
+            Model::Ecod($v) => $e,
+            Model::Copod($v) => $e,
+            Model::Gmm($v) => $e,
+            Model::Pca($v) => $e,
+            Model::Hdbscan($v) => $e,
+            Model::Fusion($v) => $e,
         }
     };
 }
 
-impl OutlierModel for DetectorModel {
+impl OutlierModel for Model {
     fn training_scores(&self) -> &[f64] {
         each_model!(self, m => m.training_scores())
     }
@@ -222,6 +245,10 @@ impl OutlierModel for DetectorModel {
     fn n_features(&self) -> usize {
         each_model!(self, m => m.n_features())
     }
+}
+
+impl ScoreSamples for Model {
+    type Error = OutlierError;
 
     fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
         each_model!(self, m => m.score_samples(x))

@@ -8,7 +8,7 @@
 //!    an attack, as in KDD). Values match exactly, except for one trailing dot: KDD Cup 99 writes
 //!    `normal.`, NSL-KDD `normal`, so `normal` and `normal.` match each other (and `smurf.` matches
 //!    `smurf`). Rows without a label are left out.
-//! 2. **Features.** outflow-prep's pipeline ([`PrepConfig::auto`] unless given) with the label column
+//! 2. **Features.** outflow-prep's pipeline ([`PrepParams::auto`] unless given) with the label column
 //!    added to the carried label columns — labels are never features — and the leakage check switched
 //!    off, so the labels play no part in fitting. Rows the pipeline rejects (e.g. infinities) are left
 //!    out and counted.
@@ -27,13 +27,15 @@ use std::time::Instant;
 
 use ndarray::{Array2, ArrayView2};
 use outflow_io::{Table, Value};
-use outflow_prep::{PrepConfig, matches_any};
+use outflow_prep::{PrepParams, matches_any};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::any::{DETECTOR_NAMES, Detector};
-use crate::detector::{OutlierDetector, OutlierModel, check_contamination};
+use crate::any::Algorithm;
+use outflow_core::{Fit, ScoreSamples};
+
+use crate::detector::{OutlierModel, check_contamination};
 use crate::error::{OutlierError, Result};
 use crate::iforest::sample_without_replacement;
 use crate::metrics::{average_precision, precision_at_n, roc_auc};
@@ -115,25 +117,25 @@ impl LabelRule {
 
 /// Benchmark settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BenchmarkConfig {
+pub struct BenchmarkParams {
     /// The labels.
     pub label: LabelRule,
     /// Share of positives after subsampling, in (0, 0.5]; `None` keeps every row.
     pub contamination: Option<f64>,
     /// Seed of the subsampling and of the randomised detectors.
     pub seed: u64,
-    /// Detectors to run (default: every preset of [`DETECTOR_NAMES`]).
-    pub detectors: Vec<Detector>,
-    /// Preparation; `None` = [`PrepConfig::auto`].
-    pub prep: Option<PrepConfig>,
+    /// Detectors to run (default: every preset of [`Algorithm::NAMES`]).
+    pub detectors: Vec<Algorithm>,
+    /// Preparation; `None` = [`PrepParams::auto`].
+    pub prep: Option<PrepParams>,
     /// Also time `score_samples` on the evaluated rows.
     pub time_scoring: bool,
 }
 
-impl BenchmarkConfig {
+impl BenchmarkParams {
     /// Every detector preset, contamination 0.03.
     pub fn new(label: LabelRule, seed: u64) -> Self {
-        BenchmarkConfig {
+        BenchmarkParams {
             label,
             contamination: Some(0.03),
             seed,
@@ -144,20 +146,20 @@ impl BenchmarkConfig {
     }
 }
 
-/// Every preset of [`DETECTOR_NAMES`] with the given seed.
-pub fn all_detectors(seed: u64) -> Vec<Detector> {
-    DETECTOR_NAMES.iter().map(|n| Detector::preset(n, seed).expect("preset names are valid")).collect()
+/// Every preset of [`Algorithm::NAMES`] with the given seed.
+pub fn all_detectors(seed: u64) -> Vec<Algorithm> {
+    Algorithm::NAMES.iter().map(|n| Algorithm::preset(n, seed).expect("preset names are valid")).collect()
 }
 
 /// Detectors from a comma-separated list of preset names, or `all`.
-pub fn parse_detectors(list: &str, seed: u64) -> Result<Vec<Detector>> {
+pub fn parse_detectors(list: &str, seed: u64) -> Result<Vec<Algorithm>> {
     if list.trim().eq_ignore_ascii_case("all") {
         return Ok(all_detectors(seed));
     }
-    let d: Vec<Detector> =
-        list.split(',').filter(|s| !s.trim().is_empty()).map(|s| Detector::preset(s, seed)).collect::<Result<_>>()?;
+    let d: Vec<Algorithm> =
+        list.split(',').filter(|s| !s.trim().is_empty()).map(|s| Algorithm::preset(s, seed)).collect::<Result<_>>()?;
     if d.is_empty() {
-        return Err(OutlierError::param("no detector given"));
+        return Err(OutlierError::param("detectors", "no detector given"));
     }
     Ok(d)
 }
@@ -165,7 +167,7 @@ pub fn parse_detectors(list: &str, seed: u64) -> Result<Vec<Detector>> {
 /// One detector's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DetectorResult {
-    /// Detector name.
+    /// Algorithm name.
     pub name: String,
     /// ROC-AUC of the training scores.
     pub roc_auc: Option<f64>,
@@ -238,7 +240,12 @@ pub fn subsample_positives(y: &[bool], contamination: f64, seed: u64) -> Result<
 }
 
 /// Fits and evaluates every detector on a prepared matrix and its labels (`true` = positive).
-pub fn evaluate(x: ArrayView2<'_, f64>, y: &[bool], detectors: &[Detector], time_scoring: bool) -> Vec<DetectorResult> {
+pub fn evaluate(
+    x: ArrayView2<'_, f64>,
+    y: &[bool],
+    detectors: &[Algorithm],
+    time_scoring: bool,
+) -> Vec<DetectorResult> {
     detectors
         .iter()
         .map(|d| {
@@ -284,7 +291,7 @@ pub fn evaluate(x: ArrayView2<'_, f64>, y: &[bool], detectors: &[Detector], time
         .collect()
 }
 
-fn prepare(table: &Table, prep: &PrepConfig) -> Result<(Array2<f64>, Vec<String>, Vec<usize>)> {
+fn prepare(table: &Table, prep: &PrepParams) -> Result<(Array2<f64>, Vec<String>, Vec<usize>)> {
     let fit = prep.fit(table)?;
     let names = fit.output.model_input_names();
     Ok((fit.output.model_input().clone(), names, fit.output.kept))
@@ -323,7 +330,7 @@ pub fn prepare_labeled(
     label: &LabelRule,
     contamination: Option<f64>,
     seed: u64,
-    prep: Option<&PrepConfig>,
+    prep: Option<&PrepParams>,
 ) -> Result<LabeledMatrix> {
     if let Some(c) = contamination {
         check_contamination(c)?;
@@ -331,7 +338,7 @@ pub fn prepare_labeled(
     let label_column = label.resolve(table)?.to_owned();
     let classes = label.classes(table)?;
     let labelled: Vec<usize> = (0..classes.len()).filter(|&i| classes[i].is_some()).collect();
-    let mut prep = prep.cloned().unwrap_or_else(|| PrepConfig::auto(table));
+    let mut prep = prep.cloned().unwrap_or_else(|| PrepParams::auto(table));
     if !matches_any(&prep.labels, &label_column) {
         prep.labels.push(label_column.clone());
     }
@@ -376,11 +383,11 @@ pub fn prepare_labeled(
 }
 
 /// Runs the benchmark on a labeled table (see the module docs).
-pub fn benchmark(table: &Table, config: &BenchmarkConfig) -> Result<BenchmarkReport> {
+pub fn benchmark(table: &Table, config: &BenchmarkParams) -> Result<BenchmarkReport> {
     if config.detectors.is_empty() {
-        return Err(OutlierError::param("no detector given"));
+        return Err(OutlierError::param("detectors", "no detector given"));
     }
-    config.detectors.iter().try_for_each(Detector::validate)?;
+    config.detectors.iter().try_for_each(Algorithm::validate)?;
     let m = prepare_labeled(table, &config.label, config.contamination, config.seed, config.prep.as_ref())?;
     let results = evaluate(m.x.view(), &m.y, &config.detectors, config.time_scoring);
     let positives = m.y.iter().filter(|&&v| v).count();

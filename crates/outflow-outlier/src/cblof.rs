@@ -10,11 +10,13 @@
 //! cluster. New rows are assigned to their nearest centre first (PyOD's `clustering_estimator_.predict`).
 
 use ndarray::{Array2, ArrayView2};
-use outflow_cluster::{ClusterModel, Fit, KMeansParams};
+use outflow_cluster::{ClusterModel, KMeansParams};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::detector::{OutlierDetector, OutlierModel, check_matrix, check_query};
+use outflow_core::{Fit, InputError, ScoreSamples, check_len, check_matrix, check_query, check_width};
+
+use crate::detector::OutlierModel;
 use crate::error::{OutlierError, Result};
 
 /// CBLOF parameters (PyOD's defaults).
@@ -43,13 +45,13 @@ impl CblofParams {
     /// Checks `n_clusters >= 2`, `0 < α < 1`, `β > 1` (PyOD's `check_parameter`).
     pub fn validate(&self) -> Result<()> {
         if self.n_clusters < 2 {
-            return Err(OutlierError::param("CBLOF needs at least 2 clusters"));
+            return Err(OutlierError::param("n_clusters", "CBLOF needs at least 2 clusters"));
         }
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return Err(OutlierError::param(format!("alpha {} is not in (0, 1)", self.alpha)));
+            return Err(OutlierError::param("alpha", format!("{} is not in (0, 1)", self.alpha)));
         }
         if !(self.beta.is_finite() && self.beta > 1.0) {
-            return Err(OutlierError::param(format!("beta {} is not > 1", self.beta)));
+            return Err(OutlierError::param("beta", format!("{} is not > 1", self.beta)));
         }
         Ok(())
     }
@@ -60,15 +62,11 @@ impl CblofParams {
         self.validate()?;
         check_matrix(x)?;
         let n = x.nrows();
-        if labels.len() != n {
-            return Err(OutlierError::Labels(format!("{} cluster labels for {n} rows", labels.len())));
-        }
-        if centres.ncols() != x.ncols() {
-            return Err(OutlierError::DimensionMismatch { expected: x.ncols(), found: centres.ncols() });
-        }
+        check_len("cluster labels", n, labels.len())?;
+        check_width(centres.ncols(), x.ncols())?;
         let k = labels.iter().copied().max().map_or(0, |m| m + 1);
         if k > centres.nrows() {
-            return Err(OutlierError::Labels(format!("label {} has no centre", k - 1)));
+            return Err(OutlierError::param("labels", format!("label {} has no centre", k - 1)));
         }
         let mut sizes = vec![0usize; k];
         for &l in labels {
@@ -169,18 +167,27 @@ impl Cblof {
     }
 }
 
-impl OutlierDetector for CblofParams {
-    type Model = Cblof;
-
-    fn name(&self) -> String {
+impl CblofParams {
+    /// The detector's short name (`outflow benchmark`, configuration files).
+    pub fn name(&self) -> String {
         "cblof".into()
     }
+}
+
+impl Fit for CblofParams {
+    type Fitted = Cblof;
+    type Error = OutlierError;
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Cblof> {
         self.validate()?;
         check_matrix(x)?;
         if x.nrows() < self.n_clusters {
-            return Err(OutlierError::TooFewRows { what: "CBLOF".into(), needed: self.n_clusters, found: x.nrows() });
+            return Err(InputError::too_few_rows(
+                format!("CBLOF with {} clusters", self.n_clusters),
+                self.n_clusters,
+                x.nrows(),
+            )
+            .into());
         }
         let km = KMeansParams::new(self.n_clusters).seed(self.seed).fit(x)?;
         let labels: Vec<usize> = km.labels().iter().map(|&l| l.max(0) as usize).collect();
@@ -196,6 +203,10 @@ impl OutlierModel for Cblof {
     fn n_features(&self) -> usize {
         self.centres.ncols()
     }
+}
+
+impl ScoreSamples for Cblof {
+    type Error = OutlierError;
 
     fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
         check_query(x, self.n_features())?;

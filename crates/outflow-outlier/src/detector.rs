@@ -1,43 +1,25 @@
-//! The detector interface shared by every algorithm: parameters fit a model on training rows; a model
-//! scores rows (higher = more anomalous), turns a contamination rate into a decision threshold and
-//! predicts.
+//! What every fitted detector offers beyond [`ScoreSamples`]: its training scores, and PyOD's threshold
+//! and decision for a contamination rate.
 
 use ndarray::ArrayView2;
+use outflow_core::{InputError, ScoreSamples, stats};
 
 use crate::error::{OutlierError, Result};
 
-/// Parameters of an outlier detector (PyOD's estimator before `fit`).
+/// A fitted outlier detector (parameters implement [`outflow_core::Fit`] into one of these).
 ///
-/// Implementors validate their parameters against the data, fit, and return a model that holds the
-/// scores of the training rows (PyOD's `decision_scores_`).
-pub trait OutlierDetector {
-    /// The fitted model.
-    type Model: OutlierModel;
-
-    /// Short name (`iforest`, `lof`, ...).
-    fn name(&self) -> String;
-
-    /// Fits on the rows of `x` (finite values, at least one row and one column).
-    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Self::Model>;
-}
-
-/// A fitted outlier detector.
-///
-/// Scores follow PyOD's convention: **higher = more anomalous**. The decision threshold of a
-/// contamination rate `c` is PyOD's `threshold_ = percentile(decision_scores_, 100 · (1 − c))` (numpy's
-/// linear interpolation) over the training scores, and a row is an outlier when its score is strictly
-/// above it (PyOD's `predict`).
-pub trait OutlierModel {
+/// Scores follow PyOD's convention: **higher = more anomalous**. [`ScoreSamples::score_samples`] scores
+/// new rows (PyOD's `decision_function`); for most detectors a training row scored again gets a
+/// different score than at fit time (it is now its own neighbour, or part of the ECDF), as in PyOD. The
+/// decision threshold of a contamination rate `c` is PyOD's
+/// `threshold_ = percentile(decision_scores_, 100 · (1 − c))` (numpy's linear interpolation) over the
+/// training scores, and a row is an outlier when its score is strictly above it (PyOD's `predict`).
+pub trait OutlierModel: ScoreSamples<Error = OutlierError> {
     /// Scores of the training rows, in row order (PyOD's `decision_scores_`).
     fn training_scores(&self) -> &[f64];
 
     /// Number of features the model was fitted on.
     fn n_features(&self) -> usize;
-
-    /// Scores new rows (PyOD's `decision_function`). For most detectors a training row scored again
-    /// gets a different score than at fit time (it is now its own neighbour, or part of the ECDF), as in
-    /// PyOD.
-    fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>>;
 
     /// PyOD's `threshold_` for a contamination rate in (0, 0.5].
     fn threshold(&self, contamination: f64) -> Result<f64> {
@@ -59,54 +41,34 @@ pub trait OutlierModel {
 
 /// Checks a contamination rate: (0, 0.5] as PyOD requires.
 pub fn check_contamination(c: f64) -> Result<()> {
-    if c > 0.0 && c <= 0.5 { Ok(()) } else { Err(OutlierError::Contamination(c)) }
+    if c > 0.0 && c <= 0.5 {
+        Ok(())
+    } else {
+        Err(OutlierError::param("contamination", format!("{c} is not in (0, 0.5]")))
+    }
 }
 
-/// `np.percentile(scores, q)` with numpy's default linear interpolation (`q` in percent, 0..=100).
-pub fn percentile(scores: &[f64], q: f64) -> Result<f64> {
-    if scores.is_empty() {
-        return Err(OutlierError::EmptyInput { rows: 0, cols: 1 });
-    }
-    if !(0.0..=100.0).contains(&q) {
-        return Err(OutlierError::param(format!("percentile {q} is not in [0, 100]")));
-    }
-    if let Some(i) = scores.iter().position(|s| s.is_nan()) {
-        return Err(OutlierError::NonFinite { row: i, col: 0, value: f64::NAN });
-    }
-    let mut s = scores.to_vec();
-    s.sort_by(f64::total_cmp);
-    // numpy divides the percentile by 100 itself: keep the same rounding.
-    Ok(outflow_prep::stats::quantile_sorted(&s, q / 100.0))
-}
-
-/// PyOD's threshold: `percentile(scores, 100 · (1 − contamination))`.
+/// PyOD's threshold: `np.percentile(scores, 100 · (1 − contamination))`.
 pub fn contamination_threshold(scores: &[f64], contamination: f64) -> Result<f64> {
     check_contamination(contamination)?;
-    percentile(scores, 100.0 * (1.0 - contamination))
+    checked_percentile(scores, 100.0 * (1.0 - contamination))
 }
 
-/// Fails on an empty matrix or a NaN / infinite value (naming the first such cell).
-pub fn check_matrix(x: ArrayView2<'_, f64>) -> Result<()> {
-    if x.nrows() == 0 || x.ncols() == 0 {
-        return Err(OutlierError::EmptyInput { rows: x.nrows(), cols: x.ncols() });
+/// `np.percentile` of scores that must be non-empty and not NaN (infinite scores sort to the ends).
+pub(crate) fn checked_percentile(scores: &[f64], q: f64) -> Result<f64> {
+    if scores.is_empty() {
+        return Err(InputError::Empty { rows: 0, cols: 1 }.into());
     }
-    for (i, row) in x.rows().into_iter().enumerate() {
-        if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-            return Err(OutlierError::NonFinite { row: i, col: j, value: row[j] });
-        }
-    }
-    Ok(())
+    check_not_nan(scores)?;
+    Ok(stats::percentile(scores, q))
 }
 
-/// [`check_matrix`] plus the column count of a fitted model.
-pub fn check_query(x: ArrayView2<'_, f64>, n_features: usize) -> Result<()> {
-    if x.ncols() != n_features {
-        return Err(OutlierError::DimensionMismatch { expected: n_features, found: x.ncols() });
+/// Fails on the first NaN score.
+pub(crate) fn check_not_nan(scores: &[f64]) -> Result<()> {
+    match scores.iter().position(|v| v.is_nan()) {
+        None => Ok(()),
+        Some(i) => Err(InputError::NonFinite { row: i, col: 0, value: f64::NAN }.into()),
     }
-    if x.nrows() == 0 {
-        return Ok(());
-    }
-    check_matrix(x)
 }
 
 #[cfg(test)]
@@ -114,11 +76,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn percentile_matches_numpy() {
-        // np.percentile([1, 2, 3, 4, 10], 90) == 7.6
-        assert!((percentile(&[10.0, 1.0, 3.0, 2.0, 4.0], 90.0).unwrap() - 7.6).abs() < 1e-12);
+    fn thresholds_match_pyod() {
         assert!(contamination_threshold(&[1.0], 0.0).is_err());
         assert!(contamination_threshold(&[1.0], 0.6).is_err());
         assert_eq!(contamination_threshold(&[1.0, 2.0], 0.5).unwrap(), 1.5);
+        assert!(contamination_threshold(&[1.0, f64::NAN], 0.1).is_err());
+        assert!(contamination_threshold(&[], 0.1).is_err());
     }
 }

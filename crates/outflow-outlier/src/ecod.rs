@@ -17,8 +17,10 @@ use ndarray::{Array2, ArrayView2, Axis, concatenate};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::detector::{OutlierDetector, OutlierModel, check_matrix, check_query};
-use crate::error::Result;
+use outflow_core::{Fit, ScoreSamples, check_matrix, check_query};
+
+use crate::detector::OutlierModel;
+use crate::error::{OutlierError, Result};
 
 /// Which of the two empirical-CDF detectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,14 +54,25 @@ impl CopodParams {
     }
 }
 
-/// A fitted ECOD or COPOD model.
+/// What a fitted ECOD or COPOD keeps: the training rows (new rows are scored together with them) and
+/// the training scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EcdfModel {
+pub struct Ecdfs {
     /// ECOD or COPOD.
     pub kind: EcdfKind,
     train: Array2<f64>,
     training_scores: Vec<f64>,
 }
+
+/// A fitted ECOD model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Ecod(pub Ecdfs);
+
+/// A fitted COPOD model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Copod(pub Ecdfs);
 
 /// The per-cell outlier contributions `O` (n × d, row-major) of a matrix.
 fn contributions(x: ArrayView2<'_, f64>, kind: EcdfKind) -> Vec<Vec<f64>> {
@@ -109,7 +122,7 @@ fn contributions(x: ArrayView2<'_, f64>, kind: EcdfKind) -> Vec<Vec<f64>> {
 
 /// Sign of scipy's biased skewness (`m3 / m2^1.5`), 0 when scipy returns NaN (`m2 <= (eps·mean)²`).
 fn skew_sign(col: &[f64]) -> i32 {
-    use outflow_prep::stats::pairwise_sum;
+    use outflow_core::stats::pairwise_sum;
     let n = col.len() as f64;
     let mean = pairwise_sum(col) / n;
     let dev: Vec<f64> = col.iter().map(|v| v - mean).collect();
@@ -135,43 +148,51 @@ fn row_sums(o: &[Vec<f64>], n: usize, from: usize) -> Vec<f64> {
         .with_min_len(1024)
         .map(|r| {
             let row: Vec<f64> = o.iter().map(|c| c[r]).collect();
-            outflow_prep::stats::pairwise_sum(&row)
+            outflow_core::stats::pairwise_sum(&row)
         })
         .collect()
 }
 
-fn fit_kind(x: ArrayView2<'_, f64>, kind: EcdfKind) -> Result<EcdfModel> {
+fn fit_kind(x: ArrayView2<'_, f64>, kind: EcdfKind) -> Result<Ecdfs> {
     check_matrix(x)?;
     let o = contributions(x, kind);
     let training_scores = row_sums(&o, x.nrows(), 0);
-    Ok(EcdfModel { kind, train: x.to_owned(), training_scores })
+    Ok(Ecdfs { kind, train: x.to_owned(), training_scores })
 }
 
-impl OutlierDetector for EcodParams {
-    type Model = EcdfModel;
-
-    fn name(&self) -> String {
+impl EcodParams {
+    /// The detector's short name (`outflow benchmark`, configuration files).
+    pub fn name(&self) -> String {
         "ecod".into()
     }
+}
 
-    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<EcdfModel> {
-        fit_kind(x, EcdfKind::Ecod)
+impl Fit for EcodParams {
+    type Fitted = Ecod;
+    type Error = OutlierError;
+
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Ecod> {
+        fit_kind(x, EcdfKind::Ecod).map(Ecod)
     }
 }
 
-impl OutlierDetector for CopodParams {
-    type Model = EcdfModel;
-
-    fn name(&self) -> String {
+impl CopodParams {
+    /// The detector's short name (`outflow benchmark`, configuration files).
+    pub fn name(&self) -> String {
         "copod".into()
     }
+}
 
-    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<EcdfModel> {
-        fit_kind(x, EcdfKind::Copod)
+impl Fit for CopodParams {
+    type Fitted = Copod;
+    type Error = OutlierError;
+
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Copod> {
+        fit_kind(x, EcdfKind::Copod).map(Copod)
     }
 }
 
-impl OutlierModel for EcdfModel {
+impl OutlierModel for Ecdfs {
     fn training_scores(&self) -> &[f64] {
         &self.training_scores
     }
@@ -179,6 +200,10 @@ impl OutlierModel for EcdfModel {
     fn n_features(&self) -> usize {
         self.train.ncols()
     }
+}
+
+impl ScoreSamples for Ecdfs {
+    type Error = OutlierError;
 
     fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
         check_query(x, self.n_features())?;
@@ -191,6 +216,31 @@ impl OutlierModel for EcdfModel {
     }
 }
 
+macro_rules! delegate {
+    ($t:ty) => {
+        impl OutlierModel for $t {
+            fn training_scores(&self) -> &[f64] {
+                self.0.training_scores()
+            }
+
+            fn n_features(&self) -> usize {
+                self.0.n_features()
+            }
+        }
+
+        impl ScoreSamples for $t {
+            type Error = OutlierError;
+
+            fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
+                self.0.score_samples(x)
+            }
+        }
+    };
+}
+
+delegate!(Ecod);
+delegate!(Copod);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,7 +249,7 @@ mod tests {
     #[test]
     fn tail_rows_score_highest() {
         let x = array![[1.0, 5.0], [2.0, 5.0], [2.0, 5.0], [3.0, 5.0], [50.0, 5.0]];
-        for m in [EcodParams {}.fit(x.view()).unwrap(), CopodParams {}.fit(x.view()).unwrap()] {
+        for m in [EcodParams {}.fit(x.view()).unwrap().0, CopodParams {}.fit(x.view()).unwrap().0] {
             let s = m.training_scores();
             assert!(s[4] >= s[0] && s[4] > s[1], "{s:?}");
             assert!(s.iter().all(|v| v.is_finite() && *v >= 0.0));

@@ -1,4 +1,4 @@
-//! HDBSCAN as an outlier detector (outflow-cluster's exact HDBSCAN behind the [`OutlierDetector`]
+//! HDBSCAN as an outlier detector (outflow-cluster's exact HDBSCAN behind the [`Fit`] / [`OutlierModel`]
 //! interface), with two scores:
 //!
 //! - [`HdbscanScore::Glosh`] — GLOSH (Campello et al. 2015): `(λ_max − λ_x) / λ_max` of the point's
@@ -19,10 +19,12 @@
 //! score (one per cluster), so ranking metrics must handle ties — the benchmark's do.
 
 use ndarray::ArrayView2;
-use outflow_cluster::{ClusterModel, Fit, Hdbscan, HdbscanParams};
+use outflow_cluster::{ClusterModel, Hdbscan, HdbscanParams};
 use serde::{Deserialize, Serialize};
 
-use crate::detector::{OutlierDetector, OutlierModel, check_matrix, check_query};
+use outflow_core::{Fit, ScoreSamples, check_matrix, check_query};
+
+use crate::detector::OutlierModel;
 use crate::error::{OutlierError, Result};
 
 /// Which HDBSCAN-derived score.
@@ -39,7 +41,7 @@ pub enum HdbscanScore {
 /// HDBSCAN detector parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct HdbscanDetectorParams {
+pub struct HdbscanOutlierParams {
     /// The clustering (outflow-cluster's defaults: `min_cluster_size` 5, `min_samples` = it, the point
     /// itself counted).
     pub hdbscan: HdbscanParams,
@@ -47,21 +49,21 @@ pub struct HdbscanDetectorParams {
     pub score: HdbscanScore,
 }
 
-impl Default for HdbscanDetectorParams {
+impl Default for HdbscanOutlierParams {
     fn default() -> Self {
-        HdbscanDetectorParams { hdbscan: HdbscanParams::default(), score: HdbscanScore::Glosh }
+        HdbscanOutlierParams { hdbscan: HdbscanParams::default(), score: HdbscanScore::Glosh }
     }
 }
 
-impl HdbscanDetectorParams {
+impl HdbscanOutlierParams {
     /// GLOSH with the given clustering parameters.
     pub fn glosh(hdbscan: HdbscanParams) -> Self {
-        HdbscanDetectorParams { hdbscan, score: HdbscanScore::Glosh }
+        HdbscanOutlierParams { hdbscan, score: HdbscanScore::Glosh }
     }
 
     /// Cluster rarity with the given clustering parameters.
     pub fn cluster_rarity(hdbscan: HdbscanParams) -> Self {
-        HdbscanDetectorParams { hdbscan, score: HdbscanScore::ClusterRarity }
+        HdbscanOutlierParams { hdbscan, score: HdbscanScore::ClusterRarity }
     }
 
     /// Checks the clustering parameters.
@@ -72,7 +74,7 @@ impl HdbscanDetectorParams {
 
 /// A fitted HDBSCAN detector.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HdbscanDetector {
+pub struct HdbscanOutlier {
     /// The score.
     pub score: HdbscanScore,
     /// The fitted clustering.
@@ -99,17 +101,21 @@ fn rarity_of(rarity: &[f64], label: i64) -> f64 {
     if label < 0 { 1.0 } else { rarity.get(label as usize).copied().unwrap_or(1.0) }
 }
 
-impl OutlierDetector for HdbscanDetectorParams {
-    type Model = HdbscanDetector;
-
-    fn name(&self) -> String {
+impl HdbscanOutlierParams {
+    /// The detector's short name (`outflow benchmark`, configuration files).
+    pub fn name(&self) -> String {
         match self.score {
             HdbscanScore::Glosh => "glosh".into(),
             HdbscanScore::ClusterRarity => "cluster_rarity".into(),
         }
     }
+}
 
-    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<HdbscanDetector> {
+impl Fit for HdbscanOutlierParams {
+    type Fitted = HdbscanOutlier;
+    type Error = OutlierError;
+
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<HdbscanOutlier> {
         self.validate()?;
         check_matrix(x)?;
         let model = self.hdbscan.fit(x)?;
@@ -118,11 +124,11 @@ impl OutlierDetector for HdbscanDetectorParams {
             HdbscanScore::Glosh => model.outlier_scores().to_vec(),
             HdbscanScore::ClusterRarity => model.labels().iter().map(|&l| rarity_of(&rarity, l)).collect(),
         };
-        Ok(HdbscanDetector { score: self.score, model, rarity, training_scores })
+        Ok(HdbscanOutlier { score: self.score, model, rarity, training_scores })
     }
 }
 
-impl OutlierModel for HdbscanDetector {
+impl OutlierModel for HdbscanOutlier {
     fn training_scores(&self) -> &[f64] {
         &self.training_scores
     }
@@ -130,6 +136,10 @@ impl OutlierModel for HdbscanDetector {
     fn n_features(&self) -> usize {
         self.model.n_features()
     }
+}
+
+impl ScoreSamples for HdbscanOutlier {
+    type Error = OutlierError;
 
     fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
         check_query(x, self.n_features())?;

@@ -27,7 +27,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::detector::{OutlierDetector, OutlierModel, check_matrix, check_query};
+use outflow_core::{Fit, InputError, ScoreSamples, check_matrix, check_query, check_width, sq_euclidean};
+
+use crate::detector::OutlierModel;
 use crate::error::{OutlierError, Result};
 
 const BLOCK: usize = 4096;
@@ -101,18 +103,18 @@ impl GmmParams {
     /// Checks the parameters (and a given initialisation's shapes against `n_components`).
     pub fn validate(&self) -> Result<()> {
         if self.n_components == 0 {
-            return Err(OutlierError::param("n_components must be at least 1"));
+            return Err(OutlierError::param("n_components", "must be at least 1"));
         }
         if !(self.tol.is_finite() && self.tol >= 0.0 && self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
-            return Err(OutlierError::param("tol and reg_covar must be finite and >= 0"));
+            return Err(OutlierError::param("tol", "tol and reg_covar must be finite and >= 0"));
         }
         if let GmmInit::Given { weights, means, precisions } = &self.init {
             let k = self.n_components;
             if weights.len() != k || means.nrows() != k || precisions.len() != k {
-                return Err(OutlierError::param(format!("the given initialisation must have {k} components")));
+                return Err(OutlierError::param("init", format!("the given initialisation must have {k} components")));
             }
             if !weights.iter().all(|&w| positive(w)) {
-                return Err(OutlierError::param("initial weights must be positive"));
+                return Err(OutlierError::param("init", "initial weights must be positive"));
             }
         }
         Ok(())
@@ -214,7 +216,7 @@ impl State {
             ll.extend(l);
             resp.extend(r);
         }
-        let mean = outflow_prep::stats::pairwise_sum(&ll) / n as f64;
+        let mean = outflow_core::stats::pairwise_sum(&ll) / n as f64;
         (mean, ll, resp)
     }
 
@@ -412,11 +414,6 @@ fn precision_cholesky_from_precision(prec: &[f64], d: usize) -> Option<Vec<f64>>
     Some((0..d * d).map(|t| l[(d - 1 - t / d, d - 1 - t % d)]).collect())
 }
 
-/// Squared Euclidean distance.
-fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
 /// scikit-learn's greedy k-means++ seeding: indices of `k` rows.
 pub(crate) fn kmeans_plusplus(data: &[f64], n: usize, d: usize, k: usize, seed: u64) -> Vec<usize> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -424,8 +421,8 @@ pub(crate) fn kmeans_plusplus(data: &[f64], n: usize, d: usize, k: usize, seed: 
     let row = |i: usize| &data[i * d..(i + 1) * d];
     let first = rng.random_range(0..n);
     let mut centres = vec![first];
-    let mut closest: Vec<f64> = (0..n).into_par_iter().map(|i| sq_dist(row(i), row(first))).collect();
-    let mut pot = outflow_prep::stats::pairwise_sum(&closest);
+    let mut closest: Vec<f64> = (0..n).into_par_iter().map(|i| sq_euclidean(row(i), row(first))).collect();
+    let mut pot = outflow_core::stats::pairwise_sum(&closest);
     for _ in 1..k {
         let mut cum = Vec::with_capacity(n);
         let mut acc = 0.0;
@@ -441,8 +438,8 @@ pub(crate) fn kmeans_plusplus(data: &[f64], n: usize, d: usize, k: usize, seed: 
             .collect();
         let mut best: Option<(f64, usize, Vec<f64>)> = None;
         for &c in &cands {
-            let cand: Vec<f64> = (0..n).into_par_iter().map(|i| closest[i].min(sq_dist(row(i), row(c)))).collect();
-            let p = outflow_prep::stats::pairwise_sum(&cand);
+            let cand: Vec<f64> = (0..n).into_par_iter().map(|i| closest[i].min(sq_euclidean(row(i), row(c)))).collect();
+            let p = outflow_core::stats::pairwise_sum(&cand);
             if best.as_ref().is_none_or(|b| p < b.0) {
                 best = Some((p, c, cand));
             }
@@ -455,15 +452,19 @@ pub(crate) fn kmeans_plusplus(data: &[f64], n: usize, d: usize, k: usize, seed: 
     centres
 }
 
-impl OutlierDetector for GmmParams {
-    type Model = Gmm;
-
-    fn name(&self) -> String {
+impl GmmParams {
+    /// The detector's short name (`outflow benchmark`, configuration files).
+    pub fn name(&self) -> String {
         match self.covariance_type {
             CovarianceType::Full => "gmm".into(),
             CovarianceType::Diag => "gmm_diag".into(),
         }
     }
+}
+
+impl Fit for GmmParams {
+    type Fitted = Gmm;
+    type Error = OutlierError;
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Gmm> {
         self.validate()?;
@@ -471,7 +472,7 @@ impl OutlierDetector for GmmParams {
         let (n, d) = x.dim();
         let k = self.n_components;
         if n < 2 || n < k {
-            return Err(OutlierError::TooFewRows { what: "GMM".into(), needed: k.max(1), found: n });
+            return Err(InputError::too_few_rows(format!("GMM with {k} components"), k.max(1), n).into());
         }
         let xs = x.as_standard_layout();
         let data = xs.as_slice().expect("standard layout");
@@ -493,7 +494,7 @@ impl OutlierDetector for GmmParams {
                         let r = &data[i * d..(i + 1) * d];
                         let mut best = (f64::INFINITY, 0);
                         for (c, &s) in seeds.iter().enumerate() {
-                            let dd = sq_dist(r, &data[s * d..(s + 1) * d]);
+                            let dd = sq_euclidean(r, &data[s * d..(s + 1) * d]);
                             if dd < best.0 {
                                 best = (dd, c);
                             }
@@ -505,23 +506,24 @@ impl OutlierDetector for GmmParams {
                 st.m_step(data, n, &resp, self.reg_covar)?;
             }
             GmmInit::Given { weights, means, precisions } => {
-                if means.ncols() != d {
-                    return Err(OutlierError::DimensionMismatch { expected: d, found: means.ncols() });
-                }
+                check_width(means.ncols(), d)?;
                 let width = if self.covariance_type == CovarianceType::Full { d * d } else { d };
                 if precisions.iter().any(|p| p.len() != width) {
-                    return Err(OutlierError::param(format!("each initial precision needs {width} values")));
+                    return Err(OutlierError::param("init", format!("each initial precision needs {width} values")));
                 }
                 st.log_weights = weights.iter().map(|w| w.ln()).collect();
                 st.means = means.rows().into_iter().map(|r| r.to_vec()).collect();
                 for (c, p) in precisions.iter().enumerate() {
                     let pc = match self.covariance_type {
                         CovarianceType::Full => precision_cholesky_from_precision(p, d).ok_or_else(|| {
-                            OutlierError::param(format!("initial precision {c} is not positive definite"))
+                            OutlierError::param("init", format!("initial precision {c} is not positive definite"))
                         })?,
                         CovarianceType::Diag => {
                             if !p.iter().all(|&v| positive(v)) {
-                                return Err(OutlierError::param(format!("initial precision {c} is not positive")));
+                                return Err(OutlierError::param(
+                                    "init",
+                                    format!("initial precision {c} is not positive"),
+                                ));
                             }
                             p.iter().map(|v| v.sqrt()).collect()
                         }
@@ -547,7 +549,7 @@ impl OutlierDetector for GmmParams {
         }
         let (_, ll, _) = st.e_step(data, n);
         if self.max_iter == 0 {
-            lower = outflow_prep::stats::pairwise_sum(&ll) / n as f64;
+            lower = outflow_core::stats::pairwise_sum(&ll) / n as f64;
         }
         if ll.iter().any(|v| !v.is_finite()) {
             return Err(OutlierError::Numerical("non-finite log-likelihood".into()));
@@ -609,6 +611,10 @@ impl OutlierModel for Gmm {
     fn n_features(&self) -> usize {
         self.n_features
     }
+}
+
+impl ScoreSamples for Gmm {
+    type Error = OutlierError;
 
     fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
         if x.nrows() == 0 {

@@ -19,7 +19,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::detector::{OutlierDetector, OutlierModel, check_matrix, check_query};
+use outflow_core::{Fit, ScoreSamples, check_matrix, check_query};
+
+use crate::detector::OutlierModel;
 use crate::error::{OutlierError, Result};
 
 /// Euler–Mascheroni constant.
@@ -74,15 +76,15 @@ impl IForestParams {
     /// Checks the parameters.
     pub fn validate(&self) -> Result<()> {
         if self.n_estimators == 0 {
-            return Err(OutlierError::param("n_estimators must be at least 1"));
+            return Err(OutlierError::param("n_estimators", "must be at least 1"));
         }
         if !(self.max_features > 0.0 && self.max_features <= 1.0) {
-            return Err(OutlierError::param(format!("max_features {} is not in (0, 1]", self.max_features)));
+            return Err(OutlierError::param("max_features", format!("{} is not in (0, 1]", self.max_features)));
         }
         match self.max_samples {
-            MaxSamples::Count(0) => Err(OutlierError::param("max_samples must be at least 1")),
+            MaxSamples::Count(0) => Err(OutlierError::param("max_samples", "must be at least 1")),
             MaxSamples::Fraction(f) if !(f > 0.0 && f <= 1.0) => {
-                Err(OutlierError::param(format!("max_samples fraction {f} is not in (0, 1]")))
+                Err(OutlierError::param("max_samples", format!("fraction {f} is not in (0, 1]")))
             }
             _ => Ok(()),
         }
@@ -164,12 +166,16 @@ pub struct IForest {
     training_scores: Vec<f64>,
 }
 
-impl OutlierDetector for IForestParams {
-    type Model = IForest;
-
-    fn name(&self) -> String {
+impl IForestParams {
+    /// The detector's short name (`outflow benchmark`, configuration files).
+    pub fn name(&self) -> String {
         "iforest".into()
     }
+}
+
+impl Fit for IForestParams {
+    type Fitted = IForest;
+    type Error = OutlierError;
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<IForest> {
         self.validate()?;
@@ -332,6 +338,10 @@ impl OutlierModel for IForest {
     fn n_features(&self) -> usize {
         self.n_features
     }
+}
+
+impl ScoreSamples for IForest {
+    type Error = OutlierError;
 
     fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
         check_query(x, self.n_features)?;

@@ -10,7 +10,9 @@ use ndarray::{Array2, ArrayView2};
 use outflow_cluster::{Metric, NearestNeighbors};
 use serde::{Deserialize, Serialize};
 
-use crate::detector::{OutlierDetector, OutlierModel, check_matrix, check_query};
+use outflow_core::{Fit, InputError, ScoreSamples, check_matrix, check_query};
+
+use crate::detector::OutlierModel;
 use crate::error::{OutlierError, Result};
 
 /// How PyOD's KNN turns the `k` neighbour distances into a score.
@@ -48,7 +50,7 @@ impl KnnParams {
     /// Checks `n_neighbors >= 1`.
     pub fn validate(&self) -> Result<()> {
         if self.n_neighbors == 0 {
-            return Err(OutlierError::param("n_neighbors must be at least 1"));
+            return Err(OutlierError::param("n_neighbors", "must be at least 1"));
         }
         Ok(())
     }
@@ -67,7 +69,7 @@ pub struct Knn {
 
 fn check_k(k: usize, n: usize, what: &str) -> Result<()> {
     if k >= n {
-        return Err(OutlierError::TooFewRows { what: format!("{what} with k = {k}"), needed: k, found: n });
+        return Err(InputError::too_few_rows(format!("{what} with k = {k}"), k, n).into());
     }
     Ok(())
 }
@@ -75,7 +77,7 @@ fn check_k(k: usize, n: usize, what: &str) -> Result<()> {
 fn aggregate(method: KnnMethod, d: &[f64]) -> f64 {
     match method {
         KnnMethod::Largest => d[d.len() - 1],
-        KnnMethod::Mean => outflow_prep::stats::pairwise_sum(d) / d.len() as f64,
+        KnnMethod::Mean => outflow_core::stats::pairwise_sum(d) / d.len() as f64,
         KnnMethod::Median => {
             let k = d.len();
             if k % 2 == 1 { d[k / 2] } else { (d[k / 2 - 1] + d[k / 2]) / 2.0 }
@@ -83,16 +85,20 @@ fn aggregate(method: KnnMethod, d: &[f64]) -> f64 {
     }
 }
 
-impl OutlierDetector for KnnParams {
-    type Model = Knn;
-
-    fn name(&self) -> String {
+impl KnnParams {
+    /// The detector's short name (`outflow benchmark`, configuration files).
+    pub fn name(&self) -> String {
         match self.method {
             KnnMethod::Largest => "knn".into(),
             KnnMethod::Mean => "knn_mean".into(),
             KnnMethod::Median => "knn_median".into(),
         }
     }
+}
+
+impl Fit for KnnParams {
+    type Fitted = Knn;
+    type Error = OutlierError;
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Knn> {
         self.validate()?;
@@ -125,6 +131,10 @@ impl OutlierModel for Knn {
     fn n_features(&self) -> usize {
         self.train.ncols()
     }
+}
+
+impl ScoreSamples for Knn {
+    type Error = OutlierError;
 
     fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
         check_query(x, self.n_features())?;
@@ -156,7 +166,7 @@ impl LofParams {
     /// Checks `n_neighbors >= 1`.
     pub fn validate(&self) -> Result<()> {
         if self.n_neighbors == 0 {
-            return Err(OutlierError::param("n_neighbors must be at least 1"));
+            return Err(OutlierError::param("n_neighbors", "must be at least 1"));
         }
         Ok(())
     }
@@ -184,20 +194,24 @@ pub struct Lof {
 
 fn lrd_of(dist: &[f64], idx: &[usize], k_distance: &[f64]) -> f64 {
     let reach: Vec<f64> = dist.iter().zip(idx).map(|(&d, &o)| d.max(k_distance[o])).collect();
-    1.0 / (outflow_prep::stats::pairwise_sum(&reach) / reach.len() as f64 + 1e-10)
+    1.0 / (outflow_core::stats::pairwise_sum(&reach) / reach.len() as f64 + 1e-10)
 }
 
 fn lof_of(idx: &[usize], lrd: &[f64], own: f64) -> f64 {
     let ratios: Vec<f64> = idx.iter().map(|&o| lrd[o] / own).collect();
-    outflow_prep::stats::pairwise_sum(&ratios) / ratios.len() as f64
+    outflow_core::stats::pairwise_sum(&ratios) / ratios.len() as f64
 }
 
-impl OutlierDetector for LofParams {
-    type Model = Lof;
-
-    fn name(&self) -> String {
+impl LofParams {
+    /// The detector's short name (`outflow benchmark`, configuration files).
+    pub fn name(&self) -> String {
         "lof".into()
     }
+}
+
+impl Fit for LofParams {
+    type Fitted = Lof;
+    type Error = OutlierError;
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Lof> {
         self.validate()?;
@@ -241,6 +255,10 @@ impl OutlierModel for Lof {
     fn n_features(&self) -> usize {
         self.train.ncols()
     }
+}
+
+impl ScoreSamples for Lof {
+    type Error = OutlierError;
 
     fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
         check_query(x, self.n_features())?;

@@ -4,7 +4,7 @@
 //! PyOD's core detectors with PyOD's and scikit-learn's definitions, checked against them on fixtures.
 //!
 //! Every detector is a parameter struct (with `Default` and `validate()`) implementing
-//! [`OutlierDetector`]; `fit` returns a separate, serialisable model implementing [`OutlierModel`]:
+//! [`Fit`]; `fit` returns a separate, serialisable model implementing [`OutlierModel`]:
 //! training scores (PyOD's `decision_scores_`), `score_samples` for new rows (higher = more
 //! anomalous), PyOD's threshold `percentile(scores, 100·(1 − contamination))` and `predict`.
 //!
@@ -19,13 +19,13 @@
 //! | HDBSCAN GLOSH, cluster rarity | [`glosh`] | outflow-cluster's HDBSCAN |
 //! | fusion (rank / z-score mean, max) | [`fusion`] | PyOD `combination` |
 //!
-//! [`Detector`] holds any of them (serde-tagged, `"iforest".parse()`), [`metrics`] has scikit-learn's
+//! [`Algorithm`] holds any of them (serde-tagged, `"iforest".parse()`), [`metrics`] has scikit-learn's
 //! ROC-AUC and average precision (ties as scikit-learn) and PyOD's precision@n, and [`benchmark()`] runs
 //! all detectors on a labeled flow log (`outflow benchmark`).
 //!
 //! ```
 //! use ndarray::Array2;
-//! use outflow_outlier::{IForestParams, LofParams, OutlierDetector, OutlierModel, metrics};
+//! use outflow_outlier::{Fit, IForestParams, LofParams, OutlierModel, ScoreSamples, metrics};
 //!
 //! // 200 rows on a grid and 4 far-away rows
 //! let mut x = Array2::<f64>::zeros((204, 2));
@@ -69,17 +69,18 @@ pub mod knn;
 pub mod metrics;
 pub mod pca;
 
-pub use crate::any::{DETECTOR_NAMES, Detector, DetectorModel};
+pub use crate::any::{Algorithm, Model};
 pub use crate::benchmark::{
-    BenchmarkConfig, BenchmarkReport, ClassSpec, DetectorResult, LabelRule, LabeledMatrix, benchmark, prepare_labeled,
+    BenchmarkParams, BenchmarkReport, ClassSpec, DetectorResult, LabelRule, LabeledMatrix, benchmark, prepare_labeled,
 };
 pub use crate::cblof::{Cblof, CblofParams};
-pub use crate::detector::{OutlierDetector, OutlierModel, contamination_threshold, percentile};
-pub use crate::ecod::{CopodParams, EcdfKind, EcdfModel, EcodParams};
+pub use crate::detector::{OutlierModel, check_contamination, contamination_threshold};
+pub use crate::ecod::{Copod, CopodParams, EcdfKind, Ecdfs, Ecod, EcodParams};
 pub use crate::error::{OutlierError, Result};
-pub use crate::fusion::{Fusion, FusionMethod, FusionParams};
-pub use crate::glosh::{HdbscanDetector, HdbscanDetectorParams, HdbscanScore};
+pub use crate::fusion::{Fusion, FusionMethod, FusionParams, MemberStats, ScoreFusion};
+pub use crate::glosh::{HdbscanOutlier, HdbscanOutlierParams, HdbscanScore};
 pub use crate::gmm::{CovarianceType, Gmm, GmmInit, GmmParams};
 pub use crate::iforest::{IForest, IForestParams, MaxSamples};
 pub use crate::knn::{Knn, KnnMethod, KnnParams, Lof, LofParams};
-pub use crate::pca::{PcaDetector, PcaParams, PcaScore};
+pub use crate::pca::{Pca, PcaParams, PcaScore};
+pub use outflow_core::{Fit, InputError, ScoreSamples};

@@ -12,18 +12,16 @@
 //!
 //! Sums use numpy's pairwise summation, so values agree with scikit-learn to the last bits.
 
-use outflow_prep::stats::pairwise_sum;
+use outflow_core::stats::pairwise_sum;
 
-use crate::detector::percentile;
+use outflow_core::check_len;
+
+use crate::detector::{check_not_nan, checked_percentile};
 use crate::error::{OutlierError, Result};
 
 fn check(y: &[bool], s: &[f64]) -> Result<(usize, usize)> {
-    if y.len() != s.len() {
-        return Err(OutlierError::Labels(format!("{} labels for {} scores", y.len(), s.len())));
-    }
-    if let Some(i) = s.iter().position(|v| v.is_nan()) {
-        return Err(OutlierError::NonFinite { row: i, col: 0, value: f64::NAN });
-    }
+    check_len("labels", s.len(), y.len())?;
+    check_not_nan(s)?;
     let pos = y.iter().filter(|&&v| v).count();
     let neg = y.len() - pos;
     if pos == 0 || neg == 0 {
@@ -100,7 +98,7 @@ pub fn average_precision(y: &[bool], scores: &[f64]) -> Result<f64> {
 pub fn precision_at_n(y: &[bool], scores: &[f64]) -> Result<f64> {
     let (pos, _) = check(y, scores)?;
     let frac = pos as f64 / y.len() as f64;
-    let t = percentile(scores, 100.0 * (1.0 - frac))?;
+    let t = checked_percentile(scores, 100.0 * (1.0 - frac))?;
     let (mut tp, mut predicted) = (0usize, 0usize);
     for (&yi, &s) in y.iter().zip(scores) {
         if s > t {

@@ -3,7 +3,7 @@
 //!
 //! All three standardise the features first (scikit-learn's `StandardScaler`, PyOD's
 //! `standardization=True`) and fit scikit-learn's `PCA` with all `min(n, d)` components
-//! (outflow-prep's [`Pca`], same solver choice and sign convention: the largest loading of every axis is
+//! (outflow-prep's [`Pca`](outflow_prep::Pca), same solver choice and sign convention: the largest loading of every axis is
 //! positive). With the last `m` axes `v_j` (smallest variance; `m = n_selected_components`, default all)
 //! and their explained-variance *ratios* `r_j`:
 //!
@@ -27,11 +27,13 @@
 //! scores instead of giving PyOD's infinite score.
 
 use ndarray::{Array2, ArrayView2};
-use outflow_prep::{FittedPca, FittedScaler, Pca, StandardScaler};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::detector::{OutlierDetector, OutlierModel, check_matrix, check_query};
+use outflow_core::{Fit, InputError, ScoreSamples, Transform, check_matrix, check_query};
+use outflow_prep::{PcaParams as PrepPcaParams, StandardScalerParams};
+
+use crate::detector::OutlierModel;
 use crate::error::{OutlierError, Result};
 
 /// Share of the variance the kept (leading) axes explain for [`PcaScore::Reconstruction`] when
@@ -75,7 +77,7 @@ impl PcaParams {
     /// Checks `n_selected_components >= 1`.
     pub fn validate(&self) -> Result<()> {
         if self.n_selected_components == Some(0) {
-            return Err(OutlierError::param("n_selected_components must be at least 1"));
+            return Err(OutlierError::param("n_selected_components", "must be at least 1"));
         }
         Ok(())
     }
@@ -83,43 +85,47 @@ impl PcaParams {
 
 /// A fitted PCA detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PcaDetector {
+pub struct Pca {
     /// The parameters used.
     pub params: PcaParams,
     /// The standardisation (identity without `standardization`).
-    pub scaler: Option<FittedScaler>,
+    pub scaler: Option<outflow_prep::Scaler>,
     /// The PCA of the (standardised) training rows.
-    pub pca: FittedPca,
+    pub pca: outflow_prep::Pca,
     /// Number of selected trailing axes.
     pub n_selected: usize,
     training_scores: Vec<f64>,
 }
 
-impl OutlierDetector for PcaParams {
-    type Model = PcaDetector;
-
-    fn name(&self) -> String {
+impl PcaParams {
+    /// The detector's short name (`outflow benchmark`, configuration files).
+    pub fn name(&self) -> String {
         match self.score {
             PcaScore::Pyod => "pca".into(),
             PcaScore::Mahalanobis => "pca_mahalanobis".into(),
             PcaScore::Reconstruction => "pca_reconstruction".into(),
         }
     }
+}
 
-    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<PcaDetector> {
+impl Fit for PcaParams {
+    type Fitted = Pca;
+    type Error = OutlierError;
+
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Pca> {
         self.validate()?;
         check_matrix(x)?;
         if x.nrows() < 2 {
-            return Err(OutlierError::TooFewRows { what: "PCA".into(), needed: 1, found: x.nrows() });
+            return Err(InputError::too_few_rows("PCA", 2, x.nrows()).into());
         }
         let (scaler, z) = if self.standardization {
-            let s = StandardScaler::default().fit(x)?;
+            let s = StandardScalerParams::default().fit(x)?;
             let z = s.transform(x)?;
             (Some(s), z)
         } else {
             (None, x.to_owned())
         };
-        let pca = Pca::default().fit(z.view())?;
+        let pca = PrepPcaParams::default().fit(z.view())?;
         let k = pca.n_components();
         let n_selected = match (self.n_selected_components, self.score) {
             (Some(m), _) => m,
@@ -128,15 +134,15 @@ impl OutlierDetector for PcaParams {
             (None, _) => k,
         };
         if n_selected > k {
-            return Err(OutlierError::param(format!("n_selected_components {n_selected} > components {k}")));
+            return Err(OutlierError::param("n_selected_components", format!("{n_selected} > components {k}")));
         }
-        let mut model = PcaDetector { params: self.clone(), scaler, pca, n_selected, training_scores: Vec::new() };
+        let mut model = Pca { params: self.clone(), scaler, pca, n_selected, training_scores: Vec::new() };
         model.training_scores = model.score_standardised(z.view());
         Ok(model)
     }
 }
 
-impl PcaDetector {
+impl Pca {
     fn score_standardised(&self, z: ArrayView2<'_, f64>) -> Vec<f64> {
         let k = self.pca.n_components();
         let sel = k - self.n_selected..k;
@@ -185,7 +191,7 @@ impl PcaDetector {
     }
 }
 
-impl OutlierModel for PcaDetector {
+impl OutlierModel for Pca {
     fn training_scores(&self) -> &[f64] {
         &self.training_scores
     }
@@ -193,6 +199,10 @@ impl OutlierModel for PcaDetector {
     fn n_features(&self) -> usize {
         self.pca.mean.len()
     }
+}
+
+impl ScoreSamples for Pca {
+    type Error = OutlierError;
 
     fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
         check_query(x, self.n_features())?;

@@ -2,28 +2,28 @@
 
 use ndarray::{Array2, array};
 use outflow_io::{Column, Table};
-use outflow_outlier::benchmark::{BenchmarkConfig, LabelRule, benchmark, parse_detectors};
+use outflow_outlier::benchmark::{BenchmarkParams, LabelRule, benchmark, parse_detectors};
 use outflow_outlier::{
-    DETECTOR_NAMES, Detector, IForestParams, KnnParams, LofParams, OutlierDetector, OutlierError, OutlierModel,
+    Algorithm, Fit, IForestParams, InputError, KnnParams, LofParams, OutlierError, OutlierModel, ScoreSamples,
     contamination_threshold,
 };
 
 #[test]
 fn empty_and_non_finite_input() {
-    for name in DETECTOR_NAMES {
-        let d = Detector::preset(name, 0).unwrap();
+    for name in Algorithm::NAMES {
+        let d = Algorithm::preset(name, 0).unwrap();
         let e = d.fit(Array2::<f64>::zeros((0, 3)).view()).unwrap_err();
-        assert!(matches!(e, OutlierError::EmptyInput { .. }), "{name}: {e}");
+        assert!(matches!(e, OutlierError::Input(InputError::Empty { .. })), "{name}: {e}");
         let mut x = Array2::from_shape_fn((30, 2), |(i, j)| (i * 3 + j) as f64);
         x[[4, 1]] = f64::NAN;
         let e = d.fit(x.view()).unwrap_err();
-        assert!(matches!(e, OutlierError::NonFinite { row: 4, col: 1, .. }), "{name}: {e}");
+        assert!(matches!(e, OutlierError::Input(InputError::NonFinite { row: 4, col: 1, .. })), "{name}: {e}");
         x[[4, 1]] = 1.0;
         let m = d.fit(x.view()).unwrap();
         let e = m.score_samples(array![[1.0, 2.0, 3.0]].view()).unwrap_err();
-        assert!(matches!(e, OutlierError::DimensionMismatch { expected: 2, found: 3 }), "{name}: {e}");
+        assert!(matches!(e, OutlierError::Input(InputError::WidthMismatch { expected: 2, found: 3 })), "{name}: {e}");
         let e = m.score_samples(array![[1.0, f64::INFINITY]].view()).unwrap_err();
-        assert!(matches!(e, OutlierError::NonFinite { .. }), "{name}: {e}");
+        assert!(matches!(e, OutlierError::Input(InputError::NonFinite { .. })), "{name}: {e}");
         assert!(m.score_samples(Array2::<f64>::zeros((0, 2)).view()).unwrap().is_empty(), "{name}");
     }
 }
@@ -34,11 +34,11 @@ fn parameters_and_contamination() {
     for k in [6, 7] {
         assert!(matches!(
             KnnParams { n_neighbors: k, ..Default::default() }.fit(x.view()),
-            Err(OutlierError::TooFewRows { .. })
+            Err(OutlierError::Input(InputError::TooFewRows { .. }))
         ));
         assert!(matches!(
             LofParams { n_neighbors: k, ..Default::default() }.fit(x.view()),
-            Err(OutlierError::TooFewRows { .. })
+            Err(OutlierError::Input(InputError::TooFewRows { .. }))
         ));
     }
     assert!(KnnParams { n_neighbors: 0, ..Default::default() }.fit(x.view()).is_err());
@@ -46,7 +46,7 @@ fn parameters_and_contamination() {
     assert!(IForestParams { max_features: 1.5, ..Default::default() }.fit(x.view()).is_err());
     let m = IForestParams::default().fit(x.view()).unwrap();
     for c in [0.0, -0.1, 0.51, f64::NAN] {
-        assert!(matches!(m.threshold(c), Err(OutlierError::Contamination(_))), "{c}");
+        assert!(matches!(m.threshold(c), Err(OutlierError::Input(InputError::InvalidParameter { .. }))), "{c}");
         assert!(m.predict(x.view(), c).is_err());
     }
     assert!(m.threshold(0.5).is_ok());
@@ -65,7 +65,7 @@ fn benchmark_refusals() {
     ])
     .unwrap();
     let run = |rule: LabelRule, c: Option<f64>| {
-        let mut cfg = BenchmarkConfig::new(rule, 1);
+        let mut cfg = BenchmarkParams::new(rule, 1);
         cfg.contamination = c;
         cfg.detectors = parse_detectors("iforest,ecod", 1).unwrap();
         benchmark(&t, &cfg)
@@ -77,7 +77,10 @@ fn benchmark_refusals() {
     assert!(matches!(e, OutlierError::Labels(_)), "{e}");
     // unknown column, bad contamination
     assert!(matches!(run(LabelRule::positive("nope", "attack"), None), Err(OutlierError::Labels(_))));
-    assert!(matches!(run(LabelRule::positive("label", "attack"), Some(0.7)), Err(OutlierError::Contamination(_))));
+    assert!(matches!(
+        run(LabelRule::positive("label", "attack"), Some(0.7)),
+        Err(OutlierError::Input(InputError::InvalidParameter { .. }))
+    ));
     // fine: labels never become features, negatives all kept, case-insensitive column
     let r = run(LabelRule::negative("LABEL", "normal."), Some(0.05)).unwrap();
     assert_eq!(r.negatives, 36);

@@ -3,7 +3,7 @@
 use ndarray::{Array2, Axis};
 use outflow_outlier::metrics::{average_precision, precision_at_n, roc_auc};
 use outflow_outlier::{
-    DETECTOR_NAMES, Detector, FusionMethod, FusionParams, IForestParams, OutlierDetector, OutlierError, OutlierModel,
+    Algorithm, Fit, FusionMethod, FusionParams, IForestParams, InputError, OutlierError, OutlierModel, ScoreSamples,
 };
 use proptest::prelude::*;
 
@@ -17,7 +17,7 @@ fn data(max_rows: usize) -> impl Strategy<Value = Array2<f64>> {
 
 /// Failures a valid detector may legitimately report on degenerate data.
 fn acceptable(e: &OutlierError) -> bool {
-    matches!(e, OutlierError::Numerical(_) | OutlierError::TooFewRows { .. })
+    matches!(e, OutlierError::Numerical(_) | OutlierError::Input(InputError::TooFewRows { .. }))
 }
 
 proptest! {
@@ -25,8 +25,8 @@ proptest! {
 
     #[test]
     fn every_detector_gives_finite_scores(x in data(40)) {
-        for name in DETECTOR_NAMES {
-            let d = Detector::preset(name, 1).unwrap();
+        for name in Algorithm::NAMES {
+            let d = Algorithm::preset(name, 1).unwrap();
             match d.fit(x.view()) {
                 Ok(m) => {
                     prop_assert_eq!(m.training_scores().len(), x.nrows());
@@ -46,7 +46,7 @@ proptest! {
     fn rank_fusion_is_in_unit_interval(x in data(40)) {
         let p = FusionParams {
             method: FusionMethod::Rank,
-            members: ["iforest", "ecod", "knn"].iter().map(|n| Detector::preset(n, 3).unwrap()).collect(),
+            members: ["iforest", "ecod", "knn"].iter().map(|n| Algorithm::preset(n, 3).unwrap()).collect(),
         };
         let m = p.fit(x.view()).unwrap();
         let q = x.mapv(|v| v * 1.5 - 3.0);
@@ -99,10 +99,10 @@ fn results_do_not_depend_on_the_thread_count() {
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
-            DETECTOR_NAMES
+            Algorithm::NAMES
                 .iter()
                 .map(|name| {
-                    let m = Detector::preset(name, 5).unwrap().fit(x.view()).unwrap();
+                    let m = Algorithm::preset(name, 5).unwrap().fit(x.view()).unwrap();
                     (m.training_scores().to_vec(), m.score_samples(x.slice(ndarray::s![..300, ..])).unwrap())
                 })
                 .collect::<Vec<_>>()
@@ -110,7 +110,7 @@ fn results_do_not_depend_on_the_thread_count() {
     };
     let one = run(1);
     let three = run(3);
-    for (k, name) in DETECTOR_NAMES.iter().enumerate() {
+    for (k, name) in Algorithm::NAMES.iter().enumerate() {
         assert!(one[k] == three[k], "{name} differs between 1 and 3 threads");
     }
 }

@@ -5,8 +5,8 @@ use ndarray::Array2;
 use outflow_outlier::gmm::{CovarianceType, GmmInit, GmmParams};
 use outflow_outlier::metrics::{average_precision, precision_at_n, roc_auc};
 use outflow_outlier::{
-    CblofParams, CopodParams, EcodParams, IForestParams, KnnMethod, KnnParams, LofParams, MaxSamples, OutlierDetector,
-    OutlierModel, PcaParams,
+    CblofParams, CopodParams, EcodParams, Fit, IForestParams, KnnMethod, KnnParams, LofParams, MaxSamples,
+    OutlierModel, PcaParams, ScoreSamples,
 };
 use serde_json::Value;
 
@@ -192,7 +192,7 @@ fn cblof_equals_pyod_from_the_same_clustering() {
         assert_rel(&format!("{what} new"), &m.score_samples(new.view()).unwrap(), &vector(&c["new_scores"]), 1e-9);
         // End to end: outflow-cluster's k-means started from scikit-learn's final centres converges to the
         // same clustering, and CBLOF on it gives the same scores.
-        let km = outflow_cluster::KMeansParams::new(8).centres(centres);
+        let km = outflow_cluster::KMeansParams::new(8).init_centres(centres);
         let km = outflow_cluster::Fit::fit(&km, x.view()).unwrap();
         let l2: Vec<usize> = outflow_cluster::ClusterModel::labels(&km).iter().map(|&l| l as usize).collect();
         assert_eq!(l2, labels);

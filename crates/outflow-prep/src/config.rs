@@ -1,4 +1,4 @@
-//! [`PrepConfig`]: every choice of the pipeline, with defaults, validation and presets for Zeek conn logs,
+//! [`PrepParams`]: every choice of the pipeline, with defaults, validation and presets for Zeek conn logs,
 //! CICFlowMeter CSVs and KDD Cup 99 / NSL-KDD.
 
 use std::collections::BTreeMap;
@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use outflow_io::Table;
 
 use crate::error::{PrepError, Result};
-use crate::pca::Pca;
-use crate::scale::Scaler;
+use crate::pca::PcaParams;
+use crate::scale::ScalerParams;
 use crate::select::{CorrelationPruning, LeakageCheck, LowVariance};
 
 /// Columns that are carried with the rows but never become features (labels of every supported format).
@@ -84,6 +84,9 @@ pub enum Preset {
 }
 
 impl Preset {
+    /// The presets' names, as [`Preset::name`] gives them; `auto` (chosen by [`Preset::detect`]) is not one.
+    pub const NAMES: &'static [&'static str] = &["generic", "zeek", "cic", "kdd"];
+
     /// Picks a preset by column names (and Zeek's declared types).
     ///
     /// ```
@@ -131,7 +134,7 @@ impl std::str::FromStr for Preset {
             "zeek" | "zeek-conn" | "zeek_conn" => Ok(Preset::Zeek),
             "cic" | "cicflowmeter" => Ok(Preset::Cic),
             "kdd" | "nsl-kdd" => Ok(Preset::Kdd),
-            _ => Err(PrepError::config(format!("unknown preset '{s}' (generic, zeek, cic, kdd)"))),
+            _ => Err(PrepError::param("preset", format!("unknown preset '{s}' (generic, zeek, cic, kdd)"))),
         }
     }
 }
@@ -317,15 +320,15 @@ impl Default for Selection {
 /// Name lists are case-insensitive globs matched against trimmed column names.
 ///
 /// ```
-/// use outflow_prep::{Preset, PrepConfig};
-/// let c = PrepConfig::preset(Preset::Zeek);
+/// use outflow_prep::{Preset, PrepParams};
+/// let c = PrepParams::preset(Preset::Zeek);
 /// assert!(c.validate().is_ok());
 /// let json = serde_json::to_string(&c).unwrap();
-/// assert_eq!(serde_json::from_str::<PrepConfig>(&json).unwrap(), c);
+/// assert_eq!(serde_json::from_str::<PrepParams>(&json).unwrap(), c);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct PrepConfig {
+pub struct PrepParams {
     /// The preset this configuration started from (informational).
     pub preset: Preset,
     /// Label columns: carried with the rows, never features.
@@ -348,17 +351,17 @@ pub struct PrepConfig {
     pub ports: PortEncoding,
     /// Feature selection.
     pub selection: Selection,
-    /// Scaler.
-    pub scaler: Scaler,
+    /// ScalerParams.
+    pub scaler: ScalerParams,
     /// Project onto principal components (off by default: the seed only explores PCA).
-    pub pca: Option<Pca>,
+    pub pca: Option<PcaParams>,
     /// Put the explained-variance profile of the scaled features in the fit report.
     pub pca_summary: bool,
 }
 
-impl Default for PrepConfig {
+impl Default for PrepParams {
     fn default() -> Self {
-        PrepConfig {
+        PrepParams {
             preset: Preset::Generic,
             labels: strings(LABEL_COLUMNS),
             identifiers: strings(IDENTIFIER_COLUMNS),
@@ -370,17 +373,17 @@ impl Default for PrepConfig {
             categorical: Categoricals::default(),
             ports: PortEncoding::default(),
             selection: Selection::default(),
-            scaler: Scaler::default(),
+            scaler: ScalerParams::default(),
             pca: None,
             pca_summary: true,
         }
     }
 }
 
-impl PrepConfig {
+impl PrepParams {
     /// The configuration of a preset.
-    pub fn preset(preset: Preset) -> PrepConfig {
-        let mut c = PrepConfig { preset, ..Default::default() };
+    pub fn preset(preset: Preset) -> PrepParams {
+        let mut c = PrepParams { preset, ..Default::default() };
         match preset {
             Preset::Generic | Preset::Kdd => {}
             Preset::Zeek => {
@@ -392,8 +395,8 @@ impl PrepConfig {
     }
 
     /// The preset [`Preset::detect`] picks for the table.
-    pub fn auto(table: &Table) -> PrepConfig {
-        PrepConfig::preset(Preset::detect(table))
+    pub fn auto(table: &Table) -> PrepParams {
+        PrepParams::preset(Preset::detect(table))
     }
 
     /// Checks every parameter.
@@ -407,22 +410,22 @@ impl PrepConfig {
         ];
         for (what, list) in lists {
             if list.iter().any(|p| p.trim().is_empty()) {
-                return Err(PrepError::config(format!("{what} holds an empty name")));
+                return Err(PrepError::param(what, "holds an empty name"));
             }
         }
         if self.categorical.top_k == 0 {
-            return Err(PrepError::config("categorical.top_k must be at least 1"));
+            return Err(PrepError::param("categorical.top_k", "must be at least 1"));
         }
         for r in &self.value_rules {
             if r.columns.is_empty() || r.columns.iter().any(|p| p.trim().is_empty()) {
-                return Err(PrepError::config(format!("value rule '{}' needs column patterns", r.name)));
+                return Err(PrepError::param("value_rules", format!("rule '{}' needs column patterns", r.name)));
             }
             if !r.value.is_finite() {
-                return Err(PrepError::config(format!("value rule '{}' has a non-finite bound", r.name)));
+                return Err(PrepError::param("value_rules", format!("rule '{}' has a non-finite bound", r.name)));
             }
         }
         if self.ports.enabled && self.ports.columns.is_empty() {
-            return Err(PrepError::config("port encoding needs at least one column pattern"));
+            return Err(PrepError::param("ports.columns", "port encoding needs at least one column pattern"));
         }
         if let Some(c) = &self.selection.correlation {
             c.validate()?;
@@ -459,14 +462,14 @@ mod tests {
                 .unwrap();
         assert_eq!(Preset::detect(&kdd), Preset::Kdd);
         assert_eq!(Preset::detect(&Table::default()), Preset::Generic);
-        assert_eq!(PrepConfig::preset(Preset::Zeek).missing.policy(" Duration"), Missing::Zero);
-        assert_eq!(PrepConfig::preset(Preset::Zeek).missing.policy("service"), Missing::DropRow);
-        let mut c = PrepConfig::default();
+        assert_eq!(PrepParams::preset(Preset::Zeek).missing.policy(" Duration"), Missing::Zero);
+        assert_eq!(PrepParams::preset(Preset::Zeek).missing.policy("service"), Missing::DropRow);
+        let mut c = PrepParams::default();
         c.categorical.top_k = 0;
         assert!(c.validate().is_err());
-        let c: std::result::Result<PrepConfig, _> = serde_json::from_str(r#"{"labelz": []}"#);
+        let c: std::result::Result<PrepParams, _> = serde_json::from_str(r#"{"labelz": []}"#);
         assert!(c.is_err());
-        let c: PrepConfig = serde_json::from_str(r#"{"scaler": {"kind": "standard"}}"#).unwrap();
+        let c: PrepParams = serde_json::from_str(r#"{"scaler": {"kind": "standard"}}"#).unwrap();
         assert_eq!(c.scaler.name(), "standard");
         assert!("zeek".parse::<Preset>().is_ok() && "x".parse::<Preset>().is_err());
     }

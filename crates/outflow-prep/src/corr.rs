@@ -13,8 +13,10 @@ use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
-use crate::error::{PrepError, Result};
-use crate::stats::pairwise_sum;
+use outflow_core::stats::pairwise_sum;
+use outflow_core::{InputError, check_finite};
+
+use crate::error::Result;
 
 /// Rows per block: 4096 × 70 features is a 2.3 MB centred buffer.
 pub const BLOCK_ROWS: usize = 4096;
@@ -129,7 +131,7 @@ impl Moments {
     /// Covariance with `ddof` (1 for the sample covariance, as `np.cov`); needs `n > ddof`.
     pub fn covariance(&self, ddof: usize) -> Result<Array2<f64>> {
         if self.n <= ddof {
-            return Err(PrepError::TooFewRows { what: "a covariance", needed: ddof + 1, found: self.n });
+            return Err(InputError::too_few_rows("a covariance", ddof + 1, self.n).into());
         }
         Ok(&self.cross / (self.n - ddof) as f64)
     }
@@ -137,7 +139,7 @@ impl Moments {
     /// Per-column variance with `ddof`.
     pub fn variances(&self, ddof: usize) -> Result<Vec<f64>> {
         if self.n <= ddof {
-            return Err(PrepError::TooFewRows { what: "a variance", needed: ddof + 1, found: self.n });
+            return Err(InputError::too_few_rows("a variance", ddof + 1, self.n).into());
         }
         Ok((0..self.mean.len()).map(|j| self.cross[[j, j]] / (self.n - ddof) as f64).collect())
     }
@@ -148,7 +150,7 @@ impl Moments {
     pub fn correlation(&self) -> Result<Array2<f64>> {
         let p = self.mean.len();
         if self.n < 2 {
-            return Err(PrepError::TooFewRows { what: "a correlation", needed: 2, found: self.n });
+            return Err(InputError::too_few_rows("a correlation", 2, self.n).into());
         }
         let cov = self.covariance(1)?;
         let sd: Vec<f64> = (0..p).map(|j| cov[[j, j]].sqrt()).collect();
@@ -220,16 +222,6 @@ fn for_rows(x: ArrayView2<'_, f64>, rows: std::ops::Range<usize>, mut f: impl Fn
     }
 }
 
-/// Fails with [`PrepError::NonFinite`] at the first NaN or infinity (row-major order).
-pub(crate) fn check_finite(x: ArrayView2<'_, f64>) -> Result<()> {
-    for ((row, column), &value) in x.indexed_iter() {
-        if !value.is_finite() {
-            return Err(PrepError::NonFinite { row, column, value });
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,7 +250,10 @@ mod tests {
         let r = m.correlation().unwrap();
         assert!((r[[0, 2]] - pearson(&xs[0], &xs[2])).abs() < 1e-12);
         let bad = array![[1.0, f64::NAN]];
-        assert!(matches!(Moments::of(bad.view()), Err(PrepError::NonFinite { row: 0, column: 1, .. })));
+        assert!(matches!(
+            Moments::of(bad.view()),
+            Err(crate::PrepError::Input(InputError::NonFinite { row: 0, col: 1, .. }))
+        ));
         let one = array![[1.0, 2.0]];
         assert!(Moments::of(one.view()).unwrap().correlation().is_err());
         let empty = Array2::<f64>::zeros((0, 2));

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use outflow_io::{ColumnData, DataType, Table, f64_or_string};
 
-use crate::config::{PrepConfig, Preset};
+use crate::config::{PrepParams, Preset};
 use crate::error::Result;
 use crate::pipeline::{clean, label_target, select};
 use crate::report::{CorrelatedPair, PrunedFeature, StepReport};
@@ -103,19 +103,19 @@ pub struct EdaReport {
 ///
 /// ```
 /// use outflow_io::{Column, Table};
-/// use outflow_prep::{PrepConfig, eda};
+/// use outflow_prep::{PrepParams, eda};
 /// let t = Table::new(vec![
 ///     Column::from_f64("a", vec![1.0, 2.0, 3.0, 4.0]),
 ///     Column::from_f64("b", vec![2.0, 4.0, 6.0, 8.5]),
 ///     Column::from_f64("c", vec![0.0, 0.0, 0.0, 0.0]),
 /// ]).unwrap();
-/// let r = eda(&t, &PrepConfig::default()).unwrap();
+/// let r = eda(&t, &PrepParams::default()).unwrap();
 /// assert_eq!(r.columns[0].stats.p25, Some(1.75));
 /// assert_eq!(r.correlated_pairs.len(), 1);
 /// let pruned: Vec<&str> = r.pruned.iter().map(|p| p.name.as_str()).collect();
 /// assert_eq!(pruned, ["b", "c"]);
 /// ```
-pub fn eda(table: &Table, config: &PrepConfig) -> Result<EdaReport> {
+pub fn eda(table: &Table, config: &PrepParams) -> Result<EdaReport> {
     config.validate()?;
     let columns: Vec<ColumnStats> = table
         .columns()
@@ -261,11 +261,11 @@ mod tests {
 
     #[test]
     fn empty_and_text_only_tables_do_not_fail() {
-        let r = eda(&Table::default(), &PrepConfig::default()).unwrap();
+        let r = eda(&Table::default(), &PrepParams::default()).unwrap();
         assert_eq!(r.rows, 0);
         assert!(!r.warnings.is_empty());
         let t = Table::new(vec![Column::from_str_opt("s", [Some("a"), None, Some("b")])]).unwrap();
-        let r = eda(&t, &PrepConfig::default()).unwrap();
+        let r = eda(&t, &PrepParams::default()).unwrap();
         assert_eq!(r.columns[0].stats.count, 2);
         assert_eq!(r.columns[0].distinct, Some(2));
         assert!(r.columns[0].stats.mean.is_none());
@@ -277,7 +277,7 @@ mod tests {
     #[test]
     fn infinities_are_strings_in_json() {
         let t = Table::new(vec![Column::from_f64("x", vec![1.0, f64::INFINITY, 3.0])]).unwrap();
-        let r = eda(&t, &PrepConfig::default()).unwrap();
+        let r = eda(&t, &PrepParams::default()).unwrap();
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["columns"][0]["mean"], "inf");
         assert_eq!(json["columns"][0]["max"], "inf");

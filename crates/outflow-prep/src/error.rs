@@ -1,5 +1,6 @@
 //! Typed errors of the preparation pipeline.
 
+use outflow_core::InputError;
 use outflow_io::{DataType, IoError};
 
 /// Result alias of this crate.
@@ -9,22 +10,10 @@ pub type Result<T, E = PrepError> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PrepError {
-    /// A parameter is out of range or contradicts another.
-    #[error("invalid configuration: {0}")]
-    InvalidConfig(String),
-    /// The table (or matrix) to fit on has no rows.
-    #[error("cannot fit on an empty table")]
-    EmptyInput,
-    /// Fitting needs more rows than there are (e.g. a variance needs two).
-    #[error("{what} needs at least {needed} rows, found {found}")]
-    TooFewRows {
-        /// What needed them.
-        what: &'static str,
-        /// Rows needed.
-        needed: usize,
-        /// Rows available.
-        found: usize,
-    },
+    /// Bad input or parameters: an empty table or matrix, a non-finite value, a wrong width, too few
+    /// rows, an invalid parameter.
+    #[error(transparent)]
+    Input(#[from] InputError),
     /// Cleaning removed every row; `summary` says which step removed how many.
     #[error("no rows left after cleaning {input} rows ({summary})")]
     NoRowsLeft {
@@ -52,27 +41,12 @@ pub enum PrepError {
         /// What the table holds.
         found: DataType,
     },
-    /// A matrix has the wrong number of columns for a fitted transformer.
-    #[error("expected {expected} columns, found {found}")]
-    ShapeMismatch {
-        /// Columns the fitted state was built for.
-        expected: usize,
-        /// Columns given.
-        found: usize,
-    },
-    /// A matrix given to a scaler or PCA holds NaN or an infinity.
-    #[error("non-finite value {value} at row {row}, column {column}")]
-    NonFinite {
-        /// 0-based row.
-        row: usize,
-        /// 0-based column.
-        column: usize,
-        /// The value.
-        value: f64,
-    },
     /// Two features would get the same name (e.g. a one-hot column clashing with an input column).
     #[error("duplicate feature name '{0}'")]
     DuplicateFeature(String),
+    /// A saved preparation is inconsistent (corrupt or edited by hand).
+    #[error("corrupt fitted preparation: {0}")]
+    Corrupt(String),
     /// The linear-algebra backend failed to converge.
     #[error("linear algebra failed: {0}")]
     Linalg(String),
@@ -82,7 +56,7 @@ pub enum PrepError {
 }
 
 impl PrepError {
-    pub(crate) fn config(msg: impl Into<String>) -> Self {
-        PrepError::InvalidConfig(msg.into())
+    pub(crate) fn param(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        PrepError::Input(InputError::param(name, reason))
     }
 }

@@ -3,7 +3,7 @@
 //! Turns a flow [`Table`](outflow_io::Table) into a feature matrix for density-based clustering, as one
 //! fitted, serialisable pipeline — the seed notebook's preprocessing, with its fitted state kept:
 //!
-//! 1. **Cleaning** ([`PrepConfig`]; each step named in [`Step`] and reported in a [`StepReport`]): label
+//! 1. **Cleaning** ([`PrepParams`]; each step named in [`Step`] and reported in a [`StepReport`]): label
 //!    columns carried, never features; identifiers (addresses, ports, uid, timestamps; Zeek `addr` / `port`
 //!    types) dropped; categorical columns dropped or one-hot encoded with a top-k guard; optional one-hot of
 //!    well-known destination ports; missing values dropped or imputed (zero, median) per column — the Zeek
@@ -12,18 +12,18 @@
 //!    booleans to 0/1.
 //! 2. **Feature selection** ([`CorrelationPruning`], [`LowVariance`], [`LeakageCheck`]): the seed's rules,
 //!    in its order, on the unscaled cleaned data.
-//! 3. **Scaling** ([`RobustScaler`] by default, [`StandardScaler`], [`MinMaxScaler`]) and optional
-//!    [`Pca`], with scikit-learn's definitions and sign convention.
+//! 3. **Scaling** ([`RobustScalerParams`] by default, [`StandardScalerParams`], [`MinMaxScalerParams`]) and optional
+//!    [`PcaParams`], with scikit-learn's definitions and sign convention.
 //! 4. **EDA** ([`eda`]): describe, skewness, IQR outliers, duplicates, correlations, what would be pruned.
 //!
-//! [`PrepConfig::fit`] returns a [`FittedPrep`] (serde), a [`FitReport`] and the transformed training rows;
-//! [`FittedPrep::transform`] reads new flows by column name exactly as at fit time and accounts for every
+//! [`PrepParams::fit`] returns a [`Prep`] (serde), a [`FitReport`] and the transformed training rows;
+//! [`Prep::transform`] reads new flows by column name exactly as at fit time and accounts for every
 //! input row: its row in the matrices or a [`Rejection`] saying why it could not be scored. Results do not
 //! depend on the number of threads.
 //!
 //! ```
 //! use outflow_io::{read_input, Input, ReadOptions};
-//! use outflow_prep::{PrepConfig, Preset, Step};
+//! use outflow_prep::{PrepParams, Preset, Step};
 //!
 //! let log = "#separator \\x09\n\
 //!            #fields\tts\tuid\tid.orig_h\tproto\tduration\torig_bytes\tresp_bytes\tlabel\n\
@@ -33,7 +33,7 @@
 //!            3.0\tC3\t10.0.0.1\tudp\t1.5\t80\t95\tBenign\n\
 //!            4.0\tC4\t10.0.0.3\ttcp\t9.0\t99000\t40\tBenign\n";
 //! let (table, _) = read_input(&Input::bytes("conn.log", log), &ReadOptions::default()).unwrap();
-//! let config = PrepConfig::auto(&table);
+//! let config = PrepParams::auto(&table);
 //! assert_eq!(config.preset, Preset::Zeek);
 //!
 //! let fit = config.fit(&table).unwrap();
@@ -44,7 +44,7 @@
 //!
 //! // The fitted state round-trips through JSON and transforms new flows by column name.
 //! let json = serde_json::to_string(&fit.prep).unwrap();
-//! let prep: outflow_prep::FittedPrep = serde_json::from_str(&json).unwrap();
+//! let prep: outflow_prep::Prep = serde_json::from_str(&json).unwrap();
 //! let again = prep.transform(&table).unwrap();
 //! assert_eq!(again.scaled, fit.output.scaled);
 //! ```
@@ -63,22 +63,24 @@ mod scale;
 mod select;
 pub mod stats;
 
+pub use outflow_core::{Fit, InputError, Transform};
+
 pub use crate::config::{
     CATEGORICAL_COLUMNS, Categoricals, Comparison, Encoding, IDENTIFIER_COLUMNS, IDENTIFIER_SOURCE_TYPES,
-    LABEL_COLUMNS, Missing, MissingValues, PORT_COLUMNS, PortEncoding, PrepConfig, Preset, Selection, ValueRule,
+    LABEL_COLUMNS, Missing, MissingValues, PORT_COLUMNS, PortEncoding, PrepParams, Preset, Selection, ValueRule,
     WELL_KNOWN_PORTS, ZEEK_ZERO_WHEN_UNSET,
 };
 pub use crate::corr::{Moments, correlation_matrix, pearson};
 pub use crate::eda::{ColumnStats, CorrelationMatrix, EdaReport, Num, Ranked, duplicate_rows, eda};
 pub use crate::error::{PrepError, Result};
 pub use crate::pattern::{matches as name_matches, matches_any};
-pub use crate::pca::{FittedPca, Pca, PcaComponents, PcaSummary};
-pub use crate::pipeline::{FittedPrep, OTHER_LEVEL, PrepFit, Prepared, UNSET_LEVEL};
+pub use crate::pca::{Pca, PcaComponents, PcaParams, PcaSummary};
+pub use crate::pipeline::{OTHER_LEVEL, Prep, PrepFit, Prepared, UNSET_LEVEL};
 pub use crate::report::{
     ColumnCount, ColumnReason, CorrelatedPair, FitReport, Imputed, PrunedFeature, Rejection, RejectionKind, RowStatus,
     Step, StepReport,
 };
-pub use crate::scale::{FittedScaler, MinMaxScaler, RobustScaler, Scaler, StandardScaler};
+pub use crate::scale::{MinMaxScalerParams, RobustScalerParams, Scaler, ScalerParams, StandardScalerParams};
 pub use crate::select::{
     CorrelationPruned, CorrelationPruning, LeakageCheck, LeakageFlag, LowVariance, Pair, PruneDecision, TIE_TOLERANCE,
     UndefinedCorrelation,

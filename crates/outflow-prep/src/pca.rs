@@ -17,7 +17,9 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::corr::{BLOCK_ROWS, Moments, check_finite};
+use outflow_core::{Fit, InputError, Transform, check_finite, check_width};
+
+use crate::corr::{BLOCK_ROWS, Moments};
 use crate::error::{PrepError, Result};
 
 /// How many components to keep.
@@ -37,14 +39,14 @@ pub enum PcaComponents {
 /// PCA parameters.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Pca {
+pub struct PcaParams {
     /// Components to keep.
     pub n_components: PcaComponents,
 }
 
 /// A fitted PCA.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FittedPca {
+pub struct Pca {
     /// Feature means of the training data.
     pub mean: Vec<f64>,
     /// `k × p` principal axes (rows), scikit-learn's `components_`.
@@ -76,37 +78,42 @@ pub struct PcaSummary {
     pub components_95: usize,
 }
 
-impl Pca {
+impl PcaParams {
     /// Checks the component count or fraction.
     pub fn validate(&self) -> Result<()> {
         match self.n_components {
-            PcaComponents::Count(0) => Err(PrepError::config("PCA needs at least one component")),
+            PcaComponents::Count(0) => Err(PrepError::param("n_components", "PCA needs at least one component")),
             PcaComponents::Variance(f) if !(f > 0.0 && f <= 1.0) => {
-                Err(PrepError::config(format!("PCA variance fraction {f} is not in (0, 1]")))
+                Err(PrepError::param("n_components", format!("variance fraction {f} is not in (0, 1]")))
             }
             _ => Ok(()),
         }
     }
+}
+
+impl Fit for PcaParams {
+    type Fitted = Pca;
+    type Error = PrepError;
 
     /// Fits on the rows of `x` (finite values, at least 2 rows and 1 column).
     ///
     /// ```
     /// use ndarray::array;
-    /// use outflow_prep::Pca;
+    /// use outflow_prep::{Fit, PcaParams};
     /// let x = array![[1.0, 2.0], [2.0, 4.1], [3.0, 5.9], [4.0, 8.0]];
-    /// let p = Pca::default().fit(x.view()).unwrap();
+    /// let p = PcaParams::default().fit(x.view()).unwrap();
     /// assert!(p.explained_variance_ratio[0] > 0.99);
     /// assert!(p.components[[0, 1]] > 0.0); // largest loading positive
     /// assert_eq!(p.summary().components_95, 1);
     /// ```
-    pub fn fit(&self, x: ArrayView2<'_, f64>) -> Result<FittedPca> {
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Pca> {
         self.validate()?;
         let (n, p) = x.dim();
         if n < 2 {
-            return Err(PrepError::TooFewRows { what: "PCA", needed: 2, found: n });
+            return Err(InputError::too_few_rows("PCA", 2, n).into());
         }
         if p == 0 {
-            return Err(PrepError::NoFeatures("PCA on a matrix without columns".into()));
+            return Err(InputError::Empty { rows: n, cols: p }.into());
         }
         check_finite(x)?;
         let k_max = n.min(p);
@@ -126,12 +133,15 @@ impl Pca {
         let k = match self.n_components {
             PcaComponents::All => k_max,
             PcaComponents::Count(c) if c > k_max => {
-                return Err(PrepError::config(format!("PCA: {c} components asked, at most {k_max} possible")));
+                return Err(PrepError::param(
+                    "n_components",
+                    format!("{c} components asked, at most {k_max} possible"),
+                ));
             }
             PcaComponents::Count(c) => c,
             PcaComponents::Variance(f) => components_for(&ratio, f),
         };
-        Ok(FittedPca {
+        Ok(Pca {
             mean,
             components: vt.slice(ndarray::s![..k, ..]).to_owned(),
             explained_variance: ev[..k].to_vec(),
@@ -155,7 +165,7 @@ fn components_for(ratio: &[f64], fraction: f64) -> usize {
     ratio.len()
 }
 
-impl FittedPca {
+impl Pca {
     /// Number of kept components.
     pub fn n_components(&self) -> usize {
         self.components.nrows()
@@ -185,13 +195,15 @@ impl FittedPca {
             components_95: self.components_for(0.95),
         }
     }
+}
+
+impl Transform for Pca {
+    type Error = PrepError;
 
     /// Projects rows onto the kept axes: `(x - mean) · componentsᵀ`.
-    pub fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+    fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         let (n, p) = x.dim();
-        if p != self.mean.len() {
-            return Err(PrepError::ShapeMismatch { expected: self.mean.len(), found: p });
-        }
+        check_width(p, self.mean.len())?;
         let k = self.n_components();
         // Fixed row blocks, each a sequential matmul: deterministic whatever the thread count.
         let comp: Vec<f64> = self.components.t().iter().copied().collect(); // p × k row-major = k × p col-major
@@ -250,7 +262,7 @@ fn covariance_eigh(m: &Moments) -> Result<(Array2<f64>, Vec<f64>)> {
 #[allow(clippy::type_complexity)]
 fn full_svd(x: ArrayView2<'_, f64>) -> Result<(Vec<f64>, Array2<f64>, Vec<f64>, Vec<f64>)> {
     let (n, p) = x.dim();
-    let mean: Vec<f64> = (0..p).map(|j| crate::stats::pairwise_sum(&x.column(j).to_vec()) / n as f64).collect();
+    let mean: Vec<f64> = (0..p).map(|j| outflow_core::stats::pairwise_sum(&x.column(j).to_vec()) / n as f64).collect();
     let a = Mat::<f64>::from_fn(n, p, |i, j| x[[i, j]] - mean[j]);
     let k = n.min(p);
     let mut s = Diag::<f64>::zeros(k);
@@ -300,8 +312,8 @@ mod tests {
             let t = i as f64;
             [t.sin() * 3.0, t.cos() + 0.1 * t, (t * 0.7).sin() * 0.5 + t * 0.01][j]
         });
-        let tall = Pca::default().fit(x.view()).unwrap(); // 40 >= 30: covariance
-        let wide = Pca::default().fit(x.slice(ndarray::s![..20, ..])).unwrap(); // SVD
+        let tall = PcaParams::default().fit(x.view()).unwrap(); // 40 >= 30: covariance
+        let wide = PcaParams::default().fit(x.slice(ndarray::s![..20, ..])).unwrap(); // SVD
         assert_eq!(tall.n_components(), 3);
         assert_eq!(wide.n_components(), 3);
         // Same data through the SVD path: compare by duplicating rows past the covariance threshold.
@@ -319,13 +331,13 @@ mod tests {
     #[test]
     fn counts_and_errors() {
         let x = array![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
-        assert!(Pca { n_components: PcaComponents::Count(3) }.fit(x.view()).is_err());
-        assert!(Pca { n_components: PcaComponents::Variance(0.0) }.validate().is_err());
-        assert!(Pca::default().fit(array![[1.0, 2.0]].view()).is_err());
-        assert!(Pca::default().fit(array![[1.0, 2.0], [1.0, 2.0]].view()).is_err());
+        assert!(PcaParams { n_components: PcaComponents::Count(3) }.fit(x.view()).is_err());
+        assert!(PcaParams { n_components: PcaComponents::Variance(0.0) }.validate().is_err());
+        assert!(PcaParams::default().fit(array![[1.0, 2.0]].view()).is_err());
+        assert!(PcaParams::default().fit(array![[1.0, 2.0], [1.0, 2.0]].view()).is_err());
         assert_eq!(components_for(&[0.5, 0.3, 0.2], 0.8), 2);
         assert_eq!(components_for(&[0.5, 0.3, 0.2], 0.81), 3);
-        let f = Pca { n_components: PcaComponents::Count(1) }.fit(x.view()).unwrap();
-        assert!(matches!(f.transform(array![[1.0]].view()), Err(PrepError::ShapeMismatch { .. })));
+        let f = PcaParams { n_components: PcaComponents::Count(1) }.fit(x.view()).unwrap();
+        assert!(matches!(f.transform(array![[1.0]].view()), Err(PrepError::Input(InputError::WidthMismatch { .. }))));
     }
 }

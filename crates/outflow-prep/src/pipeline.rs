@@ -1,4 +1,4 @@
-//! The fitted pipeline: [`PrepConfig::fit`] → [`FittedPrep`] (serialisable) → [`FittedPrep::transform`].
+//! The fitted pipeline: [`PrepParams::fit`] → [`Prep`] (serialisable) → [`Prep::transform`].
 //!
 //! Fit and transform share one row evaluator and one matrix builder, so transforming the training
 //! table reproduces the fit output exactly, and every input row ends as either a matrix row or a
@@ -10,20 +10,21 @@ use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use outflow_core::stats::median_sorted;
+use outflow_core::{Fit, InputError, Transform};
 use outflow_io::{Column, ColumnData, DataType, Table, Validity, Value};
 
-use crate::config::{Encoding, Missing, PrepConfig, Preset, ValueRule};
+use crate::config::{Encoding, Missing, PrepParams, Preset, ValueRule};
 use crate::corr::{Moments, pearson};
 use crate::error::{PrepError, Result};
 use crate::pattern::{matches, matches_any};
-use crate::pca::{FittedPca, Pca};
+use crate::pca::{Pca, PcaParams};
 use crate::report::{
     ColumnCount, ColumnReason, CorrelatedPair, FitReport, Imputed, PrunedFeature, Rejection, RejectionKind, RowStatus,
     Step, StepReport,
 };
-use crate::scale::FittedScaler;
+use crate::scale::Scaler;
 use crate::select::LeakageFlag;
-use crate::stats::median_sorted;
 
 /// The level a null categorical value is counted as.
 pub const UNSET_LEVEL: &str = "(unset)";
@@ -31,7 +32,7 @@ pub const UNSET_LEVEL: &str = "(unset)";
 /// `other` (KDD's `service` has one), the catch-all is `<column>=(other)` instead.
 pub const OTHER_LEVEL: &str = "other";
 
-/// Version of the serialised [`FittedPrep`] layout.
+/// Version of the serialised [`Prep`] layout.
 const FORMAT_VERSION: u32 = 1;
 
 /// How one input column is read, decided at fit time.
@@ -100,14 +101,14 @@ pub(crate) struct FeatureSpec {
 /// how each is read, the value rules, the selected features, the fitted scaler and PCA.
 /// Serialise it with serde (e.g. `serde_json`) to keep it next to a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FittedPrep {
+pub struct Prep {
     version: u32,
-    config: PrepConfig,
+    config: PrepParams,
     inputs: Vec<InputSpec>,
     rules: Vec<RuleSpec>,
     features: Vec<FeatureSpec>,
-    scaler: FittedScaler,
-    pca: Option<FittedPca>,
+    scaler: Scaler,
+    pca: Option<Pca>,
     carried: Vec<String>,
 }
 
@@ -115,7 +116,7 @@ pub struct FittedPrep {
 #[derive(Debug, Clone)]
 pub struct PrepFit {
     /// The fitted pipeline.
-    pub prep: FittedPrep,
+    pub prep: Prep,
     /// What each step did.
     pub report: FitReport,
     /// The training table, transformed (identical to `prep.transform(&table)`).
@@ -162,18 +163,18 @@ impl Prepared {
     }
 }
 
-impl PrepConfig {
+impl PrepParams {
     /// Fits the pipeline on a table.
     ///
     /// ```
     /// use outflow_io::{Column, Table};
-    /// use outflow_prep::{PrepConfig, RowStatus};
+    /// use outflow_prep::{PrepParams, RowStatus};
     /// let t = Table::new(vec![
     ///     Column::from_f64_opt("bytes", [Some(10.0), Some(2000.0), None, Some(30.0), Some(f64::INFINITY)]),
     ///     Column::from_f64("pkts", vec![1.0, 9.0, 2.0, 1.0, 3.0]),
     ///     Column::from_str_opt("label", [Some("benign"), Some("malicious"), None, Some("benign"), None]),
     /// ]).unwrap();
-    /// let fit = PrepConfig::default().fit(&t).unwrap();
+    /// let fit = PrepParams::default().fit(&t).unwrap();
     /// assert_eq!(fit.output.kept, vec![0, 1, 3]);
     /// assert_eq!(fit.output.rows[2].rejection().unwrap().to_string(), "missing value in 'bytes'");
     /// assert_eq!(fit.output.rows[4].rejection().unwrap().to_string(), "non-finite value (inf) in 'bytes'");
@@ -206,10 +207,10 @@ impl Cleaned {
 }
 
 /// Runs the cleaning and encoding steps (everything before feature selection).
-pub(crate) fn clean(config: &PrepConfig, table: &Table) -> Result<Cleaned> {
+pub(crate) fn clean(config: &PrepParams, table: &Table) -> Result<Cleaned> {
     config.validate()?;
     if table.n_rows() == 0 {
-        return Err(PrepError::EmptyInput);
+        return Err(InputError::Empty { rows: 0, cols: table.n_cols() }.into());
     }
     let mut steps: Vec<StepReport> = [
         Step::Labels,
@@ -438,7 +439,7 @@ pub(crate) fn clean(config: &PrepConfig, table: &Table) -> Result<Cleaned> {
     Ok(Cleaned { inputs, rules, candidates, matrix, rows, kept, steps, labels, warnings })
 }
 
-fn identifier_reason(config: &PrepConfig, c: &Column) -> Option<String> {
+fn identifier_reason(config: &PrepParams, c: &Column) -> Option<String> {
     if matches_any(&config.identifiers, c.name()) {
         return Some("identifier".into());
     }
@@ -705,7 +706,7 @@ pub(crate) struct Selected {
 /// candidate matrix (the seed's order). `label` is the label column's name and its numeric target
 /// per row of `x` (`None` for a null label).
 pub(crate) fn select(
-    config: &PrepConfig,
+    config: &PrepParams,
     x: ArrayView2<'_, f64>,
     names: &[String],
     label: Option<(String, Vec<Option<f64>>)>,
@@ -800,7 +801,7 @@ pub(crate) fn select(
 
 /// The label's numeric target per kept row (see [`crate::LeakageCheck`]).
 pub(crate) fn label_target(
-    config: &PrepConfig,
+    config: &PrepParams,
     table: &Table,
     labels: &[String],
     kept: &[usize],
@@ -822,11 +823,11 @@ pub(crate) fn label_target(
     Some((name, target))
 }
 
-fn fit(config: &PrepConfig, table: &Table) -> Result<PrepFit> {
+fn fit(config: &PrepParams, table: &Table) -> Result<PrepFit> {
     let cleaned = clean(config, table)?;
     let n = cleaned.kept.len();
     if n < 2 {
-        return Err(PrepError::TooFewRows { what: "fitting (rows left after cleaning)", needed: 2, found: n });
+        return Err(InputError::too_few_rows("fitting (rows left after cleaning)", 2, n).into());
     }
     let names = cleaned.names();
     let label = label_target(config, table, &cleaned.labels, &cleaned.kept);
@@ -860,7 +861,7 @@ fn fit(config: &PrepConfig, table: &Table) -> Result<PrepFit> {
     let pca = config.pca.as_ref().map(|p| p.fit(scaled.view())).transpose()?;
     let summary = match (&pca, config.pca_summary) {
         (Some(p), _) => Some(p.summary()),
-        (None, true) => match Pca::default().fit(scaled.view()) {
+        (None, true) => match PcaParams::default().fit(scaled.view()) {
             Ok(p) => Some(p.summary()),
             Err(e) => {
                 warnings.push(format!("no PCA summary: {e}"));
@@ -887,7 +888,7 @@ fn fit(config: &PrepConfig, table: &Table) -> Result<PrepFit> {
         warnings,
     };
     let carried = carried_table(table, &cleaned.labels, &cleaned.kept);
-    let prep = FittedPrep {
+    let prep = Prep {
         version: FORMAT_VERSION,
         config: config.clone(),
         inputs,
@@ -914,13 +915,13 @@ fn carried_table(table: &Table, labels: &[String], kept: &[usize]) -> Table {
     Table::new(cols).unwrap_or_default()
 }
 
-impl FittedPrep {
+impl Prep {
     /// Transforms new flows by column name, exactly as at fit time.
     ///
-    /// Every column feeding a feature or a value rule ([`FittedPrep::required_columns`]) must be present
+    /// Every column feeding a feature or a value rule ([`Prep::required_columns`]) must be present
     /// with the same kind of type (numeric or text) as at fit time, else [`PrepError::MissingColumn`] /
     /// [`PrepError::WrongType`]; columns whose features were pruned are checked only when present
-    /// ([`FittedPrep::checked_columns`]); other columns are ignored. Rows that
+    /// ([`Prep::checked_columns`]); other columns are ignored. Rows that
     /// cannot be scored are not an error: their [`RowStatus`] says why. Category levels and ports not
     /// seen at fit time go to the `=other` column when there is one, else encode as all zeros.
     pub fn transform(&self, table: &Table) -> Result<Prepared> {
@@ -949,7 +950,7 @@ impl FittedPrep {
     /// Checks the internal consistency of a (possibly deserialised) fitted state, so that a corrupt
     /// file is an error rather than a panic.
     fn check(&self) -> Result<()> {
-        let bad = |what: &str| Err(PrepError::config(format!("corrupt fitted preparation: {what}")));
+        let bad = |what: &str| Err(PrepError::Corrupt(what.to_owned()));
         if self.version != FORMAT_VERSION {
             return bad(&format!("format version {} (expected {FORMAT_VERSION})", self.version));
         }
@@ -980,11 +981,9 @@ impl FittedPrep {
             return bad("scaler and feature list disagree");
         }
         let scaler_ok = match &self.scaler {
-            FittedScaler::Robust { center: a, scale: b } | FittedScaler::Standard { mean: a, scale: b } => {
-                a.len() == b.len()
-            }
-            FittedScaler::MinMax { scale, min, .. } => scale.len() == min.len(),
-            FittedScaler::Identity { .. } => true,
+            Scaler::Robust { center: a, scale: b } | Scaler::Standard { mean: a, scale: b } => a.len() == b.len(),
+            Scaler::MinMax { scale, min, .. } => scale.len() == min.len(),
+            Scaler::Identity { .. } => true,
         };
         if !scaler_ok {
             return bad("scaler vectors have different lengths");
@@ -1002,7 +1001,7 @@ impl FittedPrep {
         self.features.iter().map(|f| f.name.clone()).collect()
     }
 
-    /// The input columns a table must have for [`FittedPrep::transform`] (those feeding a feature or a
+    /// The input columns a table must have for [`Prep::transform`] (those feeding a feature or a
     /// value rule).
     pub fn required_columns(&self) -> Vec<&str> {
         self.inputs.iter().filter(|i| i.required).map(|i| i.name.as_str()).collect()
@@ -1016,7 +1015,7 @@ impl FittedPrep {
     }
 
     /// The configuration it was fitted with.
-    pub fn config(&self) -> &PrepConfig {
+    pub fn config(&self) -> &PrepParams {
         &self.config
     }
 
@@ -1026,12 +1025,12 @@ impl FittedPrep {
     }
 
     /// The fitted scaler.
-    pub fn scaler(&self) -> &FittedScaler {
+    pub fn scaler(&self) -> &Scaler {
         &self.scaler
     }
 
     /// The fitted PCA, if the pipeline projects.
-    pub fn pca(&self) -> Option<&FittedPca> {
+    pub fn pca(&self) -> Option<&Pca> {
         self.pca.as_ref()
     }
 

@@ -248,7 +248,7 @@ pub struct PrunedFeature {
     pub partner: Option<String>,
 }
 
-/// What [`crate::PrepConfig::fit`] did.
+/// What [`crate::PrepParams::fit`] did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FitReport {
     /// The preset the configuration came from.

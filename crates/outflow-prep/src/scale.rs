@@ -1,22 +1,23 @@
-//! Per-feature scalers with scikit-learn's definitions: [`RobustScaler`] (median / IQR, the seed's
-//! choice for heavy-tailed flow features), [`StandardScaler`] and [`MinMaxScaler`].
+//! Per-feature scalers with scikit-learn's definitions: [`RobustScalerParams`] (median / IQR, the seed's
+//! choice for heavy-tailed flow features), [`StandardScalerParams`] and [`MinMaxScalerParams`].
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::corr::check_finite;
+use outflow_core::stats::{median_and_quantiles, pairwise_sum};
+use outflow_core::{Fit, Transform, check_matrix, check_width};
+
 use crate::error::{PrepError, Result};
-use crate::stats::{median_and_quantiles, pairwise_sum};
 
 /// Scales below this count as zero and become 1 (scikit-learn's `_handle_zeros_in_scale`).
 const ZERO_SCALE: f64 = 10.0 * f64::EPSILON;
 
-/// Centre on the median, divide by the inter-quantile range (`sklearn.preprocessing.RobustScaler`).
+/// Centre on the median, divide by the inter-quantile range (`sklearn.preprocessing.RobustScalerParams`).
 /// A zero range gives scale 1. Quantiles are numpy's linear ones, at `quantile_range / 100`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct RobustScaler {
+pub struct RobustScalerParams {
     /// Lower and upper percentile, `0 <= lo <= hi <= 100` (default 25, 75).
     pub quantile_range: [f64; 2],
     /// Subtract the median.
@@ -25,64 +26,64 @@ pub struct RobustScaler {
     pub with_scaling: bool,
 }
 
-impl Default for RobustScaler {
+impl Default for RobustScalerParams {
     fn default() -> Self {
-        RobustScaler { quantile_range: [25.0, 75.0], with_centering: true, with_scaling: true }
+        RobustScalerParams { quantile_range: [25.0, 75.0], with_centering: true, with_scaling: true }
     }
 }
 
-/// Centre on the mean, divide by the population standard deviation (`StandardScaler`, ddof 0);
+/// Centre on the mean, divide by the population standard deviation (`StandardScalerParams`, ddof 0);
 /// a constant feature gets scale 1. Sums run over the sorted values (pairwise), so the fit does not
 /// depend on the row order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct StandardScaler {
+pub struct StandardScalerParams {
     /// Subtract the mean.
     pub with_mean: bool,
     /// Divide by the standard deviation.
     pub with_std: bool,
 }
 
-impl Default for StandardScaler {
+impl Default for StandardScalerParams {
     fn default() -> Self {
-        StandardScaler { with_mean: true, with_std: true }
+        StandardScalerParams { with_mean: true, with_std: true }
     }
 }
 
-/// Map `[min, max]` of each feature onto `feature_range` (`MinMaxScaler`); a constant feature is only
+/// Map `[min, max]` of each feature onto `feature_range` (`MinMaxScalerParams`); a constant feature is only
 /// shifted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct MinMaxScaler {
+pub struct MinMaxScalerParams {
     /// Target range, `lo < hi` (default 0, 1).
     pub feature_range: [f64; 2],
     /// Clip transformed values of new data to the range.
     pub clip: bool,
 }
 
-impl Default for MinMaxScaler {
+impl Default for MinMaxScalerParams {
     fn default() -> Self {
-        MinMaxScaler { feature_range: [0.0, 1.0], clip: false }
+        MinMaxScalerParams { feature_range: [0.0, 1.0], clip: false }
     }
 }
 
 /// Which scaler a pipeline uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Scaler {
-    /// [`RobustScaler`] (default).
-    Robust(RobustScaler),
-    /// [`StandardScaler`].
-    Standard(StandardScaler),
-    /// [`MinMaxScaler`].
-    MinMax(MinMaxScaler),
+pub enum ScalerParams {
+    /// [`RobustScalerParams`] (default).
+    Robust(RobustScalerParams),
+    /// [`StandardScalerParams`].
+    Standard(StandardScalerParams),
+    /// [`MinMaxScalerParams`].
+    MinMax(MinMaxScalerParams),
     /// No scaling.
     None,
 }
 
-impl Default for Scaler {
+impl Default for ScalerParams {
     fn default() -> Self {
-        Scaler::Robust(RobustScaler::default())
+        ScalerParams::Robust(RobustScalerParams::default())
     }
 }
 
@@ -90,7 +91,7 @@ impl Default for Scaler {
 /// so that results agree to the last bit where possible.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum FittedScaler {
+pub enum Scaler {
     /// `(x - center) / scale`.
     Robust {
         /// Medians (0 without centring).
@@ -121,26 +122,31 @@ pub enum FittedScaler {
     },
 }
 
-impl RobustScaler {
+impl RobustScalerParams {
     /// Checks `0 <= lo <= hi <= 100`.
     pub fn validate(&self) -> Result<()> {
         let [lo, hi] = self.quantile_range;
         if !(0.0 <= lo && lo <= hi && hi <= 100.0) {
-            return Err(PrepError::config(format!("invalid quantile range [{lo}, {hi}]")));
+            return Err(PrepError::param("quantile_range", format!("[{lo}, {hi}] is not 0 <= lo <= hi <= 100")));
         }
         Ok(())
     }
+}
+
+impl Fit for RobustScalerParams {
+    type Fitted = Scaler;
+    type Error = PrepError;
 
     /// Fits on the rows of `x` (all values finite, at least one row).
     ///
     /// ```
     /// use ndarray::array;
-    /// use outflow_prep::RobustScaler;
+    /// use outflow_prep::{Fit, RobustScalerParams, Transform};
     /// let x = array![[1.0], [2.0], [3.0], [4.0], [100.0]];
-    /// let s = RobustScaler::default().fit(x.view()).unwrap();
+    /// let s = RobustScalerParams::default().fit(x.view()).unwrap();
     /// assert_eq!(s.transform(x.view()).unwrap()[[4, 0]], 48.5); // (100 - 3) / (4 - 2)
     /// ```
-    pub fn fit(&self, x: ArrayView2<'_, f64>) -> Result<FittedScaler> {
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Scaler> {
         self.validate()?;
         check_input(x)?;
         let [lo, hi] = self.quantile_range;
@@ -161,18 +167,23 @@ impl RobustScaler {
             })
             .collect();
         let (center, scale) = cols.into_iter().unzip();
-        Ok(FittedScaler::Robust { center, scale })
+        Ok(Scaler::Robust { center, scale })
     }
 }
 
-impl StandardScaler {
+impl StandardScalerParams {
     /// Nothing to check; kept for a uniform API.
     pub fn validate(&self) -> Result<()> {
         Ok(())
     }
+}
+
+impl Fit for StandardScalerParams {
+    type Fitted = Scaler;
+    type Error = PrepError;
 
     /// Fits on the rows of `x` (all values finite, at least one row).
-    pub fn fit(&self, x: ArrayView2<'_, f64>) -> Result<FittedScaler> {
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Scaler> {
         check_input(x)?;
         let n = x.nrows() as f64;
         let cols: Vec<(f64, f64)> = (0..x.ncols())
@@ -195,22 +206,27 @@ impl StandardScaler {
             })
             .collect();
         let (mean, scale) = cols.into_iter().unzip();
-        Ok(FittedScaler::Standard { mean, scale })
+        Ok(Scaler::Standard { mean, scale })
     }
 }
 
-impl MinMaxScaler {
+impl MinMaxScalerParams {
     /// Checks `lo < hi`, both finite.
     pub fn validate(&self) -> Result<()> {
         let [lo, hi] = self.feature_range;
         if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-            return Err(PrepError::config(format!("invalid feature range [{lo}, {hi}]")));
+            return Err(PrepError::param("feature_range", format!("[{lo}, {hi}] is not lo < hi")));
         }
         Ok(())
     }
+}
+
+impl Fit for MinMaxScalerParams {
+    type Fitted = Scaler;
+    type Error = PrepError;
 
     /// Fits on the rows of `x` (all values finite, at least one row).
-    pub fn fit(&self, x: ArrayView2<'_, f64>) -> Result<FittedScaler> {
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Scaler> {
         self.validate()?;
         check_input(x)?;
         let [lo, hi] = self.feature_range;
@@ -224,60 +240,122 @@ impl MinMaxScaler {
                 (scale, lo - dmin * scale)
             })
             .unzip();
-        Ok(FittedScaler::MinMax { scale, min, clip: self.clip.then_some(self.feature_range) })
+        Ok(Scaler::MinMax { scale, min, clip: self.clip.then_some(self.feature_range) })
     }
 }
 
-impl Scaler {
+impl ScalerParams {
     /// Validates the chosen scaler's parameters.
     pub fn validate(&self) -> Result<()> {
         match self {
-            Scaler::Robust(s) => s.validate(),
-            Scaler::Standard(s) => s.validate(),
-            Scaler::MinMax(s) => s.validate(),
-            Scaler::None => Ok(()),
-        }
-    }
-
-    /// Fits the chosen scaler.
-    pub fn fit(&self, x: ArrayView2<'_, f64>) -> Result<FittedScaler> {
-        match self {
-            Scaler::Robust(s) => s.fit(x),
-            Scaler::Standard(s) => s.fit(x),
-            Scaler::MinMax(s) => s.fit(x),
-            Scaler::None => {
-                check_input(x)?;
-                Ok(FittedScaler::Identity { n_features: x.ncols() })
-            }
+            ScalerParams::Robust(s) => s.validate(),
+            ScalerParams::Standard(s) => s.validate(),
+            ScalerParams::MinMax(s) => s.validate(),
+            ScalerParams::None => Ok(()),
         }
     }
 
     /// The scaler's name in reports.
     pub fn name(&self) -> &'static str {
         match self {
-            Scaler::Robust(_) => "robust",
-            Scaler::Standard(_) => "standard",
-            Scaler::MinMax(_) => "min_max",
-            Scaler::None => "none",
+            ScalerParams::Robust(_) => "robust",
+            ScalerParams::Standard(_) => "standard",
+            ScalerParams::MinMax(_) => "min_max",
+            ScalerParams::None => "none",
         }
     }
 }
 
-impl FittedScaler {
+impl Fit for ScalerParams {
+    type Fitted = Scaler;
+    type Error = PrepError;
+
+    /// Fits the chosen scaler.
+    fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Scaler> {
+        match self {
+            ScalerParams::Robust(s) => s.fit(x),
+            ScalerParams::Standard(s) => s.fit(x),
+            ScalerParams::MinMax(s) => s.fit(x),
+            ScalerParams::None => {
+                check_input(x)?;
+                Ok(Scaler::Identity { n_features: x.ncols() })
+            }
+        }
+    }
+}
+
+impl Scaler {
     /// Number of features it was fitted on.
     pub fn n_features(&self) -> usize {
         match self {
-            FittedScaler::Robust { scale, .. } | FittedScaler::Standard { scale, .. } => scale.len(),
-            FittedScaler::MinMax { scale, .. } => scale.len(),
-            FittedScaler::Identity { n_features } => *n_features,
+            Scaler::Robust { scale, .. } | Scaler::Standard { scale, .. } => scale.len(),
+            Scaler::MinMax { scale, .. } => scale.len(),
+            Scaler::Identity { n_features } => *n_features,
         }
     }
 
-    /// Scales a copy of `x` (any values; non-finite ones stay non-finite).
-    pub fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
-        if x.ncols() != self.n_features() {
-            return Err(PrepError::ShapeMismatch { expected: self.n_features(), found: x.ncols() });
+    /// Scales `x` in place.
+    pub fn transform_inplace(&self, mut x: ArrayViewMut2<'_, f64>) -> Result<()> {
+        check_width(x.ncols(), self.n_features())?;
+        map_rows(x.view_mut(), |row| self.scale_row(row));
+        Ok(())
+    }
+
+    /// Scales one row in place (the same arithmetic as [`Scaler::apply`], one dispatch per row).
+    #[inline]
+    fn scale_row(&self, row: &mut [f64]) {
+        match self {
+            Scaler::Robust { center, scale } | Scaler::Standard { mean: center, scale } => {
+                for ((v, c), s) in row.iter_mut().zip(center).zip(scale) {
+                    *v = (*v - c) / s;
+                }
+            }
+            Scaler::MinMax { scale, min, clip } => {
+                for ((v, s), m) in row.iter_mut().zip(scale).zip(min) {
+                    let y = *v * s + m;
+                    *v = match clip {
+                        Some([lo, hi]) => y.clamp(*lo, *hi),
+                        None => y,
+                    };
+                }
+            }
+            Scaler::Identity { .. } => {}
         }
+    }
+
+    /// Scales one value of feature `j`.
+    #[inline]
+    pub fn apply(&self, j: usize, v: f64) -> f64 {
+        match self {
+            Scaler::Robust { center, scale } => (v - center[j]) / scale[j],
+            Scaler::Standard { mean, scale } => (v - mean[j]) / scale[j],
+            Scaler::MinMax { scale, min, clip } => {
+                let y = v * scale[j] + min[j];
+                match clip {
+                    Some([lo, hi]) => y.clamp(*lo, *hi),
+                    None => y,
+                }
+            }
+            Scaler::Identity { .. } => v,
+        }
+    }
+
+    /// The factor each feature is multiplied by (for covariances of scaled data).
+    pub fn multipliers(&self) -> Vec<f64> {
+        match self {
+            Scaler::Robust { scale, .. } | Scaler::Standard { scale, .. } => scale.iter().map(|s| 1.0 / s).collect(),
+            Scaler::MinMax { scale, .. } => scale.clone(),
+            Scaler::Identity { n_features } => vec![1.0; *n_features],
+        }
+    }
+}
+
+impl Transform for Scaler {
+    type Error = PrepError;
+
+    /// Scales a copy of `x` (any values; non-finite ones stay non-finite).
+    fn transform(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+        check_width(x.ncols(), self.n_features())?;
         match x.as_slice() {
             // Row-major input: read once, write once into a fresh array (no copy-then-scale pass).
             Some(src) if x.ncols() > 0 => {
@@ -295,65 +373,6 @@ impl FittedScaler {
                 self.transform_inplace(out.view_mut())?;
                 Ok(out)
             }
-        }
-    }
-
-    /// Scales `x` in place.
-    pub fn transform_inplace(&self, mut x: ArrayViewMut2<'_, f64>) -> Result<()> {
-        if x.ncols() != self.n_features() {
-            return Err(PrepError::ShapeMismatch { expected: self.n_features(), found: x.ncols() });
-        }
-        map_rows(x.view_mut(), |row| self.scale_row(row));
-        Ok(())
-    }
-
-    /// Scales one row in place (the same arithmetic as [`FittedScaler::apply`], one dispatch per row).
-    #[inline]
-    fn scale_row(&self, row: &mut [f64]) {
-        match self {
-            FittedScaler::Robust { center, scale } | FittedScaler::Standard { mean: center, scale } => {
-                for ((v, c), s) in row.iter_mut().zip(center).zip(scale) {
-                    *v = (*v - c) / s;
-                }
-            }
-            FittedScaler::MinMax { scale, min, clip } => {
-                for ((v, s), m) in row.iter_mut().zip(scale).zip(min) {
-                    let y = *v * s + m;
-                    *v = match clip {
-                        Some([lo, hi]) => y.clamp(*lo, *hi),
-                        None => y,
-                    };
-                }
-            }
-            FittedScaler::Identity { .. } => {}
-        }
-    }
-
-    /// Scales one value of feature `j`.
-    #[inline]
-    pub fn apply(&self, j: usize, v: f64) -> f64 {
-        match self {
-            FittedScaler::Robust { center, scale } => (v - center[j]) / scale[j],
-            FittedScaler::Standard { mean, scale } => (v - mean[j]) / scale[j],
-            FittedScaler::MinMax { scale, min, clip } => {
-                let y = v * scale[j] + min[j];
-                match clip {
-                    Some([lo, hi]) => y.clamp(*lo, *hi),
-                    None => y,
-                }
-            }
-            FittedScaler::Identity { .. } => v,
-        }
-    }
-
-    /// The factor each feature is multiplied by (for covariances of scaled data).
-    pub fn multipliers(&self) -> Vec<f64> {
-        match self {
-            FittedScaler::Robust { scale, .. } | FittedScaler::Standard { scale, .. } => {
-                scale.iter().map(|s| 1.0 / s).collect()
-            }
-            FittedScaler::MinMax { scale, .. } => scale.clone(),
-            FittedScaler::Identity { n_features } => vec![1.0; *n_features],
         }
     }
 }
@@ -377,25 +396,23 @@ fn map_rows(mut x: ArrayViewMut2<'_, f64>, f: impl Fn(&mut [f64]) + Sync) {
 }
 
 fn check_input(x: ArrayView2<'_, f64>) -> Result<()> {
-    if x.nrows() == 0 {
-        return Err(PrepError::EmptyInput);
-    }
-    check_finite(x)
+    Ok(check_matrix(x)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use ndarray::array;
+    use outflow_core::InputError;
 
     #[test]
     fn zero_spread_gives_scale_one() {
         let x = array![[5.0, 1.0], [5.0, 2.0], [5.0, 3.0]];
-        let FittedScaler::Robust { center, scale } = RobustScaler::default().fit(x.view()).unwrap() else { panic!() };
+        let Scaler::Robust { center, scale } = RobustScalerParams::default().fit(x.view()).unwrap() else { panic!() };
         assert_eq!((center[0], scale[0]), (5.0, 1.0));
-        let FittedScaler::Standard { scale, .. } = StandardScaler::default().fit(x.view()).unwrap() else { panic!() };
+        let Scaler::Standard { scale, .. } = StandardScalerParams::default().fit(x.view()).unwrap() else { panic!() };
         assert_eq!(scale[0], 1.0);
-        let m = MinMaxScaler::default().fit(x.view()).unwrap();
+        let m = MinMaxScalerParams::default().fit(x.view()).unwrap();
         assert_eq!(m.transform(x.view()).unwrap()[[1, 1]], 0.5);
         assert_eq!(m.transform(x.view()).unwrap()[[0, 0]], 0.0);
     }
@@ -403,12 +420,21 @@ mod tests {
     #[test]
     fn errors() {
         let x = array![[1.0, f64::INFINITY]];
-        assert!(matches!(RobustScaler::default().fit(x.view()), Err(PrepError::NonFinite { column: 1, .. })));
+        assert!(matches!(
+            RobustScalerParams::default().fit(x.view()),
+            Err(PrepError::Input(InputError::NonFinite { col: 1, .. }))
+        ));
         let e = Array2::<f64>::zeros((0, 2));
-        assert!(matches!(StandardScaler::default().fit(e.view()), Err(PrepError::EmptyInput)));
-        assert!(RobustScaler { quantile_range: [80.0, 20.0], ..Default::default() }.validate().is_err());
-        assert!(MinMaxScaler { feature_range: [1.0, 1.0], clip: false }.validate().is_err());
-        let s = StandardScaler::default().fit(array![[1.0], [2.0]].view()).unwrap();
-        assert!(matches!(s.transform(array![[1.0, 2.0]].view()), Err(PrepError::ShapeMismatch { .. })));
+        assert!(matches!(
+            StandardScalerParams::default().fit(e.view()),
+            Err(PrepError::Input(InputError::Empty { .. }))
+        ));
+        assert!(RobustScalerParams { quantile_range: [80.0, 20.0], ..Default::default() }.validate().is_err());
+        assert!(MinMaxScalerParams { feature_range: [1.0, 1.0], clip: false }.validate().is_err());
+        let s = StandardScalerParams::default().fit(array![[1.0], [2.0]].view()).unwrap();
+        assert!(matches!(
+            s.transform(array![[1.0, 2.0]].view()),
+            Err(PrepError::Input(InputError::WidthMismatch { .. }))
+        ));
     }
 }

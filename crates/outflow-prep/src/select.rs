@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use outflow_io::f64_or_string;
 
+use outflow_core::InputError;
+
 use crate::error::{PrepError, Result};
 
 /// Two mean absolute correlations closer than this count as equal (then the second feature of the pair
@@ -99,7 +101,7 @@ impl CorrelationPruning {
     /// Checks the threshold is in (0, 1].
     pub fn validate(&self) -> Result<()> {
         if !(self.threshold > 0.0 && self.threshold <= 1.0) {
-            return Err(PrepError::config(format!("correlation threshold {} is not in (0, 1]", self.threshold)));
+            return Err(PrepError::param("correlation.threshold", format!("{} is not in (0, 1]", self.threshold)));
         }
         Ok(())
     }
@@ -117,7 +119,7 @@ impl CorrelationPruning {
         self.validate()?;
         let p = corr.nrows();
         if corr.ncols() != p {
-            return Err(PrepError::ShapeMismatch { expected: p, found: corr.ncols() });
+            return Err(InputError::WidthMismatch { expected: p, found: corr.ncols() }.into());
         }
         let mean_abs: Vec<f64> = (0..p)
             .map(|i| {
@@ -184,7 +186,10 @@ impl LowVariance {
     /// Checks the threshold is finite and not negative.
     pub fn validate(&self) -> Result<()> {
         if !(self.threshold.is_finite() && self.threshold >= 0.0) {
-            return Err(PrepError::config(format!("variance threshold {} must be finite and >= 0", self.threshold)));
+            return Err(PrepError::param(
+                "low_variance.threshold",
+                format!("{} must be finite and >= 0", self.threshold),
+            ));
         }
         Ok(())
     }
@@ -226,7 +231,7 @@ impl LeakageCheck {
     /// Checks the threshold is in (0, 1].
     pub fn validate(&self) -> Result<()> {
         if !(self.threshold > 0.0 && self.threshold <= 1.0) {
-            return Err(PrepError::config(format!("leakage threshold {} is not in (0, 1]", self.threshold)));
+            return Err(PrepError::param("leakage.threshold", format!("{} is not in (0, 1]", self.threshold)));
         }
         Ok(())
     }

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use ndarray::Array2;
 use outflow_io::{Column, ReadOptions, Table, read_table};
 use outflow_prep::{
-    Encoding, FittedPrep, MinMaxScaler, Missing, Pca, PcaComponents, PrepConfig, PrepError, Prepared, Preset,
-    RobustScaler, RowStatus, Scaler, StandardScaler, Step, UndefinedCorrelation,
+    Encoding, Fit, InputError, MinMaxScalerParams, Missing, PcaComponents, PcaParams, Prep, PrepError, PrepParams,
+    Prepared, Preset, RobustScalerParams, RowStatus, ScalerParams, StandardScalerParams, Step, Transform,
+    UndefinedCorrelation,
 };
 use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
@@ -66,8 +67,8 @@ fn flow_table(rng: &mut ChaCha8Rng, n: usize) -> Table {
     .unwrap()
 }
 
-fn config(variant: u8) -> PrepConfig {
-    let mut c = PrepConfig::default();
+fn config(variant: u8) -> PrepParams {
+    let mut c = PrepParams::default();
     c.categorical.encoding = if variant & 1 == 1 { Encoding::OneHot } else { Encoding::Drop };
     c.categorical.top_k = 3;
     if variant & 2 == 2 {
@@ -75,12 +76,12 @@ fn config(variant: u8) -> PrepConfig {
         c.missing.columns.insert("orig_bytes".into(), Missing::Zero);
     }
     c.scaler = match variant % 3 {
-        0 => Scaler::Robust(RobustScaler::default()),
-        1 => Scaler::Standard(StandardScaler::default()),
-        _ => Scaler::MinMax(MinMaxScaler::default()),
+        0 => ScalerParams::Robust(RobustScalerParams::default()),
+        1 => ScalerParams::Standard(StandardScalerParams::default()),
+        _ => ScalerParams::MinMax(MinMaxScalerParams::default()),
     };
     if variant & 4 == 4 {
-        c.pca = Some(Pca { n_components: PcaComponents::Variance(0.9) });
+        c.pca = Some(PcaParams { n_components: PcaComponents::Variance(0.9) });
     }
     if variant & 8 == 8 {
         c.selection.correlation.as_mut().unwrap().undefined = UndefinedCorrelation::Propagate;
@@ -108,9 +109,9 @@ proptest! {
         }
         let xp = x.select(ndarray::Axis(0), &perm);
         let scaler = match kind {
-            0 => Scaler::Robust(RobustScaler::default()),
-            1 => Scaler::Standard(StandardScaler::default()),
-            _ => Scaler::MinMax(MinMaxScaler::default()),
+            0 => ScalerParams::Robust(RobustScalerParams::default()),
+            1 => ScalerParams::Standard(StandardScalerParams::default()),
+            _ => ScalerParams::MinMax(MinMaxScalerParams::default()),
         };
         let a = scaler.fit(x.view()).unwrap();
         let b = scaler.fit(xp.view()).unwrap();
@@ -130,13 +131,13 @@ proptest! {
                 let again = fit.prep.transform(&t).unwrap();
                 same(&fit.output, &again);
                 let json = serde_json::to_string(&fit.prep).unwrap();
-                let back: FittedPrep = serde_json::from_str(&json).unwrap();
+                let back: Prep = serde_json::from_str(&json).unwrap();
                 same(&fit.output, &back.transform(&t).unwrap());
                 prop_assert_eq!(fit.output.rows.len(), n);
                 prop_assert_eq!(fit.output.rows.iter().filter(|r| r.kept().is_some()).count(), fit.output.kept.len());
             }
             // Tiny random tables may lose every row or feature: that must be a typed error, never a panic.
-            Err(PrepError::NoRowsLeft { .. } | PrepError::TooFewRows { .. } | PrepError::NoFeatures(_)) => {}
+            Err(PrepError::NoRowsLeft { .. } | PrepError::Input(InputError::TooFewRows { .. }) | PrepError::NoFeatures(_)) => {}
             Err(e) => panic!("unexpected error {e}"),
         }
     }
@@ -173,7 +174,7 @@ fn rows_are_accounted_for_with_reasons() {
         Column::from_str_opt("Label", [Some("BENIGN"), Some("DoS"), Some("DoS"), Some("BENIGN"), None, Some("DoS")]),
     ])
     .unwrap();
-    let fit = PrepConfig::auto(&t).fit(&t).unwrap();
+    let fit = PrepParams::auto(&t).fit(&t).unwrap();
     let reasons: Vec<String> =
         fit.output.rows.iter().map(|r| r.rejection().map_or("kept".into(), ToString::to_string)).collect();
     assert_eq!(
@@ -201,8 +202,8 @@ fn rows_are_accounted_for_with_reasons() {
 
 #[test]
 fn typed_errors_and_no_panics_on_bad_input() {
-    let cfg = PrepConfig::default();
-    assert!(matches!(cfg.fit(&Table::default()), Err(PrepError::EmptyInput)));
+    let cfg = PrepParams::default();
+    assert!(matches!(cfg.fit(&Table::default()), Err(PrepError::Input(InputError::Empty { .. }))));
 
     // All-null and text-only tables: the columns go, then there is nothing to fit.
     let t = Table::new(vec![Column::from_f64_opt("x", [None, None]), Column::from_str_opt("s", [Some("a"), None])])
@@ -231,12 +232,12 @@ fn typed_errors_and_no_panics_on_bad_input() {
 
     // One row left.
     let t = Table::new(vec![Column::from_f64_opt("a", [Some(1.0), None])]).unwrap();
-    assert!(matches!(cfg.fit(&t), Err(PrepError::TooFewRows { found: 1, .. })));
+    assert!(matches!(cfg.fit(&t), Err(PrepError::Input(InputError::TooFewRows { found: 1, .. }))));
 
     // Invalid configuration.
     let mut bad = cfg.clone();
     bad.selection.correlation.as_mut().unwrap().threshold = 0.0;
-    assert!(matches!(bad.fit(&t), Err(PrepError::InvalidConfig(_))));
+    assert!(matches!(bad.fit(&t), Err(PrepError::Input(InputError::InvalidParameter { .. }))));
 
     // A corrupt fitted state is an error at transform time, not a panic.
     let t = Table::new(vec![Column::from_f64("a", vec![1.0, 2.0, 4.0]), Column::from_f64("b", vec![0.0, 5.0, 1.0])])
@@ -244,8 +245,8 @@ fn typed_errors_and_no_panics_on_bad_input() {
     let fit = cfg.fit(&t).unwrap();
     let mut json: serde_json::Value = serde_json::to_value(&fit.prep).unwrap();
     json["features"][0]["source"]["input"] = 99.into();
-    let broken: FittedPrep = serde_json::from_value(json).unwrap();
-    assert!(matches!(broken.transform(&t), Err(PrepError::InvalidConfig(_))));
+    let broken: Prep = serde_json::from_value(json).unwrap();
+    assert!(matches!(broken.transform(&t), Err(PrepError::Corrupt(_))));
 }
 
 #[test]
@@ -256,7 +257,7 @@ fn transform_by_name_with_missing_wrong_extra_and_unseen() {
         Column::from_f64("pkts", vec![3.0, 1.0, 2.0, 8.0, 1.0, 2.0]),
     ])
     .unwrap();
-    let mut cfg = PrepConfig::default();
+    let mut cfg = PrepParams::default();
     cfg.categorical.encoding = Encoding::OneHot;
     cfg.categorical.top_k = 2;
     cfg.selection.correlation = None;
@@ -300,7 +301,7 @@ fn ports_are_one_hot_encoded_when_asked() {
         Column::from_f64("bytes", vec![1.0, 2.0, 3.0, 40.0, 5.0, 6.0]),
     ])
     .unwrap();
-    let mut cfg = PrepConfig::default();
+    let mut cfg = PrepParams::default();
     cfg.ports.enabled = true;
     cfg.selection.low_variance = None;
     cfg.selection.correlation = None;
@@ -309,14 +310,14 @@ fn ports_are_one_hot_encoded_when_asked() {
     assert_eq!(fit.output.unscaled.row(2).to_vec(), [0.0, 0.0, 0.0, 1.0, 3.0]);
     assert_eq!(fit.output.unscaled.row(4).to_vec(), [0.0, 0.0, 0.0, 1.0, 5.0]);
     // Without port encoding the port is an identifier.
-    let fit = PrepConfig { selection: cfg.selection.clone(), ..Default::default() }.fit(&t).unwrap();
+    let fit = PrepParams { selection: cfg.selection.clone(), ..Default::default() }.fit(&t).unwrap();
     assert_eq!(fit.report.features, ["bytes"]);
 }
 
 #[test]
 fn zeek_sample_keeps_unset_flows_and_carries_labels() {
     let t = read_table(data("../../examples/data/ctu-mixed-008.conn.log.labeled"), &ReadOptions::default()).unwrap();
-    let cfg = PrepConfig::auto(&t);
+    let cfg = PrepParams::auto(&t);
     assert_eq!(cfg.preset, Preset::Zeek);
     let fit = cfg.fit(&t).unwrap();
     assert_eq!(fit.output.kept.len(), 5663);
@@ -343,7 +344,7 @@ fn zeek_sample_keeps_unset_flows_and_carries_labels() {
 #[test]
 fn kdd_excerpt_and_one_hot_with_cardinality_guard() {
     let t = read_table(data("tests/fixtures/nsl-kdd-train20-head60.txt"), &ReadOptions::default()).unwrap();
-    let mut cfg = PrepConfig::auto(&t);
+    let mut cfg = PrepParams::auto(&t);
     assert_eq!(cfg.preset, Preset::Kdd);
     cfg.categorical.encoding = Encoding::OneHot;
     cfg.categorical.top_k = 4;
@@ -364,7 +365,7 @@ fn pruned_columns_are_checked_when_present_but_not_required() {
     let t =
         Table::new(vec![Column::from_f64("a", a.clone()), Column::from_f64("b", b), Column::from_f64("c", c.clone())])
             .unwrap();
-    let fit = PrepConfig::default().fit(&t).unwrap();
+    let fit = PrepParams::default().fit(&t).unwrap();
     assert_eq!(fit.report.features, ["a", "c"]);
     assert_eq!(fit.prep.required_columns(), ["a", "c"]);
     assert_eq!(fit.prep.checked_columns(), ["a", "b", "c"]);
@@ -386,14 +387,14 @@ fn pruned_columns_are_checked_when_present_but_not_required() {
 #[test]
 fn a_level_named_other_keeps_the_catch_all_distinct() {
     use outflow_io::{Column, Table};
-    use outflow_prep::{Encoding, PrepConfig};
+    use outflow_prep::{Encoding, PrepParams};
     let services = ["http", "other", "other", "smtp", "ftp", "http", "other", "domain_u"];
     let t = Table::new(vec![
         Column::from_str_opt("service", services.iter().map(|s| Some(*s))),
         Column::from_f64("bytes", (0..8).map(|i| i as f64 * 10.0).collect()),
     ])
     .unwrap();
-    let mut c = PrepConfig::default();
+    let mut c = PrepParams::default();
     c.categorical.encoding = Encoding::OneHot;
     c.categorical.top_k = 2;
     c.selection.correlation = None;

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use ndarray::{Array2, ArrayView2};
 use outflow_io::{Column, ReadOptions, Table, read_table};
 use outflow_prep::{
-    CorrelationPruning, LowVariance, MinMaxScaler, Moments, Pca, PcaComponents, PrepConfig, Preset, RobustScaler,
-    Scaler, StandardScaler, UndefinedCorrelation, correlation_matrix, stats,
+    CorrelationPruning, Fit, LowVariance, MinMaxScalerParams, Moments, PcaComponents, PcaParams, PrepParams, Preset,
+    RobustScalerParams, ScalerParams, StandardScalerParams, Transform, UndefinedCorrelation, correlation_matrix, stats,
 };
 use serde_json::Value;
 
@@ -86,13 +86,13 @@ fn scalers_match_scikit_learn() {
         let name = case["name"].as_str().unwrap();
         let params = &case["params"];
         let scaler = match name {
-            "robust" | "robust_10_90" | "robust_no_centering" => Scaler::Robust(RobustScaler {
+            "robust" | "robust_10_90" | "robust_no_centering" => ScalerParams::Robust(RobustScalerParams {
                 quantile_range: [num(&params["quantile_range"][0]), num(&params["quantile_range"][1])],
                 with_centering: params["with_centering"].as_bool().unwrap(),
                 with_scaling: params["with_scaling"].as_bool().unwrap(),
             }),
-            "standard" => Scaler::Standard(StandardScaler::default()),
-            _ => Scaler::MinMax(MinMaxScaler {
+            "standard" => ScalerParams::Standard(StandardScalerParams::default()),
+            _ => ScalerParams::MinMax(MinMaxScalerParams {
                 feature_range: [num(&params["feature_range"][0]), num(&params["feature_range"][1])],
                 clip: params["clip"].as_bool().unwrap(),
             }),
@@ -100,23 +100,23 @@ fn scalers_match_scikit_learn() {
         let fitted = scaler.fit(x.view()).unwrap();
         let attrs = &case["attrs"];
         match &fitted {
-            outflow_prep::FittedScaler::Robust { center, scale } => {
+            outflow_prep::Scaler::Robust { center, scale } => {
                 if let Some(c) = attrs.get("center_") {
                     check(&format!("{name} center"), center, &vec1(c), 0.0);
                 }
                 check(&format!("{name} scale"), scale, &vec1(&attrs["scale_"]), 1e-15);
             }
-            outflow_prep::FittedScaler::Standard { mean, scale } => {
+            outflow_prep::Scaler::Standard { mean, scale } => {
                 check(&format!("{name} mean"), mean, &vec1(&attrs["mean_"]), 1e-15);
                 check(&format!("{name} scale"), scale, &vec1(&attrs["scale_"]), 1e-13);
             }
-            outflow_prep::FittedScaler::MinMax { scale, min, .. } => {
+            outflow_prep::Scaler::MinMax { scale, min, .. } => {
                 check(&format!("{name} scale"), scale, &vec1(&attrs["scale_"]), 0.0);
                 check(&format!("{name} min"), min, &vec1(&attrs["min_"]), 0.0);
             }
-            outflow_prep::FittedScaler::Identity { .. } => unreachable!(),
+            outflow_prep::Scaler::Identity { .. } => unreachable!(),
         }
-        if let outflow_prep::FittedScaler::Standard { mean, .. } = &fitted {
+        if let outflow_prep::Scaler::Standard { mean, .. } = &fitted {
             // Pairwise summation is within 2 ulp of the exactly rounded mean (math.fsum).
             let exact = vec1(&case["exact_mean"]);
             for j in 0..mean.len() {
@@ -156,7 +156,7 @@ fn pca_matches_scikit_learn_including_signs() {
         let name = case["name"].as_str().unwrap();
         let x = mat(&case["x"]);
         let x_new = mat(&case["x_new"]);
-        let p = Pca::default().fit(x.view()).unwrap();
+        let p = PcaParams::default().fit(x.view()).unwrap();
         check(&format!("{name} mean"), &p.mean, &vec1(&case["mean"]), 1e-13);
         // Against the accurate reference (full SVD of the centred data): tight.
         check(
@@ -203,7 +203,7 @@ fn pca_matches_scikit_learn_including_signs() {
         assert_eq!(s.components_80 as u64, case["components_80"].as_u64().unwrap());
         assert_eq!(s.components_90 as u64, case["components_90"].as_u64().unwrap());
         assert_eq!(s.components_95 as u64, case["components_95"].as_u64().unwrap());
-        let k3 = Pca { n_components: PcaComponents::Count(3) }.fit(x.view()).unwrap();
+        let k3 = PcaParams { n_components: PcaComponents::Count(3) }.fit(x.view()).unwrap();
         check_scaled(
             &format!("{name} k=3 components"),
             &flat(k3.components.view()),
@@ -333,7 +333,7 @@ fn seed_pipeline_on_a_cic_excerpt_matches_pandas_and_scikit_learn() {
     assert_eq!(table.n_rows() as u64, f["input_rows"].as_u64().unwrap());
     for (policy, undefined) in [("zero", UndefinedCorrelation::Zero), ("propagate", UndefinedCorrelation::Propagate)] {
         let want = &f["policies"][policy];
-        let mut config = PrepConfig::auto(&table);
+        let mut config = PrepParams::auto(&table);
         assert_eq!(config.preset, Preset::Cic);
         config.selection.correlation.as_mut().unwrap().undefined = undefined;
         config.pca_summary = false;
@@ -350,7 +350,7 @@ fn seed_pipeline_on_a_cic_excerpt_matches_pandas_and_scikit_learn() {
         assert_eq!(pruned(outflow_prep::Step::Correlation), names(&want["correlation_dropped"]), "{policy}");
         assert_eq!(pruned(outflow_prep::Step::LowVariance), names(&want["low_variance_dropped"]), "{policy}");
         assert_eq!(fit.report.features, names(&want["features"]), "{policy}");
-        let outflow_prep::FittedScaler::Robust { center, scale } = fit.prep.scaler() else { panic!() };
+        let outflow_prep::Scaler::Robust { center, scale } = fit.prep.scaler() else { panic!() };
         check(&format!("cic {policy} center"), center, &vec1(&want["center"]), 0.0);
         check(&format!("cic {policy} scale"), scale, &vec1(&want["scale"]), 1e-15);
         let head = fit.output.scaled.slice(ndarray::s![..5, ..]);
@@ -386,7 +386,7 @@ fn table_columns_with_nulls_describe_like_pandas() {
         .map(|c| Column::from_f64_opt(c["name"].as_str().unwrap(), c["values"].as_array().unwrap().iter().map(opt)))
         .collect();
     let table = Table::new(cols).unwrap();
-    let report = outflow_prep::eda(&table, &PrepConfig::default()).unwrap();
+    let report = outflow_prep::eda(&table, &PrepParams::default()).unwrap();
     for (c, want) in report.columns.iter().zip(f["columns"].as_array().unwrap()) {
         assert_eq!(c.stats.count as u64, want["count"].as_u64().unwrap());
         assert_eq!(c.stats.p50, opt(&want["p50"]).filter(|_| c.stats.count > 0));

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use ndarray::{Array2, ArrayView2, Axis};
 use outflow::cluster::CondensedTree;
 use outflow::explain::{PermutationParams, RandomForest, RandomForestParams, permutation_importance};
-use outflow::prep::{Pca, PcaComponents};
-use outflow::validate::{KTable, SilhouetteParams, TendencyParams, k_table, sample_indices, silhouette};
+use outflow::prep::{PcaComponents, PcaParams};
+use outflow::validate::{KTable, SilhouetteParams, TendencyParams, k_table, silhouette};
+use outflow::{Fit, FitSupervised, Transform, sample_indices};
 
 use crate::error::{ReportError, Result};
 
@@ -38,7 +39,7 @@ pub fn pca_2d(x: ArrayView2<'_, f64>, compressed: bool) -> Result<Projection> {
     if n < 2 || k == 0 {
         return Ok(Projection { points: vec![[0.0, 0.0]; n], explained: [0.0, 0.0], compressed });
     }
-    let fitted = match (Pca { n_components: PcaComponents::Count(k) }).fit(xc.view()) {
+    let fitted = match (PcaParams { n_components: PcaComponents::Count(k) }).fit(xc.view()) {
         Ok(f) => f,
         Err(_) => return Ok(Projection { points: vec![[0.0, 0.0]; n], explained: [0.0, 0.0], compressed }),
     };

@@ -6,23 +6,6 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReportError {
-    /// The run directory does not exist or is not a directory.
-    #[error("{0}: not a run directory (no such directory)")]
-    NotADirectory(PathBuf),
-    /// A file `outflow detect` writes is missing.
-    #[error("{path}: missing; is this a run directory written by `outflow detect`?")]
-    MissingFile {
-        /// The missing file.
-        path: PathBuf,
-    },
-    /// A file of the run directory is there but cannot be used.
-    #[error("{path}: {message}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
     /// `report.html` exists and overwriting was not asked for.
     #[error("{0} exists; pass --force (or `ReportOptions::overwrite`) to replace it")]
     Exists(PathBuf),
@@ -37,9 +20,12 @@ pub enum ReportError {
     /// Invalid options.
     #[error("invalid option: {0}")]
     Option(String),
-    /// The saved model could not be loaded.
+    /// The run directory could not be read (a missing or invalid file, a model that does not load).
     #[error(transparent)]
-    Model(#[from] outflow::OutflowError),
+    Run(#[from] outflow::OutflowError),
+    /// Writing a file failed.
+    #[error(transparent)]
+    Write(#[from] outflow::WriteError),
     /// An OS-level I/O failure.
     #[error("{path}: {source}")]
     File {
@@ -52,10 +38,6 @@ pub enum ReportError {
 }
 
 impl ReportError {
-    pub(crate) fn invalid(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
-        ReportError::Invalid { path: path.into(), message: message.to_string() }
-    }
-
     pub(crate) fn plot(figure: &str, message: impl std::fmt::Display) -> Self {
         ReportError::Plot { figure: figure.to_owned(), message: message.to_string() }
     }

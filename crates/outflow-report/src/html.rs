@@ -7,7 +7,8 @@ use outflow::ID_COLUMNS;
 
 use crate::plots::{self, FONT, FONT_BYTES, cluster_color, cluster_name, fmt_int, fmt_num};
 use crate::report::{FigureSpec, Kind, ReportData, ReportOptions, fmt_pct};
-use crate::run::{ClusterProfile, RunDir};
+use outflow::ClusterStats;
+use outflow::run::RunDir;
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -118,15 +119,16 @@ pub(crate) fn page(
     let clusters = s.clusters.len();
     let _ = writeln!(
         h,
-        "<header><h1>{}</h1><p>{} flows read ({} format, {} preset) · {} scored · {} features · HDBSCAN \
-         min_cluster_size {} · signals {}</p></header>",
+        "<header><h1>{}</h1><p>{} flows read ({} format, {} preset) · {} scored · {} features · {} {} · signals \
+         {}</p></header>",
         escape(&title),
         fmt_int(s.rows_read as u64),
         escape(&s.format),
         escape(&s.preset),
         fmt_int(s.rows_kept as u64),
         s.features_kept.len(),
-        s.hdbscan.get("min_cluster_size").map_or("?".to_owned(), |v| v.to_string()),
+        s.clustering.title(),
+        s.clustering.key_parameters().first().map_or("", String::as_str),
         escape(&s.signals.join(" + ")),
     );
     h.push_str(
@@ -294,7 +296,7 @@ const PREFERRED: &[&str] =
     &["proto", "service", "conn_state", "label", "detailedlabel", "detailed-label", "Label", "history"];
 
 fn profile_columns(run: &RunDir) -> (Vec<String>, Vec<String>) {
-    let first = |c: &ClusterProfile| c.numeric.keys().cloned().collect::<Vec<_>>();
+    let first = |c: &ClusterStats| c.numeric.keys().cloned().collect::<Vec<_>>();
     let numeric_all = run.clusters.first().map(first).unwrap_or_default();
     let mut numeric: Vec<String> =
         run.summary.features_kept.iter().filter(|f| numeric_all.contains(f)).take(8).cloned().collect();

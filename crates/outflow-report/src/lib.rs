@@ -55,11 +55,10 @@ mod error;
 pub mod html;
 pub mod plots;
 mod report;
-pub mod run;
 
 pub use crate::error::{ReportError, Result};
 pub use crate::report::{
     FigureInfo, FigureSpec, Importances, Kind, Rendered, RenderedReport, ReportData, ReportOptions, ReportSummary,
     render_report, write_report,
 };
-pub use crate::run::RunDir;
+pub use outflow::run::RunDir;

@@ -15,7 +15,7 @@ use crate::plots::{
     self, BeeswarmPlot, BubbleMap, ClusterScatter, ColorScale, CondensedTreePlot, Heatmap, HistogramPlot,
     ImportanceBars, LinePlot, MODERATE, SEVERE, SilhouettePlot, SizeBars, VLine, ValueMap,
 };
-use crate::run::RunDir;
+use outflow::run::RunDir;
 
 /// Settings of [`write_report`].
 #[derive(Debug, Clone, PartialEq)]
@@ -147,14 +147,13 @@ impl ReportData {
         let projection = analysis::pca_2d(x, opts.compress)?;
         let histogram = analysis::histogram(&run.scores.scores, 50);
         let th = run.summary.thresholds;
-        let sc = &run.model.config().scoring;
+        let sc = &run.model.params().scoring;
         let sizes_in: Vec<(i64, usize)> = run.clusters.iter().map(|c| (c.cluster, c.size)).collect();
         let sizes = analysis::cluster_sizes(&sizes_in);
-        let hdb = run.model.clustering();
-        let tree = if hdb.condensed_tree().is_empty() {
-            Err("the model's condensed tree is empty".to_owned())
-        } else {
-            Ok(analysis::tree_layout(hdb.condensed_tree(), hdb.selected_clusters(), 20, true))
+        let tree = match run.model.clustering().as_hdbscan() {
+            None => Err(format!("the clusterer is {}: a condensed tree is HDBSCAN's", run.summary.clustering.title())),
+            Some(h) if h.condensed_tree().is_empty() => Err("the model's condensed tree is empty".to_owned()),
+            Some(h) => Ok(analysis::tree_layout(h.condensed_tree(), h.selected_clusters(), 20, true)),
         };
         let n_clusters_sample = s.cluster.iter().filter(|&&c| c >= 0).collect::<std::collections::BTreeSet<_>>().len();
         let silhouette = if n_clusters_sample < 2 {

@@ -4,7 +4,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use outflow::DetectorConfig;
+use outflow::run::RunDirError;
+use outflow::{DetectorParams, OutflowError};
 use outflow_report::{Kind, ReportData, ReportError, ReportOptions, RunDir, render_report, write_report};
 
 const FIGURES: [&str; 14] = [
@@ -27,7 +28,7 @@ const FIGURES: [&str; 14] = [
 fn sample_run() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
-    common::write_run_dir(&dir, &common::sample_table(), &DetectorConfig::default());
+    common::write_run_dir(&dir, &common::sample_table(), &DetectorParams::default());
     (tmp, dir)
 }
 
@@ -185,7 +186,7 @@ fn two_renders_are_identical_and_the_seed_matters() {
 fn figures_that_need_two_clusters_are_skipped_with_a_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
-    let fit = common::write_run_dir(&dir, &common::synthetic_table(120, 1), &DetectorConfig::default());
+    let fit = common::write_run_dir(&dir, &common::synthetic_table(120, 1), &DetectorParams::default());
     let run = RunDir::read(&dir).unwrap();
     let opts = ReportOptions { k_max: 4, ..Default::default() };
     let data = ReportData::compute(&run, &opts).unwrap();
@@ -222,30 +223,39 @@ fn figures_that_need_two_clusters_are_skipped_with_a_reason() {
 fn broken_run_directories_are_typed_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = tmp.path().join("nope");
-    assert!(matches!(write_report(&missing, &ReportOptions::default()), Err(ReportError::NotADirectory(_))));
+    assert!(matches!(
+        write_report(&missing, &ReportOptions::default()),
+        Err(ReportError::Run(OutflowError::Run(RunDirError::NotADirectory(_))))
+    ));
 
     let dir = tmp.path().join("run");
-    common::write_run_dir(&dir, &common::synthetic_table(60, 3), &DetectorConfig::default());
+    common::write_run_dir(&dir, &common::synthetic_table(60, 3), &DetectorParams::default());
     let summary = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    let model_file = RunDir::read(&dir).unwrap().summary.model_file;
 
     std::fs::rename(dir.join("sample.csv"), dir.join("sample.bak")).unwrap();
     match RunDir::read(&dir) {
-        Err(ReportError::MissingFile { path }) => assert!(path.ends_with("sample.csv")),
+        Err(OutflowError::Run(RunDirError::MissingFile(path))) => assert!(path.ends_with("sample.csv")),
         other => panic!("expected MissingFile, got {other:?}"),
     }
     std::fs::rename(dir.join("sample.bak"), dir.join("sample.csv")).unwrap();
 
     std::fs::write(dir.join("summary.json"), "{\"model_file\": 3}").unwrap();
-    assert!(matches!(RunDir::read(&dir), Err(ReportError::Invalid { .. })));
-    std::fs::write(dir.join("summary.json"), summary.replace("outflow-model-20260101T000000Z.json", "gone.json"))
-        .unwrap();
+    assert!(matches!(RunDir::read(&dir), Err(OutflowError::Run(RunDirError::Invalid { .. }))));
+    std::fs::write(dir.join("summary.json"), summary.replace(&model_file, "gone.json")).unwrap();
     match RunDir::read(&dir) {
-        Err(ReportError::MissingFile { path }) => assert!(path.ends_with("gone.json")),
+        Err(OutflowError::Run(RunDirError::MissingFile(path))) => assert!(path.ends_with("gone.json")),
         other => panic!("expected MissingFile, got {other:?}"),
     }
     std::fs::write(dir.join("summary.json"), &summary).unwrap();
-    std::fs::write(dir.join("outflow-model-20260101T000000Z.json"), b"not a model").unwrap();
-    assert!(matches!(RunDir::read(&dir), Err(ReportError::Model(_))));
+    std::fs::write(dir.join(&model_file), b"not a model").unwrap();
+    assert!(matches!(RunDir::read(&dir), Err(OutflowError::Artifact { .. })));
+    // An interrupted run (no summary.json) is never read as a complete one.
+    std::fs::remove_file(dir.join("summary.json")).unwrap();
+    assert!(
+        matches!(RunDir::read(&dir), Err(OutflowError::Run(RunDirError::MissingFile(p))) if p.ends_with("summary.json"))
+    );
+    std::fs::write(dir.join("summary.json"), &summary).unwrap();
     assert!(matches!(
         write_report(&dir, &ReportOptions { max_scatter_points: 0, ..Default::default() }),
         Err(ReportError::Option(_))

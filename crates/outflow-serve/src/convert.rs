@@ -1,11 +1,11 @@
 //! JSON flows → a typed table the fitted preparation reads, with errors that name the flow and field.
 
-use outflow::FittedDetector;
+use outflow::Detector;
 use outflow::io::{Column, DataType, Table};
 use outflow::prep::Missing;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FlowProblem};
 
 /// How one model input is read from a JSON flow.
 #[derive(Debug, Clone)]
@@ -19,7 +19,7 @@ pub(crate) struct FieldSpec {
 }
 
 /// The fields a model reads, from its input schema and preparation.
-pub(crate) fn field_specs(d: &FittedDetector) -> Vec<FieldSpec> {
+pub(crate) fn field_specs(d: &Detector) -> Vec<FieldSpec> {
     let required: Vec<&str> = d.required_columns();
     let missing = &d.prep().config().missing;
     d.prep()
@@ -78,6 +78,7 @@ pub(crate) fn to_table(flows: &[&Map<String, Value>], specs: &[FieldSpec]) -> Re
             let first = specs.iter().find(|s| s.required).map_or("", |s| s.name.as_str());
             let names: Vec<&str> = specs.iter().filter(|s| s.required).map(|s| s.name.as_str()).collect();
             return Err(ApiError::unprocessable(
+                FlowProblem::MissingFeature,
                 format!(
                     "missing feature: {} — the flow has none of the model's inputs ({})",
                     at(i, first),
@@ -102,12 +103,14 @@ pub(crate) fn to_table(flows: &[&Map<String, Value>], specs: &[FieldSpec]) -> Re
             let v = lookup(flow, &spec.name).unwrap_or(&Value::Null);
             if v.is_null() && spec.required && !spec.optional {
                 return Err(ApiError::unprocessable(
+                    FlowProblem::MissingFeature,
                     format!("missing feature: {} is required by the model", at(i, &spec.name)),
                     &spec.name,
                 ));
             }
             let wrong = |expected: &str| {
                 ApiError::unprocessable(
+                    FlowProblem::WrongType,
                     format!("wrong type: {} must be {expected}, got {}", at(i, &spec.name), type_name(v)),
                     &spec.name,
                 )
@@ -119,6 +122,7 @@ pub(crate) fn to_table(flows: &[&Map<String, Value>], specs: &[FieldSpec]) -> Re
                         let x = n.as_f64().ok_or_else(|| wrong("a number"))?;
                         if !x.is_finite() {
                             return Err(ApiError::unprocessable(
+                                FlowProblem::NonFinite,
                                 format!("non-finite number: {}", at(i, &spec.name)),
                                 &spec.name,
                             ));

@@ -3,7 +3,35 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use outflow::cluster::ClusterError;
+use outflow::outlier::OutlierError;
+use outflow::{InputError, OutflowError};
 use serde::Serialize;
+
+/// What is wrong with a posted flow; each has its own error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowProblem {
+    /// A field the model needs is absent or null (`missing_feature`).
+    MissingFeature,
+    /// A field has a value of another type (`wrong_type`).
+    WrongType,
+    /// A number is NaN or infinite, or becomes so in the model (`non_finite`).
+    NonFinite,
+    /// The flow cannot be scored for another reason (`bad_flow`).
+    BadFlow,
+}
+
+impl FlowProblem {
+    /// The error code in the answer.
+    pub fn code(self) -> &'static str {
+        match self {
+            FlowProblem::MissingFeature => "missing_feature",
+            FlowProblem::WrongType => "wrong_type",
+            FlowProblem::NonFinite => "non_finite",
+            FlowProblem::BadFlow => "bad_flow",
+        }
+    }
+}
 
 /// An error answered to a client.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -38,16 +66,41 @@ impl ApiError {
         ApiError { status, code, message: message.into(), field: None }
     }
 
-    pub(crate) fn unprocessable(message: impl Into<String>, field: &str) -> Self {
-        let message = message.into();
-        let code = if message.starts_with("missing feature") {
-            "missing_feature"
-        } else if message.starts_with("non-finite") {
-            "non_finite"
-        } else {
-            "wrong_type"
+    /// A flow the model cannot score (422), naming the field.
+    pub(crate) fn unprocessable(kind: FlowProblem, message: impl Into<String>, field: &str) -> Self {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: kind.code(),
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+
+    /// The answer to a scoring error of the facade: bad flows are the client's (422, with the field when
+    /// there is one); anything else is the server's (500).
+    pub(crate) fn from_scoring(e: &OutflowError) -> Self {
+        use outflow::prep::PrepError;
+        let flow = |kind: FlowProblem, field: Option<&str>| ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: kind.code(),
+            message: e.to_string(),
+            field: field.map(str::to_owned),
         };
-        ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code, message, field: Some(field.to_owned()) }
+        let non_finite = match e {
+            OutflowError::Prep(PrepError::Input(InputError::NonFinite { .. }))
+            | OutflowError::Cluster(ClusterError::Input(InputError::NonFinite { .. })) => true,
+            OutflowError::Signal { source, .. } => {
+                matches!(**source, OutlierError::Input(InputError::NonFinite { .. }))
+            }
+            _ => false,
+        };
+        match e {
+            _ if non_finite => flow(FlowProblem::NonFinite, None),
+            OutflowError::Prep(PrepError::MissingColumn { name }) => flow(FlowProblem::MissingFeature, Some(name)),
+            OutflowError::Prep(PrepError::WrongType { name, .. }) => flow(FlowProblem::WrongType, Some(name)),
+            OutflowError::Prep(_) | OutflowError::Input(_) => flow(FlowProblem::BadFlow, None),
+            other => Self::internal(other.to_string()),
+        }
     }
 
     pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {

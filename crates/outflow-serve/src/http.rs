@@ -138,10 +138,7 @@ fn score_flows(state: &AppState, flows: &[Map<String, Value>]) -> Result<Vec<Flo
     let model = state.current();
     let refs: Vec<&Map<String, Value>> = flows.iter().collect();
     let table = to_table(&refs, &model.specs)?;
-    let scores = model.detector.score(&table).map_err(|e| match e {
-        outflow::OutflowError::Prep(p) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_flow", p.to_string()),
-        other => ApiError::internal(other.to_string()),
-    })?;
+    let scores = model.detector.score(&table).map_err(|e| ApiError::from_scoring(&e))?;
     Ok(scores
         .into_iter()
         .map(|s| FlowResult {

@@ -30,7 +30,7 @@ mod openapi;
 mod server;
 mod state;
 
-pub use crate::error::ApiError;
+pub use crate::error::{ApiError, FlowProblem};
 pub use crate::http::{Limits, router};
 pub use crate::openapi::{DOCS_HTML, openapi_json};
 pub use crate::server::{run, serve_on};

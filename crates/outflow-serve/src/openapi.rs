@@ -10,7 +10,7 @@ const OPENAPI: &str = r##"{
   "info": {
     "title": "Outflow scoring service",
     "version": "1",
-    "description": "Scores network flows with a fitted Outflow model: HDBSCAN cluster, membership probability, fused anomaly score in [0, 1] and severity (moderate at the 95th, severe at the 99th percentile of the training scores). Post whole records: fields the model does not use are ignored."
+    "description": "Scores network flows with a fitted Outflow model: cluster (of the model's clusterer: HDBSCAN, DBSCAN, k-means or Ward), membership probability, fused anomaly score in [0, 1] and severity (moderate at the 95th, severe at the 99th percentile of the training scores). Post whole records: fields the model does not use are ignored."
   },
   "paths": {
     "/v1/score": {
@@ -72,7 +72,7 @@ const OPENAPI: &str = r##"{
         "required": ["anomaly", "cluster", "probability", "outlier_score", "severity"],
         "properties": {
           "anomaly": { "type": "boolean", "description": "severity is moderate or severe" },
-          "cluster": { "type": ["integer", "null"], "description": "HDBSCAN cluster, -1 for noise" },
+          "cluster": { "type": ["integer", "null"], "description": "cluster of the model's clusterer, -1 for noise" },
           "probability": { "type": ["number", "null"] },
           "outlier_score": { "type": ["number", "null"], "minimum": 0, "maximum": 1 },
           "severity": { "type": "string", "enum": ["normal", "moderate", "severe", "unscored"] },

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use outflow::{FittedDetector, ModelHeader};
+use outflow::{Detector, ModelHeader};
 
 use crate::convert::{FieldSpec, field_specs};
 
@@ -12,7 +12,7 @@ use crate::convert::{FieldSpec, field_specs};
 #[derive(Debug)]
 pub struct Loaded {
     /// The detector.
-    pub detector: FittedDetector,
+    pub detector: Detector,
     /// The model file's header (metadata).
     pub header: ModelHeader,
     pub(crate) specs: Vec<FieldSpec>,
@@ -31,7 +31,7 @@ pub struct AppState {
 /// Loads and checks a model file.
 pub fn load(path: &Path, generation: u64) -> Result<Loaded, outflow::OutflowError> {
     let header = outflow::read_header(path)?;
-    let detector = FittedDetector::load(path)?;
+    let detector = Detector::load(path)?;
     let specs = field_specs(&detector);
     Ok(Loaded { detector, header, specs, generation })
 }

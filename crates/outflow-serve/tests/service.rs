@@ -1,4 +1,4 @@
-//! The service on a real loopback socket: answers equal to `FittedDetector::score`, errors with the
+//! The service on a real loopback socket: answers equal to `Detector::score`, errors with the
 //! right status, reload under load without losing a request.
 
 use std::io::{Read, Write};
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use outflow::io::{Table, Value as Cell};
-use outflow::{DetectorConfig, FittedDetector, ReadOptions, read_table};
+use outflow::{Detector, DetectorParams, ReadOptions, read_table};
 use outflow_serve::{AppState, Limits, serve_on};
 use serde_json::{Map, Value, json};
 
@@ -97,9 +97,9 @@ fn post_json(addr: SocketAddr, v: &Value) -> (u16, Value) {
     (st, serde_json::from_str(&b).unwrap_or(Value::Null))
 }
 
-fn model_file(dir: &Path) -> (PathBuf, FittedDetector, Table) {
+fn model_file(dir: &Path) -> (PathBuf, Detector, Table) {
     let t = sample();
-    let fit = DetectorConfig::default().fit(&t).unwrap();
+    let fit = DetectorParams::default().fit(&t).unwrap();
     let path = dir.join("model.json");
     fit.detector.save(&path, false).unwrap();
     (path, fit.detector, t)

@@ -323,10 +323,10 @@ pub fn relative_validity(model: &Hdbscan) -> Result<f64> {
 pub fn relative_validity_from_mst(mst: &[MstEdge], labels: &[i64]) -> Result<f64> {
     let n = labels.len();
     if let Some(e) = mst.iter().find(|e| e.a >= n || e.b >= n) {
-        return Err(ValidateError::InvalidParameter(format!("MST edge ({}, {}) outside the {n} labels", e.a, e.b)));
+        return Err(ValidateError::param("mst", format!("edge ({}, {}) is outside the {n} labels", e.a, e.b)));
     }
     if let Some(e) = mst.iter().find(|e| !e.distance.is_finite()) {
-        return Err(ValidateError::InvalidParameter(format!("MST edge ({}, {}) has weight {}", e.a, e.b, e.distance)));
+        return Err(ValidateError::param("mst", format!("edge ({}, {}) has weight {}", e.a, e.b, e.distance)));
     }
     let k = labels.iter().copied().max().map_or(0, |m| (m + 1).max(0) as usize);
     let mut size = vec![0usize; k];

@@ -1,31 +1,17 @@
 //! Typed errors of `outflow-validate`.
 
 use outflow_cluster::ClusterError;
+use outflow_core::InputError;
 
 /// Why an index could not be computed. No function of this crate panics on bad input: it returns one
 /// of these.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ValidateError {
-    /// The data matrix has no rows or no columns.
-    #[error("empty input: {0}")]
-    EmptyInput(String),
-    /// A NaN or infinite value in the data.
-    #[error("non-finite value at row {row}, column {col}")]
-    NonFinite {
-        /// 0-based row.
-        row: usize,
-        /// 0-based column.
-        col: usize,
-    },
-    /// The labels do not have one entry per row.
-    #[error("{labels} labels for {rows} rows")]
-    LengthMismatch {
-        /// Rows of the data.
-        rows: usize,
-        /// Labels given.
-        labels: usize,
-    },
+    /// Bad input or parameters: an empty or non-finite matrix, labels not one per row, an invalid
+    /// parameter.
+    #[error(transparent)]
+    Input(#[from] InputError),
     /// Fewer than two clusters once noise (negative labels) is removed.
     #[error("need at least 2 clusters (noise excluded), found {found}")]
     TooFewClusters {
@@ -46,15 +32,18 @@ pub enum ValidateError {
         /// The cluster's label.
         label: i64,
     },
-    /// A parameter is out of range or inconsistent with the data (e.g. `k` larger than the rows).
-    #[error("invalid parameter: {0}")]
-    InvalidParameter(String),
     /// The statistic is undefined on these data (e.g. every row identical).
     #[error("degenerate data: {0}")]
     Degenerate(String),
     /// A clustering run (k-means for the gap statistic, …) failed.
     #[error("clustering failed: {0}")]
     Cluster(#[from] ClusterError),
+}
+
+impl ValidateError {
+    pub(crate) fn param(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        ValidateError::Input(InputError::param(name, reason))
+    }
 }
 
 /// Result alias of this crate.

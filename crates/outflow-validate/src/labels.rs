@@ -3,20 +3,9 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, ValidateError};
+use outflow_core::{check_len, check_matrix};
 
-/// Fails on an empty matrix or a NaN / infinite value (naming the first such cell).
-pub(crate) fn check_data(x: ArrayView2<'_, f64>) -> Result<()> {
-    if x.nrows() == 0 || x.ncols() == 0 {
-        return Err(ValidateError::EmptyInput(format!("{} rows × {} columns", x.nrows(), x.ncols())));
-    }
-    for (i, row) in x.rows().into_iter().enumerate() {
-        if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-            return Err(ValidateError::NonFinite { row: i, col: j });
-        }
-    }
-    Ok(())
-}
+use crate::error::{Result, ValidateError};
 
 /// An index value, or an error when distances overflowed the float range (|values| ≳ 1e150).
 pub(crate) fn finite(v: f64) -> Result<f64> {
@@ -27,12 +16,10 @@ pub(crate) fn finite(v: f64) -> Result<f64> {
     }
 }
 
-/// [`check_data`] plus one label per row.
+/// A non-empty, finite matrix and one label per row.
 pub(crate) fn check_labelled(x: ArrayView2<'_, f64>, labels: &[i64]) -> Result<()> {
-    if labels.len() != x.nrows() {
-        return Err(ValidateError::LengthMismatch { rows: x.nrows(), labels: labels.len() });
-    }
-    check_data(x)
+    check_len("labels", x.nrows(), labels.len())?;
+    Ok(check_matrix(x)?)
 }
 
 /// The clusters of a labelling: noise (every negative label, −1 by convention) removed, the remaining

@@ -39,7 +39,7 @@
 //! - **Silhouette**: `a` is the mean distance to the other `n_c − 1` points of the own cluster, a point
 //!   alone in its cluster scores 0. With [`SilhouetteParams::sample_size`] a seeded sample of non-noise
 //!   points is scored exactly (scikit-learn's `sample_size` / `random_state` semantics, Outflow's sampler:
-//!   [`sample_indices`]).
+//!   [`sample_indices`](outflow_core::sample_indices)).
 //! - **Davies–Bouldin**: `s_k` = mean Euclidean distance to the centroid; zero centroid distances count as
 //!   infinitely far; all `s ≈ 0` or all centroids equal → 0. **Calinski–Harabasz**: within-SS = 0 → 1.0.
 //! - **DBCV**: Euclidean (not squared) distances, all-points core distances with exponent `d` = the
@@ -69,7 +69,6 @@ mod dbcv;
 mod error;
 mod evaluate;
 mod labels;
-mod sample;
 mod scores;
 mod silhouette;
 mod simd;
@@ -79,7 +78,6 @@ pub use crate::dbcv::{Dbcv, DbcvCluster, dbcv, relative_validity, relative_valid
 pub use crate::error::{Result, ValidateError};
 pub use crate::evaluate::{DbcvSummary, EvaluateParams, Evaluation, SilhouetteSummary, evaluate};
 pub use crate::labels::Score;
-pub use crate::sample::sample_indices;
 pub use crate::scores::{calinski_harabasz, davies_bouldin};
 pub use crate::silhouette::{
     ClusterSilhouette, Silhouette, SilhouetteParams, silhouette, silhouette_samples, silhouette_score,
@@ -88,3 +86,4 @@ pub use crate::tendency::{
     DistanceSummary, Hopkins, HopkinsParams, KRow, KTable, Tendency, TendencyParams, distance_summary, elbow_point,
     hopkins, k_table, tendency,
 };
+pub use outflow_core::InputError;

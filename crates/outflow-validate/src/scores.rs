@@ -4,6 +4,8 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 
 use crate::error::Result;
+use outflow_core::sq_euclidean;
+
 use crate::labels::{Clusters, Score, check_labelled, finite};
 
 /// Rows per work unit of the parallel passes (fixed, so sums do not depend on the thread count).
@@ -76,14 +78,6 @@ where
     add_parts(parts, k)
 }
 
-fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for (u, v) in a.iter().zip(b) {
-        s += (u - v) * (u - v);
-    }
-    s
-}
-
 /// The Davies–Bouldin index (lower is better), scikit-learn's `davies_bouldin_score` on the non-noise
 /// rows: `s_k` = mean Euclidean distance of cluster `k`'s points to its centroid, `M_ij` = centroid
 /// distance, `DB = mean_i max_{j≠i} (s_i + s_j) / M_ij`. As scikit-learn: 0 when every `s_k` or every
@@ -101,12 +95,12 @@ pub fn davies_bouldin(x: ArrayView2<'_, f64>, labels: &[i64]) -> Result<Score> {
     cl.require_scorable()?;
     let (k, d) = (cl.k(), x.ncols());
     let cent = centroids(x, &cl);
-    let s: Vec<f64> = per_cluster(x, &cl, &cent, |a, b| sq_dist(a, b).sqrt())
+    let s: Vec<f64> = per_cluster(x, &cl, &cent, |a, b| sq_euclidean(a, b).sqrt())
         .iter()
         .zip(&cl.sizes)
         .map(|(t, &n)| t / n as f64)
         .collect();
-    let m = |i: usize, j: usize| sq_dist(&cent[i * d..(i + 1) * d], &cent[j * d..(j + 1) * d]).sqrt();
+    let m = |i: usize, j: usize| sq_euclidean(&cent[i * d..(i + 1) * d], &cent[j * d..(j + 1) * d]).sqrt();
     // numpy's isclose(v, 0): |v| ≤ 1e-8.
     let close0 = |v: f64| v.abs() <= 1e-8;
     if s.iter().all(|&v| close0(v)) || (0..k).all(|i| (0..k).all(|j| close0(m(i, j)))) {
@@ -155,9 +149,9 @@ pub fn calinski_harabasz(x: ArrayView2<'_, f64>, labels: &[i64]) -> Result<Score
     let cent = centroids(x, &cl);
     let mut extra = 0.0;
     for c in 0..k {
-        extra += cl.sizes[c] as f64 * sq_dist(&cent[c * d..(c + 1) * d], &mean);
+        extra += cl.sizes[c] as f64 * sq_euclidean(&cent[c * d..(c + 1) * d], &mean);
     }
-    let intra: f64 = per_cluster(x, &cl, &cent, sq_dist).iter().sum();
+    let intra: f64 = per_cluster(x, &cl, &cent, sq_euclidean).iter().sum();
     let value = if intra == 0.0 { 1.0 } else { extra * (n - k) as f64 / (intra * (k as f64 - 1.0)) };
     Ok(cl.score(finite(value)?))
 }

@@ -6,8 +6,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use outflow_core::sample_indices;
+
 use crate::labels::{Clusters, Score, check_labelled, finite, sum};
-use crate::sample::sample_indices;
 use crate::simd;
 
 /// Options of [`silhouette`].
@@ -18,7 +19,7 @@ pub struct SilhouetteParams {
     pub metric: Metric,
     /// Score a seeded sample of this many non-noise points instead of all (scikit-learn's
     /// `silhouette_score(sample_size=…, random_state=…)`): the points are drawn without replacement
-    /// among the *non-noise* rows with [`sample_indices`](crate::sample_indices), and the silhouette
+    /// among the *non-noise* rows with [`sample_indices`](outflow_core::sample_indices), and the silhouette
     /// is then computed exactly on the sample alone. `None` or ≥ the non-noise rows: every point.
     pub sample_size: Option<usize>,
     /// Seed of the sample.

@@ -31,8 +31,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, ValidateError};
-use crate::labels::{check_data, finite};
-use crate::sample::sample_indices;
+use outflow_core::{InputError, check_matrix as check_data, sample_indices};
+
+use crate::labels::finite;
 use crate::silhouette::{SilhouetteParams, silhouette};
 
 /// Options of [`hopkins`].
@@ -104,7 +105,7 @@ fn powi(mut x: f64, mut e: usize) -> f64 {
 /// → 1 for clustered data, → 0 for regularly spaced data (pyclustertend and R's clustertend report
 /// `1 − H`). The exponent-1 variant (the seed notebook's) is returned as `statistic_linear`. Powers are
 /// taken relative to the largest distance, so 50 dimensions neither overflow nor underflow to a wrong
-/// value. Seeded: `ChaCha8Rng(seed)` for the sample ([`sample_indices`](crate::sample_indices)), stream 1
+/// value. Seeded: `ChaCha8Rng(seed)` for the sample ([`sample_indices`](outflow_core::sample_indices)), stream 1
 /// for the uniform points.
 ///
 /// ```
@@ -119,11 +120,11 @@ pub fn hopkins(x: ArrayView2<'_, f64>, params: &HopkinsParams) -> Result<Hopkins
     check_data(x)?;
     let (n, d) = (x.nrows(), x.ncols());
     if n < 2 {
-        return Err(ValidateError::InvalidParameter("the Hopkins statistic needs at least 2 rows".into()));
+        return Err(InputError::too_few_rows("the Hopkins statistic", 2, n).into());
     }
     let m = match params.sample_size {
         Some(m) if m == 0 || m > n => {
-            return Err(ValidateError::InvalidParameter(format!("sample_size must be in 1..={n}, got {m}")));
+            return Err(ValidateError::param("sample_size", format!("must be in 1..={n}, got {m}")));
         }
         Some(m) => m,
         None => (n / 10).clamp(1, 500),
@@ -195,18 +196,18 @@ impl Default for TendencyParams {
 
 impl TendencyParams {
     fn check(&self, n: usize) -> Result<()> {
-        let bad = |m: String| Err(ValidateError::InvalidParameter(m));
+        let bad = |name: &str, m: String| Err(ValidateError::param(name, m));
         if self.k_min == 0 || self.k_min > self.k_max {
-            return bad(format!("need 1 ≤ k_min ≤ k_max, got k_min = {}, k_max = {}", self.k_min, self.k_max));
+            return bad("k_min", format!("need 1 ≤ k_min ≤ k_max, got k_min = {}, k_max = {}", self.k_min, self.k_max));
         }
         if self.k_max > n {
-            return bad(format!("k_max = {} exceeds the {n} rows", self.k_max));
+            return Err(InputError::too_few_rows(format!("k_max = {}", self.k_max), self.k_max, n).into());
         }
         if self.n_refs == 0 {
-            return bad("n_refs must be at least 1".into());
+            return bad("n_refs", "must be at least 1".into());
         }
         if self.n_init == 0 {
-            return bad("n_init must be at least 1".into());
+            return bad("n_init", "must be at least 1".into());
         }
         Ok(())
     }
@@ -426,7 +427,7 @@ pub struct DistanceSummary {
     pub zero_fraction: f64,
 }
 
-/// Distances between all pairs of `sample_size` rows drawn with [`sample_indices`](crate::sample_indices)
+/// Distances between all pairs of `sample_size` rows drawn with [`sample_indices`](outflow_core::sample_indices)
 /// (all rows if fewer), summarised.
 ///
 /// ```
@@ -439,7 +440,7 @@ pub struct DistanceSummary {
 pub fn distance_summary(x: ArrayView2<'_, f64>, sample_size: usize, seed: u64) -> Result<DistanceSummary> {
     check_data(x)?;
     if x.nrows() < 2 || sample_size < 2 {
-        return Err(ValidateError::InvalidParameter("the distance summary needs at least 2 rows".into()));
+        return Err(InputError::too_few_rows("the distance summary", 2, x.nrows().min(sample_size)).into());
     }
     let rows = sample_indices(x.nrows(), sample_size, seed);
     let m = rows.len();

@@ -146,7 +146,11 @@ fn relative_validity_equals_hdbscan() {
         let p = &v["params"];
         let params = HdbscanParams::new(p["min_cluster_size"].as_u64().unwrap() as usize)
             .min_samples(p["min_samples"].as_u64().unwrap() as usize)
-            .selection(if p["cluster_selection"] == "leaf" { ClusterSelection::Leaf } else { ClusterSelection::Eom })
+            .cluster_selection(if p["cluster_selection"] == "leaf" {
+                ClusterSelection::Leaf
+            } else {
+                ClusterSelection::Eom
+            })
             .allow_single_cluster(p["allow_single_cluster"].as_bool().unwrap());
         let model = params.fit(x.view()).unwrap();
         let got = relative_validity(&model).unwrap();

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use outflow::outlier::benchmark::{LabelRule, subsample_positives};
 use outflow::outlier::metrics::{average_precision, roc_auc};
-use outflow::prep::{Encoding, PrepConfig};
-use outflow::{DetectorConfig, ReadOptions, ScoringConfig, Signal, read_table};
+use outflow::prep::{Encoding, PrepParams};
+use outflow::{DetectorParams, ReadOptions, ScoringParams, Signal, read_table};
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "../shared/data".into());
@@ -58,13 +58,13 @@ fn main() {
                 let rows: Vec<usize> = keep.iter().map(|&k| known[k]).collect();
                 let t = table.take_rows(&rows);
                 let y: Vec<bool> = keep.iter().map(|&k| y[k]).collect();
-                let mut prep = PrepConfig::auto(&t);
+                let mut prep = PrepParams::auto(&t);
                 if onehot {
                     prep.categorical.encoding = Encoding::OneHot;
                 }
-                let config = DetectorConfig {
+                let config = DetectorParams {
                     prep: Some(prep),
-                    scoring: ScoringConfig { signals: signals.clone(), ..Default::default() },
+                    scoring: ScoringParams { signals: signals.clone(), ..Default::default() },
                     seed,
                     ..Default::default()
                 };

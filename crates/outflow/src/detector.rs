@@ -1,104 +1,65 @@
 //! The main job: from a flow table to a clustering, an anomaly score and a severity per flow, and a
-//! fitted detector that scores tomorrow's flows exactly the same way.
+//! fitted [`Detector`] that scores tomorrow's flows exactly the same way.
 
 use std::time::Instant;
 
 use ndarray::{Array2, ArrayView2, Axis};
-use outflow_cluster::{ClusterModel, ClusterSelection, Fit, Hdbscan, HdbscanParams, Metric, Prediction};
+use outflow_cluster::{Algorithm, ClusterModel, Fit, HdbscanParams, Membership, Model as Clustering};
+use outflow_core::{InputError, sample_indices, stats};
 use outflow_io::{Schema, Table};
-use outflow_prep::{FitReport, FittedPrep, PrepConfig, Prepared, RowStatus};
-use rand::SeedableRng;
-use rand::seq::index::sample;
-use rand_chacha::ChaCha8Rng;
+use outflow_prep::{FitReport, Prep, PrepFit, PrepParams, Prepared, RowStatus};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{OutflowError, Result};
-use crate::scoring::{FittedScorer, ScoringConfig, percentile};
-
-/// HDBSCAN settings of a detector. Sizes left `None` are chosen from the number of rows fitted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ClusteringConfig {
-    /// Smallest cluster; `None`: 1 % of the fitted rows, between 10 and 1,000.
-    pub min_cluster_size: Option<usize>,
-    /// Core-distance neighbourhood, the point included; `None`: 10 (at most the cluster size).
-    pub min_samples: Option<usize>,
-    /// Distance metric.
-    pub metric: Metric,
-    /// Excess of mass or leaf.
-    pub selection: ClusterSelection,
-    /// `cluster_selection_epsilon`.
-    pub epsilon: f64,
-    /// Whether one cluster may hold everything.
-    pub allow_single_cluster: bool,
-}
-
-impl Default for ClusteringConfig {
-    fn default() -> Self {
-        ClusteringConfig {
-            min_cluster_size: None,
-            min_samples: None,
-            metric: Metric::Euclidean,
-            selection: ClusterSelection::Eom,
-            epsilon: 0.0,
-            allow_single_cluster: false,
-        }
-    }
-}
-
-impl ClusteringConfig {
-    /// The HDBSCAN parameters for `n` fitted rows.
-    pub fn params(&self, n: usize) -> HdbscanParams {
-        let mcs = self.min_cluster_size.unwrap_or_else(|| ((n as f64 * 0.01).round() as usize).clamp(10, 1000));
-        let mcs = mcs.min(n).max(2);
-        let ms = self.min_samples.unwrap_or(10).min(mcs).min(n).max(1);
-        HdbscanParams {
-            min_cluster_size: mcs,
-            min_samples: Some(ms),
-            cluster_selection_epsilon: self.epsilon,
-            cluster_selection: self.selection,
-            allow_single_cluster: self.allow_single_cluster,
-            metric: self.metric,
-            ..HdbscanParams::default()
-        }
-    }
-}
+use crate::error::Result;
+use crate::scoring::{Scorer, ScoringParams, Signal};
 
 /// Everything a detector is fitted with.
 ///
+/// The clusterer is any [`Algorithm`] of `outflow-cluster`. HDBSCAN (the default) is sized from the data
+/// when its `min_cluster_size` is 0: 1 % of the fitted flows, between 10 and 1,000; in every case
+/// `min_cluster_size` is at most the fitted flows and `min_samples` (default here 10) at most
+/// `min_cluster_size`. The randomised algorithms (k-means, Ward's sample) take [`DetectorParams::seed`].
+///
 /// ```no_run
-/// use outflow::{DetectorConfig, read_table, ReadOptions};
+/// use outflow::{DetectorParams, Severity, read_table, ReadOptions};
+/// use outflow::cluster::{Algorithm, DbscanParams};
 /// let flows = read_table("conn.log", &ReadOptions::default()).unwrap();
-/// let fit = DetectorConfig::default().fit(&flows).unwrap();
-/// let severe = fit.flows.iter().filter(|f| f.severity == outflow::Severity::Severe).count();
+/// let params = DetectorParams { clustering: Algorithm::Dbscan(DbscanParams::default()), ..Default::default() };
+/// let fit = params.fit(&flows).unwrap();
+/// let severe = fit.flows.iter().filter(|f| f.severity == Severity::Severe).count();
 /// println!("{severe} severe flows, {} clusters", fit.summary.clusters.len());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct DetectorConfig {
+pub struct DetectorParams {
     /// Feature preparation; `None` picks the preset from the table's columns.
-    pub prep: Option<PrepConfig>,
-    /// Clustering.
-    pub clustering: ClusteringConfig,
+    pub prep: Option<PrepParams>,
+    /// The clusterer.
+    pub clustering: Algorithm,
     /// Anomaly score and severity thresholds.
-    pub scoring: ScoringConfig,
-    /// HDBSCAN and the scorers are fitted on at most this many flows (a seeded sample); the others are
-    /// scored like new flows.
+    pub scoring: ScoringParams,
+    /// The clustering and the scorers are fitted on at most this many flows (a seeded sample); the
+    /// others are scored like new flows.
     pub max_fit_rows: usize,
     /// Seed of every random choice.
     pub seed: u64,
 }
 
-impl Default for DetectorConfig {
+impl Default for DetectorParams {
     fn default() -> Self {
-        DetectorConfig {
+        DetectorParams {
             prep: None,
-            clustering: ClusteringConfig::default(),
-            scoring: ScoringConfig::default(),
+            clustering: Algorithm::Hdbscan(auto_hdbscan()),
+            scoring: ScoringParams::default(),
             max_fit_rows: 100_000,
             seed: 42,
         }
     }
+}
+
+/// The detector's default HDBSCAN: sized from the data, `min_samples` 10.
+pub fn auto_hdbscan() -> HdbscanParams {
+    HdbscanParams { min_cluster_size: 0, min_samples: Some(10), ..HdbscanParams::default() }
 }
 
 /// How anomalous a flow is, from the training score percentiles frozen at fit time.
@@ -159,7 +120,7 @@ impl Thresholds {
 pub struct FlowScore {
     /// 0-based index of the record in the input.
     pub row: usize,
-    /// HDBSCAN cluster (−1 noise); `None` when unscored.
+    /// Cluster (−1 noise); `None` when unscored.
     pub cluster: Option<i64>,
     /// Membership strength in [0, 1].
     pub probability: Option<f64>,
@@ -172,7 +133,8 @@ pub struct FlowScore {
 }
 
 impl FlowScore {
-    fn unscored(row: usize, reason: String) -> FlowScore {
+    /// A flow that was not scored, with the reason.
+    pub fn unscored(row: usize, reason: String) -> FlowScore {
         FlowScore {
             row,
             cluster: None,
@@ -191,8 +153,9 @@ pub struct ClusterSize {
     pub label: i64,
     /// Training flows in it.
     pub size: usize,
-    /// Persistence (hdbscan's `cluster_persistence_`).
-    pub persistence: f64,
+    /// Persistence (hdbscan's `cluster_persistence_`; HDBSCAN only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persistence: Option<f64>,
 }
 
 /// Figures of a fit, kept in the model file.
@@ -202,17 +165,17 @@ pub struct FitSummary {
     pub rows_read: usize,
     /// Records the preparation could score.
     pub rows_kept: usize,
-    /// Records HDBSCAN and the scorers were fitted on.
+    /// Records the clustering and the scorers were fitted on.
     pub rows_fitted: usize,
     /// Feature names.
     pub features: Vec<String>,
-    /// HDBSCAN parameters used.
-    pub hdbscan: HdbscanParams,
+    /// The clusterer with the parameters used (HDBSCAN's sizes and DBSCAN's radius resolved).
+    pub clustering: Algorithm,
     /// Clusters of the fitted flows.
     pub clusters: Vec<ClusterSize>,
     /// Share of fitted flows labelled noise.
     pub noise_fraction: f64,
-    /// DBCV approximation of the clustering (hdbscan's `relative_validity_`), when defined.
+    /// DBCV approximation of the clustering (hdbscan's `relative_validity_`; HDBSCAN only), when defined.
     pub dbcv: Option<f64>,
     /// Severity thresholds.
     pub thresholds: Thresholds,
@@ -220,12 +183,12 @@ pub struct FitSummary {
 
 /// A fitted detector: preparation, clustering, scorer and thresholds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FittedDetector {
-    pub(crate) config: DetectorConfig,
+pub struct Detector {
+    pub(crate) params: DetectorParams,
     pub(crate) schema: Schema,
-    pub(crate) prep: FittedPrep,
-    pub(crate) model: Hdbscan,
-    pub(crate) scorer: FittedScorer,
+    pub(crate) prep: Prep,
+    pub(crate) clustering: Clustering,
+    pub(crate) scorer: Scorer,
     pub(crate) summary: FitSummary,
 }
 
@@ -234,7 +197,7 @@ pub struct FittedDetector {
 pub struct Timings {
     /// Cleaning, encoding, selection, scaling.
     pub prepare: f64,
-    /// HDBSCAN.
+    /// The clustering.
     pub cluster: f64,
     /// Scorers and thresholds.
     pub score: f64,
@@ -242,11 +205,11 @@ pub struct Timings {
     pub predict: f64,
 }
 
-/// The outcome of [`DetectorConfig::fit`].
+/// The outcome of [`DetectorParams::fit`].
 #[derive(Debug, Clone)]
 pub struct DetectorFit {
     /// The fitted detector.
-    pub detector: FittedDetector,
+    pub detector: Detector,
     /// One result per input record.
     pub flows: Vec<FlowScore>,
     /// Figures of the fit.
@@ -259,7 +222,10 @@ pub struct DetectorFit {
     pub timings: Timings,
 }
 
-impl DetectorConfig {
+/// Cluster, membership and fused score of each prepared row.
+type RowScores = Vec<(i64, f64, f64)>;
+
+impl DetectorParams {
     /// Checks the settings.
     pub fn validate(&self) -> Result<()> {
         if let Some(p) = &self.prep {
@@ -267,101 +233,86 @@ impl DetectorConfig {
         }
         self.scoring.validate()?;
         if self.max_fit_rows < 2 {
-            return Err(OutflowError::Config("max_fit_rows must be at least 2".into()));
+            return Err(InputError::param("max_fit_rows", "must be at least 2").into());
         }
-        HdbscanParams {
-            min_cluster_size: self.clustering.min_cluster_size.unwrap_or(2),
-            ..self.clustering.params(1000)
+        if !matches!(self.clustering, Algorithm::Hdbscan(_)) && self.scoring.signals.contains(&Signal::Glosh) {
+            return Err(InputError::param(
+                "scoring.signals",
+                format!("the glosh signal needs the hdbscan clusterer (this detector uses {})", self.clustering.name()),
+            )
+            .into());
         }
-        .validate()?;
+        self.resolve(self.max_fit_rows).validate()?;
         Ok(())
+    }
+
+    /// The clusterer's parameters for `n` fitted rows: HDBSCAN's sizes resolved (see
+    /// [`DetectorParams`]), the seed of the randomised algorithms set.
+    pub fn resolve(&self, n: usize) -> Algorithm {
+        match &self.clustering {
+            Algorithm::Hdbscan(p) => {
+                let auto = ((n as f64 * 0.01).round() as usize).clamp(10, 1000);
+                let mcs = if p.min_cluster_size == 0 { auto } else { p.min_cluster_size };
+                let mcs = mcs.min(n).max(2);
+                let ms = p.min_samples.unwrap_or(mcs).min(mcs).min(n).max(1);
+                Algorithm::Hdbscan(HdbscanParams { min_cluster_size: mcs, min_samples: Some(ms), ..p.clone() })
+            }
+            other => other.clone().with_seed(self.seed),
+        }
     }
 
     /// Fits on a flow table and scores every record of it.
     pub fn fit(&self, table: &Table) -> Result<DetectorFit> {
         self.validate()?;
         if table.n_rows() == 0 {
-            return Err(OutflowError::Empty("the table has no rows".into()));
+            return Err(InputError::Empty { rows: 0, cols: table.n_cols() }.into());
         }
         let t0 = Instant::now();
-        let prep_config = self.prep.clone().unwrap_or_else(|| PrepConfig::auto(table));
-        let pf = prep_config.fit(table)?;
+        let (prep_params, pf) = self.prepare(table)?;
         let x = pf.output.model_input();
-        let n_kept = x.nrows();
-        if n_kept < 2 {
-            return Err(OutflowError::Empty(format!("only {n_kept} of {} flows survive preparation", table.n_rows())));
-        }
-        let fit_rows: Vec<usize> = if n_kept > self.max_fit_rows {
-            let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-            let mut s = sample(&mut rng, n_kept, self.max_fit_rows).into_vec();
-            s.sort_unstable();
-            s
-        } else {
-            (0..n_kept).collect()
-        };
+        let fit_rows = sample_indices(x.nrows(), self.max_fit_rows, self.seed);
         let x_fit: Array2<f64> = x.select(Axis(0), &fit_rows);
         let prepare = t0.elapsed().as_secs_f64();
 
         let t1 = Instant::now();
-        let params = self.clustering.params(fit_rows.len());
-        let model = params.fit(x_fit.view())?;
-        let dbcv = outflow_validate::relative_validity(&model).ok().filter(|v| v.is_finite());
+        let (algorithm, model, dbcv) = self.cluster(x_fit.view())?;
         let cluster = t1.elapsed().as_secs_f64();
 
         let t2 = Instant::now();
-        let (scorer, fused) = FittedScorer::fit(&self.scoring, x_fit.view(), &model, self.seed)?;
+        let (scorer, fused) = Scorer::fit(&self.scoring, x_fit.view(), &model, self.seed)?;
         let thresholds = Thresholds {
-            moderate: percentile(&fused, self.scoring.moderate_percentile),
-            severe: percentile(&fused, self.scoring.severe_percentile),
+            moderate: stats::percentile(&fused, self.scoring.moderate_percentile),
+            severe: stats::percentile(&fused, self.scoring.severe_percentile),
         };
         let score = t2.elapsed().as_secs_f64();
 
-        let labels = model.labels();
-        let mut sizes = vec![0usize; model.n_clusters()];
-        for &l in labels.iter().filter(|&&l| l >= 0) {
-            sizes[l as usize] += 1;
-        }
-        let clusters = sizes
-            .iter()
-            .enumerate()
-            .map(|(k, &size)| ClusterSize { label: k as i64, size, persistence: model.persistence()[k] })
-            .collect();
         let summary = FitSummary {
             rows_read: table.n_rows(),
-            rows_kept: n_kept,
+            rows_kept: x.nrows(),
             rows_fitted: fit_rows.len(),
             features: pf.output.model_input_names(),
-            hdbscan: params,
-            clusters,
+            clustering: algorithm,
+            clusters: cluster_sizes(&model),
             noise_fraction: model.noise_fraction(),
             dbcv,
             thresholds,
         };
-
-        // Results: fitted rows from the fit itself, the others predicted.
         let t3 = Instant::now();
-        let mut per_kept: Vec<Option<(i64, f64, f64)>> = vec![None; n_kept];
-        for (j, &r) in fit_rows.iter().enumerate() {
-            per_kept[r] = Some((labels[j], model.probabilities()[j], fused[j]));
-        }
-        let detector = FittedDetector {
-            config: DetectorConfig { prep: Some(prep_config), ..self.clone() },
+        let fitted: RowScores = {
+            let probabilities = model.probabilities();
+            (0..fit_rows.len()).map(|j| (model.labels()[j], probabilities[j], fused[j])).collect()
+        };
+        let detector = Detector {
+            params: DetectorParams { prep: Some(prep_params), ..self.clone() },
             schema: table.schema(),
             prep: pf.prep.clone(),
-            model: model.slim(),
+            clustering: model.slim(),
             scorer,
             summary: summary.clone(),
         };
-        if fit_rows.len() < n_kept {
-            let rest: Vec<usize> = (0..n_kept).filter(|r| per_kept[*r].is_none()).collect();
-            let x_rest = x.select(Axis(0), &rest);
-            let scored = detector.score_matrix(x_rest.view())?;
-            for (r, s) in rest.into_iter().zip(scored) {
-                per_kept[r] = Some(s);
-            }
-        }
+        let per_kept = detector.complete(x.view(), &fit_rows, fitted)?;
         let predict = t3.elapsed().as_secs_f64();
-        let flows = assemble(&pf.output.rows, &per_kept, &detector.summary.thresholds);
+        let flows = assemble(&pf.output.rows, &per_kept, &summary.thresholds);
         Ok(DetectorFit {
             detector,
             flows,
@@ -371,6 +322,45 @@ impl DetectorConfig {
             timings: Timings { prepare, cluster, score, predict },
         })
     }
+
+    /// Fits the preparation (the preset picked from the columns unless given).
+    fn prepare(&self, table: &Table) -> Result<(PrepParams, PrepFit)> {
+        let params = self.prep.clone().unwrap_or_else(|| PrepParams::auto(table));
+        let pf = params.fit(table)?;
+        let n_kept = pf.output.kept.len();
+        if n_kept < 2 {
+            let what = format!("a detector ({n_kept} of {} flows survive preparation)", table.n_rows());
+            return Err(InputError::too_few_rows(what, 2, n_kept).into());
+        }
+        Ok((params, pf))
+    }
+
+    /// Fits the clusterer on the sampled rows; with HDBSCAN also its relative validity. The parameters
+    /// returned are those used, DBSCAN's automatic radius included.
+    fn cluster(&self, x: ArrayView2<'_, f64>) -> Result<(Algorithm, Clustering, Option<f64>)> {
+        let mut algorithm = self.resolve(x.nrows());
+        let model = algorithm.fit(x)?;
+        if let (Algorithm::Dbscan(p), Clustering::Dbscan(m)) = (&mut algorithm, &model) {
+            p.eps = outflow_cluster::Eps::Value(m.eps());
+        }
+        let dbcv =
+            model.as_hdbscan().and_then(|h| outflow_validate::relative_validity(h).ok()).filter(|v| v.is_finite());
+        Ok((algorithm, model, dbcv))
+    }
+}
+
+/// Sizes (and HDBSCAN persistences) of the clusters of the fitted rows.
+fn cluster_sizes(model: &Clustering) -> Vec<ClusterSize> {
+    let mut sizes = vec![0usize; model.n_clusters()];
+    for &l in model.labels().iter().filter(|&&l| l >= 0) {
+        sizes[l as usize] += 1;
+    }
+    let persistence = model.as_hdbscan().map(|h| h.persistence());
+    sizes
+        .iter()
+        .enumerate()
+        .map(|(k, &size)| ClusterSize { label: k as i64, size, persistence: persistence.map(|p| p[k]) })
+        .collect()
 }
 
 impl DetectorFit {
@@ -381,17 +371,23 @@ impl DetectorFit {
         let kept = &self.prepared.kept;
         let labels: Vec<i64> = kept.iter().map(|&r| self.flows[r].cluster.expect("kept rows are scored")).collect();
         let scores: Vec<f64> = kept.iter().map(|&r| self.flows[r].outlier_score.expect("scored")).collect();
-        outflow_explain::explain(self.prepared.unscaled.view(), &self.prepared.features, &labels, Some(&scores), params)
-            .map_err(|e| OutflowError::Model(format!("explanation: {e}")))
+        Ok(outflow_explain::explain(
+            self.prepared.unscaled.view(),
+            &self.prepared.features,
+            &labels,
+            Some(&scores),
+            params,
+        )?)
     }
 }
 
-fn assemble(rows: &[RowStatus], per_kept: &[Option<(i64, f64, f64)>], th: &Thresholds) -> Vec<FlowScore> {
+/// One result per input row: kept rows from their scores, the others unscored with the reason.
+fn assemble(rows: &[RowStatus], per_kept: &[(i64, f64, f64)], th: &Thresholds) -> Vec<FlowScore> {
     rows.iter()
         .enumerate()
         .map(|(row, st)| match st {
             RowStatus::Kept(k) => {
-                let (cluster, probability, score) = per_kept[*k].expect("every kept row is scored");
+                let (cluster, probability, score) = per_kept[*k];
                 FlowScore {
                     row,
                     cluster: Some(cluster),
@@ -406,22 +402,39 @@ fn assemble(rows: &[RowStatus], per_kept: &[Option<(i64, f64, f64)>], th: &Thres
         .collect()
 }
 
-impl FittedDetector {
+impl Detector {
     /// Scores new flows (columns are matched by name, as at fit time; extra columns are ignored).
     pub fn score(&self, table: &Table) -> Result<Vec<FlowScore>> {
         let prepared = self.prep.transform(table)?;
         let x = prepared.model_input();
         let scored = if x.nrows() > 0 { self.score_matrix(x.view())? } else { Vec::new() };
-        let per_kept: Vec<Option<(i64, f64, f64)>> = scored.into_iter().map(Some).collect();
-        Ok(assemble(&prepared.rows, &per_kept, &self.summary.thresholds))
+        Ok(assemble(&prepared.rows, &scored, &self.summary.thresholds))
     }
 
-    /// Cluster, probability and fused score of prepared feature rows.
-    pub(crate) fn score_matrix(&self, x: ArrayView2<'_, f64>) -> Result<Vec<(i64, f64, f64)>> {
-        let pred: Vec<Prediction> = self.model.predict_batch(x)?;
-        let raw = self.scorer.raw_new(x, &pred)?;
+    /// Cluster, membership and fused score of prepared feature rows.
+    pub(crate) fn score_matrix(&self, x: ArrayView2<'_, f64>) -> Result<RowScores> {
+        let memberships: Vec<Membership> = self.clustering.assign(x)?;
+        let raw = self.scorer.raw_new(x, &memberships)?;
         let fused = self.scorer.fuse(&raw);
-        Ok(pred.iter().zip(fused).map(|(p, s)| (p.label, p.probability, s)).collect())
+        Ok(memberships.iter().zip(fused).map(|(m, s)| (m.label, m.probability, s)).collect())
+    }
+
+    /// The scores of every prepared row: the fitted rows (`fit_rows`, ascending) from the fit itself, the
+    /// others scored like new flows.
+    fn complete(&self, x: ArrayView2<'_, f64>, fit_rows: &[usize], fitted: RowScores) -> Result<RowScores> {
+        if fit_rows.len() == x.nrows() {
+            return Ok(fitted);
+        }
+        let mut per_row: Vec<Option<(i64, f64, f64)>> = vec![None; x.nrows()];
+        for (&r, s) in fit_rows.iter().zip(fitted) {
+            per_row[r] = Some(s);
+        }
+        let rest: Vec<usize> = (0..x.nrows()).filter(|r| per_row[*r].is_none()).collect();
+        let scored = self.score_matrix(x.select(Axis(0), &rest).view())?;
+        for (r, s) in rest.into_iter().zip(scored) {
+            per_row[r] = Some(s);
+        }
+        Ok(per_row.into_iter().map(|s| s.expect("every row is scored")).collect())
     }
 
     /// Figures of the fit.
@@ -429,9 +442,9 @@ impl FittedDetector {
         &self.summary
     }
 
-    /// The configuration it was fitted with (the preparation resolved).
-    pub fn config(&self) -> &DetectorConfig {
-        &self.config
+    /// The parameters it was fitted with (the preparation resolved).
+    pub fn params(&self) -> &DetectorParams {
+        &self.params
     }
 
     /// Names and types of the columns of the training table.
@@ -445,17 +458,18 @@ impl FittedDetector {
     }
 
     /// The fitted preparation.
-    pub fn prep(&self) -> &FittedPrep {
+    pub fn prep(&self) -> &Prep {
         &self.prep
     }
 
-    /// The fitted HDBSCAN model (without its MST and single-linkage tree).
-    pub fn clustering(&self) -> &Hdbscan {
-        &self.model
+    /// The fitted clustering (HDBSCAN without its MST and single-linkage tree; DBSCAN without its
+    /// per-row diagnostics).
+    pub fn clustering(&self) -> &Clustering {
+        &self.clustering
     }
 
     /// The fitted scorer.
-    pub fn scorer(&self) -> &FittedScorer {
+    pub fn scorer(&self) -> &Scorer {
         &self.scorer
     }
 }

@@ -3,13 +3,14 @@
 //! Find data exfiltration and other anomalous flows in network logs with exact, explainable,
 //! density-based clustering — from a raw log to a saved, servable model in one call.
 //!
-//! [`DetectorConfig::fit`] prepares the flows ([`prep`]), clusters them with HDBSCAN ([`cluster`]),
-//! scores every flow with a fused anomaly score (see [`scoring`]) and grades it `normal` / `moderate`
-//! (≥ 95th percentile of the training scores) / `severe` (≥ 99th); the [`FittedDetector`] scores new
-//! flows exactly the same way and is saved as one versioned, checksummed model file ([`artifact`]).
+//! [`DetectorParams::fit`] prepares the flows ([`prep`]), clusters them ([`cluster`]: HDBSCAN by
+//! default, or DBSCAN, k-means, Ward), scores every flow with a fused anomaly score (see [`scoring`]) and
+//! grades it `normal` / `moderate` (≥ 95th percentile of the training scores) / `severe` (≥ 99th); the
+//! fitted [`Detector`] scores new flows exactly the same way and is saved as one versioned, checksummed
+//! model file ([`artifact`]).
 //!
 //! ```
-//! use outflow::{DetectorConfig, FittedDetector, Severity};
+//! use outflow::{Detector, DetectorParams, Severity};
 //! use outflow::io::{Input, ReadOptions, read_input};
 //! let mut log = String::from("#separator \\x09\n#fields\tts\tproto\tduration\torig_bytes\tresp_bytes\tconn_state\n\
 //!                             #types\ttime\tenum\tinterval\tcount\tcount\tstring\n");
@@ -19,33 +20,41 @@
 //! }
 //! log.push_str("301.0\ttcp\t3600.0\t90000000\t12\tSF\n"); // a long, heavy upload
 //! let (flows, _) = read_input(&Input::bytes("conn.log", log), &ReadOptions::default()).unwrap();
-//! let fit = DetectorConfig::default().fit(&flows).unwrap();
+//! let fit = DetectorParams::default().fit(&flows).unwrap();
 //! assert_eq!(fit.flows.len(), 301);
 //! assert_eq!(fit.flows[300].severity, Severity::Severe);
-//! let bytes = fit.detector.to_bytes().unwrap();
-//! let again = FittedDetector::from_bytes(&bytes).unwrap();
+//! let bytes = fit.detector.to_bytes();
+//! let again = Detector::from_bytes(&bytes).unwrap();
 //! assert_eq!(again.score(&flows).unwrap()[300].severity, Severity::Severe);
 //! ```
+//!
+//! Errors are typed end to end ([`OutflowError`]): each lower crate's error keeps its own variant, and bad
+//! input anywhere is an [`InputError`].
 
 #![warn(missing_docs)]
 
 pub mod artifact;
 mod detector;
 mod error;
+pub mod run;
 pub mod scoring;
 mod stats;
 pub mod tune;
 
-pub use crate::artifact::{FORMAT_VERSION, ModelHeader, ModelMetadata, default_model_name, read_header, write_atomic};
+pub use crate::artifact::{FORMAT_VERSION, ModelHeader, ModelMetadata, default_model_name, read_header};
 pub use crate::detector::{
-    ClusterSize, ClusteringConfig, DetectorConfig, DetectorFit, FitSummary, FittedDetector, FlowScore, Severity,
-    Thresholds, Timings,
+    ClusterSize, Detector, DetectorFit, DetectorParams, FitSummary, FlowScore, Severity, Thresholds, Timings,
+    auto_hdbscan,
 };
-pub use crate::error::{OutflowError, Result};
-pub use crate::scoring::{Fusion, ScoringConfig, Signal};
+pub use crate::error::{ArtifactError, OutflowError, Result};
+pub use crate::scoring::{Scorer, ScoringParams, Signal};
 pub use crate::stats::{ClusterStats, ID_COLUMNS, NumericStats, RowFilter, cluster_statistics};
-pub use crate::tune::{TuneConfig, TuneResult, Tuning};
+pub use crate::tune::{TuneParams, TuneResult, Tuning};
 pub use outflow_cluster as cluster;
+pub use outflow_core::{
+    Fit, FitSupervised, InputError, Predict, ScoreSamples, Transform, WriteError, sample_indices, stats as numeric,
+    write_atomic,
+};
 pub use outflow_explain as explain;
 pub use outflow_io as io;
 pub use outflow_io::{Format, ReadOptions, Table, read_table};

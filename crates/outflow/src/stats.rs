@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 
 use outflow_io::{Column, DataType, Table, TopValue};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::detector::FlowScore;
-use crate::scoring::percentile;
+use outflow_core::InputError;
+use outflow_core::stats::percentile;
 
 /// Identifying columns (Zeek, CICFlowMeter, labels) that outputs carry through for analysts when the input
 /// has them: never features, always shown next to a flow's score.
@@ -36,32 +37,32 @@ pub const ID_COLUMNS: &[&str] = &[
 ];
 
 /// Statistics of one numeric column within a cluster (non-null values).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NumericStats {
     /// Non-null values.
     pub count: usize,
     /// Mean.
-    #[serde(serialize_with = "outflow_io::f64_or_string")]
+    #[serde(serialize_with = "outflow_io::f64_or_string", deserialize_with = "outflow_io::f64_from_number_or_string")]
     pub mean: f64,
     /// Median.
-    #[serde(serialize_with = "outflow_io::f64_or_string")]
+    #[serde(serialize_with = "outflow_io::f64_or_string", deserialize_with = "outflow_io::f64_from_number_or_string")]
     pub median: f64,
     /// Sample standard deviation (ddof 1; 0 for one value).
-    #[serde(serialize_with = "outflow_io::f64_or_string")]
+    #[serde(serialize_with = "outflow_io::f64_or_string", deserialize_with = "outflow_io::f64_from_number_or_string")]
     pub std: f64,
     /// Sample variance.
-    #[serde(serialize_with = "outflow_io::f64_or_string")]
+    #[serde(serialize_with = "outflow_io::f64_or_string", deserialize_with = "outflow_io::f64_from_number_or_string")]
     pub variance: f64,
     /// Maximum − minimum.
-    #[serde(serialize_with = "outflow_io::f64_or_string")]
+    #[serde(serialize_with = "outflow_io::f64_or_string", deserialize_with = "outflow_io::f64_from_number_or_string")]
     pub range: f64,
     /// First quartile (linear interpolation).
-    #[serde(serialize_with = "outflow_io::f64_or_string")]
+    #[serde(serialize_with = "outflow_io::f64_or_string", deserialize_with = "outflow_io::f64_from_number_or_string")]
     pub q1: f64,
 }
 
 /// One cluster's size and column statistics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClusterStats {
     /// Label (−1 = noise).
     pub cluster: i64,
@@ -140,7 +141,7 @@ fn numeric_stats(col: &Column, rows: &[usize]) -> Option<NumericStats> {
 }
 
 /// Which flows to analyse: keep only chosen services and hosts, as analysts do before clustering.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RowFilter {
     /// Keep flows whose `service` (Zeek) is one of these (empty: all).
     pub services: Vec<String>,
@@ -160,7 +161,7 @@ impl RowFilter {
         let mut out = vec![None; n];
         if !self.services.is_empty() {
             let col = ["service", "Service"].iter().find_map(|c| table.column(c)).ok_or_else(|| {
-                crate::OutflowError::Config("--service needs a 'service' column (Zeek conn logs)".into())
+                InputError::param("services", "selecting by service needs a 'service' column (Zeek conn logs)")
             })?;
             for (i, o) in out.iter_mut().enumerate() {
                 let s = col.value(i).to_string();
@@ -175,7 +176,11 @@ impl RowFilter {
                 .filter_map(|c| table.column(c))
                 .collect();
             if cols.is_empty() {
-                return Err(crate::OutflowError::Config("--host needs address columns (id.orig_h / id.resp_h)".into()));
+                return Err(InputError::param(
+                    "hosts",
+                    "selecting by host needs address columns (id.orig_h / id.resp_h)",
+                )
+                .into());
             }
             for (i, o) in out.iter_mut().enumerate() {
                 if o.is_none() && !cols.iter().any(|c| self.hosts.iter().any(|h| *h == c.value(i).to_string())) {

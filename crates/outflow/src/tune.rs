@@ -11,20 +11,18 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ndarray::{Array2, ArrayView2, Axis};
-use outflow_cluster::{ClusterModel, HdbscanParams, Metric, MutualReachability};
-use rand::SeedableRng;
-use rand::seq::index::sample;
-use rand_chacha::ChaCha8Rng;
+use outflow_cluster::{Algorithm, ClusterModel, HdbscanParams, Metric, MutualReachability};
+use outflow_core::{InputError, sample_indices};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::detector::ClusteringConfig;
-use crate::error::{OutflowError, Result};
+use crate::detector::auto_hdbscan;
+use crate::error::Result;
 
 /// The grid and the sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct TuneConfig {
+pub struct TuneParams {
     /// `min_cluster_size` values as fractions of the sample (each at least 5 points).
     pub min_cluster_size_fractions: Vec<f64>,
     /// `min_samples` values (the point itself included).
@@ -39,10 +37,10 @@ pub struct TuneConfig {
     pub seed: u64,
 }
 
-impl Default for TuneConfig {
+impl Default for TuneParams {
     fn default() -> Self {
         // The seed's grid: 500–3,000 of 20,000 rows, min_samples 5–20, four metrics, epsilon 0–0.3.
-        TuneConfig {
+        TuneParams {
             min_cluster_size_fractions: vec![0.025, 0.05, 0.10, 0.15],
             min_samples: vec![5, 10, 15, 20],
             metrics: vec![Metric::Euclidean, Metric::Manhattan, Metric::Cosine, Metric::Chebyshev],
@@ -96,43 +94,43 @@ pub struct Tuning {
 }
 
 impl Tuning {
-    /// The chosen configuration as clustering settings, `min_cluster_size` scaled from the sample to
+    /// The chosen configuration as HDBSCAN parameters, `min_cluster_size` scaled from the sample to
     /// `n_rows` (the same fraction).
-    pub fn clustering(&self, n_rows: usize) -> ClusteringConfig {
+    pub fn clustering(&self, n_rows: usize) -> Algorithm {
         let r = &self.results[self.chosen];
         let scaled = (r.min_cluster_size as f64 * n_rows as f64 / self.sample_rows.max(1) as f64).round() as usize;
-        ClusteringConfig {
-            min_cluster_size: Some(scaled.max(2)),
+        Algorithm::Hdbscan(HdbscanParams {
+            min_cluster_size: scaled.max(2),
             min_samples: Some(r.min_samples),
             metric: r.metric,
-            epsilon: r.epsilon,
-            ..ClusteringConfig::default()
-        }
+            cluster_selection_epsilon: r.epsilon,
+            ..auto_hdbscan()
+        })
     }
 }
 
-impl TuneConfig {
+impl TuneParams {
     /// Checks the grid.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: &str| Err(OutflowError::Config(format!("tuning: {m}")));
+        let bad = |name: &str, m: &str| Err(InputError::param(format!("tuning.{name}"), m).into());
         if self.min_cluster_size_fractions.is_empty()
             || self.min_samples.is_empty()
             || self.metrics.is_empty()
             || self.epsilons.is_empty()
         {
-            return bad("every grid axis needs at least one value");
+            return bad("grid", "every grid axis needs at least one value");
         }
         if self.min_cluster_size_fractions.iter().any(|f| !(*f > 0.0 && *f < 1.0)) {
-            return bad("min_cluster_size fractions must be in (0, 1)");
+            return bad("min_cluster_size_fractions", "fractions must be in (0, 1)");
         }
         if self.min_samples.contains(&0) {
-            return bad("min_samples must be at least 1");
+            return bad("min_samples", "must be at least 1");
         }
         if self.epsilons.iter().any(|e| !(e.is_finite() && *e >= 0.0)) {
-            return bad("epsilons must be finite and ≥ 0");
+            return bad("epsilons", "must be finite and ≥ 0");
         }
         if self.sample < 10 {
-            return bad("the sample needs at least 10 rows");
+            return bad("sample", "the sample needs at least 10 rows");
         }
         Ok(())
     }
@@ -140,14 +138,7 @@ impl TuneConfig {
     /// Searches the grid on (a sample of) `x`; `progress(done, total)` is called after each configuration.
     pub fn run(&self, x: ArrayView2<'_, f64>, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Tuning> {
         self.validate()?;
-        let x: Array2<f64> = if x.nrows() > self.sample {
-            let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-            let mut rows = sample(&mut rng, x.nrows(), self.sample).into_vec();
-            rows.sort_unstable();
-            x.select(Axis(0), &rows)
-        } else {
-            x.to_owned()
-        };
+        let x: Array2<f64> = x.select(Axis(0), &sample_indices(x.nrows(), self.sample, self.seed));
         let n = x.nrows();
         let sizes: Vec<usize> =
             self.min_cluster_size_fractions.iter().map(|f| ((f * n as f64).round() as usize).max(5).min(n)).collect();

@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 
 use outflow::io::{Column, Table};
-use outflow::{DetectorConfig, FittedDetector, OutflowError, ReadOptions, Severity, read_table};
+use outflow::prep::PrepError;
+use outflow::{
+    ArtifactError, Detector, DetectorParams, InputError, OutflowError, ReadOptions, Severity, WriteError, read_table,
+};
 
 fn sample() -> Table {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/ctu-mixed-008.conn.log.labeled");
@@ -13,7 +16,7 @@ fn sample() -> Table {
 #[test]
 fn fit_scores_every_record_with_frozen_thresholds() {
     let t = sample();
-    let fit = DetectorConfig::default().fit(&t).unwrap();
+    let fit = DetectorParams::default().fit(&t).unwrap();
     assert_eq!(fit.flows.len(), t.n_rows());
     assert!(fit.flows.iter().enumerate().all(|(i, f)| f.row == i));
     let n = fit.flows.len() as f64;
@@ -30,12 +33,12 @@ fn fit_scores_every_record_with_frozen_thresholds() {
 #[test]
 fn saved_model_reproduces_the_fit() {
     let t = sample();
-    let fit = DetectorConfig::default().fit(&t).unwrap();
+    let fit = DetectorParams::default().fit(&t).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.json");
     fit.detector.save(&path, false).unwrap();
-    assert!(matches!(fit.detector.save(&path, false), Err(OutflowError::Exists(_))));
-    let loaded = FittedDetector::load(&path).unwrap();
+    assert!(matches!(fit.detector.save(&path, false), Err(OutflowError::Write(WriteError::Exists(_)))));
+    let loaded = Detector::load(&path).unwrap();
     let again = loaded.score(&t).unwrap();
     for (a, b) in fit.flows.iter().zip(&again) {
         if a.probability == Some(1.0) {
@@ -50,25 +53,77 @@ fn saved_model_reproduces_the_fit() {
 #[test]
 fn bad_model_files_and_inputs_fail_clearly() {
     let t = sample();
-    let fit = DetectorConfig::default().fit(&t).unwrap();
-    let bytes = fit.detector.to_bytes().unwrap();
+    let fit = DetectorParams::default().fit(&t).unwrap();
+    let bytes = fit.detector.to_bytes();
     // Corrupted body.
     let mut bad = bytes.clone();
     let k = bad.len() - 100;
     bad[k] ^= 1;
-    assert!(FittedDetector::from_bytes(&bad).unwrap_err().contains("SHA-256"));
+    assert!(matches!(Detector::from_bytes(&bad), Err(ArtifactError::Checksum)));
     // Truncated.
-    assert!(FittedDetector::from_bytes(&bytes[..bytes.len() / 2]).is_err());
+    assert!(matches!(Detector::from_bytes(&bytes[..bytes.len() / 2]), Err(ArtifactError::Length { .. })));
     // Newer format.
-    let text = String::from_utf8(bytes.clone()).unwrap().replacen("\"format_version\":1", "\"format_version\":99", 1);
-    assert!(FittedDetector::from_bytes(text.as_bytes()).unwrap_err().contains("version 99"));
+    let text = String::from_utf8(bytes.clone()).unwrap().replacen("\"format_version\":2", "\"format_version\":99", 1);
+    let e = Detector::from_bytes(text.as_bytes()).unwrap_err();
+    assert!(matches!(e, ArtifactError::NewerVersion { found: 99, .. }), "{e}");
+    let text = String::from_utf8(bytes.clone()).unwrap().replacen("\"format_version\":2", "\"format_version\":0", 1);
+    assert!(matches!(Detector::from_bytes(text.as_bytes()), Err(ArtifactError::Header(_))));
     // Not a model.
-    assert!(FittedDetector::from_bytes(b"hello\nworld").is_err());
+    assert!(matches!(Detector::from_bytes(b"hello\nworld"), Err(ArtifactError::NotAModel(_))));
     // A column missing at scoring time.
     let missing = t.drop_columns(&["orig_bytes"]);
     let err = fit.detector.score(&missing).unwrap_err();
-    assert!(err.to_string().contains("orig_bytes"), "{err}");
+    assert!(matches!(&err, OutflowError::Prep(PrepError::MissingColumn { name }) if name == "orig_bytes"), "{err}");
     // An empty table.
     let empty = Table::new(vec![Column::from_f64("x", vec![])]).unwrap();
-    assert!(DetectorConfig::default().fit(&empty).is_err());
+    let e = DetectorParams::default().fit(&empty).unwrap_err();
+    assert!(matches!(e, OutflowError::Input(InputError::Empty { .. })), "{e}");
+}
+
+/// A model file written by format version 1 (HDBSCAN only, before the detector took any clusterer)
+/// loads and scores new flows exactly as the version that wrote it did.
+#[test]
+fn a_version_1_model_still_scores_identically() {
+    use std::io::Read;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/model-v1");
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(dir.join("model.json.gz")).unwrap())
+        .read_to_end(&mut bytes)
+        .unwrap();
+    let detector = Detector::from_bytes(&bytes).unwrap();
+    assert_eq!(detector.summary().clustering.name(), "hdbscan");
+    // Flows 3001–3400 of the sample log, as the fixture was scored.
+    let log = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/ctu-mixed-008.conn.log.labeled"),
+    )
+    .unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    let new = [&lines[..8], &lines[3008..3408]].concat().join("\n") + "\n";
+    let (table, _) =
+        outflow::io::read_input(&outflow::io::Input::bytes("new.conn.log", new), &ReadOptions::default()).unwrap();
+    let flows = detector.score(&table).unwrap();
+    let expected = std::fs::read_to_string(dir.join("expected-scores.csv")).unwrap();
+    let opt = |v: Option<f64>| v.map_or(String::new(), |x| x.to_string());
+    let got: Vec<String> = flows
+        .iter()
+        .map(|f| {
+            let cluster = f.cluster.map_or(String::new(), |c| c.to_string());
+            let reason = f.reason.clone().unwrap_or_default();
+            format!(
+                "{},{cluster},{},{},{},{reason}",
+                f.row,
+                opt(f.probability),
+                opt(f.outlier_score),
+                f.severity.name()
+            )
+        })
+        .collect();
+    let want: Vec<&str> = expected.lines().skip(1).collect();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w);
+    }
+    // Its header still reads, and re-saving writes the current format.
+    let again = Detector::from_bytes(&detector.to_bytes()).unwrap();
+    assert_eq!(again.score(&table).unwrap(), flows);
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
-use outflow::outlier::benchmark::{BenchmarkConfig, LabelRule, benchmark, parse_detectors};
+use outflow::outlier::benchmark::{BenchmarkParams, LabelRule, benchmark, parse_detectors};
 use serde::Serialize;
 
 use crate::input::{FormatArgs, read, set_threads};
@@ -76,7 +76,7 @@ pub fn run(a: Args) -> Result<()> {
     let t0 = Instant::now();
     let (input, table, format) = read(a.input.as_ref(), &a.format)?;
     let read_seconds = t0.elapsed().as_secs_f64();
-    let mut config = BenchmarkConfig::new(label, a.seed);
+    let mut config = BenchmarkParams::new(label, a.seed);
     config.contamination = contamination;
     config.detectors = parse_detectors(&a.detectors, a.seed)?;
     config.time_scoring = !a.no_score_timing;

@@ -9,10 +9,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use ndarray::{Array2, ArrayView2};
-use outflow::cluster::{
-    ClusterModel, ClusterSelection, DbscanParams, Eps, Fit, HdbscanParams, KMeansParams, KnnEps, Metric, WardParams,
-};
-use outflow::validate::{EvaluateParams, Evaluation, evaluate, relative_validity, sample_indices};
+use outflow::cluster::{Algorithm, ClusterModel, Fit, Metric};
+use outflow::sample_indices;
+use outflow::validate::{EvaluateParams, Evaluation, evaluate, relative_validity};
 use serde::Serialize;
 
 use crate::input::{numeric_csv, set_threads};
@@ -22,11 +21,12 @@ use crate::input::{numeric_csv, set_threads};
 pub struct Args {
     /// Numeric CSV with a header; every column is a feature (used as is: scale it first).
     pub input: PathBuf,
-    /// An algorithm and its parameters, `NAME:key=value,key=value` (repeatable, at least one):
-    /// `kmeans:k=K[,n_init=1,max_iter=300,seed=S]`, `ward:k=K[,sample=N,seed=S]`,
-    /// `hdbscan:min_cluster_size=M[,min_samples=S,epsilon=E,selection=eom|leaf,allow_single_cluster=true,
-    /// metric=euclidean]`, `dbscan:eps=E|auto[,min_samples=5,eps_k=4,metric=euclidean]`. `min_samples`
-    /// counts the point itself; `seed` defaults to --seed.
+    /// An algorithm and its parameters, `NAME:key=value,key=value` (repeatable, at least one); the keys
+    /// are the algorithm's parameters: `kmeans:k=K[,n_init=1,max_iter=300,seed=S]`,
+    /// `ward:k=K[,sample=N,seed=S]`, `hdbscan:min_cluster_size=M[,min_samples=S,epsilon=E,
+    /// selection=eom|leaf,allow_single_cluster=true,metric=euclidean]`,
+    /// `dbscan:eps=E|auto[,min_samples=5,eps_k=4,metric=euclidean]`. `min_samples` counts the point itself;
+    /// `seed` defaults to --seed.
     #[arg(long = "algorithm", short = 'a', required = true)]
     pub algorithms: Vec<String>,
     /// Run everything on a seeded sample of this many rows (the silhouette is O(n²) and DBCV O(Σ cluster²):
@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long)]
     pub silhouette_sample: Option<usize>,
     /// Distance of the silhouette and DBCV.
-    #[arg(long, default_value = "euclidean", value_parser = ["euclidean", "manhattan", "chebyshev", "cosine"])]
+    #[arg(long, default_value = "euclidean", value_parser = clap::builder::PossibleValuesParser::new(outflow::cluster::Metric::NAMES))]
     pub distance: String,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -50,50 +50,6 @@ pub struct Args {
     pub threads: usize,
 }
 
-/// One `NAME:key=value,...` argument.
-#[derive(Debug)]
-struct Spec {
-    text: String,
-    name: String,
-    params: BTreeMap<String, String>,
-}
-
-impl Spec {
-    fn parse(s: &str) -> Result<Spec> {
-        let (name, rest) = s.split_once(':').unwrap_or((s, ""));
-        let name = name.trim().to_ascii_lowercase();
-        let mut params = BTreeMap::new();
-        for kv in rest.split(',').map(str::trim).filter(|kv| !kv.is_empty()) {
-            let (k, v) = kv.split_once('=').ok_or_else(|| anyhow!("'{kv}' in --algorithm {s}: expected key=value"))?;
-            if params.insert(k.trim().to_ascii_lowercase(), v.trim().to_string()).is_some() {
-                bail!("'{k}' given twice in --algorithm {s}");
-            }
-        }
-        Ok(Spec { text: s.to_string(), name, params })
-    }
-
-    fn check_keys(&self, allowed: &[&str]) -> Result<()> {
-        if let Some(k) = self.params.keys().find(|k| !allowed.contains(&k.as_str())) {
-            bail!("{}: unknown parameter '{k}' (expected one of: {})", self.name, allowed.join(", "));
-        }
-        Ok(())
-    }
-
-    fn get<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>>
-    where
-        T::Err: std::fmt::Display,
-    {
-        self.params.get(key).map(|v| v.parse::<T>().map_err(|e| anyhow!("{}: {key}={v}: {e}", self.name))).transpose()
-    }
-
-    fn required<T: std::str::FromStr>(&self, key: &str) -> Result<T>
-    where
-        T::Err: std::fmt::Display,
-    {
-        self.get(key)?.ok_or_else(|| anyhow!("{}: '{key}' is required ({})", self.name, self.text))
-    }
-}
-
 /// Labels of one fitted algorithm, its fit time and (HDBSCAN) the relative validity of its tree.
 struct Fitted {
     labels: Vec<i64>,
@@ -101,79 +57,21 @@ struct Fitted {
     relative_validity: Option<f64>,
 }
 
-fn timed<M: ClusterModel>(f: impl FnOnce() -> outflow::cluster::Result<M>) -> Result<(M, f64)> {
-    let t = Instant::now();
-    let m = f()?;
-    Ok((m, t.elapsed().as_secs_f64()))
+/// An `--algorithm NAME:key=value,...` argument: the algorithm, seeded with `seed` unless it sets its own.
+fn parse_spec(spec: &str, seed: u64) -> Result<Algorithm> {
+    let a = Algorithm::from_spec(spec)?;
+    let own_seed = spec.split_once(':').is_some_and(|(_, rest)| {
+        rest.split(',').any(|kv| kv.split_once('=').is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("seed")))
+    });
+    Ok(if own_seed { a } else { a.with_seed(seed) })
 }
 
-fn run_spec(spec: &Spec, x: ArrayView2<'_, f64>, seed: u64) -> Result<Fitted> {
-    let fitted = |labels: &[i64], seconds| Fitted { labels: labels.to_vec(), seconds, relative_validity: None };
-    match spec.name.as_str() {
-        "kmeans" | "k-means" => {
-            spec.check_keys(&["k", "n_init", "max_iter", "seed", "tol"])?;
-            let mut p = KMeansParams::new(spec.required("k")?).seed(spec.get("seed")?.unwrap_or(seed));
-            if let Some(n) = spec.get("n_init")? {
-                p = p.n_init(n);
-            }
-            if let Some(n) = spec.get("max_iter")? {
-                p = p.max_iter(n);
-            }
-            if let Some(t) = spec.get("tol")? {
-                p = p.tol(t);
-            }
-            let (m, s) = timed(|| p.fit(x))?;
-            Ok(fitted(m.labels(), s))
-        }
-        "ward" => {
-            spec.check_keys(&["k", "sample", "seed"])?;
-            let mut p = WardParams::new(spec.required("k")?);
-            if let Some(n) = spec.get("sample")? {
-                p = p.sample(n, spec.get("seed")?.unwrap_or(seed));
-            }
-            let (m, s) = timed(|| p.fit(x))?;
-            Ok(fitted(m.labels(), s))
-        }
-        "hdbscan" => {
-            spec.check_keys(&[
-                "min_cluster_size",
-                "min_samples",
-                "epsilon",
-                "selection",
-                "allow_single_cluster",
-                "metric",
-            ])?;
-            let mut p = HdbscanParams::new(spec.get("min_cluster_size")?.unwrap_or(5));
-            p.min_samples = spec.get("min_samples")?;
-            p.cluster_selection_epsilon = spec.get("epsilon")?.unwrap_or(0.0);
-            p.cluster_selection = match spec.params.get("selection").map(String::as_str) {
-                None | Some("eom") => ClusterSelection::Eom,
-                Some("leaf") => ClusterSelection::Leaf,
-                Some(o) => bail!("hdbscan: selection={o}: expected eom or leaf"),
-            };
-            p.allow_single_cluster = spec.get("allow_single_cluster")?.unwrap_or(false);
-            p.metric = spec.get::<Metric>("metric")?.unwrap_or_default();
-            let (m, s) = timed(|| p.fit(x))?;
-            let rv = relative_validity(&m).ok();
-            Ok(Fitted { labels: m.labels().to_vec(), seconds: s, relative_validity: rv })
-        }
-        "dbscan" => {
-            spec.check_keys(&["eps", "min_samples", "eps_k", "metric"])?;
-            let mut eps = spec.get::<Eps>("eps")?.unwrap_or_default();
-            if let (Eps::Auto(_), Some(k)) = (eps, spec.get::<usize>("eps_k")?) {
-                eps = Eps::Auto(KnnEps { k, ..Default::default() });
-            }
-            let p = DbscanParams {
-                eps,
-                min_samples: spec.get("min_samples")?.unwrap_or(5),
-                metric: spec.get::<Metric>("metric")?.unwrap_or_default(),
-                ..Default::default()
-            };
-            let (m, s) = timed(|| p.fit(x))?;
-            Ok(fitted(m.labels(), s))
-        }
-        other => bail!("unknown algorithm '{other}' (expected kmeans, ward, hdbscan or dbscan)"),
-    }
+fn run_spec(algorithm: &Algorithm, x: ArrayView2<'_, f64>) -> Result<Fitted> {
+    let t = Instant::now();
+    let model = algorithm.fit(x)?;
+    let seconds = t.elapsed().as_secs_f64();
+    let relative_validity = model.as_hdbscan().and_then(|h| relative_validity(h).ok());
+    Ok(Fitted { labels: model.labels().to_vec(), seconds, relative_validity })
 }
 
 #[derive(Serialize)]
@@ -210,7 +108,9 @@ struct Report {
 
 pub fn run(a: Args) -> Result<()> {
     set_threads(a.threads)?;
-    let specs: Vec<Spec> = a.algorithms.iter().map(|s| Spec::parse(s)).collect::<Result<_>>()?;
+    // A spec that does not parse is reported in its row, like an algorithm that fails.
+    let specs: Vec<(String, Result<Algorithm>)> =
+        a.algorithms.iter().map(|s| (s.clone(), parse_spec(s, a.seed))).collect();
     let (_, full) = numeric_csv(&a.input)?;
     let (x, sample): (Array2<f64>, Option<Vec<usize>>) = match a.sample {
         Some(0) => bail!("--sample must be at least 1"),
@@ -227,10 +127,14 @@ pub fn run(a: Args) -> Result<()> {
         ..Default::default()
     };
     let mut rows = Vec::with_capacity(specs.len());
-    for spec in &specs {
+    for (text, spec) in &specs {
+        let name = match spec {
+            Ok(alg) => alg.name().to_owned(),
+            Err(_) => text.split(':').next().unwrap_or(text).trim().to_ascii_lowercase(),
+        };
         let mut row = Row {
-            algorithm: spec.text.clone(),
-            name: spec.name.clone(),
+            algorithm: text.clone(),
+            name,
             fit_seconds: None,
             clusters: None,
             noise: None,
@@ -244,7 +148,7 @@ pub fn run(a: Args) -> Result<()> {
             error: None,
             index_errors: BTreeMap::new(),
         };
-        match run_spec(spec, x.view(), a.seed) {
+        match spec.as_ref().map_err(|e| anyhow!("{e:#}")).and_then(|alg| run_spec(alg, x.view())) {
             Err(e) => row.error = Some(format!("{e:#}")),
             Ok(f) => {
                 let t = Instant::now();

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use outflow::prep::{ColumnStats, EdaReport, PrepConfig, Preset, eda};
+use outflow::prep::{ColumnStats, EdaReport, PrepParams, Preset, eda};
 use serde::Serialize;
 
 use crate::input::{FormatArgs, read};
@@ -18,7 +18,7 @@ pub struct Args {
     /// Preparation preset: picked from the column names (auto), or named.
     #[arg(long, default_value = "auto", value_parser = ["auto", "generic", "zeek", "cic", "kdd"])]
     pub preset: String,
-    /// A preparation configuration (JSON, as `outflow_prep::PrepConfig`); overrides --preset.
+    /// A preparation configuration (JSON, as `outflow_prep::PrepParams`); overrides --preset.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Rows shown per ranking in the human-readable output.
@@ -42,11 +42,11 @@ pub fn run(args: Args) -> Result<()> {
     let config = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            serde_json::from_str::<PrepConfig>(&text)
+            serde_json::from_str::<PrepParams>(&text)
                 .with_context(|| format!("invalid configuration {}", path.display()))?
         }
-        None if args.preset == "auto" => PrepConfig::auto(&table),
-        None => PrepConfig::preset(args.preset.parse::<Preset>()?),
+        None if args.preset == "auto" => PrepParams::auto(&table),
+        None => PrepParams::preset(args.preset.parse::<Preset>()?),
     };
     let report = eda(&table, &config)?;
     if args.json {

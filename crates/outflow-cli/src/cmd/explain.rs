@@ -161,7 +161,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     if let Some(path) = &a.export_forest {
         let json = e.forest.to_shap_json(Some(&features.names))?;
-        crate::output::write_atomic(path, json.as_bytes())
+        outflow::write_atomic(path, json.as_bytes(), a.force)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let seconds = t0.elapsed().as_secs_f64();

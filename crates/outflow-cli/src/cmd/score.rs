@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use outflow::FittedDetector;
+use outflow::Detector;
+use outflow::run::scores_csv;
 
 use crate::input::{FormatArgs, read};
-use crate::scores::scores_csv;
 
 /// Arguments of `outflow score`.
 #[derive(clap::Args, Debug)]
@@ -36,13 +36,13 @@ pub fn run(a: Args) -> Result<()> {
     {
         anyhow::bail!("{} exists; pass --force to replace it", out.display());
     }
-    let detector = FittedDetector::load(&a.model)?;
+    let detector = Detector::load(&a.model)?;
     let (_, table, _) = read(Some(&a.input), &a.format)?;
     let flows = detector.score(&table).with_context(|| format!("scoring {}", a.input.display()))?;
-    let csv = scores_csv(&table, &flows)?;
+    let csv = scores_csv(&table, &flows);
     match &a.out {
         Some(out) => outflow::write_atomic(out, csv.as_bytes(), a.force)?,
-        None => print!("{csv}"),
+        None => crate::input::write_stdout(csv.as_bytes())?,
     }
     Ok(())
 }

@@ -31,7 +31,9 @@ use ndarray::{Array1, Array2, Array3, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{check_features, check_matrix};
+use outflow_core::check_matrix;
+
+use crate::data::check_features;
 use crate::error::{ExplainError, Result};
 use crate::forest::RandomForest;
 use crate::tree::{TREE_LEAF, TREE_UNDEFINED};
@@ -203,7 +205,9 @@ impl TreeEnsemble {
     /// Attaches feature names (exported as `feature_names`).
     pub fn with_feature_names(mut self, names: Vec<String>) -> Result<Self> {
         if names.len() != self.n_features {
-            return Err(ExplainError::FeatureMismatch { expected: self.n_features, got: names.len() });
+            return Err(
+                outflow_core::InputError::WidthMismatch { expected: self.n_features, found: names.len() }.into()
+            );
         }
         self.feature_names = Some(names);
         Ok(self)

@@ -1,12 +1,13 @@
-//! Writes run directories the way `outflow detect --out DIR` does (crates/outflow-cli/src/cmd/detect.rs
-//! and src/scores.rs), with the facade only, so that the report can be tested without the CLI.
+//! Run directories written with the facade's writer (the one `outflow detect` uses), so that the report
+//! is tested without the command.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
 use outflow::io::{Input, ReadOptions, Table, read_input};
-use outflow::{DetectorConfig, DetectorFit, FlowScore, ID_COLUMNS, Severity, cluster_statistics, read_table};
+use outflow::run::{RunDir, RunInput};
+use outflow::{DetectorFit, DetectorParams, read_table};
 
 pub fn sample_log() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/ctu-mixed-008.conn.log.labeled")
@@ -45,116 +46,22 @@ pub fn synthetic_table(per_blob: usize, blobs: usize) -> Table {
     read_input(&Input::bytes("synthetic.conn.log", log), &ReadOptions::default()).unwrap().0
 }
 
-fn opt(v: Option<f64>) -> String {
-    v.map_or(String::new(), |x| x.to_string())
-}
-
-/// Fits a detector on `table` and writes `dir` like `outflow detect --out dir` (sample ≤ 5,000 rows).
-pub fn write_run_dir(dir: &Path, table: &Table, config: &DetectorConfig) -> DetectorFit {
-    std::fs::create_dir_all(dir).unwrap();
-    let fit = config.fit(table).unwrap();
-    let flows: &[FlowScore] = &fit.flows;
-    let model_file = "outflow-model-20260101T000000Z.json";
-    fit.detector.save(dir.join(model_file), true).unwrap();
-
-    // scores.csv
-    let ids: Vec<&str> = ID_COLUMNS.iter().copied().filter(|c| table.column(c).is_some()).collect();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["row", "cluster", "probability", "outlier_score", "severity", "reason"];
-    header.extend(&ids);
-    w.write_record(&header).unwrap();
-    for f in flows {
-        let mut rec = vec![
-            f.row.to_string(),
-            f.cluster.map_or(String::new(), |c| c.to_string()),
-            opt(f.probability),
-            opt(f.outlier_score),
-            f.severity.name().to_string(),
-            f.reason.clone().unwrap_or_default(),
-        ];
-        rec.extend(ids.iter().map(|c| table.column(c).unwrap().value(f.row).to_string()));
-        w.write_record(&rec).unwrap();
-    }
-    std::fs::write(dir.join("scores.csv"), w.into_inner().unwrap()).unwrap();
-
-    // anomalies.csv
-    let mut hits: Vec<&FlowScore> = flows.iter().filter(|f| f.severity.is_anomaly()).collect();
-    hits.sort_by(|a, b| b.outlier_score.partial_cmp(&a.outlier_score).unwrap().then(a.row.cmp(&b.row)));
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> =
-        ["row", "outlier_score", "severity", "cluster", "probability"].iter().map(|s| s.to_string()).collect();
-    header.extend(table.names().iter().map(|s| s.to_string()));
-    w.write_record(&header).unwrap();
-    for f in hits {
-        let mut rec = vec![
-            f.row.to_string(),
-            opt(f.outlier_score),
-            f.severity.name().to_string(),
-            f.cluster.map_or(String::new(), |c| c.to_string()),
-            opt(f.probability),
-        ];
-        rec.extend(table.columns().iter().map(|c| c.value(f.row).to_string()));
-        w.write_record(&rec).unwrap();
-    }
-    std::fs::write(dir.join("anomalies.csv"), w.into_inner().unwrap()).unwrap();
-
-    // sample.csv
-    let x = fit.prepared.model_input();
-    let take = outflow::validate::sample_indices(x.nrows(), 5000, config.seed);
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> =
-        ["row", "cluster", "probability", "outlier_score", "severity"].iter().map(|s| s.to_string()).collect();
-    header.extend(fit.prepared.model_input_names());
-    w.write_record(&header).unwrap();
-    for k in take {
-        let row = fit.prepared.kept[k];
-        let f = &flows[row];
-        let mut rec = vec![
-            row.to_string(),
-            f.cluster.map_or(String::new(), |c| c.to_string()),
-            opt(f.probability),
-            opt(f.outlier_score),
-            f.severity.name().to_string(),
-        ];
-        rec.extend(x.row(k).iter().map(|v| v.to_string()));
-        w.write_record(&rec).unwrap();
-    }
-    std::fs::write(dir.join("sample.csv"), w.into_inner().unwrap()).unwrap();
-
-    // clusters.json
-    let stats = cluster_statistics(table, flows);
-    std::fs::write(dir.join("clusters.json"), serde_json::to_string_pretty(&stats).unwrap()).unwrap();
-
-    // summary.json (the fields detect writes)
-    let count = |s: Severity| flows.iter().filter(|f| f.severity == s).count();
-    let s = &fit.summary;
-    let summary = serde_json::json!({
-        "input": "test.conn.log",
-        "format": "zeek",
-        "model_file": model_file,
-        "rows_read": table.n_rows(),
-        "rows_selected": table.n_rows(),
-        "rows_kept": s.rows_kept,
-        "rows_fitted": s.rows_fitted,
-        "rows_unscored": count(Severity::Unscored),
-        "features_kept": s.features,
-        "features_dropped": [{"name": "uid", "step": "identifiers", "reason": "identifier"}],
-        "preset": "zeek",
-        "clusters": s.clusters,
-        "noise_percent": 100.0 * s.noise_fraction,
-        "dbcv": s.dbcv,
-        "thresholds": s.thresholds,
-        "severity_counts": {
-            "normal": count(Severity::Normal),
-            "moderate": count(Severity::Moderate),
-            "severe": count(Severity::Severe),
-            "unscored": count(Severity::Unscored),
-        },
-        "hdbscan": s.hdbscan,
-        "signals": ["iforest", "pca"],
-        "tuned": false,
-        "timings_seconds": {"total": 0.0},
-    });
-    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary).unwrap()).unwrap();
+/// Fits a detector on `table` and writes `dir` as `outflow detect --out dir` does.
+pub fn write_run_dir(dir: &Path, table: &Table, params: &DetectorParams) -> DetectorFit {
+    let fit = params.fit(table).unwrap();
+    let run = RunInput {
+        input: "test.conn.log",
+        format: "zeek",
+        table,
+        flows: &fit.flows,
+        rows_selected: table.n_rows(),
+        fit: &fit,
+        tuning: None,
+        seed: params.seed,
+        read_seconds: 0.0,
+        tune_seconds: 0.0,
+        started: std::time::Instant::now(),
+    };
+    RunDir::write(dir, &run).unwrap();
     fit
 }

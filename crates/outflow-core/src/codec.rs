@@ -1,6 +1,7 @@
 //! Compact serde encodings for large numeric arrays: little-endian bytes in base64 instead of one JSON
 //! number per value (about 2.5× smaller for `f64`, and exact). Used by fitted models so that a model
-//! file of a 100k-row fit stays a few megabytes.
+//! file of a 100k-row fit stays a few megabytes. Reading also accepts a plain JSON array of numbers, so
+//! hand-written files and older plain-array fields load.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -12,10 +13,13 @@ fn encode<S: Serializer>(bytes: Vec<u8>, s: S) -> Result<S::Ok, S::Error> {
 }
 
 fn decode<'de, D: Deserializer<'de>>(d: D, width: usize) -> Result<Vec<u8>, D::Error> {
-    let s = String::deserialize(d)?;
-    let bytes = STANDARD.decode(s.as_bytes()).map_err(D::Error::custom)?;
+    from_base64(&String::deserialize(d)?, width)
+}
+
+fn from_base64<E: serde::de::Error>(s: &str, width: usize) -> Result<Vec<u8>, E> {
+    let bytes = STANDARD.decode(s.as_bytes()).map_err(E::custom)?;
     if bytes.len() % width != 0 {
-        return Err(D::Error::custom(format!("{} bytes is not a multiple of {width}", bytes.len())));
+        return Err(E::custom(format!("{} bytes is not a multiple of {width}", bytes.len())));
     }
     Ok(bytes)
 }
@@ -31,10 +35,21 @@ macro_rules! codec {
                 encode(v.iter().flat_map(|x| x.to_le_bytes()).collect(), s)
             }
 
-            /// Deserialises.
+            /// Deserialises base64 (or a plain array of numbers).
             pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<$t>, D::Error> {
-                let bytes = decode(d, $w)?;
-                Ok(bytes.chunks_exact($w).map(|c| <$t>::from_le_bytes(c.try_into().expect("width"))).collect())
+                #[derive(Deserialize)]
+                #[serde(untagged)]
+                enum Repr {
+                    Base64(String),
+                    Plain(Vec<$t>),
+                }
+                match Repr::deserialize(d)? {
+                    Repr::Plain(v) => Ok(v),
+                    Repr::Base64(s) => {
+                        let bytes = from_base64::<D::Error>(&s, $w)?;
+                        Ok(bytes.chunks_exact($w).map(|c| <$t>::from_le_bytes(c.try_into().expect("width"))).collect())
+                    }
+                }
             }
         }
     };
@@ -118,5 +133,8 @@ mod tests {
         assert_eq!(back, t);
         assert!(back.a[1].is_sign_negative());
         assert!(serde_json::from_str::<T>(&s.replace("\"a\":\"", "\"a\":\"AA")).is_err());
+        let plain: T =
+            serde_json::from_str(r#"{"a":[0.5,2],"b":"AAAAAAAAAAA=","m":{"rows":1,"cols":1,"data":[3]}}"#).unwrap();
+        assert_eq!((plain.a, plain.m[[0, 0]]), (vec![0.5, 2.0], 3.0));
     }
 }

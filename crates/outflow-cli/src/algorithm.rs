@@ -1,0 +1,129 @@
+//! The clustering options shared by `cluster` and `detect`: the algorithm's name and its parameters, each
+//! option mapped to the parameter it sets. Which options an algorithm takes is decided by the
+//! algorithm's own parameters (`outflow::cluster::Algorithm`), not listed here.
+
+use anyhow::{Result, bail};
+use clap::Args;
+use clap::builder::PossibleValuesParser;
+use outflow::cluster::{Algorithm, Metric};
+
+/// Clustering options.
+#[derive(Args, Debug, Clone, Default)]
+pub struct AlgorithmArgs {
+    /// Clustering algorithm.
+    #[arg(long, default_value = "hdbscan", value_parser = PossibleValuesParser::new(Algorithm::NAMES))]
+    pub algorithm: String,
+    /// HDBSCAN: smallest cluster.
+    #[arg(long)]
+    pub min_cluster_size: Option<usize>,
+    /// The point itself included: HDBSCAN, neighbourhood size for core distances; DBSCAN, points within
+    /// --eps that make a core point.
+    #[arg(long)]
+    pub min_samples: Option<usize>,
+    /// HDBSCAN: cluster_selection_epsilon (default 0).
+    #[arg(long)]
+    pub epsilon: Option<f64>,
+    /// HDBSCAN: cluster selection method, eom (default) or leaf.
+    #[arg(long)]
+    pub selection: Option<String>,
+    /// HDBSCAN: let the root be the only cluster.
+    #[arg(long)]
+    pub allow_single_cluster: bool,
+    /// DBSCAN: neighbourhood radius, a number > 0 or `auto` (the default: from every row's distance to its
+    /// --eps-k-th nearest row, itself included, median + 0.5·std).
+    #[arg(long, allow_hyphen_values = true)]
+    pub eps: Option<String>,
+    /// DBSCAN: neighbour rank for `--eps auto`, the row itself included (default 4).
+    #[arg(long)]
+    pub eps_k: Option<usize>,
+    /// DBSCAN: centroid false-positive filter at this percentile (0–100): noise closer to a cluster's
+    /// centroid than this percentile of its members' distances is not an anomaly. Labels do not change.
+    #[arg(long)]
+    pub centroid_filter: Option<f64>,
+    /// k-means, Ward: number of clusters (required).
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// k-means: independent k-means++ runs; the lowest inertia wins (default 1).
+    #[arg(long)]
+    pub n_init: Option<usize>,
+    /// k-means: iterations per run (default 300).
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// k-means: relative tolerance, times the mean feature variance as scikit-learn (default 1e-4).
+    #[arg(long)]
+    pub tol: Option<f64>,
+    /// k-means: iteration algorithm, auto (default), lloyd or hamerly (identical results; hamerly skips
+    /// most distance computations).
+    #[arg(long)]
+    pub kmeans_algorithm: Option<String>,
+    /// Ward: build the tree on a seeded sample of this many rows and give the other rows the label of the
+    /// nearest cluster centroid (for large inputs: Ward is O(n²) time).
+    #[arg(long)]
+    pub sample_size: Option<usize>,
+    /// Distance metric (default euclidean; k-means and Ward: euclidean only).
+    #[arg(long, value_parser = PossibleValuesParser::new(Metric::NAMES))]
+    pub metric: Option<String>,
+}
+
+impl AlgorithmArgs {
+    /// The options given, as (option, parameter, value).
+    fn given(&self) -> Vec<(&'static str, &'static str, String)> {
+        let mut v = Vec::new();
+        let mut put = |flag: &'static str, field: &'static str, value: Option<String>| {
+            if let Some(value) = value {
+                v.push((flag, field, value));
+            }
+        };
+        put("min-cluster-size", "min_cluster_size", self.min_cluster_size.map(|x| x.to_string()));
+        put("min-samples", "min_samples", self.min_samples.map(|x| x.to_string()));
+        put("epsilon", "cluster_selection_epsilon", self.epsilon.map(|x| x.to_string()));
+        put("selection", "cluster_selection", self.selection.clone());
+        put("allow-single-cluster", "allow_single_cluster", self.allow_single_cluster.then(|| "true".into()));
+        put("eps", "eps", self.eps.clone());
+        put("eps-k", "eps.auto.k", self.eps_k.map(|x| x.to_string()));
+        put("centroid-filter", "centroid_filter", self.centroid_filter.map(|x| x.to_string()));
+        put("k", "k", self.k.map(|x| x.to_string()));
+        put("n-init", "n_init", self.n_init.map(|x| x.to_string()));
+        put("max-iter", "max_iter", self.max_iter.map(|x| x.to_string()));
+        put("tol", "tol", self.tol.map(|x| x.to_string()));
+        put("kmeans-algorithm", "algorithm", self.kmeans_algorithm.clone());
+        put("sample-size", "sample_size", self.sample_size.map(|x| x.to_string()));
+        put("metric", "metric", self.metric.clone());
+        v
+    }
+
+    /// The algorithm named by `--algorithm` with the given options set on `base` (its parameters when
+    /// `base` is that algorithm, else the algorithm's defaults). An option the algorithm does not take,
+    /// or a required one missing, is an error.
+    pub fn build(&self, base: Option<Algorithm>) -> Result<Algorithm> {
+        let named = Algorithm::by_name(&self.algorithm)?;
+        let mut alg = base.filter(|b| b.name() == named.name()).unwrap_or(named);
+        let fields = alg.fields();
+        let given = self.given();
+        for &(flag, field, ref value) in &given {
+            let top = field.split('.').next().unwrap_or(field);
+            if !fields.iter().any(|f| f == top) {
+                // k-means and Ward cluster by Euclidean distance: saying so is not an error.
+                if flag == "metric" && value == "euclidean" && alg.metric() == Metric::Euclidean {
+                    continue;
+                }
+                if flag == "metric" {
+                    bail!("--algorithm {} supports --metric euclidean only", alg.name());
+                }
+                bail!("--{flag} does not apply to --algorithm {} (its parameters: {})", alg.name(), fields.join(", "));
+            }
+            if field == "eps.auto.k"
+                && !matches!(&alg, Algorithm::Dbscan(p) if matches!(p.eps, outflow::cluster::Eps::Auto(_)))
+            {
+                bail!("--eps-k applies to --eps auto only");
+            }
+            alg.set(field, value)?;
+        }
+        for req in alg.required() {
+            if !given.iter().any(|(_, field, _)| field == req) {
+                bail!("--algorithm {} needs --{}", alg.name(), req.replace('_', "-"));
+            }
+        }
+        Ok(alg)
+    }
+}

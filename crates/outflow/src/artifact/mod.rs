@@ -1,0 +1,168 @@
+//! The model file: one versioned, checksummed file holding a fitted detector and its metadata.
+//!
+//! Layout (two lines of JSON, readable with any JSON tool):
+//! 1. a header `{"format": "outflow-model", "format_version", "outflow_version", "created",
+//!    "body_bytes", "body_sha256", "metadata"}`;
+//! 2. the body: the fitted preparation, the clustering with what prediction needs, the scorer and the
+//!    parameters. Large numeric arrays are base64 little-endian (exact, compact).
+//!
+//! Loading checks the format name, refuses newer format versions, and verifies the body's length and
+//! SHA-256 before parsing it. Format version 2 holds any clusterer of `outflow-cluster`; files of version
+//! 1 (HDBSCAN only) are read and converted so that they score exactly as they did. Writing goes to a
+//! temporary file moved into place, and never replaces an existing file unless asked to.
+
+mod v1;
+
+use std::path::Path;
+
+use chrono::{SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::detector::{Detector, FitSummary};
+use crate::error::{ArtifactError, OutflowError, Result};
+
+/// The format name in every model file.
+pub const FORMAT: &str = "outflow-model";
+/// The format version this build writes and the newest it reads.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// What a model file says about itself (readable without loading the model).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMetadata {
+    /// Input columns (names and types) of the training table.
+    pub input_schema: outflow_io::Schema,
+    /// Columns a table must have to be scored.
+    pub required_columns: Vec<String>,
+    /// Preparation preset used.
+    pub preset: String,
+    /// Fit figures: rows, features, clusterer, clusters, noise, DBCV, thresholds.
+    pub fit: FitSummary,
+    /// Signals of the anomaly score.
+    pub signals: Vec<String>,
+}
+
+/// The first line of a model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelHeader {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// File format version.
+    pub format_version: u32,
+    /// Version of Outflow that wrote it.
+    pub outflow_version: String,
+    /// Creation time, RFC 3339 UTC.
+    pub created: String,
+    /// Length of the body line in bytes.
+    pub body_bytes: usize,
+    /// SHA-256 of the body line, hex.
+    pub body_sha256: String,
+    /// Metadata.
+    pub metadata: ModelMetadata,
+}
+
+/// A model file's default name, with a UTC timestamp (`outflow-model-20261125T210000Z.json`).
+pub fn default_model_name() -> String {
+    format!("outflow-model-{}.json", Utc::now().format("%Y%m%dT%H%M%SZ"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Detector {
+    /// The metadata written into the model file's header.
+    pub fn metadata(&self) -> ModelMetadata {
+        ModelMetadata {
+            input_schema: self.schema.clone(),
+            required_columns: self.required_columns().iter().map(|s| s.to_string()).collect(),
+            preset: self.prep.preset().name().to_string(),
+            fit: self.summary.clone(),
+            signals: self.scorer.params().signals.iter().map(|s| s.name().to_string()).collect(),
+        }
+    }
+
+    /// Serialises the detector as a model file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Every map key is a string and NaN is written as null: serialising cannot fail.
+        let body = serde_json::to_vec(self).expect("a fitted detector serialises");
+        let header = ModelHeader {
+            format: FORMAT.into(),
+            format_version: FORMAT_VERSION,
+            outflow_version: env!("CARGO_PKG_VERSION").into(),
+            created: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+            body_bytes: body.len(),
+            body_sha256: hex(&Sha256::digest(&body)),
+            metadata: self.metadata(),
+        };
+        let mut out = serde_json::to_vec(&header).expect("a header serialises");
+        out.push(b'\n');
+        out.extend_from_slice(&body);
+        out.push(b'\n');
+        out
+    }
+
+    /// Writes the model file atomically; an existing file is replaced only when `overwrite` is true.
+    pub fn save(&self, path: impl AsRef<Path>, overwrite: bool) -> Result<()> {
+        Ok(outflow_core::write_atomic(path.as_ref(), &self.to_bytes(), overwrite)?)
+    }
+
+    /// Reads a model file, checking format, version and checksum.
+    pub fn load(path: impl AsRef<Path>) -> Result<Detector> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| OutflowError::File { path: path.to_owned(), source })?;
+        Self::from_bytes(&bytes).map_err(|source| OutflowError::Artifact { path: path.to_owned(), source })
+    }
+
+    /// Parses a model file's bytes.
+    pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Detector, ArtifactError> {
+        let (header, body) = split_header(bytes)?;
+        if body.len() != header.body_bytes {
+            return Err(ArtifactError::Length { expected: header.body_bytes, found: body.len() });
+        }
+        if hex(&Sha256::digest(body)) != header.body_sha256 {
+            return Err(ArtifactError::Checksum);
+        }
+        let body_error = |e: serde_json::Error| ArtifactError::Body(e.to_string());
+        match header.format_version {
+            1 => v1::detector(body).map_err(body_error),
+            _ => serde_json::from_slice(body).map_err(body_error),
+        }
+    }
+}
+
+/// Reads only the header of a model file (a version-1 header is converted to the current shape; its
+/// `format_version` stays 1).
+pub fn read_header(path: impl AsRef<Path>) -> Result<ModelHeader> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| OutflowError::File { path: path.to_owned(), source })?;
+    split_header(&bytes).map(|(h, _)| h).map_err(|source| OutflowError::Artifact { path: path.to_owned(), source })
+}
+
+fn split_header(bytes: &[u8]) -> std::result::Result<(ModelHeader, &[u8]), ArtifactError> {
+    let nl = bytes.iter().position(|&b| b == b'\n').ok_or(ArtifactError::NotAModel("no header line"))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes[..nl]).map_err(|_| ArtifactError::NotAModel("the header is not JSON"))?;
+    if value.get("format").and_then(|v| v.as_str()) != Some(FORMAT) {
+        return Err(ArtifactError::NotAModel("the format is not 'outflow-model'"));
+    }
+    let version = value
+        .get("format_version")
+        .and_then(|v| v.as_u64())
+        .ok_or_else(|| ArtifactError::Header("no format_version".into()))?;
+    if version > u64::from(FORMAT_VERSION) {
+        let by = value.get("outflow_version").and_then(|v| v.as_str()).unwrap_or("a newer version");
+        return Err(ArtifactError::NewerVersion { found: version, supported: FORMAT_VERSION, written_by: by.into() });
+    }
+    let header = match version {
+        0 => return Err(ArtifactError::Header("format_version 0 does not exist".into())),
+        1 => v1::header(value),
+        _ => serde_json::from_value(value),
+    }
+    .map_err(|e| ArtifactError::Header(e.to_string()))?;
+    let mut body = &bytes[nl + 1..];
+    if body.last() == Some(&b'\n') {
+        body = &body[..body.len() - 1];
+    }
+    Ok((header, body))
+}

@@ -1,0 +1,176 @@
+//! The run directory that `outflow detect` writes and `outflow report`, the service and library users
+//! read: its files, their columns and the schema of `summary.json`, written and read in one place.
+//!
+//! | file | what |
+//! |---|---|
+//! | [`SCORES`] | one line per input record: `row,cluster,probability,outlier_score,severity,reason` and the identifying columns the log has |
+//! | [`ANOMALIES`] | the moderate and severe records with every original column, highest score first |
+//! | [`CLUSTERS`] | per cluster: size, top values of categorical columns, statistics of numeric ones |
+//! | [`SAMPLE`] | a seeded sample (≤ [`SAMPLE_ROWS`]) of scored records with the features the model saw |
+//! | [`TUNING`] | the hyper-parameter grid and its scores, when tuned |
+//! | the model file | named in `summary.json` (`outflow-model-<UTC>.json`) |
+//! | [`SUMMARY`] | [`RunSummary`]: counts, features, clusterer, clusters, thresholds, timings; written last |
+//!
+//! [`RunDir::write`] writes a directory from a fit; `summary.json` comes last, so a directory without it
+//! is an interrupted run, never mistaken for a complete one. [`RunDir::read`] reads one back, checking
+//! that its files belong together.
+//!
+//! ```no_run
+//! use outflow::run::RunDir;
+//! let run = RunDir::read("outflow-run-20261202T101500Z")?;
+//! println!("{} flows, {} severe", run.summary.rows_read, run.summary.severity_counts.severe);
+//! # Ok::<(), outflow::OutflowError>(())
+//! ```
+
+mod read;
+mod write;
+
+use std::path::PathBuf;
+
+use outflow_cluster::Algorithm;
+use serde::{Deserialize, Serialize};
+
+use crate::detector::{ClusterSize, Thresholds};
+
+pub use crate::run::read::{Anomalies, RunDir, Sample, Scores, TOP_ANOMALIES};
+pub use crate::run::write::{RunInput, anomalies_csv, check_run_dir, sample_csv, scores_csv, tuning_csv};
+
+/// `summary.json`.
+pub const SUMMARY: &str = "summary.json";
+/// `scores.csv`.
+pub const SCORES: &str = "scores.csv";
+/// `anomalies.csv`.
+pub const ANOMALIES: &str = "anomalies.csv";
+/// `clusters.json`.
+pub const CLUSTERS: &str = "clusters.json";
+/// `sample.csv`.
+pub const SAMPLE: &str = "sample.csv";
+/// `tuning.csv`.
+pub const TUNING: &str = "tuning.csv";
+/// Records of the prepared feature matrix kept in [`SAMPLE`] at most (a seeded sample).
+pub const SAMPLE_ROWS: usize = 5_000;
+/// The columns every scores file starts with.
+pub const SCORE_COLUMNS: [&str; 6] = ["row", "cluster", "probability", "outlier_score", "severity", "reason"];
+/// The columns [`SAMPLE`] starts with; the model's features follow.
+pub const SAMPLE_COLUMNS: [&str; 5] = ["row", "cluster", "probability", "outlier_score", "severity"];
+/// The columns [`ANOMALIES`] starts with; every column of the input follows.
+pub const ANOMALY_COLUMNS: [&str; 5] = ["row", "outlier_score", "severity", "cluster", "probability"];
+
+/// What `summary.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Name of the input.
+    pub input: String,
+    /// Input format.
+    pub format: String,
+    /// File name of the model in the run directory.
+    pub model_file: String,
+    /// Input records.
+    pub rows_read: usize,
+    /// Records selected for analysis (`--service`, `--host`); the others are unscored.
+    pub rows_selected: usize,
+    /// Records scored.
+    pub rows_kept: usize,
+    /// Records the clustering and the scorers were fitted on.
+    pub rows_fitted: usize,
+    /// Records not scored.
+    pub rows_unscored: usize,
+    /// Features the model saw.
+    pub features_kept: Vec<String>,
+    /// Columns dropped by the preparation, with reasons.
+    pub features_dropped: Vec<DroppedFeature>,
+    /// Preparation preset.
+    pub preset: String,
+    /// Clusters of the fitted flows.
+    pub clusters: Vec<ClusterSize>,
+    /// Share of fitted flows labelled noise, in percent.
+    pub noise_percent: f64,
+    /// DBCV of the clustering (HDBSCAN), when defined.
+    pub dbcv: Option<f64>,
+    /// Severity thresholds of the outlier score.
+    pub thresholds: Thresholds,
+    /// Records per severity.
+    pub severity_counts: SeverityCounts,
+    /// The clusterer and the parameters used.
+    pub clustering: Algorithm,
+    /// Signals fused into the outlier score.
+    pub signals: Vec<String>,
+    /// Whether `--tune` chose the parameters.
+    pub tuned: bool,
+    /// Seconds per stage.
+    pub timings_seconds: RunTimings,
+}
+
+/// A column the preparation dropped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DroppedFeature {
+    /// Column.
+    pub name: String,
+    /// Preparation step.
+    pub step: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Records per severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeverityCounts {
+    /// Below the moderate threshold.
+    pub normal: usize,
+    /// Moderate.
+    pub moderate: usize,
+    /// Severe.
+    pub severe: usize,
+    /// Not scored.
+    pub unscored: usize,
+}
+
+/// Seconds per stage of a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunTimings {
+    /// Reading the input.
+    pub read: f64,
+    /// Searching hyper-parameters.
+    pub tune: f64,
+    /// Preparing features.
+    pub prepare: f64,
+    /// Clustering.
+    pub cluster: f64,
+    /// Fitting the scorers.
+    pub score: f64,
+    /// Scoring the rows that were not fitted.
+    pub predict: f64,
+    /// Writing the run directory.
+    pub write: f64,
+    /// The whole run.
+    pub total: f64,
+}
+
+/// What is wrong with a run directory.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunDirError {
+    /// The directory does not exist or is not a directory.
+    #[error("{0}: not a run directory (no such directory)")]
+    NotADirectory(PathBuf),
+    /// A file of the run is missing (`summary.json` missing: the run did not finish).
+    #[error("{0}: missing; is this a run directory written by `outflow detect` that finished?")]
+    MissingFile(PathBuf),
+    /// A file is there but cannot be used.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line when there is one.
+        message: String,
+    },
+    /// The directory exists and is not empty, and writing into it was not asked for.
+    #[error("{0} is not empty; pass --force to write into it (files of the same name are replaced)")]
+    NotEmpty(PathBuf),
+}
+
+impl RunDirError {
+    pub(crate) fn invalid(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
+        RunDirError::Invalid { path: path.into(), message: message.to_string() }
+    }
+}

@@ -4,9 +4,11 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ExplainError, Result};
 use outflow_core::stats::{median, quantile_sorted};
 use outflow_core::{check_len as check_rows, check_matrix, check_values};
+use outflow_io::Family;
+
+use crate::error::{ExplainError, Result};
 
 /// Which columns make up a flow's payload (summed per row) and its duration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,43 +28,20 @@ fn one() -> f64 {
 }
 
 impl ProfileColumns {
-    /// Zeek conn logs: payload = `orig_bytes + resp_bytes`, duration = `duration` (seconds).
-    pub fn zeek() -> Self {
+    /// A log family's payload and duration columns (Zeek: `orig_bytes + resp_bytes` and `duration` in
+    /// seconds; CICFlowMeter: the total lengths of forward and backward packets and `Flow Duration` in
+    /// microseconds; see `outflow_io::Family`).
+    pub fn of(family: Family) -> Self {
+        let c = family.columns();
         ProfileColumns {
-            payload: vec!["orig_bytes".into(), "resp_bytes".into()],
-            duration: Some("duration".into()),
-            duration_scale: 1.0,
+            payload: c.payload.iter().map(|s| s.to_string()).collect(),
+            duration: c.duration.map(|(name, _)| name.to_owned()),
+            duration_scale: c.duration.map_or(1.0, |(_, scale)| scale),
         }
     }
 
-    /// CICFlowMeter exports (CIC-IDS2017 / CSE-CIC-IDS2018 naming): payload = `Total Length of Fwd
-    /// Packets + Total Length of Bwd Packets` (or `TotLen Fwd Pkts + TotLen Bwd Pkts`), duration =
-    /// `Flow Duration` in microseconds.
-    pub fn cicflowmeter() -> Self {
-        ProfileColumns {
-            payload: vec![
-                "Total Length of Fwd Packets".into(),
-                "Total Length of Bwd Packets".into(),
-                "TotLen Fwd Pkts".into(),
-                "TotLen Bwd Pkts".into(),
-            ],
-            duration: Some("Flow Duration".into()),
-            duration_scale: 1e-6,
-        }
-    }
-
-    /// CIC-style flow exports as in the seed data set (RT-IoT2022 naming): payload =
-    /// `fwd_pkts_payload.tot + bwd_pkts_payload.tot`, duration = `flow_duration` (seconds).
-    pub fn cic() -> Self {
-        ProfileColumns {
-            payload: vec!["fwd_pkts_payload.tot".into(), "bwd_pkts_payload.tot".into()],
-            duration: Some("flow_duration".into()),
-            duration_scale: 1.0,
-        }
-    }
-
-    /// The first preset (Zeek, CICFlowMeter, RT-IoT-style CIC) with any of its columns among `names`,
-    /// keeping only the columns present; the RT-IoT preset with nothing (possibly no columns) otherwise.
+    /// The columns of the family with the most of its payload and duration columns among `names`, keeping
+    /// only those present (ties: the first family of `Family::ALL`); no columns when no family has any.
     pub fn detect<S: AsRef<str>>(names: &[S]) -> Self {
         let has = |c: &str| names.iter().any(|n| n.as_ref() == c);
         let keep = |p: ProfileColumns| ProfileColumns {
@@ -70,11 +49,14 @@ impl ProfileColumns {
             duration: p.duration.filter(|c| has(c)),
             duration_scale: p.duration_scale,
         };
-        [Self::zeek(), Self::cicflowmeter()]
+        let found = |p: &ProfileColumns| p.payload.len() + usize::from(p.duration.is_some());
+        Family::ALL
             .into_iter()
-            .map(keep)
-            .find(|p| !p.payload.is_empty() || p.duration.is_some())
-            .unwrap_or_else(|| keep(Self::cic()))
+            .map(|f| keep(Self::of(f)))
+            .rev()
+            .max_by_key(found)
+            .filter(|p| found(p) > 0)
+            .unwrap_or(ProfileColumns { payload: Vec::new(), duration: None, duration_scale: 1.0 })
     }
 }
 
@@ -417,7 +399,7 @@ mod tests {
         let n = names(&["duration", "orig_bytes", "resp_bytes"]);
         let labels = [0, 0, 1, 1, 2, 2, -1];
         let p = profile_clusters(x.view(), &n, &labels, &ProfileParams::default()).unwrap();
-        assert_eq!(p.columns, ProfileColumns::zeek());
+        assert_eq!(p.columns, ProfileColumns::of(Family::Zeek));
         let by = |l: i64| p.clusters.iter().find(|c| c.label == l).unwrap();
         assert_eq!(by(-1).interpretation, "anomaly / potential attack or scan");
         // Cluster 0: median payload 2.1e6+... > 1 MB wins over its short duration (rule order).
@@ -437,6 +419,9 @@ mod tests {
         assert_eq!(cic.payload.len(), 2);
         assert_eq!((cic.duration.as_deref(), cic.duration_scale), (Some("Flow Duration"), 1e-6));
         assert!(ProfileColumns::detect(&["x"]).payload.is_empty());
+        // KDD features: its payload and duration, not Zeek's duration alone.
+        let kdd = ProfileColumns::detect(&["duration", "src_bytes", "dst_bytes", "count"]);
+        assert_eq!(kdd, ProfileColumns::of(Family::Kdd));
         let x = array![[1.0], [2.0]];
         let params = ProfileParams {
             columns: Some(ProfileColumns { payload: vec!["nope".into()], duration: None, duration_scale: 1.0 }),

@@ -33,6 +33,7 @@
 
 mod csv;
 mod error;
+pub mod family;
 mod format;
 mod infer;
 mod kdd;
@@ -46,6 +47,7 @@ mod zeek_json;
 
 pub use crate::csv::{CsvOptions, RaggedPolicy, read_csv};
 pub use crate::error::{IoError, Location, Result};
+pub use crate::family::{Family, FamilyColumns};
 pub use crate::format::{Format, ReadOptions, detect_format, read_input, read_table};
 pub use crate::kdd::{KDD_DIFFICULTY, KDD_FEATURES, KDD_LABEL, read_kdd};
 pub use crate::source::Input;

@@ -1,143 +1,23 @@
-//! [`PrepParams`]: every choice of the pipeline, with defaults, validation and presets for Zeek conn logs,
-//! CICFlowMeter CSVs and KDD Cup 99 / NSL-KDD.
+//! [`PrepParams`]: every choice of the pipeline, with defaults, validation and a preset per log family
+//! (the family's column knowledge is `outflow_io::Family`'s: labels, identifiers, categories, ports,
+//! zero-when-unset columns, value rules).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use outflow_io::Table;
+use outflow_io::{Family, Table};
 
 use crate::error::{PrepError, Result};
 use crate::pca::PcaParams;
 use crate::scale::ScalerParams;
 use crate::select::{CorrelationPruning, LeakageCheck, LowVariance};
 
-/// Columns that are carried with the rows but never become features (labels of every supported format).
-pub const LABEL_COLUMNS: &[&str] =
-    &["label", "detailed-label", "detailedlabel", "detailed_label", "difficulty", "attack_cat"];
-
-/// Identifier columns: addresses, ports, connection ids and timestamps of Zeek and CICFlowMeter.
-pub const IDENTIFIER_COLUMNS: &[&str] = &[
-    "ts",
-    "uid",
-    "id.orig_h",
-    "id.orig_p",
-    "id.resp_h",
-    "id.resp_p",
-    "ts_flow",
-    "community_id",
-    "Flow ID",
-    "Src IP",
-    "Source IP",
-    "Dst IP",
-    "Destination IP",
-    "Src Port",
-    "Source Port",
-    "Dst Port",
-    "Destination Port",
-    "Timestamp",
-];
-
-/// Zeek `#types` that identify an endpoint rather than describe behaviour.
-pub const IDENTIFIER_SOURCE_TYPES: &[&str] = &["addr", "subnet", "port"];
-
-/// Categorical columns of Zeek conn logs, CIC exports and KDD.
-pub const CATEGORICAL_COLUMNS: &[&str] =
-    &["proto", "protocol", "protocol_type", "service", "conn_state", "history", "flag"];
-
-/// Destination-port columns, for the optional port one-hot.
-pub const PORT_COLUMNS: &[&str] = &["id.resp_p", "Destination Port", "Dst Port"];
-
 /// Well-known service ports that get their own one-hot column.
 pub const WELL_KNOWN_PORTS: &[u16] = &[
     20, 21, 22, 23, 25, 53, 67, 68, 69, 80, 110, 123, 135, 137, 138, 139, 143, 161, 162, 389, 443, 445, 465, 514, 587,
     636, 993, 995, 1433, 1900, 3306, 3389, 5353, 5355, 5432, 5900, 6379, 8080, 8443,
 ];
-
-/// Zeek conn fields where "unset" means nothing was measured or sent: imputed with 0 by the Zeek preset.
-pub const ZEEK_ZERO_WHEN_UNSET: &[&str] = &[
-    "duration",
-    "orig_bytes",
-    "resp_bytes",
-    "missed_bytes",
-    "orig_pkts",
-    "orig_ip_bytes",
-    "resp_pkts",
-    "resp_ip_bytes",
-    "local_orig",
-    "local_resp",
-];
-
-/// The flow-log family a configuration was built for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Preset {
-    /// Any table: the union of the known identifier, label and categorical names.
-    #[default]
-    Generic,
-    /// Zeek conn logs: unset duration / bytes / packets are imputed with 0.
-    Zeek,
-    /// CICFlowMeter CSV exports: header lengths must be > 0 (the seed's rule).
-    Cic,
-    /// KDD Cup 99 / NSL-KDD.
-    Kdd,
-}
-
-impl Preset {
-    /// The presets' names, as [`Preset::name`] gives them; `auto` (chosen by [`Preset::detect`]) is not one.
-    pub const NAMES: &'static [&'static str] = &["generic", "zeek", "cic", "kdd"];
-
-    /// Picks a preset by column names (and Zeek's declared types).
-    ///
-    /// ```
-    /// use outflow_io::{Column, Table};
-    /// use outflow_prep::Preset;
-    /// let t = Table::new(vec![Column::from_f64("Flow Duration", vec![1.0])]).unwrap();
-    /// assert_eq!(Preset::detect(&t), Preset::Cic);
-    /// ```
-    pub fn detect(table: &Table) -> Preset {
-        let has = |n: &str| table.columns().iter().any(|c| c.name().trim().eq_ignore_ascii_case(n));
-        if has("uid")
-            || has("id.orig_h")
-            || has("conn_state")
-            || table.columns().iter().any(|c| c.source_type().is_some())
-        {
-            Preset::Zeek
-        } else if ["Flow Duration", "Fwd Header Length", "Flow Bytes/s", "Flow Byts/s", "Tot Fwd Pkts"]
-            .iter()
-            .any(|n| has(n))
-        {
-            Preset::Cic
-        } else if has("protocol_type") && has("srv_count") {
-            Preset::Kdd
-        } else {
-            Preset::Generic
-        }
-    }
-
-    /// The preset's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Preset::Generic => "generic",
-            Preset::Zeek => "zeek",
-            Preset::Cic => "cic",
-            Preset::Kdd => "kdd",
-        }
-    }
-}
-
-impl std::str::FromStr for Preset {
-    type Err = PrepError;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "generic" => Ok(Preset::Generic),
-            "zeek" | "zeek-conn" | "zeek_conn" => Ok(Preset::Zeek),
-            "cic" | "cicflowmeter" => Ok(Preset::Cic),
-            "kdd" | "nsl-kdd" => Ok(Preset::Kdd),
-            _ => Err(PrepError::param("preset", format!("unknown preset '{s}' (generic, zeek, cic, kdd)"))),
-        }
-    }
-}
 
 /// What to do with a missing (null) numeric value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -228,16 +108,14 @@ pub struct ValueRule {
 }
 
 impl ValueRule {
-    /// The seed's rule for CICFlowMeter: `Fwd Header Length` and `Bwd Header Length` must be > 0.
-    pub fn header_lengths_positive() -> ValueRule {
-        ValueRule {
-            name: "header length must be > 0".into(),
-            columns: ["Fwd Header Length", "Bwd Header Length", "Fwd Header Len", "Bwd Header Len"]
-                .map(String::from)
-                .to_vec(),
+    /// A family's rule of columns that must be > 0 (CICFlowMeter: header lengths), when it has one.
+    pub fn positive_of(family: Family) -> Option<ValueRule> {
+        family.columns().positive.map(|(name, columns)| ValueRule {
+            name: name.into(),
+            columns: strings(columns),
             op: Comparison::Gt,
             value: 0.0,
-        }
+        })
     }
 }
 
@@ -266,7 +144,7 @@ pub struct Categoricals {
 
 impl Default for Categoricals {
     fn default() -> Self {
-        Categoricals { columns: strings(CATEGORICAL_COLUMNS), encoding: Encoding::Drop, top_k: 10 }
+        Categoricals { columns: strings(&Family::union(|c| c.categoricals)), encoding: Encoding::Drop, top_k: 10 }
     }
 }
 
@@ -286,7 +164,12 @@ pub struct PortEncoding {
 
 impl Default for PortEncoding {
     fn default() -> Self {
-        PortEncoding { enabled: false, columns: strings(PORT_COLUMNS), ports: WELL_KNOWN_PORTS.to_vec(), other: true }
+        PortEncoding {
+            enabled: false,
+            columns: strings(&Family::union(|c| c.destination_ports)),
+            ports: WELL_KNOWN_PORTS.to_vec(),
+            other: true,
+        }
     }
 }
 
@@ -320,8 +203,8 @@ impl Default for Selection {
 /// Name lists are case-insensitive globs matched against trimmed column names.
 ///
 /// ```
-/// use outflow_prep::{Preset, PrepParams};
-/// let c = PrepParams::preset(Preset::Zeek);
+/// use outflow_prep::{Family, PrepParams};
+/// let c = PrepParams::preset(Family::Zeek);
 /// assert!(c.validate().is_ok());
 /// let json = serde_json::to_string(&c).unwrap();
 /// assert_eq!(serde_json::from_str::<PrepParams>(&json).unwrap(), c);
@@ -329,8 +212,8 @@ impl Default for Selection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PrepParams {
-    /// The preset this configuration started from (informational).
-    pub preset: Preset,
+    /// The log family whose preset this configuration started from (informational).
+    pub preset: Family,
     /// Label columns: carried with the rows, never features.
     pub labels: Vec<String>,
     /// Identifier columns, dropped.
@@ -362,10 +245,10 @@ pub struct PrepParams {
 impl Default for PrepParams {
     fn default() -> Self {
         PrepParams {
-            preset: Preset::Generic,
-            labels: strings(LABEL_COLUMNS),
-            identifiers: strings(IDENTIFIER_COLUMNS),
-            identifier_source_types: strings(IDENTIFIER_SOURCE_TYPES),
+            preset: Family::Generic,
+            labels: strings(&Family::union(|c| c.labels)),
+            identifiers: strings(&Family::union(|c| c.identifiers)),
+            identifier_source_types: strings(&Family::union(|c| c.identifier_types)),
             drop_time_columns: true,
             drop_columns: Vec::new(),
             missing: MissingValues::default(),
@@ -381,22 +264,20 @@ impl Default for PrepParams {
 }
 
 impl PrepParams {
-    /// The configuration of a preset.
-    pub fn preset(preset: Preset) -> PrepParams {
-        let mut c = PrepParams { preset, ..Default::default() };
-        match preset {
-            Preset::Generic | Preset::Kdd => {}
-            Preset::Zeek => {
-                c.missing.columns = ZEEK_ZERO_WHEN_UNSET.iter().map(|n| (n.to_string(), Missing::Zero)).collect();
-            }
-            Preset::Cic => c.value_rules.push(ValueRule::header_lengths_positive()),
-        }
+    /// The preset of a log family: the defaults (every family's labels, identifiers, categories and
+    /// ports), with the family's zero-when-unset columns imputed with 0 (Zeek: unset duration, bytes and
+    /// packets mean nothing was sent) and its value rule (CICFlowMeter: header lengths > 0).
+    pub fn preset(family: Family) -> PrepParams {
+        let mut c = PrepParams { preset: family, ..Default::default() };
+        let cols = family.columns();
+        c.missing.columns = cols.zero_when_unset.iter().map(|n| (n.to_string(), Missing::Zero)).collect();
+        c.value_rules.extend(ValueRule::positive_of(family));
         c
     }
 
-    /// The preset [`Preset::detect`] picks for the table.
+    /// The preset of the family [`Family::detect`] finds for the table.
     pub fn auto(table: &Table) -> PrepParams {
-        PrepParams::preset(Preset::detect(table))
+        PrepParams::preset(Family::detect(table))
     }
 
     /// Checks every parameter.
@@ -454,16 +335,13 @@ mod tests {
     use outflow_io::Column;
 
     #[test]
-    fn detection_and_validation() {
+    fn presets_and_validation() {
         let zeek = Table::new(vec![Column::from_f64("duration", vec![1.0]).with_source_type("interval")]).unwrap();
-        assert_eq!(Preset::detect(&zeek), Preset::Zeek);
-        let kdd =
-            Table::new(vec![Column::from_f64("protocol_type", vec![1.0]), Column::from_f64("srv_count", vec![1.0])])
-                .unwrap();
-        assert_eq!(Preset::detect(&kdd), Preset::Kdd);
-        assert_eq!(Preset::detect(&Table::default()), Preset::Generic);
-        assert_eq!(PrepParams::preset(Preset::Zeek).missing.policy(" Duration"), Missing::Zero);
-        assert_eq!(PrepParams::preset(Preset::Zeek).missing.policy("service"), Missing::DropRow);
+        assert_eq!(PrepParams::auto(&zeek).preset, Family::Zeek);
+        assert_eq!(PrepParams::preset(Family::Zeek).missing.policy(" Duration"), Missing::Zero);
+        assert_eq!(PrepParams::preset(Family::Zeek).missing.policy("service"), Missing::DropRow);
+        assert_eq!(PrepParams::preset(Family::Cic).value_rules.len(), 1);
+        assert_eq!(PrepParams::preset(Family::Kdd), PrepParams { preset: Family::Kdd, ..Default::default() });
         let mut c = PrepParams::default();
         c.categorical.top_k = 0;
         assert!(c.validate().is_err());
@@ -471,6 +349,5 @@ mod tests {
         assert!(c.is_err());
         let c: PrepParams = serde_json::from_str(r#"{"scaler": {"kind": "standard"}}"#).unwrap();
         assert_eq!(c.scaler.name(), "standard");
-        assert!("zeek".parse::<Preset>().is_ok() && "x".parse::<Preset>().is_err());
     }
 }

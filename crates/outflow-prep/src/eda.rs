@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use outflow_io::{ColumnData, DataType, Table, f64_or_string};
 
-use crate::config::{PrepParams, Preset};
+use outflow_io::Family;
+
+use crate::config::PrepParams;
 use crate::error::Result;
 use crate::pipeline::{clean, label_target, select};
 use crate::report::{CorrelatedPair, PrunedFeature, StepReport};
@@ -89,7 +91,7 @@ pub struct EdaReport {
     /// The cleaning steps that changed something.
     pub cleaning: Vec<StepReport>,
     /// The preset of the configuration used.
-    pub preset: Preset,
+    pub preset: Family,
     /// Why parts of the report are missing, and other notes.
     pub warnings: Vec<String>,
 }

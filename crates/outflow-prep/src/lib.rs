@@ -23,7 +23,7 @@
 //!
 //! ```
 //! use outflow_io::{read_input, Input, ReadOptions};
-//! use outflow_prep::{PrepParams, Preset, Step};
+//! use outflow_prep::{PrepParams, Family, Step};
 //!
 //! let log = "#separator \\x09\n\
 //!            #fields\tts\tuid\tid.orig_h\tproto\tduration\torig_bytes\tresp_bytes\tlabel\n\
@@ -34,7 +34,7 @@
 //!            4.0\tC4\t10.0.0.3\ttcp\t9.0\t99000\t40\tBenign\n";
 //! let (table, _) = read_input(&Input::bytes("conn.log", log), &ReadOptions::default()).unwrap();
 //! let config = PrepParams::auto(&table);
-//! assert_eq!(config.preset, Preset::Zeek);
+//! assert_eq!(config.preset, Family::Zeek);
 //!
 //! let fit = config.fit(&table).unwrap();
 //! // The scan-like row with unset duration and bytes is imputed with 0, not dropped.
@@ -66,9 +66,8 @@ pub mod stats;
 pub use outflow_core::{Fit, InputError, Transform};
 
 pub use crate::config::{
-    CATEGORICAL_COLUMNS, Categoricals, Comparison, Encoding, IDENTIFIER_COLUMNS, IDENTIFIER_SOURCE_TYPES,
-    LABEL_COLUMNS, Missing, MissingValues, PORT_COLUMNS, PortEncoding, PrepParams, Preset, Selection, ValueRule,
-    WELL_KNOWN_PORTS, ZEEK_ZERO_WHEN_UNSET,
+    Categoricals, Comparison, Encoding, Missing, MissingValues, PortEncoding, PrepParams, Selection, ValueRule,
+    WELL_KNOWN_PORTS,
 };
 pub use crate::corr::{Moments, correlation_matrix, pearson};
 pub use crate::eda::{ColumnStats, CorrelationMatrix, EdaReport, Num, Ranked, duplicate_rows, eda};
@@ -85,3 +84,4 @@ pub use crate::select::{
     CorrelationPruned, CorrelationPruning, LeakageCheck, LeakageFlag, LowVariance, Pair, PruneDecision, TIE_TOLERANCE,
     UndefinedCorrelation,
 };
+pub use outflow_io::Family;

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use outflow_core::stats::median_sorted;
 use outflow_core::{Fit, InputError, Transform};
-use outflow_io::{Column, ColumnData, DataType, Table, Validity, Value};
+use outflow_io::{Column, ColumnData, DataType, Family, Table, Validity, Value};
 
-use crate::config::{Encoding, Missing, PrepParams, Preset, ValueRule};
+use crate::config::{Encoding, Missing, PrepParams, ValueRule};
 use crate::corr::{Moments, pearson};
 use crate::error::{PrepError, Result};
 use crate::pattern::{matches, matches_any};
@@ -1020,7 +1020,7 @@ impl Prep {
     }
 
     /// The preset of that configuration.
-    pub fn preset(&self) -> Preset {
+    pub fn preset(&self) -> Family {
         self.config.preset
     }
 

@@ -252,7 +252,7 @@ pub struct PrunedFeature {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FitReport {
     /// The preset the configuration came from.
-    pub preset: crate::Preset,
+    pub preset: outflow_io::Family,
     /// Rows in the input table.
     pub input_rows: usize,
     /// Rows kept (fitted on).

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use ndarray::Array2;
 use outflow_io::{Column, ReadOptions, Table, read_table};
 use outflow_prep::{
-    Encoding, Fit, InputError, MinMaxScalerParams, Missing, PcaComponents, PcaParams, Prep, PrepError, PrepParams,
-    Prepared, Preset, RobustScalerParams, RowStatus, ScalerParams, StandardScalerParams, Step, Transform,
+    Encoding, Family, Fit, InputError, MinMaxScalerParams, Missing, PcaComponents, PcaParams, Prep, PrepError,
+    PrepParams, Prepared, RobustScalerParams, RowStatus, ScalerParams, StandardScalerParams, Step, Transform,
     UndefinedCorrelation,
 };
 use proptest::prelude::*;
@@ -318,7 +318,7 @@ fn ports_are_one_hot_encoded_when_asked() {
 fn zeek_sample_keeps_unset_flows_and_carries_labels() {
     let t = read_table(data("../../examples/data/ctu-mixed-008.conn.log.labeled"), &ReadOptions::default()).unwrap();
     let cfg = PrepParams::auto(&t);
-    assert_eq!(cfg.preset, Preset::Zeek);
+    assert_eq!(cfg.preset, Family::Zeek);
     let fit = cfg.fit(&t).unwrap();
     assert_eq!(fit.output.kept.len(), 5663);
     let missing = fit.report.step(Step::Missing).unwrap();
@@ -345,7 +345,7 @@ fn zeek_sample_keeps_unset_flows_and_carries_labels() {
 fn kdd_excerpt_and_one_hot_with_cardinality_guard() {
     let t = read_table(data("tests/fixtures/nsl-kdd-train20-head60.txt"), &ReadOptions::default()).unwrap();
     let mut cfg = PrepParams::auto(&t);
-    assert_eq!(cfg.preset, Preset::Kdd);
+    assert_eq!(cfg.preset, Family::Kdd);
     cfg.categorical.encoding = Encoding::OneHot;
     cfg.categorical.top_k = 4;
     let fit = cfg.fit(&t).unwrap();

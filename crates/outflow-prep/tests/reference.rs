@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use ndarray::{Array2, ArrayView2};
 use outflow_io::{Column, ReadOptions, Table, read_table};
 use outflow_prep::{
-    CorrelationPruning, Fit, LowVariance, MinMaxScalerParams, Moments, PcaComponents, PcaParams, PrepParams, Preset,
+    CorrelationPruning, Family, Fit, LowVariance, MinMaxScalerParams, Moments, PcaComponents, PcaParams, PrepParams,
     RobustScalerParams, ScalerParams, StandardScalerParams, Transform, UndefinedCorrelation, correlation_matrix, stats,
 };
 use serde_json::Value;
@@ -334,7 +334,7 @@ fn seed_pipeline_on_a_cic_excerpt_matches_pandas_and_scikit_learn() {
     for (policy, undefined) in [("zero", UndefinedCorrelation::Zero), ("propagate", UndefinedCorrelation::Propagate)] {
         let want = &f["policies"][policy];
         let mut config = PrepParams::auto(&table);
-        assert_eq!(config.preset, Preset::Cic);
+        assert_eq!(config.preset, Family::Cic);
         config.selection.correlation.as_mut().unwrap().undefined = undefined;
         config.pca_summary = false;
         let fit = config.fit(&table).unwrap();

@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use base64::Engine;
-use outflow::ID_COLUMNS;
+use outflow::io::Family;
+use outflow::run::ANOMALY_COLUMNS;
 
 use crate::plots::{self, FONT, FONT_BYTES, cluster_color, cluster_name, fmt_int, fmt_num};
 use crate::report::{FigureSpec, Kind, ReportData, ReportOptions, fmt_pct};
@@ -291,10 +292,8 @@ pub(crate) fn page(
     h
 }
 
-/// Categorical columns shown in the profile table, most useful first.
-const PREFERRED: &[&str] =
-    &["proto", "service", "conn_state", "label", "detailedlabel", "detailed-label", "Label", "history"];
-
+/// The numeric and categorical columns of the profile table: the model's features first; the
+/// categorical columns log families profile first (`profiled`), then others.
 fn profile_columns(run: &RunDir) -> (Vec<String>, Vec<String>) {
     let first = |c: &ClusterStats| c.numeric.keys().cloned().collect::<Vec<_>>();
     let numeric_all = run.clusters.first().map(first).unwrap_or_default();
@@ -308,8 +307,11 @@ fn profile_columns(run: &RunDir) -> (Vec<String>, Vec<String>) {
     let informative = |name: &String| {
         run.clusters.iter().any(|c| c.categorical.get(name).is_some_and(|v| v.first().is_some_and(|t| t.count > 1)))
     };
-    let mut chosen: Vec<String> =
-        PREFERRED.iter().map(|s| s.to_string()).filter(|p| cats.contains(p) && informative(p)).collect();
+    let mut chosen: Vec<String> = Family::union(|c| c.profiled)
+        .into_iter()
+        .map(str::to_owned)
+        .filter(|p| cats.contains(p) && informative(p))
+        .collect();
     for c in &cats {
         if chosen.len() >= 5 {
             break;
@@ -372,9 +374,8 @@ fn profiles_table(h: &mut String, run: &RunDir) {
 
 fn anomalies_table(h: &mut String, run: &RunDir) {
     let a = &run.anomalies;
-    let fixed = ["row", "outlier_score", "severity", "cluster", "probability"];
-    let mut cols: Vec<usize> = fixed.iter().filter_map(|f| a.header.iter().position(|x| x == f)).collect();
-    for name in ID_COLUMNS.iter().copied().chain(run.summary.features_kept.iter().map(String::as_str)) {
+    let mut cols: Vec<usize> = ANOMALY_COLUMNS.iter().filter_map(|f| a.header.iter().position(|x| x == f)).collect();
+    for name in Family::shown_columns().into_iter().chain(run.summary.features_kept.iter().map(String::as_str)) {
         if cols.len() >= 20 {
             break;
         }

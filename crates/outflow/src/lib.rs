@@ -48,7 +48,7 @@ pub use crate::detector::{
 };
 pub use crate::error::{ArtifactError, OutflowError, Result};
 pub use crate::scoring::{Scorer, ScoringParams, Signal};
-pub use crate::stats::{ClusterStats, ID_COLUMNS, NumericStats, RowFilter, cluster_statistics};
+pub use crate::stats::{ClusterStats, NumericStats, RowFilter, cluster_statistics};
 pub use crate::tune::{TuneParams, TuneResult, Tuning};
 pub use outflow_cluster as cluster;
 pub use outflow_core::{

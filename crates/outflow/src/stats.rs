@@ -2,39 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use outflow_io::{Column, DataType, Table, TopValue};
+use outflow_io::family::same_name;
+use outflow_io::{Column, DataType, Family, Table, TopValue};
 use serde::{Deserialize, Serialize};
 
 use crate::detector::FlowScore;
 use outflow_core::InputError;
 use outflow_core::stats::percentile;
-
-/// Identifying columns (Zeek, CICFlowMeter, labels) that outputs carry through for analysts when the input
-/// has them: never features, always shown next to a flow's score.
-pub const ID_COLUMNS: &[&str] = &[
-    "uid",
-    "ts",
-    "id.orig_h",
-    "id.orig_p",
-    "id.resp_h",
-    "id.resp_p",
-    "proto",
-    "service",
-    "Flow ID",
-    "Src IP",
-    "Src Port",
-    "Dst IP",
-    "Dst Port",
-    "Source IP",
-    "Source Port",
-    "Destination IP",
-    "Destination Port",
-    "Timestamp",
-    "label",
-    "Label",
-    "detailed-label",
-    "detailedlabel",
-];
 
 /// Statistics of one numeric column within a cluster (non-null values).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -160,7 +134,7 @@ impl RowFilter {
         let n = table.n_rows();
         let mut out = vec![None; n];
         if !self.services.is_empty() {
-            let col = ["service", "Service"].iter().find_map(|c| table.column(c)).ok_or_else(|| {
+            let col = Family::union(|c| c.services).iter().find_map(|c| column_named(table, c)).ok_or_else(|| {
                 InputError::param("services", "selecting by service needs a 'service' column (Zeek conn logs)")
             })?;
             for (i, o) in out.iter_mut().enumerate() {
@@ -171,10 +145,8 @@ impl RowFilter {
             }
         }
         if !self.hosts.is_empty() {
-            let cols: Vec<&Column> = ["id.orig_h", "id.resp_h", "Src IP", "Dst IP", "Source IP", "Destination IP"]
-                .iter()
-                .filter_map(|c| table.column(c))
-                .collect();
+            let cols: Vec<&Column> =
+                Family::union(|c| c.addresses).iter().filter_map(|c| column_named(table, c)).collect();
             if cols.is_empty() {
                 return Err(InputError::param(
                     "hosts",
@@ -190,6 +162,11 @@ impl RowFilter {
         }
         Ok(out)
     }
+}
+
+/// The column of a name, compared trimmed and case-insensitively.
+fn column_named<'t>(table: &'t Table, name: &str) -> Option<&'t Column> {
+    table.columns().iter().find(|c| same_name(c.name(), name))
 }
 
 #[cfg(test)]

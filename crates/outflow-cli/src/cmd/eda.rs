@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use outflow::prep::{ColumnStats, EdaReport, PrepParams, Preset, eda};
+use outflow::prep::{ColumnStats, EdaReport, PrepParams, eda};
 use serde::Serialize;
 
 use crate::input::{FormatArgs, read};
@@ -16,7 +16,7 @@ pub struct Args {
     #[command(flatten)]
     pub format: FormatArgs,
     /// Preparation preset: picked from the column names (auto), or named.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "generic", "zeek", "cic", "kdd"])]
+    #[arg(long, default_value = "auto", value_parser = crate::cmd::explain::family_or_auto())]
     pub preset: String,
     /// A preparation configuration (JSON, as `outflow_prep::PrepParams`); overrides --preset.
     #[arg(long)]
@@ -46,7 +46,7 @@ pub fn run(args: Args) -> Result<()> {
                 .with_context(|| format!("invalid configuration {}", path.display()))?
         }
         None if args.preset == "auto" => PrepParams::auto(&table),
-        None => PrepParams::preset(args.preset.parse::<Preset>()?),
+        None => PrepParams::preset(args.preset.parse::<outflow::io::Family>()?),
     };
     let report = eda(&table, &config)?;
     if args.json {

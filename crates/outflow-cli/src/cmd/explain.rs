@@ -10,7 +10,7 @@ use outflow::explain::{
     ClassWeight, ExplainParams, ExplanationSummary, PermutationParams, ProfileColumns, RandomForestParams, Rule,
     explain, feature_matrix, labels_from_table, scores_from_table,
 };
-use outflow::io::{CsvOptions, Format, Input, ReadOptions, Table, read_input};
+use outflow::io::{CsvOptions, Family, Format, Input, ReadOptions, Table, read_input};
 use serde::Serialize;
 
 use crate::input::set_threads;
@@ -55,8 +55,9 @@ pub struct Args {
     /// Shuffles per feature for permutation importance.
     #[arg(long, default_value_t = 5)]
     pub repeats: usize,
-    /// Payload / duration columns of the profile rules.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "zeek", "cic"])]
+    /// Payload / duration columns of the profile rules: those of a log family (`auto`: the family with
+    /// the most of its columns among the features).
+    #[arg(long, default_value = "auto", value_parser = family_or_auto())]
     pub profile_columns: String,
     /// JSON file with the interpretation rules (a list of {"when": ..., "label": ...}); default: the seed's.
     #[arg(long)]
@@ -144,9 +145,8 @@ pub fn run(a: Args) -> Result<()> {
         ..Default::default()
     };
     params.profile.columns = match a.profile_columns.as_str() {
-        "zeek" => Some(ProfileColumns::zeek()),
-        "cic" => Some(ProfileColumns::cic()),
-        _ => None,
+        "auto" => None,
+        family => Some(ProfileColumns::of(family.parse::<Family>()?)),
     };
     if let Some(path) = &a.rules {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -344,4 +344,9 @@ fn print_text(r: &Report<'_>, top: usize) {
             }
         }
     }
+}
+
+/// `auto` or a log family's name.
+pub(crate) fn family_or_auto() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(std::iter::once("auto").chain(Family::NAMES.iter().copied()))
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use outflow_core::{sample_indices, write_atomic};
-use outflow_io::Table;
+use outflow_io::{Family, Table};
 
 use super::{
     ANOMALIES, ANOMALY_COLUMNS, CLUSTERS, DroppedFeature, RunDirError, RunSummary, RunTimings, SAMPLE, SAMPLE_COLUMNS,
@@ -13,7 +13,7 @@ use super::{
 use crate::artifact::default_model_name;
 use crate::detector::{DetectorFit, FlowScore, Severity};
 use crate::error::{OutflowError, Result};
-use crate::stats::{ID_COLUMNS, cluster_statistics};
+use crate::stats::cluster_statistics;
 use crate::tune::Tuning;
 
 /// Everything a run directory is written from.
@@ -162,9 +162,10 @@ fn strings(names: &[&str]) -> Vec<String> {
 }
 
 /// `scores.csv`: `row,cluster,probability,outlier_score,severity,reason,<identifying columns>` for every
-/// record (the identifying columns of [`ID_COLUMNS`] the table has).
+/// record (the columns every log family shows next to a score — `outflow_io::Family::shown_columns` —
+/// that the table has).
 pub fn scores_csv(table: &Table, flows: &[FlowScore]) -> String {
-    let ids: Vec<&str> = ID_COLUMNS.iter().copied().filter(|c| table.column(c).is_some()).collect();
+    let ids: Vec<&str> = Family::shown_columns().into_iter().filter(|c| table.column(c).is_some()).collect();
     let header = strings(&SCORE_COLUMNS).into_iter().chain(strings(&ids));
     let records = flows.iter().map(|f| {
         let mut rec = vec![

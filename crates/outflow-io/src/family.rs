@@ -1,0 +1,340 @@
+//! What Outflow knows about each family of flow logs: which columns are labels, identifiers, categories,
+//! destination ports, addresses and services, which numbers are zero when unset, which must be positive,
+//! and which make up a flow's payload and duration. One record per family ([`Family::columns`]), read by
+//! the preparation (presets), the detector's outputs (the columns shown next to a score, selection by
+//! host or service), cluster profiles and the report; adding a family is adding a record here.
+//!
+//! ```
+//! use outflow_io::{Column, Family, Table};
+//! let t = Table::new(vec![Column::from_f64("Flow Duration", vec![1.0])]).unwrap();
+//! assert_eq!(Family::detect(&t), Family::Cic);
+//! assert_eq!(Family::Cic.columns().duration, Some(("Flow Duration", 1e-6)));
+//! assert!(Family::shown_columns().starts_with(&["uid", "ts"]));
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{IoError, Result};
+use crate::table::Table;
+
+/// A family of flow logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// Any table: nothing known beyond what every family says.
+    #[default]
+    Generic,
+    /// Zeek conn logs (TSV or JSON lines).
+    Zeek,
+    /// CICFlowMeter exports (CIC-IDS2017, CSE-CIC-IDS2018 naming).
+    Cic,
+    /// CIC-style exports with Zeek-like names, as RT-IoT2022 writes them (`fwd_pkts_payload.tot`, ...).
+    RtIot,
+    /// KDD Cup 99 / NSL-KDD.
+    Kdd,
+}
+
+/// The column knowledge of one family. Names are compared trimmed and case-insensitively, except
+/// [`FamilyColumns::shown`], which names output columns exactly.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FamilyColumns {
+    /// Column groups that identify the family: it is detected when every column of one group is present.
+    pub markers: &'static [&'static [&'static str]],
+    /// Whether Zeek's declared types (`#types`) identify the family.
+    pub declared_types: bool,
+    /// Labels: carried with the flows, never features.
+    pub labels: &'static [&'static str],
+    /// Identifiers (addresses, ports, connection ids, timestamps): never features.
+    pub identifiers: &'static [&'static str],
+    /// Declared (Zeek) types whose columns are identifiers.
+    pub identifier_types: &'static [&'static str],
+    /// Columns shown next to a flow's score in outputs, labels last.
+    pub shown: &'static [&'static str],
+    /// Categorical columns.
+    pub categoricals: &'static [&'static str],
+    /// Categorical columns a cluster profile shows first, in order.
+    pub profiled: &'static [&'static str],
+    /// Destination-port columns.
+    pub destination_ports: &'static [&'static str],
+    /// Source and destination address columns (selection by host).
+    pub addresses: &'static [&'static str],
+    /// Service columns (selection by service).
+    pub services: &'static [&'static str],
+    /// Numeric columns where an unset value means nothing was measured or sent.
+    pub zero_when_unset: &'static [&'static str],
+    /// Columns that must be > 0 on a valid record, and the rule's name.
+    pub positive: Option<(&'static str, &'static [&'static str])>,
+    /// Columns whose per-flow sum is the payload, in bytes (names of every naming variant).
+    pub payload: &'static [&'static str],
+    /// The duration column and the seconds in one of its units.
+    pub duration: Option<(&'static str, f64)>,
+}
+
+const NONE: &[&str] = &[];
+
+const GENERIC: FamilyColumns = FamilyColumns {
+    markers: &[],
+    declared_types: false,
+    labels: &["attack_cat"],
+    identifiers: NONE,
+    identifier_types: NONE,
+    shown: NONE,
+    categoricals: NONE,
+    profiled: NONE,
+    destination_ports: NONE,
+    addresses: NONE,
+    services: NONE,
+    zero_when_unset: NONE,
+    positive: None,
+    payload: NONE,
+    duration: None,
+};
+
+const ZEEK: FamilyColumns = FamilyColumns {
+    markers: &[&["uid"], &["id.orig_h"], &["conn_state"]],
+    declared_types: true,
+    labels: &["label", "detailed-label", "detailedlabel", "detailed_label"],
+    identifiers: &["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "ts_flow", "community_id"],
+    identifier_types: &["addr", "subnet", "port"],
+    shown: &[
+        "uid",
+        "ts",
+        "id.orig_h",
+        "id.orig_p",
+        "id.resp_h",
+        "id.resp_p",
+        "proto",
+        "service",
+        "label",
+        "detailed-label",
+        "detailedlabel",
+    ],
+    categoricals: &["proto", "service", "conn_state", "history"],
+    profiled: &["proto", "service", "conn_state", "label", "detailedlabel", "detailed-label", "history"],
+    destination_ports: &["id.resp_p"],
+    addresses: &["id.orig_h", "id.resp_h"],
+    services: &["service"],
+    zero_when_unset: &[
+        "duration",
+        "orig_bytes",
+        "resp_bytes",
+        "missed_bytes",
+        "orig_pkts",
+        "orig_ip_bytes",
+        "resp_pkts",
+        "resp_ip_bytes",
+        "local_orig",
+        "local_resp",
+    ],
+    positive: None,
+    payload: &["orig_bytes", "resp_bytes"],
+    duration: Some(("duration", 1.0)),
+};
+
+const CIC: FamilyColumns = FamilyColumns {
+    markers: &[&["Flow Duration"], &["Fwd Header Length"], &["Flow Bytes/s"], &["Flow Byts/s"], &["Tot Fwd Pkts"]],
+    declared_types: false,
+    labels: &["label"],
+    identifiers: &[
+        "Flow ID",
+        "Src IP",
+        "Source IP",
+        "Dst IP",
+        "Destination IP",
+        "Src Port",
+        "Source Port",
+        "Dst Port",
+        "Destination Port",
+        "Timestamp",
+    ],
+    identifier_types: NONE,
+    shown: &[
+        "Flow ID",
+        "Src IP",
+        "Src Port",
+        "Dst IP",
+        "Dst Port",
+        "Source IP",
+        "Source Port",
+        "Destination IP",
+        "Destination Port",
+        "Timestamp",
+        "Label",
+    ],
+    categoricals: &["protocol"],
+    profiled: &["Label"],
+    destination_ports: &["Destination Port", "Dst Port"],
+    addresses: &["Src IP", "Dst IP", "Source IP", "Destination IP"],
+    services: NONE,
+    zero_when_unset: NONE,
+    positive: Some((
+        "header length must be > 0",
+        &["Fwd Header Length", "Bwd Header Length", "Fwd Header Len", "Bwd Header Len"],
+    )),
+    payload: &["Total Length of Fwd Packets", "Total Length of Bwd Packets", "TotLen Fwd Pkts", "TotLen Bwd Pkts"],
+    duration: Some(("Flow Duration", 1e-6)),
+};
+
+const RT_IOT: FamilyColumns = FamilyColumns {
+    markers: &[&["fwd_pkts_payload.tot"], &["flow_duration"]],
+    declared_types: false,
+    labels: &["attack_type"],
+    identifiers: &["id.orig_p", "id.resp_p"],
+    identifier_types: NONE,
+    shown: NONE,
+    categoricals: &["proto", "service"],
+    profiled: &["proto", "service", "Attack_type"],
+    destination_ports: &["id.resp_p"],
+    addresses: NONE,
+    services: &["service"],
+    zero_when_unset: NONE,
+    positive: None,
+    payload: &["fwd_pkts_payload.tot", "bwd_pkts_payload.tot"],
+    duration: Some(("flow_duration", 1.0)),
+};
+
+const KDD: FamilyColumns = FamilyColumns {
+    markers: &[&["protocol_type", "srv_count"]],
+    declared_types: false,
+    labels: &["label", "difficulty"],
+    identifiers: NONE,
+    identifier_types: NONE,
+    shown: NONE,
+    categoricals: &["protocol_type", "service", "flag"],
+    profiled: &["protocol_type", "service", "flag", "label"],
+    destination_ports: NONE,
+    addresses: NONE,
+    services: &["service"],
+    zero_when_unset: NONE,
+    positive: None,
+    payload: &["src_bytes", "dst_bytes"],
+    duration: Some(("duration", 1.0)),
+};
+
+impl Family {
+    /// Every family, in the order detection tries them (then [`Family::Generic`]).
+    pub const ALL: [Family; 5] = [Family::Zeek, Family::Cic, Family::Kdd, Family::RtIot, Family::Generic];
+
+    /// The families' names, as [`Family::name`] gives them.
+    pub const NAMES: &'static [&'static str] = &["generic", "zeek", "cic", "rt_iot", "kdd"];
+
+    /// The family's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Generic => "generic",
+            Family::Zeek => "zeek",
+            Family::Cic => "cic",
+            Family::RtIot => "rt_iot",
+            Family::Kdd => "kdd",
+        }
+    }
+
+    /// What is known about the family's columns.
+    pub fn columns(self) -> &'static FamilyColumns {
+        match self {
+            Family::Generic => &GENERIC,
+            Family::Zeek => &ZEEK,
+            Family::Cic => &CIC,
+            Family::RtIot => &RT_IOT,
+            Family::Kdd => &KDD,
+        }
+    }
+
+    /// The family of a table: the first of [`Family::ALL`] whose markers (or, for Zeek, declared types)
+    /// it has.
+    pub fn detect(table: &Table) -> Family {
+        Family::detect_names(&table.names(), table.columns().iter().any(|c| c.source_type().is_some()))
+    }
+
+    /// The family of a set of column names (`declared_types`: whether the columns carry Zeek's declared
+    /// types).
+    pub fn detect_names<S: AsRef<str>>(names: &[S], declared_types: bool) -> Family {
+        let has = |n: &str| names.iter().any(|c| same_name(c.as_ref(), n));
+        Family::ALL
+            .into_iter()
+            .find(|f| {
+                let c = f.columns();
+                (c.declared_types && declared_types) || c.markers.iter().any(|group| group.iter().all(|n| has(n)))
+            })
+            .unwrap_or(Family::Generic)
+    }
+
+    /// A list over every family, in [`Family::ALL`] order without repeats: what a log of unknown family is
+    /// read with (its labels, identifiers, categories, destination ports).
+    pub fn union(list: impl Fn(&FamilyColumns) -> &'static [&'static str]) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for f in Family::ALL {
+            for &n in list(f.columns()) {
+                if !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
+
+    /// The columns shown next to a flow's score, over every family (exact names, identifiers first).
+    pub fn shown_columns() -> Vec<&'static str> {
+        Family::union(|c| c.shown)
+    }
+}
+
+/// Column names compared trimmed and case-insensitively.
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Family {
+    type Err = IoError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+            "generic" => Ok(Family::Generic),
+            "zeek" | "zeek_conn" | "bro" => Ok(Family::Zeek),
+            "cic" | "cicflowmeter" => Ok(Family::Cic),
+            "rt_iot" | "rtiot" | "rt_iot2022" => Ok(Family::RtIot),
+            "kdd" | "nsl_kdd" | "kdd99" => Ok(Family::Kdd),
+            _ => Err(IoError::UnknownFormat(format!("log family '{s}' (one of: {})", Family::NAMES.join(", ")))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Column;
+
+    #[test]
+    fn detection_and_unions() {
+        let zeek = Table::new(vec![Column::from_f64("duration", vec![1.0]).with_source_type("interval")]).unwrap();
+        assert_eq!(Family::detect(&zeek), Family::Zeek);
+        let kdd =
+            Table::new(vec![Column::from_f64("protocol_type", vec![1.0]), Column::from_f64("srv_count", vec![1.0])])
+                .unwrap();
+        assert_eq!(Family::detect(&kdd), Family::Kdd);
+        let half_kdd = Table::new(vec![Column::from_f64("protocol_type", vec![1.0])]).unwrap();
+        assert_eq!(Family::detect(&half_kdd), Family::Generic);
+        assert_eq!(Family::detect_names(&["FlowDuration"], false), Family::Generic);
+        assert_eq!(Family::detect_names(&[" flow duration "], false), Family::Cic);
+        assert_eq!(Family::detect_names(&["flow_duration", "proto"], false), Family::RtIot);
+        assert_eq!(Family::detect(&Table::default()), Family::Generic);
+        let labels = Family::union(|c| c.labels);
+        assert_eq!(
+            labels,
+            ["label", "detailed-label", "detailedlabel", "detailed_label", "difficulty", "attack_type", "attack_cat"]
+        );
+        let shown = Family::shown_columns();
+        assert_eq!(shown.len(), 22);
+        assert!(shown.ends_with(&["Timestamp", "Label"]));
+        for name in Family::NAMES {
+            assert_eq!(name.parse::<Family>().unwrap().name(), *name);
+        }
+        assert!("nope".parse::<Family>().is_err());
+        assert_eq!(serde_json::to_string(&Family::RtIot).unwrap(), "\"rt_iot\"");
+    }
+}

@@ -129,7 +129,7 @@ pub use crate::hdbscan::{
 };
 pub use outflow_core::InputError;
 
-pub use crate::kmeans::{KMeans, KMeansAlgorithm, KMeansInit, KMeansParams};
+pub use crate::kmeans::{KMeans, KMeansAlgorithm, KMeansInit, KMeansParams, kmeans_plusplus};
 pub use crate::metric::Metric;
 pub use crate::neighbors::NearestNeighbors;
 pub use crate::traits::ClusterModel;

@@ -22,8 +22,6 @@ use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::{cholesky_in_place, cholesky_in_place_scratch};
 use faer::{Mat, Par};
 use ndarray::{Array2, ArrayView2};
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -414,44 +412,6 @@ fn precision_cholesky_from_precision(prec: &[f64], d: usize) -> Option<Vec<f64>>
     Some((0..d * d).map(|t| l[(d - 1 - t / d, d - 1 - t % d)]).collect())
 }
 
-/// scikit-learn's greedy k-means++ seeding: indices of `k` rows.
-pub(crate) fn kmeans_plusplus(data: &[f64], n: usize, d: usize, k: usize, seed: u64) -> Vec<usize> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let trials = 2 + (k as f64).ln() as usize;
-    let row = |i: usize| &data[i * d..(i + 1) * d];
-    let first = rng.random_range(0..n);
-    let mut centres = vec![first];
-    let mut closest: Vec<f64> = (0..n).into_par_iter().map(|i| sq_euclidean(row(i), row(first))).collect();
-    let mut pot = outflow_core::stats::pairwise_sum(&closest);
-    for _ in 1..k {
-        let mut cum = Vec::with_capacity(n);
-        let mut acc = 0.0;
-        for &v in &closest {
-            acc += v;
-            cum.push(acc);
-        }
-        let cands: Vec<usize> = (0..trials)
-            .map(|_| {
-                let r = rng.random::<f64>() * pot;
-                cum.partition_point(|&c| c < r).min(n - 1)
-            })
-            .collect();
-        let mut best: Option<(f64, usize, Vec<f64>)> = None;
-        for &c in &cands {
-            let cand: Vec<f64> = (0..n).into_par_iter().map(|i| closest[i].min(sq_euclidean(row(i), row(c)))).collect();
-            let p = outflow_core::stats::pairwise_sum(&cand);
-            if best.as_ref().is_none_or(|b| p < b.0) {
-                best = Some((p, c, cand));
-            }
-        }
-        let (p, c, cand) = best.expect("at least two trials");
-        pot = p;
-        closest = cand;
-        centres.push(c);
-    }
-    centres
-}
-
 impl GmmParams {
     /// The detector's short name (`outflow benchmark`, configuration files).
     pub fn name(&self) -> String {
@@ -487,7 +447,7 @@ impl Fit for GmmParams {
         };
         match &self.init {
             GmmInit::KMeansPlusPlus => {
-                let seeds = kmeans_plusplus(data, n, d, k, self.seed);
+                let seeds = outflow_cluster::kmeans_plusplus(xs.view(), k, self.seed)?;
                 let resp: Vec<f64> = (0..n)
                     .into_par_iter()
                     .flat_map_iter(|i| {

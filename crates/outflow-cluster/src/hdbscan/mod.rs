@@ -1,0 +1,14 @@
+//! HDBSCAN: parameters, fitting (core distances → exact MST → trees → selection), the fitted model and
+//! prediction for new points.
+
+mod fit;
+mod model;
+mod params;
+mod predict;
+
+pub use self::fit::{MutualReachability, auto_leaf_size, stages};
+pub(crate) use self::fit::{Points, tree_for};
+pub use self::model::{Hdbscan, MstEdge, Prediction};
+use self::params::check_min_samples;
+pub use self::params::{BORUVKA_MAX_DIM, HdbscanParams, MstAlgorithm};
+use self::predict::Derived;

@@ -1,0 +1,181 @@
+//! HDBSCAN parameters.
+
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+use outflow_core::{InputError, check_matrix};
+
+use crate::error::{ClusterError, Result};
+use crate::metric::Metric;
+use crate::tree::ClusterSelection;
+
+/// How the minimum spanning tree of the mutual-reachability graph is computed. Both are exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MstAlgorithm {
+    /// Chosen by measurement: Borůvka over the kd-tree up to [`BORUVKA_MAX_DIM`] dimensions, Prim's
+    /// O(n²) algorithm above that and for the cosine metric.
+    #[default]
+    Auto,
+    /// Borůvka over the kd-tree (not for cosine).
+    Boruvka,
+    /// Prim's algorithm with on-the-fly distances: O(n²) time, O(n) memory.
+    Prim,
+}
+
+/// Above this many dimensions [`MstAlgorithm::Auto`] uses Prim's algorithm (see `benches/`).
+pub const BORUVKA_MAX_DIM: usize = 64;
+
+/// HDBSCAN parameters. `min_samples` counts the point itself, as scikit-learn's `HDBSCAN` and
+/// `DBSCAN` do (the `hdbscan` package does not: its `min_samples = m` equals Outflow's `m + 1`).
+///
+/// ```
+/// use ndarray::array;
+/// use outflow_cluster::{ClusterModel, Fit, HdbscanParams};
+/// let x = array![[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [0.1, 0.1],
+///                [5.0, 5.0], [5.1, 5.0], [5.0, 5.1], [5.1, 5.1], [20.0, 20.0]];
+/// let model = HdbscanParams::new(3).min_samples(2).fit(x.view()).unwrap();
+/// assert_eq!(model.n_clusters(), 2);
+/// assert_eq!(model.labels()[8], -1);
+/// assert!(model.outlier_scores()[8] > model.outlier_scores()[0]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HdbscanParams {
+    /// Smallest group of points that counts as a cluster (≥ 2).
+    pub min_cluster_size: usize,
+    /// Neighbourhood size for core distances, the point itself included; `None` = `min_cluster_size`.
+    pub min_samples: Option<usize>,
+    /// Clusters closer than this distance are not split (0 = off).
+    pub cluster_selection_epsilon: f64,
+    /// Excess of mass or leaf.
+    pub cluster_selection: ClusterSelection,
+    /// Whether the root may be selected as the single cluster.
+    pub allow_single_cluster: bool,
+    /// Distance metric.
+    pub metric: Metric,
+    /// MST strategy.
+    pub mst_algorithm: MstAlgorithm,
+    /// Points per kd-tree leaf; 0 (the default) chooses by dimension (see [`auto_leaf_size`]).
+    pub leaf_size: usize,
+}
+
+impl Default for HdbscanParams {
+    fn default() -> Self {
+        HdbscanParams {
+            min_cluster_size: 5,
+            min_samples: None,
+            cluster_selection_epsilon: 0.0,
+            cluster_selection: ClusterSelection::Eom,
+            allow_single_cluster: false,
+            metric: Metric::Euclidean,
+            mst_algorithm: MstAlgorithm::Auto,
+            leaf_size: 0,
+        }
+    }
+}
+
+impl HdbscanParams {
+    /// Defaults with the given minimum cluster size.
+    pub fn new(min_cluster_size: usize) -> Self {
+        HdbscanParams { min_cluster_size, ..Default::default() }
+    }
+
+    /// Sets `min_samples` (the point itself included).
+    pub fn min_samples(mut self, m: usize) -> Self {
+        self.min_samples = Some(m);
+        self
+    }
+
+    /// Sets `cluster_selection_epsilon`.
+    pub fn cluster_selection_epsilon(mut self, eps: f64) -> Self {
+        self.cluster_selection_epsilon = eps;
+        self
+    }
+
+    /// Sets `cluster_selection` (excess of mass or leaf).
+    pub fn cluster_selection(mut self, s: ClusterSelection) -> Self {
+        self.cluster_selection = s;
+        self
+    }
+
+    /// Sets `leaf_size` (0 chooses by dimension).
+    pub fn leaf_size(mut self, n: usize) -> Self {
+        self.leaf_size = n;
+        self
+    }
+
+    /// Sets the metric.
+    pub fn metric(mut self, m: Metric) -> Self {
+        self.metric = m;
+        self
+    }
+
+    /// Allows a single cluster.
+    pub fn allow_single_cluster(mut self, yes: bool) -> Self {
+        self.allow_single_cluster = yes;
+        self
+    }
+
+    /// Sets the MST strategy.
+    pub fn mst_algorithm(mut self, a: MstAlgorithm) -> Self {
+        self.mst_algorithm = a;
+        self
+    }
+
+    /// The effective `min_samples`.
+    pub fn effective_min_samples(&self) -> usize {
+        self.min_samples.unwrap_or(self.min_cluster_size)
+    }
+
+    /// Checks the parameters on their own.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |name: &str, m: String| Err(ClusterError::param(name, m));
+        if self.min_cluster_size < 2 {
+            return bad("min_cluster_size", format!("must be at least 2, got {}", self.min_cluster_size));
+        }
+        if self.min_samples == Some(0) {
+            return bad("min_samples", "must be at least 1".into());
+        }
+        if !(self.cluster_selection_epsilon >= 0.0 && self.cluster_selection_epsilon.is_finite()) {
+            return bad(
+                "cluster_selection_epsilon",
+                format!("must be finite and ≥ 0, got {}", self.cluster_selection_epsilon),
+            );
+        }
+        if self.metric == Metric::Cosine && self.mst_algorithm == MstAlgorithm::Boruvka {
+            return bad(
+                "mst_algorithm",
+                "the kd-tree Borůvka MST needs a true metric; use prim (or auto) for cosine".into(),
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn validate_for(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        self.validate()?;
+        check_matrix(x)?;
+        let n = x.nrows();
+        if n < self.min_cluster_size {
+            let what = format!("HDBSCAN with min_cluster_size = {}", self.min_cluster_size);
+            return Err(InputError::too_few_rows(what, self.min_cluster_size, n).into());
+        }
+        check_min_samples(self.effective_min_samples(), n)
+    }
+
+    pub(super) fn use_prim(&self, dim: usize) -> bool {
+        match self.mst_algorithm {
+            MstAlgorithm::Prim => true,
+            MstAlgorithm::Boruvka => false,
+            MstAlgorithm::Auto => self.metric == Metric::Cosine || dim > BORUVKA_MAX_DIM,
+        }
+    }
+}
+
+/// Fails when `min_samples` (the point itself counted) exceeds the rows.
+pub(super) fn check_min_samples(min_samples: usize, n: usize) -> Result<()> {
+    if min_samples > n {
+        return Err(InputError::too_few_rows(format!("min_samples = {min_samples}"), min_samples, n).into());
+    }
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! Prediction for new points: hdbscan's `approximate_predict` and GLOSH scores, over lookup tables
+//! derived from the fitted model.
+
+use ndarray::ArrayView2;
+
+use outflow_core::{ScoreSamples, check_width};
+
+use crate::dedup::weighted_kth;
+use crate::error::{ClusterError, Result};
+use crate::input::{at_row, check_point};
+use crate::kdtree::{KdTree, NONE};
+use crate::metric::{Metric, dispatch_tree};
+use crate::traits::Predict;
+
+use super::*;
+
+impl Hdbscan {
+    pub(super) fn derived(&self) -> &Derived {
+        self.derived.get_or_init(|| Derived::new(self))
+    }
+
+    /// The `k` nearest training points (unique rows) of `q`: (distance, point) ascending.
+    pub(super) fn neighbours(&self, q: &[f64], k: usize) -> Vec<(f64, usize)> {
+        let metric = self.params.metric;
+        match &self.derived().index {
+            Some(t) => {
+                let (mut d, mut p) = (vec![0.0; k], vec![0u32; k]);
+                dispatch_tree!(metric, K => t.knn::<K>(q, &mut d, &mut p));
+                d.iter()
+                    .zip(&p)
+                    .filter(|(_, p)| **p != NONE)
+                    .map(|(&r, &p)| {
+                        let dist = if metric == Metric::Euclidean { r.sqrt() } else { r };
+                        (dist, t.index[p as usize] as usize)
+                    })
+                    .collect()
+            }
+            None => {
+                let pts = self.points.view();
+                let mut all: Vec<(f64, usize)> = pts
+                    .rows()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| (metric.distance(q, r.as_slice().expect("owned standard layout")), i))
+                    .collect();
+                let k = k.min(all.len());
+                all.select_nth_unstable_by(k.saturating_sub(1), |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                all.truncate(k);
+                all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                all
+            }
+        }
+    }
+
+    /// Label, probability and outlier score of one new point (hdbscan's `approximate_predict` and
+    /// `approximate_predict_scores`; see the crate docs for the two deliberate differences).
+    pub fn predict_one(&self, q: &[f64]) -> Result<Prediction> {
+        check_point(q, self.n_features())?;
+        let ct = &self.condensed;
+        let pts = &self.points;
+        let m = self.params.effective_min_samples();
+        // hdbscan queries 2·min_samples neighbours (its min_samples is ours − 1); the new point's core
+        // distance is that of its m-th nearest training row, counting duplicates.
+        let k = (2 * m.saturating_sub(1)).max(m).min(pts.len());
+        let nb = self.neighbours(q, k);
+        let core_q = weighted_kth(nb.iter().map(|&(d, u)| (d, pts.weight(u))), m);
+        let (mut best, mut nn) = (f64::INFINITY, pts.first_row(nb[0].1));
+        for &(d, u) in &nb {
+            let row = pts.first_row(u);
+            let mr = d.max(core_q).max(self.core_distances[row]);
+            if mr < best {
+                best = mr;
+                nn = row;
+            }
+        }
+        let lambda = if best > 0.0 { 1.0 / best } else { f64::MAX };
+        let dv = self.derived();
+        let row = dv.point_rows[nn];
+        let parents = &dv.parents;
+        let mut potential = ct.parent[row];
+        if ct.lambda_val[row] > lambda {
+            while potential > ct.root() {
+                match parents[potential] {
+                    Some((p, birth)) if birth >= lambda => potential = p,
+                    _ => break,
+                }
+            }
+        }
+        let (label, cluster_max) = (dv.cluster_map[potential], dv.cluster_max[potential]);
+        let probability = if label < 0 {
+            0.0
+        } else if cluster_max > 0.0 {
+            lambda.min(cluster_max) / cluster_max
+        } else {
+            1.0
+        };
+        // Outlier score: relative to the neighbour's own cluster, without climbing.
+        let score_lambda = if nb[0].0 == 0.0 { ct.lambda_val[row] } else { lambda };
+        let subtree_max = dv.subtree_max[ct.parent[row]];
+        let outlier_score =
+            if subtree_max > 0.0 { ((subtree_max - score_lambda) / subtree_max).clamp(0.0, 1.0) } else { 0.0 };
+        Ok(Prediction { label, probability, outlier_score })
+    }
+
+    /// [`Self::predict_one`] for every row, in parallel.
+    pub fn predict_batch(&self, x: ArrayView2<'_, f64>) -> Result<Vec<Prediction>> {
+        use rayon::prelude::*;
+        check_width(x.ncols(), self.n_features())?;
+        let x = x.as_standard_layout();
+        (0..x.nrows())
+            .into_par_iter()
+            .map(|i| {
+                let r = x.row(i);
+                self.predict_one(r.as_slice().expect("standard layout")).map_err(|e| at_row(e, i))
+            })
+            .collect()
+    }
+}
+
+/// Lookup tables derived from a fitted model for prediction (not serialised).
+#[derive(Debug, Clone)]
+pub(super) struct Derived {
+    pub(super) index: Option<KdTree>,
+    pub(super) point_rows: Vec<usize>,
+    pub(super) parents: Vec<Option<(usize, f64)>>,
+    pub(super) subtree_max: Vec<f64>,
+    /// Per condensed-tree node: label of the selected cluster containing it (−1 if none) and that
+    /// cluster's largest λ.
+    pub(super) cluster_map: Vec<i64>,
+    pub(super) cluster_max: Vec<f64>,
+}
+
+impl Derived {
+    pub(super) fn new(m: &Hdbscan) -> Derived {
+        let ct = &m.condensed;
+        let nn = ct.n_nodes();
+        let children = ct.children();
+        let direct_max = ct.max_lambdas();
+        let mut cluster_map = vec![-1i64; nn];
+        let mut cluster_max = vec![0.0; nn];
+        // Ascending order: a cluster nested in another selected one (epsilon selection) wins its subtree.
+        for (label, &c) in m.selected.iter().enumerate() {
+            let mut stack = vec![c];
+            while let Some(x) = stack.pop() {
+                cluster_map[x] = label as i64;
+                cluster_max[x] = direct_max[c];
+                stack.extend(children[x].iter().copied());
+            }
+        }
+        Derived {
+            index: (m.params.metric != Metric::Cosine)
+                .then(|| tree_for(m.points.view(), m.params.metric, m.params.leaf_size)),
+            point_rows: ct.point_rows(),
+            parents: ct.cluster_parent(),
+            subtree_max: ct.subtree_max_lambdas(),
+            cluster_map,
+            cluster_max,
+        }
+    }
+}
+
+/// GLOSH outlier scores of new points (as [`Hdbscan::predict_one`] computes them).
+impl ScoreSamples for Hdbscan {
+    type Error = ClusterError;
+
+    fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
+        Ok(self.predict_batch(x)?.into_iter().map(|p| p.outlier_score).collect())
+    }
+}
+
+impl Predict for Hdbscan {
+    type Error = ClusterError;
+
+    fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Vec<i64>> {
+        Ok(self.predict_batch(x)?.into_iter().map(|p| p.label).collect())
+    }
+}

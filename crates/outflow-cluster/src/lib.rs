@@ -103,8 +103,6 @@
 #![warn(missing_docs)]
 
 mod algorithm;
-mod boruvka;
-mod brute;
 
 mod dbscan;
 mod dedup;
@@ -117,7 +115,6 @@ mod metric;
 mod neighbors;
 mod simd;
 mod traits;
-mod tree;
 mod ward;
 
 pub use crate::algorithm::{Algorithm, Membership, Model};
@@ -129,10 +126,10 @@ pub use crate::hdbscan::{
 };
 pub use outflow_core::InputError;
 
+pub use crate::hdbscan::tree::{ClusterSelection, CondensedTree, Merge, SingleLinkageTree};
 pub use crate::kmeans::{KMeans, KMeansAlgorithm, KMeansInit, KMeansParams, kmeans_plusplus};
 pub use crate::metric::Metric;
 pub use crate::neighbors::NearestNeighbors;
 pub use crate::traits::ClusterModel;
-pub use crate::tree::{ClusterSelection, CondensedTree, Merge, SingleLinkageTree};
 pub use crate::ward::{LinkageStep, Ward, WardParams};
 pub use outflow_core::{Fit, Predict, ScoreSamples};

@@ -8,16 +8,16 @@ use serde::{Deserialize, Serialize};
 
 use rayon::prelude::*;
 
-use crate::boruvka;
-use crate::brute;
+use super::boruvka;
+use super::prim;
 use outflow_core::{check_len, check_matrix, check_width};
 
+use super::tree;
 use crate::dedup::{dedup, weighted_kth};
 use crate::error::{ClusterError, Result};
 use crate::kdtree::KdTree;
 use crate::metric::{Kernel, Metric, dispatch_tree};
 use crate::traits::Fit;
-use crate::tree;
 
 use super::*;
 
@@ -35,7 +35,7 @@ pub mod stages {
         let params = HdbscanParams { min_samples: Some(min_samples), metric, ..HdbscanParams::new(2) };
         let pts = Points::new(x);
         let core_u = if params.use_prim(x.ncols()) {
-            brute::kth_distances(pts.view(), metric, min_samples, pts.weights())
+            prim::kth_distances(pts.view(), metric, min_samples, pts.weights())
         } else {
             let tree = tree_for(pts.view(), metric, params.leaf_size);
             dispatch_tree!(metric, K => tree_core::<K>(&tree, &pts, min_samples, min_samples.min(tree.n)).0)
@@ -58,8 +58,8 @@ pub mod stages {
     pub(crate) fn mst_of_points(pts: &Points, params: &HdbscanParams) -> (Vec<MstEdge>, Vec<f64>) {
         let m = params.effective_min_samples();
         if params.use_prim(pts.view().ncols()) {
-            let core = brute::kth_distances(pts.view(), params.metric, m, pts.weights());
-            let e = brute::prim_mst(pts.view(), params.metric, &core);
+            let core = prim::kth_distances(pts.view(), params.metric, m, pts.weights());
+            let e = prim::prim_mst(pts.view(), params.metric, &core);
             (e.into_iter().map(|(a, b, d)| MstEdge { a: a as usize, b: b as usize, distance: d }).collect(), core)
         } else {
             let tree = tree_for(pts.view(), params.metric, params.leaf_size);

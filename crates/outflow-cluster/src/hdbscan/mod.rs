@@ -1,10 +1,13 @@
 //! HDBSCAN: parameters, fitting (core distances → exact MST → trees → selection), the fitted model and
 //! prediction for new points.
 
+mod boruvka;
 mod fit;
 mod model;
 mod params;
 mod predict;
+mod prim;
+pub(crate) mod tree;
 
 pub use self::fit::{MutualReachability, auto_leaf_size, stages};
 pub(crate) use self::fit::{Points, tree_for};

@@ -4,8 +4,8 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use super::tree::{CondensedTree, SingleLinkageTree};
 use crate::traits::ClusterModel;
-use crate::tree::{CondensedTree, SingleLinkageTree};
 
 use super::*;
 

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use outflow_core::{InputError, check_matrix};
 
+use super::tree::ClusterSelection;
 use crate::error::{ClusterError, Result};
 use crate::metric::Metric;
-use crate::tree::ClusterSelection;
 
 /// How the minimum spanning tree of the mutual-reachability graph is computed. Both are exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

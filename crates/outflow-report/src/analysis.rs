@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use ndarray::{Array2, ArrayView2, Axis};
 use outflow::cluster::CondensedTree;
 use outflow::explain::{PermutationParams, RandomForest, RandomForestParams, permutation_importance};
+use outflow::numeric::quantile_sorted;
 use outflow::prep::{PcaComponents, PcaParams};
 use outflow::validate::{KTable, SilhouetteParams, TendencyParams, k_table, silhouette};
 use outflow::{Fit, FitSupervised, Transform, sample_indices};
@@ -411,7 +412,7 @@ pub struct Surrogate {
     pub accuracy: f64,
 }
 
-/// Fits the seed notebook's surrogate (100 trees of depth ≤ 7, balanced class weights) to the cluster
+/// Fits the surrogate forest (100 trees of depth ≤ 7, balanced class weights) to the cluster
 /// labels, with Gini and permutation (5 repeats) importances.
 pub fn surrogate(x: ArrayView2<'_, f64>, labels: &[i64], seed: u64) -> Result<Surrogate> {
     let params = RandomForestParams { seed, ..RandomForestParams::surrogate() };
@@ -479,7 +480,7 @@ pub fn beeswarm(forest: &RandomForest, x: ArrayView2<'_, f64>, features: &[Strin
             let col: Vec<f64> = x.column(j).to_vec();
             let mut sorted = col.clone();
             sorted.sort_by(f64::total_cmp);
-            let (lo, hi) = (quantile(&sorted, 0.05), quantile(&sorted, 0.95));
+            let (lo, hi) = (quantile_sorted(&sorted, 0.05), quantile_sorted(&sorted, 0.95));
             let (lo, hi) = if hi > lo { (lo, hi) } else { (sorted[0], sorted[n.max(1) - 1]) };
             let color =
                 col.iter().map(|&v| if hi > lo { ((v - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 0.5 }).collect();
@@ -495,15 +496,6 @@ pub fn beeswarm(forest: &RandomForest, x: ArrayView2<'_, f64>, features: &[Strin
         .collect();
     rows.sort_by(|a, b| b.mean_abs.total_cmp(&a.mean_abs).then(a.feature.cmp(&b.feature)));
     Ok(Beeswarm { class, n_rows: n, rows })
-}
-
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let (i, f) = (pos.floor() as usize, pos - pos.floor());
-    if i + 1 < sorted.len() { sorted[i] * (1.0 - f) + sorted[i + 1] * f } else { sorted[i] }
 }
 
 /// shap's beeswarm stacking: bin values, then within each bin place dots at 0, +1, −1, +2, −2, … layers,

@@ -6,8 +6,10 @@ use base64::Engine;
 use outflow::io::Family;
 use outflow::run::ANOMALY_COLUMNS;
 
+use crate::data::ReportData;
+use crate::figures::{FigureId, FigureSpec, Kind};
 use crate::plots::{self, FONT, FONT_BYTES, cluster_color, cluster_name, fmt_int, fmt_num};
-use crate::report::{FigureSpec, Kind, ReportData, ReportOptions, fmt_pct};
+use crate::report::{ReportOptions, fmt_pct};
 use outflow::ClusterStats;
 use outflow::run::RunDir;
 
@@ -72,13 +74,13 @@ fn hex(c: plotters::style::RGBColor) -> String {
 }
 
 fn figure_html(out: &mut String, spec: &FigureSpec, svg: &Option<String>, caption: &str) {
+    let id = spec.id.as_str();
     match (svg, &spec.kind) {
         (Some(svg), _) => {
             let _ = writeln!(
                 out,
                 "<figure class=\"fig\" id=\"fig-{id}\" data-figure=\"{id}\">{svg}<figcaption>{caption} \
                  <a href=\"figures/{id}.png\">PNG</a></figcaption></figure>",
-                id = escape(&spec.id),
                 svg = svg.trim(),
             );
         }
@@ -87,12 +89,26 @@ fn figure_html(out: &mut String, spec: &FigureSpec, svg: &Option<String>, captio
                 out,
                 "<figure class=\"fig skipped\" id=\"fig-{id}\" data-skipped=\"{id}\"><strong>{title}</strong>: not \
                  computed — {why}.</figure>",
-                id = escape(&spec.id),
-                title = escape(&spec.title),
+                title = escape(spec.title()),
                 why = escape(why),
             );
         }
         (None, _) => {}
+    }
+}
+
+/// The drawn figures, looked up by id as the sections place them.
+struct Figures<'a>(&'a [(&'a FigureSpec, Option<String>)]);
+
+impl Figures<'_> {
+    fn find(&self, id: FigureId) -> Option<&(&FigureSpec, Option<String>)> {
+        self.0.iter().find(|(f, _)| f.id == id)
+    }
+
+    fn place(&self, h: &mut String, id: FigureId, caption: &str) {
+        if let Some((spec, svg)) = self.find(id) {
+            figure_html(h, spec, svg, caption);
+        }
     }
 }
 
@@ -103,8 +119,31 @@ pub(crate) fn page(
     data: &ReportData,
     figs: &[(&FigureSpec, Option<String>)],
 ) -> String {
-    let s = &run.summary;
+    let figs = Figures(figs);
     let mut h = String::with_capacity(1 << 20);
+    head_and_header(&mut h, run);
+    overview(&mut h, run, opts, data);
+    map_section(&mut h, run, opts, data, &figs);
+    scores_section(&mut h, data, &figs);
+    structure_section(&mut h, &figs);
+    k_section(&mut h, run, data, &figs);
+    features_section(&mut h, &figs);
+    profiles_table(&mut h, run);
+    anomalies_table(&mut h, run);
+    preparation(&mut h, run);
+    h.push_str("</main>\n");
+    let _ = writeln!(
+        h,
+        "<footer>outflow-report {} · self-contained: inline SVG, embedded DejaVu Sans subset (Bitstream Vera licence), \
+         no scripts, no network. PNG copies in <code>figures/</code>.</footer>\n</body>\n</html>",
+        env!("CARGO_PKG_VERSION")
+    );
+    h
+}
+
+/// The document head (styles, the embedded font), the title bar and the navigation.
+fn head_and_header(h: &mut String, run: &RunDir) {
+    let s = &run.summary;
     let font64 = base64::engine::general_purpose::STANDARD.encode(FONT_BYTES);
     let title = format!("Outflow report — {}", if s.input.is_empty() { "run" } else { &s.input });
     let _ = writeln!(
@@ -117,7 +156,6 @@ pub(crate) fn page(
         escape(&title),
         CSS.replace("FONTNAME", FONT),
     );
-    let clusters = s.clusters.len();
     let _ = writeln!(
         h,
         "<header><h1>{}</h1><p>{} flows read ({} format, {} preset) · {} scored · {} features · {} {} · signals \
@@ -138,15 +176,18 @@ pub(crate) fn page(
          <a href=\"#profiles\">Cluster profiles</a><a href=\"#anomalies\">Top anomalies</a>\
          <a href=\"#preparation\">Preparation</a></nav>\n<main>\n",
     );
+}
 
-    // Overview cards.
+/// The headline numbers as cards.
+fn overview(h: &mut String, run: &RunDir, opts: &ReportOptions, data: &ReportData) {
+    let s = &run.summary;
     let count = |k: &str| run.scores.severity_counts.get(k).copied().unwrap_or(0);
     let (pm, ps) = data.percentiles;
     let (tm, ts) = data.thresholds;
     let cards: Vec<(String, String)> = vec![
         (fmt_int(s.rows_read as u64), "flows read".into()),
         (fmt_int(s.rows_kept as u64), format!("scored ({} fitted)", fmt_int(s.rows_fitted as u64))),
-        (clusters.to_string(), "clusters".into()),
+        (s.clusters.len().to_string(), "clusters".into()),
         (format!("{:.1}%", s.noise_percent), "noise (fitted flows)".into()),
         (s.dbcv.map_or("n/a".into(), |d| format!("{d:.3}")), "DBCV".into()),
         (fmt_int(count("severe") as u64), format!("severe (score ≥ {}, p{})", fmt_num(ts), fmt_pct(ps))),
@@ -171,15 +212,9 @@ pub(crate) fn page(
         fmt_int(run.sample.len() as u64),
         opts.seed
     );
+}
 
-    let find = |id: &str| figs.iter().find(|(f, _)| f.id == id);
-    let fig = |h: &mut String, id: &str, caption: &str| {
-        if let Some((spec, svg)) = find(id) {
-            figure_html(h, spec, svg, caption);
-        }
-    };
-
-    // Map.
+fn map_section(h: &mut String, run: &RunDir, opts: &ReportOptions, data: &ReportData, figs: &Figures<'_>) {
     let pr = &data.projection;
     let _ = writeln!(
         h,
@@ -194,15 +229,27 @@ pub(crate) fn page(
         100.0 * pr.explained[0],
         100.0 * pr.explained[1],
     );
-    fig(
-        &mut h,
-        "pca-clusters",
-        "Colour: HDBSCAN cluster (grey: noise). Orange rings: moderate anomalies; red crosses: severe.",
+    let clusterer = run.summary.clustering.title();
+    figs.place(
+        h,
+        FigureId::PcaClusters,
+        &format!("Colour: {clusterer} cluster (grey: noise). Orange rings: moderate anomalies; red crosses: severe."),
     );
-    fig(&mut h, "score-map", "Colour: fused outlier score; the colour bar marks the moderate and severe thresholds.");
-    fig(&mut h, "probability-map", "Colour: HDBSCAN membership strength; noise has probability 0.");
+    figs.place(
+        h,
+        FigureId::ScoreMap,
+        "Colour: fused outlier score; the colour bar marks the moderate and severe thresholds.",
+    );
+    figs.place(
+        h,
+        FigureId::ProbabilityMap,
+        &format!("Colour: {clusterer} membership strength; noise has probability 0."),
+    );
     h.push_str("</section>\n");
+}
 
+fn scores_section(h: &mut String, data: &ReportData, figs: &Figures<'_>) {
+    let (pm, ps) = data.percentiles;
     h.push_str("<section id=\"scores\"><h2>Outlier scores</h2>\n");
     let _ = writeln!(
         h,
@@ -212,84 +259,87 @@ pub(crate) fn page(
         fmt_pct(pm),
         fmt_pct(ps)
     );
-    fig(&mut h, "score-histogram", "50 equal bins.");
+    figs.place(h, FigureId::ScoreHistogram, "50 equal bins.");
     h.push_str("</section>\n");
+}
 
+fn structure_section(h: &mut String, figs: &Figures<'_>) {
     h.push_str("<section id=\"structure\"><h2>Cluster structure</h2>\n");
-    fig(&mut h, "cluster-sizes", "Scored flows per cluster (from clusters.json), percentages of all scored flows.");
-    let log_note = match find("condensed-tree") {
+    figs.place(
+        h,
+        FigureId::ClusterSizes,
+        "Scored flows per cluster (from clusters.json), percentages of all scored flows.",
+    );
+    let log_note = match figs.find(FigureId::CondensedTree) {
         Some((FigureSpec { kind: Kind::Tree(t), .. }, _)) if t.log_lambda => {
             " λ is on a log scale: it spans several decades (duplicate flows give very large λ)."
         }
         _ => "",
     };
-    fig(
-        &mut h,
-        "condensed-tree",
+    figs.place(
+        h,
+        FigureId::CondensedTree,
         &format!(
             "As hdbscan's <code>condensed_tree_.plot(select_clusters=True)</code>: icicle width = points still in the \
              cluster, λ grows downwards; boxes mark the selected clusters.{log_note}"
         ),
     );
-    fig(
-        &mut h,
-        "silhouette",
+    figs.place(
+        h,
+        FigureId::Silhouette,
         "Exact silhouette (Euclidean, on the model's features) of each sampled non-noise flow, sorted within its cluster; the dashed line is the mean.",
     );
-    fig(
-        &mut h,
-        "cluster-distances",
+    figs.place(
+        h,
+        FigureId::ClusterDistances,
         "Centres of the clusters' sampled flows in the PCA plane; bubble area ∝ scored flows in the cluster.",
     );
     h.push_str("</section>\n");
+}
 
+fn k_section(h: &mut String, run: &RunDir, data: &ReportData, figs: &Figures<'_>) {
     h.push_str("<section id=\"k\"><h2>Choosing k</h2>\n");
     let k_note = match &data.k_table {
         Ok(t) => format!(
             "k-means for k = 1…{} on the sampled flows (3 starts, {} uniform reference sets for the gap statistic, \
-             silhouette on ≤ 2,000 flows). Chosen k: elbow {}, silhouette {}, gap {}; HDBSCAN found {}.",
+             silhouette on ≤ 2,000 flows). Chosen k: elbow {}, silhouette {}, gap {}; {} found {}.",
             t.rows.last().map_or(0, |r| r.k),
             t.n_refs,
             t.k_elbow.map_or("–".into(), |k| k.to_string()),
             t.k_silhouette.map_or("–".into(), |k| k.to_string()),
             t.k_gap.map_or("none in range".into(), |k| k.to_string()),
-            clusters
+            run.summary.clustering.title(),
+            run.summary.clusters.len()
         ),
         Err(e) => format!("Not computed: {e}."),
     };
     let _ = writeln!(h, "<p class=\"note\">{}</p><div class=\"row3\">", escape(&k_note));
-    fig(&mut h, "elbow", "Inertia W<sub>k</sub>; the elbow is the point farthest from the chord of log W<sub>k</sub>.");
-    fig(&mut h, "silhouette-k", "Mean silhouette of the k-means labels.");
-    fig(&mut h, "gap", "Tibshirani's gap; k̂ = smallest k with Gap(k) ≥ Gap(k+1) − s<sub>k+1</sub>.");
+    figs.place(
+        h,
+        FigureId::Elbow,
+        "Inertia W<sub>k</sub>; the elbow is the point farthest from the chord of log W<sub>k</sub>.",
+    );
+    figs.place(h, FigureId::SilhouetteK, "Mean silhouette of the k-means labels.");
+    figs.place(h, FigureId::Gap, "Tibshirani's gap; k̂ = smallest k with Gap(k) ≥ Gap(k+1) − s<sub>k+1</sub>.");
     h.push_str("</div></section>\n");
+}
 
+fn features_section(h: &mut String, figs: &Figures<'_>) {
     h.push_str("<section id=\"features\"><h2>Features</h2>\n");
-    fig(&mut h, "correlation", "Pearson correlation of the scaled features on the sampled flows.");
-    fig(
-        &mut h,
-        "importance",
+    figs.place(h, FigureId::Correlation, "Pearson correlation of the scaled features on the sampled flows.");
+    figs.place(
+        h,
+        FigureId::Importance,
         "A random forest (depth ≤ 7, balanced classes) trained to predict the cluster of each sampled flow: Gini \
          importance (mean decrease in impurity) and permutation importance (accuracy drop, 5 shuffles, ± 1 sd).",
     );
-    fig(
-        &mut h,
-        "shap",
+    figs.place(
+        h,
+        FigureId::Shap,
         "Exact TreeSHAP of the surrogate forest on a seeded subset of the sample: each dot is a flow; to the right \
          the feature pushes the flow towards this class. Colour: the feature's value (5th–95th percentile).",
     );
     h.push_str("</section>\n");
-
-    profiles_table(&mut h, run);
-    anomalies_table(&mut h, run);
-    preparation(&mut h, run);
-    h.push_str("</main>\n");
-    let _ = writeln!(
-        h,
-        "<footer>outflow-report {} · self-contained: inline SVG, embedded DejaVu Sans subset (Bitstream Vera licence), \
-         no scripts, no network. PNG copies in <code>figures/</code>.</footer>\n</body>\n</html>",
-        env!("CARGO_PKG_VERSION")
-    );
-    h
 }
 
 /// The numeric and categorical columns of the profile table: the model's features first; the

@@ -13,7 +13,7 @@
 //! |---|---|---|
 //! | `pca-clusters` | 2-D PCA scatter by cluster, anomalies marked | `sample.csv` (asinh-compressed, seeded subsample) |
 //! | `score-map` | outlier score in the PCA plane | `sample.csv` |
-//! | `probability-map` | membership probability in the PCA plane | `sample.csv` |
+//! | `probability-map` | membership probability in the PCA plane (HDBSCAN) | `sample.csv` |
 //! | `score-histogram` | score histogram with the p95 / p99 thresholds | `scores.csv`, `summary.json` |
 //! | `cluster-sizes` | flows per cluster with percentages | `clusters.json` |
 //! | `condensed-tree` | HDBSCAN condensed tree, selected clusters boxed | the model |
@@ -51,14 +51,15 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+mod data;
 mod error;
+mod figures;
 pub mod html;
 pub mod plots;
 mod report;
 
+pub use crate::data::{Importances, ReportData};
 pub use crate::error::{ReportError, Result};
-pub use crate::report::{
-    FigureInfo, FigureSpec, Importances, Kind, Rendered, RenderedReport, ReportData, ReportOptions, ReportSummary,
-    render_report, write_report,
-};
+pub use crate::figures::{FigureId, FigureSpec, Kind, Rendered};
+pub use crate::report::{FigureInfo, RenderedReport, ReportOptions, ReportSummary, render_report, write_report};
 pub use outflow::run::RunDir;

@@ -47,7 +47,7 @@ fn figure_data_match_the_run_directory() {
     assert_eq!(data.histogram.counts.len(), 50);
     assert_eq!(data.thresholds, (run.summary.thresholds.moderate, run.summary.thresholds.severe));
     assert_eq!(data.percentiles, (95.0, 99.0));
-    let figs = data.figures(&run, &opts);
+    let figs = data.figures(&run);
     let ids: Vec<&str> = figs.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, FIGURES);
     let Kind::Histogram(h) = &figs[3].kind else { panic!("histogram expected") };

@@ -1,4 +1,4 @@
-//! outflow-prep at the seed's data-set size (371,621 flows × 70 features): the Pearson correlation matrix
+//! outflow-prep at the size of a typical preprocessed CICFlowMeter export (371,621 flows × 70 features): the Pearson correlation matrix
 //! (the target: under 2 s on 2 cores), the RobustScalerParams fit, and a whole pipeline fit (cleaning,
 //! correlation pruning, low-variance filter, RobustScalerParams, PCA summary). The side-by-side comparison with
 //! numpy and pandas is `benches/scripts/prep_vs_numpy.sh`.

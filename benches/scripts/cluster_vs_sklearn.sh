@@ -9,7 +9,7 @@
 # Data (sklearn.datasets.make_blobs, written with 6 decimals, read back by both sides):
 #   k-means  371,621 × 33, 8 blobs (std 1)   KMeans(n_clusters=8, n_init=10)      outflow --k 8 --n-init 10
 #   DBSCAN   100,000 × 8, 10 blobs (std 1)   DBSCAN(eps, min_samples=5)           outflow --eps E --min-samples 5
-#            eps = the seed's heuristic (median + 0.5·std of the 4th-neighbour distances, computed by
+#            eps = the auto-eps heuristic (median + 0.5·std of the 4th-neighbour distances, computed by
 #            scikit-learn); a second line times `--eps auto` against NearestNeighbors + DBSCAN.
 #   Ward     20,000 × 8, 10 blobs (std 1)    AgglomerativeClustering(8, linkage="ward")   outflow --k 8
 #

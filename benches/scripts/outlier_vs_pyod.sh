@@ -24,9 +24,9 @@ DATA=${DATA:-../shared/data/kdd/kddcup.data_10_percent.gz}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-cargo build --release -q -p outflow-outlier --example outlier_tool
+cargo build --release -q -p outflow-benches --bin outlier_tool
 target_dir=$(cargo metadata --format-version 1 --no-deps | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-bin="$target_dir/release/examples/outlier_tool"
+bin="$target_dir/release/outlier_tool"
 
 if [ -z "${CSV:-}" ]; then
     CSV="$tmp/features.csv"

@@ -2,7 +2,7 @@
 # Pearson correlation matrix side by side: outflow-prep (Rust, $THREADS threads) vs numpy.corrcoef and
 # pandas.DataFrame.corr on the very same synthesized CSV, in the same run.
 #
-#   benches/scripts/prep_vs_numpy.sh                 # 371,621 rows × 70 columns (the seed's data set size)
+#   benches/scripts/prep_vs_numpy.sh                 # 371,621 rows × 70 columns (a typical preprocessed CICFlowMeter export)
 #   ROWS=100000 COLS=40 benches/scripts/prep_vs_numpy.sh
 #
 # Times only the correlation on both sides, after each side has read the CSV (best over $REPEAT alternating
@@ -21,9 +21,9 @@ PYTHON=${PYTHON:-/work/venv/bin/python}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-cargo build --release -q -p outflow-prep --example corr_tool
+cargo build --release -q -p outflow-benches --bin corr_tool
 target_dir=$(cargo metadata --format-version 1 --no-deps | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-bin="$target_dir/release/examples/corr_tool"
+bin="$target_dir/release/corr_tool"
 
 # Flow-like columns: heavy-tailed byte and packet counts, rates, durations, 0/1 flags driven by shared latent
 # factors (so many pairs correlate), and one constant column (like the URG flag counters).

@@ -2,7 +2,7 @@
 hdbscan's `approximate_predict`, on the same model data (the training points and the fitted scaler read
 from an Outflow model file). Run: MODEL=path uvicorn serve_peer:app --app-dir benches/scripts --port 8081.
 
-Answers the seed's FastAPI shape plus the cluster probability: {"anomaly": label == -1, "cluster",
+Answers the usual FastAPI shape of a served DBSCAN/HDBSCAN model plus the cluster probability: {"anomaly": label == -1, "cluster",
 "probability"}. Supports the value features of Zeek/CIC models (imputed fill, booleans as 0/1).
 """
 import base64

@@ -23,9 +23,9 @@ PYTHON=${PYTHON:-/work/venv/bin/python}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-cargo build --release -q -p outflow-explain --example shap_tool
+cargo build --release -q -p outflow-benches --bin shap_tool
 target_dir=$(cargo metadata --format-version 1 --no-deps | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-bin="$target_dir/release/examples/shap_tool"
+bin="$target_dir/release/shap_tool"
 
 # Flow-like data: heavy-tailed features, 4 "clusters" (noise = -1) from a rule with interactions.
 "$PYTHON" - "$tmp/data.csv" "$ROWS" "$COLS" <<'PY'

@@ -23,9 +23,9 @@ PYTHON=${PYTHON:-/work/venv/bin/python}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-cargo build --release -q -p outflow-validate --example silhouette_tool
+cargo build --release -q -p outflow-benches --bin silhouette_tool
 target_dir=$(cargo metadata --format-version 1 --no-deps | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-bin="$target_dir/release/examples/silhouette_tool"
+bin="$target_dir/release/silhouette_tool"
 
 # Flow-like data: overlapping blobs of different spreads, a heavy-tailed column block, 4 decimals.
 "$PYTHON" - "$tmp" "$ROWS" "$COLS" "$CLUSTERS" <<'PY'

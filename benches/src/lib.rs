@@ -39,7 +39,7 @@ pub fn flow_like_csv(rows: usize, cols: usize, seed: u64) -> Vec<u8> {
 
 /// A deterministic, row-major `rows × cols` flow-like matrix: heavy-tailed byte and packet counts,
 /// signed rates, durations and 0/1 flags driven by 8 shared latent factors (so many column pairs
-/// correlate), and one constant column (index 13, like the seed's URG flag counters) when `cols > 13`.
+/// correlate), and one constant column (index 13, like CICFlowMeter's URG flag counters) when `cols > 13`.
 pub fn flow_matrix(rows: usize, cols: usize, seed: u64) -> Vec<f64> {
     let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     let mut normal = move || {

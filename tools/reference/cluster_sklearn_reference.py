@@ -17,7 +17,7 @@ DBSCAN (`algorithm="dbscan"`)
     kd-tree for these <= 15 features (cosine: brute force). Per run: `labels_`, `core_sample_indices_`
     and `shared_border`, the number of non-core points within eps of core points of two or more clusters
     (the points whose label depends on scikit-learn's traversal order). Runs with `"auto": true` take eps
-    from the seed's heuristic with NumPy: d = `NearestNeighbors(n_neighbors=k).fit(X).kneighbors(X)` column
+    from the auto-eps heuristic with NumPy: d = `NearestNeighbors(n_neighbors=k).fit(X).kneighbors(X)` column
     k-1 (the query set is the training set, so a row is its own first neighbour: k counts the row itself),
     eps = median(d) + 0.5 * std(d) (population std); `eps` is that value.
 

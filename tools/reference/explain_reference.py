@@ -8,7 +8,7 @@ Run from anywhere with the pinned environment (shap 0.51.0, scikit-learn 1.9.1, 
 For each TreeSHAP case it
   1. draws a training set (features on a 1/64 grid, integer `label`; not kept) and the rows to explain,
      `<case>.x.csv` (a fifth of them sitting exactly on split thresholds, to pin down `x <= t`);
-  2. trains a forest in Rust (`cargo run --example shap_tool -- train`), which writes `<case>.forest.json`
+  2. trains a forest in Rust (`cargo run -p outflow-benches --bin shap_tool -- train`), which writes `<case>.forest.json`
      in shap's custom-tree dict form;
   3. loads that JSON into `shap.TreeExplainer({"trees": [...]})` (path-dependent, raw output) and writes
      shap's expected values, SHAP values and model output to `<case>.shap.json`.
@@ -78,7 +78,7 @@ def dump(path, obj):
 
 
 def cargo_train(train_csv, forest_json, args):
-    cmd = ["cargo", "run", "-q", "-p", "outflow-explain", "--example", "shap_tool", "--", "train",
+    cmd = ["cargo", "run", "-q", "-p", "outflow-benches", "--bin", "shap_tool", "--", "train",
            str(train_csv), str(forest_json)] + args
     subprocess.run(cmd, check=True, cwd=ROOT)
 

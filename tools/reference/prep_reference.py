@@ -9,11 +9,12 @@ Writes small JSON files to crates/outflow-prep/tests/fixtures/. The Rust tests r
 needs Python. Non-finite numbers are written as the strings "NaN", "inf", "-inf" (what outflow-io's
 `f64_or_string` writes); a missing value is null.
 
-The seed notebook's correlation-pruning rule is re-implemented here as the reference (`seed_prune`), in two
-flavours: `zero` (an undefined correlation, i.e. a constant column, counts as 0 in the mean |r|) and `propagate`
-(NaN propagates as in the notebook, where polars gives NaN for constant columns). Both use the same tie
-tolerance as the Rust code; the script checks that the notebook's verbatim loop (strict `>`, no tolerance)
-takes the same decisions on every fixture.
+The correlation-pruning rule (for each pair i < j with |r| >= threshold, neither already dropped, drop the one
+with the higher mean |r| to all other features, the second on a tie) is written here as the reference
+(`seed_prune`), in two flavours: `zero` (an undefined correlation, i.e. a constant column, counts as 0 in the
+mean |r|) and `propagate` (NaN propagates, as polars gives NaN for constant columns). Both use the same tie
+tolerance as the Rust code; the script checks that the plain dataframe loop (strict `>`, no tolerance) takes
+the same decisions on every fixture.
 """
 
 import io
@@ -231,7 +232,7 @@ def describe(rng):
 
 # ---------------------------------------------------------------------------------------------------- pruning
 def seed_prune(corr, threshold, policy):
-    """The seed's rule (notebook section 5.1) with an explicit policy for undefined correlations."""
+    """The correlation-pruning rule with an explicit policy for undefined correlations."""
     p = corr.shape[0]
     mean_abs = []
     for i in range(p):
@@ -251,7 +252,7 @@ def seed_prune(corr, threshold, policy):
 
 
 def seed_prune_verbatim(corr, threshold):
-    """The notebook's loop as written (polars/numpy NaN for constant columns, strict `>`)."""
+    """The rule as a plain dataframe loop (polars/numpy NaN for constant columns, strict `>`)."""
     p = corr.shape[0]
     mean_correlations = {}
     for i in range(p):
@@ -321,7 +322,7 @@ def pruning(rng):
 
 # ---------------------------------------------------------------------------------------------------- pipeline
 def pipeline():
-    """The seed's preprocessing on a CICFlowMeter excerpt: nulls, infinities, header lengths, correlation
+    """The preprocessing of a CICFlowMeter excerpt: nulls, infinities, header lengths, correlation
     pruning (both policies), low variance, RobustScaler."""
     path = os.path.join(OUT, "cic-excerpt.csv")
     df = pd.read_csv(path)

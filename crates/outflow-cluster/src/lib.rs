@@ -40,17 +40,14 @@
 //! - Prediction uses the core distances of the fit; `hdbscan`'s `PredictionData` recomputes them with one
 //!   neighbour fewer. Predicted outlier scores are clamped to `[0, 1]`.
 //!
-//! ## Speed
-//! The MST is computed by parallel Borůvka over our own kd-tree (see [`MstAlgorithm`] and the `kdtree`
-//! module for why we do not use a kd-tree crate), with Prim's O(n²) algorithm for cosine and very high
-//! dimensions. Results do not depend on the number of threads. Measured with
-//! `benches/scripts/hdbscan_vs_python.py` (Gaussian blobs, min_cluster_size 50, min_samples 10, 2 threads,
-//! fit only, all in one run): 100,000 × 8 in 0.63 s (fast_hdbscan 0.3.4 3.64 s, hdbscan 0.8.44 8.42 s);
-//! 50,000 × 32 in 1.16 s (fast_hdbscan exact 21.1 s, with approximate pynndescent neighbours 1.89 s;
-//! hdbscan 4.70 s); 1,000,000 × 8 in 13.1 s with a peak RSS of 662 MiB. At 32 dimensions nearly all of
-//! the time is the exact k-nearest-neighbour search (~0.9 s): within a Gaussian cluster in 32 dimensions
-//! no tree bound prunes, so it is a brute-force scan of the cluster; fast_hdbscan's default there uses
-//! approximate neighbours (NN-descent), which Outflow does not, to keep the MST exact.
+//! ## How the MST is computed
+//! By parallel Borůvka over our own kd-tree (see [`MstAlgorithm`] and the `kdtree` module for why we do
+//! not use a kd-tree crate), with Prim's O(n²) algorithm for cosine and very high dimensions. Results do
+//! not depend on the number of threads. In many dimensions nearly all of the time is the exact
+//! k-nearest-neighbour search: within a Gaussian cluster in 32 dimensions no tree bound prunes, so it is
+//! a brute-force scan of the cluster. Approximate neighbours (NN-descent) would be faster there and are
+//! not used, to keep the MST exact. Timings against hdbscan and fast_hdbscan are in the README
+//! (`benches/scripts/hdbscan_vs_python.py`).
 //!
 //! ## DBSCAN, k-means and Ward
 //! The same trait family ([`Fit`] → [`ClusterModel`], [`Predict`]) fronts three more algorithms, each at
@@ -73,10 +70,10 @@
 //! core points (`min_samples` counts the point itself; distances `≤ eps`, compared as scikit-learn's
 //! kd-tree does), clusters numbered in the order of their smallest core row, and a border point within
 //! `eps` of several clusters labelled with the smallest of them (the first cluster scikit-learn's
-//! index-ordered growth reaches it from). `eps` is given or [`Eps::Auto`]: the seed's heuristic, median +
+//! index-ordered growth reaches it from). `eps` is given or [`Eps::Auto`]: by default median +
 //! 0.5·std of every row's distance to its 4th nearest row — *the row itself counted*, as
 //! `NearestNeighbors(4).kneighbors(X)[0][:, 3]` does ([`KnnEps`], [`EpsRule`] make k and the formula
-//! configurable). The seed's centroid false-positive filter is an option that leaves the labels alone and
+//! configurable). A centroid false-positive filter (anomalies near a cluster centre are not reported) is an option that leaves the labels alone and
 //! fills [`Dbscan::anomalies`]. Neighbourhoods are never materialised: three parallel passes of kd-tree
 //! radius queries (core counts with early exit, lock-free union–find of core pairs with whole ε-cliques
 //! of cores merged at once, smallest neighbouring cluster of the other points); duplicate rows are
@@ -97,7 +94,7 @@
 //! ([`Ward::linkage_matrix`], Ward distances as `scipy.cluster.hierarchy.ward` and
 //! `AgglomerativeClustering(compute_distances=True)` report them), cut into `k` clusters numbered by
 //! their smallest row. For large inputs [`WardParams::sample_size`] fits on a seeded sample and gives
-//! every other row the nearest cluster centroid (the seed notebook's "Ward (sample)"); [`Predict`] is the
+//! every other row the nearest cluster centroid; [`Predict`] is the
 //! nearest centroid.
 
 #![warn(missing_docs)]

@@ -3,6 +3,8 @@
 //! AVX-512 or AVX2 enabled when the CPU has it, so the distance and bound loops use 8 or 4 lanes. No
 //! fused multiply-add is used, so every distance is the same bit pattern on every path.
 
+#![allow(unsafe_code)] // the instruction-set wrappers; the only `unsafe` of the crate
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Isa {
     Base,

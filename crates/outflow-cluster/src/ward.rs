@@ -1,5 +1,5 @@
 //! Ward's minimum-variance hierarchical clustering by the nearest-neighbour chain, with the merge tree in
-//! SciPy's linkage format, a cut into `k` clusters, and the seed's option for large inputs (fit on a
+//! SciPy's linkage format, a cut into `k` clusters, and an option for large inputs (fit on a
 //! seeded sample, assign the other rows to the nearest cluster centroid).
 //!
 //! The Ward distance of clusters A and B is `√(2·|A||B|/(|A|+|B|)) · ‖c_A − c_B‖` — the value SciPy's
@@ -43,8 +43,7 @@ pub struct WardParams {
     /// Number of clusters of the cut (1 ≤ k ≤ rows, or ≤ `sample_size`).
     pub k: usize,
     /// For large inputs: build the tree on this many rows drawn without replacement (seeded), and give
-    /// every other row the label of the nearest cluster centroid (as the seed notebook's "Ward
-    /// (sample)"). `None` (default) or a value ≥ the number of rows: exact, on all rows.
+    /// every other row the label of the nearest cluster centroid. `None` (default) or a value ≥ the number of rows: exact, on all rows.
     pub sample_size: Option<usize>,
     /// Seed of the sample.
     pub seed: u64,

@@ -15,7 +15,7 @@ use crate::tree::{ClassWeight, DecisionTree, GrowParams, MaxFeatures, argmax, gr
 
 /// Hyper-parameters of a random forest. `Default` mirrors scikit-learn's `RandomForestClassifier`
 /// (100 trees, unlimited depth, `sqrt` features, bootstrap, no class weights);
-/// [`RandomForestParams::surrogate`] is the seed notebook's surrogate.
+/// [`RandomForestParams::surrogate`] is the surrogate the report and `outflow explain` fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RandomForestParams {
     /// Number of trees (≥ 1).
@@ -53,7 +53,7 @@ impl Default for RandomForestParams {
 }
 
 impl RandomForestParams {
-    /// The seed notebook's surrogate: 100 trees of depth ≤ 7, balanced class weights.
+    /// The cluster surrogate: 100 trees of depth ≤ 7, balanced class weights.
     pub fn surrogate() -> Self {
         RandomForestParams { max_depth: Some(7), class_weight: ClassWeight::Balanced, ..Default::default() }
     }

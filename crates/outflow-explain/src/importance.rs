@@ -12,7 +12,7 @@ use outflow_core::{InputError, Predict, check_len as check_rows};
 use crate::data::check_features;
 use crate::error::{ExplainError, Result};
 use crate::forest::RandomForest;
-use crate::tree::argmax;
+use crate::tree::{DecisionTree, argmax};
 
 /// Rows per parallel work item of [`permutation_importance`].
 const PERM_CHUNK: usize = 256;
@@ -75,7 +75,6 @@ pub fn permutation_importance(
     let x = x.as_standard_layout();
     let (n, m) = x.dim();
     let xs = x.as_slice().expect("standard layout");
-    let k = model.classes().len();
     // Labels absent from the model's classes can never be predicted correctly.
     let y_idx: Vec<Option<usize>> = y.iter().map(|l| model.classes().binary_search(l).ok()).collect();
     let accuracy = |correct: usize| correct as f64 / n as f64;
@@ -83,84 +82,20 @@ pub fn permutation_importance(
         let pred = model.predict(x.view())?;
         accuracy(pred.iter().zip(y).filter(|(a, b)| a == b).count())
     };
-    // Permutations per feature and repeat: feature j draws from the j-th seed of the master stream.
-    let mut master = ChaCha8Rng::seed_from_u64(params.seed);
-    let seeds: Vec<u64> = (0..m).map(|_| master.next_u64()).collect();
     let r = params.n_repeats;
-    let perms: Vec<Vec<u32>> = (0..m)
-        .into_par_iter()
-        .flat_map_iter(|j| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seeds[j]);
-            let mut perm: Vec<u32> = (0..n as u32).collect();
-            (0..r)
-                .map(|_| {
-                    perm.shuffle(&mut rng);
-                    perm.clone()
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let job = PermutationJob {
+        perms: permutations(params.seed, n, m, r),
+        trees: model.trees(),
+        xs,
+        m,
+        r,
+        k: model.classes().len(),
+        y_idx,
+    };
     // Correct predictions per (feature, repeat), summed over row chunks (integer sums: thread-independent).
-    let trees = model.trees();
-    let words = m.div_ceil(64);
     let correct = (0..n.div_ceil(PERM_CHUNK))
         .into_par_iter()
-        .map(|ci| {
-            let rows = ci * PERM_CHUNK..((ci + 1) * PERM_CHUNK).min(n);
-            let mut counts = vec![0usize; m * r];
-            // Baseline leaf and the set of features on the baseline path, per row and tree.
-            let mut leaves = Vec::with_capacity(rows.len() * trees.len());
-            let mut masks = vec![0u64; rows.len() * trees.len() * words];
-            for (ri, i) in rows.clone().enumerate() {
-                let row = &xs[i * m..(i + 1) * m];
-                for (ti, t) in trees.iter().enumerate() {
-                    let mask = &mut masks[(ri * trees.len() + ti) * words..][..words];
-                    let mut node = 0usize;
-                    while !t.is_leaf(node) {
-                        let f = t.feature()[node] as usize;
-                        mask[f / 64] |= 1 << (f % 64);
-                        node = if row[f] <= t.threshold()[node] {
-                            t.children_left()[node] as usize
-                        } else {
-                            t.children_right()[node] as usize
-                        };
-                    }
-                    leaves.push(node);
-                }
-            }
-            let mut row = vec![0.0; m];
-            let mut proba = vec![0.0; k];
-            for j in 0..m {
-                for rep in 0..r {
-                    let perm = &perms[j * r + rep];
-                    for (ri, i) in rows.clone().enumerate() {
-                        row.copy_from_slice(&xs[i * m..(i + 1) * m]);
-                        row[j] = xs[perm[i] as usize * m + j];
-                        // Same sum, in the same order, as `predict_proba_row`; only trees whose baseline
-                        // path tests feature j can reach another leaf.
-                        proba.iter_mut().for_each(|p| *p = 0.0);
-                        for (ti, t) in trees.iter().enumerate() {
-                            let b = (ri * trees.len() + ti) * words;
-                            let leaf = if masks[b + j / 64] >> (j % 64) & 1 == 1 {
-                                t.apply_row(&row)
-                            } else {
-                                leaves[ri * trees.len() + ti]
-                            };
-                            let w = t.weighted_n_node_samples()[leaf];
-                            for (p, c) in proba.iter_mut().zip(t.node_value(leaf)) {
-                                *p += c / w;
-                            }
-                        }
-                        let nt = trees.len() as f64;
-                        proba.iter_mut().for_each(|p| *p /= nt);
-                        if y_idx[i] == Some(argmax(&proba)) {
-                            counts[j * r + rep] += 1;
-                        }
-                    }
-                }
-            }
-            counts
-        })
+        .map(|ci| job.correct_in(ci * PERM_CHUNK..((ci + 1) * PERM_CHUNK).min(n)))
         .reduce(|| vec![0usize; m * r], |a, b| a.iter().zip(&b).map(|(a, b)| a + b).collect());
     let rows: Vec<Vec<f64>> =
         (0..m).map(|j| (0..r).map(|rep| baseline - accuracy(correct[j * r + rep])).collect()).collect();
@@ -172,4 +107,99 @@ pub fn permutation_importance(
         .map(|(r, mu)| (r.iter().map(|v| (v - mu) * (v - mu)).sum::<f64>() / r.len() as f64).sqrt())
         .collect();
     Ok(PermutationImportance { baseline, mean, std, drops })
+}
+
+/// The row permutations, `r` per feature (feature-major): feature j shuffles with the j-th seed drawn
+/// from the master stream, so a feature's permutations do not depend on the others'.
+fn permutations(seed: u64, n: usize, m: usize, r: usize) -> Vec<Vec<u32>> {
+    let mut master = ChaCha8Rng::seed_from_u64(seed);
+    let seeds: Vec<u64> = (0..m).map(|_| master.next_u64()).collect();
+    (0..m)
+        .into_par_iter()
+        .flat_map_iter(|j| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seeds[j]);
+            let mut perm: Vec<u32> = (0..n as u32).collect();
+            (0..r)
+                .map(|_| {
+                    perm.shuffle(&mut rng);
+                    perm.clone()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// What every row chunk of the permutation importance reads.
+struct PermutationJob<'a> {
+    perms: Vec<Vec<u32>>,
+    trees: &'a [DecisionTree],
+    /// The rows, row-major.
+    xs: &'a [f64],
+    m: usize,
+    r: usize,
+    /// Classes.
+    k: usize,
+    /// Each row's class index (`None`: a label the forest does not know).
+    y_idx: Vec<Option<usize>>,
+}
+
+impl PermutationJob<'_> {
+    /// Correct predictions per (feature, repeat) among `rows`.
+    fn correct_in(&self, rows: std::ops::Range<usize>) -> Vec<usize> {
+        let (trees, xs, m, r) = (self.trees, self.xs, self.m, self.r);
+        let words = m.div_ceil(64);
+        let mut counts = vec![0usize; m * r];
+        // Baseline leaf and the set of features on the baseline path, per row and tree.
+        let mut leaves = Vec::with_capacity(rows.len() * trees.len());
+        let mut masks = vec![0u64; rows.len() * trees.len() * words];
+        for (ri, i) in rows.clone().enumerate() {
+            let row = &xs[i * m..(i + 1) * m];
+            for (ti, t) in trees.iter().enumerate() {
+                let mask = &mut masks[(ri * trees.len() + ti) * words..][..words];
+                let mut node = 0usize;
+                while !t.is_leaf(node) {
+                    let f = t.feature()[node] as usize;
+                    mask[f / 64] |= 1 << (f % 64);
+                    node = if row[f] <= t.threshold()[node] {
+                        t.children_left()[node] as usize
+                    } else {
+                        t.children_right()[node] as usize
+                    };
+                }
+                leaves.push(node);
+            }
+        }
+        let mut row = vec![0.0; m];
+        let mut proba = vec![0.0; self.k];
+        for j in 0..m {
+            for rep in 0..r {
+                let perm = &self.perms[j * r + rep];
+                for (ri, i) in rows.clone().enumerate() {
+                    row.copy_from_slice(&xs[i * m..(i + 1) * m]);
+                    row[j] = xs[perm[i] as usize * m + j];
+                    // Same sum, in the same order, as `predict_proba_row`; only trees whose baseline
+                    // path tests feature j can reach another leaf.
+                    proba.iter_mut().for_each(|p| *p = 0.0);
+                    for (ti, t) in trees.iter().enumerate() {
+                        let b = (ri * trees.len() + ti) * words;
+                        let leaf = if masks[b + j / 64] >> (j % 64) & 1 == 1 {
+                            t.apply_row(&row)
+                        } else {
+                            leaves[ri * trees.len() + ti]
+                        };
+                        let w = t.weighted_n_node_samples()[leaf];
+                        for (p, c) in proba.iter_mut().zip(t.node_value(leaf)) {
+                            *p += c / w;
+                        }
+                    }
+                    let nt = trees.len() as f64;
+                    proba.iter_mut().for_each(|p| *p /= nt);
+                    if self.y_idx[i] == Some(argmax(&proba)) {
+                        counts[j * r + rep] += 1;
+                    }
+                }
+            }
+        }
+        counts
+    }
 }

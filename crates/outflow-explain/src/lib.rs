@@ -1,7 +1,7 @@
 //! # outflow-explain
 //!
 //! Explains *any* labelling of flows — typically cluster ids from density-based clustering, `-1` for
-//! noise — with a surrogate model, as the seed notebook does, but exact and fast:
+//! noise — with a surrogate model, exactly and fast:
 //!
 //! - **Trees** ([`DecisionTreeParams`], [`RandomForestParams`]): CART classifiers on Gini impurity and
 //!   random forests (bootstrap, `max_features`, balanced class weights), seeded with ChaCha8, grown in

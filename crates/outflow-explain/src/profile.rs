@@ -103,7 +103,7 @@ pub struct Rule {
     pub label: String,
 }
 
-/// The seed notebook's rules, in its order: noise → anomaly; median payload > 1 MB → high-volume
+/// The default rules, first match wins: noise → anomaly; median payload > 1 MB → high-volume
 /// transfer; median duration < 1 s → short flows.
 pub fn default_rules() -> Vec<Rule> {
     vec![
@@ -253,7 +253,7 @@ pub enum ShiftRanking {
     /// the default because the input may be unscaled.
     #[default]
     Standardized,
-    /// By `|severe mean − normal mean|` as the seed does (meaningful only on scaled features).
+    /// By `|severe mean − normal mean|` (meaningful only on scaled features).
     Raw,
 }
 
@@ -322,7 +322,7 @@ pub struct SeverityComparison {
     pub top: Vec<FeatureShift>,
 }
 
-/// Compares the feature means of normal and severe rows by outlier score (the seed's section 7.6).
+/// Compares the feature means of normal and severe rows by outlier score.
 pub fn compare_severity(
     x: ArrayView2<'_, f64>,
     feature_names: &[String],
@@ -386,7 +386,7 @@ mod tests {
     }
 
     #[test]
-    fn seed_rules_in_order() {
+    fn default_rules_in_order() {
         let x = array![
             [0.5, 2e6, 1e5],
             [0.7, 3e6, 1e5],

@@ -108,36 +108,7 @@ pub fn read_zeek(input: &Input) -> Result<Table> {
                 present[g] = true;
             }
         }
-        split_fields(&line, sec.sep, &mut spans);
-        let want = sec.fields.len();
-        if spans.len() < want {
-            split_spaced_tail(&line, &mut spans, want);
-        }
-        if spans.len() != want {
-            return Err(IoError::Ragged { at: at(lineno, None), expected: want, found: spans.len() });
-        }
-        for (k, &(s, e)) in spans.iter().enumerate() {
-            let f = &line[s..e];
-            let b = &mut cols[sec.map[k]];
-            if f == sec.unset.as_slice() {
-                b.push_null();
-            } else {
-                let empty = f == sec.empty.as_slice();
-                if let Err(expected) = b.push(f, empty) {
-                    let ty = b.source_type.clone().unwrap_or_default();
-                    return Err(IoError::Parse {
-                        at: at(lineno, Some(&sec.fields[k])),
-                        expected: format!("{expected} (Zeek type {ty})"),
-                        found: excerpt(f),
-                    });
-                }
-            }
-        }
-        for (g, p) in present.iter().enumerate() {
-            if !p {
-                cols[g].push_null();
-            }
-        }
+        push_record(&line, &sec, &mut cols, &present, &mut spans, &|field| at(lineno, field))?;
         rows += 1;
     }
     if sec.ready && sec.map.is_empty() {
@@ -148,6 +119,48 @@ pub fn read_zeek(input: &Input) -> Result<Table> {
     }
     let _ = &sec.set_sep; // sets are kept as their raw text, separator included
     Table::new(cols.into_iter().map(TypedBuilder::finish).collect::<Result<Vec<_>>>()?)
+}
+
+/// Appends one data line to the columns (null in the columns this log section lacks).
+fn push_record(
+    line: &[u8],
+    sec: &Section,
+    cols: &mut [TypedBuilder],
+    present: &[bool],
+    spans: &mut Vec<(usize, usize)>,
+    at: &dyn Fn(Option<&str>) -> Location,
+) -> Result<()> {
+    split_fields(line, sec.sep, spans);
+    let want = sec.fields.len();
+    if spans.len() < want {
+        split_spaced_tail(line, spans, want);
+    }
+    if spans.len() != want {
+        return Err(IoError::Ragged { at: at(None), expected: want, found: spans.len() });
+    }
+    for (k, &(s, e)) in spans.iter().enumerate() {
+        let f = &line[s..e];
+        let b = &mut cols[sec.map[k]];
+        if f == sec.unset.as_slice() {
+            b.push_null();
+        } else {
+            let empty = f == sec.empty.as_slice();
+            if let Err(expected) = b.push(f, empty) {
+                let ty = b.source_type.clone().unwrap_or_default();
+                return Err(IoError::Parse {
+                    at: at(Some(&sec.fields[k])),
+                    expected: format!("{expected} (Zeek type {ty})"),
+                    found: excerpt(f),
+                });
+            }
+        }
+    }
+    for (g, p) in present.iter().enumerate() {
+        if !p {
+            cols[g].push_null();
+        }
+    }
+    Ok(())
 }
 
 fn split_fields(line: &[u8], sep: u8, spans: &mut Vec<(usize, usize)>) {

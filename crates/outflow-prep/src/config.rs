@@ -23,7 +23,7 @@ pub const WELL_KNOWN_PORTS: &[u16] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Missing {
-    /// Drop the row (the seed's `drop_nulls`).
+    /// Drop the row.
     #[default]
     DropRow,
     /// Impute 0.
@@ -93,7 +93,7 @@ impl Comparison {
 }
 
 /// A value rule: rows where a matching column breaks the comparison are dropped, with the rule's name as
-/// the reason (the seed: "header lengths must be > 0").
+/// the reason (e.g. "header lengths must be > 0": CICFlowMeter writes negative lengths for broken flows).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ValueRule {
@@ -123,7 +123,7 @@ impl ValueRule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Encoding {
-    /// Drop them (the seed).
+    /// Drop them.
     #[default]
     Drop,
     /// One 0/1 column per frequent level (top-k at fit time) plus `<column>=other` for the rest.
@@ -173,7 +173,7 @@ impl Default for PortEncoding {
     }
 }
 
-/// Feature selection after cleaning, in the seed's order: correlation pruning, then the low-variance
+/// Feature selection after cleaning, in this order: correlation pruning, then the low-variance
 /// filter (both on the unscaled cleaned data), then the leakage check. `None` disables a step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -236,7 +236,7 @@ pub struct PrepParams {
     pub selection: Selection,
     /// ScalerParams.
     pub scaler: ScalerParams,
-    /// Project onto principal components (off by default: the seed only explores PCA).
+    /// Project onto principal components (off by default: principal components hide which flow feature made a flow anomalous).
     pub pca: Option<PcaParams>,
     /// Put the explained-variance profile of the scaled features in the fit report.
     pub pca_summary: bool,

@@ -1,4 +1,4 @@
-//! The exploratory report the seed notebook builds by hand: describe, skewness, IQR outliers,
+//! The exploratory report of a flow table: describe, skewness, IQR outliers,
 //! duplicates, correlation, strongly correlated pairs, what the selection rules would prune, and
 //! variance / range rankings.
 
@@ -6,7 +6,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use outflow_io::{ColumnData, DataType, Table, f64_or_string};
+use outflow_io::{Column, ColumnData, DataType, Table, f64_or_string};
 
 use outflow_io::Family;
 
@@ -100,7 +100,7 @@ pub struct EdaReport {
 ///
 /// Column statistics are over the raw input columns. Duplicates, correlations, correlated pairs and
 /// the pruning decisions are over the candidate features the configuration's cleaning steps produce
-/// (the seed's EDA also ran after cleaning), so `pruned` is exactly what a fit with this configuration
+/// so `pruned` is exactly what a fit with this configuration
 /// would prune. Only an invalid configuration is an error; data problems become `warnings`.
 ///
 /// ```
@@ -119,40 +119,7 @@ pub struct EdaReport {
 /// ```
 pub fn eda(table: &Table, config: &PrepParams) -> Result<EdaReport> {
     config.validate()?;
-    let columns: Vec<ColumnStats> = table
-        .columns()
-        .par_iter()
-        .map(|c| {
-            let mut nulls = c.null_count();
-            let mut distinct = None;
-            let values: Vec<f64> = if c.dtype().is_numeric() {
-                let all: Vec<f64> = (0..c.len()).filter_map(|i| c.f64_at(i)).collect();
-                nulls += all.iter().filter(|v| v.is_nan()).count();
-                all.into_iter().filter(|v| !v.is_nan()).collect()
-            } else {
-                if let ColumnData::Categorical(cat) = c.data() {
-                    let mut seen = vec![false; cat.levels().len()];
-                    (0..c.len()).filter(|&i| !c.is_null(i)).for_each(|i| seen[cat.codes()[i] as usize] = true);
-                    distinct = Some(seen.iter().filter(|s| **s).count());
-                }
-                Vec::new()
-            };
-            let mut stats = describe(&values);
-            if !c.dtype().is_numeric() {
-                stats.count = c.len() - c.null_count();
-            }
-            ColumnStats {
-                name: c.name().to_owned(),
-                dtype: c.dtype(),
-                source_type: c.source_type().map(str::to_owned),
-                nulls,
-                non_finite: values.iter().filter(|v| v.is_infinite()).count(),
-                distinct,
-                stats,
-            }
-        })
-        .collect();
-
+    let columns: Vec<ColumnStats> = table.columns().par_iter().map(column_stats).collect();
     let rank = |f: &dyn Fn(&ColumnStats) -> Option<f64>| {
         let mut r: Vec<Ranked> =
             columns.iter().filter_map(|c| f(c).map(|value| Ranked { name: c.name.clone(), value })).collect();
@@ -161,7 +128,6 @@ pub fn eda(table: &Table, config: &PrepParams) -> Result<EdaReport> {
     };
     let variance_ranking = rank(&|c| c.stats.variance.filter(|v| !v.is_nan()));
     let range_ranking = rank(&|c| Some(c.stats.max? - c.stats.min?).filter(|v| !v.is_nan()));
-
     let mut report = EdaReport {
         rows: table.n_rows(),
         duplicates: 0,
@@ -176,11 +142,49 @@ pub fn eda(table: &Table, config: &PrepParams) -> Result<EdaReport> {
         preset: config.preset,
         warnings: Vec::new(),
     };
+    correlation_analysis(&mut report, table, config)?;
+    Ok(report)
+}
+
+/// Summary statistics of one column (numeric values; nulls, NaN and distinct levels otherwise).
+fn column_stats(c: &Column) -> ColumnStats {
+    let mut nulls = c.null_count();
+    let mut distinct = None;
+    let values: Vec<f64> = if c.dtype().is_numeric() {
+        let all: Vec<f64> = (0..c.len()).filter_map(|i| c.f64_at(i)).collect();
+        nulls += all.iter().filter(|v| v.is_nan()).count();
+        all.into_iter().filter(|v| !v.is_nan()).collect()
+    } else {
+        if let ColumnData::Categorical(cat) = c.data() {
+            let mut seen = vec![false; cat.levels().len()];
+            (0..c.len()).filter(|&i| !c.is_null(i)).for_each(|i| seen[cat.codes()[i] as usize] = true);
+            distinct = Some(seen.iter().filter(|s| **s).count());
+        }
+        Vec::new()
+    };
+    let mut stats = describe(&values);
+    if !c.dtype().is_numeric() {
+        stats.count = c.len() - c.null_count();
+    }
+    ColumnStats {
+        name: c.name().to_owned(),
+        dtype: c.dtype(),
+        source_type: c.source_type().map(str::to_owned),
+        nulls,
+        non_finite: values.iter().filter(|v| v.is_infinite()).count(),
+        distinct,
+        stats,
+    }
+}
+
+/// Cleans the table as the preparation would and fills in the duplicates, the correlated pairs, the
+/// pruned and leaking features and the correlation matrix; says in a warning why when it cannot.
+fn correlation_analysis(report: &mut EdaReport, table: &Table, config: &PrepParams) -> Result<()> {
     let cleaned = match clean(config, table) {
         Ok(c) => c,
         Err(e) => {
             report.warnings.push(format!("no correlation analysis: {e}"));
-            return Ok(report);
+            return Ok(());
         }
     };
     report.cleaning = cleaned.steps.iter().filter(|s| !s.is_noop()).cloned().collect();
@@ -188,13 +192,13 @@ pub fn eda(table: &Table, config: &PrepParams) -> Result<EdaReport> {
     report.duplicates = duplicate_rows(cleaned.matrix.view());
     if cleaned.kept.len() < 2 {
         report.warnings.push(format!("no correlation analysis: {} row(s) left after cleaning", cleaned.kept.len()));
-        return Ok(report);
+        return Ok(());
     }
     let names = cleaned.names();
     let label = label_target(config, table, &cleaned.labels, &cleaned.kept);
     let selected = select(config, cleaned.matrix.view(), &names, label)?;
     let mut pairs = selected.correlated_pairs;
-    // Strongest first, like the seed's listing; the rule itself uses the row-major order.
+    // Listed strongest first; the pruning rule itself walks the pairs in row-major order.
     pairs.sort_by(|a, b| b.r.abs().total_cmp(&a.r.abs()));
     if config.selection.correlation.is_none() {
         let t = CorrelationPruning::default().threshold;
@@ -210,7 +214,7 @@ pub fn eda(table: &Table, config: &PrepParams) -> Result<EdaReport> {
         rows: cleaned.kept.len(),
         matrix: m.rows().into_iter().map(|r| r.iter().map(|&v| Num(v)).collect()).collect(),
     });
-    Ok(report)
+    Ok(())
 }
 
 /// Rows equal to an earlier row (bitwise, with -0 = +0), by sorting row hashes.

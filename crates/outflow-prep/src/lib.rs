@@ -1,7 +1,7 @@
 //! # outflow-prep
 //!
 //! Turns a flow [`Table`](outflow_io::Table) into a feature matrix for density-based clustering, as one
-//! fitted, serialisable pipeline — the seed notebook's preprocessing, with its fitted state kept:
+//! fitted, serialisable pipeline whose fitted state is kept for scoring new flows:
 //!
 //! 1. **Cleaning** ([`PrepParams`]; each step named in [`Step`] and reported in a [`StepReport`]): label
 //!    columns carried, never features; identifiers (addresses, ports, uid, timestamps; Zeek `addr` / `port`
@@ -10,8 +10,8 @@
 //!    preset imputes 0 for unset duration / bytes / packets instead of dropping the scans an analyst is
 //!    looking for; rows with NaN / infinities dropped; value rules ("header length must be > 0");
 //!    booleans to 0/1.
-//! 2. **Feature selection** ([`CorrelationPruning`], [`LowVariance`], [`LeakageCheck`]): the seed's rules,
-//!    in its order, on the unscaled cleaned data.
+//! 2. **Feature selection** ([`CorrelationPruning`], [`LowVariance`], [`LeakageCheck`]), in this
+//!    order, on the unscaled cleaned data.
 //! 3. **Scaling** ([`RobustScalerParams`] by default, [`StandardScalerParams`], [`MinMaxScalerParams`]) and optional
 //!    [`PcaParams`], with scikit-learn's definitions and sign convention.
 //! 4. **EDA** ([`eda`]): describe, skewness, IQR outliers, duplicates, correlations, what would be pruned.

@@ -31,7 +31,7 @@ pub enum PcaComponents {
     All,
     /// A fixed number.
     Count(usize),
-    /// The fewest whose cumulative explained variance ratio reaches the fraction (`>=`, the seed's
+    /// The fewest whose cumulative explained variance ratio reaches the fraction (`>=`:
     /// `argmax(cumsum >= f) + 1`; scikit-learn's float `n_components` uses `>`).
     Variance(f64),
 }
@@ -63,7 +63,7 @@ pub struct Pca {
     pub n_samples: usize,
 }
 
-/// The explained-variance profile the seed prints.
+/// The explained-variance profile: per component and cumulative, and the components needed for 80, 90 and 95 %.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PcaSummary {
     /// Ratio of each axis, descending.
@@ -171,7 +171,7 @@ impl Pca {
         self.components.nrows()
     }
 
-    /// Components needed to explain `fraction` of the variance (seed rule, over all axes).
+    /// Components needed to explain `fraction` of the variance (cumulative ratio `>=` the fraction, over all axes).
     pub fn components_for(&self, fraction: f64) -> usize {
         components_for(&self.all_variance_ratio, fraction)
     }

@@ -1,5 +1,5 @@
-//! Per-feature scalers with scikit-learn's definitions: [`RobustScalerParams`] (median / IQR, the seed's
-//! choice for heavy-tailed flow features), [`StandardScalerParams`] and [`MinMaxScalerParams`].
+//! Per-feature scalers with scikit-learn's definitions: [`RobustScalerParams`] (median / IQR, the default:
+//! flow features are heavy-tailed), [`StandardScalerParams`] and [`MinMaxScalerParams`].
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;

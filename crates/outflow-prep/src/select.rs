@@ -1,4 +1,4 @@
-//! Feature selection: the seed notebook's correlation pruning, its low-variance filter, and a leakage
+//! Feature selection: correlation pruning, a low-variance filter, and a leakage
 //! check against a label.
 
 use ndarray::ArrayView2;
@@ -11,7 +11,7 @@ use outflow_core::InputError;
 use crate::error::{PrepError, Result};
 
 /// Two mean absolute correlations closer than this count as equal (then the second feature of the pair
-/// is dropped, as the seed's strict `>` does for exact ties). Without it, the last-bit noise of a
+/// is dropped, as a strict `>` does for exact ties). Without it, the last-bit noise of a
 /// correlation routine would decide between exact duplicates.
 pub const TIE_TOLERANCE: f64 = 1e-12;
 
@@ -23,19 +23,19 @@ pub enum UndefinedCorrelation {
     /// what it says ("drop the one with the higher mean |r|") even when a constant column is present.
     #[default]
     Zero,
-    /// NaN propagates, as in the seed notebook (polars / numpy give NaN for a constant column): one
-    /// constant column makes every mean NaN, every comparison false, and the second feature of every
-    /// pair is dropped. Reproduces the notebook's decisions bit for bit.
+    /// NaN propagates (as polars / numpy give NaN for a constant column): one constant column makes
+    /// every mean NaN, every comparison false, and the second feature of every pair is dropped. This is
+    /// what a plain dataframe implementation of the rule decides.
     Propagate,
 }
 
-/// The seed's correlation pruning: for each pair `i < j` (row-major order) with `|r| >= threshold`,
+/// Correlation pruning: for each pair `i < j` (row-major order) with `|r| >= threshold`,
 /// skip it if either feature is already dropped, otherwise drop the one whose mean absolute correlation
 /// to all other features is higher (the second one on a tie).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CorrelationPruning {
-    /// `|r|` at or above which a pair is "strongly correlated" (the seed's 0.8).
+    /// `|r|` at or above which a pair is "strongly correlated" (default 0.8).
     pub threshold: f64,
     /// Treatment of undefined correlations in the means.
     pub undefined: UndefinedCorrelation,
@@ -126,7 +126,7 @@ impl CorrelationPruning {
                 if p < 2 {
                     return 0.0;
                 }
-                // Summed in column order, like the seed's `sum(corrs) / len(corrs)`.
+                // Summed in column order, then divided by the count: the reference's `sum(corrs) / len(corrs)`.
                 let mut s = 0.0;
                 for j in (0..p).filter(|&j| j != i) {
                     let r = corr[[i, j]].abs();
@@ -150,7 +150,7 @@ impl CorrelationPruning {
             if dropped[pair.i] || dropped[pair.j] {
                 continue;
             }
-            // NaN compares false and drops the second, as in the seed.
+            // NaN compares false and drops the second.
             let first_higher = mean_abs[pair.i] > mean_abs[pair.j] + TIE_TOLERANCE;
             let (d, k) = if first_higher { (pair.i, pair.j) } else { (pair.j, pair.i) };
             dropped[d] = true;
@@ -166,13 +166,13 @@ impl CorrelationPruning {
     }
 }
 
-/// The seed's low-variance filter: a feature whose sample variance (ddof 1) is strictly below the
-/// threshold is dropped. The seed applies it to the unscaled, cleaned data after correlation pruning,
-/// and so does the pipeline.
+/// The low-variance filter: a feature whose sample variance (ddof 1) is strictly below the threshold
+/// is dropped. The pipeline applies it to the unscaled, cleaned data after correlation pruning (scaling
+/// first would give every feature variance about 1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LowVariance {
-    /// Variance below which a feature is dropped (the seed's 0.01).
+    /// Variance below which a feature is dropped (default 0.01).
     pub threshold: f64,
 }
 
@@ -194,7 +194,7 @@ impl LowVariance {
         Ok(())
     }
 
-    /// Indexes of the variances below the threshold (NaN is kept, as the seed's `<` does).
+    /// Indexes of the variances below the threshold (NaN is kept: `NaN < t` is false).
     pub fn apply(&self, variances: &[f64]) -> Vec<usize> {
         variances.iter().enumerate().filter(|(_, v)| **v < self.threshold).map(|(i, _)| i).collect()
     }
@@ -208,7 +208,7 @@ impl LowVariance {
 pub struct LeakageCheck {
     /// The label column; `None` takes the first configured label column present in the table.
     pub label: Option<String>,
-    /// `|r|` at or above which a feature is flagged (the seed's 0.5).
+    /// `|r|` at or above which a feature is flagged (default 0.5).
     pub threshold: f64,
     /// Label values that mean "not an attack".
     pub negative_labels: Vec<String>,

@@ -7,13 +7,13 @@ use serde::Serialize;
 
 use outflow_io::opt_f64_or_string;
 
-/// Skewness as the seed notebook computes it: `mean(((x - mean) / std)^3)` with the population
+/// Skewness `mean(((x - mean) / std)^3)` with the population
 /// standard deviation (the biased Fisher–Pearson coefficient, `scipy.stats.skew(bias=True)`);
-/// `None` when the standard deviation is 0 or NaN, or there are no values (the seed skips those columns).
+/// `None` when the standard deviation is 0 or NaN, or there are no values (such columns have no skewness to report).
 pub fn skewness(x: &[f64]) -> Option<f64> {
     let m = mean(x);
     let sd = variance(x, 0)?.sqrt();
-    // `!(sd > 0)` also skips a NaN spread (infinite values), as the seed's `if std > 0` does.
+    // A NaN spread (infinite values) has no skewness either.
     if sd.is_nan() || sd <= 0.0 {
         return None;
     }
@@ -33,7 +33,7 @@ pub fn iqr_outliers_sorted(sorted: &[f64]) -> usize {
     sorted.iter().filter(|&&v| v < lo || v > hi).count()
 }
 
-/// Summary statistics of one numeric sample (what `pandas.describe` prints, plus the seed's extras).
+/// Summary statistics of one numeric sample (what `pandas.describe` prints, plus skewness and IQR outliers).
 ///
 /// `None` means undefined (no values; one value for `std` and `variance`; zero spread for `skewness`).
 /// A computed non-finite value (e.g. a mean of `inf`) stays non-finite and serialises as a string.

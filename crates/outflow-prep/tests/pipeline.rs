@@ -334,7 +334,7 @@ fn zeek_sample_keeps_unset_flows_and_carries_labels() {
     // The same log without its label columns transforms identically (labels are not needed to score).
     let unlabeled = t.drop_columns(&["label", "detailedlabel"]);
     assert_eq!(fit.prep.transform(&unlabeled).unwrap().scaled, fit.output.scaled);
-    // With the seed's drop-row policy the unset flows would be lost.
+    // With the drop-row policy the unset flows would be lost.
     let mut seed_like = cfg.clone();
     seed_like.missing.columns.clear();
     let strict = seed_like.fit(&t).unwrap();

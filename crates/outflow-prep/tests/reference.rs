@@ -369,7 +369,7 @@ fn seed_pipeline_on_a_cic_excerpt_matches_pandas_and_scikit_learn() {
             assert_eq!(a, b);
             assert!((r - w).abs() < 1e-12, "{a}: {r} vs {w}");
         }
-        // Rows removed by the seed's steps are reported with their reasons.
+        // Rows removed by the cleaning steps are reported with their reasons.
         let non_finite = fit.report.step(outflow_prep::Step::NonFinite).unwrap().rows_removed as u64;
         assert_eq!(non_finite, f["input_rows"].as_u64().unwrap() - f["rows_after_non_finite"].as_u64().unwrap());
     }

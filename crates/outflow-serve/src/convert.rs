@@ -67,27 +67,22 @@ enum Cells {
     Str(Vec<Option<String>>),
 }
 
-/// Builds the table of `flows` (each a JSON object). `index_base` numbers flows in error messages.
-pub(crate) fn to_table(flows: &[&Map<String, Value>], specs: &[FieldSpec]) -> Result<Table, ApiError> {
-    let single = flows.len() == 1;
-    let at =
-        |i: usize, field: &str| if single { format!("field '{field}'") } else { format!("flow {i}, field '{field}'") };
-    // A flow without any of the model's inputs is not a flow of this model (nothing would be measured).
-    for (i, flow) in flows.iter().enumerate() {
-        if !specs.iter().any(|s| lookup(flow, &s.name).is_some_and(|v| !v.is_null())) {
-            let first = specs.iter().find(|s| s.required).map_or("", |s| s.name.as_str());
-            let names: Vec<&str> = specs.iter().filter(|s| s.required).map(|s| s.name.as_str()).collect();
-            return Err(ApiError::unprocessable(
-                FlowProblem::MissingFeature,
-                format!(
-                    "missing feature: {} — the flow has none of the model's inputs ({})",
-                    at(i, first),
-                    names.join(", ")
-                ),
-                first,
-            ));
-        }
+/// Names a field in error messages: `field 'x'` for a single flow, `flow 3, field 'x'` in a batch.
+#[derive(Clone, Copy)]
+struct Where {
+    single: bool,
+}
+
+impl Where {
+    fn at(self, i: usize, field: &str) -> String {
+        if self.single { format!("field '{field}'") } else { format!("flow {i}, field '{field}'") }
     }
+}
+
+/// Builds the table of `flows` (each a JSON object), one column per field the model reads.
+pub(crate) fn to_table(flows: &[&Map<String, Value>], specs: &[FieldSpec]) -> Result<Table, ApiError> {
+    let place = Where { single: flows.len() == 1 };
+    check_measured(flows, specs, place)?;
     let mut columns = Vec::with_capacity(specs.len());
     for spec in specs {
         if !spec.required && flows.iter().all(|f| lookup(f, &spec.name).is_none()) {
@@ -104,81 +99,110 @@ pub(crate) fn to_table(flows: &[&Map<String, Value>], specs: &[FieldSpec]) -> Re
             if v.is_null() && spec.required && !spec.optional {
                 return Err(ApiError::unprocessable(
                     FlowProblem::MissingFeature,
-                    format!("missing feature: {} is required by the model", at(i, &spec.name)),
+                    format!("missing feature: {} is required by the model", place.at(i, &spec.name)),
                     &spec.name,
                 ));
             }
-            let wrong = |expected: &str| {
-                ApiError::unprocessable(
-                    FlowProblem::WrongType,
-                    format!("wrong type: {} must be {expected}, got {}", at(i, &spec.name), type_name(v)),
-                    &spec.name,
-                )
-            };
-            match &mut cells {
-                Cells::F64(c) => c.push(match v {
-                    Value::Null => None,
-                    Value::Number(n) => {
-                        let x = n.as_f64().ok_or_else(|| wrong("a number"))?;
-                        if !x.is_finite() {
-                            return Err(ApiError::unprocessable(
-                                FlowProblem::NonFinite,
-                                format!("non-finite number: {}", at(i, &spec.name)),
-                                &spec.name,
-                            ));
-                        }
-                        Some(x)
-                    }
-                    _ => return Err(wrong("a number")),
-                }),
-                Cells::I64(c) => c.push(match v {
-                    Value::Null => None,
-                    Value::Number(n) => Some(match (n.as_i64(), n.as_u64(), n.as_f64()) {
-                        (Some(x), _, _) => x,
-                        (None, Some(_), _) => return Err(wrong("an integer within ±2^63")),
-                        (None, None, Some(x)) if x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e18 => x as i64,
-                        _ => return Err(wrong("an integer")),
-                    }),
-                    _ => return Err(wrong("an integer")),
-                }),
-                Cells::Bool(c) => c.push(match v {
-                    Value::Null => None,
-                    Value::Bool(b) => Some(*b),
-                    Value::Number(n) if n.as_u64() == Some(0) => Some(false),
-                    Value::Number(n) if n.as_u64() == Some(1) => Some(true),
-                    Value::String(s) if s == "T" || s == "F" => Some(s == "T"),
-                    _ => return Err(wrong("a boolean (true/false, 0/1, \"T\"/\"F\")")),
-                }),
-                Cells::Str(c) => c.push(match v {
-                    Value::Null => None,
-                    Value::String(s) => Some(s.clone()),
-                    Value::Number(n) => Some(n.to_string()),
-                    Value::Bool(b) => Some(b.to_string()),
-                    Value::Array(items) => Some(
-                        items
-                            .iter()
-                            .map(|x| match x {
-                                Value::String(s) => s.clone(),
-                                other => other.to_string(),
-                            })
-                            .collect::<Vec<_>>()
-                            .join(","),
-                    ),
-                    Value::Object(_) => return Err(wrong("a string")),
-                }),
-            }
+            push_cell(&mut cells, v, &spec.name, || place.at(i, &spec.name))?;
         }
-        let name = spec.name.as_str();
-        columns.push(match cells {
-            Cells::F64(c) => match spec.dtype {
-                DataType::Time => Column::from_time_opt(name, c),
-                DataType::Interval => Column::from_interval_opt(name, c),
-                _ => Column::from_f64_opt(name, c),
-            },
-            Cells::I64(c) => Column::from_i64_opt(name, c),
-            Cells::Bool(c) => Column::from_bool_opt(name, c),
-            Cells::Str(c) => Column::from_str_opt(name, c.iter().map(Option::as_deref)),
-        });
+        columns.push(into_column(&spec.name, spec.dtype, cells));
     }
     Table::new(columns).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// A flow without any of the model's inputs is not a flow of this model (nothing would be measured).
+fn check_measured(flows: &[&Map<String, Value>], specs: &[FieldSpec], place: Where) -> Result<(), ApiError> {
+    for (i, flow) in flows.iter().enumerate() {
+        if !specs.iter().any(|s| lookup(flow, &s.name).is_some_and(|v| !v.is_null())) {
+            let first = specs.iter().find(|s| s.required).map_or("", |s| s.name.as_str());
+            let names: Vec<&str> = specs.iter().filter(|s| s.required).map(|s| s.name.as_str()).collect();
+            return Err(ApiError::unprocessable(
+                FlowProblem::MissingFeature,
+                format!(
+                    "missing feature: {} — the flow has none of the model's inputs ({})",
+                    place.at(i, first),
+                    names.join(", ")
+                ),
+                first,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Appends the JSON value `v` of field `name` to `cells`, converted to the column's type.
+fn push_cell(cells: &mut Cells, v: &Value, name: &str, at: impl Fn() -> String) -> Result<(), ApiError> {
+    let wrong = |expected: &str| {
+        ApiError::unprocessable(
+            FlowProblem::WrongType,
+            format!("wrong type: {} must be {expected}, got {}", at(), type_name(v)),
+            name,
+        )
+    };
+    match cells {
+        Cells::F64(c) => c.push(match v {
+            Value::Null => None,
+            Value::Number(n) => {
+                let x = n.as_f64().ok_or_else(|| wrong("a number"))?;
+                if !x.is_finite() {
+                    return Err(ApiError::unprocessable(
+                        FlowProblem::NonFinite,
+                        format!("non-finite number: {}", at()),
+                        name,
+                    ));
+                }
+                Some(x)
+            }
+            _ => return Err(wrong("a number")),
+        }),
+        Cells::I64(c) => c.push(match v {
+            Value::Null => None,
+            Value::Number(n) => Some(match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(x), _, _) => x,
+                (None, Some(_), _) => return Err(wrong("an integer within ±2^63")),
+                (None, None, Some(x)) if x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e18 => x as i64,
+                _ => return Err(wrong("an integer")),
+            }),
+            _ => return Err(wrong("an integer")),
+        }),
+        Cells::Bool(c) => c.push(match v {
+            Value::Null => None,
+            Value::Bool(b) => Some(*b),
+            Value::Number(n) if n.as_u64() == Some(0) => Some(false),
+            Value::Number(n) if n.as_u64() == Some(1) => Some(true),
+            Value::String(s) if s == "T" || s == "F" => Some(s == "T"),
+            _ => return Err(wrong("a boolean (true/false, 0/1, \"T\"/\"F\")")),
+        }),
+        Cells::Str(c) => c.push(match v {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .map(|x| match x {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            Value::Object(_) => return Err(wrong("a string")),
+        }),
+    }
+    Ok(())
+}
+
+fn into_column(name: &str, dtype: DataType, cells: Cells) -> Column {
+    match cells {
+        Cells::F64(c) => match dtype {
+            DataType::Time => Column::from_time_opt(name, c),
+            DataType::Interval => Column::from_interval_opt(name, c),
+            _ => Column::from_f64_opt(name, c),
+        },
+        Cells::I64(c) => Column::from_i64_opt(name, c),
+        Cells::Bool(c) => Column::from_bool_opt(name, c),
+        Cells::Str(c) => Column::from_str_opt(name, c.iter().map(Option::as_deref)),
+    }
 }

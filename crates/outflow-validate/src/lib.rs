@@ -1,7 +1,7 @@
 //! # outflow-validate
 //!
-//! Internal validation of clusterings of network-flow features — the indices the seed notebook judges
-//! every model by, computed exactly, with one set of conventions, and fast:
+//! Internal validation of clusterings of network-flow features — silhouette, Davies–Bouldin,
+//! Calinski–Harabasz, DBCV and clustering tendency, computed exactly, with one set of conventions, and fast:
 //!
 //! | index | function | reference it matches |
 //! |---|---|---|
@@ -57,11 +57,9 @@
 //! The silhouette is O(n²·d) but never stores the distance matrix: a cache-blocked, rayon-parallel kernel
 //! (AVX-512 or AVX2 + FMA chosen at run time, portable fallback) computes `‖x‖² + ‖y‖² − 2x·y` tiles in
 //! registers on centred data, takes each unordered pair once (AVX-512), recomputes directly the rare
-//! pairs where cancellation could cost accuracy, and adds per-cluster sums. 50,000 × 32 in 8 clusters
-//! takes ≈ 2.2 s of CPU time; on two cores shared with other jobs 2.2–4.6 s wall, 8.7–17× faster than
-//! scikit-learn's `silhouette_score` with two BLAS threads in the same runs
-//! (`benches/scripts/validate_vs_sklearn.sh`), equal to it within 1e-9 relative. DBCV is O(Σ|C|²·d)
-//! (≈ 5 s for 20,000 × 10 in four clusters): sample large inputs.
+//! pairs where cancellation could cost accuracy, and adds per-cluster sums; it equals scikit-learn's
+//! `silhouette_score` within 1e-9 relative (timings in the README, `benches/scripts/validate_vs_sklearn.sh`).
+//! DBCV is O(Σ|C|²·d): sample large inputs.
 
 #![warn(missing_docs)]
 

@@ -7,7 +7,7 @@
 //!   which makes `H ~ Beta(m, m)` for uniformly random data): `u` = Euclidean distance from a point drawn
 //!   uniformly in the data's bounding box to its nearest row, `w` = from a sampled row to its nearest
 //!   *other* row. ≈ 0.5 for uniform data, → 1 for clustered data, → 0 for regularly spaced data. The
-//!   exponent-1 variant (the seed notebook's, and many libraries') is reported alongside as
+//!   exponent-1 variant (what many libraries compute) is reported alongside as
 //!   `statistic_linear`; pyclustertend and R's clustertend report `1 − H`. The powers are computed
 //!   relative to the largest distance, so 50 dimensions do not overflow.
 //! - **Gap statistic** (Tibshirani, Walther & Hastie 2001): `W_k` = k-means inertia (the pooled
@@ -103,7 +103,7 @@ fn powi(mut x: f64, mut e: usize) -> f64 {
 /// *other* row, `u` = from a uniform point to its nearest row, `d` = the number of features (Hopkins &
 /// Skellam's exponent: `H ~ Beta(m, m)` for uniformly random data). Convention: ≈ 0.5 for uniform data,
 /// → 1 for clustered data, → 0 for regularly spaced data (pyclustertend and R's clustertend report
-/// `1 − H`). The exponent-1 variant (the seed notebook's) is returned as `statistic_linear`. Powers are
+/// `1 − H`). The exponent-1 variant is returned as `statistic_linear`. Powers are
 /// taken relative to the largest distance, so 50 dimensions neither overflow nor underflow to a wrong
 /// value. Seeded: `ChaCha8Rng(seed)` for the sample ([`sample_indices`](outflow_core::sample_indices)), stream 1
 /// for the uniform points.

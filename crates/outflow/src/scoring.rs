@@ -7,7 +7,7 @@
 //!
 //! The default fuses, by mean rank, the detectors that measured best together on every labeled set we
 //! have (Stratosphere 001/008/010, CIC-IDS2017, NSL-KDD train/test, KDD'99 10 %; attacks subsampled to
-//! 3 %, three seeds; `cargo run --release -p outflow --example detection_quality`):
+//! 3 %, three seeds; `cargo run --release -p outflow-benches --bin detection_quality`):
 //!
 //! - **Isolation Forest** (Liu et al. 2008) — isolates unusual feature combinations;
 //! - **PCA**, PyOD's score (distances to the principal axes weighted by inverse explained variance) —

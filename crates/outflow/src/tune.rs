@@ -1,11 +1,11 @@
-//! Hyper-parameter search for HDBSCAN, scored without labels (the seed notebook's section 7.3).
+//! Hyper-parameter search for HDBSCAN, scored without labels.
 //!
 //! The grid crosses `min_cluster_size`, `min_samples`, `metric` and `cluster_selection_epsilon` on a
 //! seeded sample. The mutual-reachability MST depends only on the metric and `min_samples`, so it is
-//! computed once per pair and every `min_cluster_size` × epsilon combination reuses it — the seed's
+//! computed once per pair and every `min_cluster_size` × epsilon combination reuses it — the default
 //! 256-point grid costs 16 MSTs instead of 256 fits. Each configuration is scored by DBCV (hdbscan's
 //! `relative_validity_`), noise %, cluster count, Davies–Bouldin and Calinski–Harabasz (noise excluded);
-//! the choice is the seed's "balanced" rule: among configurations with 5–20 % noise and 2–4 clusters
+//! the choice is the "balanced" rule: among configurations with 5–20 % noise and 2–4 clusters
 //! the best DBCV, otherwise the best DBCV overall.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,7 +39,7 @@ pub struct TuneParams {
 
 impl Default for TuneParams {
     fn default() -> Self {
-        // The seed's grid: 500–3,000 of 20,000 rows, min_samples 5–20, four metrics, epsilon 0–0.3.
+        // 500–3,000 of 20,000 rows, min_samples 5–20, four metrics, epsilon 0–0.3.
         TuneParams {
             min_cluster_size_fractions: vec![0.025, 0.05, 0.10, 0.15],
             min_samples: vec![5, 10, 15, 20],
@@ -167,7 +167,7 @@ impl TuneParams {
                 Ok(out)
             })
             .collect::<Result<Vec<_>>>()?;
-        // Grid order: min_cluster_size, min_samples, metric, epsilon (the seed's loop order).
+        // Grid order: min_cluster_size, min_samples, metric, epsilon (ties in the choice go to the first).
         let mut results = Vec::with_capacity(total);
         for (si, _) in sizes.iter().enumerate() {
             for ms in &self.min_samples {

@@ -1,6 +1,5 @@
 //! `outflow compare`: run several clustering algorithms on the same data and compare them by internal
-//! indices — clusters, noise, silhouette, Davies–Bouldin, Calinski–Harabasz, DBCV and seconds (the seed
-//! notebook's algorithm-comparison table).
+//! indices — clusters, noise, silhouette, Davies–Bouldin, Calinski–Harabasz, DBCV and seconds.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

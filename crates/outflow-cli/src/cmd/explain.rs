@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use outflow::explain::{
     ClassWeight, ExplainParams, ExplanationSummary, PermutationParams, ProfileColumns, RandomForestParams, Rule,
-    explain, feature_matrix, labels_from_table, scores_from_table,
+    SeverityComparison, explain, feature_matrix, labels_from_table, scores_from_table,
 };
 use outflow::io::{CsvOptions, Family, Format, Input, ReadOptions, Table, read_input};
 use serde::Serialize;
@@ -59,7 +59,7 @@ pub struct Args {
     /// the most of its columns among the features).
     #[arg(long, default_value = "auto", value_parser = family_or_auto())]
     pub profile_columns: String,
-    /// JSON file with the interpretation rules (a list of {"when": ..., "label": ...}); default: the seed's.
+    /// JSON file with the interpretation rules (a list of {"when": ..., "label": ...}); default: noise → anomaly, median payload > 1 MB → high-volume transfer, median duration < 1 s → short flows.
     #[arg(long)]
     pub rules: Option<PathBuf>,
     /// Features shown per table in the text report.
@@ -213,11 +213,23 @@ fn num(x: f64) -> String {
 }
 
 fn print_text(r: &Report<'_>, top: usize) {
-    let s = r.summary;
+    let mut lines = Vec::new();
+    surrogate_lines(&mut lines, r);
+    importance_lines(&mut lines, r.summary, top);
+    profile_lines(&mut lines, r.summary, top);
+    if let Some(sev) = &r.summary.severity {
+        severity_lines(&mut lines, sev);
+    }
     let mut out = std::io::stdout().lock();
-    let mut p = |line: String| {
+    for line in lines {
         let _ = writeln!(out, "{line}");
-    };
+    }
+}
+
+/// The input, the surrogate and its fidelity.
+fn surrogate_lines(out: &mut Vec<String>, r: &Report<'_>) {
+    let s = r.summary;
+    let mut p = |line: String| out.push(line);
     p(format!(
         "{}: {} rows, {} features{}; labels {}: {} classes ({})",
         r.input,
@@ -248,7 +260,11 @@ fn print_text(r: &Report<'_>, top: usize) {
     ));
     p(String::new());
     p(s.fidelity.to_string());
+}
 
+/// Gini, permutation and mean |SHAP| per feature, most important first.
+fn importance_lines(out: &mut Vec<String>, s: &ExplanationSummary, top: usize) {
+    let mut p = |line: String| out.push(line);
     let w = s.features.iter().take(top).map(|f| f.feature.chars().count()).max().unwrap_or(7).max(7);
     let classes: Vec<String> = s.classes.iter().map(|c| format!("|SHAP| {c}")).collect();
     let cw = classes.iter().map(String::len).max().unwrap_or(8).max(10);
@@ -274,7 +290,11 @@ fn print_text(r: &Report<'_>, top: usize) {
         s.classes.iter().zip(&s.expected_value).map(|(c, v)| format!("{c}: {v:.4}")).collect::<Vec<_>>().join(", ")
     ));
     p(String::new());
+}
 
+/// Each cluster's size, payload, duration and interpretation, and the medians of the top features.
+fn profile_lines(out: &mut Vec<String>, s: &ExplanationSummary, top: usize) {
+    let mut p = |line: String| out.push(line);
     let prof = &s.profiles;
     let cols = &prof.columns;
     p(format!(
@@ -317,31 +337,34 @@ fn print_text(r: &Report<'_>, top: usize) {
             ));
         }
     }
-    if let Some(sev) = &s.severity {
-        p(String::new());
-        p(format!(
-            "normal (score < {}) vs severe (score ≥ {}): {} normal, {} moderate, {} severe",
-            num(sev.normal_threshold),
-            num(sev.severe_threshold),
-            sev.n_normal,
-            sev.n_moderate,
-            sev.n_severe
-        ));
-        if sev.top.is_empty() {
-            p("(one of the groups is empty: no comparison)".into());
-        } else {
-            let w = sev.top.iter().map(|t| t.feature.chars().count()).max().unwrap_or(7).max(7);
-            p(format!("{:<w$}  {:>14}  {:>14}  {:>14}  {:>8}", "feature", "normal mean", "severe mean", "Δ", "Δ/sd"));
-            for t in &sev.top {
-                p(format!(
-                    "{:<w$}  {:>14}  {:>14}  {:>14}  {:>8.2}",
-                    t.feature,
-                    num(t.normal_mean),
-                    num(t.severe_mean),
-                    num(t.difference),
-                    t.standardized
-                ));
-            }
+}
+
+/// The features that differ most between normal and severe flows.
+fn severity_lines(out: &mut Vec<String>, sev: &SeverityComparison) {
+    let mut p = |line: String| out.push(line);
+    p(String::new());
+    p(format!(
+        "normal (score < {}) vs severe (score ≥ {}): {} normal, {} moderate, {} severe",
+        num(sev.normal_threshold),
+        num(sev.severe_threshold),
+        sev.n_normal,
+        sev.n_moderate,
+        sev.n_severe
+    ));
+    if sev.top.is_empty() {
+        p("(one of the groups is empty: no comparison)".into());
+    } else {
+        let w = sev.top.iter().map(|t| t.feature.chars().count()).max().unwrap_or(7).max(7);
+        p(format!("{:<w$}  {:>14}  {:>14}  {:>14}  {:>8}", "feature", "normal mean", "severe mean", "Δ", "Δ/sd"));
+        for t in &sev.top {
+            p(format!(
+                "{:<w$}  {:>14}  {:>14}  {:>14}  {:>8.2}",
+                t.feature,
+                num(t.normal_mean),
+                num(t.severe_mean),
+                num(t.difference),
+                t.standardized
+            ));
         }
     }
 }

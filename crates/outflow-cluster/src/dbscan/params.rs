@@ -13,8 +13,8 @@ use crate::metric::Metric;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum EpsRule {
-    /// `median(d) + std_factor · std(d)` (population standard deviation, NumPy's `std`). The seed uses
-    /// `std_factor = 0.5`.
+    /// `median(d) + std_factor · std(d)` (population standard deviation, NumPy's `std`); the default
+    /// `std_factor` is 0.5.
     MedianStd {
         /// Weight of the standard deviation.
         std_factor: f64,
@@ -42,7 +42,7 @@ impl Default for EpsRule {
 ///
 /// `k` **counts the row itself**, as `NearestNeighbors(n_neighbors=k).fit(X).kneighbors(X)[0][:, k-1]`
 /// does in scikit-learn (the query set is the training set, so each row is its own first neighbour at
-/// distance 0) — this is how the seed computes its "4th neighbour" distances, and it matches
+/// distance 0) — so the default k = 4 gives the distance to the 3rd other row, which matches
 /// `min_samples` counting the point itself. Duplicated rows count as separate neighbours.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

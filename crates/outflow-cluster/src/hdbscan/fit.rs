@@ -119,9 +119,9 @@ pub(crate) fn tree_for(x: ArrayView2<'_, f64>, metric: Metric, leaf_size: usize)
 }
 
 /// The kd-tree leaf size used when [`HdbscanParams::leaf_size`] is 0: 64 points for 6–15 dimensions,
-/// where one search per point visits many leaves and larger leaves mean fewer bounds to compute
-/// (HDBSCAN on 100,000 Gaussian blobs: 0.87 → 0.78 s at 8 dimensions, 2.17 → 2.02 s at 12), else 32
-/// (better at 3 dimensions, 0.49 vs 0.54 s, and for the chunked searches from 16 dimensions up).
+/// where one search per point visits many leaves and larger leaves mean fewer bounds to compute, else
+/// 32 (better at 3 dimensions and for the chunked searches from 16 dimensions up); chosen with the
+/// `hdbscan` criterion bench on Gaussian blobs.
 pub fn auto_leaf_size(dim: usize) -> usize {
     if (6..crate::kdtree::BATCH_MIN_DIM).contains(&dim) { 64 } else { 32 }
 }

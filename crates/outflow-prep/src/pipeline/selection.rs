@@ -9,7 +9,7 @@ use crate::corr::{Moments, pearson};
 use crate::error::Result;
 use crate::pattern::matches;
 use crate::report::{ColumnReason, CorrelatedPair, PrunedFeature, Step, StepReport};
-use crate::select::LeakageFlag;
+use crate::select::{CorrelationPruned, CorrelationPruning, LeakageCheck, LeakageFlag, LowVariance};
 
 /// The selection steps shared by the fit and the EDA report.
 pub(crate) struct Selected {
@@ -23,8 +23,8 @@ pub(crate) struct Selected {
 }
 
 /// Correlation pruning, then the low-variance filter, then the leakage check, on the unscaled
-/// candidate matrix (the seed's order). `label` is the label column's name and its numeric target
-/// per row of `x` (`None` for a null label).
+/// candidate matrix, in this order (each step sees only the features the previous ones kept). `label`
+/// is the label column's name and its numeric target per row of `x` (`None` for a null label).
 pub(crate) fn select(
     config: &PrepParams,
     x: ArrayView2<'_, f64>,
@@ -35,88 +35,110 @@ pub(crate) fn select(
     let moments = Moments::of(x)?;
     let correlation = moments.correlation()?;
     let mut warnings = Vec::new();
-    let mut steps =
-        vec![StepReport::new(Step::Correlation), StepReport::new(Step::LowVariance), StepReport::new(Step::Leakage)];
-    let rule = sel.correlation.clone().unwrap_or_default();
-    let outcome = rule.apply(correlation.view())?;
+    let outcome = sel.correlation.clone().unwrap_or_default().apply(correlation.view())?;
     let correlated_pairs =
         outcome.pairs.iter().map(|p| CorrelatedPair { a: names[p.i].clone(), b: names[p.j].clone(), r: p.r }).collect();
-    let mut dropped = vec![false; names.len()];
-    let mut pruned = Vec::new();
-    if let Some(c) = &sel.correlation {
-        for d in &outcome.decisions {
-            dropped[d.dropped] = true;
-            pruned.push(PrunedFeature {
-                name: names[d.dropped].clone(),
-                reason: format!(
-                    "|r| = {:.4} with '{}' (>= {}); mean |r| {:.4} vs {:.4}",
-                    d.r.abs(),
-                    names[d.kept],
-                    c.threshold,
-                    d.dropped_mean_abs,
-                    d.kept_mean_abs
-                ),
-                rule: Step::Correlation,
-                value: d.r.abs(),
-                partner: Some(names[d.kept].clone()),
-            });
-        }
+    let mut pruning = Pruning { names, dropped: vec![false; names.len()], pruned: Vec::new() };
+    if let Some(rule) = &sel.correlation {
+        pruning.correlated(rule, &outcome);
     }
-    if let Some(lv) = &sel.low_variance {
-        let var = moments.variances(1)?;
-        let remaining: Vec<usize> = (0..names.len()).filter(|&j| !dropped[j]).collect();
-        let low = lv.apply(&remaining.iter().map(|&j| var[j]).collect::<Vec<_>>());
-        for k in low {
-            let j = remaining[k];
-            dropped[j] = true;
-            pruned.push(PrunedFeature {
-                name: names[j].clone(),
-                reason: format!("variance {:.6} < {}", var[j], lv.threshold),
-                rule: Step::LowVariance,
-                value: var[j],
-                partner: None,
-            });
-        }
+    if let Some(rule) = &sel.low_variance {
+        pruning.low_variance(rule, &moments.variances(1)?);
     }
     let mut leakage = Vec::new();
-    if let (Some(check), Some((label, target))) = (&sel.leakage, &label) {
-        let rows: Vec<usize> = (0..target.len()).filter(|&i| target[i].is_some()).collect();
-        let y: Vec<f64> = rows.iter().map(|&i| target[i].unwrap_or(0.0)).collect();
-        let remaining: Vec<usize> = (0..names.len()).filter(|&j| !dropped[j]).collect();
-        for j in remaining {
-            let xj: Vec<f64> = rows.iter().map(|&i| x[[i, j]]).collect();
-            let r = pearson(&xj, &y);
-            if r.abs() >= check.threshold {
-                leakage.push(LeakageFlag { feature: names[j].clone(), label: label.clone(), r, dropped: check.drop });
-                if check.drop {
-                    dropped[j] = true;
-                    pruned.push(PrunedFeature {
-                        name: names[j].clone(),
-                        reason: format!("|r| = {:.4} with label '{label}' (>= {})", r.abs(), check.threshold),
-                        rule: Step::Leakage,
-                        value: r.abs(),
-                        partner: Some(label.clone()),
-                    });
-                }
+    match (&sel.leakage, &label) {
+        (Some(check), Some((label, target))) => {
+            leakage = pruning.leaking(check, label, target, x);
+            if !leakage.is_empty() && !check.drop {
+                warnings.push(format!(
+                    "{} feature(s) correlate with label '{label}' at |r| >= {}: {} (kept; set selection.leakage.drop to drop them)",
+                    leakage.len(),
+                    check.threshold,
+                    leakage.iter().map(|l| format!("'{}'", l.feature)).collect::<Vec<_>>().join(", ")
+                ));
             }
         }
-        if !leakage.is_empty() && !check.drop {
-            warnings.push(format!(
-                "{} feature(s) correlate with label '{label}' at |r| >= {}: {} (kept; set selection.leakage.drop to drop them)",
-                leakage.len(),
-                check.threshold,
-                leakage.iter().map(|l| format!("'{}'", l.feature)).collect::<Vec<_>>().join(", ")
-            ));
-        }
-    } else if sel.leakage.is_some() && label.is_none() {
-        warnings.push("leakage check skipped: no label column".into());
+        (Some(_), None) => warnings.push("leakage check skipped: no label column".into()),
+        (None, _) => {}
     }
-    for p in &pruned {
+    let mut steps =
+        vec![StepReport::new(Step::Correlation), StepReport::new(Step::LowVariance), StepReport::new(Step::Leakage)];
+    for p in &pruning.pruned {
         let k = steps.iter().position(|s| s.step == p.rule).unwrap_or(0);
         steps[k].columns_removed.push(ColumnReason { column: p.name.clone(), reason: p.reason.clone() });
     }
-    let keep = (0..names.len()).filter(|&j| !dropped[j]).collect();
-    Ok(Selected { correlation, correlated_pairs, pruned, leakage, keep, steps, warnings })
+    let keep = pruning.remaining();
+    Ok(Selected { correlation, correlated_pairs, pruned: pruning.pruned, leakage, keep, steps, warnings })
+}
+
+/// The features dropped so far and why.
+struct Pruning<'a> {
+    names: &'a [String],
+    dropped: Vec<bool>,
+    pruned: Vec<PrunedFeature>,
+}
+
+impl Pruning<'_> {
+    fn remaining(&self) -> Vec<usize> {
+        (0..self.names.len()).filter(|&j| !self.dropped[j]).collect()
+    }
+
+    fn drop(&mut self, j: usize, rule: Step, value: f64, partner: Option<String>, reason: String) {
+        self.dropped[j] = true;
+        self.pruned.push(PrunedFeature { name: self.names[j].clone(), reason, rule, value, partner });
+    }
+
+    /// Drops one feature of each strongly correlated pair, as the rule decided.
+    fn correlated(&mut self, rule: &CorrelationPruning, outcome: &CorrelationPruned) {
+        for d in &outcome.decisions {
+            let kept = self.names[d.kept].clone();
+            let reason = format!(
+                "|r| = {:.4} with '{kept}' (>= {}); mean |r| {:.4} vs {:.4}",
+                d.r.abs(),
+                rule.threshold,
+                d.dropped_mean_abs,
+                d.kept_mean_abs
+            );
+            self.drop(d.dropped, Step::Correlation, d.r.abs(), Some(kept), reason);
+        }
+    }
+
+    /// Drops the remaining features whose variance is below the rule's threshold.
+    fn low_variance(&mut self, rule: &LowVariance, var: &[f64]) {
+        let remaining = self.remaining();
+        for k in rule.apply(&remaining.iter().map(|&j| var[j]).collect::<Vec<_>>()) {
+            let j = remaining[k];
+            let reason = format!("variance {:.6} < {}", var[j], rule.threshold);
+            self.drop(j, Step::LowVariance, var[j], None, reason);
+        }
+    }
+
+    /// Flags the remaining features correlated with the label (on the rows with a label), dropping them
+    /// when the check says so.
+    fn leaking(
+        &mut self,
+        check: &LeakageCheck,
+        label: &str,
+        target: &[Option<f64>],
+        x: ArrayView2<'_, f64>,
+    ) -> Vec<LeakageFlag> {
+        let rows: Vec<usize> = (0..target.len()).filter(|&i| target[i].is_some()).collect();
+        let y: Vec<f64> = rows.iter().map(|&i| target[i].unwrap_or(0.0)).collect();
+        let mut flags = Vec::new();
+        for j in self.remaining() {
+            let xj: Vec<f64> = rows.iter().map(|&i| x[[i, j]]).collect();
+            let r = pearson(&xj, &y);
+            if r.abs() < check.threshold {
+                continue;
+            }
+            flags.push(LeakageFlag { feature: self.names[j].clone(), label: label.to_owned(), r, dropped: check.drop });
+            if check.drop {
+                let reason = format!("|r| = {:.4} with label '{label}' (>= {})", r.abs(), check.threshold);
+                self.drop(j, Step::Leakage, r.abs(), Some(label.to_owned()), reason);
+            }
+        }
+        flags
+    }
 }
 
 /// The label's numeric target per kept row (see [`crate::LeakageCheck`]).

@@ -14,9 +14,9 @@
 
 use std::time::Instant;
 
-use outflow_io::{CsvOptions, Format, Input, NullPolicy, ReadOptions, read_input};
-use outflow_outlier::benchmark::{BenchmarkParams, LabelRule, benchmark, parse_detectors};
-use outflow_outlier::{Algorithm, Fit, OutlierModel};
+use outflow::io::{CsvOptions, Format, Input, NullPolicy, ReadOptions, read_input};
+use outflow::outlier::benchmark::{BenchmarkParams, LabelRule, benchmark, parse_detectors};
+use outflow::outlier::{Algorithm, Fit, OutlierModel};
 
 fn main() {
     if let Err(e) = run() {
@@ -83,7 +83,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 if kind == "positive" { LabelRule::positive(col, value) } else { LabelRule::negative(col, value) };
             let c = if args[5] == "none" { None } else { Some(args[5].parse()?) };
             let (t, _) = read_input(&Input::path(log)?, &ReadOptions::default())?;
-            let m = outflow_outlier::prepare_labeled(&t, &rule, c, args[6].parse()?, None)?;
+            let m = outflow::outlier::prepare_labeled(&t, &rule, c, args[6].parse()?, None)?;
             let mut out =
                 m.features.iter().map(|f| format!("\"{}\"", f.replace('"', "'"))).collect::<Vec<_>>().join(",");
             out.push('\n');

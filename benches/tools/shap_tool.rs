@@ -17,14 +17,14 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use outflow_explain::{
+use outflow::explain::{
     ClassWeight, FitSupervised, MaxFeatures, RandomForestParams, TreeEnsemble, feature_matrix, labels_from_table,
 };
-use outflow_io::{CsvOptions, Input, read_csv};
+use outflow::io::{CsvOptions, Input, read_csv};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
-fn read(path: &str) -> Res<outflow_io::Table> {
+fn read(path: &str) -> Res<outflow::io::Table> {
     Ok(read_csv(&Input::path(path)?, &CsvOptions { delimiter: Some(b','), ..Default::default() })?)
 }
 

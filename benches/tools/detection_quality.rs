@@ -1,6 +1,6 @@
 //! Detection quality of the detector's score on labeled logs, against single signals.
 //!
-//! `cargo run --release -p outflow --example detection_quality -- [DATA_DIR]` (default `../shared/data`).
+//! `cargo run --release -p outflow-benches --bin detection_quality -- [DATA_DIR]` (default `../shared/data`).
 //! Arguments: `[DATA_DIR] [VARIANTS] [FILE_FILTER]`, VARIANTS e.g. `iforest+pca,lof:onehot`.
 //! The positive class is subsampled to 3 % (seeds 1–3, averaged); labels are never used for fitting.
 

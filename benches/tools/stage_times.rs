@@ -1,5 +1,5 @@
 //! Prints the time of each HDBSCAN stage on a numeric CSV (no header handling beyond skipping line 1).
-//! `cargo run --release -p outflow-cluster --example stage_times -- data.csv 50 10`
+//! `cargo run --release -p outflow-benches --bin stage_times -- data.csv 50 10`
 
 use std::time::Instant;
 

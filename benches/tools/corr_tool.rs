@@ -2,7 +2,7 @@
 //! `benches/scripts/prep_vs_numpy.sh` runs it next to numpy and pandas on the same file).
 //!
 //! ```text
-//! cargo run --release -p outflow-prep --example corr_tool -- FILE.csv [--repeat N] [--out corr.f64]
+//! cargo run --release -p outflow-benches --bin corr_tool -- FILE.csv [--repeat N] [--out corr.f64]
 //! ```
 //!
 //! Prints one JSON line: rows, columns, threads, seconds to read, best and median seconds for the
@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use outflow_io::{CsvOptions, Input, NullPolicy, read_csv};
+use outflow::io::{CsvOptions, Input, NullPolicy, read_csv};
 use outflow_prep::correlation_matrix;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

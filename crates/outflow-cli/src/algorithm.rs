@@ -63,15 +63,19 @@ pub struct AlgorithmArgs {
     /// Distance metric (default euclidean; k-means and Ward: euclidean only).
     #[arg(long, value_parser = PossibleValuesParser::new(Metric::NAMES))]
     pub metric: Option<String>,
+    /// Any parameter of the algorithm as NAME=VALUE, repeatable (`--param leaf_size=40`): the
+    /// parameters without an option of their own, named as in the model file.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
 }
 
 impl AlgorithmArgs {
     /// The options given, as (option, parameter, value).
-    fn given(&self) -> Vec<(&'static str, &'static str, String)> {
+    fn given(&self) -> Result<Vec<(String, String, String)>> {
         let mut v = Vec::new();
-        let mut put = |flag: &'static str, field: &'static str, value: Option<String>| {
+        let mut put = |flag: &str, field: &str, value: Option<String>| {
             if let Some(value) = value {
-                v.push((flag, field, value));
+                v.push((flag.to_owned(), field.to_owned(), value));
             }
         };
         put("min-cluster-size", "min_cluster_size", self.min_cluster_size.map(|x| x.to_string()));
@@ -89,7 +93,13 @@ impl AlgorithmArgs {
         put("kmeans-algorithm", "algorithm", self.kmeans_algorithm.clone());
         put("sample-size", "sample_size", self.sample_size.map(|x| x.to_string()));
         put("metric", "metric", self.metric.clone());
-        v
+        for p in &self.params {
+            let Some((name, value)) = p.split_once('=') else {
+                bail!("--param {p}: expected NAME=VALUE");
+            };
+            v.push((format!("param {}", name.trim()), name.trim().to_owned(), value.trim().to_owned()));
+        }
+        Ok(v)
     }
 
     /// The algorithm named by `--algorithm` with the given options set on `base` (its parameters when
@@ -99,8 +109,9 @@ impl AlgorithmArgs {
         let named = Algorithm::by_name(&self.algorithm)?;
         let mut alg = base.filter(|b| b.name() == named.name()).unwrap_or(named);
         let fields = alg.fields();
-        let given = self.given();
-        for &(flag, field, ref value) in &given {
+        let given = self.given()?;
+        for (flag, field, value) in &given {
+            let (flag, field) = (flag.as_str(), field.as_str());
             let top = field.split('.').next().unwrap_or(field);
             if !fields.iter().any(|f| f == top) {
                 // k-means and Ward cluster by Euclidean distance: saying so is not an error.

@@ -89,3 +89,36 @@ fn selection_keeps_every_record() {
     assert!(!unscored.is_empty() && unscored.iter().all(|r| r[5].starts_with("not selected")));
     assert!(scores.iter().filter(|r| r[4] != "unscored").all(|r| r[13] == "ssl"));
 }
+
+#[test]
+fn clustering_options_reach_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    // One option with a dedicated flag, one through --param; min_cluster_size stays "from the data".
+    let out = outflow()
+        .args(["detect", "--quiet", "--min-samples", "5", "--param", "leaf_size=40", "--out"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    let c = &summary["clustering"];
+    assert_eq!(
+        (c["kind"].as_str(), c["min_samples"].as_u64(), c["leaf_size"].as_u64()),
+        (Some("hdbscan"), Some(5), Some(40))
+    );
+    assert!(c["min_cluster_size"].as_u64().unwrap() >= 10, "resolved from the data: {c}");
+
+    for (args, message) in [
+        (vec!["--param", "bogus=1"], "--param bogus does not apply to --algorithm hdbscan"),
+        (vec!["--param", "leaf_size"], "expected NAME=VALUE"),
+        (vec!["--min-cluster-size", "1"], "min_cluster_size"),
+        (vec!["--algorithm", "kmeans"], "--algorithm kmeans needs --k"),
+    ] {
+        let out =
+            outflow().args(["detect", "--quiet", "--out"]).arg(dir.path().join("bad")).args(&args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+}

@@ -165,7 +165,8 @@ impl Algorithm {
 
     /// Sets one parameter by its field name (a dotted path for a nested one, e.g. `eps.auto.k`). The value
     /// is read as JSON when it parses as JSON (`5`, `true`, `0.5`, `[1,2]`), else as text (`leaf`,
-    /// `manhattan`, `auto`). A field the algorithm does not have is an error naming the fields it has.
+    /// `manhattan`, `auto`). A field the algorithm does not have is an error naming the fields it has;
+    /// a value out of range is found by [`Algorithm::validate`] (and by every fit).
     pub fn set(&mut self, field: &str, value: &str) -> Result<()> {
         let bad = |reason: String| ClusterError::param(field, reason);
         let mut json = serde_json::to_value(&*self).map_err(|e| bad(e.to_string()))?;
@@ -182,13 +183,14 @@ impl Algorithm {
         }
         let parsed = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
         node.as_object_mut().expect("a parameter group is an object").insert(last.to_owned(), parsed);
-        let next: Algorithm = serde_json::from_value(json).map_err(|e| bad(e.to_string()))?;
-        next.validate()?;
-        *self = next;
+        // Types and names are checked here; ranges when fitting ([`Algorithm::validate`]), since a
+        // placeholder such as the detector's `min_cluster_size` 0 ("from the data") is resolved later.
+        *self = serde_json::from_value(json).map_err(|e| bad(e.to_string()))?;
         Ok(())
     }
 
-    /// Parses `NAME` or `NAME:field=value,field=value` (the fields as in [`Algorithm::set`]). A few
+    /// Parses `NAME` or `NAME:field=value,field=value` (the fields as in [`Algorithm::set`]) and
+    /// validates the result. A few
     /// shorter names are accepted for the fields commands document: `epsilon` and `selection`
     /// (HDBSCAN's `cluster_selection_epsilon`, `cluster_selection`), `sample` (Ward's `sample_size`) and
     /// `eps_k` (DBSCAN's `eps.auto.k`).
@@ -207,6 +209,7 @@ impl Algorithm {
             a.set(&field, v.trim())?;
             seen.push(field);
         }
+        a.validate()?;
         Ok(a)
     }
 

@@ -17,6 +17,7 @@ use crate::tree::{ClassWeight, DecisionTree, GrowParams, MaxFeatures, argmax, gr
 /// (100 trees, unlimited depth, `sqrt` features, bootstrap, no class weights);
 /// [`RandomForestParams::surrogate`] is the surrogate the report and `outflow explain` fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RandomForestParams {
     /// Number of trees (≥ 1).
     pub n_estimators: usize,

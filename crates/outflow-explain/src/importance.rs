@@ -19,6 +19,7 @@ const PERM_CHUNK: usize = 256;
 
 /// Settings of [`permutation_importance`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PermutationParams {
     /// Shuffles per feature (≥ 1).
     pub n_repeats: usize,

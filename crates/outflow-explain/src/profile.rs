@@ -96,6 +96,7 @@ pub enum Condition {
 
 /// An interpretation rule: the first rule whose condition holds names the cluster.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Rule {
     /// The condition.
     pub when: Condition,
@@ -121,6 +122,7 @@ pub fn default_rules() -> Vec<Rule> {
 
 /// Settings of [`profile_clusters`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProfileParams {
     /// Interpretation rules, tried in order.
     pub rules: Vec<Rule>,
@@ -259,6 +261,7 @@ pub enum ShiftRanking {
 
 /// Settings of [`compare_severity`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SeverityParams {
     /// Rows with a score strictly below this percentile are normal.
     pub normal_below: f64,

@@ -14,6 +14,7 @@ use outflow_core::{FitSupervised, Predict, check_len as check_rows, check_matrix
 
 /// Settings of [`explain`]. `Default` uses [`RandomForestParams::surrogate`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExplainParams {
     /// The surrogate forest.
     pub forest: RandomForestParams,

@@ -93,6 +93,7 @@ impl ClassWeight {
 
 /// Hyper-parameters of a single CART classifier. `Default` mirrors scikit-learn's `DecisionTreeClassifier`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DecisionTreeParams {
     /// Maximum depth (root = depth 0); `None` grows until leaves are pure or too small.
     pub max_depth: Option<usize>,

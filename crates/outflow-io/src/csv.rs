@@ -21,6 +21,7 @@ pub enum RaggedPolicy {
 
 /// Options of the CSV reader.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CsvOptions {
     /// Field separator; `None` sniffs `,`, tab, `;` or `|` from the header line.
     pub delimiter: Option<u8>,

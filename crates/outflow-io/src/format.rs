@@ -72,6 +72,7 @@ impl FromStr for Format {
 
 /// Options for [`read_input`] and [`read_table`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReadOptions {
     /// The format, or [`Format::Auto`].
     pub format: Format,

@@ -52,6 +52,7 @@ pub enum ClassSpec {
 
 /// The label column and how its values map to positive (attack) / negative.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LabelRule {
     /// Label column (exact name; else the first case-insensitive match).
     pub column: String,
@@ -117,6 +118,7 @@ impl LabelRule {
 
 /// Benchmark settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BenchmarkParams {
     /// The labels.
     pub label: LabelRule,

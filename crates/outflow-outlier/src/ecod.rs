@@ -34,6 +34,7 @@ pub enum EcdfKind {
 
 /// ECOD parameters (none: the method is parameter-free).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EcodParams {}
 
 impl EcodParams {
@@ -45,6 +46,7 @@ impl EcodParams {
 
 /// COPOD parameters (none: the method is parameter-free).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CopodParams {}
 
 impl CopodParams {
@@ -58,7 +60,8 @@ impl CopodParams {
 /// the training scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ecdfs {
-    /// ECOD or COPOD.
+    /// ECOD or COPOD. Saved as `method`: `kind` is the tag of [`Model`](crate::Model).
+    #[serde(rename = "method")]
     pub kind: EcdfKind,
     train: Array2<f64>,
     training_scores: Vec<f64>,

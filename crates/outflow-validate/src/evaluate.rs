@@ -15,7 +15,7 @@ use crate::silhouette::{ClusterSilhouette, SilhouetteParams, silhouette};
 
 /// Which indices [`evaluate`] computes, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields, default)]
 pub struct EvaluateParams {
     /// Compute the silhouette.
     pub silhouette: bool,

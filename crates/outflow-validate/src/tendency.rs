@@ -38,7 +38,7 @@ use crate::silhouette::{SilhouetteParams, silhouette};
 
 /// Options of [`hopkins`].
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields, default)]
 pub struct HopkinsParams {
     /// Points sampled (and uniform points drawn); `None` = `min(⌊n/10⌋, 500)`, at least 1.
     pub sample_size: Option<usize>,
@@ -159,7 +159,7 @@ pub fn hopkins(x: ArrayView2<'_, f64>, params: &HopkinsParams) -> Result<Hopkins
 
 /// Options of [`tendency`] and [`k_table`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields, default)]
 pub struct TendencyParams {
     /// Smallest k (≥ 1).
     pub k_min: usize,

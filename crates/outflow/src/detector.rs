@@ -242,6 +242,12 @@ impl DetectorParams {
             )
             .into());
         }
+        // `resolve` raises a size below 2 to 2; a 1 given by the user is an error, not a silent change.
+        if let Algorithm::Hdbscan(p) = &self.clustering
+            && p.min_cluster_size == 1
+        {
+            return Err(InputError::param("min_cluster_size", "must be at least 2 (or 0: from the data), got 1").into());
+        }
         self.resolve(self.max_fit_rows).validate()?;
         Ok(())
     }

@@ -116,6 +116,7 @@ fn numeric_stats(col: &Column, rows: &[usize]) -> Option<NumericStats> {
 
 /// Which flows to analyse: keep only chosen services and hosts, as analysts do before clustering.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RowFilter {
     /// Keep flows whose `service` (Zeek) is one of these (empty: all).
     pub services: Vec<String>,

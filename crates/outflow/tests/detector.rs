@@ -51,6 +51,48 @@ fn saved_model_reproduces_the_fit() {
 }
 
 #[test]
+fn every_outlier_detector_and_clusterer_survives_the_model_file() {
+    // Each signal and each clusterer saved and loaded scores the sample as at fit time.
+    let t = sample();
+    let mut setups: Vec<DetectorParams> = outflow::outlier::Algorithm::NAMES
+        .iter()
+        .filter(|n| !["glosh", "cluster_rarity", "lof", "knn", "knn_mean", "knn_median"].contains(n))
+        .map(|n| {
+            let signal = outflow::Signal::Detector(outflow::outlier::Algorithm::preset(n, 1).unwrap());
+            let scoring = outflow::ScoringParams { signals: vec![signal], ..Default::default() };
+            DetectorParams { scoring, max_fit_rows: 1500, ..Default::default() }
+        })
+        .collect();
+    for name in outflow::cluster::Algorithm::NAMES {
+        let mut clustering = outflow::cluster::Algorithm::by_name(name).unwrap();
+        if clustering.required().contains(&"k") {
+            clustering.set("k", "4").unwrap();
+        }
+        setups.push(DetectorParams { clustering, max_fit_rows: 1500, ..Default::default() });
+    }
+    for params in setups {
+        let fit = params.fit(&t).unwrap();
+        let what = format!(
+            "{} / {:?}",
+            params.clustering.name(),
+            params.scoring.signals.iter().map(outflow::Signal::name).collect::<Vec<_>>()
+        );
+        let loaded = Detector::from_bytes(&fit.detector.to_bytes()).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let again = loaded.score(&t).unwrap();
+        // ECOD and COPOD (also inside the fusion presets) score new rows together with the batch they
+        // come in (PyOD's definition), so only their range is fixed.
+        let batch_dependent = ["ecod", "copod", "fusion"].iter().any(|n| what.contains(n));
+        for (a, b) in fit.flows.iter().zip(&again) {
+            if batch_dependent {
+                assert!(b.outlier_score.is_some_and(|s| (0.0..=1.0).contains(&s)), "{what}: row {}", a.row);
+            } else {
+                assert_eq!(a.outlier_score, b.outlier_score, "{what}: row {}", a.row);
+            }
+        }
+    }
+}
+
+#[test]
 fn bad_model_files_and_inputs_fail_clearly() {
     let t = sample();
     let fit = DetectorParams::default().fit(&t).unwrap();

@@ -18,6 +18,7 @@ use crate::traits::{ClusterModel, Predict};
 
 /// What the centroid filter computed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CentroidFilter {
     /// The percentile used.
     pub percentile: f64,

@@ -18,7 +18,7 @@ use kernel::Prepared;
 
 /// Options of [`silhouette`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(deny_unknown_fields, default)]
 pub struct SilhouetteParams {
     /// Distance metric (Euclidean has the fast kernel).
     pub metric: Metric,

@@ -19,7 +19,7 @@ pub struct FeatureMatrix {
 
 /// Every numeric column (float, int, bool as 0/1, time, interval) except `exclude` becomes a feature;
 /// non-numeric columns are skipped and listed in [`FeatureMatrix::ignored`]. A null, NaN or infinite cell
-/// is an [`ExplainError::NonFinite`] naming the column and row.
+/// is an [`InputError::NonFinite`](outflow_core::InputError::NonFinite) naming the column and row.
 pub fn feature_matrix(table: &Table, exclude: &[&str]) -> Result<FeatureMatrix> {
     for e in exclude {
         table.require(e)?;

@@ -159,7 +159,7 @@ pub struct DbscanParams {
     pub leaf_size: usize,
     /// Centroid false-positive filter: `Some(p)` with `0 ≤ p ≤ 100` — a noise point closer to some
     /// cluster's centroid than the `p`-th percentile of that cluster's member-to-centroid distances is
-    /// not reported as an anomaly (see [`Dbscan::anomalies`]). Labels are not changed.
+    /// not reported as an anomaly (see [`Dbscan::anomalies`](crate::Dbscan::anomalies)). Labels are not changed.
     pub centroid_filter: Option<f64>,
 }
 

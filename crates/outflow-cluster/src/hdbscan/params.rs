@@ -56,7 +56,7 @@ pub struct HdbscanParams {
     pub metric: Metric,
     /// MST strategy.
     pub mst_algorithm: MstAlgorithm,
-    /// Points per kd-tree leaf; 0 (the default) chooses by dimension (see [`auto_leaf_size`]).
+    /// Points per kd-tree leaf; 0 (the default) chooses by dimension (see [`auto_leaf_size`](crate::auto_leaf_size)).
     pub leaf_size: usize,
 }
 

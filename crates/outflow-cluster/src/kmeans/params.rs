@@ -64,7 +64,7 @@ pub struct KMeansParams {
     pub seed: u64,
     /// Lloyd or Hamerly.
     pub algorithm: KMeansAlgorithm,
-    /// Record the inertia after every iteration of the winning run ([`KMeans::inertia_history`]);
+    /// Record the inertia after every iteration of the winning run ([`KMeans::inertia_history`](crate::KMeans::inertia_history));
     /// costs one extra pass per iteration.
     pub track_inertia: bool,
 }

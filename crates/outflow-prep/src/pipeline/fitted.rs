@@ -17,7 +17,7 @@ impl Prep {
     /// with the same kind of type (numeric or text) as at fit time, else [`PrepError::MissingColumn`] /
     /// [`PrepError::WrongType`]; columns whose features were pruned are checked only when present
     /// ([`Prep::checked_columns`]); other columns are ignored. Rows that
-    /// cannot be scored are not an error: their [`RowStatus`] says why. Category levels and ports not
+    /// cannot be scored are not an error: their [`RowStatus`](crate::report::RowStatus) says why. Category levels and ports not
     /// seen at fit time go to the `=other` column when there is one, else encode as all zeros.
     pub fn transform(&self, table: &Table) -> Result<Prepared> {
         self.check()?;

@@ -18,9 +18,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The main job: fit a detector on a log (default: the built-in sample), score every flow, and write
-    /// scores, anomalies, cluster statistics, a summary and the model into a run directory.
-    Detect(cmd::detect::Args),
+    /// The main job: fit a detector on a log (default: the built-in sample), score every flow (and, with
+    /// --level, every host or pair per time window), and write scores, anomalies, cluster statistics,
+    /// alerts, a summary and the models into a run directory.
+    Detect(Box<cmd::detect::Args>),
     /// Score new flows with a saved model.
     Score(cmd::score::Args),
     /// Serve a saved model over HTTP (POST /v1/score; reload on SIGHUP or POST /v1/model/reload).
@@ -48,7 +49,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Detect(a) => cmd::detect::run(a),
+        Command::Detect(a) => cmd::detect::run(*a),
         Command::Score(a) => cmd::score::run(a),
         Command::Serve(a) => cmd::serve::run(a),
         Command::Report(a) => cmd::report::run(a),

@@ -122,3 +122,74 @@ fn clustering_options_reach_the_model() {
         assert!(err.contains(message), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn every_level_ranks_the_sample_scan_target_first_and_score_reproduces_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let out = outflow().args(["detect", "--quiet", "--level", "all", "--out"]).arg(&run).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    let levels = summary["levels"].as_array().unwrap();
+    assert_eq!(levels.len(), 2);
+    assert_eq!(levels[0]["level"], "host");
+    assert_eq!(levels[0]["flows_aggregated"], 5663);
+    // The sample's dominant behaviour: one device scanned by many hosts. It tops the alerts.
+    let mut alerts = csv::Reader::from_path(run.join("alerts.csv")).unwrap();
+    let header = alerts.headers().unwrap().clone();
+    assert_eq!(header.iter().collect::<Vec<_>>()[..5], ["rank", "level", "severity", "outlier_score", "src"]);
+    let top: Vec<csv::StringRecord> = alerts.records().take(10).map(Result::unwrap).collect();
+    assert!(top.iter().all(|r| &r[1] == "host" && &r[2] == "severe" && &r[4] == "147.32.81.167"), "{top:?}");
+    let flows: usize = top[0][8].parse().unwrap();
+    assert_eq!(top[0][11].split(' ').count(), flows);
+    // Flows carry their hosts' and pair's scores.
+    let mut scores = csv::Reader::from_path(run.join("scores.csv")).unwrap();
+    let h = scores.headers().unwrap().clone();
+    assert_eq!(h.iter().skip(6).take(3).collect::<Vec<_>>(), ["src_host_score", "dst_host_score", "pair_score"]);
+    // The saved pair model scores the same log to the same pairs with the same severities.
+    let severities = |text: &str| {
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let mut v: Vec<(String, String, String, String)> = r
+            .records()
+            .map(|x| x.unwrap())
+            .map(|x| (x[0].to_owned(), x[1].to_owned(), x[2].to_owned(), x[6].to_owned()))
+            .collect();
+        v.sort();
+        v
+    };
+    let pairs = std::fs::read_to_string(run.join("pairs.csv")).unwrap();
+    let model = levels[1]["model_file"].as_str().unwrap();
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/ctu-mixed-008.conn.log.labeled");
+    let again = outflow().args(["score"]).arg(run.join(model)).arg(sample).output().unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let (a, b) = (severities(&pairs), severities(&String::from_utf8(again.stdout).unwrap()));
+    assert_eq!(a.len(), 3285);
+    assert!(a == b, "severities differ");
+}
+
+#[test]
+fn levels_fail_clearly_on_logs_without_hosts_and_on_bad_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let kdd = dir.path().join("kdd.txt");
+    std::fs::write(
+        &kdd,
+        "0,tcp,http,SF,181,5450,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,8,8,0,0,0,0,1,0,0,9,9,1,0,0.11,0,0,0,0,0,normal.\n",
+    )
+    .unwrap();
+    let out =
+        outflow().args(["detect", "--level", "host", "--out"]).arg(dir.path().join("r")).arg(&kdd).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("source address") && err.contains("flow level"), "{err}");
+    for (flag, value, says) in [
+        ("--window", "15", "needs a unit"),
+        ("--internal", "10.0.0.0/40", "prefix"),
+        ("--level", "hosts,planet", "planet"),
+    ] {
+        let out = outflow().args(["detect", flag, value, "--out"]).arg(dir.path().join("w")).output().unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{flag} {value}: {err}");
+    }
+    assert!(!dir.path().join("w").exists(), "a failed run leaves nothing behind");
+}

@@ -68,7 +68,61 @@ pub struct FamilyColumns {
     pub payload: &'static [&'static str],
     /// The duration column and the seconds in one of its units.
     pub duration: Option<(&'static str, f64)>,
+    /// Which columns play which part of a connection (hosts, time, directions), for aggregation by
+    /// host, pair and time window.
+    pub roles: FlowRoles,
 }
+
+/// The parts columns play in a connection. Each list names the column in every naming variant of the
+/// family; the first present one is used. "Out" is originator to responder.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FlowRoles {
+    /// Start of the connection: a time column, or date-time text (CICFlowMeter).
+    pub timestamp: &'static [&'static str],
+    /// Originator address.
+    pub source: &'static [&'static str],
+    /// Responder address.
+    pub destination: &'static [&'static str],
+    /// Responder port.
+    pub destination_port: &'static [&'static str],
+    /// Transport protocol.
+    pub protocol: &'static [&'static str],
+    /// Application protocol.
+    pub service: &'static [&'static str],
+    /// Connection state (Zeek `conn_state`).
+    pub state: &'static [&'static str],
+    /// States of a failed or rejected connection: no reply, rejected, reset, half-open.
+    pub failed_states: &'static [&'static str],
+    /// Payload bytes from originator to responder.
+    pub bytes_out: &'static [&'static str],
+    /// Payload bytes from responder to originator.
+    pub bytes_in: &'static [&'static str],
+    /// Packets from originator to responder.
+    pub packets_out: &'static [&'static str],
+    /// Packets from responder to originator.
+    pub packets_in: &'static [&'static str],
+    /// Whether the originator is inside the monitored network.
+    pub local_source: &'static [&'static str],
+    /// Whether the responder is inside the monitored network.
+    pub local_destination: &'static [&'static str],
+}
+
+const NO_ROLES: FlowRoles = FlowRoles {
+    timestamp: NONE,
+    source: NONE,
+    destination: NONE,
+    destination_port: NONE,
+    protocol: NONE,
+    service: NONE,
+    state: NONE,
+    failed_states: NONE,
+    bytes_out: NONE,
+    bytes_in: NONE,
+    packets_out: NONE,
+    packets_in: NONE,
+    local_source: NONE,
+    local_destination: NONE,
+};
 
 const NONE: &[&str] = &[];
 
@@ -88,6 +142,7 @@ const GENERIC: FamilyColumns = FamilyColumns {
     positive: None,
     payload: NONE,
     duration: None,
+    roles: NO_ROLES,
 };
 
 const ZEEK: FamilyColumns = FamilyColumns {
@@ -129,6 +184,23 @@ const ZEEK: FamilyColumns = FamilyColumns {
     positive: None,
     payload: &["orig_bytes", "resp_bytes"],
     duration: Some(("duration", 1.0)),
+    roles: FlowRoles {
+        timestamp: &["ts"],
+        source: &["id.orig_h"],
+        destination: &["id.resp_h"],
+        destination_port: &["id.resp_p"],
+        protocol: &["proto"],
+        service: &["service"],
+        state: &["conn_state"],
+        // No reply (S0), rejected (REJ), reset by either side (RST*), half-open or no SYN seen (SH, SHR).
+        failed_states: &["S0", "REJ", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR"],
+        bytes_out: &["orig_bytes"],
+        bytes_in: &["resp_bytes"],
+        packets_out: &["orig_pkts"],
+        packets_in: &["resp_pkts"],
+        local_source: &["local_orig"],
+        local_destination: &["local_resp"],
+    },
 };
 
 const CIC: FamilyColumns = FamilyColumns {
@@ -173,6 +245,22 @@ const CIC: FamilyColumns = FamilyColumns {
     )),
     payload: &["Total Length of Fwd Packets", "Total Length of Bwd Packets", "TotLen Fwd Pkts", "TotLen Bwd Pkts"],
     duration: Some(("Flow Duration", 1e-6)),
+    roles: FlowRoles {
+        timestamp: &["Timestamp"],
+        source: &["Src IP", "Source IP"],
+        destination: &["Dst IP", "Destination IP"],
+        destination_port: &["Dst Port", "Destination Port"],
+        protocol: &["Protocol"],
+        service: NONE,
+        state: NONE,
+        failed_states: NONE,
+        bytes_out: &["TotLen Fwd Pkts", "Total Length of Fwd Packets"],
+        bytes_in: &["TotLen Bwd Pkts", "Total Length of Bwd Packets"],
+        packets_out: &["Tot Fwd Pkts", "Total Fwd Packets"],
+        packets_in: &["Tot Bwd Pkts", "Total Backward Packets"],
+        local_source: NONE,
+        local_destination: NONE,
+    },
 };
 
 const RT_IOT: FamilyColumns = FamilyColumns {
@@ -191,6 +279,16 @@ const RT_IOT: FamilyColumns = FamilyColumns {
     positive: None,
     payload: &["fwd_pkts_payload.tot", "bwd_pkts_payload.tot"],
     duration: Some(("flow_duration", 1.0)),
+    roles: FlowRoles {
+        destination_port: &["id.resp_p"],
+        protocol: &["proto"],
+        service: &["service"],
+        bytes_out: &["fwd_pkts_payload.tot"],
+        bytes_in: &["bwd_pkts_payload.tot"],
+        packets_out: &["fwd_pkts_tot"],
+        packets_in: &["bwd_pkts_tot"],
+        ..NO_ROLES
+    },
 };
 
 const KDD: FamilyColumns = FamilyColumns {
@@ -209,6 +307,15 @@ const KDD: FamilyColumns = FamilyColumns {
     positive: None,
     payload: &["src_bytes", "dst_bytes"],
     duration: Some(("duration", 1.0)),
+    roles: FlowRoles {
+        protocol: &["protocol_type"],
+        service: &["service"],
+        state: &["flag"],
+        failed_states: &["S0", "REJ", "RSTO", "RSTR", "RSTOS0", "SH", "SHR"],
+        bytes_out: &["src_bytes"],
+        bytes_in: &["dst_bytes"],
+        ..NO_ROLES
+    },
 };
 
 impl Family {

@@ -47,7 +47,7 @@ mod zeek_json;
 
 pub use crate::csv::{CsvOptions, RaggedPolicy, read_csv};
 pub use crate::error::{IoError, Location, Result};
-pub use crate::family::{Family, FamilyColumns};
+pub use crate::family::{Family, FamilyColumns, FlowRoles};
 pub use crate::format::{Format, ReadOptions, detect_format, read_input, read_table};
 pub use crate::kdd::{KDD_DIFFICULTY, KDD_FEATURES, KDD_LABEL, read_kdd};
 pub use crate::source::Input;

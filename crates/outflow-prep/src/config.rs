@@ -234,6 +234,10 @@ pub struct PrepParams {
     pub ports: PortEncoding,
     /// Feature selection.
     pub selection: Selection,
+    /// Features compressed with `sign(x) ln(1 + |x|)` before scaling (patterns): heavy-tailed counts and
+    /// byte totals, so that one huge value does not flatten every other difference. Profiles and
+    /// explanations keep the original units.
+    pub log1p: Vec<String>,
     /// ScalerParams.
     pub scaler: ScalerParams,
     /// Project onto principal components (off by default: principal components hide which flow feature made a flow anomalous).
@@ -256,6 +260,7 @@ impl Default for PrepParams {
             categorical: Categoricals::default(),
             ports: PortEncoding::default(),
             selection: Selection::default(),
+            log1p: Vec::new(),
             scaler: ScalerParams::default(),
             pca: None,
             pca_summary: true,
@@ -288,6 +293,7 @@ impl PrepParams {
             ("drop_columns", &self.drop_columns),
             ("categorical.columns", &self.categorical.columns),
             ("ports.columns", &self.ports.columns),
+            ("log1p", &self.log1p),
         ];
         for (what, list) in lists {
             if list.iter().any(|p| p.trim().is_empty()) {

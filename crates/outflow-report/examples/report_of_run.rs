@@ -51,6 +51,7 @@ fn sample_run() -> Result<PathBuf, Box<dyn Error>> {
         flows: &fit.flows,
         rows_selected: table.n_rows(),
         fit: &fit,
+        levels: &[],
         tuning: None,
         seed: params.seed,
         read_seconds,

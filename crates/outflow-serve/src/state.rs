@@ -32,6 +32,9 @@ pub struct AppState {
 pub fn load(path: &Path, generation: u64) -> Result<Loaded, outflow::OutflowError> {
     let header = outflow::read_header(path)?;
     let detector = Detector::load(path)?;
+    if detector.level() != outflow::Level::Flow {
+        return Err(outflow::OutflowError::WrongLevel { what: "the service", level: detector.level() });
+    }
     let specs = field_specs(&detector);
     Ok(Loaded { detector, header, specs, generation })
 }

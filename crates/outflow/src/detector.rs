@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use ndarray::{Array2, ArrayView2, Axis};
+use outflow_aggregate::{AggregateParams, Entities, Level, aggregate};
 use outflow_cluster::{Algorithm, ClusterModel, Fit, HdbscanParams, Membership, Model as Clustering};
 use outflow_core::{InputError, sample_indices, stats};
 use outflow_io::{Schema, Table};
@@ -43,6 +44,12 @@ pub struct DetectorParams {
     pub max_fit_rows: usize,
     /// Seed of every random choice.
     pub seed: u64,
+    /// What one row is: a flow (default), or a host or a pair in a time window. At the host and pair
+    /// levels the log is aggregated first ([`outflow_aggregate`]) and the whole pipeline runs on the
+    /// aggregated rows.
+    pub level: Level,
+    /// How flows become host and pair rows (host and pair levels).
+    pub aggregation: AggregateParams,
 }
 
 impl Default for DetectorParams {
@@ -53,8 +60,33 @@ impl Default for DetectorParams {
             scoring: ScoringParams::default(),
             max_fit_rows: 100_000,
             seed: 42,
+            level: Level::Flow,
+            aggregation: AggregateParams::default(),
         }
     }
+}
+
+/// The preparation of host and pair rows: counts, byte totals, durations and intervals compressed with
+/// `log1p` before robust scaling (they span orders of magnitude: one host's thousand peers must not
+/// flatten the difference between one and ten), and no correlation pruning: each aggregate is a
+/// behaviour of its own (a scan target's distinct sources and ports rise with its flows in, yet they are
+/// what explains it).
+pub fn entity_prep() -> PrepParams {
+    let log1p = [
+        "flows*",
+        "bytes_*",
+        "packets_*",
+        "distinct_*",
+        "duration_*",
+        "external_*",
+        "interval_median",
+        "interval_mad",
+        "size_median",
+        "size_mad",
+    ];
+    let mut p = PrepParams { log1p: log1p.iter().map(|s| s.to_string()).collect(), ..PrepParams::default() };
+    p.selection.correlation = None;
+    p
 }
 
 /// The detector's default HDBSCAN: sized from the data, `min_samples` 10.
@@ -190,6 +222,9 @@ pub struct Detector {
     pub(crate) clustering: Clustering,
     pub(crate) scorer: Scorer,
     pub(crate) summary: FitSummary,
+    /// Median of each unscaled feature over the training rows: the "typical value" reasons compare to.
+    #[serde(default)]
+    pub(crate) typical: Vec<f64>,
 }
 
 /// Seconds spent in each stage.
@@ -220,6 +255,8 @@ pub struct DetectorFit {
     pub prepared: Prepared,
     /// Time per stage.
     pub timings: Timings,
+    /// The host or pair rows the detector was fitted on (host and pair levels).
+    pub entities: Option<Entities>,
 }
 
 /// Cluster, membership and fused score of each prepared row.
@@ -232,6 +269,7 @@ impl DetectorParams {
             p.validate()?;
         }
         self.scoring.validate()?;
+        self.aggregation.validate()?;
         if self.max_fit_rows < 2 {
             return Err(InputError::param("max_fit_rows", "must be at least 2").into());
         }
@@ -267,9 +305,21 @@ impl DetectorParams {
         }
     }
 
-    /// Fits on a flow table and scores every record of it.
+    /// Fits on a flow table and scores every record of it (at the host and pair levels: every row of its
+    /// aggregation, kept in [`DetectorFit::entities`]).
     pub fn fit(&self, table: &Table) -> Result<DetectorFit> {
         self.validate()?;
+        if self.level.is_entity() {
+            let entities = aggregate(table, &self.aggregation, self.level)?;
+            let mut fit = self.fit_rows(entities.table())?;
+            fit.entities = Some(entities);
+            return Ok(fit);
+        }
+        self.fit_rows(table)
+    }
+
+    /// Fits on the rows of a table as they are.
+    fn fit_rows(&self, table: &Table) -> Result<DetectorFit> {
         if table.n_rows() == 0 {
             return Err(InputError::Empty { rows: 0, cols: table.n_cols() }.into());
         }
@@ -315,6 +365,7 @@ impl DetectorParams {
             clustering: model.slim(),
             scorer,
             summary: summary.clone(),
+            typical: crate::reasons::typical_values(&pf.output.unscaled),
         };
         let per_kept = detector.complete(x.view(), &fit_rows, fitted)?;
         let predict = t3.elapsed().as_secs_f64();
@@ -326,16 +377,21 @@ impl DetectorParams {
             prep_report: pf.report,
             prepared: pf.output,
             timings: Timings { prepare, cluster, score, predict },
+            entities: None,
         })
     }
 
     /// Fits the preparation (the preset picked from the columns unless given).
     fn prepare(&self, table: &Table) -> Result<(PrepParams, PrepFit)> {
-        let params = self.prep.clone().unwrap_or_else(|| PrepParams::auto(table));
+        let params = self.prep.clone().unwrap_or_else(|| match self.level {
+            Level::Flow => PrepParams::auto(table),
+            _ => entity_prep(),
+        });
         let pf = params.fit(table)?;
         let n_kept = pf.output.kept.len();
         if n_kept < 2 {
-            let what = format!("a detector ({n_kept} of {} flows survive preparation)", table.n_rows());
+            let what =
+                format!("a detector ({n_kept} of {} {} rows survive preparation)", table.n_rows(), self.level.name());
             return Err(InputError::too_few_rows(what, 2, n_kept).into());
         }
         Ok((params, pf))
@@ -370,6 +426,11 @@ fn cluster_sizes(model: &Clustering) -> Vec<ClusterSize> {
 }
 
 impl DetectorFit {
+    /// Why each input row scored as it did (see [`Detector::reasons`]).
+    pub fn reasons(&self, k: usize) -> Vec<String> {
+        self.detector.reasons(&self.prepared, k)
+    }
+
     /// Explains the clustering of the scored training flows: a surrogate random forest on the cluster
     /// labels (fidelity, Gini and permutation importance, TreeSHAP), per-cluster profiles on the
     /// unscaled features, and normal-vs-severe feature differences.
@@ -408,8 +469,49 @@ fn assemble(rows: &[RowStatus], per_kept: &[(i64, f64, f64)], th: &Thresholds) -
         .collect()
 }
 
+/// What [`Detector::score_log`] returns.
+#[derive(Debug, Clone)]
+pub struct ScoredLog {
+    /// The host or pair rows of the log (host and pair levels).
+    pub entities: Option<Entities>,
+    /// One result per row: per flow at the flow level, else per row of `entities`.
+    pub scores: Vec<FlowScore>,
+    /// Why each row scored as it did (see [`Detector::reasons`]); empty strings for unscored rows.
+    pub reasons: Vec<String>,
+}
+
 impl Detector {
-    /// Scores new flows (columns are matched by name, as at fit time; extra columns are ignored).
+    /// Scores a flow log at the detector's level: flows directly, or the log's hosts or pairs after
+    /// aggregating it as at fit time.
+    pub fn score_log(&self, flows: &Table) -> Result<ScoredLog> {
+        let entities = match self.params.level {
+            Level::Flow => None,
+            level => Some(aggregate(flows, &self.params.aggregation, level)?),
+        };
+        let rows = entities.as_ref().map_or(flows, Entities::table);
+        let prepared = self.prep.transform(rows)?;
+        let x = prepared.model_input();
+        let scored = if x.nrows() > 0 { self.score_matrix(x.view())? } else { Vec::new() };
+        let scores = assemble(&prepared.rows, &scored, &self.summary.thresholds);
+        let reasons = self.reasons(&prepared, 3);
+        Ok(ScoredLog { entities, scores, reasons })
+    }
+
+    /// The level a row is at.
+    pub fn level(&self) -> Level {
+        self.params.level
+    }
+
+    /// For each input row of a prepared table, the `k` features farthest from their typical (median
+    /// training) value on the scale the model saw, as `name=value (typical t)` joined by `; ` — empty
+    /// for rows that were not scored or for a model saved before typical values were kept.
+    pub fn reasons(&self, prepared: &Prepared, k: usize) -> Vec<String> {
+        crate::reasons::reasons(prepared, &self.typical, k)
+    }
+
+    /// Scores the rows of a table as they are: flows for a flow-level detector, host or pair rows (as
+    /// [`outflow_aggregate`] writes them) for the other levels. Columns are matched by name, as at fit
+    /// time; extra columns are ignored.
     pub fn score(&self, table: &Table) -> Result<Vec<FlowScore>> {
         let prepared = self.prep.transform(table)?;
         let x = prepared.model_input();

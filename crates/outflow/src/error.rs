@@ -15,6 +15,9 @@ pub enum OutflowError {
     /// Reading or typing the input.
     #[error(transparent)]
     Io(#[from] outflow_io::IoError),
+    /// Flows could not be aggregated into hosts or pairs.
+    #[error(transparent)]
+    Aggregate(#[from] outflow_aggregate::AggregateError),
     /// Preparing features (including new flows that miss a column or have a wrong type).
     #[error(transparent)]
     Prep(#[from] outflow_prep::PrepError),
@@ -51,6 +54,16 @@ pub enum OutflowError {
     /// A run directory is incomplete or inconsistent.
     #[error(transparent)]
     Run(#[from] crate::run::RunDirError),
+    /// A model of another level than the operation works with.
+    #[error(
+        "{what} works with flow-level models; this model is at the {level} level (score host and pair models with `outflow score`)"
+    )]
+    WrongLevel {
+        /// The operation.
+        what: &'static str,
+        /// The model's level.
+        level: outflow_aggregate::Level,
+    },
     /// Writing a file failed, or it exists and replacing it was not asked for.
     #[error(transparent)]
     Write(#[from] WriteError),

@@ -36,6 +36,7 @@
 pub mod artifact;
 mod detector;
 mod error;
+mod reasons;
 pub mod run;
 pub mod scoring;
 mod stats;
@@ -43,13 +44,15 @@ pub mod tune;
 
 pub use crate::artifact::{FORMAT_VERSION, ModelHeader, ModelMetadata, default_model_name, read_header};
 pub use crate::detector::{
-    ClusterSize, Detector, DetectorFit, DetectorParams, FitSummary, FlowScore, Severity, Thresholds, Timings,
-    auto_hdbscan,
+    ClusterSize, Detector, DetectorFit, DetectorParams, FitSummary, FlowScore, ScoredLog, Severity, Thresholds,
+    Timings, auto_hdbscan, entity_prep,
 };
 pub use crate::error::{ArtifactError, OutflowError, Result};
 pub use crate::scoring::{Scorer, ScoringParams, Signal};
 pub use crate::stats::{ClusterStats, NumericStats, RowFilter, cluster_statistics};
 pub use crate::tune::{TuneParams, TuneResult, Tuning};
+pub use outflow_aggregate as aggregate;
+pub use outflow_aggregate::{AggregateParams, Entities, Level, Window};
 pub use outflow_cluster as cluster;
 pub use outflow_core::{
     Fit, FitSupervised, InputError, Predict, ScoreSamples, Transform, WriteError, sample_indices, stats as numeric,

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use outflow::io::Table;
 use outflow::run::{RunDir, RunInput, RunSummary, check_run_dir};
-use outflow::{DetectorFit, DetectorParams, FlowScore, RowFilter, TuneParams, Tuning, default_model_name};
+use outflow::{DetectorFit, DetectorParams, FlowScore, Level, RowFilter, TuneParams, Tuning, default_model_name};
 
 use crate::algorithm::AlgorithmArgs;
 use crate::input::{FormatArgs, read};
@@ -61,6 +61,36 @@ pub struct Args {
     /// Also write report.html and figures/*.png (as `outflow report DIR`).
     #[arg(long)]
     pub report: bool,
+    /// What is analysed: `flow` (each connection), `host` (each host per window: what it sent, received,
+    /// whom and which ports it contacted), `pair` (each source → destination per window, with beacon
+    /// regularity), or `all` (the three, ranked together in alerts.csv). Comma lists work too.
+    #[arg(long, default_value = "flow", value_delimiter = ',')]
+    pub level: Vec<String>,
+    /// Time window of the host and pair levels: `15m`, `1h`, `1d`, ... or `all` (the whole log).
+    #[arg(long, default_value = "1h")]
+    pub window: String,
+    /// The inside of the monitored network, e.g. `10.0.0.0/8,192.168.0.0/16` (host and pair levels).
+    /// Default: Zeek's local_orig / local_resp when set, else the private address ranges.
+    #[arg(long)]
+    pub internal: Option<String>,
+}
+
+/// The levels asked for, flow first.
+fn levels(a: &Args) -> Result<Vec<Level>> {
+    let mut out = Vec::new();
+    for l in &a.level {
+        if l.trim().eq_ignore_ascii_case("all") {
+            out.extend(Level::ALL);
+        } else {
+            out.push(l.parse::<Level>().map_err(|e| anyhow::anyhow!("--level: {e} (or all)"))?);
+        }
+    }
+    out.sort();
+    out.dedup();
+    if out.is_empty() {
+        bail!("--level: give flow, host, pair or all");
+    }
+    Ok(out)
 }
 
 fn spinner(show: bool, msg: &str) -> ProgressBar {
@@ -97,10 +127,19 @@ pub fn run(a: Args) -> Result<()> {
     let tuning = if a.tune { Some(tune(&a, &work, &mut params, show)?) } else { None };
     let tune_seconds = t.elapsed().as_secs_f64();
 
-    let pb = spinner(show, &format!("fitting (prepare, {}, scores)", params.clustering.title()));
-    let fit = params.fit(&work)?;
+    let levels = levels(&a)?;
+    let entity_params = |level: Level| DetectorParams { level, ..params.clone() };
+    let primary = levels[0];
+    let pb = spinner(show, &format!("fitting {primary}s (prepare, {}, scores)", params.clustering.title()));
+    let fit = entity_params(primary).fit(&work).with_context(|| format!("the {primary} level"))?;
     pb.finish_and_clear();
-    let flows = with_unselected(&fit, &selected, &excluded);
+    let mut level_fits = Vec::new();
+    for &level in &levels[1..] {
+        let pb = spinner(show, &format!("fitting {level}s"));
+        level_fits.push(entity_params(level).fit(&work).with_context(|| format!("the {level} level"))?);
+        pb.finish_and_clear();
+    }
+    let flows = if primary == Level::Flow { with_unselected(&fit, &selected, &excluded) } else { fit.flows.clone() };
     let run = RunInput {
         input: input.name(),
         format: format.name(),
@@ -108,6 +147,7 @@ pub fn run(a: Args) -> Result<()> {
         flows: &flows,
         rows_selected: selected.len(),
         fit: &fit,
+        levels: &level_fits,
         tuning: tuning.as_ref(),
         seed: a.seed,
         read_seconds,
@@ -119,6 +159,9 @@ pub fn run(a: Args) -> Result<()> {
         print_summary(&summary, &out);
     }
     if a.report {
+        if primary != Level::Flow {
+            bail!("--report draws the flow level: add it (--level flow,{primary} or --level all)");
+        }
         crate::cmd::report::after_detect(&out, a.seed, a.quiet)?;
     }
     Ok(())
@@ -127,6 +170,13 @@ pub fn run(a: Args) -> Result<()> {
 /// The detector's parameters from the options (tuning may change the clusterer later).
 fn params(a: &Args) -> Result<DetectorParams> {
     let mut params = DetectorParams { max_fit_rows: a.max_fit_rows, seed: a.seed, ..DetectorParams::default() };
+    params.aggregation.window = a.window.parse().map_err(|e| anyhow::anyhow!("--window: {e}"))?;
+    if let Some(inside) = &a.internal {
+        params.aggregation.internal = Some(inside.parse().map_err(|e| anyhow::anyhow!("--internal: {e}"))?);
+    }
+    if a.tune && levels(a)?[0] != Level::Flow {
+        bail!("--tune searches the flow level's clustering; it needs --level flow or all");
+    }
     params.clustering = a.clustering.build(Some(params.clustering.clone()))?;
     if a.tune && params.clustering.name() != "hdbscan" {
         bail!("--tune searches HDBSCAN's parameters; it needs --algorithm hdbscan");
@@ -193,6 +243,30 @@ fn chrono_stamp() -> String {
 }
 
 fn print_summary(s: &RunSummary, out: &Path) {
+    if s.level == Level::Flow {
+        print_flow_summary(s, out);
+    }
+    for l in &s.levels {
+        let c = &l.severity_counts;
+        println!(
+            "{}s ({} windows, {} flows): {} rows, {} clusters, {} severe, {} moderate → {}/{}",
+            l.level,
+            l.window,
+            l.flows_aggregated,
+            l.rows,
+            l.clusters,
+            c.severe,
+            c.moderate,
+            out.display(),
+            l.table_file
+        );
+    }
+    if s.levels.len() > 1 || (s.level == Level::Flow && !s.levels.is_empty()) {
+        println!("alerts of every level, ranked: {}/{}", out.display(), outflow::run::ALERTS);
+    }
+}
+
+fn print_flow_summary(s: &RunSummary, out: &Path) {
     let c = &s.severity_counts;
     println!(
         "{} ({}): {} flows read, {} scored, {} unscored",

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use outflow::Detector;
-use outflow::run::scores_csv;
+use outflow::run::{entity_scores_csv, scores_csv};
 
 use crate::input::{FormatArgs, read};
 
@@ -13,7 +13,8 @@ use crate::input::{FormatArgs, read};
 pub struct Args {
     /// A model file written by `outflow detect`.
     pub model: PathBuf,
-    /// The flows to score (same kind of log as the training one).
+    /// The flows to score (same kind of log as the training one). A host or pair model aggregates them
+    /// as at training time and writes host or pair rows (as hosts.csv / pairs.csv).
     pub input: PathBuf,
     #[command(flatten)]
     pub format: FormatArgs,
@@ -38,8 +39,12 @@ pub fn run(a: Args) -> Result<()> {
     }
     let detector = Detector::load(&a.model)?;
     let (_, table, _) = read(Some(&a.input), &a.format)?;
-    let flows = detector.score(&table).with_context(|| format!("scoring {}", a.input.display()))?;
-    let csv = scores_csv(&table, &flows);
+    let scored = detector.score_log(&table).with_context(|| format!("scoring {}", a.input.display()))?;
+    // Flow models write one line per flow; host and pair models their rows, highest score first.
+    let csv = match &scored.entities {
+        None => scores_csv(&table, &scored.scores),
+        Some(e) => entity_scores_csv(e, &scored.scores, &scored.reasons),
+    };
     match &a.out {
         Some(out) => outflow::write_atomic(out, csv.as_bytes(), a.force)?,
         None => crate::input::write_stdout(csv.as_bytes())?,

@@ -24,7 +24,8 @@ impl Prep {
         let bound = bind(&self.inputs, table)?;
         let (rows, kept) = split_rows(evaluate(&self.inputs, &bound, &self.rules, table.n_rows()));
         let unscaled = build_matrix(&self.inputs, &bound, &self.features, &kept);
-        let scaled = self.scaler.transform(unscaled.view())?;
+        let compressed = super::compressed(&self.config, &self.feature_names(), &unscaled);
+        let scaled = self.scaler.transform(compressed.as_ref().unwrap_or(&unscaled).view())?;
         let projected = self.pca.as_ref().map(|p| p.transform(scaled.view())).transpose()?;
         let carried = carried_table(table, &self.carried, &kept);
         Ok(Prepared { features: self.feature_names(), unscaled, scaled, projected, rows, kept, carried })

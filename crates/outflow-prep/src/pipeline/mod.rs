@@ -200,7 +200,10 @@ fn fit(config: &PrepParams, table: &Table) -> Result<PrepFit> {
     let unscaled = if keep_all { cleaned.matrix } else { cleaned.matrix.select(Axis(1), &selected.keep) };
     let mut warnings = cleaned.warnings.clone();
     warnings.extend(selected.warnings.iter().cloned());
-    let (scaler, scaled, pca, projected, summary) = scale_and_project(config, &unscaled, &mut warnings)?;
+    let feature_names: Vec<String> = features.iter().map(|f| f.name.clone()).collect();
+    let compressed = compressed(config, &feature_names, &unscaled);
+    let (scaler, scaled, pca, projected, summary) =
+        scale_and_project(config, compressed.as_ref().unwrap_or(&unscaled), &mut warnings)?;
     let mut steps = cleaned.steps;
     steps.extend(selected.steps);
     let report = FitReport {
@@ -289,6 +292,25 @@ fn scale_and_project(
     };
     let projected = pca.as_ref().map(|p| p.transform(scaled.view())).transpose()?;
     Ok((scaler, scaled, pca, projected, summary))
+}
+
+/// `unscaled` with `sign(x) ln(1 + |x|)` applied to the features [`PrepParams::log1p`] names; `None`
+/// when it names none of them.
+pub(crate) fn compressed(config: &PrepParams, features: &[String], unscaled: &Array2<f64>) -> Option<Array2<f64>> {
+    let flagged: Vec<usize> = features
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| crate::pattern::matches_any(&config.log1p, f))
+        .map(|(j, _)| j)
+        .collect();
+    if flagged.is_empty() {
+        return None;
+    }
+    let mut out = unscaled.clone();
+    for &j in &flagged {
+        out.column_mut(j).mapv_inplace(|v| v.signum() * v.abs().ln_1p());
+    }
+    Some(out)
 }
 
 fn carried_table(table: &Table, labels: &[String], kept: &[usize]) -> Table {

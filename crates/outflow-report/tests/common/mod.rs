@@ -56,6 +56,7 @@ pub fn write_run_dir(dir: &Path, table: &Table, params: &DetectorParams) -> Dete
         flows: &fit.flows,
         rows_selected: table.n_rows(),
         fit: &fit,
+        levels: &[],
         tuning: None,
         seed: params.seed,
         read_seconds: 0.0,

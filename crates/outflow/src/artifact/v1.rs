@@ -180,6 +180,7 @@ pub(super) fn detector(body: &[u8]) -> serde_json::Result<Detector> {
         scoring: b.config.scoring.params(),
         max_fit_rows: b.config.max_fit_rows,
         seed: b.config.seed,
+        ..DetectorParams::default()
     };
     Ok(Detector {
         params,
@@ -188,6 +189,7 @@ pub(super) fn detector(body: &[u8]) -> serde_json::Result<Detector> {
         clustering: Clustering::Hdbscan(b.model),
         scorer: b.scorer.current(),
         summary: b.summary.current(),
+        typical: Vec::new(),
     })
 }
 

@@ -8,6 +8,8 @@
 //! | [`CLUSTERS`] | per cluster: size, top values of categorical columns, statistics of numeric ones |
 //! | [`SAMPLE`] | a seeded sample (≤ [`SAMPLE_ROWS`]) of scored records with the features the model saw |
 //! | [`TUNING`] | the hyper-parameter grid and its scores, when tuned |
+//! | `hosts.csv`, `pairs.csv` | host / pair level: one row per host or pair and window, highest score first: identity, window, `flows`, [`ENTITY_SCORE_COLUMNS`], every aggregate feature |
+//! | [`ALERTS`] | with host or pair levels next to flows: [`ALERT_COLUMNS`], every level's anomalies ranked together |
 //! | the model file | named in `summary.json` (`outflow-model-<UTC>.json`) |
 //! | [`SUMMARY`] | [`RunSummary`]: counts, features, clusterer, clusters, thresholds, timings; written last |
 //!
@@ -22,18 +24,26 @@
 //! # Ok::<(), outflow::OutflowError>(())
 //! ```
 
+mod levels;
 mod read;
 mod write;
 
 use std::path::PathBuf;
 
+use outflow_aggregate::Level;
 use outflow_cluster::Algorithm;
 use serde::{Deserialize, Serialize};
 
 use crate::detector::{ClusterSize, Thresholds};
 
+pub use crate::run::levels::{
+    ALERT_COLUMNS, ALERTS, ENTITY_SCORE_COLUMNS, LevelSummary, MAX_FLOW_ROWS, alerts_csv, entity_csv,
+    entity_scores_csv, flow_level_scores, level_summary, short_number,
+};
 pub use crate::run::read::{Anomalies, RunDir, Sample, Scores, TOP_ANOMALIES};
-pub use crate::run::write::{RunInput, anomalies_csv, check_run_dir, sample_csv, scores_csv, tuning_csv};
+pub use crate::run::write::{
+    RunInput, anomalies_csv, check_run_dir, sample_csv, scores_csv, scores_csv_with, tuning_csv,
+};
 
 /// `summary.json`.
 pub const SUMMARY: &str = "summary.json";
@@ -99,6 +109,13 @@ pub struct RunSummary {
     pub tuned: bool,
     /// Seconds per stage.
     pub timings_seconds: RunTimings,
+    /// The level of the run's main fit (the figures above): `flow`, or `host` / `pair` when only that
+    /// level was asked for.
+    #[serde(default)]
+    pub level: Level,
+    /// The host and pair analyses of the run, when there are any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub levels: Vec<LevelSummary>,
 }
 
 /// A column the preparation dropped.

@@ -102,6 +102,14 @@ impl RunDir {
             return Err(RunDirError::NotADirectory(dir).into());
         }
         let summary: RunSummary = read_json(&dir.join(SUMMARY))?;
+        if summary.level != outflow_aggregate::Level::Flow {
+            let message = format!(
+                "a {}-level run: its results are {}; reports read runs with the flow level (--level all)",
+                summary.level,
+                summary.level.table_name()
+            );
+            return Err(RunDirError::invalid(dir.join(SUMMARY), message).into());
+        }
         let sample = read_sample(&dir.join(SAMPLE))?;
         let scores = read_scores(&dir.join(SCORES))?;
         let clusters: Vec<ClusterStats> = read_json(&dir.join(CLUSTERS))?;

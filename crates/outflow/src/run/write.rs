@@ -6,6 +6,7 @@ use std::time::Instant;
 use outflow_core::{sample_indices, write_atomic};
 use outflow_io::{Family, Table};
 
+use super::levels::{ALERTS, alerts_csv, entity_csv, flow_level_scores, level_summary};
 use super::{
     ANOMALIES, ANOMALY_COLUMNS, CLUSTERS, DroppedFeature, RunDirError, RunSummary, RunTimings, SAMPLE, SAMPLE_COLUMNS,
     SAMPLE_ROWS, SCORE_COLUMNS, SCORES, SUMMARY, SeverityCounts, TUNING,
@@ -29,8 +30,11 @@ pub struct RunInput<'a> {
     pub flows: &'a [FlowScore],
     /// Records selected for analysis.
     pub rows_selected: usize,
-    /// The fit on the selected records.
+    /// The fit on the selected records: at the flow level, or the one host or pair level asked for.
     pub fit: &'a DetectorFit,
+    /// Host and pair fits next to a flow-level `fit` (`--level all`): their tables, models and
+    /// `alerts.csv` are written too.
+    pub levels: &'a [DetectorFit],
     /// The hyper-parameter search, when there was one.
     pub tuning: Option<&'a Tuning>,
     /// Seed of the sample written to `sample.csv`.
@@ -64,23 +68,53 @@ impl super::RunDir {
     pub fn write(dir: &Path, run: &RunInput<'_>) -> Result<RunSummary> {
         let t = Instant::now();
         std::fs::create_dir_all(dir).map_err(|source| OutflowError::File { path: dir.to_owned(), source })?;
-        let model_file = default_model_name();
         let put = |name: &str, bytes: &[u8]| write_atomic(&dir.join(name), bytes, true);
-        run.fit.detector.save(dir.join(&model_file), true)?;
-        put(SCORES, scores_csv(run.table, run.flows).as_bytes())?;
-        put(ANOMALIES, anomalies_csv(run.table, run.flows).as_bytes())?;
-        put(SAMPLE, sample_csv(run.fit, run.seed).as_bytes())?;
-        let stats = cluster_statistics(run.table, run.flows);
-        put(CLUSTERS, serde_json::to_string_pretty(&stats).expect("statistics serialise").as_bytes())?;
+        let mut levels = Vec::new();
+        for fit in run.fit.entities.is_some().then_some(run.fit).into_iter().chain(run.levels) {
+            let level = fit.detector.level();
+            let model_file = default_model_name().replacen("outflow-model", &format!("outflow-{level}-model"), 1);
+            fit.detector.save(dir.join(&model_file), true)?;
+            put(level.table_name(), entity_csv(fit).as_bytes())?;
+            levels.push(level_summary(fit, &model_file));
+        }
+        let model_file = if run.fit.entities.is_some() {
+            levels[0].model_file.clone()
+        } else {
+            let model_file = default_model_name();
+            run.fit.detector.save(dir.join(&model_file), true)?;
+            let links = flow_level_scores(run.table, run.levels)?;
+            put(SCORES, scores_csv_with(run.table, run.flows, &links).as_bytes())?;
+            put(ANOMALIES, anomalies_csv(run.table, run.flows).as_bytes())?;
+            put(SAMPLE, sample_csv(run.fit, run.seed).as_bytes())?;
+            let stats = cluster_statistics(run.table, run.flows);
+            put(CLUSTERS, serde_json::to_string_pretty(&stats).expect("statistics serialise").as_bytes())?;
+            if !run.levels.is_empty() {
+                let reasons = with_unselected_reasons(run)?;
+                put(ALERTS, alerts_csv(run.table, run.flows, &reasons, run.levels)?.as_bytes())?;
+            }
+            model_file
+        };
         if let Some(tuning) = run.tuning {
             put(TUNING, tuning_csv(tuning).as_bytes())?;
         }
         let mut summary = summary(run, model_file);
+        summary.level = run.fit.detector.level();
+        summary.levels = levels;
         summary.timings_seconds.write = t.elapsed().as_secs_f64();
         summary.timings_seconds.total = run.started.elapsed().as_secs_f64();
         put(SUMMARY, serde_json::to_string_pretty(&summary).expect("a summary serialises").as_bytes())?;
         Ok(summary)
     }
+}
+
+/// Reasons per input record of the flow fit (records outside a selection are prepared again for it).
+fn with_unselected_reasons(run: &RunInput<'_>) -> Result<Vec<String>> {
+    let fitted = run.fit.reasons(3);
+    if fitted.len() == run.flows.len() {
+        return Ok(fitted);
+    }
+    let prepared = run.fit.detector.prep().transform(run.table)?;
+    Ok(run.fit.detector.reasons(&prepared, 3))
 }
 
 fn summary(run: &RunInput<'_>, model_file: String) -> RunSummary {
@@ -142,6 +176,8 @@ fn summary(run: &RunInput<'_>, model_file: String) -> RunSummary {
             write: 0.0,
             total: 0.0,
         },
+        level: outflow_aggregate::Level::Flow,
+        levels: Vec::new(),
     }
 }
 
@@ -149,7 +185,7 @@ fn opt(v: Option<f64>) -> String {
     v.map_or(String::new(), |x| x.to_string())
 }
 
-fn csv_text(rows: impl IntoIterator<Item = Vec<String>>) -> String {
+pub(crate) fn csv_text(rows: impl IntoIterator<Item = Vec<String>>) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
         w.write_record(&r).expect("writing to memory");
@@ -165,8 +201,14 @@ fn strings(names: &[&str]) -> Vec<String> {
 /// record (the columns every log family shows next to a score — `outflow_io::Family::shown_columns` —
 /// that the table has).
 pub fn scores_csv(table: &Table, flows: &[FlowScore]) -> String {
+    scores_csv_with(table, flows, &[])
+}
+
+/// [`scores_csv`] with further numeric columns after the score columns (the host and pair scores of
+/// each flow in a `--level all` run).
+pub fn scores_csv_with(table: &Table, flows: &[FlowScore], extra: &[(String, Vec<Option<f64>>)]) -> String {
     let ids: Vec<&str> = Family::shown_columns().into_iter().filter(|c| table.column(c).is_some()).collect();
-    let header = strings(&SCORE_COLUMNS).into_iter().chain(strings(&ids));
+    let header = strings(&SCORE_COLUMNS).into_iter().chain(extra.iter().map(|(n, _)| n.clone())).chain(strings(&ids));
     let records = flows.iter().map(|f| {
         let mut rec = vec![
             f.row.to_string(),
@@ -176,6 +218,7 @@ pub fn scores_csv(table: &Table, flows: &[FlowScore]) -> String {
             f.severity.name().to_string(),
             f.reason.clone().unwrap_or_default(),
         ];
+        rec.extend(extra.iter().map(|(_, v)| opt(v[f.row])));
         rec.extend(ids.iter().map(|c| table.column(c).expect("present").value(f.row).to_string()));
         rec
     });

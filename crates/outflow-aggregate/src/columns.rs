@@ -1,0 +1,210 @@
+//! Finding the columns that play each part of a connection, and reading a batch of flows through them.
+
+use outflow_io::family::same_name;
+use outflow_io::{Column, ColumnData, DataType, Family, FlowRoles, Table};
+use rustc_hash::FxHashMap;
+
+use crate::error::{AggregateError, Result};
+use crate::time::parse_timestamp;
+
+/// Strings numbered in order of first appearance.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Interner {
+    ids: FxHashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Interner {
+    pub(crate) fn id(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    pub(crate) fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// The column names of each part, found once on the first batch.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RoleColumns {
+    pub(crate) family: Family,
+    pub(crate) timestamp: Option<String>,
+    pub(crate) source: Option<String>,
+    pub(crate) destination: Option<String>,
+    pub(crate) destination_port: Option<String>,
+    pub(crate) service: Option<String>,
+    pub(crate) state: Option<String>,
+    pub(crate) failed_states: Vec<String>,
+    pub(crate) bytes_out: Option<String>,
+    pub(crate) bytes_in: Option<String>,
+    pub(crate) packets_out: Option<String>,
+    pub(crate) packets_in: Option<String>,
+    pub(crate) local_source: Option<String>,
+    pub(crate) local_destination: Option<String>,
+    /// The duration column and the seconds in its unit.
+    pub(crate) duration: Option<(String, f64)>,
+    pub(crate) labels: Vec<String>,
+}
+
+/// The candidate names of a part: the log family's first, then every other family's.
+fn candidates(family: Family, part: fn(&FlowRoles) -> &'static [&'static str]) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = part(&family.columns().roles).to_vec();
+    for f in Family::ALL {
+        for &n in part(&f.columns().roles) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+    }
+    names
+}
+
+fn find(table: &Table, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| table.columns().iter().find(|c| same_name(c.name(), n)).map(|c| c.name().to_owned()))
+}
+
+impl RoleColumns {
+    pub(crate) fn find(table: &Table) -> RoleColumns {
+        let family = Family::detect(table);
+        let part = |p: fn(&FlowRoles) -> &'static [&'static str]| find(table, &candidates(family, p));
+        let state = part(|r| r.state);
+        let failed_states: Vec<String> = if state.is_some() {
+            candidates(family, |r| r.failed_states).iter().map(|s| s.to_string()).collect()
+        } else {
+            Vec::new()
+        };
+        let duration = std::iter::once(family)
+            .chain(Family::ALL)
+            .filter_map(|f| f.columns().duration)
+            .find_map(|(name, unit)| find(table, &[name]).map(|n| (n, unit)));
+        let labels = Family::union(|c| c.labels).iter().filter_map(|n| find(table, &[n])).fold(
+            Vec::new(),
+            |mut v: Vec<String>, n| {
+                if !v.contains(&n) {
+                    v.push(n);
+                }
+                v
+            },
+        );
+        RoleColumns {
+            family,
+            timestamp: part(|r| r.timestamp),
+            source: part(|r| r.source),
+            destination: part(|r| r.destination),
+            destination_port: part(|r| r.destination_port),
+            service: part(|r| r.service),
+            state,
+            failed_states,
+            bytes_out: part(|r| r.bytes_out),
+            bytes_in: part(|r| r.bytes_in),
+            packets_out: part(|r| r.packets_out),
+            packets_in: part(|r| r.packets_in),
+            local_source: part(|r| r.local_source),
+            local_destination: part(|r| r.local_destination),
+            duration,
+            labels,
+        }
+    }
+
+    /// Errors when the hosts (and, for windows, the timestamp) are missing.
+    pub(crate) fn require(&self, level: &'static str, needs_time: bool) -> Result<()> {
+        let hint = if self.family == Family::Kdd {
+            "; KDD records carry no addresses or times: analyse them at the flow level".to_owned()
+        } else {
+            String::new()
+        };
+        let missing = |role: &'static str, part: fn(&FlowRoles) -> &'static [&'static str], hint: String| {
+            AggregateError::MissingColumn { level, role, candidates: candidates(self.family, part).join(", "), hint }
+        };
+        if self.source.is_none() {
+            return Err(missing("source address", |r| r.source, hint));
+        }
+        if self.destination.is_none() {
+            return Err(missing("destination address", |r| r.destination, hint));
+        }
+        if needs_time && self.timestamp.is_none() {
+            let hint = format!("{hint}; or aggregate the whole log as one window (--window all)");
+            return Err(missing("timestamp", |r| r.timestamp, hint));
+        }
+        Ok(())
+    }
+}
+
+/// Ids (in an interner) of the values of a column, `None` for nulls.
+pub(crate) fn ids(col: &Column, interner: &mut Interner) -> Vec<Option<u32>> {
+    match col.data() {
+        ColumnData::Categorical(c) => {
+            let level_ids: Vec<u32> = c.levels().iter().map(|l| interner.id(l)).collect();
+            (0..col.len()).map(|i| (!col.is_null(i)).then(|| level_ids[c.codes()[i] as usize])).collect()
+        }
+        _ => (0..col.len()).map(|i| (!col.is_null(i)).then(|| interner.id(&col.value(i).to_string()))).collect(),
+    }
+}
+
+/// Numbers of a column, `None` for nulls and text.
+pub(crate) fn numbers(col: &Column) -> Vec<Option<f64>> {
+    (0..col.len()).map(|i| col.f64_at(i)).collect()
+}
+
+/// Booleans of a column (`T`/`F` columns are read as booleans by the readers).
+pub(crate) fn flags(col: &Column) -> Vec<Option<bool>> {
+    (0..col.len())
+        .map(|i| match col.value(i) {
+            outflow_io::Value::Bool(b) => Some(b),
+            outflow_io::Value::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "t" | "true" | "1" => Some(true),
+                "f" | "false" | "0" => Some(false),
+                _ => None,
+            },
+            v => v.as_f64().map(|x| x != 0.0),
+        })
+        .collect()
+}
+
+/// Timestamps in seconds since the epoch: a time or number column as is, date-time text parsed (once
+/// per distinct text). `first_record` numbers the batch's first row in errors.
+pub(crate) fn timestamps(col: &Column, first_record: usize) -> Result<Vec<Option<f64>>> {
+    match (col.dtype(), col.data()) {
+        (DataType::Categorical, ColumnData::Categorical(c)) => {
+            let mut parsed: Vec<Option<Option<f64>>> = vec![None; c.levels().len()];
+            let mut out = Vec::with_capacity(col.len());
+            for i in 0..col.len() {
+                if col.is_null(i) {
+                    out.push(None);
+                    continue;
+                }
+                let code = c.codes()[i] as usize;
+                let ts = match parsed[code] {
+                    Some(ts) => ts,
+                    None => {
+                        let text = c.get(i);
+                        let ts = if text.trim().is_empty() || text.trim() == "-" {
+                            None
+                        } else {
+                            Some(parse_timestamp(text).ok_or_else(|| AggregateError::Timestamp {
+                                column: col.name().to_owned(),
+                                record: first_record + i + 1,
+                                value: text.to_owned(),
+                            })?)
+                        };
+                        parsed[code] = Some(ts);
+                        ts
+                    }
+                };
+                out.push(ts);
+            }
+            Ok(out)
+        }
+        _ => Ok(numbers(col).into_iter().map(|v| v.filter(|t| t.is_finite())).collect()),
+    }
+}

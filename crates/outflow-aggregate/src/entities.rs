@@ -1,0 +1,194 @@
+//! [`Entities`]: the host or pair table an aggregation produces, and the way back from flows to rows.
+
+use outflow_io::{Column, Table};
+use rustc_hash::FxHashMap;
+
+use crate::aggregator::Stats;
+use crate::columns::{RoleColumns, timestamps};
+use crate::error::Result;
+use crate::features::{Available, BASELINE, robust_z};
+use crate::level::Level;
+use crate::params::AggregateParams;
+use crate::window::Window;
+
+/// The identifying columns of every entity table, in order (`dst` only for pairs).
+pub const ENTITY_COLUMNS: [&str; 4] = ["src", "dst", "window_start", "window_end"];
+
+/// Who and when a row is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct EntityKey {
+    pub(crate) src: String,
+    pub(crate) dst: Option<String>,
+    pub(crate) window: i64,
+}
+
+/// One row before it goes into the table.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub(crate) key: EntityKey,
+    pub(crate) window_start: Option<f64>,
+    pub(crate) window_end: Option<f64>,
+    pub(crate) flows: u64,
+    pub(crate) values: Vec<f64>,
+    pub(crate) labels: Vec<String>,
+}
+
+/// A host or pair table: one row per host (or pair) and window, ordered by window, source, destination.
+///
+/// Columns: `src` (the host; for pairs the originator), `dst` (pairs only), `window_start`, `window_end`
+/// (seconds since the epoch; the first and last flow of the log for `--window all`), `flows`, the
+/// features (see the [`crate::features`] table), then one column per label column of the log holding its
+/// values among the row's flows, most frequent first, joined by `;`.
+#[derive(Debug, Clone)]
+pub struct Entities {
+    level: Level,
+    table: Table,
+    features: Vec<String>,
+    labels: Vec<String>,
+    params: AggregateParams,
+    stats: Stats,
+    index: FxHashMap<EntityKey, usize>,
+}
+
+impl Entities {
+    pub(crate) fn build(
+        level: Level,
+        mut rows: Vec<Row>,
+        available: &Available,
+        label_names: &[String],
+        params: AggregateParams,
+        stats: Stats,
+    ) -> Entities {
+        rows.sort_by(|a, b| (a.key.window, &a.key.src, &a.key.dst).cmp(&(b.key.window, &b.key.src, &b.key.dst)));
+        let names = if level == Level::Host { available.host_names() } else { available.pair_names() };
+        if names.last() == Some(&BASELINE) {
+            fill_baseline(&mut rows, names.iter().position(|n| *n == "bytes_out").expect("with bytes"));
+        }
+        let mut columns = vec![Column::from_str_opt("src", rows.iter().map(|r| Some(r.key.src.as_str())))];
+        if level == Level::Pair {
+            columns.push(Column::from_str_opt("dst", rows.iter().map(|r| r.key.dst.as_deref())));
+        }
+        columns.push(Column::from_time_opt("window_start", rows.iter().map(|r| r.window_start)));
+        columns.push(Column::from_time_opt("window_end", rows.iter().map(|r| r.window_end)));
+        columns.push(Column::from_i64_opt("flows", rows.iter().map(|r| Some(r.flows as i64))));
+        for (j, name) in names.iter().enumerate() {
+            columns.push(Column::from_f64(*name, rows.iter().map(|r| r.values[j]).collect()));
+        }
+        for (c, name) in label_names.iter().enumerate() {
+            columns.push(Column::from_str_opt(name.clone(), rows.iter().map(|r| Some(r.labels[c].as_str()))));
+        }
+        let table = Table::new(columns).expect("columns of one length with distinct names");
+        let index = rows.into_iter().enumerate().map(|(i, r)| (r.key, i)).collect();
+        Entities {
+            level,
+            table,
+            features: names.iter().map(|s| s.to_string()).collect(),
+            labels: label_names.to_vec(),
+            params,
+            stats,
+            index,
+        }
+    }
+
+    /// Host or pair.
+    pub fn level(&self) -> Level {
+        self.level
+    }
+
+    /// The table.
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// Rows.
+    pub fn len(&self) -> usize {
+        self.table.n_rows()
+    }
+
+    /// True without rows.
+    pub fn is_empty(&self) -> bool {
+        self.table.n_rows() == 0
+    }
+
+    /// The feature columns, in table order.
+    pub fn feature_names(&self) -> &[String] {
+        &self.features
+    }
+
+    /// The label columns carried from the flows.
+    pub fn label_names(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// The parameters it was built with.
+    pub fn params(&self) -> &AggregateParams {
+        &self.params
+    }
+
+    /// Counts of the aggregation.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// A numeric value by column name and row.
+    pub fn value(&self, column: &str, row: usize) -> Option<f64> {
+        self.table.column(column).and_then(|c| c.f64_at(row))
+    }
+
+    /// The row of a host (`dst` `None`) or pair in the window holding time `ts`.
+    pub fn row_of(&self, src: &str, dst: Option<&str>, ts: f64) -> Option<usize> {
+        let key =
+            EntityKey { src: src.to_owned(), dst: dst.map(str::to_owned), window: self.params.window.index_of(ts) };
+        self.index.get(&key).copied()
+    }
+
+    /// For each flow of a table (the aggregated one or any with the same columns), its rows here: for
+    /// hosts `[source host, destination host]`, for pairs `[pair, None]`; `None` where the flow was left
+    /// out (no address, no timestamp) or, for another table, has no row.
+    pub fn link(&self, flows: &Table) -> Result<Vec<[Option<usize>; 2]>> {
+        let roles = RoleColumns::find(flows);
+        roles.require(self.level.name(), self.params.window != Window::All)?;
+        let text = |name: &Option<String>| {
+            let c = flows.column(name.as_ref().expect("required")).expect("found");
+            (0..flows.n_rows()).map(|i| (!c.is_null(i)).then(|| c.value(i).to_string())).collect::<Vec<_>>()
+        };
+        let (src, dst) = (text(&roles.source), text(&roles.destination));
+        let ts = match roles.timestamp.as_ref().and_then(|n| flows.column(n)) {
+            Some(c) if self.params.window != Window::All => timestamps(c, 0)?,
+            _ => vec![Some(0.0); flows.n_rows()],
+        };
+        let find = |s: &str, d: Option<&str>, w: i64| {
+            let key = EntityKey { src: s.to_owned(), dst: d.map(str::to_owned), window: w };
+            self.index.get(&key).copied()
+        };
+        Ok((0..flows.n_rows())
+            .map(|i| {
+                let (Some(s), Some(d), Some(t)) = (&src[i], &dst[i], ts[i]) else { return [None, None] };
+                let w = self.params.window.index_of(t);
+                match self.level {
+                    Level::Pair => [find(s, Some(d), w), None],
+                    _ => [find(s, None, w), find(d, None, w)],
+                }
+            })
+            .collect())
+    }
+}
+
+/// Sets the last value of every row to the robust z-score of its `log1p(bytes_out)` against the rows of
+/// the same entity (other windows).
+fn fill_baseline(rows: &mut [Row], bytes_out: usize) {
+    let mut groups: FxHashMap<(&str, Option<&str>), Vec<usize>> = FxHashMap::default();
+    for (i, r) in rows.iter().enumerate() {
+        groups.entry((r.key.src.as_str(), r.key.dst.as_deref())).or_default().push(i);
+    }
+    let mut z = vec![0.0; rows.len()];
+    for members in groups.values() {
+        let values: Vec<f64> = members.iter().map(|&i| rows[i].values[bytes_out].ln_1p()).collect();
+        for (&i, v) in members.iter().zip(robust_z(&values)) {
+            z[i] = v;
+        }
+    }
+    for (r, v) in rows.iter_mut().zip(z) {
+        *r.values.last_mut().expect("the baseline column") = v;
+    }
+}

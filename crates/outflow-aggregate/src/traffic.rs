@@ -1,0 +1,110 @@
+//! What is summed per host or pair and window while flows stream by.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// One flow, as the accumulators read it (addresses, ports and services as interned ids).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Flow {
+    pub(crate) ts: Option<f64>,
+    pub(crate) src: u32,
+    pub(crate) dst: u32,
+    pub(crate) port: Option<u32>,
+    pub(crate) service: Option<u32>,
+    pub(crate) failed: bool,
+    pub(crate) bytes_out: f64,
+    pub(crate) bytes_in: f64,
+    pub(crate) packets_out: f64,
+    pub(crate) packets_in: f64,
+    pub(crate) duration: Option<f64>,
+    /// Originator inside, responder outside.
+    pub(crate) outbound: bool,
+}
+
+/// Traffic of one side of a connection set: a host as originator, a host as responder, or a pair.
+/// "Sent" and "received" are from the entity's point of view.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Traffic {
+    pub(crate) flows: u64,
+    pub(crate) sent: f64,
+    pub(crate) received: f64,
+    pub(crate) packets_sent: f64,
+    pub(crate) packets_received: f64,
+    pub(crate) failed: u64,
+    pub(crate) duration_sum: f64,
+    pub(crate) duration_max: f64,
+    pub(crate) peers: FxHashSet<u32>,
+    pub(crate) ports: FxHashSet<u32>,
+    pub(crate) services: FxHashSet<u32>,
+    pub(crate) outbound_flows: u64,
+    pub(crate) outbound_bytes: f64,
+    pub(crate) outbound_peers: FxHashSet<u32>,
+}
+
+impl Traffic {
+    fn common(&mut self, f: &Flow) {
+        self.flows += 1;
+        self.failed += f.failed as u64;
+        if let Some(d) = f.duration.filter(|d| d.is_finite() && *d >= 0.0) {
+            self.duration_sum += d;
+            self.duration_max = self.duration_max.max(d);
+        }
+        if let Some(p) = f.port {
+            self.ports.insert(p);
+        }
+    }
+
+    /// The flow seen from its originator (or as a pair's flow).
+    pub(crate) fn originated(&mut self, f: &Flow, peer: bool) {
+        self.common(f);
+        self.sent += f.bytes_out;
+        self.received += f.bytes_in;
+        self.packets_sent += f.packets_out;
+        self.packets_received += f.packets_in;
+        if peer {
+            self.peers.insert(f.dst);
+        }
+        if let Some(s) = f.service {
+            self.services.insert(s);
+        }
+        if f.outbound {
+            self.outbound_flows += 1;
+            self.outbound_bytes += f.bytes_out;
+            if peer {
+                self.outbound_peers.insert(f.dst);
+            }
+        }
+    }
+
+    /// The flow seen from its responder.
+    pub(crate) fn answered(&mut self, f: &Flow) {
+        self.common(f);
+        self.sent += f.bytes_in;
+        self.received += f.bytes_out;
+        self.packets_sent += f.packets_in;
+        self.packets_received += f.packets_out;
+        self.peers.insert(f.src);
+    }
+}
+
+/// Label values of the flows of one entity, counted per label column.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LabelCounts(pub(crate) Vec<FxHashMap<u32, u32>>);
+
+impl LabelCounts {
+    pub(crate) fn add(&mut self, column: usize, value: Option<u32>) {
+        if self.0.len() <= column {
+            self.0.resize_with(column + 1, FxHashMap::default);
+        }
+        if let Some(v) = value {
+            *self.0[column].entry(v).or_insert(0) += 1;
+        }
+    }
+
+    /// The values of a column, most frequent first (ties by text), joined by `;`.
+    pub(crate) fn joined(&self, column: usize, name: impl Fn(u32) -> String) -> String {
+        let Some(counts) = self.0.get(column) else { return String::new() };
+        let mut v: Vec<(u32, String)> = counts.iter().map(|(&id, &n)| (n, name(id))).collect();
+        v.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        v.into_iter().map(|(_, s)| s).collect::<Vec<_>>().join(";")
+    }
+}

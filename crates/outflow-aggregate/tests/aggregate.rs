@@ -1,0 +1,234 @@
+//! Aggregates checked against a direct computation on small logs, invariance to row order and batching,
+//! and the errors a user sees.
+
+use outflow_aggregate::{AggregateError, AggregateParams, Aggregator, Entities, Level, Window, aggregate};
+use outflow_io::{Column, Input, ReadOptions, Table, read_input};
+use proptest::prelude::*;
+
+fn zeek(records: &[&str]) -> Table {
+    let mut log = String::from(
+        "#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\t\
+         resp_bytes\tconn_state\torig_pkts\tresp_pkts\tlabel\n\
+         #types\ttime\taddr\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tcount\tcount\tstring\n",
+    );
+    for r in records {
+        log.push_str(&r.replace(' ', "\t"));
+        log.push('\n');
+    }
+    read_input(&Input::bytes("conn.log", log), &ReadOptions::default()).unwrap().0
+}
+
+/// Three hosts over two hours: 10.0.0.1 talks to 8.8.8.8 (DNS, one failed) and to 10.0.0.2 (SSH).
+fn small_log() -> Table {
+    zeek(&[
+        "100.0 10.0.0.1 8.8.8.8 53 udp dns 0.5 40 120 SF 1 1 benign",
+        "160.0 10.0.0.1 8.8.8.8 53 udp dns - - - S0 1 0 benign",
+        "220.0 10.0.0.1 8.8.8.8 53 udp dns 1.5 60 200 SF 1 1 evil",
+        "300.0 10.0.0.1 10.0.0.2 22 tcp ssh 30.0 5000 7000 SF 40 35 benign",
+        "4000.0 10.0.0.2 10.0.0.1 8080 tcp - 2.0 100 900000 SF 10 700 benign",
+    ])
+}
+
+fn value(e: &Entities, column: &str, src: &str, dst: Option<&str>, ts: f64) -> f64 {
+    let row = e.row_of(src, dst, ts).unwrap_or_else(|| panic!("no row for {src} {dst:?} at {ts}"));
+    e.value(column, row).unwrap_or_else(|| panic!("no value {column}"))
+}
+
+#[test]
+fn host_features_match_a_direct_computation() {
+    let hosts = aggregate(&small_log(), &AggregateParams::default(), Level::Host).unwrap();
+    // Hour 0: 10.0.0.1, 8.8.8.8, 10.0.0.2; hour 1: 10.0.0.2, 10.0.0.1.
+    assert_eq!(hosts.len(), 5);
+    let h = |c: &str| value(&hosts, c, "10.0.0.1", None, 0.0);
+    assert_eq!(h("flows"), 4.0);
+    assert_eq!((h("flows_out"), h("flows_in")), (4.0, 0.0));
+    assert_eq!(h("bytes_out"), 40.0 + 60.0 + 5000.0);
+    assert_eq!(h("bytes_in"), 120.0 + 200.0 + 7000.0);
+    assert_eq!(h("packets_out"), 43.0);
+    assert_eq!(h("upload_ratio"), 5100.0 / (5100.0 + 7320.0));
+    assert_eq!((h("distinct_dsts"), h("distinct_srcs")), (2.0, 0.0));
+    assert_eq!((h("distinct_dst_ports"), h("distinct_services")), (2.0, 2.0));
+    assert_eq!(h("failed_out_fraction"), 0.25);
+    assert_eq!(h("duration_total"), 32.0);
+    assert_eq!(h("duration_max"), 30.0);
+    assert_eq!(h("duration_mean"), 8.0);
+    // 8.8.8.8 is outside the private ranges: DNS is the only traffic leaving the network.
+    assert_eq!((h("external_bytes_out"), h("external_dsts")), (100.0, 1.0));
+    // The responder's view of the same flows.
+    let dns = |c: &str| value(&hosts, c, "8.8.8.8", None, 0.0);
+    assert_eq!((dns("flows_in"), dns("distinct_srcs"), dns("distinct_ports_in")), (3.0, 1.0, 1.0));
+    assert_eq!((dns("bytes_out"), dns("bytes_in")), (320.0, 100.0));
+    assert!((dns("failed_in_fraction") - 1.0 / 3.0).abs() < 1e-15);
+    // Windows are epoch-aligned hours, and labels are carried, most frequent first.
+    let row = hosts.row_of("10.0.0.1", None, 10.0).unwrap();
+    assert_eq!(hosts.value("window_start", row), Some(0.0));
+    assert_eq!(hosts.value("window_end", row), Some(3600.0));
+    assert_eq!(hosts.table().column("label").unwrap().str_at(row), Some("benign;evil"));
+    // Baseline: 10.0.0.1 sent 5,100 bytes in hour 0 and 900,000 in hour 1 (as responder).
+    let z0 = value(&hosts, "bytes_out_baseline_z", "10.0.0.1", None, 0.0);
+    let z1 = value(&hosts, "bytes_out_baseline_z", "10.0.0.1", None, 3600.0);
+    let (a, b) = ((5100f64).ln_1p(), (900_000f64).ln_1p());
+    let expected = ((a - b) / 2.0) / (1.4826 * (b - a) / 2.0);
+    assert!((z0 - expected).abs() < 1e-12 && (z1 + expected).abs() < 1e-12, "{z0} {z1}");
+}
+
+#[test]
+fn pair_features_match_a_direct_computation() {
+    let pairs = aggregate(&small_log(), &AggregateParams::default(), Level::Pair).unwrap();
+    assert_eq!(pairs.len(), 3);
+    let p = |c: &str| value(&pairs, c, "10.0.0.1", Some("8.8.8.8"), 0.0);
+    assert_eq!(p("flows"), 3.0);
+    assert_eq!((p("bytes_out"), p("bytes_in")), (100.0, 320.0));
+    assert!((p("failed_fraction") - 1.0 / 3.0).abs() < 1e-15);
+    assert_eq!(p("outbound_fraction"), 1.0);
+    // Starts 100, 160, 220: intervals 60 and 60; sizes 40, 0, 60.
+    assert_eq!((p("interval_median"), p("interval_mad"), p("interval_skew")), (60.0, 0.0, 0.0));
+    assert_eq!((p("size_median"), p("size_mad")), (40.0, 20.0));
+    assert_eq!(p("beacon_score"), 0.0, "three connections are too few for a beacon");
+    assert_eq!(value(&pairs, "outbound_fraction", "10.0.0.1", Some("10.0.0.2"), 0.0), 0.0);
+    // The reverse direction is another pair.
+    assert_eq!(value(&pairs, "bytes_out", "10.0.0.2", Some("10.0.0.1"), 4000.0), 100.0);
+}
+
+#[test]
+fn links_map_flows_to_their_rows() {
+    let log = small_log();
+    let hosts = aggregate(&log, &AggregateParams::default(), Level::Host).unwrap();
+    let links = hosts.link(&log).unwrap();
+    assert_eq!(links[4], [hosts.row_of("10.0.0.2", None, 4000.0), hosts.row_of("10.0.0.1", None, 4000.0)]);
+    let pairs = aggregate(&log, &AggregateParams::default(), Level::Pair).unwrap();
+    assert_eq!(pairs.link(&log).unwrap()[0], [pairs.row_of("10.0.0.1", Some("8.8.8.8"), 0.0), None]);
+}
+
+#[test]
+fn internal_networks_and_whole_log_windows() {
+    let params =
+        AggregateParams { window: Window::All, internal: Some("10.0.0.1/32".parse().unwrap()), ..Default::default() };
+    let hosts = aggregate(&small_log(), &params, Level::Host).unwrap();
+    assert_eq!(hosts.len(), 3);
+    // With only 10.0.0.1 inside, its SSH connection to 10.0.0.2 leaves the network too.
+    assert_eq!(value(&hosts, "external_dsts", "10.0.0.1", None, 0.0), 2.0);
+    let row = hosts.row_of("10.0.0.1", None, 0.0).unwrap();
+    assert_eq!((hosts.value("window_start", row), hosts.value("window_end", row)), (Some(100.0), Some(4000.0)));
+}
+
+#[test]
+fn cicflowmeter_columns_and_date_times() {
+    let t = Table::new(vec![
+        Column::from_str_opt("Src IP", [Some("192.168.10.5"), Some("192.168.10.5"), Some("192.168.10.9")]),
+        Column::from_str_opt("Dst IP", [Some("52.1.1.1"), Some("52.1.1.1"), Some("192.168.10.5")]),
+        Column::from_i64_opt("Dst Port", [Some(443), Some(443), Some(22)]),
+        Column::from_str_opt("Timestamp", [Some("7/7/2017 8:59"), Some("07/07/2017 09:10:00"), Some("7/7/2017 9:59")]),
+        Column::from_f64("Flow Duration", vec![2_000_000.0, 1_000_000.0, 500.0]),
+        Column::from_f64("Total Fwd Packets", vec![10.0, 4.0, 1.0]),
+        Column::from_f64("Total Backward Packets", vec![8.0, 0.0, 0.0]),
+        Column::from_f64("Total Length of Fwd Packets", vec![1000.0, 50.0, 0.0]),
+        Column::from_f64("Total Length of Bwd Packets", vec![9000.0, 0.0, 0.0]),
+        Column::from_str_opt("Label", [Some("BENIGN"), Some("BENIGN"), Some("PortScan")]),
+    ])
+    .unwrap();
+    let day = AggregateParams { window: "1d".parse().unwrap(), ..Default::default() };
+    let pairs = aggregate(&t, &day, Level::Pair).unwrap();
+    let ts = outflow_aggregate::parse_timestamp("2017-07-07 08:00:00").unwrap();
+    let p = |c: &str| value(&pairs, c, "192.168.10.5", Some("52.1.1.1"), ts);
+    assert_eq!((p("flows"), p("bytes_out"), p("bytes_in")), (2.0, 1050.0, 9000.0));
+    assert_eq!(p("duration_total"), 3.0, "microseconds become seconds");
+    assert_eq!(p("failed_fraction"), 0.5, "no backward packet: no reply");
+    assert_eq!(p("interval_median"), 660.0);
+    assert_eq!(pairs.label_names(), ["Label"]);
+}
+
+#[test]
+fn missing_parts_are_clear_errors() {
+    let kdd = read_input(
+        &Input::bytes(
+            "kdd.txt",
+            "0,tcp,http,SF,181,5450,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,8,8,0,0,0,0,1,0,0,9,9,1,0,0.11,0,0,0,0,0,normal.\n",
+        ),
+        &ReadOptions::default(),
+    )
+    .unwrap()
+    .0;
+    let e = aggregate(&kdd, &AggregateParams::default(), Level::Host).unwrap_err();
+    assert!(matches!(e, AggregateError::MissingColumn { role: "source address", .. }), "{e}");
+    assert!(e.to_string().contains("id.orig_h") && e.to_string().contains("KDD"), "{e}");
+
+    let no_time = Table::new(vec![
+        Column::from_str_opt("id.orig_h", [Some("10.0.0.1")]),
+        Column::from_str_opt("id.resp_h", [Some("10.0.0.2")]),
+    ])
+    .unwrap();
+    let e = aggregate(&no_time, &AggregateParams::default(), Level::Pair).unwrap_err();
+    assert!(e.to_string().contains("timestamp") && e.to_string().contains("--window all"), "{e}");
+    let all = AggregateParams { window: Window::All, ..Default::default() };
+    let pairs = aggregate(&no_time, &all, Level::Pair).unwrap();
+    assert_eq!(pairs.len(), 1);
+    assert!(pairs.table().column("window_start").unwrap().is_null(0));
+
+    let bad_time = Table::new(vec![
+        Column::from_str_opt("Src IP", [Some("10.0.0.1"), Some("10.0.0.1")]),
+        Column::from_str_opt("Dst IP", [Some("10.0.0.2"), Some("10.0.0.2")]),
+        Column::from_str_opt("Timestamp", [Some("7/7/2017 8:59"), Some("soon")]),
+    ])
+    .unwrap();
+    let e = aggregate(&bad_time, &AggregateParams::default(), Level::Host).unwrap_err();
+    assert_eq!(e, AggregateError::Timestamp { column: "Timestamp".into(), record: 2, value: "soon".into() }, "{e}");
+    assert!(Aggregator::new(AggregateParams::default(), &[Level::Flow]).is_err());
+}
+
+/// A random flow: addresses from a small pool, times spread over three hours (in any order).
+fn flow() -> impl Strategy<Value = (u8, u8, u32, u16, u32, u32, u8)> {
+    (0u8..6, 0u8..6, 0u32..10_800, 1u16..6, 0u32..5000, 0u32..5000, 0u8..3)
+}
+
+fn table_of(flows: &[(u8, u8, u32, u16, u32, u32, u8)]) -> Table {
+    let records: Vec<String> = flows
+        .iter()
+        .map(|&(s, d, t, port, ob, rb, st)| {
+            let state = ["SF", "S0", "REJ"][st as usize];
+            format!("{t}.5 10.0.0.{s} 10.0.1.{d} {port} tcp - 1.0 {ob} {rb} {state} 1 1 x{}", st % 2)
+        })
+        .collect();
+    zeek(&records.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn cells(e: &Entities) -> Vec<Vec<String>> {
+    let t = e.table();
+    (0..t.n_rows()).map(|i| t.columns().iter().map(|c| c.value(i).to_string()).collect()).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Row order and batch boundaries change no aggregate.
+    #[test]
+    fn order_and_batches_do_not_matter(
+        flows in proptest::collection::vec(flow(), 1..60),
+        seed in any::<u64>(),
+        split in 0usize..60,
+    ) {
+        let mut shuffled = flows.clone();
+        let mut state = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        for level in [Level::Host, Level::Pair] {
+            let params = AggregateParams::default();
+            let a = aggregate(&table_of(&flows), &params, level).unwrap();
+            let b = aggregate(&table_of(&shuffled), &params, level).unwrap();
+            prop_assert_eq!(cells(&a), cells(&b));
+            let cut = split.min(shuffled.len() - 1).max(1).min(shuffled.len());
+            let mut agg = Aggregator::new(params.clone(), &[level]).unwrap();
+            agg.push(&table_of(&shuffled[..cut])).unwrap();
+            if cut < shuffled.len() {
+                agg.push(&table_of(&shuffled[cut..])).unwrap();
+            }
+            let out = agg.finish().unwrap();
+            let c = if level == Level::Host { out.hosts } else { out.pairs }.unwrap();
+            prop_assert_eq!(cells(&a), cells(&c));
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The host and pair part of a run: `hosts.csv`, `pairs.csv`, their models, `alerts.csv` and the flow
+//! scores' links to them.
+
+use outflow_aggregate::{Entities, Level, Locality};
+use outflow_cluster::Algorithm;
+use outflow_io::Table;
+use serde::{Deserialize, Serialize};
+
+use super::SeverityCounts;
+use crate::detector::{DetectorFit, FlowScore, Severity, Thresholds};
+use crate::reasons::short;
+
+/// `alerts.csv`.
+pub const ALERTS: &str = "alerts.csv";
+/// The columns an entity table (`hosts.csv`, `pairs.csv`) has after its identifying columns and before
+/// its features.
+pub const ENTITY_SCORE_COLUMNS: [&str; 5] = ["outlier_score", "severity", "cluster", "probability", "reasons"];
+/// The columns of `alerts.csv`.
+pub const ALERT_COLUMNS: [&str; 12] = [
+    "rank",
+    "level",
+    "severity",
+    "outlier_score",
+    "src",
+    "dst",
+    "window_start",
+    "window_end",
+    "flows",
+    "cluster",
+    "reasons",
+    "flow_rows",
+];
+/// Flow rows listed per alert in `alerts.csv` at most (the `flows` column has the count).
+pub const MAX_FLOW_ROWS: usize = 1_000;
+
+/// The summary of one host or pair analysis of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelSummary {
+    /// Host or pair.
+    pub level: Level,
+    /// Its table (`hosts.csv`, `pairs.csv`).
+    pub table_file: String,
+    /// Its model file.
+    pub model_file: String,
+    /// The time window.
+    pub window: String,
+    /// Where the inside of the network came from.
+    pub locality: Locality,
+    /// Flows aggregated.
+    pub flows_aggregated: usize,
+    /// Flows left out (no addresses, or no timestamp with time windows).
+    pub flows_left_out: usize,
+    /// Rows (hosts or pairs × windows).
+    pub rows: usize,
+    /// Rows scored.
+    pub rows_scored: usize,
+    /// Features the model saw.
+    pub features: Vec<String>,
+    /// The clusterer and its parameters.
+    pub clustering: Algorithm,
+    /// Clusters.
+    pub clusters: usize,
+    /// Share of fitted rows labelled noise, in percent.
+    pub noise_percent: f64,
+    /// Severity thresholds.
+    pub thresholds: Thresholds,
+    /// Rows per severity.
+    pub severity_counts: SeverityCounts,
+}
+
+pub(crate) fn severity_counts(scores: &[FlowScore]) -> SeverityCounts {
+    let mut c = SeverityCounts::default();
+    for f in scores {
+        match f.severity {
+            Severity::Normal => c.normal += 1,
+            Severity::Moderate => c.moderate += 1,
+            Severity::Severe => c.severe += 1,
+            Severity::Unscored => c.unscored += 1,
+        }
+    }
+    c
+}
+
+fn entities(fit: &DetectorFit) -> &Entities {
+    fit.entities.as_ref().expect("a host or pair fit")
+}
+
+/// The summary of a host or pair fit.
+pub fn level_summary(fit: &DetectorFit, model_file: &str) -> LevelSummary {
+    let e = entities(fit);
+    let st = e.stats();
+    let left_out = st.flows_without_hosts + st.flows_without_time;
+    let counts = severity_counts(&fit.flows);
+    LevelSummary {
+        level: e.level(),
+        table_file: e.level().table_name().to_owned(),
+        model_file: model_file.to_owned(),
+        window: e.params().window.to_string(),
+        locality: st.locality,
+        flows_aggregated: st.flows_read - left_out,
+        flows_left_out: left_out,
+        rows: e.len(),
+        rows_scored: e.len() - counts.unscored,
+        features: fit.summary.features.clone(),
+        clustering: fit.summary.clustering.clone(),
+        clusters: fit.summary.clusters.len(),
+        noise_percent: 100.0 * fit.summary.noise_fraction,
+        thresholds: fit.summary.thresholds,
+        severity_counts: counts,
+    }
+}
+
+/// Row order of a scored table: highest score first, unscored last, ties by row.
+fn ranked(scores: &[FlowScore]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    let key = |i: usize| scores[i].outlier_score.unwrap_or(f64::NEG_INFINITY);
+    order.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
+    order
+}
+
+fn cell(t: &Table, column: &str, row: usize) -> String {
+    t.column(column).map_or(String::new(), |c| c.value(row).to_string())
+}
+
+/// `hosts.csv` / `pairs.csv`: `src`, (`dst`), `window_start`, `window_end`, `flows`, `outlier_score`,
+/// `severity`, `cluster`, `probability`, `reasons`, then every aggregate feature and the label columns;
+/// highest score first.
+pub fn entity_csv(fit: &DetectorFit) -> String {
+    entity_scores_csv(entities(fit), &fit.flows, &fit.reasons(3))
+}
+
+/// [`entity_csv`] of any scored host or pair rows (e.g. [`crate::Detector::score_log`]'s).
+pub fn entity_scores_csv(e: &Entities, scores: &[FlowScore], reasons: &[String]) -> String {
+    let t = e.table();
+    let ids: Vec<&str> =
+        ["src", "dst", "window_start", "window_end", "flows"].into_iter().filter(|c| t.column(c).is_some()).collect();
+    let rest: Vec<&str> = t.names().into_iter().filter(|n| !ids.contains(n)).collect();
+    let header: Vec<String> =
+        ids.iter().chain(ENTITY_SCORE_COLUMNS.iter()).chain(rest.iter()).map(|s| s.to_string()).collect();
+    let records = ranked(scores).into_iter().map(|r| {
+        let f = &scores[r];
+        let mut rec: Vec<String> = ids.iter().map(|c| cell(t, c, r)).collect();
+        rec.extend([
+            opt(f.outlier_score),
+            f.severity.name().to_owned(),
+            f.cluster.map_or(String::new(), |c| c.to_string()),
+            opt(f.probability),
+            reasons.get(r).cloned().unwrap_or_default(),
+        ]);
+        rec.extend(rest.iter().map(|c| cell(t, c, r)));
+        rec
+    });
+    super::write::csv_text(std::iter::once(header).chain(records))
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or(String::new(), |x| x.to_string())
+}
+
+/// Per flow of `flows`, the outlier score of its source host, destination host and pair, for the levels
+/// fitted (columns `src_host_score`, `dst_host_score`, `pair_score`).
+pub fn flow_level_scores(flows: &Table, levels: &[DetectorFit]) -> crate::Result<Vec<(String, Vec<Option<f64>>)>> {
+    let mut out = Vec::new();
+    for fit in levels {
+        let e = entities(fit);
+        let links = e.link(flows)?;
+        let score = |r: Option<usize>| r.and_then(|r| fit.flows[r].outlier_score);
+        match e.level() {
+            Level::Host => {
+                out.push(("src_host_score".to_owned(), links.iter().map(|l| score(l[0])).collect()));
+                out.push(("dst_host_score".to_owned(), links.iter().map(|l| score(l[1])).collect()));
+            }
+            _ => out.push(("pair_score".to_owned(), links.iter().map(|l| score(l[0])).collect())),
+        }
+    }
+    Ok(out)
+}
+
+/// One line of `alerts.csv` before ranking.
+struct Alert {
+    level: Level,
+    severity: Severity,
+    score: f64,
+    src: String,
+    dst: String,
+    window: (String, String),
+    flows: usize,
+    cluster: String,
+    reasons: String,
+    flow_rows: Vec<usize>,
+}
+
+/// `alerts.csv`: the moderate and severe flows, hosts and pairs ranked together — severe before
+/// moderate, then hosts, pairs and flows, then by score — each naming its level and the input rows of its flows (at most
+/// [`MAX_FLOW_ROWS`], space-separated; `flows` has the count).
+pub fn alerts_csv(
+    flows: &Table,
+    flow_scores: &[FlowScore],
+    flow_reasons: &[String],
+    levels: &[DetectorFit],
+) -> crate::Result<String> {
+    let mut alerts: Vec<Alert> = Vec::new();
+    let (src_col, dst_col, ts_col) = flow_identity_columns(flows);
+    for f in flow_scores.iter().filter(|f| f.severity.is_anomaly()) {
+        let ts = ts_col.map_or(String::new(), |c| cell(flows, c, f.row));
+        alerts.push(Alert {
+            level: Level::Flow,
+            severity: f.severity,
+            score: f.outlier_score.unwrap_or(0.0),
+            src: src_col.map_or(String::new(), |c| cell(flows, c, f.row)),
+            dst: dst_col.map_or(String::new(), |c| cell(flows, c, f.row)),
+            window: (ts.clone(), ts),
+            flows: 1,
+            cluster: f.cluster.map_or(String::new(), |c| c.to_string()),
+            reasons: flow_reasons.get(f.row).cloned().unwrap_or_default(),
+            flow_rows: vec![f.row],
+        });
+    }
+    for fit in levels {
+        let e = entities(fit);
+        let t = e.table();
+        let links = e.link(flows)?;
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); e.len()];
+        for (row, l) in links.iter().enumerate() {
+            for r in l.iter().flatten() {
+                members[*r].push(row);
+            }
+        }
+        let reasons = fit.reasons(3);
+        for f in fit.flows.iter().filter(|f| f.severity.is_anomaly()) {
+            let r = f.row;
+            alerts.push(Alert {
+                level: e.level(),
+                severity: f.severity,
+                score: f.outlier_score.unwrap_or(0.0),
+                src: cell(t, "src", r),
+                dst: cell(t, "dst", r),
+                window: (cell(t, "window_start", r), cell(t, "window_end", r)),
+                flows: members[r].len(),
+                cluster: f.cluster.map_or(String::new(), |c| c.to_string()),
+                reasons: reasons[r].clone(),
+                flow_rows: std::mem::take(&mut members[r]),
+            });
+        }
+    }
+    // Behaviour before single connections: at one severity, host and pair alerts (each summarising many
+    // flows) come before flow alerts; scores of different levels come from different models.
+    let order = |l: Level| match l {
+        Level::Host => 0,
+        Level::Pair => 1,
+        Level::Flow => 2,
+    };
+    alerts.sort_by(|a, b| {
+        b.severity.cmp(&a.severity).then(order(a.level).cmp(&order(b.level))).then(b.score.total_cmp(&a.score))
+    });
+    let header = ALERT_COLUMNS.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let records = alerts.into_iter().enumerate().map(|(i, a)| {
+        vec![
+            (i + 1).to_string(),
+            a.level.name().to_owned(),
+            a.severity.name().to_owned(),
+            a.score.to_string(),
+            a.src,
+            a.dst,
+            a.window.0,
+            a.window.1,
+            a.flows.to_string(),
+            a.cluster,
+            a.reasons,
+            a.flow_rows.iter().take(MAX_FLOW_ROWS).map(|r| r.to_string()).collect::<Vec<_>>().join(" "),
+        ]
+    });
+    Ok(super::write::csv_text(std::iter::once(header).chain(records)))
+}
+
+/// The source, destination and timestamp columns of a flow table, when it has them.
+fn flow_identity_columns(t: &Table) -> (Option<&str>, Option<&str>, Option<&str>) {
+    let roles = outflow_io::Family::detect(t).columns().roles;
+    let find = |names: &[&str]| {
+        t.columns().iter().map(|c| c.name()).find(|n| names.iter().any(|m| outflow_io::family::same_name(n, m)))
+    };
+    (find(roles.source), find(roles.destination), find(roles.timestamp))
+}
+
+/// A number as `short` writes it (for summaries printed on the terminal).
+pub fn short_number(x: f64) -> String {
+    short(x)
+}

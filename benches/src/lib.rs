@@ -1,4 +1,7 @@
-//! Data generators shared by the criterion benches and the side-by-side scripts.
+//! Data generators shared by the criterion benches and the side-by-side scripts, and the simulator of
+//! planted behaviours ([`simulate`]).
+
+pub mod simulate;
 
 /// A deterministic numeric CSV that looks like a flow export: `cols` columns mixing counts, rates with
 /// several decimals and occasional empty (null) fields. About `rows * cols * 8` bytes.
@@ -93,4 +96,70 @@ pub fn blobs_matrix(rows: usize, cols: usize, centres: usize, std: f64, seed: u6
         }
     }
     out
+}
+
+/// A deterministic Zeek-like flow table of `rows` connections over one day: `hosts` inside originators,
+/// each talking to 30 responders of `hosts * 20` (so pairs are far fewer than flows, as in real traffic), with times, durations, bytes, packets, services and
+/// connection states (a tenth unanswered). Columns are built directly (categorical codes), so a table
+/// of ten million flows takes seconds to make.
+pub fn flow_table(rows: usize, hosts: usize, seed: u64) -> outflow::io::Table {
+    use outflow::io::{Categorical, Column, ColumnData};
+    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    let peers = hosts * 20;
+    let src_levels: Vec<String> =
+        (0..hosts).map(|i| format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255)).collect();
+    let dst_levels: Vec<String> =
+        (0..peers).map(|i| format!("{}.{}.{}.{}", 20 + (i >> 16) % 180, (i >> 8) & 255, i & 255, 7)).collect();
+    let services: Vec<String> = ["-", "dns", "ssl", "http", "ssh"].map(String::from).to_vec();
+    let states: Vec<String> = ["SF", "S0", "REJ", "RSTO"].map(String::from).to_vec();
+    let (mut src, mut dst, mut svc, mut st) = (vec![0u32; rows], vec![0u32; rows], vec![0u32; rows], vec![0u32; rows]);
+    let (mut ts, mut dur, mut ob, mut rb, mut op, mut rp, mut port) = (
+        vec![0.0; rows],
+        vec![0.0; rows],
+        vec![0.0; rows],
+        vec![0.0; rows],
+        vec![0.0; rows],
+        vec![0.0; rows],
+        vec![0.0; rows],
+    );
+    for i in 0..rows {
+        let r = next();
+        src[i] = (r % hosts as u64) as u32;
+        dst[i] = ((src[i] as u64 * 7919 + (r >> 20) % 30) % peers as u64) as u32;
+        svc[i] = ((r >> 40) % 5) as u32;
+        let failed = (r >> 44) % 10 == 0;
+        st[i] = if failed { 1 + ((r >> 48) % 3) as u32 } else { 0 };
+        let r2 = next();
+        ts[i] = 1_709_510_400.0 + (r2 % 86_400_000) as f64 / 1000.0;
+        dur[i] = if failed { 0.0 } else { ((r2 >> 27) % 100_000) as f64 / 1000.0 };
+        ob[i] = if failed { 0.0 } else { ((r2 >> 17) % 20_000) as f64 };
+        rb[i] = if failed { 0.0 } else { ((r2 >> 33) % 200_000) as f64 };
+        op[i] = 1.0 + (ob[i] / 1400.0).floor();
+        rp[i] = if failed { 0.0 } else { 1.0 + (rb[i] / 1400.0).floor() };
+        port[i] = [53.0, 443.0, 80.0, 22.0][((r2 >> 50) % 4) as usize] + ((r2 >> 52) % 12) as f64 * 1000.0;
+    }
+    let cat = |name: &str, codes: Vec<u32>, levels: &[String]| {
+        Column::new(name, ColumnData::Categorical(Categorical::new(codes, levels.to_vec()).expect("codes in range")))
+    };
+    let time = |name: &str, v: Vec<f64>| Column::new(name, ColumnData::Time(v));
+    outflow::io::Table::new(vec![
+        time("ts", ts),
+        cat("id.orig_h", src, &src_levels),
+        cat("id.resp_h", dst, &dst_levels),
+        Column::new("id.resp_p", ColumnData::Int(port.iter().map(|&p| p as i64).collect())),
+        cat("service", svc, &services),
+        Column::new("duration", ColumnData::Interval(dur)),
+        Column::from_f64("orig_bytes", ob),
+        Column::from_f64("resp_bytes", rb),
+        cat("conn_state", st, &states),
+        Column::from_f64("orig_pkts", op),
+        Column::from_f64("resp_pkts", rp),
+    ])
+    .expect("columns of one length")
 }

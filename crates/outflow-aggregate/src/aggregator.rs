@@ -6,6 +6,7 @@ use outflow_core::InputError;
 use outflow_io::Table;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
 
 use crate::beacon::Series;
 use crate::columns::{Interner, RoleColumns, flags, ids, numbers, timestamps};
@@ -23,8 +24,6 @@ pub(crate) struct HostAcc {
     pub(crate) out: Traffic,
     pub(crate) inn: Traffic,
     pub(crate) labels: LabelCounts,
-    pub(crate) first: f64,
-    pub(crate) last: f64,
 }
 
 /// A pair in a window.
@@ -33,18 +32,105 @@ pub(crate) struct PairAcc {
     pub(crate) traffic: Traffic,
     pub(crate) series: Series,
     pub(crate) labels: LabelCounts,
-    pub(crate) first: f64,
-    pub(crate) last: f64,
 }
 
-fn seen(first: &mut f64, last: &mut f64, flows: u64, ts: Option<f64>) {
-    if let Some(t) = ts {
-        if flows == 0 || t < *first {
-            *first = t;
+/// Flows below which a batch is not split between threads.
+const MIN_SHARE: usize = 1 << 14;
+
+/// The partial tables of one chunk of flows.
+#[derive(Default)]
+struct Partial {
+    // Boxed: the tables grow by rehashing, which moves values; a pointer moves faster than ~500 bytes.
+    hosts: FxHashMap<(u32, i64), Box<HostAcc>>,
+    pairs: FxHashMap<(u32, u32, i64), Box<PairAcc>>,
+    without_time: usize,
+    range: Option<(f64, f64)>,
+}
+
+impl Partial {
+    /// Two partial tables as one (the larger one absorbs the smaller).
+    fn merged(self, other: Partial, cap: usize) -> Partial {
+        let (mut big, small) = if self.hosts.len() + self.pairs.len() >= other.hosts.len() + other.pairs.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        big.without_time += small.without_time;
+        if let Some((a, b)) = small.range {
+            big.range = Some(big.range.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
         }
-        if flows == 0 || t > *last {
-            *last = t;
+        merge_maps(&mut big.hosts, small.hosts, |a, b| a.merge(*b));
+        merge_maps(&mut big.pairs, small.pairs, |a, b| a.merge(*b, cap));
+        big
+    }
+
+    fn add(
+        &mut self,
+        flow: &Flow,
+        labels: impl Iterator<Item = Option<u32>> + Clone,
+        window: Window,
+        cap: usize,
+        hosts: bool,
+        pairs: bool,
+    ) {
+        let w = match (window, flow.ts) {
+            (Window::All, _) => 0,
+            (w, Some(t)) => w.index_of(t),
+            (_, None) => {
+                self.without_time += 1;
+                return;
+            }
+        };
+        if let Some(t) = flow.ts {
+            self.range = Some(self.range.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
         }
+        if hosts {
+            let out = self.hosts.entry((flow.src, w)).or_default();
+            out.out.originated(flow, true);
+            labels.clone().enumerate().for_each(|(c, v)| out.labels.add(c, v));
+            let inn = self.hosts.entry((flow.dst, w)).or_default();
+            inn.inn.answered(flow);
+            labels.clone().enumerate().for_each(|(c, v)| inn.labels.add(c, v));
+        }
+        if pairs {
+            let acc = self.pairs.entry((flow.src, flow.dst, w)).or_default();
+            acc.traffic.originated(flow, false);
+            if let Some(t) = flow.ts {
+                acc.series.push(t, flow.bytes_out, cap);
+            }
+            labels.enumerate().for_each(|(c, v)| acc.labels.add(c, v));
+        }
+    }
+}
+
+fn merge_maps<K: std::hash::Hash + Eq, V>(
+    into: &mut FxHashMap<K, V>,
+    from: FxHashMap<K, V>,
+    merge: impl Fn(&mut V, V),
+) {
+    for (k, v) in from {
+        match into.entry(k) {
+            Entry::Vacant(e) => {
+                e.insert(v);
+            }
+            Entry::Occupied(mut e) => merge(e.get_mut(), v),
+        }
+    }
+}
+
+impl HostAcc {
+    fn merge(&mut self, other: HostAcc) {
+        self.out.merge(other.out);
+        self.inn.merge(other.inn);
+        self.labels.merge(other.labels);
+    }
+}
+
+impl PairAcc {
+    fn merge(&mut self, other: PairAcc, cap: usize) {
+        self.traffic.merge(other.traffic);
+        self.series.merge(other.series, cap);
+        self.labels.merge(other.labels);
     }
 }
 
@@ -79,8 +165,9 @@ pub struct Aggregator {
     /// Per address id: inside the network (`None` until looked up).
     inside: Vec<Option<bool>>,
     locality: Option<Locality>,
-    hosts: FxHashMap<(u32, i64), HostAcc>,
-    pairs: FxHashMap<(u32, u32, i64), PairAcc>,
+    // Boxed: the tables grow by rehashing, which moves values; a pointer moves faster than ~500 bytes.
+    hosts: FxHashMap<(u32, i64), Box<HostAcc>>,
+    pairs: FxHashMap<(u32, u32, i64), Box<PairAcc>>,
     batches: usize,
     flows_read: usize,
     flows_without_hosts: usize,
@@ -153,50 +240,41 @@ impl Aggregator {
         let roles = self.roles.clone().expect("set above");
         let batch = self.read_batch(flows, &roles)?;
         self.flows_read += flows.n_rows();
-        for (i, flow) in batch.flows.iter().enumerate() {
-            let Some(flow) = flow else { continue };
-            let window = match (self.params.window, flow.ts) {
-                (Window::All, _) => 0,
-                (w, Some(t)) => w.index_of(t),
-                (_, None) => {
-                    self.flows_without_time += 1;
-                    continue;
-                }
-            };
-            if let Some(t) = flow.ts {
-                self.time_range = Some(match self.time_range {
-                    None => (t, t),
-                    Some((a, b)) => (a.min(t), b.max(t)),
-                });
-            }
-            let label_ids: Vec<Option<u32>> = batch.labels.iter().map(|l| l[i]).collect();
-            if self.hosts_wanted {
-                for (host, originated) in [(flow.src, true), (flow.dst, false)] {
-                    let acc = self.hosts.entry((host, window)).or_default();
-                    seen(&mut acc.first, &mut acc.last, acc.out.flows + acc.inn.flows, flow.ts);
-                    if originated {
-                        acc.out.originated(flow, true);
-                    } else {
-                        acc.inn.answered(flow);
-                    }
-                    for (c, &v) in label_ids.iter().enumerate() {
-                        acc.labels.add(c, v);
+        // Chunks of flows are summed in parallel into partial tables, then merged. Every aggregate is
+        // order-free (sums of whole numbers, durations in whole microseconds, maxima, sets, the earliest
+        // beacon points), so neither the chunking nor the thread count changes a bit of the result.
+        let (window, cap) = (self.params.window, self.params.max_beacon_points);
+        // Pairs are always summed: host rows take the highest beacon score of their pairs.
+        let (hosts, pairs) = (self.hosts_wanted, true);
+        // One contiguous share per thread: every share may touch every entity, so more shares would
+        // multiply the accumulators to build and merge.
+        let share = batch.flows.len().div_ceil(rayon::current_num_threads().max(1)).max(MIN_SHARE);
+        let part = batch
+            .flows
+            .par_chunks(share)
+            .enumerate()
+            .map(|(k, chunk)| {
+                let mut part = Partial::default();
+                for (j, flow) in chunk.iter().enumerate() {
+                    if let Some(flow) = flow {
+                        let labels = batch.labels.iter().map(|l| l[k * share + j]);
+                        part.add(flow, labels, window, cap, hosts, pairs);
                     }
                 }
-            }
-            if self.pairs_wanted {
-                let acc = self.pairs.entry((flow.src, flow.dst, window)).or_default();
-                seen(&mut acc.first, &mut acc.last, acc.traffic.flows, flow.ts);
-                acc.traffic.originated(flow, false);
-                if let Some(t) = flow.ts {
-                    acc.series.push(t, flow.bytes_out, self.params.max_beacon_points);
-                }
-                for (c, &v) in label_ids.iter().enumerate() {
-                    acc.labels.add(c, v);
-                }
-            }
-        }
+                part
+            })
+            .reduce(Partial::default, |a, b| a.merged(b, cap));
+        self.merge(part, cap);
         Ok(())
+    }
+
+    fn merge(&mut self, part: Partial, cap: usize) {
+        self.flows_without_time += part.without_time;
+        if let Some((a, b)) = part.range {
+            self.time_range = Some(self.time_range.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
+        merge_maps(&mut self.hosts, part.hosts, |a, b| a.merge(*b));
+        merge_maps(&mut self.pairs, part.pairs, |a, b| a.merge(*b, cap));
     }
 
     /// Inside-the-network rule for this log (see [`AggregateParams::internal`]).
@@ -335,18 +413,48 @@ impl Aggregator {
             flows_without_time: self.flows_without_time,
             locality: self.locality.expect("set"),
         };
+        // Pairs first: each host row takes the highest beacon score of its pairs in the window.
+        let pair_rows: Vec<(u32, Row)> = self
+            .pairs
+            .into_par_iter()
+            .map(|((s, d, w), mut acc)| {
+                let (start, end) = window_bounds(w);
+                let beacon = available.time.then(|| acc.series.stats(span));
+                let row = Row {
+                    key: EntityKey {
+                        src: self.addresses.name(s).to_owned(),
+                        dst: Some(self.addresses.name(d).to_owned()),
+                        window: w,
+                    },
+                    window_start: start,
+                    window_end: end,
+                    flows: acc.traffic.flows,
+                    values: pair_features(&acc, beacon.as_ref(), &available),
+                    labels: (0..roles.labels.len()).map(|c| acc.labels.joined(c, |id| name_label(c, id))).collect(),
+                };
+                (s, row)
+            })
+            .collect();
+        let mut beacon_max: FxHashMap<(u32, i64), f64> = FxHashMap::default();
+        if let Some(j) = available.pair_names().iter().position(|n| *n == "beacon_score") {
+            for (s, row) in &pair_rows {
+                let best = beacon_max.entry((*s, row.key.window)).or_insert(0.0);
+                *best = best.max(row.values[j]);
+            }
+        }
         let hosts = self.hosts_wanted.then(|| {
             let rows: Vec<Row> = self
                 .hosts
                 .par_iter()
                 .map(|(&(h, w), acc)| {
                     let (start, end) = window_bounds(w);
+                    let beacon = beacon_max.get(&(h, w)).copied().unwrap_or(0.0);
                     Row {
                         key: EntityKey { src: self.addresses.name(h).to_owned(), dst: None, window: w },
                         window_start: start,
                         window_end: end,
                         flows: acc.out.flows + acc.inn.flows,
-                        values: host_features(acc, &available),
+                        values: host_features(acc, beacon, &available),
                         labels: (0..roles.labels.len()).map(|c| acc.labels.joined(c, |id| name_label(c, id))).collect(),
                     }
                 })
@@ -354,26 +462,7 @@ impl Aggregator {
             Entities::build(Level::Host, rows, &available, &roles.labels, self.params.clone(), stats)
         });
         let pairs = self.pairs_wanted.then(|| {
-            let rows: Vec<Row> = self
-                .pairs
-                .into_par_iter()
-                .map(|((s, d, w), mut acc)| {
-                    let (start, end) = window_bounds(w);
-                    let beacon = available.time.then(|| acc.series.stats(span));
-                    Row {
-                        key: EntityKey {
-                            src: self.addresses.name(s).to_owned(),
-                            dst: Some(self.addresses.name(d).to_owned()),
-                            window: w,
-                        },
-                        window_start: start,
-                        window_end: end,
-                        flows: acc.traffic.flows,
-                        values: pair_features(&acc, beacon.as_ref(), &available),
-                        labels: (0..roles.labels.len()).map(|c| acc.labels.joined(c, |id| name_label(c, id))).collect(),
-                    }
-                })
-                .collect();
+            let rows = pair_rows.into_iter().map(|(_, r)| r).collect();
             Entities::build(Level::Pair, rows, &available, &roles.labels, self.params.clone(), stats)
         });
         Ok(Aggregates { hosts, pairs })

@@ -48,6 +48,24 @@ impl Series {
         }
     }
 
+    /// Adds the points of another part of the same series.
+    pub(crate) fn merge(&mut self, o: Series, cap: usize) {
+        self.first = match (self.first, o.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = match (self.last, o.last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.cap = cap;
+        self.points.extend(o.points);
+        if self.points.len() >= 2 * cap {
+            self.points.select_nth_unstable_by(cap, by_time);
+            self.points.truncate(cap);
+        }
+    }
+
     /// The statistics, over a window of `span` seconds.
     pub(crate) fn stats(&mut self, span: f64) -> BeaconStats {
         self.points.sort_by(by_time);

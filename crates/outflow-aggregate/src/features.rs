@@ -13,8 +13,9 @@
 //! | `distinct_ports_in` | its own ports others contacted |
 //! | `distinct_services` | application protocols of its connections |
 //! | `failed_out_fraction`, `failed_in_fraction` | share of failed or rejected connections per role |
-//! | `duration_mean`, `duration_max`, `duration_total` | connection durations, seconds |
+//! | `duration_mean`, `duration_max`, `duration_total` | connection durations, seconds (summed in whole microseconds) |
 //! | `external_bytes_out`, `external_dsts` | bytes it sent to, and hosts it contacted, outside the network, as an inside host |
+//! | `beacon_max` | the highest beacon score of its pairs (as originator) in the window (logs with timestamps) |
 //! | `bytes_out_baseline_z` | robust z-score of this window's `log1p(bytes_out)` against the host's windows |
 //!
 //! Pair rows (source = originator): `bytes_out` / `bytes_in` are the source's sent / received bytes;
@@ -86,6 +87,9 @@ impl Available {
             v.push("external_bytes_out");
         }
         v.push("external_dsts");
+        if self.time {
+            v.push("beacon_max");
+        }
         if self.bytes {
             v.push(BASELINE);
         }
@@ -139,7 +143,7 @@ fn ratio(a: f64, b: f64) -> f64 {
 }
 
 /// Values of a host row in [`Available::host_names`] order (the baseline z-score as 0 for now).
-pub(crate) fn host_features(h: &HostAcc, a: &Available) -> Vec<f64> {
+pub(crate) fn host_features(h: &HostAcc, beacon_max: f64, a: &Available) -> Vec<f64> {
     let (o, i) = (&h.out, &h.inn);
     let mut v = vec![o.flows as f64, i.flows as f64];
     let (sent, received) = (o.sent + i.sent, o.received + i.received);
@@ -163,13 +167,16 @@ pub(crate) fn host_features(h: &HostAcc, a: &Available) -> Vec<f64> {
         v.extend([ratio(o.failed as f64, o.flows as f64), ratio(i.failed as f64, i.flows as f64)]);
     }
     if a.durations {
-        let total = o.duration_sum + i.duration_sum;
+        let total = (o.duration_us + i.duration_us) as f64 * 1e-6;
         v.extend([ratio(total, (o.flows + i.flows) as f64), o.duration_max.max(i.duration_max), total]);
     }
     if a.bytes {
         v.push(o.outbound_bytes);
     }
     v.push(o.outbound_peers.len() as f64);
+    if a.time {
+        v.push(beacon_max);
+    }
     if a.bytes {
         v.push(0.0);
     }
@@ -199,7 +206,8 @@ pub(crate) fn pair_features(p: &PairAcc, beacon: Option<&BeaconStats>, a: &Avail
         v.push(ratio(t.failed as f64, t.flows as f64));
     }
     if a.durations {
-        v.extend([ratio(t.duration_sum, t.flows as f64), t.duration_max, t.duration_sum]);
+        let total = t.duration_total();
+        v.extend([ratio(total, t.flows as f64), t.duration_max, total]);
     }
     v.push(ratio(t.outbound_flows as f64, t.flows as f64));
     if let Some(b) = beacon {

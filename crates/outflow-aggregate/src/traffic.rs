@@ -30,7 +30,8 @@ pub(crate) struct Traffic {
     pub(crate) packets_sent: f64,
     pub(crate) packets_received: f64,
     pub(crate) failed: u64,
-    pub(crate) duration_sum: f64,
+    /// Whole microseconds (an integer sum: the same whatever the order of the flows).
+    pub(crate) duration_us: u64,
     pub(crate) duration_max: f64,
     pub(crate) peers: FxHashSet<u32>,
     pub(crate) ports: FxHashSet<u32>,
@@ -41,11 +42,16 @@ pub(crate) struct Traffic {
 }
 
 impl Traffic {
+    /// Total duration in seconds.
+    pub(crate) fn duration_total(&self) -> f64 {
+        self.duration_us as f64 * 1e-6
+    }
+
     fn common(&mut self, f: &Flow) {
         self.flows += 1;
         self.failed += f.failed as u64;
         if let Some(d) = f.duration.filter(|d| d.is_finite() && *d >= 0.0) {
-            self.duration_sum += d;
+            self.duration_us += (d * 1e6).round() as u64;
             self.duration_max = self.duration_max.max(d);
         }
         if let Some(p) = f.port {
@@ -75,6 +81,24 @@ impl Traffic {
         }
     }
 
+    /// Adds another part of the same traffic.
+    pub(crate) fn merge(&mut self, o: Traffic) {
+        self.flows += o.flows;
+        self.sent += o.sent;
+        self.received += o.received;
+        self.packets_sent += o.packets_sent;
+        self.packets_received += o.packets_received;
+        self.failed += o.failed;
+        self.duration_us += o.duration_us;
+        self.duration_max = self.duration_max.max(o.duration_max);
+        self.peers.extend(o.peers);
+        self.ports.extend(o.ports);
+        self.services.extend(o.services);
+        self.outbound_flows += o.outbound_flows;
+        self.outbound_bytes += o.outbound_bytes;
+        self.outbound_peers.extend(o.outbound_peers);
+    }
+
     /// The flow seen from its responder.
     pub(crate) fn answered(&mut self, f: &Flow) {
         self.common(f);
@@ -97,6 +121,15 @@ impl LabelCounts {
         }
         if let Some(v) = value {
             *self.0[column].entry(v).or_insert(0) += 1;
+        }
+    }
+
+    pub(crate) fn merge(&mut self, o: LabelCounts) {
+        for (c, counts) in o.0.into_iter().enumerate() {
+            self.add(c, None);
+            for (v, n) in counts {
+                *self.0[c].entry(v).or_insert(0) += n;
+            }
         }
     }
 

@@ -232,3 +232,47 @@ proptest! {
         }
     }
 }
+
+/// Larger than one parallel chunk: the thread count and batch sizes change nothing.
+#[test]
+fn chunks_threads_and_batches_do_not_matter() {
+    let n = 150_000usize;
+    let mut s = 0x1234_5678_9abc_def0u64;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    let (mut src, mut dst, mut ts, mut ob, mut port) = (vec![], vec![], vec![], vec![], vec![]);
+    for _ in 0..n {
+        src.push(format!("10.0.0.{}", next() % 40));
+        dst.push(format!("172.16.{}.{}", next() % 3, next() % 50));
+        ts.push(Some((next() % 20_000) as f64 + 0.5));
+        ob.push(Some((next() % 5_000) as f64));
+        port.push(Some((next() % 30) as i64));
+    }
+    let table = Table::new(vec![
+        Column::from_str_opt("id.orig_h", src.iter().map(|s| Some(s.as_str()))),
+        Column::from_str_opt("id.resp_h", dst.iter().map(|s| Some(s.as_str()))),
+        Column::from_time_opt("ts", ts),
+        Column::from_f64_opt("orig_bytes", ob),
+        Column::from_i64_opt("id.resp_p", port),
+    ])
+    .unwrap();
+    let params = AggregateParams { max_beacon_points: 64, ..Default::default() };
+    for level in [Level::Host, Level::Pair] {
+        let all = aggregate(&table, &params, level).unwrap();
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let single = one.install(|| aggregate(&table, &params, level).unwrap());
+        assert_eq!(cells(&all), cells(&single));
+        let mut agg = Aggregator::new(params.clone(), &[level]).unwrap();
+        for start in (0..n).step_by(40_000) {
+            let rows: Vec<usize> = (start..(start + 40_000).min(n)).collect();
+            agg.push(&table.take_rows(&rows)).unwrap();
+        }
+        let out = agg.finish().unwrap();
+        let batched = if level == Level::Host { out.hosts } else { out.pairs }.unwrap();
+        assert_eq!(cells(&all), cells(&batched));
+    }
+}

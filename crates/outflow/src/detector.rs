@@ -476,7 +476,8 @@ pub struct ScoredLog {
     pub entities: Option<Entities>,
     /// One result per row: per flow at the flow level, else per row of `entities`.
     pub scores: Vec<FlowScore>,
-    /// Why each row scored as it did (see [`Detector::reasons`]); empty strings for unscored rows.
+    /// Why each host or pair row scored as it did (see [`Detector::reasons`]; empty strings for unscored
+    /// rows); empty at the flow level, where [`Detector::reasons`] gives them on demand.
     pub reasons: Vec<String>,
 }
 
@@ -493,7 +494,8 @@ impl Detector {
         let x = prepared.model_input();
         let scored = if x.nrows() > 0 { self.score_matrix(x.view())? } else { Vec::new() };
         let scores = assemble(&prepared.rows, &scored, &self.summary.thresholds);
-        let reasons = self.reasons(&prepared, 3);
+        // Flow logs can be long and their outputs do not show reasons: those are computed on demand.
+        let reasons = if entities.is_some() { self.reasons(&prepared, 3) } else { Vec::new() };
         Ok(ScoredLog { entities, scores, reasons })
     }
 

@@ -164,6 +164,8 @@ pub struct Aggregator {
     labels: Vec<Interner>,
     /// Per address id: inside the network (`None` until looked up).
     inside: Vec<Option<bool>>,
+    /// The given networks, else the private ranges (used unless Zeek's fields decide).
+    inside_networks: crate::network::Networks,
     locality: Option<Locality>,
     // Boxed: the tables grow by rehashing, which moves values; a pointer moves faster than ~500 bytes.
     hosts: FxHashMap<(u32, i64), Box<HostAcc>>,
@@ -193,6 +195,7 @@ impl Aggregator {
         if !hosts_wanted && !pairs_wanted {
             return Err(InputError::param("levels", "aggregation needs the host or the pair level").into());
         }
+        let inside_networks = params.internal.clone().unwrap_or_else(crate::network::Networks::private);
         Ok(Aggregator {
             params,
             hosts_wanted,
@@ -203,6 +206,7 @@ impl Aggregator {
             ports: Interner::default(),
             labels: Vec::new(),
             inside: Vec::new(),
+            inside_networks,
             locality: None,
             hosts: FxHashMap::default(),
             pairs: FxHashMap::default(),
@@ -299,9 +303,7 @@ impl Aggregator {
             return v;
         }
         let ip: Option<IpAddr> = self.addresses.name(address).trim().parse().ok();
-        let private = crate::network::Networks::private();
-        let nets = self.params.internal.as_ref().unwrap_or(&private);
-        let v = ip.is_some_and(|ip| nets.contains(ip));
+        let v = ip.is_some_and(|ip| self.inside_networks.contains(ip));
         self.inside[i] = Some(v);
         v
     }

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use super::SeverityCounts;
 use crate::detector::{DetectorFit, FlowScore, Severity, Thresholds};
-use crate::reasons::short;
 
 /// `alerts.csv`.
 pub const ALERTS: &str = "alerts.csv";
@@ -157,13 +156,21 @@ fn opt(v: Option<f64>) -> String {
     v.map_or(String::new(), |x| x.to_string())
 }
 
-/// Per flow of `flows`, the outlier score of its source host, destination host and pair, for the levels
-/// fitted (columns `src_host_score`, `dst_host_score`, `pair_score`).
-pub fn flow_level_scores(flows: &Table, levels: &[DetectorFit]) -> crate::Result<Vec<(String, Vec<Option<f64>>)>> {
+/// For each flow, its rows in one level's table (see `Entities::link`).
+pub type FlowLinks = Vec<[Option<usize>; 2]>;
+
+/// The links of a flow table to each host or pair fit's rows, computed once for every output that
+/// needs them.
+pub fn level_links(flows: &Table, levels: &[DetectorFit]) -> crate::Result<Vec<FlowLinks>> {
+    levels.iter().map(|fit| Ok(entities(fit).link(flows)?)).collect()
+}
+
+/// Per flow, the outlier score of its source host, destination host and pair, for the levels fitted
+/// (columns `src_host_score`, `dst_host_score`, `pair_score`); `links` from [`level_links`].
+pub fn flow_level_scores(levels: &[DetectorFit], links: &[FlowLinks]) -> Vec<(String, Vec<Option<f64>>)> {
     let mut out = Vec::new();
-    for fit in levels {
+    for (fit, links) in levels.iter().zip(links) {
         let e = entities(fit);
-        let links = e.link(flows)?;
         let score = |r: Option<usize>| r.and_then(|r| fit.flows[r].outlier_score);
         match e.level() {
             Level::Host => {
@@ -173,7 +180,7 @@ pub fn flow_level_scores(flows: &Table, levels: &[DetectorFit]) -> crate::Result
             _ => out.push(("pair_score".to_owned(), links.iter().map(|l| score(l[0])).collect())),
         }
     }
-    Ok(out)
+    out
 }
 
 /// One line of `alerts.csv` before ranking.
@@ -192,13 +199,14 @@ struct Alert {
 
 /// `alerts.csv`: the moderate and severe flows, hosts and pairs ranked together — severe before
 /// moderate, then hosts, pairs and flows, then by score — each naming its level and the input rows of its flows (at most
-/// [`MAX_FLOW_ROWS`], space-separated; `flows` has the count).
+/// [`MAX_FLOW_ROWS`], space-separated; `flows` has the count). `links` from [`level_links`].
 pub fn alerts_csv(
     flows: &Table,
     flow_scores: &[FlowScore],
     flow_reasons: &[String],
     levels: &[DetectorFit],
-) -> crate::Result<String> {
+    links: &[FlowLinks],
+) -> String {
     let mut alerts: Vec<Alert> = Vec::new();
     let (src_col, dst_col, ts_col) = flow_identity_columns(flows);
     for f in flow_scores.iter().filter(|f| f.severity.is_anomaly()) {
@@ -216,10 +224,9 @@ pub fn alerts_csv(
             flow_rows: vec![f.row],
         });
     }
-    for fit in levels {
+    for (fit, links) in levels.iter().zip(links) {
         let e = entities(fit);
         let t = e.table();
-        let links = e.link(flows)?;
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); e.len()];
         for (row, l) in links.iter().enumerate() {
             for r in l.iter().flatten() {
@@ -270,7 +277,7 @@ pub fn alerts_csv(
             a.flow_rows.iter().take(MAX_FLOW_ROWS).map(|r| r.to_string()).collect::<Vec<_>>().join(" "),
         ]
     });
-    Ok(super::write::csv_text(std::iter::once(header).chain(records)))
+    super::write::csv_text(std::iter::once(header).chain(records))
 }
 
 /// The source, destination and timestamp columns of a flow table, when it has them.
@@ -280,9 +287,4 @@ fn flow_identity_columns(t: &Table) -> (Option<&str>, Option<&str>, Option<&str>
         t.columns().iter().map(|c| c.name()).find(|n| names.iter().any(|m| outflow_io::family::same_name(n, m)))
     };
     (find(roles.source), find(roles.destination), find(roles.timestamp))
-}
-
-/// A number as `short` writes it (for summaries printed on the terminal).
-pub fn short_number(x: f64) -> String {
-    short(x)
 }

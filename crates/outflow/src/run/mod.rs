@@ -37,8 +37,8 @@ use serde::{Deserialize, Serialize};
 use crate::detector::{ClusterSize, Thresholds};
 
 pub use crate::run::levels::{
-    ALERT_COLUMNS, ALERTS, ENTITY_SCORE_COLUMNS, LevelSummary, MAX_FLOW_ROWS, alerts_csv, entity_csv,
-    entity_scores_csv, flow_level_scores, level_summary, short_number,
+    ALERT_COLUMNS, ALERTS, ENTITY_SCORE_COLUMNS, FlowLinks, LevelSummary, MAX_FLOW_ROWS, alerts_csv, entity_csv,
+    entity_scores_csv, flow_level_scores, level_links, level_summary,
 };
 pub use crate::run::read::{Anomalies, RunDir, Sample, Scores, TOP_ANOMALIES};
 pub use crate::run::write::{

@@ -6,7 +6,7 @@ use std::time::Instant;
 use outflow_core::{sample_indices, write_atomic};
 use outflow_io::{Family, Table};
 
-use super::levels::{ALERTS, alerts_csv, entity_csv, flow_level_scores, level_summary};
+use super::levels::{ALERTS, alerts_csv, entity_csv, flow_level_scores, level_links, level_summary};
 use super::{
     ANOMALIES, ANOMALY_COLUMNS, CLUSTERS, DroppedFeature, RunDirError, RunSummary, RunTimings, SAMPLE, SAMPLE_COLUMNS,
     SAMPLE_ROWS, SCORE_COLUMNS, SCORES, SUMMARY, SeverityCounts, TUNING,
@@ -82,15 +82,16 @@ impl super::RunDir {
         } else {
             let model_file = default_model_name();
             run.fit.detector.save(dir.join(&model_file), true)?;
-            let links = flow_level_scores(run.table, run.levels)?;
-            put(SCORES, scores_csv_with(run.table, run.flows, &links).as_bytes())?;
+            let links = level_links(run.table, run.levels)?;
+            let level_scores = flow_level_scores(run.levels, &links);
+            put(SCORES, scores_csv_with(run.table, run.flows, &level_scores).as_bytes())?;
             put(ANOMALIES, anomalies_csv(run.table, run.flows).as_bytes())?;
             put(SAMPLE, sample_csv(run.fit, run.seed).as_bytes())?;
             let stats = cluster_statistics(run.table, run.flows);
             put(CLUSTERS, serde_json::to_string_pretty(&stats).expect("statistics serialise").as_bytes())?;
             if !run.levels.is_empty() {
                 let reasons = with_unselected_reasons(run)?;
-                put(ALERTS, alerts_csv(run.table, run.flows, &reasons, run.levels)?.as_bytes())?;
+                put(ALERTS, alerts_csv(run.table, run.flows, &reasons, run.levels, &links).as_bytes())?;
             }
             model_file
         };

@@ -26,7 +26,7 @@ impl Ecdf {
     /// From training values, all kept.
     pub fn new(values: &[f64]) -> Ecdf {
         let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
+        crate::stats::sort_floats(&mut sorted);
         Ecdf { sorted }
     }
 

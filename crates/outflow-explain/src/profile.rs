@@ -338,7 +338,7 @@ pub fn compare_severity(
     check_rows("feature names", x.ncols(), feature_names.len())?;
     check_values(scores)?;
     let mut sorted = scores.to_vec();
-    sorted.sort_unstable_by(f64::total_cmp);
+    outflow_core::stats::sort_floats(&mut sorted);
     let normal_threshold = quantile_sorted(&sorted, params.normal_below / 100.0);
     let severe_threshold = quantile_sorted(&sorted, params.severe_from / 100.0);
     let normal: Vec<usize> = (0..scores.len()).filter(|&i| scores[i] < normal_threshold).collect();

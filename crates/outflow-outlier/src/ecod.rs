@@ -84,8 +84,7 @@ fn contributions(x: ArrayView2<'_, f64>, kind: EcdfKind) -> Vec<Vec<f64>> {
         .into_par_iter()
         .map(|j| {
             let col: Vec<f64> = x.column(j).to_vec();
-            let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by(|&a, &b| col[a].total_cmp(&col[b]));
+            let order = outflow_core::stats::argsort_floats(&col);
             // #{x <= v} and #{x >= v} per row, via runs of equal values.
             let (mut left, mut right) = (vec![0usize; n], vec![0usize; n]);
             let mut s = 0;

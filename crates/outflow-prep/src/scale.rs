@@ -191,7 +191,7 @@ impl Fit for StandardScalerParams {
             .map(|j| {
                 // Summing the sorted values makes the fit independent of the row order, bit for bit.
                 let mut v = x.column(j).to_vec();
-                v.sort_unstable_by(f64::total_cmp);
+                outflow_core::stats::sort_floats(&mut v);
                 let mean = pairwise_sum(&v) / n;
                 // Two-pass variance with the correction term, as scikit-learn's `_incremental_mean_and_var`.
                 let d: Vec<f64> = v.iter().map(|x| x - mean).collect();

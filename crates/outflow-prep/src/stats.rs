@@ -75,7 +75,7 @@ pub struct Describe {
 /// Describes a sample. NaN values must have been removed by the caller (they count as missing).
 pub fn describe(values: &[f64]) -> Describe {
     let mut sorted = values.to_vec();
-    sorted.sort_unstable_by(f64::total_cmp);
+    outflow_core::stats::sort_floats(&mut sorted);
     let some = |v: f64| (!values.is_empty()).then_some(v);
     let var = variance(values, 1);
     Describe {

@@ -155,7 +155,7 @@ fn missing_fill(policy: Missing, c: &Column, view: &NumView<'_>) -> Option<f64> 
         Missing::Zero => Some(0.0),
         Missing::Median => {
             let mut v: Vec<f64> = (0..c.len()).filter_map(|i| view.get(i)).filter(|v| v.is_finite()).collect();
-            v.sort_unstable_by(f64::total_cmp);
+            outflow_core::stats::sort_floats(&mut v);
             Some(median_sorted(&v))
         }
     }

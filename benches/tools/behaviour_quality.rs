@@ -62,6 +62,9 @@ fn main() {
                 iforest(e, seed),
                 beacon(e, &pairs_for_beacon),
             ];
+            if let Some(o) = &out {
+                dump(Path::new(o).join(format!("sim-{seed}-{level}.csv")), e, &scores, &truth);
+            }
             for b in Behaviour::ALL {
                 let (rows, y) = truth.task(b.name());
                 if !y.iter().any(|&p| p) {
@@ -133,6 +136,30 @@ impl Truth {
         let y = rows.iter().map(|&r| self.positive[r].iter().any(|x| x == b)).collect();
         (rows, y)
     }
+}
+
+/// Writes a level's rows: features, every method's score and the truth (`behaviour;…`, `tainted` or empty).
+fn dump(path: std::path::PathBuf, e: &Entities, scores: &[Vec<f64>], truth: &Truth) {
+    use std::fmt::Write;
+    let names = e.feature_names();
+    let mut s = format!("{},{},truth\n", names.join(","), METHODS.join(","));
+    for r in 0..e.len() {
+        for n in names {
+            write!(s, "{},", e.value(n, r).unwrap_or(f64::NAN)).unwrap();
+        }
+        for m in scores {
+            write!(s, "{},", m[r]).unwrap();
+        }
+        let t = if !truth.positive[r].is_empty() {
+            truth.positive[r].join(";")
+        } else if truth.tainted[r] {
+            "tainted".into()
+        } else {
+            String::new()
+        };
+        writeln!(s, "{t}").unwrap();
+    }
+    std::fs::write(path, s).expect("write dump");
 }
 
 fn flow_max(e: &Entities, flows: &Table, flow_fit: &DetectorFit) -> Vec<f64> {

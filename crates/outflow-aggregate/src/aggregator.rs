@@ -3,13 +3,13 @@
 use std::net::IpAddr;
 
 use outflow_core::InputError;
-use outflow_io::Table;
+use outflow_io::{Column, Table};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 
 use crate::beacon::Series;
-use crate::columns::{Interner, RoleColumns, flags, ids, numbers, timestamps};
+use crate::columns::{FailedColumn, IdColumn, Interner, RoleColumns, TimeColumn, flag_at, flags, number_at};
 use crate::entities::{Entities, EntityKey, Row};
 use crate::error::{AggregateError, Result};
 use crate::features::{Available, host_features, pair_features};
@@ -44,6 +44,7 @@ struct Partial {
     hosts: FxHashMap<(u32, i64), Box<HostAcc>>,
     pairs: FxHashMap<(u32, u32, i64), Box<PairAcc>>,
     without_time: usize,
+    without_hosts: usize,
     range: Option<(f64, f64)>,
 }
 
@@ -56,6 +57,7 @@ impl Partial {
             (other, self)
         };
         big.without_time += small.without_time;
+        big.without_hosts += small.without_hosts;
         if let Some((a, b)) = small.range {
             big.range = Some(big.range.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
         }
@@ -162,8 +164,8 @@ pub struct Aggregator {
     services: Interner,
     ports: Interner,
     labels: Vec<Interner>,
-    /// Per address id: inside the network (`None` until looked up).
-    inside: Vec<Option<bool>>,
+    /// Per address id: inside the network.
+    inside: Vec<bool>,
     /// The given networks, else the private ranges (used unless Zeek's fields decide).
     inside_networks: crate::network::Networks,
     locality: Option<Locality>,
@@ -242,38 +244,43 @@ impl Aggregator {
             Some(_) => {}
         }
         let roles = self.roles.clone().expect("set above");
-        let batch = self.read_batch(flows, &roles)?;
-        self.flows_read += flows.n_rows();
         // Chunks of flows are summed in parallel into partial tables, then merged. Every aggregate is
         // order-free (sums of whole numbers, durations in whole microseconds, maxima, sets, the earliest
         // beacon points), so neither the chunking nor the thread count changes a bit of the result.
         let (window, cap) = (self.params.window, self.params.max_beacon_points);
         // Pairs are always summed: host rows take the highest beacon score of their pairs.
         let (hosts, pairs) = (self.hosts_wanted, true);
+        let rows = self.columns(flows, &roles)?;
         // One contiguous share per thread: every share may touch every entity, so more shares would
-        // multiply the accumulators to build and merge.
-        let share = batch.flows.len().div_ceil(rayon::current_num_threads().max(1)).max(MIN_SHARE);
-        let part = batch
-            .flows
-            .par_chunks(share)
-            .enumerate()
-            .map(|(k, chunk)| {
+        // multiply the accumulators to build and merge. Flows are read from the columns as they are
+        // summed, never held as a batch of their own.
+        let n = flows.n_rows();
+        let share = n.div_ceil(rayon::current_num_threads().max(1)).max(MIN_SHARE);
+        let part = (0..n.div_ceil(share).max(1))
+            .into_par_iter()
+            .map(|k| {
                 let mut part = Partial::default();
-                for (j, flow) in chunk.iter().enumerate() {
-                    if let Some(flow) = flow {
-                        let labels = batch.labels.iter().map(|l| l[k * share + j]);
-                        part.add(flow, labels, window, cap, hosts, pairs);
+                for i in k * share..((k + 1) * share).min(n) {
+                    match rows.flow(i) {
+                        Some(flow) => {
+                            let labels = rows.labels.iter().map(|l| l.get(i));
+                            part.add(&flow, labels, window, cap, hosts, pairs);
+                        }
+                        None => part.without_hosts += 1,
                     }
                 }
                 part
             })
             .reduce(Partial::default, |a, b| a.merged(b, cap));
+        drop(rows);
+        self.flows_read += n;
         self.merge(part, cap);
         Ok(())
     }
 
     fn merge(&mut self, part: Partial, cap: usize) {
         self.flows_without_time += part.without_time;
+        self.flows_without_hosts += part.without_hosts;
         if let Some((a, b)) = part.range {
             self.time_range = Some(self.time_range.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
         }
@@ -294,87 +301,47 @@ impl Aggregator {
         if any_set { Locality::ZeekFields } else { Locality::PrivateRanges }
     }
 
-    fn is_inside(&mut self, address: u32) -> bool {
-        let i = address as usize;
-        if self.inside.len() <= i {
-            self.inside.resize(self.addresses.len().max(i + 1), None);
+    /// Whether each address id is inside the network (looked up once per new address).
+    fn update_inside(&mut self) {
+        for id in self.inside.len()..self.addresses.len() {
+            let ip: Option<IpAddr> = self.addresses.name(id as u32).trim().parse().ok();
+            self.inside.push(ip.is_some_and(|ip| self.inside_networks.contains(ip)));
         }
-        if let Some(v) = self.inside[i] {
-            return v;
-        }
-        let ip: Option<IpAddr> = self.addresses.name(address).trim().parse().ok();
-        let v = ip.is_some_and(|ip| self.inside_networks.contains(ip));
-        self.inside[i] = Some(v);
-        v
     }
 
-    /// The batch's flows through the role columns (`None`: no source or destination).
-    fn read_batch(&mut self, t: &Table, roles: &RoleColumns) -> Result<Batch> {
+    /// The batch's role columns, ready to be read row by row from several threads.
+    fn columns<'a>(&'a mut self, t: &'a Table, roles: &'a RoleColumns) -> Result<Rows<'a>> {
         let col = |name: &Option<String>| name.as_ref().and_then(|n| t.column(n));
-        let n = t.n_rows();
-        let src = ids(col(&roles.source).expect("required"), &mut self.addresses);
-        let dst = ids(col(&roles.destination).expect("required"), &mut self.addresses);
-        let ts = match col(&roles.timestamp) {
-            Some(c) => timestamps(c, self.flows_read)?,
-            None => vec![None; n],
-        };
-        let port = col(&roles.destination_port).map(|c| ids(c, &mut self.ports));
-        let service = col(&roles.service).map(|c| ids(c, &mut self.services));
-        let zero = |name: &Option<String>| col(name).map(numbers);
-        let (bytes_out, bytes_in) = (zero(&roles.bytes_out), zero(&roles.bytes_in));
-        let (packets_out, packets_in) = (zero(&roles.packets_out), zero(&roles.packets_in));
-        let duration = roles.duration.as_ref().and_then(|(n, unit)| {
-            t.column(n).map(|c| numbers(c).into_iter().map(|v| v.map(|d| d * unit)).collect::<Vec<_>>())
-        });
-        let failed: Vec<bool> = match col(&roles.state) {
-            Some(c) => {
-                (0..n).map(|i| c.str_at(i).is_some_and(|s| roles.failed_states.iter().any(|f| f == s.trim()))).collect()
-            }
-            None => match &packets_in {
-                Some(p) => p.iter().map(|v| v.unwrap_or(0.0) == 0.0).collect(),
-                None => vec![false; n],
-            },
-        };
-        let local = |name: &Option<String>| col(name).map(flags);
-        let (local_src, local_dst) = (local(&roles.local_source), local(&roles.local_destination));
-        let labels: Vec<Vec<Option<u32>>> = roles
+        let src = IdColumn::new(col(&roles.source).expect("required"), &mut self.addresses);
+        let dst = IdColumn::new(col(&roles.destination).expect("required"), &mut self.addresses);
+        self.update_inside();
+        let service = col(&roles.service).map(|c| IdColumn::new(c, &mut self.services));
+        let service_set = (0..self.services.len() as u32).map(|id| !is_unset(self.services.name(id))).collect();
+        let port = col(&roles.destination_port).map(|c| PortColumn::new(c, &mut self.ports));
+        let labels = roles
             .labels
             .iter()
             .zip(self.labels.iter_mut())
-            .map(|(name, interner)| ids(t.column(name).expect("found"), interner))
+            .map(|(name, interner)| IdColumn::new(t.column(name).expect("found"), interner))
             .collect();
-        let locality = self.locality.expect("set on the first batch");
-        let at = |v: &Option<Vec<Option<f64>>>, i: usize| v.as_ref().and_then(|v| v[i]).filter(|x| x.is_finite());
-        let mut flows = Vec::with_capacity(n);
-        for i in 0..n {
-            let (Some(s), Some(d)) = (src[i], dst[i]) else {
-                self.flows_without_hosts += 1;
-                flows.push(None);
-                continue;
-            };
-            let outbound = match locality {
-                Locality::ZeekFields => {
-                    let flag = |v: &Option<Vec<Option<bool>>>| v.as_ref().and_then(|v| v[i]).unwrap_or(false);
-                    flag(&local_src) && !flag(&local_dst)
-                }
-                _ => self.is_inside(s) && !self.is_inside(d),
-            };
-            flows.push(Some(Flow {
-                ts: ts[i],
-                src: s,
-                dst: d,
-                port: port.as_ref().and_then(|p| p[i]),
-                service: service.as_ref().and_then(|p| p[i]).filter(|&id| !is_unset(self.services.name(id))),
-                failed: failed[i],
-                bytes_out: at(&bytes_out, i).unwrap_or(0.0).max(0.0),
-                bytes_in: at(&bytes_in, i).unwrap_or(0.0).max(0.0),
-                packets_out: at(&packets_out, i).unwrap_or(0.0).max(0.0),
-                packets_in: at(&packets_in, i).unwrap_or(0.0).max(0.0),
-                duration: at(&duration, i),
-                outbound,
-            }));
-        }
-        Ok(Batch { flows, labels })
+        let zeek_locality = self.locality == Some(Locality::ZeekFields);
+        Ok(Rows {
+            src,
+            dst,
+            ts: TimeColumn::new(col(&roles.timestamp), self.flows_read)?,
+            port,
+            service,
+            service_set,
+            failed: FailedColumn::new(col(&roles.state), &roles.failed_states, col(&roles.packets_in)),
+            bytes_out: col(&roles.bytes_out),
+            bytes_in: col(&roles.bytes_in),
+            packets_out: col(&roles.packets_out),
+            packets_in: col(&roles.packets_in),
+            duration: roles.duration.as_ref().and_then(|(n, unit)| t.column(n).map(|c| (c, *unit))),
+            local: zeek_locality.then(|| (col(&roles.local_source), col(&roles.local_destination))),
+            inside: &self.inside,
+            labels,
+        })
     }
 
     /// The host and pair tables.
@@ -484,9 +451,82 @@ pub struct Stats {
     pub locality: Locality,
 }
 
-struct Batch {
-    flows: Vec<Option<Flow>>,
-    labels: Vec<Vec<Option<u32>>>,
+/// The role columns of one batch, read row by row.
+struct Rows<'a> {
+    src: IdColumn<'a>,
+    dst: IdColumn<'a>,
+    ts: TimeColumn<'a>,
+    port: Option<PortColumn<'a>>,
+    service: Option<IdColumn<'a>>,
+    /// Per service id: a real service name (not Zeek's unset markers).
+    service_set: Vec<bool>,
+    failed: FailedColumn<'a>,
+    bytes_out: Option<&'a Column>,
+    bytes_in: Option<&'a Column>,
+    packets_out: Option<&'a Column>,
+    packets_in: Option<&'a Column>,
+    duration: Option<(&'a Column, f64)>,
+    /// Zeek's `local_orig` / `local_resp` when they decide what is inside.
+    local: Option<(Option<&'a Column>, Option<&'a Column>)>,
+    /// Per address id: inside the network.
+    inside: &'a [bool],
+    labels: Vec<IdColumn<'a>>,
+}
+
+impl Rows<'_> {
+    /// Flow `i`; `None` without a source or destination.
+    #[inline]
+    fn flow(&self, i: usize) -> Option<Flow> {
+        let (s, d) = (self.src.get(i)?, self.dst.get(i)?);
+        let outbound = match self.local {
+            Some((ls, ld)) => {
+                let flag = |c: Option<&Column>| c.and_then(|c| flag_at(c, i)).unwrap_or(false);
+                flag(ls) && !flag(ld)
+            }
+            None => self.inside[s as usize] && !self.inside[d as usize],
+        };
+        let amount = |c: Option<&Column>| number_at(c, i).unwrap_or(0.0).max(0.0);
+        Some(Flow {
+            ts: self.ts.get(i),
+            src: s,
+            dst: d,
+            port: self.port.as_ref().and_then(|p| p.get(i)),
+            service: self.service.as_ref().and_then(|c| c.get(i)).filter(|&id| self.service_set[id as usize]),
+            failed: self.failed.get(i),
+            bytes_out: amount(self.bytes_out),
+            bytes_in: amount(self.bytes_in),
+            packets_out: amount(self.packets_out),
+            packets_in: amount(self.packets_in),
+            duration: self.duration.and_then(|(c, unit)| number_at(Some(c), i).map(|d| d * unit)),
+            outbound,
+        })
+    }
+}
+
+/// Destination ports as set members: a whole-number port is its own id, anything else (text, named
+/// ports) an interned id above them.
+enum PortColumn<'a> {
+    Numbers(&'a Column),
+    Ids(IdColumn<'a>),
+}
+
+/// Interned port ids start here, above every whole-number port.
+const PORT_TEXT: u32 = 1 << 31;
+
+impl<'a> PortColumn<'a> {
+    fn new(c: &'a Column, interner: &mut Interner) -> PortColumn<'a> {
+        if c.dtype().is_numeric() { PortColumn::Numbers(c) } else { PortColumn::Ids(IdColumn::new(c, interner)) }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<u32> {
+        match self {
+            PortColumn::Numbers(c) => {
+                c.f64_at(i).filter(|p| p.fract() == 0.0 && (0.0..PORT_TEXT as f64).contains(p)).map(|p| p as u32)
+            }
+            PortColumn::Ids(ids) => ids.get(i).map(|id| id | PORT_TEXT),
+        }
+    }
 }
 
 /// Zeek's unset and empty markers, as a service name.

@@ -140,14 +140,108 @@ impl RoleColumns {
     }
 }
 
-/// Ids (in an interner) of the values of a column, `None` for nulls.
-pub(crate) fn ids(col: &Column, interner: &mut Interner) -> Vec<Option<u32>> {
-    match col.data() {
-        ColumnData::Categorical(c) => {
-            let level_ids: Vec<u32> = c.levels().iter().map(|l| interner.id(l)).collect();
-            (0..col.len()).map(|i| (!col.is_null(i)).then(|| level_ids[c.codes()[i] as usize])).collect()
+/// Ids (in an interner) of a column's values, looked up row by row without copying the column.
+#[derive(Debug)]
+pub(crate) enum IdColumn<'a> {
+    /// A categorical column: the id of each level, found once.
+    Levels { column: &'a Column, codes: &'a [u32], ids: Vec<u32> },
+    /// Any other column: the id of every row, interned up front.
+    Rows(Vec<Option<u32>>),
+}
+
+impl<'a> IdColumn<'a> {
+    pub(crate) fn new(col: &'a Column, interner: &mut Interner) -> IdColumn<'a> {
+        match col.data() {
+            ColumnData::Categorical(c) => IdColumn::Levels {
+                column: col,
+                codes: c.codes(),
+                ids: c.levels().iter().map(|l| interner.id(l)).collect(),
+            },
+            _ => IdColumn::Rows(
+                (0..col.len()).map(|i| (!col.is_null(i)).then(|| interner.id(&col.value(i).to_string()))).collect(),
+            ),
         }
-        _ => (0..col.len()).map(|i| (!col.is_null(i)).then(|| interner.id(&col.value(i).to_string()))).collect(),
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<u32> {
+        match self {
+            IdColumn::Levels { column, codes, ids } => (!column.is_null(i)).then(|| ids[codes[i] as usize]),
+            IdColumn::Rows(v) => v[i],
+        }
+    }
+}
+
+/// Numbers of a column row by row: `None` for nulls, text and non-finite values.
+#[inline]
+pub(crate) fn number_at(col: Option<&Column>, i: usize) -> Option<f64> {
+    col.and_then(|c| c.f64_at(i)).filter(|x| x.is_finite())
+}
+
+/// Whether each row's connection failed: from the state column (per level when categorical), else
+/// from the responder's packets (none answered).
+#[derive(Debug)]
+pub(crate) enum FailedColumn<'a> {
+    Levels { column: &'a Column, codes: &'a [u32], failed: Vec<bool> },
+    Text { column: &'a Column, states: &'a [String] },
+    NoAnswer(&'a Column),
+    Unknown,
+}
+
+impl<'a> FailedColumn<'a> {
+    pub(crate) fn new(state: Option<&'a Column>, states: &'a [String], packets_in: Option<&'a Column>) -> Self {
+        match (state, packets_in) {
+            (Some(c), _) => match c.data() {
+                ColumnData::Categorical(cat) => FailedColumn::Levels {
+                    column: c,
+                    codes: cat.codes(),
+                    failed: cat.levels().iter().map(|l| states.iter().any(|f| f == l.trim())).collect(),
+                },
+                _ => FailedColumn::Text { column: c, states },
+            },
+            (None, Some(p)) => FailedColumn::NoAnswer(p),
+            (None, None) => FailedColumn::Unknown,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> bool {
+        match self {
+            FailedColumn::Levels { column, codes, failed } => !column.is_null(i) && failed[codes[i] as usize],
+            FailedColumn::Text { column, states } => {
+                column.str_at(i).is_some_and(|s| states.iter().any(|f| f == s.trim()))
+            }
+            FailedColumn::NoAnswer(p) => p.f64_at(i).unwrap_or(0.0) == 0.0,
+            FailedColumn::Unknown => false,
+        }
+    }
+}
+
+/// Timestamps row by row: time and number columns as they are, date-time text parsed once per level.
+#[derive(Debug)]
+pub(crate) enum TimeColumn<'a> {
+    Numbers(&'a Column),
+    Parsed(Vec<Option<f64>>),
+    Missing,
+}
+
+impl<'a> TimeColumn<'a> {
+    /// `first_record` numbers the batch's first row in errors.
+    pub(crate) fn new(col: Option<&'a Column>, first_record: usize) -> Result<TimeColumn<'a>> {
+        Ok(match col {
+            None => TimeColumn::Missing,
+            Some(c) if c.dtype() == DataType::Categorical => TimeColumn::Parsed(timestamps(c, first_record)?),
+            Some(c) => TimeColumn::Numbers(c),
+        })
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<f64> {
+        match self {
+            TimeColumn::Numbers(c) => number_at(Some(c), i),
+            TimeColumn::Parsed(v) => v[i],
+            TimeColumn::Missing => None,
+        }
     }
 }
 
@@ -158,17 +252,21 @@ pub(crate) fn numbers(col: &Column) -> Vec<Option<f64>> {
 
 /// Booleans of a column (`T`/`F` columns are read as booleans by the readers).
 pub(crate) fn flags(col: &Column) -> Vec<Option<bool>> {
-    (0..col.len())
-        .map(|i| match col.value(i) {
-            outflow_io::Value::Bool(b) => Some(b),
-            outflow_io::Value::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
-                "t" | "true" | "1" => Some(true),
-                "f" | "false" | "0" => Some(false),
-                _ => None,
-            },
-            v => v.as_f64().map(|x| x != 0.0),
-        })
-        .collect()
+    (0..col.len()).map(|i| flag_at(col, i)).collect()
+}
+
+/// Row `i` of a boolean column (`T`/`F`, `true`/`false`, `1`/`0` text is read too).
+#[inline]
+pub(crate) fn flag_at(col: &Column, i: usize) -> Option<bool> {
+    match col.value(i) {
+        outflow_io::Value::Bool(b) => Some(b),
+        outflow_io::Value::Str(s) => match s.trim() {
+            t if t.eq_ignore_ascii_case("t") || t.eq_ignore_ascii_case("true") || t == "1" => Some(true),
+            f if f.eq_ignore_ascii_case("f") || f.eq_ignore_ascii_case("false") || f == "0" => Some(false),
+            _ => None,
+        },
+        v => v.as_f64().map(|x| x != 0.0),
+    }
 }
 
 /// Timestamps in seconds since the epoch: a time or number column as is, date-time text parsed (once

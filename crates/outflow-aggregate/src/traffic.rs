@@ -2,6 +2,74 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+/// Ids held inline.
+const INLINE: usize = 8;
+
+/// A set of ids: up to eight inline (most hosts and pairs use few ports, services or peers in a window,
+/// so most sets never allocate), then a hash set.
+#[derive(Debug, Clone)]
+pub(crate) enum IdSet {
+    Inline { len: u8, ids: [u32; INLINE] },
+    Heap(FxHashSet<u32>),
+}
+
+impl Default for IdSet {
+    fn default() -> Self {
+        IdSet::Inline { len: 0, ids: [0; INLINE] }
+    }
+}
+
+impl IdSet {
+    #[inline]
+    pub(crate) fn insert(&mut self, id: u32) {
+        match self {
+            IdSet::Inline { len, ids } => {
+                let held = &ids[..*len as usize];
+                if held.contains(&id) {
+                    return;
+                }
+                if (*len as usize) < INLINE {
+                    ids[*len as usize] = id;
+                    *len += 1;
+                } else {
+                    let mut set: FxHashSet<u32> = held.iter().copied().collect();
+                    set.insert(id);
+                    *self = IdSet::Heap(set);
+                }
+            }
+            IdSet::Heap(set) => {
+                set.insert(id);
+            }
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            IdSet::Inline { len, .. } => *len as usize,
+            IdSet::Heap(set) => set.len(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        let (inline, heap) = match self {
+            IdSet::Inline { len, ids } => (&ids[..*len as usize], None),
+            IdSet::Heap(set) => (&[][..], Some(set)),
+        };
+        inline.iter().copied().chain(heap.into_iter().flatten().copied())
+    }
+
+    /// Adds the ids of another set.
+    pub(crate) fn extend(&mut self, o: IdSet) {
+        match (&mut *self, o) {
+            (IdSet::Inline { .. }, IdSet::Heap(mut set)) => {
+                set.extend(self.iter());
+                *self = IdSet::Heap(set);
+            }
+            (_, o) => o.iter().for_each(|id| self.insert(id)),
+        }
+    }
+}
+
 /// One flow, as the accumulators read it (addresses, ports and services as interned ids).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Flow {
@@ -33,12 +101,12 @@ pub(crate) struct Traffic {
     /// Whole microseconds (an integer sum: the same whatever the order of the flows).
     pub(crate) duration_us: u64,
     pub(crate) duration_max: f64,
-    pub(crate) peers: FxHashSet<u32>,
-    pub(crate) ports: FxHashSet<u32>,
-    pub(crate) services: FxHashSet<u32>,
+    pub(crate) peers: IdSet,
+    pub(crate) ports: IdSet,
+    pub(crate) services: IdSet,
     pub(crate) outbound_flows: u64,
     pub(crate) outbound_bytes: f64,
-    pub(crate) outbound_peers: FxHashSet<u32>,
+    pub(crate) outbound_peers: IdSet,
 }
 
 impl Traffic {

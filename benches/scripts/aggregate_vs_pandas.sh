@@ -39,6 +39,8 @@ out = df.groupby(["id.orig_h", "w"]).agg(
     failed_out_fraction=("failed", "mean"), duration_total=("duration", "sum"))
 inn = df.groupby(["id.resp_h", "w"]).agg(
     flows_in=("ts", "size"), distinct_srcs=("id.orig_h", "nunique"), failed_in_fraction=("failed", "mean"))
+out.index.names = ["host", "w"]
+inn.index.names = ["host", "w"]
 hosts = out.join(inn, how="outer")
 pairs = df.groupby(["id.orig_h", "id.resp_h", "w"]).agg(
     flows=("ts", "size"), bytes_out=("orig_bytes", "sum"), bytes_in=("resp_bytes", "sum"),

@@ -382,6 +382,7 @@ impl Aggregator {
             flows_without_time: self.flows_without_time,
             locality: self.locality.expect("set"),
         };
+        let addresses = std::sync::Arc::new(self.addresses.sorted());
         // Pairs first: each host row takes the highest beacon score of its pairs in the window.
         let pair_rows: Vec<(u32, Row)> = self
             .pairs
@@ -390,11 +391,7 @@ impl Aggregator {
                 let (start, end) = window_bounds(w);
                 let beacon = available.time.then(|| acc.series.stats(span));
                 let row = Row {
-                    key: EntityKey {
-                        src: self.addresses.name(s).to_owned(),
-                        dst: Some(self.addresses.name(d).to_owned()),
-                        window: w,
-                    },
+                    key: EntityKey { src: s, dst: Some(d), window: w },
                     window_start: start,
                     window_end: end,
                     flows: acc.traffic.flows,
@@ -411,29 +408,39 @@ impl Aggregator {
                 *best = best.max(row.values[j]);
             }
         }
-        let hosts = self.hosts_wanted.then(|| {
-            let rows: Vec<Row> = self
-                .hosts
-                .par_iter()
-                .map(|(&(h, w), acc)| {
-                    let (start, end) = window_bounds(w);
-                    let beacon = beacon_max.get(&(h, w)).copied().unwrap_or(0.0);
-                    Row {
-                        key: EntityKey { src: self.addresses.name(h).to_owned(), dst: None, window: w },
-                        window_start: start,
-                        window_end: end,
-                        flows: acc.out.flows + acc.inn.flows,
-                        values: host_features(acc, beacon, &available),
-                        labels: (0..roles.labels.len()).map(|c| acc.labels.joined(c, |id| name_label(c, id))).collect(),
-                    }
+        let (host_accs, pairs_wanted, hosts_wanted) = (self.hosts, self.pairs_wanted, self.hosts_wanted);
+        let params = &self.params;
+        // The two tables are built side by side; their accumulators are dropped as they are read.
+        let (hosts, pairs) = rayon::join(
+            || {
+                hosts_wanted.then(|| {
+                    let rows: Vec<Row> = host_accs
+                        .into_par_iter()
+                        .map(|((h, w), acc)| {
+                            let (start, end) = window_bounds(w);
+                            let beacon = beacon_max.get(&(h, w)).copied().unwrap_or(0.0);
+                            Row {
+                                key: EntityKey { src: h, dst: None, window: w },
+                                window_start: start,
+                                window_end: end,
+                                flows: acc.out.flows + acc.inn.flows,
+                                values: host_features(&acc, beacon, &available),
+                                labels: (0..roles.labels.len())
+                                    .map(|c| acc.labels.joined(c, |id| name_label(c, id)))
+                                    .collect(),
+                            }
+                        })
+                        .collect();
+                    Entities::build(Level::Host, rows, &addresses, &available, &roles.labels, params.clone(), stats)
                 })
-                .collect();
-            Entities::build(Level::Host, rows, &available, &roles.labels, self.params.clone(), stats)
-        });
-        let pairs = self.pairs_wanted.then(|| {
-            let rows = pair_rows.into_iter().map(|(_, r)| r).collect();
-            Entities::build(Level::Pair, rows, &available, &roles.labels, self.params.clone(), stats)
-        });
+            },
+            || {
+                pairs_wanted.then(|| {
+                    let rows = pair_rows.into_iter().map(|(_, r)| r).collect();
+                    Entities::build(Level::Pair, rows, &addresses, &available, &roles.labels, params.clone(), stats)
+                })
+            },
+        );
         Ok(Aggregates { hosts, pairs })
     }
 }

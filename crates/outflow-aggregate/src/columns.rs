@@ -32,6 +32,30 @@ impl Interner {
     pub(crate) fn len(&self) -> usize {
         self.names.len()
     }
+
+    /// The id of a known string.
+    pub(crate) fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
+    /// The interner with each string's rank in byte order, for sorting rows by name without comparing
+    /// strings.
+    pub(crate) fn sorted(&self) -> Ranked {
+        let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.names[a as usize].cmp(&self.names[b as usize]));
+        let mut rank = vec![0u32; order.len()];
+        for (r, &id) in order.iter().enumerate() {
+            rank[id as usize] = r as u32;
+        }
+        Ranked { interner: self.clone(), rank }
+    }
+}
+
+/// An interner and the rank of each id's string in byte order.
+#[derive(Debug)]
+pub(crate) struct Ranked {
+    pub(crate) interner: Interner,
+    pub(crate) rank: Vec<u32>,
 }
 
 /// The column names of each part, found once on the first batch.

@@ -1,10 +1,13 @@
 //! [`Entities`]: the host or pair table an aggregation produces, and the way back from flows to rows.
 
-use outflow_io::{Column, Table};
+use std::sync::Arc;
+
+use outflow_io::{Categorical, Column, ColumnData, Table};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::aggregator::Stats;
-use crate::columns::{RoleColumns, timestamps};
+use crate::columns::{Ranked, RoleColumns, timestamps};
 use crate::error::Result;
 use crate::features::{Available, BASELINE, robust_z};
 use crate::level::Level;
@@ -14,11 +17,11 @@ use crate::window::Window;
 /// The identifying columns of every entity table, in order (`dst` only for pairs).
 pub const ENTITY_COLUMNS: [&str; 4] = ["src", "dst", "window_start", "window_end"];
 
-/// Who and when a row is about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Who and when a row is about (addresses as ids of the aggregation's address interner).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct EntityKey {
-    pub(crate) src: String,
-    pub(crate) dst: Option<String>,
+    pub(crate) src: u32,
+    pub(crate) dst: Option<u32>,
     pub(crate) window: i64,
 }
 
@@ -48,32 +51,40 @@ pub struct Entities {
     params: AggregateParams,
     stats: Stats,
     index: FxHashMap<EntityKey, usize>,
+    /// The addresses the keys number (shared by the host and pair tables of one aggregation).
+    addresses: Arc<Ranked>,
 }
 
 impl Entities {
     pub(crate) fn build(
         level: Level,
         mut rows: Vec<Row>,
+        addresses: &Arc<Ranked>,
         available: &Available,
         label_names: &[String],
         params: AggregateParams,
         stats: Stats,
     ) -> Entities {
-        rows.sort_by(|a, b| (a.key.window, &a.key.src, &a.key.dst).cmp(&(b.key.window, &b.key.src, &b.key.dst)));
+        let rank = &addresses.rank;
+        let sort_key = |k: &EntityKey| (k.window, rank[k.src as usize], k.dst.map(|d| rank[d as usize]));
+        rows.sort_unstable_by_key(|r| sort_key(&r.key));
         let names = if level == Level::Host { available.host_names() } else { available.pair_names() };
         if names.last() == Some(&BASELINE) {
             fill_baseline(&mut rows, names.iter().position(|n| *n == "bytes_out").expect("with bytes"));
         }
-        let mut columns = vec![Column::from_str_opt("src", rows.iter().map(|r| Some(r.key.src.as_str())))];
+        let mut columns = vec![address_column("src", rows.iter().map(|r| r.key.src), addresses)];
         if level == Level::Pair {
-            columns.push(Column::from_str_opt("dst", rows.iter().map(|r| r.key.dst.as_deref())));
+            columns.push(address_column("dst", rows.iter().map(|r| r.key.dst.expect("a pair")), addresses));
         }
         columns.push(Column::from_time_opt("window_start", rows.iter().map(|r| r.window_start)));
         columns.push(Column::from_time_opt("window_end", rows.iter().map(|r| r.window_end)));
         columns.push(Column::from_i64_opt("flows", rows.iter().map(|r| Some(r.flows as i64))));
-        for (j, name) in names.iter().enumerate() {
-            columns.push(Column::from_f64(*name, rows.iter().map(|r| r.values[j]).collect()));
-        }
+        let features: Vec<Column> = names
+            .par_iter()
+            .enumerate()
+            .map(|(j, name)| Column::from_f64(*name, rows.iter().map(|r| r.values[j]).collect()))
+            .collect();
+        columns.extend(features);
         for (c, name) in label_names.iter().enumerate() {
             columns.push(Column::from_str_opt(name.clone(), rows.iter().map(|r| Some(r.labels[c].as_str()))));
         }
@@ -87,6 +98,7 @@ impl Entities {
             params,
             stats,
             index,
+            addresses: Arc::clone(addresses),
         }
     }
 
@@ -137,8 +149,12 @@ impl Entities {
 
     /// The row of a host (`dst` `None`) or pair in the window holding time `ts`.
     pub fn row_of(&self, src: &str, dst: Option<&str>, ts: f64) -> Option<usize> {
-        let key =
-            EntityKey { src: src.to_owned(), dst: dst.map(str::to_owned), window: self.params.window.index_of(ts) };
+        let id = |a: &str| self.addresses.interner.get(a);
+        let dst = match dst {
+            Some(d) => Some(id(d)?),
+            None => None,
+        };
+        let key = EntityKey { src: id(src)?, dst, window: self.params.window.index_of(ts) };
         self.index.get(&key).copied()
     }
 
@@ -158,8 +174,12 @@ impl Entities {
             _ => vec![Some(0.0); flows.n_rows()],
         };
         let find = |s: &str, d: Option<&str>, w: i64| {
-            let key = EntityKey { src: s.to_owned(), dst: d.map(str::to_owned), window: w };
-            self.index.get(&key).copied()
+            let id = |a: &str| self.addresses.interner.get(a);
+            let dst = match d {
+                Some(d) => Some(id(d)?),
+                None => None,
+            };
+            self.index.get(&EntityKey { src: id(s)?, dst, window: w }).copied()
         };
         Ok((0..flows.n_rows())
             .map(|i| {
@@ -174,12 +194,26 @@ impl Entities {
     }
 }
 
+/// A categorical column of addresses, its levels the addresses used in byte order.
+fn address_column(name: &str, ids: impl Iterator<Item = u32> + Clone, addresses: &Ranked) -> Column {
+    let mut used: Vec<u32> = ids.clone().collect();
+    used.sort_unstable_by_key(|&id| addresses.rank[id as usize]);
+    used.dedup();
+    let mut code = vec![u32::MAX; addresses.rank.len()];
+    for (c, &id) in used.iter().enumerate() {
+        code[id as usize] = c as u32;
+    }
+    let levels = used.iter().map(|&id| addresses.interner.name(id).to_owned()).collect();
+    let codes = ids.map(|id| code[id as usize]).collect();
+    Column::new(name, ColumnData::Categorical(Categorical::new(codes, levels).expect("codes of used levels")))
+}
+
 /// Sets the last value of every row to the robust z-score of its `log1p(bytes_out)` against the rows of
 /// the same entity (other windows).
 fn fill_baseline(rows: &mut [Row], bytes_out: usize) {
-    let mut groups: FxHashMap<(&str, Option<&str>), Vec<usize>> = FxHashMap::default();
+    let mut groups: FxHashMap<(u32, Option<u32>), Vec<usize>> = FxHashMap::default();
     for (i, r) in rows.iter().enumerate() {
-        groups.entry((r.key.src.as_str(), r.key.dst.as_deref())).or_default().push(i);
+        groups.entry((r.key.src, r.key.dst)).or_default().push(i);
     }
     let mut z = vec![0.0; rows.len()];
     for members in groups.values() {

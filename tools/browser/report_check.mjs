@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 const EXPECTED = [
   'pca-clusters', 'score-map', 'probability-map', 'score-histogram', 'cluster-sizes', 'condensed-tree',
   'silhouette', 'cluster-distances', 'elbow', 'silhouette-k', 'gap', 'correlation', 'importance', 'shap',
+  'entity-bytes', 'beacon-intervals',
 ];
 const TABLES = ['cluster-profiles', 'top-anomalies'];
 

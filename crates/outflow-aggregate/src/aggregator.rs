@@ -12,7 +12,7 @@ use crate::beacon::Series;
 use crate::columns::{FailedColumn, IdColumn, Interner, RoleColumns, TimeColumn, flag_at, flags, number_at};
 use crate::entities::{Entities, EntityKey, Row};
 use crate::error::{AggregateError, Result};
-use crate::features::{Available, host_features, pair_features};
+use crate::features::{Available, DST_DISTINCT_SRCS, SRC_DISTINCT_DSTS, host_features, pair_features};
 use crate::level::Level;
 use crate::params::{AggregateParams, Locality};
 use crate::traffic::{Flow, LabelCounts, Traffic};
@@ -401,6 +401,20 @@ impl Aggregator {
                 (s, row)
             })
             .collect();
+        let mut pair_rows = pair_rows;
+        let names = available.pair_names();
+        let at = |n: &str| names.iter().position(|m| *m == n).expect("a pair feature");
+        let (fan_out, fan_in) = (at(SRC_DISTINCT_DSTS), at(DST_DISTINCT_SRCS));
+        let mut outs: FxHashMap<(u32, i64), u32> = FxHashMap::default();
+        let mut ins: FxHashMap<(u32, i64), u32> = FxHashMap::default();
+        for (_, r) in &pair_rows {
+            *outs.entry((r.key.src, r.key.window)).or_default() += 1;
+            *ins.entry((r.key.dst.expect("a pair"), r.key.window)).or_default() += 1;
+        }
+        pair_rows.par_iter_mut().for_each(|(_, r)| {
+            r.values[fan_out] = outs[&(r.key.src, r.key.window)] as f64;
+            r.values[fan_in] = ins[&(r.key.dst.expect("a pair"), r.key.window)] as f64;
+        });
         let mut beacon_max: FxHashMap<(u32, i64), f64> = FxHashMap::default();
         if let Some(j) = available.pair_names().iter().position(|n| *n == "beacon_score") {
             for (s, row) in &pair_rows {

@@ -20,7 +20,9 @@
 //!
 //! Pair rows (source = originator): `bytes_out` / `bytes_in` are the source's sent / received bytes;
 //! `distinct_dst_ports`, `distinct_services`, `failed_fraction`, durations and `outbound_fraction` (share of
-//! inside-to-outside connections) as above; the beacon statistics of [`crate::BeaconStats`]
+//! inside-to-outside connections) as above; `src_distinct_dsts` and `dst_distinct_srcs`, the fan-out of the
+//! source and the fan-in of the destination in the window (one probe of a scan looks like any failed
+//! connection; its source's fan-out does not); the beacon statistics of [`crate::BeaconStats`]
 //! (`interval_median`, `interval_mad`, `interval_skew`, `size_median`, `size_mad`, `size_skew`,
 //! `beacon_score`) when the log has timestamps; and `bytes_out_baseline_z` against the pair's windows.
 //!
@@ -120,7 +122,7 @@ impl Available {
         if self.durations {
             v.extend(["duration_mean", "duration_max", "duration_total"]);
         }
-        v.push("outbound_fraction");
+        v.extend(["outbound_fraction", SRC_DISTINCT_DSTS, DST_DISTINCT_SRCS]);
         if self.time {
             v.extend(["interval_median", "interval_mad", "interval_skew"]);
             if self.bytes {
@@ -134,6 +136,11 @@ impl Available {
         v
     }
 }
+
+/// Pair rows: the hosts the source contacted in the window (its fan-out: a scanner's pairs share a large
+/// one), and the hosts that contacted the destination (its fan-in).
+pub(crate) const SRC_DISTINCT_DSTS: &str = "src_distinct_dsts";
+pub(crate) const DST_DISTINCT_SRCS: &str = "dst_distinct_srcs";
 
 /// The baseline-deviation feature, filled in once every window of an entity is known.
 pub(crate) const BASELINE: &str = "bytes_out_baseline_z";
@@ -209,7 +216,8 @@ pub(crate) fn pair_features(p: &PairAcc, beacon: Option<&BeaconStats>, a: &Avail
         let total = t.duration_total();
         v.extend([ratio(total, t.flows as f64), t.duration_max, total]);
     }
-    v.push(ratio(t.outbound_flows as f64, t.flows as f64));
+    // The peers of each end are filled in once every pair of the window is known.
+    v.extend([ratio(t.outbound_flows as f64, t.flows as f64), 0.0, 0.0]);
     if let Some(b) = beacon {
         v.extend([b.interval_median, b.interval_mad, b.interval_skew]);
         if a.bytes {

@@ -86,6 +86,10 @@ fn pair_features_match_a_direct_computation() {
     assert_eq!((p("size_median"), p("size_mad")), (40.0, 20.0));
     assert_eq!(p("beacon_score"), 0.0, "three connections are too few for a beacon");
     assert_eq!(value(&pairs, "outbound_fraction", "10.0.0.1", Some("10.0.0.2"), 0.0), 0.0);
+    // In hour 0, 10.0.0.1 contacted two hosts; 8.8.8.8 was contacted by one.
+    assert_eq!((p("src_distinct_dsts"), p("dst_distinct_srcs")), (2.0, 1.0));
+    let back = |c: &str| value(&pairs, c, "10.0.0.2", Some("10.0.0.1"), 4000.0);
+    assert_eq!((back("src_distinct_dsts"), back("dst_distinct_srcs")), (1.0, 1.0));
     // The reverse direction is another pair.
     assert_eq!(value(&pairs, "bytes_out", "10.0.0.2", Some("10.0.0.1"), 4000.0), 100.0);
 }

@@ -6,17 +6,24 @@ fn outflow() -> Command {
     Command::new(env!("CARGO_BIN_EXE_outflow"))
 }
 
+/// The skipped figures of a page, with the start of their reason.
+fn skipped(html: &str) -> Vec<String> {
+    html.match_indices("data-skipped=\"").map(|(i, m)| html[i + m.len()..].chars().take(160).collect()).collect()
+}
+
 #[test]
 fn detect_report_writes_the_page_and_report_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let out = outflow().args(["detect", "--report", "--quiet", "--out"]).arg(&run).output().unwrap();
+    let out = outflow().args(["detect", "--level", "all", "--report", "--quiet", "--out"]).arg(&run).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let html = std::fs::read_to_string(run.join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert_eq!(html.matches("<figure class=\"fig\" id=\"fig-").count(), 14);
+    // Every figure drawn, the behaviour ones included (the run has host and pair tables).
+    assert_eq!(html.matches("<figure class=\"fig\" id=\"fig-").count(), 16, "skipped: {:?}", skipped(&html));
+    assert!(html.contains("id=\"fig-entity-bytes\"") && html.contains("id=\"fig-beacon-intervals\""));
     let pngs = std::fs::read_dir(run.join("figures")).unwrap().count();
-    assert_eq!(pngs, 14);
+    assert_eq!(pngs, 16);
 
     // An existing report is kept without --force.
     let out = outflow().arg("report").arg(&run).output().unwrap();

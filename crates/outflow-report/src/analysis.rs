@@ -529,9 +529,182 @@ pub fn swarm_offsets(values: &[f64], bins: usize, half_height: f64) -> Vec<f64> 
     ys
 }
 
+/// Bytes sent per window by one host or pair, for the entity figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntitySeries {
+    /// `src` (hosts) or `src → dst` (pairs).
+    pub name: String,
+    /// Window starts, seconds since the epoch, ascending.
+    pub starts: Vec<f64>,
+    /// `bytes_out` of each window.
+    pub bytes_out: Vec<f64>,
+    /// The entity's highest outlier score over its windows.
+    pub peak_score: f64,
+}
+
+/// The first column of a table named like one of a flow role's names in any log family.
+pub fn role_column(
+    t: &outflow::io::Table,
+    role: fn(&outflow::io::FlowRoles) -> &'static [&'static str],
+) -> Option<&outflow::io::Column> {
+    use outflow::io::Family;
+    let detected = Family::detect(t);
+    std::iter::once(detected)
+        .chain(Family::ALL)
+        .flat_map(|f| role(&f.columns().roles).iter())
+        .find_map(|n| t.columns().iter().find(|c| outflow::io::family::same_name(c.name(), n)))
+}
+
+fn entity_name(t: &outflow::io::Table, row: usize) -> Option<String> {
+    let src = t.column("src")?.value(row).to_string();
+    Some(match t.column("dst") {
+        Some(d) => format!("{src} → {}", d.value(row)),
+        None => src,
+    })
+}
+
+/// Bytes out per window of the `top` entities with the highest outlier score in a host or pair table
+/// (as `hosts.csv` / `pairs.csv` hold it), highest first. Errors name what the table lacks.
+pub fn entity_series(t: &outflow::io::Table, top: usize) -> std::result::Result<Vec<EntitySeries>, String> {
+    let need = |c: &str| t.column(c).ok_or_else(|| format!("the table has no {c} column"));
+    let (score, start, bytes) = (need("outlier_score")?, need("window_start")?, need("bytes_out")?);
+    need("src")?;
+    let mut by_entity: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
+    for r in 0..t.n_rows() {
+        let (Some(name), Some(s), Some(w)) = (entity_name(t, r), score.f64_at(r), start.f64_at(r)) else { continue };
+        by_entity.entry(name).or_default().push((w, bytes.f64_at(r).unwrap_or(0.0), s));
+    }
+    let mut series: Vec<EntitySeries> = by_entity
+        .into_iter()
+        .map(|(name, mut rows)| {
+            rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+            EntitySeries {
+                name,
+                starts: rows.iter().map(|r| r.0).collect(),
+                bytes_out: rows.iter().map(|r| r.1).collect(),
+                peak_score: rows.iter().map(|r| r.2).fold(f64::NEG_INFINITY, f64::max),
+            }
+        })
+        .collect();
+    if series.is_empty() {
+        return Err("the table has no scored rows with a window".into());
+    }
+    series.sort_by(|a, b| b.peak_score.total_cmp(&a.peak_score).then_with(|| a.name.cmp(&b.name)));
+    series.truncate(top.max(1));
+    Ok(series)
+}
+
+/// The intervals between the connection starts of one pair in one window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BeaconIntervals {
+    /// `src → dst`.
+    pub pair: String,
+    /// Start of the window, seconds since the epoch.
+    pub window_start: f64,
+    /// The row's beacon score.
+    pub beacon_score: f64,
+    /// Seconds between consecutive distinct connection starts.
+    pub intervals: Vec<f64>,
+}
+
+/// The pair row with the highest beacon score (ties: the higher outlier score, then the name) and the
+/// intervals between its connections, found among `flows` (a table with the flows' source, destination
+/// and timestamp columns, e.g. `scores.csv`).
+pub fn beacon_intervals(
+    pairs: &outflow::io::Table,
+    flows: &outflow::io::Table,
+) -> std::result::Result<BeaconIntervals, String> {
+    let need = |c: &str| pairs.column(c).ok_or_else(|| format!("pairs.csv has no {c} column"));
+    let (beacon, start, end) = (need("beacon_score")?, need("window_start")?, need("window_end")?);
+    let score = |r: usize| pairs.column("outlier_score").and_then(|c| c.f64_at(r)).unwrap_or(0.0);
+    let best = (0..pairs.n_rows())
+        .filter(|&r| beacon.f64_at(r).is_some_and(|b| b > 0.0))
+        .max_by(|&a, &b| {
+            let key = |r: usize| (beacon.f64_at(r).unwrap_or(0.0), score(r));
+            let (ka, kb) = (key(a), key(b));
+            ka.0.total_cmp(&kb.0)
+                .then(ka.1.total_cmp(&kb.1))
+                .then_with(|| entity_name(pairs, b).cmp(&entity_name(pairs, a)))
+        })
+        .ok_or("no pair has a beacon score above 0 (4 or more connections spread over its window)")?;
+    let (src, dst) = (pairs.column("src").map(|c| c.value(best).to_string()), pairs.column("dst"));
+    let (Some(src), Some(dst)) = (src, dst.map(|c| c.value(best).to_string())) else {
+        return Err("pairs.csv has no src and dst columns".into());
+    };
+    let (lo, hi) = (start.f64_at(best).unwrap_or(f64::NEG_INFINITY), end.f64_at(best).unwrap_or(f64::INFINITY));
+    let cols =
+        (role_column(flows, |r| r.source), role_column(flows, |r| r.destination), role_column(flows, |r| r.timestamp));
+    let (Some(fs), Some(fd), Some(ft)) = cols else {
+        return Err("the flows have no source, destination or timestamp column".into());
+    };
+    let mut starts: Vec<f64> = (0..flows.n_rows())
+        .filter(|&i| fs.value(i).to_string() == src && fd.value(i).to_string() == dst)
+        .filter_map(|i| ft.f64_at(i).or_else(|| ft.str_at(i).and_then(outflow::aggregate::parse_timestamp)))
+        .filter(|&t| t >= lo && t < hi)
+        .collect();
+    starts.sort_by(f64::total_cmp);
+    starts.dedup();
+    let intervals: Vec<f64> = starts.windows(2).map(|w| w[1] - w[0]).collect();
+    if intervals.is_empty() {
+        return Err(format!("the flows of {src} → {dst} in its window were not found"));
+    }
+    Ok(BeaconIntervals {
+        pair: format!("{src} → {dst}"),
+        window_start: lo,
+        beacon_score: beacon.f64_at(best).unwrap_or(0.0),
+        intervals,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entity_table() -> outflow::io::Table {
+        use outflow::io::Column;
+        outflow::io::Table::new(vec![
+            Column::from_str_opt("src", ["a", "b", "a", "c"].map(Some)),
+            Column::from_str_opt("dst", ["x", "x", "x", "y"].map(Some)),
+            Column::from_f64("window_start", vec![7200.0, 0.0, 0.0, 3600.0]),
+            Column::from_f64("window_end", vec![10800.0, 3600.0, 3600.0, 7200.0]),
+            Column::from_f64("outlier_score", vec![0.9, 0.5, 0.2, 0.95]),
+            Column::from_f64("bytes_out", vec![500.0, 10.0, 20.0, 0.0]),
+            Column::from_f64("beacon_score", vec![0.0, 0.3, 0.8, 0.8]),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn entity_series_by_peak_score() {
+        let s = entity_series(&entity_table(), 2).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!((s[0].name.as_str(), s[0].peak_score), ("c → y", 0.95));
+        // a → x: its windows in time order, its peak over them.
+        assert_eq!(s[1].name, "a → x");
+        assert_eq!(
+            (s[1].starts.clone(), s[1].bytes_out.clone(), s[1].peak_score),
+            (vec![0.0, 7200.0], vec![20.0, 500.0], 0.9)
+        );
+        assert!(entity_series(&outflow::io::Table::new(vec![]).unwrap(), 3).is_err());
+    }
+
+    #[test]
+    fn beacon_intervals_of_the_top_pair() {
+        use outflow::io::Column;
+        // a → x and c → y tie on the beacon score; c → y has the higher outlier score.
+        let flows = outflow::io::Table::new(vec![
+            Column::from_f64("ts", vec![3600.0, 3660.0, 3720.0, 3720.0, 3900.0, 100.0, 7300.0]),
+            Column::from_str_opt("id.orig_h", ["c", "c", "c", "c", "c", "c", "c"].map(Some)),
+            Column::from_str_opt("id.resp_h", ["y", "y", "y", "y", "y", "y", "y"].map(Some)),
+        ])
+        .unwrap();
+        let b = beacon_intervals(&entity_table(), &flows).unwrap();
+        assert_eq!(b.pair, "c → y");
+        // Distinct starts inside [3600, 7200): 3600, 3660, 3720, 3900.
+        assert_eq!(b.intervals, vec![60.0, 60.0, 180.0]);
+        assert_eq!((b.window_start, b.beacon_score), (3600.0, 0.8));
+    }
+
     use ndarray::Array2;
     use outflow::cluster::{ClusterModel, Fit, HdbscanParams};
 

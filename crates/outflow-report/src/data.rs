@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use ndarray::{Array2, Axis};
 use outflow::validate::KTable;
 
-use crate::analysis::{self, Beeswarm, Centroid, Histogram, Projection, SilhouetteData, SizeBar, TreeLayout};
+use crate::analysis::{
+    self, BeaconIntervals, Beeswarm, Centroid, EntitySeries, Histogram, Projection, SilhouetteData, SizeBar, TreeLayout,
+};
 use crate::error::Result;
 use crate::report::ReportOptions;
 use outflow::run::{RunDir, Sample};
@@ -54,6 +56,10 @@ pub struct ReportData {
     pub importances: std::result::Result<Importances, String>,
     /// SHAP beeswarm of the noise class (or the smallest cluster).
     pub beeswarm: std::result::Result<Beeswarm, String>,
+    /// The level (`host` or `pair`) and bytes per window of its top entities, when the run has one.
+    pub entities: std::result::Result<(String, Vec<EntitySeries>), String>,
+    /// The top beacon pair's intervals, when the run has the pair level.
+    pub beacon: std::result::Result<BeaconIntervals, String>,
 }
 
 impl ReportData {
@@ -69,7 +75,10 @@ impl ReportData {
         let size_of: BTreeMap<i64, usize> = sizes_in.iter().copied().collect();
         let centroids = analysis::centroids(&projection.points, &s.cluster, &size_of);
         let (importances, beeswarm) = surrogate_figures(s, opts);
+        let (entities, beacon) = behaviour(run);
         Ok(ReportData {
+            entities,
+            beacon,
             shown: analysis::subsample(s.len(), opts.max_scatter_points, opts.seed),
             histogram: analysis::histogram(&run.scores.scores, 50),
             thresholds: (th.moderate, th.severe),
@@ -85,6 +94,35 @@ impl ReportData {
             projection,
         })
     }
+}
+
+/// Entities shown in the bytes-per-window figure.
+const TOP_ENTITIES: usize = 6;
+
+/// The behaviour figures' data from `hosts.csv` / `pairs.csv` (and `scores.csv` for the intervals).
+fn behaviour(run: &RunDir) -> (Fallible<(String, Vec<EntitySeries>)>, Fallible<BeaconIntervals>) {
+    use outflow::Level;
+    let table = |level: Level| -> Fallible<outflow::Table> {
+        let summary =
+            run.summary.levels.iter().find(|l| l.level == level).ok_or_else(|| {
+                format!("the run has no {level} level (outflow detect --level {level} or --level all)")
+            })?;
+        let path = run.dir.join(&summary.table_file);
+        outflow::read_table(&path, &Default::default()).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let hosts = table(Level::Host);
+    let pairs = table(Level::Pair);
+    let entities = match (&hosts, &pairs) {
+        (Ok(h), _) => analysis::entity_series(h, TOP_ENTITIES).map(|s| ("host".to_owned(), s)),
+        (Err(_), Ok(p)) => analysis::entity_series(p, TOP_ENTITIES).map(|s| ("pair".to_owned(), s)),
+        (Err(e), Err(_)) => Err(e.clone()),
+    };
+    let beacon = pairs.and_then(|p| {
+        let path = run.dir.join(outflow::run::SCORES);
+        let flows = outflow::read_table(&path, &Default::default()).map_err(|e| format!("{}: {e}", path.display()))?;
+        analysis::beacon_intervals(&p, &flows)
+    });
+    (entities, beacon)
 }
 
 /// The condensed tree's layout, when the clusterer is HDBSCAN.

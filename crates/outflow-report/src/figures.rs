@@ -8,7 +8,7 @@ use crate::data::ReportData;
 use crate::error::{ReportError, Result};
 use crate::plots::{
     self, BeeswarmPlot, BubbleMap, ClusterScatter, ColorScale, CondensedTreePlot, Heatmap, HistogramPlot,
-    ImportanceBars, LinePlot, MODERATE, SEVERE, SilhouettePlot, SizeBars, VLine, ValueMap,
+    ImportanceBars, LinePlot, MODERATE, SEVERE, Series, SeriesPlot, SilhouettePlot, SizeBars, VLine, ValueMap,
 };
 use crate::report::fmt_pct;
 use outflow::cluster::Algorithm;
@@ -46,11 +46,15 @@ pub enum FigureId {
     Importance,
     /// TreeSHAP beeswarm.
     Shap,
+    /// Bytes out per window of the top hosts (or pairs).
+    EntityBytes,
+    /// Intervals between the connections of the top beacon pair.
+    BeaconIntervals,
 }
 
 impl FigureId {
     /// Every figure, in page order.
-    pub const ALL: [FigureId; 14] = [
+    pub const ALL: [FigureId; 16] = [
         FigureId::PcaClusters,
         FigureId::ScoreMap,
         FigureId::ProbabilityMap,
@@ -65,6 +69,8 @@ impl FigureId {
         FigureId::Correlation,
         FigureId::Importance,
         FigureId::Shap,
+        FigureId::EntityBytes,
+        FigureId::BeaconIntervals,
     ];
 
     /// The id on the page and in file names (`pca-clusters`).
@@ -84,6 +90,8 @@ impl FigureId {
             FigureId::Correlation => "correlation",
             FigureId::Importance => "importance",
             FigureId::Shap => "shap",
+            FigureId::EntityBytes => "entity-bytes",
+            FigureId::BeaconIntervals => "beacon-intervals",
         }
     }
 
@@ -104,6 +112,8 @@ impl FigureId {
             FigureId::Correlation => "Correlation heatmap",
             FigureId::Importance => "Feature importance",
             FigureId::Shap => "SHAP beeswarm",
+            FigureId::EntityBytes => "Bytes out per window",
+            FigureId::BeaconIntervals => "Beacon intervals",
         }
     }
 }
@@ -139,6 +149,8 @@ pub enum Kind {
     Importance(ImportanceBars),
     /// SHAP beeswarm.
     Beeswarm(BeeswarmPlot),
+    /// Lines per entity.
+    Series(SeriesPlot),
     /// Not drawn, with the reason.
     Skipped(String),
 }
@@ -185,6 +197,7 @@ impl FigureSpec {
             Kind::Heatmap(f) => both!(f),
             Kind::Importance(f) => both!(f),
             Kind::Beeswarm(f) => both!(f),
+            Kind::Series(f) => both!(f),
             Kind::Skipped(_) => return Ok(None),
         }))
     }
@@ -245,6 +258,7 @@ impl ReportData {
         out.extend(self.structure_figures(plane));
         out.extend(self.k_figures());
         out.extend(self.feature_figures(run));
+        out.extend(self.behaviour_figures());
         debug_assert!(out.iter().map(|f| f.id).eq(FigureId::ALL));
         out
     }
@@ -296,6 +310,48 @@ impl ReportData {
         ]
     }
 
+    /// The top entities' bytes per window and the top beacon pair's intervals.
+    fn behaviour_figures(&self) -> Vec<FigureSpec> {
+        let bytes = match &self.entities {
+            Ok((level, series)) => {
+                let t0 = series.iter().flat_map(|s| s.starts.first()).copied().fold(f64::INFINITY, f64::min);
+                Kind::Series(SeriesPlot {
+                    title: format!("Bytes sent per window by the {} highest-scored {level}s", series.len()),
+                    x_label: "hours since the first window".into(),
+                    y_label: "bytes out (log scale; 0 at the bottom)".into(),
+                    series: series
+                        .iter()
+                        .map(|s| Series {
+                            label: format!("{} ({})", s.name, plots::fmt_num(s.peak_score)),
+                            xs: s.starts.iter().map(|t| (t - t0) / 3600.0).collect(),
+                            ys: s.bytes_out.clone(),
+                        })
+                        .collect(),
+                    log_y: true,
+                })
+            }
+            Err(e) => Kind::Skipped(e.clone()),
+        };
+        let intervals = match &self.beacon {
+            Ok(b) => Kind::Histogram(HistogramPlot {
+                title: format!(
+                    "Seconds between the connections of {} (beacon score {})",
+                    b.pair,
+                    plots::fmt_num(b.beacon_score)
+                ),
+                x_label: "seconds between consecutive connection starts".into(),
+                counted: "intervals".into(),
+                hist: crate::analysis::histogram(&b.intervals, 40),
+                lines: Vec::new(),
+            }),
+            Err(e) => Kind::Skipped(e.clone()),
+        };
+        vec![
+            FigureSpec { id: FigureId::EntityBytes, kind: bytes },
+            FigureSpec { id: FigureId::BeaconIntervals, kind: intervals },
+        ]
+    }
+
     /// Every scored flow's score against the two thresholds.
     fn histogram_figure(&self) -> FigureSpec {
         let (pm, ps) = self.percentiles;
@@ -309,6 +365,7 @@ impl ReportData {
         let hist = HistogramPlot {
             title: format!("Outlier scores of the {} scored flows", plots::fmt_int(self.histogram.total() as u64)),
             x_label: "outlier score (fused rank of the signals)".into(),
+            counted: "flows".into(),
             hist: self.histogram.clone(),
             lines: vec![line(tm, pm, "moderate", MODERATE), line(ts, ps, "severe", SEVERE)],
         };

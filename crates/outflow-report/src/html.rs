@@ -128,6 +128,7 @@ pub(crate) fn page(
     structure_section(&mut h, &figs);
     k_section(&mut h, run, data, &figs);
     features_section(&mut h, &figs);
+    behaviour_section(&mut h, &figs);
     profiles_table(&mut h, run);
     anomalies_table(&mut h, run);
     preparation(&mut h, run);
@@ -338,6 +339,24 @@ fn features_section(h: &mut String, figs: &Figures<'_>) {
         FigureId::Shap,
         "Exact TreeSHAP of the surrogate forest on a seeded subset of the sample: each dot is a flow; to the right \
          the feature pushes the flow towards this class. Colour: the feature's value (5th–95th percentile).",
+    );
+    h.push_str("</section>\n");
+}
+
+fn behaviour_section(h: &mut String, figs: &Figures<'_>) {
+    h.push_str("<section id=\"behaviour\"><h2>Behaviour over time</h2>\n");
+    figs.place(
+        h,
+        FigureId::EntityBytes,
+        "From <code>hosts.csv</code> (else <code>pairs.csv</code>): the bytes each of the highest-scored hosts sent \
+         in every window it was seen, its highest score in brackets. Steady volume to one place, or one window far \
+         above the host's own habit, is what exfiltration looks like.",
+    );
+    figs.place(
+        h,
+        FigureId::BeaconIntervals,
+        "The pair row of <code>pairs.csv</code> with the highest beacon score: seconds between its consecutive \
+         connection starts (from <code>scores.csv</code>). A beacon shows one narrow peak at its period.",
     );
     h.push_str("</section>\n");
 }

@@ -4,7 +4,7 @@
 //! `outflow detect --out DIR`.
 //!
 //! [`write_report`] reads the run directory (`summary.json`, `scores.csv`, `anomalies.csv`,
-//! `clusters.json`, `sample.csv` and the model file), computes the numbers behind every figure
+//! `clusters.json`, `sample.csv`, the model file, and `hosts.csv` / `pairs.csv` of a `--level all` run), computes the numbers behind every figure
 //! ([`ReportData`]), draws the figures ([`plots`]) and writes `DIR/report.html` — inline SVG, inline CSS,
 //! the font embedded as a data URI, no script, no network — plus a PNG copy of every figure in
 //! `DIR/figures/`. The figures:
@@ -23,6 +23,8 @@
 //! | `correlation` | Pearson correlation heatmap | `sample.csv` |
 //! | `importance` | Gini and permutation importance of a surrogate forest | `sample.csv` (`outflow-explain`) |
 //! | `shap` | TreeSHAP beeswarm of the noise class (else the smallest cluster) | `sample.csv` (`outflow-explain`) |
+//! | `entity-bytes` | bytes out per window of the six highest-scored hosts (else pairs) | `hosts.csv` / `pairs.csv` (`--level all`) |
+//! | `beacon-intervals` | histogram of the seconds between connections of the top beacon pair | `pairs.csv`, `scores.csv` |
 //!
 //! and two tables: cluster profiles (`clusters.json`) and the top 20 anomalies (`anomalies.csv`). A figure
 //! that cannot be computed (one cluster, one feature, …) is replaced by a sentence saying why. Every

@@ -8,7 +8,7 @@ use outflow::run::RunDirError;
 use outflow::{DetectorParams, OutflowError};
 use outflow_report::{Kind, ReportData, ReportError, ReportOptions, RunDir, render_report, write_report};
 
-const FIGURES: [&str; 14] = [
+const FIGURES: [&str; 16] = [
     "pca-clusters",
     "score-map",
     "probability-map",
@@ -23,12 +23,14 @@ const FIGURES: [&str; 14] = [
     "correlation",
     "importance",
     "shap",
+    "entity-bytes",
+    "beacon-intervals",
 ];
 
 fn sample_run() -> (tempfile::TempDir, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
-    common::write_run_dir(&dir, &common::sample_table(), &DetectorParams::default());
+    common::write_run_dir_all_levels(&dir, &common::sample_table(), &DetectorParams::default());
     (tmp, dir)
 }
 
@@ -127,6 +129,15 @@ fn figure_data_match_the_run_directory() {
     assert_eq!(bee.rows.len(), p);
     assert!(bee.rows.windows(2).all(|w| w[0].mean_abs >= w[1].mean_abs));
     assert!(bee.rows.iter().all(|r| r.shap.len() == opts.shap_rows && r.color.iter().all(|c| (0.0..=1.0).contains(c))));
+
+    // Behaviour: the highest-scored hosts of hosts.csv, and the top beacon pair's intervals.
+    let (level, series) = data.entities.as_ref().unwrap();
+    assert_eq!(level, "host");
+    assert!(!series.is_empty() && series.len() <= 6);
+    assert!(series.windows(2).all(|w| w[0].peak_score >= w[1].peak_score));
+    assert!(series.iter().all(|s| s.starts.windows(2).all(|w| w[0] < w[1]) && s.starts.len() == s.bytes_out.len()));
+    let b = data.beacon.as_ref().unwrap();
+    assert!(b.beacon_score > 0.0 && b.intervals.iter().all(|&i| i > 0.0), "{b:?}");
 }
 
 #[test]
@@ -146,7 +157,7 @@ fn writes_a_self_contained_deterministic_page_and_pngs() {
         let info = decoder.read_info().unwrap().info().clone();
         assert!(info.width >= 600 && info.height >= 300, "{id}: {}×{}", info.width, info.height);
     }
-    assert_eq!(html.matches("<svg").count(), 14);
+    assert_eq!(html.matches("<svg").count(), 16);
     assert!(html.contains("3,000 of the 5,000 sampled flows"));
     assert!(html.contains("id=\"cluster-profiles\"") && html.contains("id=\"top-anomalies\""));
     // Self-contained: no script, no stylesheet link, nothing fetched but data: URIs.
@@ -200,8 +211,11 @@ fn figures_that_need_two_clusters_are_skipped_with_a_reason() {
         assert!(r.html.contains(&format!("data-skipped=\"{id}\"")), "{id}");
         assert!(!why.is_empty());
     }
-    assert_eq!(r.figures.len(), 14);
-    assert_eq!(r.pngs.len() + r.skipped.len(), 14);
+    assert_eq!(r.figures.len(), 16);
+    assert_eq!(r.pngs.len() + r.skipped.len(), 16);
+    // A flow-only run says how to get the behaviour figures.
+    let why = |id: &str| r.skipped.iter().find(|(f, _)| f.as_str() == id).map(|(_, w)| w.clone()).unwrap();
+    assert!(why("entity-bytes").contains("--level all") && why("beacon-intervals").contains("--level all"));
     // The histogram still counts every scored flow.
     assert_eq!(data.histogram.total(), run.summary.rows_kept);
 

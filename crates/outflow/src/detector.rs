@@ -77,6 +77,8 @@ pub fn entity_prep() -> PrepParams {
         "bytes_*",
         "packets_*",
         "distinct_*",
+        "src_distinct_*",
+        "dst_distinct_*",
         "duration_*",
         "external_*",
         "interval_median",

@@ -28,6 +28,8 @@ pub struct HistogramPlot {
     pub title: String,
     /// x-axis description.
     pub x_label: String,
+    /// What is counted (`flows`, `intervals`): the y axis and the legend.
+    pub counted: String,
     /// Bin edges and counts.
     pub hist: Histogram,
     /// Reference lines.
@@ -59,7 +61,7 @@ impl Figure for HistogramPlot {
         chart
             .configure_mesh()
             .x_desc(self.x_label.as_str())
-            .y_desc("flows")
+            .y_desc(self.counted.as_str())
             .label_style(font(TICK))
             .axis_desc_style(font(DESC))
             .max_light_lines(0)
@@ -78,7 +80,8 @@ impl Figure for HistogramPlot {
                 .filter(|(_, c)| **c > 0)
                 .map(|(i, &c)| Rectangle::new([(e[i], 0.0), (e[i + 1], c as f64)], fill.mix(0.85).filled())),
         )?;
-        let mut entries = vec![(Swatch::Dot(fill), format!("flows ({})", fmt_int(self.hist.total() as u64)))];
+        let mut entries =
+            vec![(Swatch::Dot(fill), format!("{} ({})", self.counted, fmt_int(self.hist.total() as u64)))];
         for (k, l) in self.lines.iter().enumerate() {
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![(l.value, 0.0), (l.value, ymax)],
@@ -193,5 +196,106 @@ impl Figure for LinePlot {
         chart.draw_series(LineSeries::new(pts.iter().map(|&(x, y, _)| (x, y)), self.color.stroke_width(2)))?;
         chart.draw_series(pts.iter().map(|&(x, y, _)| Circle::new((x, y), 4, self.color.filled())))?;
         Ok(())
+    }
+}
+
+/// One line of a [`SeriesPlot`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Legend text.
+    pub label: String,
+    /// x values, ascending.
+    pub xs: Vec<f64>,
+    /// y values (on a log scale: values ≤ 0 are drawn at the floor).
+    pub ys: Vec<f64>,
+}
+
+/// Several lines on shared axes with a legend, y optionally on a log scale (e.g. bytes per window of the
+/// top hosts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesPlot {
+    /// Title.
+    pub title: String,
+    /// x-axis description.
+    pub x_label: String,
+    /// y-axis description.
+    pub y_label: String,
+    /// The lines, coloured in order.
+    pub series: Vec<Series>,
+    /// y on a log scale.
+    pub log_y: bool,
+}
+
+impl Figure for SeriesPlot {
+    fn size(&self) -> (u32, u32) {
+        (1000, 560)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let body = titled(area, &self.title)?;
+        // Log scale: zero is drawn one decade below the smallest positive value.
+        let floor = self.series.iter().flat_map(|s| &s.ys).copied().filter(|y| *y > 0.0).fold(f64::INFINITY, f64::min);
+        let floor = if floor.is_finite() { floor.log10() - 1.0 } else { 0.0 };
+        let tf = |y: f64| {
+            if !self.log_y {
+                y
+            } else if y > 0.0 {
+                y.log10()
+            } else {
+                floor
+            }
+        };
+        let pts: Vec<Vec<(f64, f64)>> = self
+            .series
+            .iter()
+            .map(|s| {
+                s.xs.iter()
+                    .zip(&s.ys)
+                    .filter(|(x, y)| x.is_finite() && y.is_finite())
+                    .map(|(&x, &y)| (x, tf(y)))
+                    .collect()
+            })
+            .collect();
+        let all = pts.iter().flatten();
+        let (xlo, xhi) = all.clone().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
+        let (ylo, yhi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
+        if !xlo.is_finite() {
+            return Ok(());
+        }
+        let (xlo, xhi) = padded(xlo, xhi, 0.03);
+        let (ylo, yhi) = padded(ylo, yhi, 0.08);
+        let legend_width = 280;
+        let (plot, side) = body.split_horizontally(body.dim_in_pixel().0.saturating_sub(legend_width));
+        let log_y = self.log_y;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(12)
+            .x_label_area_size(56)
+            .y_label_area_size(86)
+            .build_cartesian_2d(xlo..xhi, ylo..yhi)?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .label_style(font(TICK))
+            .axis_desc_style(font(DESC))
+            .max_light_lines(0)
+            .bold_line_style(GRID)
+            .axis_style(INK)
+            .x_labels(8)
+            .y_labels(6)
+            .x_label_formatter(&|v| fmt_num(*v))
+            .y_label_formatter(&|v| if log_y { super::fmt_pow10(*v) } else { fmt_num(*v) })
+            .draw()?;
+        let mut entries = Vec::new();
+        for (i, (s, p)) in self.series.iter().zip(&pts).enumerate() {
+            let color = super::cluster_color(i as i64);
+            chart.draw_series(LineSeries::new(p.iter().copied(), color.stroke_width(2)))?;
+            chart.draw_series(p.iter().map(|&xy| Circle::new(xy, 3, color.filled())))?;
+            entries.push((Swatch::Line(color), super::shorten(&s.label, 34)));
+        }
+        legend(&side, (8, 40), 26, &entries)
     }
 }

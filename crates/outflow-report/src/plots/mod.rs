@@ -11,6 +11,7 @@
 //! let fig = HistogramPlot {
 //!     title: "Outlier scores".into(),
 //!     x_label: "score".into(),
+//!     counted: "flows".into(),
 //!     hist: histogram(&scores, 40),
 //!     lines: vec![VLine {
 //!         value: 0.95,
@@ -45,7 +46,7 @@ mod tree;
 
 pub use bars::{ImportanceBars, SizeBars};
 pub use beeswarm::BeeswarmPlot;
-pub use curves::{HistogramPlot, LinePlot, VLine};
+pub use curves::{HistogramPlot, LinePlot, Series, SeriesPlot, VLine};
 pub use heatmap::Heatmap;
 pub use scatter::{BubbleMap, ClusterScatter, ValueMap};
 pub use silhouette::SilhouettePlot;

@@ -48,6 +48,19 @@ pub fn synthetic_table(per_blob: usize, blobs: usize) -> Table {
 
 /// Fits a detector on `table` and writes `dir` as `outflow detect --out dir` does.
 pub fn write_run_dir(dir: &Path, table: &Table, params: &DetectorParams) -> DetectorFit {
+    write_run_dir_with(dir, table, params, &[])
+}
+
+/// [`write_run_dir`] with host and pair tables as well, as `outflow detect --level all` writes them.
+pub fn write_run_dir_all_levels(dir: &Path, table: &Table, params: &DetectorParams) -> DetectorFit {
+    let levels: Vec<DetectorFit> = [outflow::Level::Host, outflow::Level::Pair]
+        .into_iter()
+        .map(|level| DetectorParams { level, ..params.clone() }.fit(table).unwrap())
+        .collect();
+    write_run_dir_with(dir, table, params, &levels)
+}
+
+fn write_run_dir_with(dir: &Path, table: &Table, params: &DetectorParams, levels: &[DetectorFit]) -> DetectorFit {
     let fit = params.fit(table).unwrap();
     let run = RunInput {
         input: "test.conn.log",
@@ -56,7 +69,7 @@ pub fn write_run_dir(dir: &Path, table: &Table, params: &DetectorParams) -> Dete
         flows: &fit.flows,
         rows_selected: table.n_rows(),
         fit: &fit,
-        levels: &[],
+        levels,
         tuning: None,
         seed: params.seed,
         read_seconds: 0.0,

@@ -1,6 +1,6 @@
 //! [`Entities`]: the host or pair table an aggregation produces, and the way back from flows to rows.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use outflow_io::{Categorical, Column, ColumnData, Table};
 use rayon::prelude::*;
@@ -50,7 +50,10 @@ pub struct Entities {
     labels: Vec<String>,
     params: AggregateParams,
     stats: Stats,
-    index: FxHashMap<EntityKey, usize>,
+    /// The key of each row.
+    keys: Vec<EntityKey>,
+    /// Row of each key, built on the first lookup.
+    index: OnceLock<FxHashMap<EntityKey, usize>>,
     /// The addresses the keys number (shared by the host and pair tables of one aggregation).
     addresses: Arc<Ranked>,
 }
@@ -66,12 +69,20 @@ impl Entities {
         stats: Stats,
     ) -> Entities {
         let rank = &addresses.rank;
-        let sort_key = |k: &EntityKey| (k.window, rank[k.src as usize], k.dst.map(|d| rank[d as usize]));
-        rows.sort_unstable_by_key(|r| sort_key(&r.key));
+        let dst_rank = |k: &EntityKey| k.dst.map_or(0, |d| rank[d as usize] + 1);
+        // Rows are ordered through a permutation of small keys rather than moved.
+        let mut keys: Vec<(i64, u32, u32, u32)> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.key.window, rank[r.key.src as usize], dst_rank(&r.key), i as u32))
+            .collect();
+        keys.par_sort_unstable();
+        let order: Vec<usize> = keys.into_iter().map(|k| k.3 as usize).collect();
         let names = if level == Level::Host { available.host_names() } else { available.pair_names() };
         if names.last() == Some(&BASELINE) {
-            fill_baseline(&mut rows, names.iter().position(|n| *n == "bytes_out").expect("with bytes"));
+            fill_baseline(&mut rows, names.iter().position(|n| *n == "bytes_out").expect("with bytes"), rank);
         }
+        let rows: Vec<&Row> = order.iter().map(|&i| &rows[i]).collect();
         let mut columns = vec![address_column("src", rows.iter().map(|r| r.key.src), addresses)];
         if level == Level::Pair {
             columns.push(address_column("dst", rows.iter().map(|r| r.key.dst.expect("a pair")), addresses));
@@ -79,17 +90,17 @@ impl Entities {
         columns.push(Column::from_time_opt("window_start", rows.iter().map(|r| r.window_start)));
         columns.push(Column::from_time_opt("window_end", rows.iter().map(|r| r.window_end)));
         columns.push(Column::from_i64_opt("flows", rows.iter().map(|r| Some(r.flows as i64))));
-        let features: Vec<Column> = names
-            .par_iter()
-            .enumerate()
-            .map(|(j, name)| Column::from_f64(*name, rows.iter().map(|r| r.values[j]).collect()))
-            .collect();
-        columns.extend(features);
+        // One pass over the rows (each row's values live apart), writing every column sequentially.
+        let mut features: Vec<Vec<f64>> = names.iter().map(|_| Vec::with_capacity(rows.len())).collect();
+        for r in &rows {
+            features.iter_mut().zip(&r.values).for_each(|(c, &v)| c.push(v));
+        }
+        columns.extend(names.iter().zip(features).map(|(name, values)| Column::from_f64(*name, values)));
         for (c, name) in label_names.iter().enumerate() {
             columns.push(Column::from_str_opt(name.clone(), rows.iter().map(|r| Some(r.labels[c].as_str()))));
         }
         let table = Table::new(columns).expect("columns of one length with distinct names");
-        let index = rows.into_iter().enumerate().map(|(i, r)| (r.key, i)).collect();
+        let keys = rows.iter().map(|r| r.key).collect();
         Entities {
             level,
             table,
@@ -97,9 +108,14 @@ impl Entities {
             labels: label_names.to_vec(),
             params,
             stats,
-            index,
+            keys,
+            index: OnceLock::new(),
             addresses: Arc::clone(addresses),
         }
+    }
+
+    fn index(&self) -> &FxHashMap<EntityKey, usize> {
+        self.index.get_or_init(|| self.keys.iter().enumerate().map(|(i, k)| (*k, i)).collect())
     }
 
     /// Host or pair.
@@ -155,7 +171,7 @@ impl Entities {
             None => None,
         };
         let key = EntityKey { src: id(src)?, dst, window: self.params.window.index_of(ts) };
-        self.index.get(&key).copied()
+        self.index().get(&key).copied()
     }
 
     /// For each flow of a table (the aggregated one or any with the same columns), its rows here: for
@@ -179,7 +195,7 @@ impl Entities {
                 Some(d) => Some(id(d)?),
                 None => None,
             };
-            self.index.get(&EntityKey { src: id(s)?, dst, window: w }).copied()
+            self.index().get(&EntityKey { src: id(s)?, dst, window: w }).copied()
         };
         Ok((0..flows.n_rows())
             .map(|i| {
@@ -210,19 +226,21 @@ fn address_column(name: &str, ids: impl Iterator<Item = u32> + Clone, addresses:
 
 /// Sets the last value of every row to the robust z-score of its `log1p(bytes_out)` against the rows of
 /// the same entity (other windows).
-fn fill_baseline(rows: &mut [Row], bytes_out: usize) {
-    let mut groups: FxHashMap<(u32, Option<u32>), Vec<usize>> = FxHashMap::default();
-    for (i, r) in rows.iter().enumerate() {
-        groups.entry((r.key.src, r.key.dst)).or_default().push(i);
-    }
-    let mut z = vec![0.0; rows.len()];
-    for members in groups.values() {
-        let values: Vec<f64> = members.iter().map(|&i| rows[i].values[bytes_out].ln_1p()).collect();
-        for (&i, v) in members.iter().zip(robust_z(&values)) {
-            z[i] = v;
-        }
-    }
-    for (r, v) in rows.iter_mut().zip(z) {
-        *r.values.last_mut().expect("the baseline column") = v;
+fn fill_baseline(rows: &mut [Row], bytes_out: usize, rank: &[u32]) {
+    // Rows of one entity are consecutive in (source, destination) order.
+    let dst = |k: &EntityKey| k.dst.map_or(0, |d| rank[d as usize] + 1);
+    let mut order: Vec<(u32, u32, u32)> =
+        rows.iter().enumerate().map(|(i, r)| (rank[r.key.src as usize], dst(&r.key), i as u32)).collect();
+    order.par_sort_unstable();
+    let groups: Vec<&[(u32, u32, u32)]> = order.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)).collect();
+    let z: Vec<(usize, f64)> = groups
+        .par_iter()
+        .flat_map_iter(|g| {
+            let values: Vec<f64> = g.iter().map(|m| rows[m.2 as usize].values[bytes_out].ln_1p()).collect();
+            g.iter().map(|m| m.2 as usize).zip(robust_z(&values)).collect::<Vec<_>>()
+        })
+        .collect();
+    for (i, v) in z {
+        *rows[i].values.last_mut().expect("the baseline column") = v;
     }
 }

@@ -152,7 +152,9 @@ fn ratio(a: f64, b: f64) -> f64 {
 /// Values of a host row in [`Available::host_names`] order (the baseline z-score as 0 for now).
 pub(crate) fn host_features(h: &HostAcc, beacon_max: f64, a: &Available) -> Vec<f64> {
     let (o, i) = (&h.out, &h.inn);
-    let mut v = vec![o.flows as f64, i.flows as f64];
+    // Sized once: growing it feature by feature reallocates several times per row.
+    let mut v = Vec::with_capacity(ROW_CAPACITY);
+    v.extend([o.flows as f64, i.flows as f64]);
     let (sent, received) = (o.sent + i.sent, o.received + i.received);
     if a.bytes {
         v.extend([sent, received]);
@@ -193,7 +195,7 @@ pub(crate) fn host_features(h: &HostAcc, beacon_max: f64, a: &Available) -> Vec<
 /// Values of a pair row in [`Available::pair_names`] order (the baseline z-score as 0 for now).
 pub(crate) fn pair_features(p: &PairAcc, beacon: Option<&BeaconStats>, a: &Available) -> Vec<f64> {
     let t = &p.traffic;
-    let mut v = Vec::new();
+    let mut v = Vec::with_capacity(ROW_CAPACITY);
     if a.bytes {
         v.extend([t.sent, t.received]);
     }
@@ -230,6 +232,9 @@ pub(crate) fn pair_features(p: &PairAcc, beacon: Option<&BeaconStats>, a: &Avail
     }
     v
 }
+
+/// Room for every feature of a row.
+const ROW_CAPACITY: usize = 32;
 
 /// The smallest spread a baseline is measured with, in `log1p(bytes)` units (a change of about 28 %).
 pub const MIN_BASELINE_SCALE: f64 = 0.25;

@@ -155,20 +155,8 @@ impl Figure for LinePlot {
             .x_label_area_size(56)
             .y_label_area_size(86)
             .build_cartesian_2d(xlo..xhi, ylo..yhi)?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label.as_str())
-            .y_desc(self.y_label.as_str())
-            .label_style(font(TICK))
-            .axis_desc_style(font(DESC))
-            .max_light_lines(0)
-            .bold_line_style(GRID)
-            .axis_style(INK)
-            .x_labels(self.xs.len().min(12))
-            .y_labels(6)
-            .x_label_formatter(&|v| if (v - v.round()).abs() < 1e-9 { fmt_num(v.round()) } else { String::new() })
-            .y_label_formatter(&|v| if log_y { super::fmt_pow10(*v) } else { fmt_num(*v) })
-            .draw()?;
+        let whole = |v: &f64| if (v - v.round()).abs() < 1e-9 { fmt_num(v.round()) } else { String::new() };
+        curve_mesh(&mut chart, (&self.x_label, &self.y_label), (self.xs.len().min(12), &whole), log_y)?;
         if let Some((x, label)) = &self.mark {
             let style = RGBColor(200, 0, 30);
             chart.draw_series(std::iter::once(DashedPathElement::new(
@@ -275,20 +263,7 @@ impl Figure for SeriesPlot {
             .x_label_area_size(56)
             .y_label_area_size(86)
             .build_cartesian_2d(xlo..xhi, ylo..yhi)?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x_label.as_str())
-            .y_desc(self.y_label.as_str())
-            .label_style(font(TICK))
-            .axis_desc_style(font(DESC))
-            .max_light_lines(0)
-            .bold_line_style(GRID)
-            .axis_style(INK)
-            .x_labels(8)
-            .y_labels(6)
-            .x_label_formatter(&|v| fmt_num(*v))
-            .y_label_formatter(&|v| if log_y { super::fmt_pow10(*v) } else { fmt_num(*v) })
-            .draw()?;
+        curve_mesh(&mut chart, (&self.x_label, &self.y_label), (8, &|v: &f64| fmt_num(*v)), log_y)?;
         let mut entries = Vec::new();
         for (i, (s, p)) in self.series.iter().zip(&pts).enumerate() {
             let color = super::cluster_color(i as i64);
@@ -298,4 +273,35 @@ impl Figure for SeriesPlot {
         }
         legend(&side, (8, 40), 26, &entries)
     }
+}
+
+/// The mesh of the curve plots: both axes described, light grid, y ticks as powers of ten on a log scale.
+fn curve_mesh<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    (x_desc, y_desc): (&str, &str),
+    (x_labels, x_format): (usize, &dyn Fn(&f64) -> String),
+    log_y: bool,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(font(TICK))
+        .axis_desc_style(font(DESC))
+        .max_light_lines(0)
+        .bold_line_style(GRID)
+        .axis_style(INK)
+        .x_labels(x_labels)
+        .y_labels(6)
+        .x_label_formatter(x_format)
+        .y_label_formatter(&|v| if log_y { super::fmt_pow10(*v) } else { fmt_num(*v) })
+        .draw()?;
+    Ok(())
 }

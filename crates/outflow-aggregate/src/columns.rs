@@ -100,7 +100,8 @@ fn find(table: &Table, names: &[&str]) -> Option<String> {
 impl RoleColumns {
     pub(crate) fn find(table: &Table) -> RoleColumns {
         let family = Family::detect(table);
-        let part = |p: fn(&FlowRoles) -> &'static [&'static str]| find(table, &candidates(family, p));
+        let part =
+            |p: fn(&FlowRoles) -> &'static [&'static str]| family.role_column(table, p).map(|c| c.name().to_owned());
         let state = part(|r| r.state);
         let failed_states: Vec<String> = if state.is_some() {
             candidates(family, |r| r.failed_states).iter().map(|s| s.to_string()).collect()

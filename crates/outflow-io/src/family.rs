@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{IoError, Result};
-use crate::table::Table;
+use crate::table::{Column, Table};
 
 /// A family of flow logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -345,6 +345,22 @@ impl Family {
             Family::RtIot => &RT_IOT,
             Family::Kdd => &KDD,
         }
+    }
+
+    /// The column of `table` that plays a flow role: the first of the role's names in this family's
+    /// record, then in every other family's, that the table has (compared with [`same_name`]).
+    ///
+    /// ```
+    /// use outflow_io::{Column, Family, Table};
+    /// let t = Table::new(vec![Column::from_str_opt("Src IP", [Some("10.0.0.1")])]).unwrap();
+    /// assert_eq!(Family::Zeek.role_column(&t, |r| r.source).map(|c| c.name()), Some("Src IP"));
+    /// assert!(Family::Zeek.role_column(&t, |r| r.timestamp).is_none());
+    /// ```
+    pub fn role_column(self, table: &Table, role: fn(&FlowRoles) -> &'static [&'static str]) -> Option<&Column> {
+        std::iter::once(self)
+            .chain(Family::ALL)
+            .flat_map(|f| role(&f.columns().roles).iter())
+            .find_map(|n| table.columns().iter().find(|c| same_name(c.name(), n)))
     }
 
     /// The family of a table: the first of [`Family::ALL`] whose markers (or, for Zeek, declared types)

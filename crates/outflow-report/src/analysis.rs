@@ -542,19 +542,6 @@ pub struct EntitySeries {
     pub peak_score: f64,
 }
 
-/// The first column of a table named like one of a flow role's names in any log family.
-pub fn role_column(
-    t: &outflow::io::Table,
-    role: fn(&outflow::io::FlowRoles) -> &'static [&'static str],
-) -> Option<&outflow::io::Column> {
-    use outflow::io::Family;
-    let detected = Family::detect(t);
-    std::iter::once(detected)
-        .chain(Family::ALL)
-        .flat_map(|f| role(&f.columns().roles).iter())
-        .find_map(|n| t.columns().iter().find(|c| outflow::io::family::same_name(c.name(), n)))
-}
-
 fn entity_name(t: &outflow::io::Table, row: usize) -> Option<String> {
     let src = t.column("src")?.value(row).to_string();
     Some(match t.column("dst") {
@@ -632,8 +619,9 @@ pub fn beacon_intervals(
         return Err("pairs.csv has no src and dst columns".into());
     };
     let (lo, hi) = (start.f64_at(best).unwrap_or(f64::NEG_INFINITY), end.f64_at(best).unwrap_or(f64::INFINITY));
-    let cols =
-        (role_column(flows, |r| r.source), role_column(flows, |r| r.destination), role_column(flows, |r| r.timestamp));
+    let family = outflow::io::Family::detect(flows);
+    let role = |r: fn(&outflow::io::FlowRoles) -> &'static [&'static str]| family.role_column(flows, r);
+    let cols = (role(|r| r.source), role(|r| r.destination), role(|r| r.timestamp));
     let (Some(fs), Some(fd), Some(ft)) = cols else {
         return Err("the flows have no source, destination or timestamp column".into());
     };

@@ -20,7 +20,7 @@ pub struct Args {
     pub input: Option<PathBuf>,
     #[command(flatten)]
     pub format: FormatArgs,
-    /// Run directory (created; must be empty unless --force). Default: outflow-run-<UTC time>.
+    /// Run directory (created; must be empty unless --force). Default: outflow-run-YYYYMMDDTHHMMSSZ (UTC).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// The clusterer (default HDBSCAN with min_cluster_size 1 % of the fitted flows, 10–1,000, and

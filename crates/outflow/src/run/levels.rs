@@ -280,11 +280,11 @@ pub fn alerts_csv(
     super::write::csv_text(std::iter::once(header).chain(records))
 }
 
-/// The source, destination and timestamp columns of a flow table, when it has them.
+/// The source, destination and timestamp columns of a flow table, when it has them (found as the
+/// aggregation finds them).
 fn flow_identity_columns(t: &Table) -> (Option<&str>, Option<&str>, Option<&str>) {
-    let roles = outflow_io::Family::detect(t).columns().roles;
-    let find = |names: &[&str]| {
-        t.columns().iter().map(|c| c.name()).find(|n| names.iter().any(|m| outflow_io::family::same_name(n, m)))
-    };
-    (find(roles.source), find(roles.destination), find(roles.timestamp))
+    let family = outflow_io::Family::detect(t);
+    let find =
+        |role: fn(&outflow_io::FlowRoles) -> &'static [&'static str]| family.role_column(t, role).map(|c| c.name());
+    (find(|r| r.source), find(|r| r.destination), find(|r| r.timestamp))
 }

@@ -345,7 +345,7 @@ impl Aggregator {
     }
 
     /// The host and pair tables.
-    pub fn finish(self) -> Result<Aggregates> {
+    pub fn finish(mut self) -> Result<Aggregates> {
         let Some(roles) = self.roles.clone() else {
             return Err(InputError::Empty { rows: 0, cols: 0 }.into());
         };
@@ -382,43 +382,41 @@ impl Aggregator {
             flows_without_time: self.flows_without_time,
             locality: self.locality.expect("set"),
         };
-        let addresses = std::sync::Arc::new(self.addresses.sorted());
+        let addresses = std::sync::Arc::new(std::mem::take(&mut self.addresses).ranked());
         // Pairs first: each host row takes the highest beacon score of its pairs in the window.
-        let pair_rows: Vec<(u32, Row)> = self
+        let mut pair_rows: Vec<Row> = self
             .pairs
             .into_par_iter()
             .map(|((s, d, w), mut acc)| {
                 let (start, end) = window_bounds(w);
                 let beacon = available.time.then(|| acc.series.stats(span));
-                let row = Row {
+                Row {
                     key: EntityKey { src: s, dst: Some(d), window: w },
                     window_start: start,
                     window_end: end,
                     flows: acc.traffic.flows,
                     values: pair_features(&acc, beacon.as_ref(), &available),
                     labels: (0..roles.labels.len()).map(|c| acc.labels.joined(c, |id| name_label(c, id))).collect(),
-                };
-                (s, row)
+                }
             })
             .collect();
-        let mut pair_rows = pair_rows;
         let names = available.pair_names();
         let at = |n: &str| names.iter().position(|m| *m == n).expect("a pair feature");
         let (fan_out, fan_in) = (at(SRC_DISTINCT_DSTS), at(DST_DISTINCT_SRCS));
         let mut outs: FxHashMap<(u32, i64), u32> = FxHashMap::default();
         let mut ins: FxHashMap<(u32, i64), u32> = FxHashMap::default();
-        for (_, r) in &pair_rows {
+        for r in &pair_rows {
             *outs.entry((r.key.src, r.key.window)).or_default() += 1;
             *ins.entry((r.key.dst.expect("a pair"), r.key.window)).or_default() += 1;
         }
-        pair_rows.par_iter_mut().for_each(|(_, r)| {
+        pair_rows.par_iter_mut().for_each(|r| {
             r.values[fan_out] = outs[&(r.key.src, r.key.window)] as f64;
             r.values[fan_in] = ins[&(r.key.dst.expect("a pair"), r.key.window)] as f64;
         });
         let mut beacon_max: FxHashMap<(u32, i64), f64> = FxHashMap::default();
-        if let Some(j) = available.pair_names().iter().position(|n| *n == "beacon_score") {
-            for (s, row) in &pair_rows {
-                let best = beacon_max.entry((*s, row.key.window)).or_insert(0.0);
+        if let Some(j) = names.iter().position(|n| *n == "beacon_score") {
+            for row in &pair_rows {
+                let best = beacon_max.entry((row.key.src, row.key.window)).or_insert(0.0);
                 *best = best.max(row.values[j]);
             }
         }
@@ -450,8 +448,15 @@ impl Aggregator {
             },
             || {
                 pairs_wanted.then(|| {
-                    let rows = pair_rows.into_iter().map(|(_, r)| r).collect();
-                    Entities::build(Level::Pair, rows, &addresses, &available, &roles.labels, params.clone(), stats)
+                    Entities::build(
+                        Level::Pair,
+                        pair_rows,
+                        &addresses,
+                        &available,
+                        &roles.labels,
+                        params.clone(),
+                        stats,
+                    )
                 })
             },
         );

@@ -4,6 +4,7 @@ use outflow_io::family::same_name;
 use outflow_io::{Column, ColumnData, DataType, Family, FlowRoles, Table};
 use rustc_hash::FxHashMap;
 
+use crate::entities::EntityKey;
 use crate::error::{AggregateError, Result};
 use crate::time::parse_timestamp;
 
@@ -40,14 +41,14 @@ impl Interner {
 
     /// The interner with each string's rank in byte order, for sorting rows by name without comparing
     /// strings.
-    pub(crate) fn sorted(&self) -> Ranked {
+    pub(crate) fn ranked(self) -> Ranked {
         let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| self.names[a as usize].cmp(&self.names[b as usize]));
         let mut rank = vec![0u32; order.len()];
         for (r, &id) in order.iter().enumerate() {
             rank[id as usize] = r as u32;
         }
-        Ranked { interner: self.clone(), rank }
+        Ranked { interner: self, rank }
     }
 }
 
@@ -56,6 +57,23 @@ impl Interner {
 pub(crate) struct Ranked {
     pub(crate) interner: Interner,
     pub(crate) rank: Vec<u32>,
+}
+
+impl Ranked {
+    /// The ranks of an entity's source and destination (0 for a host, which has none), so that sorting
+    /// them sorts the names.
+    pub(crate) fn of(&self, key: &EntityKey) -> (u32, u32) {
+        (self.rank[key.src as usize], key.dst.map_or(0, |d| self.rank[d as usize] + 1))
+    }
+
+    /// The key of a host (`dst` `None`) or pair in window `window`; `None` for an unknown address.
+    pub(crate) fn key(&self, src: &str, dst: Option<&str>, window: i64) -> Option<EntityKey> {
+        let dst = match dst {
+            Some(d) => Some(self.interner.get(d)?),
+            None => None,
+        };
+        Some(EntityKey { src: self.interner.get(src)?, dst, window })
+    }
 }
 
 /// The column names of each part, found once on the first batch.

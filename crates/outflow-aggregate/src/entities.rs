@@ -68,19 +68,14 @@ impl Entities {
         params: AggregateParams,
         stats: Stats,
     ) -> Entities {
-        let rank = &addresses.rank;
-        let dst_rank = |k: &EntityKey| k.dst.map_or(0, |d| rank[d as usize] + 1);
         // Rows are ordered through a permutation of small keys rather than moved.
-        let mut keys: Vec<(i64, u32, u32, u32)> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.key.window, rank[r.key.src as usize], dst_rank(&r.key), i as u32))
-            .collect();
+        let mut keys: Vec<(i64, (u32, u32), u32)> =
+            rows.iter().enumerate().map(|(i, r)| (r.key.window, addresses.of(&r.key), i as u32)).collect();
         keys.par_sort_unstable();
-        let order: Vec<usize> = keys.into_iter().map(|k| k.3 as usize).collect();
+        let order: Vec<usize> = keys.into_iter().map(|k| k.2 as usize).collect();
         let names = if level == Level::Host { available.host_names() } else { available.pair_names() };
         if names.last() == Some(&BASELINE) {
-            fill_baseline(&mut rows, names.iter().position(|n| *n == "bytes_out").expect("with bytes"), rank);
+            fill_baseline(&mut rows, names.iter().position(|n| *n == "bytes_out").expect("with bytes"), addresses);
         }
         let rows: Vec<&Row> = order.iter().map(|&i| &rows[i]).collect();
         let mut columns = vec![address_column("src", rows.iter().map(|r| r.key.src), addresses)];
@@ -114,8 +109,10 @@ impl Entities {
         }
     }
 
-    fn index(&self) -> &FxHashMap<EntityKey, usize> {
-        self.index.get_or_init(|| self.keys.iter().enumerate().map(|(i, k)| (*k, i)).collect())
+    /// The row of an entity in window index `window`.
+    fn find(&self, src: &str, dst: Option<&str>, window: i64) -> Option<usize> {
+        let index = self.index.get_or_init(|| self.keys.iter().enumerate().map(|(i, k)| (*k, i)).collect());
+        index.get(&self.addresses.key(src, dst, window)?).copied()
     }
 
     /// Host or pair.
@@ -165,13 +162,7 @@ impl Entities {
 
     /// The row of a host (`dst` `None`) or pair in the window holding time `ts`.
     pub fn row_of(&self, src: &str, dst: Option<&str>, ts: f64) -> Option<usize> {
-        let id = |a: &str| self.addresses.interner.get(a);
-        let dst = match dst {
-            Some(d) => Some(id(d)?),
-            None => None,
-        };
-        let key = EntityKey { src: id(src)?, dst, window: self.params.window.index_of(ts) };
-        self.index().get(&key).copied()
+        self.find(src, dst, self.params.window.index_of(ts))
     }
 
     /// For each flow of a table (the aggregated one or any with the same columns), its rows here: for
@@ -189,14 +180,7 @@ impl Entities {
             Some(c) if self.params.window != Window::All => timestamps(c, 0)?,
             _ => vec![Some(0.0); flows.n_rows()],
         };
-        let find = |s: &str, d: Option<&str>, w: i64| {
-            let id = |a: &str| self.addresses.interner.get(a);
-            let dst = match d {
-                Some(d) => Some(id(d)?),
-                None => None,
-            };
-            self.index().get(&EntityKey { src: id(s)?, dst, window: w }).copied()
-        };
+        let find = |s: &str, d: Option<&str>, w: i64| self.find(s, d, w);
         Ok((0..flows.n_rows())
             .map(|i| {
                 let (Some(s), Some(d), Some(t)) = (&src[i], &dst[i], ts[i]) else { return [None, None] };
@@ -226,18 +210,17 @@ fn address_column(name: &str, ids: impl Iterator<Item = u32> + Clone, addresses:
 
 /// Sets the last value of every row to the robust z-score of its `log1p(bytes_out)` against the rows of
 /// the same entity (other windows).
-fn fill_baseline(rows: &mut [Row], bytes_out: usize, rank: &[u32]) {
+fn fill_baseline(rows: &mut [Row], bytes_out: usize, addresses: &Ranked) {
     // Rows of one entity are consecutive in (source, destination) order.
-    let dst = |k: &EntityKey| k.dst.map_or(0, |d| rank[d as usize] + 1);
-    let mut order: Vec<(u32, u32, u32)> =
-        rows.iter().enumerate().map(|(i, r)| (rank[r.key.src as usize], dst(&r.key), i as u32)).collect();
+    let mut order: Vec<((u32, u32), u32)> =
+        rows.iter().enumerate().map(|(i, r)| (addresses.of(&r.key), i as u32)).collect();
     order.par_sort_unstable();
-    let groups: Vec<&[(u32, u32, u32)]> = order.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)).collect();
+    let groups: Vec<&[((u32, u32), u32)]> = order.chunk_by(|a, b| a.0 == b.0).collect();
     let z: Vec<(usize, f64)> = groups
         .par_iter()
         .flat_map_iter(|g| {
-            let values: Vec<f64> = g.iter().map(|m| rows[m.2 as usize].values[bytes_out].ln_1p()).collect();
-            g.iter().map(|m| m.2 as usize).zip(robust_z(&values)).collect::<Vec<_>>()
+            let values: Vec<f64> = g.iter().map(|m| rows[m.1 as usize].values[bytes_out].ln_1p()).collect();
+            g.iter().map(|m| m.1 as usize).zip(robust_z(&values)).collect::<Vec<_>>()
         })
         .collect();
     for (i, v) in z {

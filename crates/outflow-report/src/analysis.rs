@@ -603,21 +603,18 @@ pub fn beacon_intervals(
 ) -> std::result::Result<BeaconIntervals, String> {
     let need = |c: &str| pairs.column(c).ok_or_else(|| format!("pairs.csv has no {c} column"));
     let (beacon, start, end) = (need("beacon_score")?, need("window_start")?, need("window_end")?);
-    let score = |r: usize| pairs.column("outlier_score").and_then(|c| c.f64_at(r)).unwrap_or(0.0);
+    let (src_col, dst_col, score) = (need("src")?, need("dst")?, need("outlier_score")?);
+    let key = |r: usize| (beacon.f64_at(r).unwrap_or(0.0), score.f64_at(r).unwrap_or(0.0));
     let best = (0..pairs.n_rows())
-        .filter(|&r| beacon.f64_at(r).is_some_and(|b| b > 0.0))
+        .filter(|&r| key(r).0 > 0.0)
         .max_by(|&a, &b| {
-            let key = |r: usize| (beacon.f64_at(r).unwrap_or(0.0), score(r));
             let (ka, kb) = (key(a), key(b));
             ka.0.total_cmp(&kb.0)
                 .then(ka.1.total_cmp(&kb.1))
                 .then_with(|| entity_name(pairs, b).cmp(&entity_name(pairs, a)))
         })
         .ok_or("no pair has a beacon score above 0 (4 or more connections spread over its window)")?;
-    let (src, dst) = (pairs.column("src").map(|c| c.value(best).to_string()), pairs.column("dst"));
-    let (Some(src), Some(dst)) = (src, dst.map(|c| c.value(best).to_string())) else {
-        return Err("pairs.csv has no src and dst columns".into());
-    };
+    let (src, dst) = (src_col.value(best).to_string(), dst_col.value(best).to_string());
     let (lo, hi) = (start.f64_at(best).unwrap_or(f64::NEG_INFINITY), end.f64_at(best).unwrap_or(f64::INFINITY));
     let family = outflow::io::Family::detect(flows);
     let role = |r: fn(&outflow::io::FlowRoles) -> &'static [&'static str]| family.role_column(flows, r);
@@ -625,8 +622,10 @@ pub fn beacon_intervals(
     let (Some(fs), Some(fd), Some(ft)) = cols else {
         return Err("the flows have no source, destination or timestamp column".into());
     };
+    // Addresses are text in every log family: compared in place, without a copy per flow.
+    let is = |c: &outflow::io::Column, i: usize, v: &str| c.str_at(i).is_some_and(|s| s == v);
     let mut starts: Vec<f64> = (0..flows.n_rows())
-        .filter(|&i| fs.value(i).to_string() == src && fd.value(i).to_string() == dst)
+        .filter(|&i| is(fs, i, &src) && is(fd, i, &dst))
         .filter_map(|i| ft.f64_at(i).or_else(|| ft.str_at(i).and_then(outflow::aggregate::parse_timestamp)))
         .filter(|&t| t >= lo && t < hi)
         .collect();
@@ -636,12 +635,7 @@ pub fn beacon_intervals(
     if intervals.is_empty() {
         return Err(format!("the flows of {src} → {dst} in its window were not found"));
     }
-    Ok(BeaconIntervals {
-        pair: format!("{src} → {dst}"),
-        window_start: lo,
-        beacon_score: beacon.f64_at(best).unwrap_or(0.0),
-        intervals,
-    })
+    Ok(BeaconIntervals { pair: format!("{src} → {dst}"), window_start: lo, beacon_score: key(best).0, intervals })
 }
 
 #[cfg(test)]

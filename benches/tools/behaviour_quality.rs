@@ -1,8 +1,8 @@
 //! Detection quality of the host and pair levels on simulated behaviours, against the baselines an
 //! analyst would otherwise use.
 //!
-//! `cargo run --release -p outflow-benches --bin behaviour_quality -- [DATA_DIR] [OUT_DIR]` (default
-//! `../shared/data`). Background: the benign flows of the Stratosphere captures 001, 008 and 010 and zat's
+//! `cargo run --release -p outflow-benches --bin behaviour_quality -- [DATA_DIR] [OUT_DIR] [SEEDS]` (default
+//! `../shared/data`, no output directory, seeds `1-3`). Background: the benign flows of the Stratosphere captures 001, 008 and 010 and zat's
 //! conn.log; behaviours planted by [`outflow_benches::simulate`]; seeds 1–3, averaged. With `OUT_DIR` the
 //! simulated logs are written there (`sim-<seed>.conn.log`).
 //!
@@ -27,7 +27,7 @@ const METHODS: [&str; 4] = ["outflow", "flow max", "iforest", "beacon"];
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "../shared/data".into());
-    let out = std::env::args().nth(2);
+    let out = std::env::args().nth(2).filter(|o| !o.is_empty());
     let files = [
         "stratosphere/001-labeled-conn.log",
         "stratosphere/008-mixed-conn.log.labeled",
@@ -40,7 +40,14 @@ fn main() {
         .collect();
     // (level, behaviour, method) → [roc, pr, p@10] summed over seeds.
     let mut sums: HashMap<(Level, &str, &str), [f64; 3]> = HashMap::new();
-    let seeds = 1..=3u64;
+    let seeds = match std::env::args().nth(3) {
+        Some(s) => {
+            let (a, b) = s.split_once('-').unwrap_or((&s, &s));
+            a.parse::<u64>().expect("first seed")..=b.parse::<u64>().expect("last seed")
+        }
+        None => 1..=3,
+    };
+    let seed_names = format!("{}–{}", seeds.start(), seeds.end());
     for seed in seeds.clone() {
         let sim = simulate(&captures, &SimParams { seed, ..SimParams::default() });
         let log = sim.to_zeek(seed);
@@ -81,7 +88,7 @@ fn main() {
     }
     let n = seeds.count() as f64;
     for level in [Level::Host, Level::Pair] {
-        println!("\n{level} level: ROC-AUC / PR-AUC / precision at 10 (seeds 1–3)\n");
+        println!("\n{level} level: ROC-AUC / PR-AUC / precision at 10 (seeds {seed_names})\n");
         println!("| behaviour | {} |", METHODS.join(" | "));
         println!("|---|{}", "---|".repeat(METHODS.len()));
         for b in Behaviour::ALL {

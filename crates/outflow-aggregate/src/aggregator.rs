@@ -12,7 +12,10 @@ use crate::beacon::Series;
 use crate::columns::{FailedColumn, IdColumn, Interner, RoleColumns, TimeColumn, flag_at, flags, number_at};
 use crate::entities::{Entities, EntityKey, Row};
 use crate::error::{AggregateError, Result};
-use crate::features::{Available, DST_DISTINCT_SRCS, SRC_DISTINCT_DSTS, host_features, pair_features};
+use crate::features::{
+    Available, BEACON_PEERS, BEACON_SCHEDULE_SCORE, BEACON_SCHEDULE_TOLERANCE, DST_DISTINCT_SRCS, SRC_DISTINCT_DSTS,
+    host_features, pair_features,
+};
 use crate::level::Level;
 use crate::params::{AggregateParams, Locality};
 use crate::traffic::{Flow, LabelCounts, Traffic};
@@ -414,10 +417,15 @@ impl Aggregator {
             r.values[fan_in] = ins[&(r.key.dst.expect("a pair"), r.key.window)] as f64;
         });
         let mut beacon_max: FxHashMap<(u32, i64), f64> = FxHashMap::default();
-        if let Some(j) = names.iter().position(|n| *n == "beacon_score") {
+        if let (Some(score), Some(peers), Some(interval)) = (
+            names.iter().position(|n| *n == "beacon_score"),
+            names.iter().position(|n| *n == BEACON_PEERS),
+            names.iter().position(|n| *n == "interval_median"),
+        ) {
+            count_schedule_peers(&mut pair_rows, score, interval, peers);
             for row in &pair_rows {
                 let best = beacon_max.entry((row.key.src, row.key.window)).or_insert(0.0);
-                *best = best.max(row.values[j]);
+                *best = best.max(row.values[score] / row.values[peers].max(1.0));
             }
         }
         let (host_accs, pairs_wanted, hosts_wanted) = (self.hosts, self.pairs_wanted, self.hosts_wanted);
@@ -461,6 +469,35 @@ impl Aggregator {
             },
         );
         Ok(Aggregates { hosts, pairs })
+    }
+}
+
+/// Fills each beaconing pair's count of the source's pairs on the same schedule in the window (itself
+/// included): pairs scoring at least [`BEACON_SCHEDULE_SCORE`] whose median intervals differ by at most
+/// [`BEACON_SCHEDULE_TOLERANCE`] of the larger.
+fn count_schedule_peers(rows: &mut [Row], score: usize, interval: usize, peers: usize) {
+    let mut by_source: FxHashMap<(u32, i64), Vec<(f64, usize)>> = FxHashMap::default();
+    for (i, r) in rows.iter().enumerate() {
+        if r.values[score] >= BEACON_SCHEDULE_SCORE {
+            by_source.entry((r.key.src, r.key.window)).or_default().push((r.values[interval], i));
+        }
+    }
+    for mut group in by_source.into_values() {
+        group.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let within = |a: f64, b: f64| (b - a).abs() <= BEACON_SCHEDULE_TOLERANCE * a.abs().max(b.abs());
+        // Both ends of the neighbourhood move forward as the intervals grow.
+        let (mut lo, mut hi) = (0, 0);
+        for k in 0..group.len() {
+            let x = group[k].0;
+            while !within(group[lo].0, x) {
+                lo += 1;
+            }
+            hi = hi.max(k);
+            while hi + 1 < group.len() && within(x, group[hi + 1].0) {
+                hi += 1;
+            }
+            rows[group[k].1].values[peers] = (hi - lo + 1) as f64;
+        }
     }
 }
 

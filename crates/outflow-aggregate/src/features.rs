@@ -15,7 +15,7 @@
 //! | `failed_out_fraction`, `failed_in_fraction` | share of failed or rejected connections per role |
 //! | `duration_mean`, `duration_max`, `duration_total` | connection durations, seconds (summed in whole microseconds) |
 //! | `external_bytes_out`, `external_dsts` | bytes it sent to, and hosts it contacted, outside the network, as an inside host |
-//! | `beacon_max` | the highest beacon score of its pairs (as originator) in the window (logs with timestamps) |
+//! | `beacon_max` | the highest beacon score of its pairs (as originator) in the window, each divided by its `beacon_peers` (logs with timestamps) |
 //! | `bytes_out_baseline_z` | robust z-score of this window's `log1p(bytes_out)` against the host's windows |
 //!
 //! Pair rows (source = originator): `bytes_out` / `bytes_in` are the source's sent / received bytes;
@@ -24,7 +24,11 @@
 //! source and the fan-in of the destination in the window (one probe of a scan looks like any failed
 //! connection; its source's fan-out does not); the beacon statistics of [`crate::BeaconStats`]
 //! (`interval_median`, `interval_mad`, `interval_skew`, `size_median`, `size_mad`, `size_skew`,
-//! `beacon_score`) when the log has timestamps; and `bytes_out_baseline_z` against the pair's windows.
+//! `beacon_score`) when the log has timestamps, with `beacon_peers`: how many destinations the source
+//! reaches on this pair's schedule in the window (pairs of the source scoring at least
+//! [`BEACON_SCHEDULE_SCORE`] whose median interval is within [`BEACON_SCHEDULE_TOLERANCE`] of this one's,
+//! this pair included; 0 when it scores lower) — malware calls one home, a monitoring system polls many
+//! hosts on one clock; and `bytes_out_baseline_z` against the pair's windows.
 //!
 //! A feature whose column the log lacks (no packets, no service, no state, no duration) is left out, not
 //! filled with zeros. The robust z-score is `(x - median) / (1.4826 MAD)` over the entity's windows; when
@@ -128,7 +132,7 @@ impl Available {
             if self.bytes {
                 v.extend(["size_median", "size_mad", "size_skew"]);
             }
-            v.push("beacon_score");
+            v.extend(["beacon_score", BEACON_PEERS]);
         }
         if self.bytes {
             v.push(BASELINE);
@@ -141,6 +145,15 @@ impl Available {
 /// one), and the hosts that contacted the destination (its fan-in).
 pub(crate) const SRC_DISTINCT_DSTS: &str = "src_distinct_dsts";
 pub(crate) const DST_DISTINCT_SRCS: &str = "dst_distinct_srcs";
+
+/// Pair rows: the destinations the source reaches on this pair's schedule in the window (see the module
+/// documentation).
+pub(crate) const BEACON_PEERS: &str = "beacon_peers";
+
+/// The beacon score from which a pair counts as keeping a schedule.
+pub const BEACON_SCHEDULE_SCORE: f64 = 0.5;
+/// Relative difference of median intervals within which two pairs share a schedule.
+pub const BEACON_SCHEDULE_TOLERANCE: f64 = 0.1;
 
 /// The baseline-deviation feature, filled in once every window of an entity is known.
 pub(crate) const BASELINE: &str = "bytes_out_baseline_z";
@@ -225,7 +238,8 @@ pub(crate) fn pair_features(p: &PairAcc, beacon: Option<&BeaconStats>, a: &Avail
         if a.bytes {
             v.extend([b.size_median, b.size_mad, b.size_skew]);
         }
-        v.push(b.score);
+        // The schedule's peers are counted once every pair of the window is known.
+        v.extend([b.score, 0.0]);
     }
     if a.bytes {
         v.push(0.0);

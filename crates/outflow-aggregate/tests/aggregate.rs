@@ -95,6 +95,39 @@ fn pair_features_match_a_direct_computation() {
 }
 
 #[test]
+fn beacons_sharing_a_clock_are_counted_and_discounted_on_the_host() {
+    // 10.0.0.9 polls three servers every 60 s (a monitoring clock); 10.0.0.5 calls one home every 300 s
+    // and 10.0.0.7 every 66 s (within 10 % of 60 s, but another source).
+    let mut records = Vec::new();
+    for k in 0..12 {
+        for (dst, offset) in [("10.0.1.1", 0.0), ("10.0.1.2", 1.0), ("10.0.1.3", 2.0)] {
+            records.push(format!("{} 10.0.0.9 {dst} 161 udp snmp 0.1 80 200 SF 1 1 benign", 60.0 * k as f64 + offset));
+        }
+        records.push(format!("{} 10.0.0.7 10.0.1.1 443 tcp ssl 0.1 300 900 SF 3 3 benign", 66.0 * k as f64));
+    }
+    for k in 0..10 {
+        records.push(format!("{} 10.0.0.5 203.0.113.9 443 tcp ssl 0.2 220 400 SF 4 4 evil", 300.0 * k as f64));
+    }
+    let refs: Vec<&str> = records.iter().map(String::as_str).collect();
+    let log = zeek(&refs);
+    let pairs = aggregate(&log, &AggregateParams::default(), Level::Pair).unwrap();
+    let p = |src: &str, dst: &str, c: &str| value(&pairs, c, src, Some(dst), 0.0);
+    for dst in ["10.0.1.1", "10.0.1.2", "10.0.1.3"] {
+        assert!(p("10.0.0.9", dst, "beacon_score") > 0.5);
+        assert_eq!(p("10.0.0.9", dst, "beacon_peers"), 3.0);
+    }
+    assert_eq!(p("10.0.0.7", "10.0.1.1", "beacon_peers"), 1.0);
+    let home = p("10.0.0.5", "203.0.113.9", "beacon_score");
+    assert!(home > 0.5);
+    assert_eq!(p("10.0.0.5", "203.0.113.9", "beacon_peers"), 1.0);
+    // Hosts take the highest beacon score of their pairs, each divided by its peers on the clock.
+    let hosts = aggregate(&log, &AggregateParams::default(), Level::Host).unwrap();
+    let poller = (1..=3).map(|i| p("10.0.0.9", &format!("10.0.1.{i}"), "beacon_score") / 3.0).fold(0.0, f64::max);
+    assert_eq!(value(&hosts, "beacon_max", "10.0.0.9", None, 0.0), poller);
+    assert_eq!(value(&hosts, "beacon_max", "10.0.0.5", None, 0.0), home);
+}
+
+#[test]
 fn links_map_flows_to_their_rows() {
     let log = small_log();
     let hosts = aggregate(&log, &AggregateParams::default(), Level::Host).unwrap();

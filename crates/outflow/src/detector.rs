@@ -12,6 +12,7 @@ use outflow_prep::{FitReport, Prep, PrepFit, PrepParams, Prepared, RowStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::evidence::Evidence;
 use crate::scoring::{Scorer, ScoringParams, Signal};
 
 /// Everything a detector is fitted with.
@@ -85,6 +86,7 @@ pub fn entity_prep() -> PrepParams {
         "interval_mad",
         "size_median",
         "size_mad",
+        "beacon_peers",
     ];
     let mut p = PrepParams { log1p: log1p.iter().map(|s| s.to_string()).collect(), ..PrepParams::default() };
     p.selection.correlation = None;
@@ -164,6 +166,10 @@ pub struct FlowScore {
     pub severity: Severity,
     /// Why the flow was not scored.
     pub reason: Option<String>,
+    /// For a moderate or severe host or pair row: the behaviour evidence it stands out in (a positive
+    /// value in the top 1 % of the training rows'), strongest first (see [`crate::evidence`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
 }
 
 impl FlowScore {
@@ -176,6 +182,7 @@ impl FlowScore {
             outlier_score: None,
             severity: Severity::Unscored,
             reason: Some(reason),
+            evidence: Vec::new(),
         }
     }
 }
@@ -261,8 +268,10 @@ pub struct DetectorFit {
     pub entities: Option<Entities>,
 }
 
-/// Cluster, membership and fused score of each prepared row.
-type RowScores = Vec<(i64, f64, f64)>;
+/// Cluster, membership, fused score and the evidence it stands out in, of one prepared row.
+type RowScore = (i64, f64, f64, Vec<Evidence>);
+/// The [`RowScore`] of each prepared row.
+type RowScores = Vec<RowScore>;
 
 impl DetectorParams {
     /// Checks the settings.
@@ -337,10 +346,18 @@ impl DetectorParams {
         let cluster = t1.elapsed().as_secs_f64();
 
         let t2 = Instant::now();
-        let (scorer, fused) = Scorer::fit(&self.scoring, x_fit.view(), &model, self.seed)?;
+        let evidence = if self.level.is_entity() {
+            let unscaled = pf.output.unscaled.select(Axis(0), &fit_rows);
+            let features = &pf.output.features;
+            self.scoring.evidence.iter().filter_map(|e| e.values(unscaled.view(), features).map(|v| (*e, v))).collect()
+        } else {
+            Vec::new()
+        };
+        let (scorer, fused) = Scorer::fit(&self.scoring, x_fit.view(), &model, self.seed, evidence)?;
+        let scores: Vec<f64> = fused.iter().map(|f| f.0).collect();
         let thresholds = Thresholds {
-            moderate: stats::percentile(&fused, self.scoring.moderate_percentile),
-            severe: stats::percentile(&fused, self.scoring.severe_percentile),
+            moderate: stats::percentile(&scores, self.scoring.moderate_percentile),
+            severe: stats::percentile(&scores, self.scoring.severe_percentile),
         };
         let score = t2.elapsed().as_secs_f64();
 
@@ -358,7 +375,8 @@ impl DetectorParams {
         let t3 = Instant::now();
         let fitted: RowScores = {
             let probabilities = model.probabilities();
-            (0..fit_rows.len()).map(|j| (model.labels()[j], probabilities[j], fused[j])).collect()
+            let labels = model.labels();
+            fused.into_iter().enumerate().map(|(j, (s, e))| (labels[j], probabilities[j], s, e)).collect()
         };
         let detector = Detector {
             params: DetectorParams { prep: Some(prep_params), ..self.clone() },
@@ -369,7 +387,7 @@ impl DetectorParams {
             summary: summary.clone(),
             typical: crate::reasons::typical_values(&pf.output.unscaled),
         };
-        let per_kept = detector.complete(x.view(), &fit_rows, fitted)?;
+        let per_kept = detector.complete(&pf.output, &fit_rows, fitted)?;
         let predict = t3.elapsed().as_secs_f64();
         let flows = assemble(&pf.output.rows, &per_kept, &summary.thresholds);
         Ok(DetectorFit {
@@ -451,19 +469,21 @@ impl DetectorFit {
 }
 
 /// One result per input row: kept rows from their scores, the others unscored with the reason.
-fn assemble(rows: &[RowStatus], per_kept: &[(i64, f64, f64)], th: &Thresholds) -> Vec<FlowScore> {
+fn assemble(rows: &[RowStatus], per_kept: &[RowScore], th: &Thresholds) -> Vec<FlowScore> {
     rows.iter()
         .enumerate()
         .map(|(row, st)| match st {
             RowStatus::Kept(k) => {
-                let (cluster, probability, score) = per_kept[*k];
+                let (cluster, probability, score, ref evidence) = per_kept[*k];
+                let severity = th.severity(score);
                 FlowScore {
                     row,
                     cluster: Some(cluster),
                     probability: Some(probability),
                     outlier_score: Some(score),
-                    severity: th.severity(score),
+                    severity,
                     reason: None,
+                    evidence: if severity.is_anomaly() { evidence.clone() } else { Vec::new() },
                 }
             }
             RowStatus::Rejected(r) => FlowScore::unscored(row, r.to_string()),
@@ -493,8 +513,7 @@ impl Detector {
         };
         let rows = entities.as_ref().map_or(flows, Entities::table);
         let prepared = self.prep.transform(rows)?;
-        let x = prepared.model_input();
-        let scored = if x.nrows() > 0 { self.score_matrix(x.view())? } else { Vec::new() };
+        let scored = self.score_prepared(&prepared, None)?;
         let scores = assemble(&prepared.rows, &scored, &self.summary.thresholds);
         // Flow logs can be long and their outputs do not show reasons: those are computed on demand.
         let reasons = if entities.is_some() { self.reasons(&prepared, 3) } else { Vec::new() };
@@ -518,31 +537,48 @@ impl Detector {
     /// time; extra columns are ignored.
     pub fn score(&self, table: &Table) -> Result<Vec<FlowScore>> {
         let prepared = self.prep.transform(table)?;
-        let x = prepared.model_input();
-        let scored = if x.nrows() > 0 { self.score_matrix(x.view())? } else { Vec::new() };
+        let scored = self.score_prepared(&prepared, None)?;
         Ok(assemble(&prepared.rows, &scored, &self.summary.thresholds))
     }
 
-    /// Cluster, membership and fused score of prepared feature rows.
-    pub(crate) fn score_matrix(&self, x: ArrayView2<'_, f64>) -> Result<RowScores> {
+    /// Cluster, membership and fused score of prepared rows: all of them, or those of `only`.
+    pub(crate) fn score_prepared(&self, prepared: &Prepared, only: Option<&[usize]>) -> Result<RowScores> {
+        let pick = |m: &Array2<f64>| only.map(|rows| m.select(Axis(0), rows));
+        let (x, unscaled) = (pick(prepared.model_input()), pick(&prepared.unscaled));
+        let x = x.as_ref().unwrap_or(prepared.model_input()).view();
+        if x.nrows() == 0 {
+            return Ok(Vec::new());
+        }
+        let unscaled = unscaled.as_ref().unwrap_or(&prepared.unscaled).view();
         let memberships: Vec<Membership> = self.clustering.assign(x)?;
         let raw = self.scorer.raw_new(x, &memberships)?;
-        let fused = self.scorer.fuse(&raw);
-        Ok(memberships.iter().zip(fused).map(|(m, s)| (m.label, m.probability, s)).collect())
+        let evidence = self
+            .scorer
+            .evidence()
+            .iter()
+            .map(|e| {
+                e.values(unscaled, &prepared.features).ok_or_else(|| {
+                    InputError::param("evidence", format!("the rows lack the features of the {} evidence", e.name()))
+                })
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let fused = self.scorer.fuse(&raw, &evidence);
+        Ok(memberships.iter().zip(fused).map(|(m, (s, e))| (m.label, m.probability, s, e)).collect())
     }
 
     /// The scores of every prepared row: the fitted rows (`fit_rows`, ascending) from the fit itself, the
     /// others scored like new flows.
-    fn complete(&self, x: ArrayView2<'_, f64>, fit_rows: &[usize], fitted: RowScores) -> Result<RowScores> {
-        if fit_rows.len() == x.nrows() {
+    fn complete(&self, prepared: &Prepared, fit_rows: &[usize], fitted: RowScores) -> Result<RowScores> {
+        let n = prepared.model_input().nrows();
+        if fit_rows.len() == n {
             return Ok(fitted);
         }
-        let mut per_row: Vec<Option<(i64, f64, f64)>> = vec![None; x.nrows()];
+        let mut per_row: Vec<Option<RowScore>> = vec![None; n];
         for (&r, s) in fit_rows.iter().zip(fitted) {
             per_row[r] = Some(s);
         }
-        let rest: Vec<usize> = (0..x.nrows()).filter(|r| per_row[*r].is_none()).collect();
-        let scored = self.score_matrix(x.select(Axis(0), &rest).view())?;
+        let rest: Vec<usize> = (0..n).filter(|r| per_row[*r].is_none()).collect();
+        let scored = self.score_prepared(prepared, Some(&rest))?;
         for (r, s) in rest.into_iter().zip(scored) {
             per_row[r] = Some(s);
         }

@@ -36,6 +36,7 @@
 pub mod artifact;
 mod detector;
 mod error;
+pub mod evidence;
 mod reasons;
 pub mod run;
 pub mod scoring;
@@ -48,6 +49,7 @@ pub use crate::detector::{
     Timings, auto_hdbscan, entity_prep,
 };
 pub use crate::error::{ArtifactError, OutflowError, Result};
+pub use crate::evidence::Evidence;
 pub use crate::scoring::{Scorer, ScoringParams, Signal};
 pub use crate::stats::{ClusterStats, NumericStats, RowFilter, cluster_statistics};
 pub use crate::tune::{TuneParams, TuneResult, Tuning};

@@ -29,12 +29,13 @@ use outflow_cluster::{ClusterModel, Membership, Model as Clustering};
 use outflow_core::{Fit, InputError, ScoreSamples};
 use outflow_outlier::glosh::cluster_rarity;
 use outflow_outlier::{
-    Algorithm as Outlier, FusionMethod, IForestParams, Model as OutlierModelAny, OutlierModel, PcaParams, PcaScore,
-    ScoreFusion,
+    Algorithm as Outlier, FusionMethod, IForestParams, MemberStats, Model as OutlierModelAny, OutlierModel, PcaParams,
+    PcaScore, ScoreFusion,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::error::{OutflowError, Result};
+use crate::evidence::Evidence;
 
 /// One signal of the fused score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +95,9 @@ pub struct ScoringParams {
     /// How the signal ranks are combined: `rank` (their mean) or `max_rank` (their maximum), so that the
     /// score stays in [0, 1].
     pub fusion: FusionMethod,
+    /// Behaviour evidence joined to the fused score at the host and pair levels (see
+    /// [`crate::evidence`]); ignored for flows.
+    pub evidence: Vec<Evidence>,
     /// Training-score percentile at and above which a flow is `moderate`.
     pub moderate_percentile: f64,
     /// Training-score percentile at and above which a flow is `severe`.
@@ -109,6 +113,7 @@ impl Default for ScoringParams {
                 Signal::Detector(Outlier::Pca(PcaParams { score: PcaScore::Mahalanobis, ..PcaParams::default() })),
             ],
             fusion: FusionMethod::Rank,
+            evidence: Evidence::ALL.to_vec(),
             moderate_percentile: 95.0,
             severe_percentile: 99.0,
         }
@@ -164,19 +169,38 @@ pub struct Scorer {
     models: Vec<Option<OutlierModelAny>>,
     /// The ranks of each signal among the training flows, and their combination.
     fusion: ScoreFusion,
+    /// The evidence used (host and pair levels; empty for flows and for models saved before evidence).
+    #[serde(default)]
+    evidence: Vec<Evidence>,
+    /// The training ranks of the fused model score and of each evidence, when there is evidence.
+    #[serde(default)]
+    evidence_stats: Vec<MemberStats>,
 }
+
+/// How much the mean of the ranks weighs beside their maximum: enough to order ties, too little to
+/// reorder anything else.
+const TIE_BREAK: f64 = 1e-3;
+
+/// The training rank from which a row stands out in an evidence.
+pub const EVIDENCE_TOP: f64 = 0.99;
+
+/// A fused score and the evidence its row stands out in.
+pub(crate) type Scored = (f64, Vec<Evidence>);
 
 /// Raw signal values of a batch of flows, one vector per configured signal.
 pub(crate) type RawSignals = Vec<Vec<f64>>;
 
 impl Scorer {
-    /// Fits on the training matrix and its clustering; returns the scorer and the fused training scores.
+    /// Fits on the training matrix and its clustering, with the training rows' evidence values (empty
+    /// for flows); returns the scorer and the fused training scores, each with the evidence in which its row stands out
+    /// ([`Scorer::fuse`]).
     pub(crate) fn fit(
         params: &ScoringParams,
         x: ArrayView2<'_, f64>,
         clustering: &Clustering,
         seed: u64,
-    ) -> Result<(Self, Vec<f64>)> {
+        evidence: Vec<(Evidence, Vec<f64>)>,
+    ) -> Result<(Self, Vec<Scored>)> {
         params.validate()?;
         let models = params
             .signals
@@ -193,12 +217,62 @@ impl Scorer {
             .collect::<Result<Vec<_>>>()?;
         let rarity = cluster_rarity(clustering.labels());
         let placeholder = ScoreFusion { method: params.fusion, stats: Vec::new() };
-        let mut scorer = Scorer { params: params.clone(), rarity, models, fusion: placeholder };
+        let mut scorer = Scorer {
+            params: params.clone(),
+            rarity,
+            models,
+            fusion: placeholder,
+            evidence: Vec::new(),
+            evidence_stats: Vec::new(),
+        };
         let raw = scorer.raw_training(clustering)?;
         let cols: Vec<&[f64]> = raw.iter().map(Vec::as_slice).collect();
         scorer.fusion = ScoreFusion::fit(params.fusion, &cols, Some(ECDF_SIZE))?;
         let fused = scorer.fusion.combine(&cols);
-        Ok((scorer, fused))
+        if evidence.is_empty() {
+            return Ok((scorer, fused.into_iter().map(|s| (s, Vec::new())).collect()));
+        }
+        scorer.evidence_stats = std::iter::once(fused.as_slice())
+            .chain(evidence.iter().map(|(_, v)| v.as_slice()))
+            .map(|c| MemberStats::of(c, Some(ECDF_SIZE)))
+            .collect();
+        scorer.evidence = evidence.iter().map(|(e, _)| *e).collect();
+        let values: Vec<Vec<f64>> = evidence.into_iter().map(|(_, v)| v).collect();
+        let joined = scorer.join_evidence(fused, &values);
+        Ok((scorer, joined))
+    }
+
+    /// The evidence this scorer joins to the model's score (see [`crate::evidence`]).
+    pub fn evidence(&self) -> &[Evidence] {
+        &self.evidence
+    }
+
+    /// The fused model score joined to the evidence: the highest training rank among them, ties broken
+    /// by their mean; with the evidence in which the row stands out (see [`Scorer::fuse`]).
+    fn join_evidence(&self, fused: Vec<f64>, evidence: &[Vec<f64>]) -> Vec<Scored> {
+        if self.evidence_stats.is_empty() {
+            return fused.into_iter().map(|s| (s, Vec::new())).collect();
+        }
+        let k = self.evidence_stats.len() as f64;
+        fused
+            .iter()
+            .enumerate()
+            .map(|(i, &m)| {
+                let model = self.evidence_stats[0].rank(m);
+                let ranks: Vec<(f64, f64)> =
+                    evidence.iter().zip(&self.evidence_stats[1..]).map(|(v, st)| (v[i], st.rank(v[i]))).collect();
+                let max = ranks.iter().fold(model, |a, r| a.max(r.1));
+                let sum = model + ranks.iter().map(|r| r.1).sum::<f64>();
+                let mut standing: Vec<(f64, Evidence)> = ranks
+                    .iter()
+                    .zip(&self.evidence)
+                    .filter(|((v, r), _)| *v > 0.0 && *r >= EVIDENCE_TOP)
+                    .map(|((_, r), e)| (*r, *e))
+                    .collect();
+                standing.sort_by(|a, b| b.0.total_cmp(&a.0));
+                ((1.0 - TIE_BREAK) * max + TIE_BREAK * sum / k, standing.into_iter().map(|s| s.1).collect())
+            })
+            .collect()
     }
 
     /// From the parts of a model file of format version 1.
@@ -208,7 +282,7 @@ impl Scorer {
         models: Vec<Option<OutlierModelAny>>,
         fusion: ScoreFusion,
     ) -> Scorer {
-        Scorer { params, rarity, models, fusion }
+        Scorer { params, rarity, models, fusion, evidence: Vec::new(), evidence_stats: Vec::new() }
     }
 
     /// The settings.
@@ -256,10 +330,12 @@ impl Scorer {
             .collect()
     }
 
-    /// Fuses raw signals into scores in [0, 1].
-    pub(crate) fn fuse(&self, raw: &RawSignals) -> Vec<f64> {
+    /// Fuses raw signals into scores in [0, 1], joined to the rows' values of [`Scorer::evidence`]; each
+    /// with the evidence in which its row stands out: a positive value in the top 1 % of the training
+    /// rows' ([`EVIDENCE_TOP`]), strongest first.
+    pub(crate) fn fuse(&self, raw: &RawSignals, evidence: &[Vec<f64>]) -> Vec<Scored> {
         let cols: Vec<&[f64]> = raw.iter().map(Vec::as_slice).collect();
-        self.fusion.combine(&cols)
+        self.join_evidence(self.fusion.combine(&cols), evidence)
     }
 }
 

@@ -189,6 +189,7 @@ mod tests {
             outlier_score: Some(0.1),
             severity: Severity::Normal,
             reason: None,
+            evidence: Vec::new(),
         };
         let s = cluster_statistics(&t, &[f(0, 0), f(1, 0), f(2, 0), f(3, -1)]);
         assert_eq!(s[0].cluster, -1);

@@ -169,3 +169,32 @@ fn a_version_1_model_still_scores_identically() {
     let again = Detector::from_bytes(&detector.to_bytes()).unwrap();
     assert_eq!(again.score(&table).unwrap(), flows);
 }
+
+#[test]
+fn host_and_pair_scores_join_the_behaviour_evidence_and_survive_the_model_file() {
+    use outflow::{Evidence, Level};
+    let t = sample();
+    assert!(DetectorParams::default().fit(&t).unwrap().detector.scorer().evidence().is_empty());
+    for level in [Level::Host, Level::Pair] {
+        let fit = DetectorParams { level, ..DetectorParams::default() }.fit(&t).unwrap();
+        assert_eq!(fit.detector.scorer().evidence(), Evidence::ALL, "{level}");
+        let e = fit.entities.as_ref().unwrap();
+        // The row holding the strongest beacon evidence scores in the top rank, whatever the model says.
+        let beacon = |r: usize| match level {
+            Level::Pair => e.value("beacon_score", r).unwrap() / e.value("beacon_peers", r).unwrap().max(1.0),
+            _ => e.value("beacon_max", r).unwrap(),
+        };
+        let top = (0..e.len()).max_by(|&a, &b| beacon(a).total_cmp(&beacon(b))).unwrap();
+        let n = e.len() as f64;
+        assert!(fit.flows[top].outlier_score.unwrap() >= (1.0 - 1e-3) * (1.0 - 0.5 / n), "{level}");
+        // Saved and loaded, the model aggregates and scores the log as at fit time.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.json");
+        fit.detector.save(&path, false).unwrap();
+        let again = Detector::load(&path).unwrap().score_log(&t).unwrap();
+        for (a, b) in fit.flows.iter().zip(&again.scores) {
+            let (x, y) = (a.outlier_score.unwrap(), b.outlier_score.unwrap());
+            assert!((x - y).abs() < 1e-12, "{level} row {}: {x} at fit, {y} scored again", a.row);
+        }
+    }
+}

@@ -123,6 +123,7 @@ impl ScoringV1 {
         ScoringParams {
             signals: self.signals,
             fusion: self.fusion.method(),
+            evidence: Vec::new(),
             moderate_percentile: self.moderate_percentile,
             severe_percentile: self.severe_percentile,
         }

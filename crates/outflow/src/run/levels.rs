@@ -13,9 +13,10 @@ use crate::detector::{DetectorFit, FlowScore, Severity, Thresholds};
 pub const ALERTS: &str = "alerts.csv";
 /// The columns an entity table (`hosts.csv`, `pairs.csv`) has after its identifying columns and before
 /// its features.
-pub const ENTITY_SCORE_COLUMNS: [&str; 5] = ["outlier_score", "severity", "cluster", "probability", "reasons"];
+pub const ENTITY_SCORE_COLUMNS: [&str; 6] =
+    ["outlier_score", "severity", "cluster", "probability", "evidence", "reasons"];
 /// The columns of `alerts.csv`.
-pub const ALERT_COLUMNS: [&str; 12] = [
+pub const ALERT_COLUMNS: [&str; 13] = [
     "rank",
     "level",
     "severity",
@@ -26,6 +27,7 @@ pub const ALERT_COLUMNS: [&str; 12] = [
     "window_end",
     "flows",
     "cluster",
+    "evidence",
     "reasons",
     "flow_rows",
 ];
@@ -144,12 +146,18 @@ pub fn entity_scores_csv(e: &Entities, scores: &[FlowScore], reasons: &[String])
             f.severity.name().to_owned(),
             f.cluster.map_or(String::new(), |c| c.to_string()),
             opt(f.probability),
+            evidence_name(f),
             reasons.get(r).cloned().unwrap_or_default(),
         ]);
         rec.extend(rest.iter().map(|c| cell(t, c, r)));
         rec
     });
     super::write::csv_text(std::iter::once(header).chain(records))
+}
+
+/// The behaviour evidence an alert stands out in, strongest first, `;`-separated (empty for normal rows).
+fn evidence_name(f: &FlowScore) -> String {
+    f.evidence.iter().map(|e| e.name()).collect::<Vec<_>>().join(";")
 }
 
 fn opt(v: Option<f64>) -> String {
@@ -193,6 +201,7 @@ struct Alert {
     window: (String, String),
     flows: usize,
     cluster: String,
+    evidence: String,
     reasons: String,
     flow_rows: Vec<usize>,
 }
@@ -220,6 +229,7 @@ pub fn alerts_csv(
             window: (ts.clone(), ts),
             flows: 1,
             cluster: f.cluster.map_or(String::new(), |c| c.to_string()),
+            evidence: String::new(),
             reasons: flow_reasons.get(f.row).cloned().unwrap_or_default(),
             flow_rows: vec![f.row],
         });
@@ -245,6 +255,7 @@ pub fn alerts_csv(
                 window: (cell(t, "window_start", r), cell(t, "window_end", r)),
                 flows: members[r].len(),
                 cluster: f.cluster.map_or(String::new(), |c| c.to_string()),
+                evidence: evidence_name(f),
                 reasons: reasons[r].clone(),
                 flow_rows: std::mem::take(&mut members[r]),
             });
@@ -273,6 +284,7 @@ pub fn alerts_csv(
             a.window.1,
             a.flows.to_string(),
             a.cluster,
+            a.evidence,
             a.reasons,
             a.flow_rows.iter().take(MAX_FLOW_ROWS).map(|r| r.to_string()).collect::<Vec<_>>().join(" "),
         ]

@@ -1,0 +1,139 @@
+//! Behaviour evidence: quantities of host and pair rows that mark the behaviours analysts hunt, joined
+//! to the model's score.
+//!
+//! The model ranks rows by how unusual their whole feature vector is. A known behaviour is often not
+//! unusual as a whole: a beacon's pair sends a few kilobytes an hour like thousands of others, only its
+//! clock is regular. Each evidence is one number of a row, computed from its aggregate features:
+//!
+//! | evidence | pairs | hosts |
+//! |---|---|---|
+//! | `beacon` | `beacon_score / max(beacon_peers, 1)` | `beacon_max` (already divided by each pair's schedule peers) |
+//! | `upload` | `bytes_out × upload_ratio` | `external_bytes_out × upload_ratio` (sent out of the network in connections it opened: serving downloads is not uploading) |
+//! | `fan_out_failures` | `src_distinct_dsts × failed_fraction` | `distinct_dsts × failed_out_fraction` |
+//! | `port_failures` | `distinct_dst_ports × failed_fraction` | `distinct_dst_ports × failed_out_fraction` |
+//!
+//! Dividing the beacon score by the destinations the source reaches on the same schedule separates a
+//! host calling one server home from a monitoring system polling hundreds on one clock. Each evidence is
+//! turned into its rank among the training rows, like the model's score, and a row scores the highest of
+//! those ranks (ties broken by their mean): it is as suspicious as its strongest evidence. An evidence
+//! whose features the rows lack (no timestamps, no connection states) is left out.
+
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+/// A behaviour's evidence; see the module documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
+    /// A regular clock to a destination the source does not share with many others.
+    Beacon,
+    /// Bytes sent, weighted by how one-sided the traffic is.
+    Upload,
+    /// Failed connections spread over many destinations: a horizontal scan.
+    FanOutFailures,
+    /// Failed connections spread over many ports: a vertical scan.
+    PortFailures,
+}
+
+impl Evidence {
+    /// Every evidence, in output order.
+    pub const ALL: [Evidence; 4] =
+        [Evidence::Beacon, Evidence::Upload, Evidence::FanOutFailures, Evidence::PortFailures];
+
+    /// The name used in configuration and outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Evidence::Beacon => "beacon",
+            Evidence::Upload => "upload",
+            Evidence::FanOutFailures => "fan_out_failures",
+            Evidence::PortFailures => "port_failures",
+        }
+    }
+
+    /// The features it multiplies (a divisor marked by `/`): the first alternative whose features are
+    /// all present is used.
+    fn recipes(self) -> &'static [&'static [&'static str]] {
+        match self {
+            Evidence::Beacon => &[&["beacon_score", "/beacon_peers"], &["beacon_max"]],
+            Evidence::Upload => &[&["external_bytes_out", "upload_ratio"], &["bytes_out", "upload_ratio"]],
+            Evidence::FanOutFailures => {
+                &[&["src_distinct_dsts", "failed_fraction"], &["distinct_dsts", "failed_out_fraction"]]
+            }
+            Evidence::PortFailures => {
+                &[&["distinct_dst_ports", "failed_fraction"], &["distinct_dst_ports", "failed_out_fraction"]]
+            }
+        }
+    }
+
+    /// The columns of `features` it is computed from, and which of them divide; `None` when a feature
+    /// is missing.
+    fn columns(self, features: &[String]) -> Option<Vec<(usize, bool)>> {
+        self.recipes().iter().find_map(|recipe| {
+            recipe
+                .iter()
+                .map(|f| {
+                    let (name, divide) = f.strip_prefix('/').map_or((*f, false), |n| (n, true));
+                    features.iter().position(|g| g == name).map(|j| (j, divide))
+                })
+                .collect()
+        })
+    }
+
+    /// Its value for each row of `unscaled` (feature values in original units, columns named by
+    /// `features`); `None` when a feature is missing.
+    pub fn values(self, unscaled: ArrayView2<'_, f64>, features: &[String]) -> Option<Vec<f64>> {
+        let cols = self.columns(features)?;
+        Some(
+            unscaled
+                .rows()
+                .into_iter()
+                .map(|row| {
+                    cols.iter().fold(1.0, |acc, &(j, divide)| if divide { acc / row[j].max(1.0) } else { acc * row[j] })
+                })
+                .collect(),
+        )
+    }
+}
+
+impl std::str::FromStr for Evidence {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Evidence::ALL.into_iter().find(|e| e.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Evidence::ALL.iter().map(|e| e.name()).collect();
+            format!("unknown evidence '{s}' ({})", names.join(", "))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn values_follow_the_first_complete_recipe() {
+        let pairs = names(&["beacon_score", "beacon_peers", "src_distinct_dsts", "failed_fraction"]);
+        let x = array![[0.9, 3.0, 100.0, 0.5], [0.8, 0.0, 4.0, 0.0]];
+        assert_eq!(Evidence::Beacon.values(x.view(), &pairs).unwrap(), vec![0.3, 0.8]);
+        assert_eq!(Evidence::FanOutFailures.values(x.view(), &pairs).unwrap(), vec![50.0, 0.0]);
+        assert!(Evidence::Upload.values(x.view(), &pairs).is_none());
+        let hosts = names(&["beacon_max", "distinct_dsts", "failed_out_fraction"]);
+        let y = array![[0.7, 10.0, 1.0]];
+        assert_eq!(Evidence::Beacon.values(y.view(), &hosts).unwrap(), vec![0.7]);
+        assert_eq!(Evidence::FanOutFailures.values(y.view(), &hosts).unwrap(), vec![10.0]);
+        assert!(Evidence::PortFailures.values(y.view(), &hosts).is_none());
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for e in Evidence::ALL {
+            assert_eq!(e.name().parse::<Evidence>().unwrap(), e);
+            assert_eq!(serde_json::to_string(&e).unwrap(), format!("\"{}\"", e.name()));
+        }
+        assert!("nope".parse::<Evidence>().is_err());
+    }
+}

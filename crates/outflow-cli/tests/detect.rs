@@ -206,3 +206,27 @@ fn levels_fail_clearly_on_logs_without_hosts_and_on_bad_windows() {
     }
     assert!(!dir.path().join("w").exists(), "a failed run leaves nothing behind");
 }
+
+#[test]
+fn host_and_pair_runs_stream_the_log_and_match_the_in_memory_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], name: &str| {
+        let out = outflow().args(["detect", "--quiet"]).args(args).arg("--out").arg(dir.path().join(name)).output();
+        let out = out.unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        dir.path().join(name)
+    };
+    let whole = run(&["--level", "all"], "all");
+    let streamed = run(&["--level", "pair,host", "--batch-rows", "1000"], "streamed");
+    for table in ["pairs.csv", "hosts.csv"] {
+        let a = std::fs::read_to_string(whole.join(table)).unwrap();
+        let b = std::fs::read_to_string(streamed.join(table)).unwrap();
+        assert!(a == b, "{table} differs between the streamed and the in-memory run");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(streamed.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["rows_read"], 5663);
+    assert_eq!(summary["levels"][0]["flows_aggregated"], 5663);
+    let out = outflow().args(["detect", "--level", "host", "--batch-rows", "0"]).output().unwrap();
+    assert!(!out.status.success());
+}

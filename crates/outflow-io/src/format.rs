@@ -122,6 +122,41 @@ pub fn read_input(input: &Input, opts: &ReadOptions) -> Result<(Table, Format)> 
     Ok((table, format))
 }
 
+/// Reads an input in tables of at most `max_rows` records, handing each to `f` (see
+/// [`read_zeek_batches`](crate::read_zeek_batches)); returns the format used. Zeek ASCII logs are read one batch at a
+/// time, so memory holds one batch; CSV, Zeek JSON and KDD files are read whole and handed over as one
+/// table, since their column types are inferred from every row.
+///
+/// ```
+/// use outflow_io::{Input, ReadOptions, read_batches};
+/// let log = "#separator \\x09\n#fields\tts\tid.orig_h\n#types\ttime\taddr\n1.0\t10.0.0.1\n2.0\t10.0.0.2\n";
+/// let mut sizes = Vec::new();
+/// read_batches(&Input::bytes("conn.log", log), &ReadOptions::default(), 1, |t| {
+///     sizes.push(t.n_rows());
+///     Ok::<(), outflow_io::IoError>(())
+/// })
+/// .unwrap();
+/// assert_eq!(sizes, [1, 1]);
+/// ```
+pub fn read_batches<E: From<IoError>>(
+    input: &Input,
+    opts: &ReadOptions,
+    max_rows: usize,
+    mut f: impl FnMut(Table) -> std::result::Result<(), E>,
+) -> std::result::Result<Format, E> {
+    let format = match opts.format {
+        Format::Auto => detect_format(input)?,
+        other => other,
+    };
+    if format == Format::Zeek {
+        crate::zeek::read_zeek_batches(input, max_rows, f)?;
+    } else {
+        let (table, _) = read_input(input, &ReadOptions { format, ..opts.clone() })?;
+        f(table)?;
+    }
+    Ok(format)
+}
+
 /// Reads a file (gzip or plain) in the given (or detected) format.
 ///
 /// ```no_run

@@ -66,13 +66,31 @@ fn header_parts(rest: &[u8], sep: u8) -> Vec<String> {
 /// Reads a Zeek ASCII log (or several concatenated). Columns of later logs are matched by name; a column
 /// missing from one log is null for its rows.
 pub fn read_zeek(input: &Input) -> Result<Table> {
+    let mut whole = None;
+    read_zeek_batches(input, usize::MAX, |t| {
+        whole = Some(t);
+        Ok::<(), IoError>(())
+    })?;
+    Ok(whole.expect("one batch when unbounded"))
+}
+
+/// Reads a Zeek ASCII log in tables of at most `max_rows` records, handing each to `f` as soon as it is
+/// full (the last may be shorter; a log without records gives one empty table). Memory holds one
+/// batch. A batch has the columns seen so far: a column that a later concatenated log adds appears from
+/// the batch where it starts. Errors name the line in the whole input.
+pub fn read_zeek_batches<E: From<IoError>>(
+    input: &Input,
+    max_rows: usize,
+    mut f: impl FnMut(Table) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
     let file = input.name().to_owned();
+    let max_rows = max_rows.max(1);
     let mut r = input.open()?;
     let mut line = Vec::with_capacity(4096);
     let mut lineno: u64 = 0;
     let mut sec = Section::default();
     let mut cols: Vec<TypedBuilder> = Vec::new();
-    let mut rows = 0usize;
+    let (mut rows, mut emitted) = (0usize, 0usize);
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut present: Vec<bool> = Vec::new();
     let at = |line: u64, field: Option<&str>| Location { file: file.clone(), line, field: field.map(str::to_owned) };
@@ -98,7 +116,9 @@ pub fn read_zeek(input: &Input) -> Result<Table> {
             continue;
         }
         if !sec.ready {
-            return Err(IoError::Header { at: at(lineno, None), message: "data line before a #fields header".into() });
+            return Err(
+                IoError::Header { at: at(lineno, None), message: "data line before a #fields header".into() }.into()
+            );
         }
         if sec.map.is_empty() {
             // Bind at the first record, once #fields and #types are both known.
@@ -110,14 +130,30 @@ pub fn read_zeek(input: &Input) -> Result<Table> {
         }
         push_record(&line, &sec, &mut cols, &present, &mut spans, &|field| at(lineno, field))?;
         rows += 1;
+        if rows == max_rows {
+            // Empty builders of the same columns and types take over; the full ones become a table.
+            let fresh: Vec<TypedBuilder> =
+                cols.iter().map(|c| TypedBuilder::with_kind(&c.name, c.source_type.as_deref(), c.kind, 0)).collect();
+            let full = std::mem::replace(&mut cols, fresh);
+            f(finish(full)?)?;
+            rows = 0;
+            emitted += 1;
+        }
     }
     if sec.ready && sec.map.is_empty() {
         bind_section(&mut sec, &mut cols, rows, &at(lineno, None))?;
     }
     if cols.is_empty() {
-        return Err(IoError::Empty { file, message: "no #fields header: not a Zeek ASCII log".into() });
+        return Err(IoError::Empty { file, message: "no #fields header: not a Zeek ASCII log".into() }.into());
     }
     let _ = &sec.set_sep; // sets are kept as their raw text, separator included
+    if rows > 0 || emitted == 0 {
+        f(finish(cols)?)?;
+    }
+    Ok(())
+}
+
+fn finish(cols: Vec<TypedBuilder>) -> Result<Table> {
     Table::new(cols.into_iter().map(TypedBuilder::finish).collect::<Result<Vec<_>>>()?)
 }
 
@@ -274,6 +310,53 @@ mod tests {
 
     fn read(s: &str) -> Result<Table> {
         read_zeek(&Input::bytes("t.log", s.as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn batches_cover_the_log_and_errors_keep_their_line() {
+        // Two concatenated logs; the second adds a column.
+        let s = format!(
+            "{HEAD}#fields\tts\tid.orig_h\n#types\ttime\taddr\n1.0\t10.0.0.1\n2.0\t10.0.0.2\n3.0\t10.0.0.3\n\
+             {HEAD}#fields\tts\tid.orig_h\tservice\n#types\ttime\taddr\tstring\n4.0\t10.0.0.4\tdns\n5.0\t10.0.0.5\t-\n"
+        );
+        let input = Input::bytes("t.log", s.as_bytes().to_vec());
+        let whole = read(&s).unwrap();
+        for size in [1, 2, 3, 5, 100] {
+            let mut batches = Vec::new();
+            read_zeek_batches(&input, size, |t| {
+                batches.push(t);
+                Ok::<(), IoError>(())
+            })
+            .unwrap();
+            assert_eq!(batches.len(), 5usize.div_ceil(size), "batch size {size}");
+            assert!(batches.iter().all(|b| b.n_rows() <= size));
+            let mut row = 0;
+            for b in &batches {
+                for r in 0..b.n_rows() {
+                    for name in ["ts", "id.orig_h", "service"] {
+                        let got = b.column(name).map_or(crate::Value::Null, |c| c.value(r));
+                        assert_eq!(got, whole.column(name).unwrap().value(row), "size {size}, row {row}, {name}");
+                    }
+                    row += 1;
+                }
+            }
+            assert_eq!(row, 5);
+        }
+        // A bad value in a later batch is reported at its line of the whole input.
+        let bad = s.replace("5.0\t10.0.0.5", "oops\t10.0.0.5");
+        let err =
+            read_zeek_batches(&Input::bytes("t.log", bad.into_bytes()), 2, |_| Ok::<(), IoError>(())).unwrap_err();
+        let line = s.lines().position(|l| l.starts_with("5.0")).unwrap() + 1;
+        assert!(err.to_string().contains(&format!("t.log:{line}")), "{err}");
+        // A log without records is one empty table.
+        let mut n = 0;
+        read_zeek_batches(&Input::bytes("e.log", format!("{HEAD}#fields\tts\n#types\ttime\n")), 2, |t| {
+            assert_eq!((t.n_rows(), t.n_cols()), (0, 1));
+            n += 1;
+            Ok::<(), IoError>(())
+        })
+        .unwrap();
+        assert_eq!(n, 1);
     }
 
     #[test]

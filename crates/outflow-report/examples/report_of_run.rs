@@ -48,6 +48,7 @@ fn sample_run() -> Result<PathBuf, Box<dyn Error>> {
         input: "ctu-mixed-008.conn.log.labeled",
         format: format.name(),
         table: &table,
+        rows_read: table.n_rows(),
         flows: &fit.flows,
         rows_selected: table.n_rows(),
         fit: &fit,

@@ -321,12 +321,28 @@ impl DetectorParams {
     pub fn fit(&self, table: &Table) -> Result<DetectorFit> {
         self.validate()?;
         if self.level.is_entity() {
-            let entities = aggregate(table, &self.aggregation, self.level)?;
-            let mut fit = self.fit_rows(entities.table())?;
-            fit.entities = Some(entities);
-            return Ok(fit);
+            return self.fit_entities(aggregate(table, &self.aggregation, self.level)?);
         }
         self.fit_rows(table)
+    }
+
+    /// Fits on host or pair rows aggregated beforehand — e.g. by an [`outflow_aggregate::Aggregator`] fed
+    /// a log batch by batch, so that its flows are never in memory together. The rows must be at the
+    /// detector's level and aggregated with its [`DetectorParams::aggregation`] (a saved model aggregates
+    /// new logs that way).
+    pub fn fit_entities(&self, entities: Entities) -> Result<DetectorFit> {
+        self.validate()?;
+        if entities.level() != self.level {
+            let why = format!("the rows are {} rows; the detector's level is {}", entities.level(), self.level);
+            return Err(InputError::param("level", why).into());
+        }
+        if entities.params() != &self.aggregation {
+            let why = "the rows were aggregated with other settings than the detector's".to_owned();
+            return Err(InputError::param("aggregation", why).into());
+        }
+        let mut fit = self.fit_rows(entities.table())?;
+        fit.entities = Some(entities);
+        Ok(fit)
     }
 
     /// Fits on the rows of a table as they are.

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use outflow::io::Table;
+use outflow::aggregate::Aggregator;
+use outflow::io::{Table, read_batches};
 use outflow::run::{RunDir, RunInput, RunSummary, check_run_dir};
 use outflow::{DetectorFit, DetectorParams, FlowScore, Level, RowFilter, TuneParams, Tuning, default_model_name};
 
@@ -73,6 +74,10 @@ pub struct Args {
     /// Default: Zeek's local_orig / local_resp when set, else the private address ranges.
     #[arg(long)]
     pub internal: Option<String>,
+    /// Flows read per batch when only host and pair levels are asked for: a Zeek ASCII log is then
+    /// aggregated batch by batch, so memory grows with the hosts and pairs, not with the flows.
+    #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_rows: u64,
 }
 
 /// The levels asked for, flow first.
@@ -112,6 +117,10 @@ pub fn run(a: Args) -> Result<()> {
     check_run_dir(&out, a.force)?;
     let mut params = params(&a)?;
 
+    let levels = levels(&a)?;
+    if levels[0] != Level::Flow {
+        return run_streamed(&a, &params, &levels, &out, show, started);
+    }
     let t = Instant::now();
     let pb = spinner(show, "reading");
     let (input, table, format) = read(a.input.as_ref(), &a.format)?;
@@ -127,7 +136,6 @@ pub fn run(a: Args) -> Result<()> {
     let tuning = if a.tune { Some(tune(&a, &work, &mut params, show)?) } else { None };
     let tune_seconds = t.elapsed().as_secs_f64();
 
-    let levels = levels(&a)?;
     let entity_params = |level: Level| DetectorParams { level, ..params.clone() };
     let primary = levels[0];
     let pb = spinner(show, &format!("fitting {primary}s (prepare, {}, scores)", params.clustering.title()));
@@ -144,6 +152,7 @@ pub fn run(a: Args) -> Result<()> {
         input: input.name(),
         format: format.name(),
         table: &table,
+        rows_read: table.n_rows(),
         flows: &flows,
         rows_selected: selected.len(),
         fit: &fit,
@@ -159,10 +168,83 @@ pub fn run(a: Args) -> Result<()> {
         print_summary(&summary, &out);
     }
     if a.report {
-        if primary != Level::Flow {
-            bail!("--report draws the flow level: add it (--level flow,{primary} or --level all)");
-        }
         crate::cmd::report::after_detect(&out, a.seed, a.quiet)?;
+    }
+    Ok(())
+}
+
+/// Host and pair levels without the flow level: the log is aggregated batch by batch (Zeek ASCII logs
+/// one batch at a time), so memory grows with the hosts and pairs, not with the flows.
+fn run_streamed(
+    a: &Args,
+    params: &DetectorParams,
+    levels: &[Level],
+    out: &Path,
+    show: bool,
+    started: Instant,
+) -> Result<()> {
+    if a.report {
+        bail!("--report draws the flow level: add it (--level flow,{} or --level all)", levels[0]);
+    }
+    let t = Instant::now();
+    let pb = spinner(show, "reading and aggregating");
+    let input = crate::input::open(a.input.as_ref())?;
+    let filter = RowFilter { services: a.services.clone(), hosts: a.hosts.clone() };
+    let mut aggregator = Aggregator::new(params.aggregation.clone(), levels)?;
+    let (mut rows_read, mut rows_selected) = (0usize, 0usize);
+    let batch_rows = usize::try_from(a.batch_rows).unwrap_or(usize::MAX);
+    let format = read_batches(&input, &a.format.options()?, batch_rows, |batch: Table| -> Result<()> {
+        rows_read += batch.n_rows();
+        let excluded = filter.apply(&batch)?;
+        let kept: Vec<usize> = (0..batch.n_rows()).filter(|&i| excluded[i].is_none()).collect();
+        rows_selected += kept.len();
+        if kept.len() == batch.n_rows() {
+            aggregator.push(&batch)?;
+        } else if !kept.is_empty() {
+            aggregator.push(&batch.take_rows(&kept))?;
+        }
+        Ok(())
+    })?;
+    if rows_read == 0 {
+        bail!("{}: no flows", input.name());
+    }
+    if rows_selected == 0 {
+        bail!("no flow matches the selection (--service {:?} --host {:?})", a.services, a.hosts);
+    }
+    let mut aggregates = aggregator.finish()?;
+    pb.finish_and_clear();
+    let read_seconds = t.elapsed().as_secs_f64();
+    let mut fits = Vec::new();
+    for &level in levels {
+        let entities = match level {
+            Level::Host => aggregates.hosts.take(),
+            _ => aggregates.pairs.take(),
+        }
+        .expect("aggregated for the levels asked");
+        let pb = spinner(show, &format!("fitting {level}s (prepare, {}, scores)", params.clustering.title()));
+        let p = DetectorParams { level, ..params.clone() };
+        fits.push(p.fit_entities(entities).with_context(|| format!("the {level} level"))?);
+        pb.finish_and_clear();
+    }
+    let empty = Table::default();
+    let run = RunInput {
+        input: input.name(),
+        format: format.name(),
+        table: &empty,
+        rows_read,
+        flows: &fits[0].flows,
+        rows_selected,
+        fit: &fits[0],
+        levels: &fits[1..],
+        tuning: None,
+        seed: a.seed,
+        read_seconds,
+        tune_seconds: 0.0,
+        started,
+    };
+    let summary = RunDir::write(out, &run)?;
+    if !a.quiet {
+        print_summary(&summary, out);
     }
     Ok(())
 }

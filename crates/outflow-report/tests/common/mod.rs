@@ -66,6 +66,7 @@ fn write_run_dir_with(dir: &Path, table: &Table, params: &DetectorParams, levels
         input: "test.conn.log",
         format: "zeek",
         table,
+        rows_read: table.n_rows(),
         flows: &fit.flows,
         rows_selected: table.n_rows(),
         fit: &fit,

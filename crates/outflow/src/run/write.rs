@@ -24,8 +24,10 @@ pub struct RunInput<'a> {
     pub input: &'a str,
     /// Its format.
     pub format: &'a str,
-    /// Every input record.
+    /// Every input record (empty for a host or pair run that streamed its input).
     pub table: &'a Table,
+    /// Records read.
+    pub rows_read: usize,
     /// One result per record of `table` (records left out of the selection unscored, with the reason).
     pub flows: &'a [FlowScore],
     /// Records selected for analysis.
@@ -151,7 +153,7 @@ fn summary(run: &RunInput<'_>, model_file: String) -> RunSummary {
         input: run.input.to_owned(),
         format: run.format.to_owned(),
         model_file,
-        rows_read: run.table.n_rows(),
+        rows_read: run.rows_read,
         rows_selected: run.rows_selected,
         rows_kept: s.rows_kept,
         rows_fitted: s.rows_fitted,

@@ -173,7 +173,7 @@ fn every_level_ranks_the_sample_scan_target_first_and_score_reproduces_pairs() {
     let pairs = std::fs::read_to_string(run.join("pairs.csv")).unwrap();
     let model = levels[1]["model_file"].as_str().unwrap();
     let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/ctu-mixed-008.conn.log.labeled");
-    let again = outflow().args(["score"]).arg(run.join(model)).arg(sample).output().unwrap();
+    let again = outflow().args(["score", "--batch-rows", "777"]).arg(run.join(model)).arg(sample).output().unwrap();
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
     let (a, b) = (severities(&pairs), severities(&String::from_utf8(again.stdout).unwrap()));
     assert_eq!(a.len(), 3285);

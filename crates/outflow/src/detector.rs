@@ -523,17 +523,38 @@ impl Detector {
     /// Scores a flow log at the detector's level: flows directly, or the log's hosts or pairs after
     /// aggregating it as at fit time.
     pub fn score_log(&self, flows: &Table) -> Result<ScoredLog> {
-        let entities = match self.params.level {
-            Level::Flow => None,
-            level => Some(aggregate(flows, &self.params.aggregation, level)?),
-        };
-        let rows = entities.as_ref().map_or(flows, Entities::table);
+        match self.params.level {
+            Level::Flow => {
+                let (scores, _) = self.score_rows(flows, false)?;
+                Ok(ScoredLog { entities: None, scores, reasons: Vec::new() })
+            }
+            level => self.score_entities(aggregate(flows, &self.params.aggregation, level)?),
+        }
+    }
+
+    /// Scores host or pair rows aggregated beforehand (e.g. by an [`outflow_aggregate::Aggregator`] fed a
+    /// log batch by batch), at the detector's level and with its aggregation settings.
+    pub fn score_entities(&self, entities: Entities) -> Result<ScoredLog> {
+        if entities.level() != self.params.level {
+            let why = format!("the rows are {} rows; the model's level is {}", entities.level(), self.params.level);
+            return Err(InputError::param("level", why).into());
+        }
+        if entities.params() != &self.params.aggregation {
+            let why = "the rows were aggregated with other settings than the model's".to_owned();
+            return Err(InputError::param("aggregation", why).into());
+        }
+        let (scores, reasons) = self.score_rows(entities.table(), true)?;
+        Ok(ScoredLog { entities: Some(entities), scores, reasons })
+    }
+
+    /// Scores of a table's rows, with their reasons when asked (flow logs can be long and their outputs
+    /// do not show reasons: those are computed on demand).
+    fn score_rows(&self, rows: &Table, with_reasons: bool) -> Result<(Vec<FlowScore>, Vec<String>)> {
         let prepared = self.prep.transform(rows)?;
         let scored = self.score_prepared(&prepared, None)?;
         let scores = assemble(&prepared.rows, &scored, &self.summary.thresholds);
-        // Flow logs can be long and their outputs do not show reasons: those are computed on demand.
-        let reasons = if entities.is_some() { self.reasons(&prepared, 3) } else { Vec::new() };
-        Ok(ScoredLog { entities, scores, reasons })
+        let reasons = if with_reasons { self.reasons(&prepared, 3) } else { Vec::new() };
+        Ok((scores, reasons))
     }
 
     /// The level a row is at.

@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use outflow::Detector;
+use outflow::aggregate::Aggregator;
+use outflow::io::{Table, read_batches};
 use outflow::run::{entity_scores_csv, scores_csv};
+use outflow::{Detector, Level};
 
 use crate::input::{FormatArgs, read};
 
@@ -27,6 +29,9 @@ pub struct Args {
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Flows read per batch by a host or pair model (a Zeek ASCII log is aggregated batch by batch).
+    #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_rows: u64,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -38,12 +43,26 @@ pub fn run(a: Args) -> Result<()> {
         anyhow::bail!("{} exists; pass --force to replace it", out.display());
     }
     let detector = Detector::load(&a.model)?;
-    let (_, table, _) = read(Some(&a.input), &a.format)?;
-    let scored = detector.score_log(&table).with_context(|| format!("scoring {}", a.input.display()))?;
     // Flow models write one line per flow; host and pair models their rows, highest score first.
-    let csv = match &scored.entities {
-        None => scores_csv(&table, &scored.scores),
-        Some(e) => entity_scores_csv(e, &scored.scores, &scored.reasons),
+    let csv = if detector.level().is_entity() {
+        let level = detector.level();
+        let input = crate::input::open(Some(&a.input))?;
+        let mut aggregator = Aggregator::new(detector.params().aggregation.clone(), &[level])?;
+        let batch_rows = usize::try_from(a.batch_rows).unwrap_or(usize::MAX);
+        read_batches(&input, &a.format.options()?, batch_rows, |batch: Table| -> Result<()> {
+            aggregator.push(&batch)?;
+            Ok(())
+        })?;
+        let mut rows = aggregator.finish().with_context(|| format!("aggregating {}", a.input.display()))?;
+        let entities = if level == Level::Host { rows.hosts.take() } else { rows.pairs.take() };
+        let scored = detector
+            .score_entities(entities.expect("aggregated at the model's level"))
+            .with_context(|| format!("scoring {}", a.input.display()))?;
+        entity_scores_csv(scored.entities.as_ref().expect("entity rows"), &scored.scores, &scored.reasons)
+    } else {
+        let (_, table, _) = read(Some(&a.input), &a.format)?;
+        let scored = detector.score_log(&table).with_context(|| format!("scoring {}", a.input.display()))?;
+        scores_csv(&table, &scored.scores)
     };
     match &a.out {
         Some(out) => outflow::write_atomic(out, csv.as_bytes(), a.force)?,

@@ -134,6 +134,12 @@ fn every_level_ranks_the_sample_scan_target_first_and_score_reproduces_pairs() {
     assert_eq!(levels.len(), 2);
     assert_eq!(levels[0]["level"], "host");
     assert_eq!(levels[0]["flows_aggregated"], 5663);
+    // The sample's labels, read after the fit: the scan is most of the log and no flow score sees it,
+    // while every severe host is an attack.
+    let labels = &summary["labels"];
+    assert_eq!((labels["column"].as_str(), labels["positives"].as_u64()), (Some("label"), Some(4201)));
+    assert!(labels["roc_auc"].as_f64().unwrap() < 0.1, "{labels}");
+    assert_eq!(levels[0]["labels"]["precision_at_severe"].as_f64(), Some(1.0), "{}", levels[0]["labels"]);
     // The sample's dominant behaviour: one device scanned by many hosts. It tops the alerts.
     let mut alerts = csv::Reader::from_path(run.join("alerts.csv")).unwrap();
     let header = alerts.headers().unwrap().clone();

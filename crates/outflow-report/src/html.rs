@@ -185,7 +185,7 @@ fn overview(h: &mut String, run: &RunDir, opts: &ReportOptions, data: &ReportDat
     let count = |k: &str| run.scores.severity_counts.get(k).copied().unwrap_or(0);
     let (pm, ps) = data.percentiles;
     let (tm, ts) = data.thresholds;
-    let cards: Vec<(String, String)> = vec![
+    let mut cards: Vec<(String, String)> = vec![
         (fmt_int(s.rows_read as u64), "flows read".into()),
         (fmt_int(s.rows_kept as u64), format!("scored ({} fitted)", fmt_int(s.rows_fitted as u64))),
         (s.clusters.len().to_string(), "clusters".into()),
@@ -195,6 +195,22 @@ fn overview(h: &mut String, run: &RunDir, opts: &ReportOptions, data: &ReportDat
         (fmt_int(count("moderate") as u64), format!("moderate (≥ {}, p{})", fmt_num(tm), fmt_pct(pm))),
         (fmt_int(count("unscored") as u64), "unscored".into()),
     ];
+    if let Some(l) = &s.labels {
+        let of = format!(
+            "against column {} ({} attacks of {})",
+            l.column,
+            fmt_int(l.positives as u64),
+            fmt_int(l.rows as u64)
+        );
+        cards.push((format!("{:.3}", l.roc_auc), format!("ROC-AUC {of}")));
+        cards.push((format!("{:.3}", l.pr_auc), "PR-AUC (average precision)".into()));
+        if let Some(p) = l.precision_at_severe {
+            cards.push((
+                format!("{:.1}%", 100.0 * p),
+                format!("of the {} severe are attacks", fmt_int(l.severe as u64)),
+            ));
+        }
+    }
     h.push_str("<section id=\"overview\"><h2>Overview</h2><div class=\"cards\">");
     for (v, k) in cards {
         let _ = write!(

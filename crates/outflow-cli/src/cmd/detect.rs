@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use outflow::aggregate::Aggregator;
 use outflow::io::{Table, read_batches};
-use outflow::run::{RunDir, RunInput, RunSummary, check_run_dir};
+use outflow::run::{LabelEvaluation, RunDir, RunInput, RunSummary, check_run_dir};
 use outflow::{DetectorFit, DetectorParams, FlowScore, Level, RowFilter, TuneParams, Tuning, default_model_name};
 
 use crate::algorithm::AlgorithmArgs;
@@ -342,10 +342,23 @@ fn print_summary(s: &RunSummary, out: &Path) {
             out.display(),
             l.table_file
         );
+        print_labels("  ", l.labels.as_ref());
     }
     if s.levels.len() > 1 || (s.level == Level::Flow && !s.levels.is_empty()) {
         println!("alerts of every level, ranked: {}/{}", out.display(), outflow::run::ALERTS);
     }
+}
+
+/// The scores against the log's labels, when it has them.
+fn print_labels(indent: &str, labels: Option<&LabelEvaluation>) {
+    let Some(l) = labels else { return };
+    let severe = l
+        .precision_at_severe
+        .map_or(String::new(), |p| format!(", {:.1}% of the {} severe are attacks", 100.0 * p, l.severe));
+    println!(
+        "{indent}against the labels ({}: {} attacks of {}; never used to fit): ROC-AUC {:.3}, PR-AUC {:.3}{severe}",
+        l.column, l.positives, l.rows, l.roc_auc, l.pr_auc
+    );
 }
 
 fn print_flow_summary(s: &RunSummary, out: &Path) {
@@ -377,6 +390,7 @@ fn print_flow_summary(s: &RunSummary, out: &Path) {
         s.thresholds.moderate,
         c.normal
     );
+    print_labels("", s.labels.as_ref());
     println!(
         "wrote {}/{{scores.csv, anomalies.csv, clusters.json, summary.json, sample.csv, {}{}}} in {:.2}s",
         out.display(),

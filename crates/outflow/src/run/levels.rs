@@ -67,6 +67,9 @@ pub struct LevelSummary {
     pub thresholds: Thresholds,
     /// Rows per severity.
     pub severity_counts: SeverityCounts,
+    /// How its scores rank the labels of its flows, when the log has a label column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<super::LabelEvaluation>,
 }
 
 pub(crate) fn severity_counts(scores: &[FlowScore]) -> SeverityCounts {
@@ -108,6 +111,7 @@ pub fn level_summary(fit: &DetectorFit, model_file: &str) -> LevelSummary {
         noise_percent: 100.0 * fit.summary.noise_fraction,
         thresholds: fit.summary.thresholds,
         severity_counts: counts,
+        labels: super::label_evaluation(e.table(), &fit.flows),
     }
 }
 

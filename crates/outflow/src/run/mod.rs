@@ -24,6 +24,7 @@
 //! # Ok::<(), outflow::OutflowError>(())
 //! ```
 
+mod evaluation;
 mod levels;
 mod read;
 mod write;
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::detector::{ClusterSize, Thresholds};
 
+pub use crate::run::evaluation::{LabelEvaluation, label_evaluation};
 pub use crate::run::levels::{
     ALERT_COLUMNS, ALERTS, ENTITY_SCORE_COLUMNS, FlowLinks, LevelSummary, MAX_FLOW_ROWS, alerts_csv, entity_csv,
     entity_scores_csv, flow_level_scores, level_links, level_summary,
@@ -116,6 +118,10 @@ pub struct RunSummary {
     /// The host and pair analyses of the run, when there are any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub levels: Vec<LevelSummary>,
+    /// How the main fit's scores rank the log's own labels, when it has a label column (read after the
+    /// fit, never for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<LabelEvaluation>,
 }
 
 /// A column the preparation dropped.

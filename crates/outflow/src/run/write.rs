@@ -181,6 +181,10 @@ fn summary(run: &RunInput<'_>, model_file: String) -> RunSummary {
         },
         level: outflow_aggregate::Level::Flow,
         levels: Vec::new(),
+        labels: match &fit.entities {
+            Some(e) => super::label_evaluation(e.table(), run.flows),
+            None => super::label_evaluation(run.table, run.flows),
+        },
     }
 }
 

@@ -1,0 +1,113 @@
+//! How a run's scores rank the log's own labels, when it has them. Labels are read here only, after the
+//! fit: they never reach the model.
+
+use outflow_io::{Family, Table};
+use outflow_outlier::metrics::{average_precision, roc_auc};
+use outflow_prep::LeakageCheck;
+use serde::{Deserialize, Serialize};
+
+use crate::detector::{FlowScore, Severity};
+
+/// The scores against a label column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelEvaluation {
+    /// The label column read.
+    pub column: String,
+    /// Scored rows with a label.
+    pub rows: usize,
+    /// Of those, rows labeled as an attack: any value but `benign`, `normal`, `normal.` or `background`
+    /// (case-insensitive); a host or pair row is an attack when any of its flows' labels is.
+    pub positives: usize,
+    /// ROC-AUC of the outlier score.
+    pub roc_auc: f64,
+    /// PR-AUC (average precision) of the outlier score.
+    pub pr_auc: f64,
+    /// Severe rows with a label.
+    pub severe: usize,
+    /// Share of attacks among them: the precision an analyst reading the severe list gets (`None` without
+    /// severe rows).
+    pub precision_at_severe: Option<f64>,
+}
+
+/// The evaluation of `scores` (one per row of `table`) against the first label column of the known log
+/// families that `table` has with both attacks and non-attacks in its scored rows; `None` without one.
+pub fn label_evaluation(table: &Table, scores: &[FlowScore]) -> Option<LabelEvaluation> {
+    let rule = LeakageCheck::default();
+    let is_attack = |value: &str| {
+        let parts = value.split(';').map(str::trim).filter(|p| !p.is_empty() && *p != "-" && *p != "(empty)");
+        let mut parts = parts.peekable();
+        parts.peek()?;
+        Some(parts.any(|p| rule.target_of(p) > 0.5))
+    };
+    Family::union(|c| c.labels).into_iter().find_map(|name| {
+        let column = table.column(name)?;
+        if column.dtype().is_numeric() {
+            return None;
+        }
+        let mut y = Vec::new();
+        let mut s = Vec::new();
+        let (mut severe, mut severe_attacks) = (0usize, 0usize);
+        for f in scores {
+            let (Some(score), Some(value)) = (f.outlier_score, column.str_at(f.row)) else { continue };
+            let Some(attack) = is_attack(value) else { continue };
+            y.push(attack);
+            s.push(score);
+            if f.severity == Severity::Severe {
+                severe += 1;
+                severe_attacks += usize::from(attack);
+            }
+        }
+        let positives = y.iter().filter(|&&a| a).count();
+        if positives == 0 || positives == y.len() {
+            return None;
+        }
+        Some(LabelEvaluation {
+            column: name.to_owned(),
+            rows: y.len(),
+            positives,
+            roc_auc: roc_auc(&y, &s).ok()?,
+            pr_auc: average_precision(&y, &s).ok()?,
+            severe,
+            precision_at_severe: (severe > 0).then(|| severe_attacks as f64 / severe as f64),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outflow_io::Column;
+
+    fn score(row: usize, s: f64, severity: Severity) -> FlowScore {
+        FlowScore { outlier_score: Some(s), severity, ..FlowScore::unscored(row, String::new()) }
+    }
+
+    #[test]
+    fn ranks_attacks_against_the_first_usable_label_column() {
+        let t = Table::new(vec![
+            Column::from_str_opt("label", [Some("Benign"), Some("Malicious"), Some("background"), None]),
+            Column::from_str_opt("detailed-label", [Some("-"), Some("CC"), Some("-"), Some("-")]),
+        ])
+        .unwrap();
+        let scores = [
+            score(0, 0.2, Severity::Normal),
+            score(1, 0.9, Severity::Severe),
+            score(2, 0.95, Severity::Severe),
+            score(3, 1.0, Severity::Severe),
+        ];
+        let e = label_evaluation(&t, &scores).unwrap();
+        assert_eq!((e.column.as_str(), e.rows, e.positives, e.severe), ("label", 3, 1, 2));
+        assert_eq!(e.roc_auc, 0.5);
+        assert_eq!(e.precision_at_severe, Some(0.5));
+        // Host and pair rows join their flows' labels with ';'.
+        let joined =
+            Table::new(vec![Column::from_str_opt("label", [Some("Benign;Malicious"), Some("Benign")])]).unwrap();
+        let e = label_evaluation(&joined, &[score(0, 0.9, Severity::Severe), score(1, 0.1, Severity::Normal)]).unwrap();
+        assert_eq!((e.positives, e.roc_auc, e.pr_auc), (1, 1.0, 1.0));
+        // One class only: nothing to evaluate.
+        let benign = Table::new(vec![Column::from_str_opt("label", [Some("normal"), Some("normal")])]).unwrap();
+        assert!(
+            label_evaluation(&benign, &[score(0, 0.5, Severity::Normal), score(1, 0.4, Severity::Normal)]).is_none()
+        );
+    }
+}

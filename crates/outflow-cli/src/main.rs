@@ -46,7 +46,20 @@ enum Command {
     Benchmark(cmd::benchmark::Args),
 }
 
+/// Restores the default action of SIGPIPE: Rust ignores it, so writing to a closed pipe (`outflow
+/// inspect LOG | head`) fails with an error that `println!` turns into a panic. A Unix tool whose reader
+/// has gone should simply end.
+fn die_quietly_on_closed_pipes() {
+    #[cfg(unix)]
+    // SAFETY: called first in `main`, before any thread exists; SIG_DFL is a valid action for SIGPIPE.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    die_quietly_on_closed_pipes();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Detect(a) => cmd::detect::run(*a),

@@ -236,3 +236,25 @@ fn host_and_pair_runs_stream_the_log_and_match_the_in_memory_run() {
     let out = outflow().args(["detect", "--level", "host", "--batch-rows", "0"]).output().unwrap();
     assert!(!out.status.success());
 }
+
+#[test]
+fn values_too_large_to_square_are_unscored_or_refused_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("huge.csv");
+    let mut text = String::from("duration,orig_bytes,resp_bytes\n");
+    for i in 0..200 {
+        text.push_str(&format!("{}.5,{},{}\n", i % 7, i * 13 % 1000, i * 31 % 5000));
+    }
+    text.push_str("1e200,300,1200\n");
+    std::fs::write(&csv, text).unwrap();
+    let run = dir.path().join("run");
+    let out = outflow().args(["detect", "--quiet", "--out"]).arg(&run).arg(&csv).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let scores = std::fs::read_to_string(run.join("scores.csv")).unwrap();
+    let last = scores.lines().last().unwrap();
+    assert!(last.starts_with("200,") && last.contains("unscored") && last.contains("1e200"), "{last}");
+    let out = outflow().args(["cluster", "--output"]).arg(dir.path().join("c.csv")).arg(&csv).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("value 1e200 at row 200") && !err.contains("panicked"), "{err}");
+}

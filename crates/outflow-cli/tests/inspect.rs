@@ -41,3 +41,24 @@ fn human_output_and_errors() {
     let out = outflow().args(["inspect", "--format", "parquet", "x"]).output().unwrap();
     assert!(!out.status.success());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/ctu-mixed-008.conn.log.labeled");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_outflow"))
+        .args(["eda", sample])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the command prints (as `| head -0` would): it ends by SIGPIPE, as a
+    // Unix tool does, without a panic.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
+}

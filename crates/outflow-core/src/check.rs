@@ -4,8 +4,8 @@ use ndarray::ArrayView2;
 
 use crate::error::{InputError, Result};
 
-/// Fails on a matrix without rows or columns, or with a NaN / infinite value (naming the first such cell
-/// in row-major order).
+/// Fails on a matrix without rows or columns, or with a NaN, infinite or too large value (naming the
+/// first such cell in row-major order).
 ///
 /// ```
 /// use ndarray::array;
@@ -21,11 +21,28 @@ pub fn check_matrix(x: ArrayView2<'_, f64>) -> Result<()> {
     check_finite(x)
 }
 
-/// Fails on the first NaN or infinite value (row-major order); an empty matrix passes.
+/// The largest magnitude the algorithms accept. Distances, variances and kernels square their inputs:
+/// beyond about 1.3e154 a square is infinite, and a sum of squares over many rows or columns needs room
+/// below that.
+pub const MAX_MAGNITUDE: f64 = 1e150;
+
+/// Whether a value can be computed with: finite and within [`MAX_MAGNITUDE`].
+#[inline]
+pub fn is_usable(v: f64) -> bool {
+    v.abs() <= MAX_MAGNITUDE
+}
+
+/// Fails on the first NaN, infinite or too large value (beyond [`MAX_MAGNITUDE`]; row-major order); an
+/// empty matrix passes.
 pub fn check_finite(x: ArrayView2<'_, f64>) -> Result<()> {
     for (i, row) in x.rows().into_iter().enumerate() {
-        if let Some(j) = row.iter().position(|v| !v.is_finite()) {
-            return Err(InputError::NonFinite { row: i, col: j, value: row[j] });
+        if let Some(j) = row.iter().position(|&v| !is_usable(v)) {
+            let value = row[j];
+            return Err(if value.is_finite() {
+                InputError::TooLarge { row: i, col: j, value, limit: MAX_MAGNITUDE }
+            } else {
+                InputError::NonFinite { row: i, col: j, value }
+            });
         }
     }
     Ok(())
@@ -74,5 +91,11 @@ mod tests {
         assert!(check_values(&[1.0, f64::NAN]).is_err());
         let e = InputError::NonFinite { row: 1, col: 0, value: 1.0 / 0.0 }.offset_row(10);
         assert!(matches!(e, InputError::NonFinite { row: 11, .. }));
+        // Finite but too large to square: named, with the limit.
+        let x = array![[1.0, 2.0], [-1e200, 3.0]];
+        let e = check_matrix(x.view()).unwrap_err();
+        assert_eq!(e, InputError::TooLarge { row: 1, col: 0, value: -1e200, limit: MAX_MAGNITUDE });
+        assert_eq!(e.to_string(), "value -1e200 at row 1, column 0 (0-based) is beyond ±1e150: its square overflows");
+        assert!(check_matrix(array![[MAX_MAGNITUDE, -MAX_MAGNITUDE]].view()).is_ok());
     }
 }

@@ -27,6 +27,18 @@ pub enum InputError {
         /// The value.
         value: f64,
     },
+    /// A finite value too large to compute with: squared distances and variances of it overflow.
+    #[error("value {value:e} at row {row}, column {col} (0-based) is beyond ±{limit:e}: its square overflows")]
+    TooLarge {
+        /// 0-based row.
+        row: usize,
+        /// 0-based column.
+        col: usize,
+        /// The value.
+        value: f64,
+        /// The largest magnitude accepted ([`crate::MAX_MAGNITUDE`]).
+        limit: f64,
+    },
     /// A matrix has another number of columns than the model was fitted on.
     #[error("the model was fitted on {expected} features, the input has {found}")]
     WidthMismatch {
@@ -90,6 +102,9 @@ impl InputError {
     pub fn offset_row(self, offset: usize) -> Self {
         match self {
             InputError::NonFinite { row, col, value } => InputError::NonFinite { row: row + offset, col, value },
+            InputError::TooLarge { row, col, value, limit } => {
+                InputError::TooLarge { row: row + offset, col, value, limit }
+            }
             e => e,
         }
     }

@@ -40,7 +40,9 @@ mod sample;
 pub mod stats;
 mod traits;
 
-pub use crate::check::{check_finite, check_len, check_matrix, check_query, check_values, check_width};
+pub use crate::check::{
+    MAX_MAGNITUDE, check_finite, check_len, check_matrix, check_query, check_values, check_width, is_usable,
+};
 pub use crate::distance::{sq_euclidean, sq_euclidean_unrolled};
 pub use crate::ecdf::Ecdf;
 pub use crate::error::{InputError, Result};

@@ -159,6 +159,13 @@ pub enum RejectionKind {
         #[serde(serialize_with = "f64_or_string")]
         value: f64,
     },
+    /// A finite value beyond ±[`outflow_core::MAX_MAGNITUDE`]: no distance or variance can be computed
+    /// with it.
+    TooLarge {
+        /// The value.
+        #[serde(serialize_with = "f64_or_string")]
+        value: f64,
+    },
     /// A value rule does not hold.
     Rule {
         /// The rule's name.
@@ -186,6 +193,12 @@ impl fmt::Display for Rejection {
         match &self.kind {
             RejectionKind::Missing => write!(f, "missing value in '{}'", self.column),
             RejectionKind::NonFinite { value } => write!(f, "non-finite value ({value}) in '{}'", self.column),
+            RejectionKind::TooLarge { value } => write!(
+                f,
+                "value {value:e} in '{}' is beyond ±{:e}: its square overflows",
+                self.column,
+                outflow_core::MAX_MAGNITUDE
+            ),
             RejectionKind::Rule { rule, value } => write!(f, "{rule}: '{}' is {value}", self.column),
         }
     }

@@ -148,6 +148,12 @@ fn answers_equal_library_scores_and_errors_name_the_field() {
     f.insert("local_orig".into(), json!([1, 2]));
     let (st, r) = post_json(srv.addr, &Value::Object(f));
     assert_eq!((st, r["error"]["code"].as_str()), (422, Some("wrong_type")));
+    // A value too large to square is answered, unscored with the reason, not a server error.
+    let mut f = flow(&t, 0);
+    f.insert("duration".into(), json!(1e200));
+    let (st, r) = post_json(srv.addr, &Value::Object(f));
+    assert_eq!((st, r["severity"].as_str()), (200, Some("unscored")), "{r}");
+    assert!(r["reason"].as_str().unwrap().contains("beyond"), "{r}");
     let (st, r) = post_json(srv.addr, &json!({"uid": "only an id"}));
     assert_eq!(st, 422, "{r}");
     assert_eq!(r["error"]["code"], "missing_feature");

@@ -252,10 +252,11 @@ fn dbcv_invariances() {
         let w = dbcv(s.view(), &y, Metric::Euclidean).unwrap().value;
         assert!((w - v.value).abs() < 1e-12, "scale 2^{e}: {w} vs {}", v.value);
     }
-    // beyond: squared distances overflow — an error, not NaN
+    // beyond: squared distances would overflow — the input is refused, not turned into NaN
     let huge = x.mapv(|v| v * 2f64.powi(600));
-    assert!(matches!(dbcv(huge.view(), &y, Metric::Euclidean), Err(ValidateError::Degenerate(_))));
-    assert!(matches!(silhouette_score(huge.view(), &y), Err(ValidateError::Degenerate(_))));
+    let too_large = |r| matches!(r, Err(ValidateError::Input(outflow_core::InputError::TooLarge { .. })));
+    assert!(too_large(dbcv(huge.view(), &y, Metric::Euclidean).map(|_| ())));
+    assert!(too_large(silhouette_score(huge.view(), &y).map(|_| ())));
     // relabelling does not matter
     let relabelled: Vec<i64> = y.iter().map(|&l| if l < 0 { -1 } else { 10 - l }).collect();
     assert!((dbcv(x.view(), &relabelled, Metric::Euclidean).unwrap().value - v.value).abs() < 1e-12);

@@ -168,14 +168,19 @@ impl PrepParams {
     /// use outflow_io::{Column, Table};
     /// use outflow_prep::{PrepParams, RowStatus};
     /// let t = Table::new(vec![
-    ///     Column::from_f64_opt("bytes", [Some(10.0), Some(2000.0), None, Some(30.0), Some(f64::INFINITY)]),
-    ///     Column::from_f64("pkts", vec![1.0, 9.0, 2.0, 1.0, 3.0]),
-    ///     Column::from_str_opt("label", [Some("benign"), Some("malicious"), None, Some("benign"), None]),
+    ///     Column::from_f64_opt("bytes", [Some(10.0), Some(2000.0), None, Some(30.0), Some(f64::INFINITY), Some(5.0)]),
+    ///     Column::from_f64("pkts", vec![1.0, 9.0, 2.0, 1.0, 3.0, 1e200]),
+    ///     Column::from_str_opt("label", [Some("benign"), Some("malicious"), None, Some("benign"), None, None]),
     /// ]).unwrap();
     /// let fit = PrepParams::default().fit(&t).unwrap();
     /// assert_eq!(fit.output.kept, vec![0, 1, 3]);
     /// assert_eq!(fit.output.rows[2].rejection().unwrap().to_string(), "missing value in 'bytes'");
     /// assert_eq!(fit.output.rows[4].rejection().unwrap().to_string(), "non-finite value (inf) in 'bytes'");
+    /// // Too large to square: no distance or variance could use it.
+    /// assert_eq!(
+    ///     fit.output.rows[5].rejection().unwrap().to_string(),
+    ///     "value 1e200 in 'pkts' is beyond ±1e150: its square overflows"
+    /// );
     /// let again = fit.prep.transform(&t).unwrap();
     /// assert_eq!(again.scaled, fit.output.scaled);
     /// assert!(matches!(again.rows[1], RowStatus::Kept(1)));

@@ -130,12 +130,13 @@ pub(super) fn evaluate(
             }
             for &k in &numeric_inputs {
                 let v = numeric(&inputs[k], &bound[k], i).unwrap_or(f64::NAN);
-                if !v.is_finite() {
-                    return Some(Rejection {
-                        step: Step::NonFinite,
-                        column: inputs[k].name.clone(),
-                        kind: RejectionKind::NonFinite { value: v },
-                    });
+                if !outflow_core::is_usable(v) {
+                    let kind = if v.is_finite() {
+                        RejectionKind::TooLarge { value: v }
+                    } else {
+                        RejectionKind::NonFinite { value: v }
+                    };
+                    return Some(Rejection { step: Step::NonFinite, column: inputs[k].name.clone(), kind });
                 }
             }
             for r in rules {

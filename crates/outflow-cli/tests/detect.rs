@@ -258,3 +258,26 @@ fn values_too_large_to_square_are_unscored_or_refused_never_a_panic() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("value 1e200 at row 200") && !err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn two_runs_into_one_directory_never_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let spawn = || {
+        outflow()
+            .args(["detect", "--quiet", "--out"])
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let results = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let ok = results.iter().filter(|r| r.status.success()).count();
+    assert_eq!(ok, 1, "{:?}", results.iter().map(|r| String::from_utf8_lossy(&r.stderr)).collect::<Vec<_>>());
+    let loser = results.iter().find(|r| !r.status.success()).unwrap();
+    let err = String::from_utf8_lossy(&loser.stderr);
+    assert!(err.contains("another run is writing") || err.contains("is not empty"), "{err}");
+    assert!(out.join("summary.json").exists() && !out.join(".outflow.lock").exists());
+}

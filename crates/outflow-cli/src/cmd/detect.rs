@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use outflow::aggregate::Aggregator;
 use outflow::io::{Table, read_batches};
-use outflow::run::{LabelEvaluation, RunDir, RunInput, RunSummary, check_run_dir};
+use outflow::run::{LabelEvaluation, RunDir, RunInput, RunSummary, claim_fresh_run_dir, claim_run_dir};
 use outflow::{DetectorFit, DetectorParams, FlowScore, Level, RowFilter, TuneParams, Tuning, default_model_name};
 
 use crate::algorithm::AlgorithmArgs;
@@ -113,13 +113,19 @@ pub fn run(a: Args) -> Result<()> {
     crate::input::set_threads(a.threads)?;
     let show = !a.quiet && std::io::stderr().is_terminal();
     let started = Instant::now();
-    let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("outflow-run-{}", chrono_stamp())));
-    check_run_dir(&out, a.force)?;
     let mut params = params(&a)?;
+    // The directory is claimed before any work: a bad --out fails at once, and two runs never mix.
+    let claim = match &a.out {
+        Some(out) => claim_run_dir(out, a.force)?,
+        None => claim_fresh_run_dir(&PathBuf::from(format!("outflow-run-{}", chrono_stamp())))?,
+    };
+    let out = claim.dir().to_owned();
 
     let levels = levels(&a)?;
     if levels[0] != Level::Flow {
-        return run_streamed(&a, &params, &levels, &out, show, started);
+        run_streamed(&a, &params, &levels, &out, show, started)?;
+        claim.done();
+        return Ok(());
     }
     let t = Instant::now();
     let pb = spinner(show, "reading");
@@ -164,6 +170,7 @@ pub fn run(a: Args) -> Result<()> {
         started,
     };
     let summary = RunDir::write(&out, &run)?;
+    claim.done();
     if !a.quiet {
         print_summary(&summary, &out);
     }

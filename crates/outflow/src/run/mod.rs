@@ -44,7 +44,8 @@ pub use crate::run::levels::{
 };
 pub use crate::run::read::{Anomalies, RunDir, Sample, Scores, TOP_ANOMALIES};
 pub use crate::run::write::{
-    RunInput, anomalies_csv, check_run_dir, sample_csv, scores_csv, scores_csv_with, tuning_csv,
+    LOCK, RunClaim, RunInput, anomalies_csv, check_run_dir, claim_fresh_run_dir, claim_run_dir, sample_csv, scores_csv,
+    scores_csv_with, tuning_csv,
 };
 
 /// `summary.json`.
@@ -190,6 +191,9 @@ pub enum RunDirError {
     /// The directory exists and is not empty, and writing into it was not asked for.
     #[error("{0} is not empty; pass --force to write into it (files of the same name are replaced)")]
     NotEmpty(PathBuf),
+    /// Another run is writing into the directory.
+    #[error("another run is writing into {0} (its lock is {0}/{LOCK}; delete that file if no run is)")]
+    Busy(PathBuf),
 }
 
 impl RunDirError {

@@ -1,6 +1,6 @@
 //! Writing a run directory.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use outflow_core::{sample_indices, write_atomic};
@@ -56,12 +56,103 @@ pub fn check_run_dir(dir: &Path, force: bool) -> Result<()> {
         if !dir.is_dir() {
             return Err(RunDirError::invalid(dir, "exists and is not a directory").into());
         }
-        let mut entries = std::fs::read_dir(dir).map_err(|source| OutflowError::File { path: dir.into(), source })?;
+        let entries = std::fs::read_dir(dir).map_err(|source| OutflowError::File { path: dir.into(), source })?;
+        let mut entries = entries.filter(|e| e.as_ref().map_or(true, |e| e.file_name() != LOCK));
         if entries.next().is_some() && !force {
             return Err(RunDirError::NotEmpty(dir.to_owned()).into());
         }
     }
     Ok(())
+}
+
+/// The lock file of a run directory being written.
+pub const LOCK: &str = ".outflow.lock";
+
+/// A run directory held by one run: created (or checked, with `force`) before any work and locked
+/// against other runs. Dropped before [`RunClaim::done`] — the run failed — it removes the directory if
+/// the claim created it, so a failed run leaves nothing behind; the lock goes either way.
+#[derive(Debug)]
+pub struct RunClaim {
+    dir: PathBuf,
+    created: bool,
+    done: bool,
+}
+
+impl RunClaim {
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The run finished: the directory stays, the lock goes.
+    pub fn done(mut self) {
+        self.done = true;
+    }
+}
+
+impl Drop for RunClaim {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.dir.join(LOCK));
+        if !self.done && self.created {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Claims `dir` for a run before any work: created when absent; an existing one must be a directory,
+/// empty unless `force`; another run writing into it (its lock file present) is refused.
+pub fn claim_run_dir(dir: &Path, force: bool) -> Result<RunClaim> {
+    claim(dir, force, false)?.ok_or_else(|| RunDirError::NotEmpty(dir.to_owned()).into())
+}
+
+/// Claims a new directory `base`, or `base-2`, `base-3`, … when that name is taken (two runs started in
+/// the same second get the same default name).
+pub fn claim_fresh_run_dir(base: &Path) -> Result<RunClaim> {
+    for k in 1..10_000u32 {
+        let dir = if k == 1 { base.to_owned() } else { PathBuf::from(format!("{}-{k}", base.display())) };
+        if let Some(c) = claim(&dir, false, true)? {
+            return Ok(c);
+        }
+    }
+    Err(RunDirError::NotEmpty(base.to_owned()).into())
+}
+
+/// The claim of `dir`; `None` when it exists and cannot be taken (`fresh`: it exists at all).
+fn claim(dir: &Path, force: bool, fresh: bool) -> Result<Option<RunClaim>> {
+    let file_error = |source| OutflowError::File { path: dir.to_owned(), source };
+    let created = match std::fs::create_dir(dir) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if fresh {
+                return Ok(None);
+            }
+            if dir.join(LOCK).exists() {
+                return Err(RunDirError::Busy(dir.to_owned()).into());
+            }
+            check_run_dir(dir, force)?;
+            false
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            std::fs::create_dir_all(parent).map_err(file_error)?;
+            return claim(dir, force, fresh);
+        }
+        Err(e) => return Err(file_error(e)),
+    };
+    let claim = RunClaim { dir: dir.to_owned(), created, done: false };
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(dir.join(LOCK)) {
+        Ok(mut f) => {
+            use std::io::Write;
+            let _ = writeln!(f, "{}", std::process::id());
+            Ok(Some(claim))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // Not ours: neither the lock nor the directory may be removed.
+            std::mem::forget(claim);
+            Err(RunDirError::Busy(dir.to_owned()).into())
+        }
+        Err(e) => Err(file_error(e)),
+    }
 }
 
 impl super::RunDir {
@@ -295,4 +386,37 @@ pub fn tuning_csv(t: &Tuning) -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod claim_tests {
+    use super::*;
+
+    #[test]
+    fn claims_lock_out_other_runs_and_failed_runs_leave_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("nested").join("run");
+        let a = claim_run_dir(&dir, false).unwrap();
+        assert!(dir.join(LOCK).exists());
+        // A second run, even with --force, is refused while the first holds the directory.
+        let e = claim_run_dir(&dir, true).unwrap_err();
+        assert!(e.to_string().contains("another run is writing"), "{e}");
+        assert!(dir.join(LOCK).exists(), "the refused claim must not remove the holder's lock");
+        // The first run fails: the directory it created goes.
+        drop(a);
+        assert!(!dir.exists());
+        // A finished run keeps it, without the lock; another needs --force.
+        let b = claim_run_dir(&dir, false).unwrap();
+        std::fs::write(dir.join("summary.json"), "{}").unwrap();
+        b.done();
+        assert!(dir.join("summary.json").exists() && !dir.join(LOCK).exists());
+        assert!(matches!(claim_run_dir(&dir, false), Err(OutflowError::Run(RunDirError::NotEmpty(_)))));
+        let c = claim_run_dir(&dir, true).unwrap();
+        drop(c);
+        assert!(dir.join("summary.json").exists(), "a directory the run did not create stays");
+        // Default names taken in the same second get a suffix.
+        let base = tmp.path().join("outflow-run-x");
+        let (d1, d2) = (claim_fresh_run_dir(&base).unwrap(), claim_fresh_run_dir(&base).unwrap());
+        assert_eq!((d1.dir(), d2.dir()), (base.as_path(), tmp.path().join("outflow-run-x-2").as_path()));
+    }
 }

@@ -89,6 +89,7 @@ pub fn read_csv(input: &Input, opts: &CsvOptions) -> Result<Table> {
     let mut rows = 0usize;
     while reader.read_byte_record(&mut record).map_err(|e| csv_error(input, e))? {
         let line = record.position().map_or(0, |p| p.line());
+        check_one_line(&record, &names, &file, line)?;
         check_ragged(&record, ncols, opts.ragged, &file, line)?;
         for (j, b) in builders.iter_mut().enumerate() {
             match record.get(j) {
@@ -152,6 +153,19 @@ pub(crate) fn check_ragged(
     Ok(())
 }
 
+/// Flow records hold no line breaks: a field running over lines is an unterminated quote, which would
+/// otherwise swallow every following record into one field.
+fn check_one_line(record: &ByteRecord, names: &[String], file: &str, line: u64) -> Result<()> {
+    let Some(field) = record.iter().position(|f| memchr::memchr(b'\n', f).is_some()) else { return Ok(()) };
+    let breaks = record.get(field).map_or(0, |f| memchr::memchr_iter(b'\n', f).count());
+    let name = names.get(field).cloned().unwrap_or_else(|| format!("column_{field}"));
+    Err(IoError::Parse {
+        at: Location { file: file.to_owned(), line, field: Some(name) },
+        expected: "a record on one line (an unterminated quote?)".into(),
+        found: format!("a quoted field holding {breaks} line breaks"),
+    })
+}
+
 pub(crate) fn csv_error(input: &Input, e: csv::Error) -> IoError {
     let line = e.position().map_or(0, |p| p.line());
     match e.into_kind() {
@@ -187,6 +201,18 @@ mod tests {
 
     fn read(s: &str, opts: &CsvOptions) -> Result<Table> {
         read_csv(&Input::bytes("t.csv", s.as_bytes().to_vec()), opts)
+    }
+
+    #[test]
+    fn an_unterminated_quote_is_an_error_at_its_line() {
+        let mut text = String::from("a,b,c\n1,2,x\n3,4,\"oops\n");
+        for i in 0..100 {
+            text.push_str(&format!("{i},{i},y\n"));
+        }
+        let err = read(&text, &CsvOptions::default()).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, IoError::Parse { ref at, .. } if at.line == 3), "{msg}");
+        assert!(msg.contains("unterminated quote") && msg.contains("101 line breaks") && msg.contains("'c'"), "{msg}");
     }
 
     #[test]

@@ -59,6 +59,16 @@ pub fn read_zeek_json(input: &Input) -> Result<Table> {
         flat.clear();
         flatten("", obj, &mut flat);
         for (key, cell) in flat.drain(..) {
+            if let Some(expected) = wrong_type(&key, &cell) {
+                let found = match &cell {
+                    Cell::Str(v) => format!("\"{}\"", excerpt(v.as_bytes())),
+                    Cell::Bool(b) => b.to_string(),
+                    Cell::Int(i) => i.to_string(),
+                    Cell::Float(f) => f.to_string(),
+                    Cell::Null => "null".into(),
+                };
+                return Err(IoError::Parse { at: Location { field: Some(key), ..at() }, expected, found });
+            }
             let j = match index.get(&key) {
                 Some(&j) => j,
                 None => {
@@ -88,6 +98,28 @@ pub fn read_zeek_json(input: &Input) -> Result<Table> {
         return Err(IoError::Empty { file, message: "no JSON records".into() });
     }
     Table::new(cols.into_iter().map(finish).collect())
+}
+
+/// What a well-known conn-log field must hold when its JSON value has another type (one wrong value
+/// would otherwise turn the whole column into text and silently drop the feature).
+fn wrong_type(key: &str, cell: &Cell) -> Option<String> {
+    let zeek = known_zeek_type(key)?;
+    let ok = match (zeek, cell) {
+        (_, Cell::Null) => true,
+        ("count" | "port" | "int", c) => matches!(c, Cell::Int(_)),
+        ("interval" | "double", c) => matches!(c, Cell::Int(_) | Cell::Float(_)),
+        ("time", c) => matches!(c, Cell::Int(_) | Cell::Float(_) | Cell::Str(_)),
+        ("bool", c) => matches!(c, Cell::Bool(_)),
+        (_, c) => matches!(c, Cell::Str(_)),
+    };
+    let what = match zeek {
+        "count" | "port" | "int" => "an integer",
+        "interval" | "double" => "a number",
+        "time" => "epoch seconds or an ISO 8601 time",
+        "bool" => "true or false",
+        _ => "a string",
+    };
+    (!ok).then(|| format!("{what} (Zeek type {zeek})"))
 }
 
 fn flatten(prefix: &str, obj: Map<String, Json>, out: &mut Vec<(String, Cell)>) {
@@ -230,5 +262,22 @@ mod tests {
         assert!(matches!(err, IoError::Parse { ref at, .. } if at.line == 2), "{err}");
         assert!(matches!(read("[1,2]\n"), Err(IoError::Parse { .. })));
         assert!(matches!(read("\n\n"), Err(IoError::Empty { .. })));
+    }
+
+    #[test]
+    fn a_wrong_typed_known_field_is_reported_at_its_line() {
+        let ok = r#"{"ts":1.0,"orig_bytes":300,"local_orig":true}"#;
+        let bad = r#"{"ts":2.0,"orig_bytes":"lots","local_orig":true}"#;
+        let err = read(&format!("{ok}\n{bad}\n")).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            matches!(err, IoError::Parse { ref at, .. } if at.line == 2 && at.field.as_deref() == Some("orig_bytes"))
+        );
+        assert!(text.contains("an integer (Zeek type count)") && text.contains("lots"), "{text}");
+        let err = read(&format!("{ok}\n{}\n", r#"{"ts":3.0,"local_orig":"yes"}"#)).unwrap_err();
+        assert!(err.to_string().contains("true or false"), "{err}");
+        // Unknown fields are inferred as before; nulls are fine anywhere.
+        let t = read(&format!("{ok}\n{}\n", r#"{"ts":4.0,"orig_bytes":null,"note":"x"}"#)).unwrap();
+        assert_eq!(t.column("orig_bytes").unwrap().dtype(), DataType::Int);
     }
 }

@@ -92,6 +92,10 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
     }
 }
 
+/// The widest a column of a printed table is padded to: names past it are printed whole, unaligned
+/// (format widths beyond 65,535 panic, and no terminal shows them anyway).
+pub const MAX_CELL_WIDTH: usize = 60;
+
 /// Sizes the global thread pool (0 = all cores). Call once, before any parallel work.
 pub fn set_threads(threads: usize) -> Result<()> {
     if threads > 0 {

@@ -62,3 +62,15 @@ fn a_closed_pipe_ends_the_command_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
 }
+
+#[test]
+fn a_very_long_column_name_is_printed_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("long.csv");
+    std::fs::write(&csv, format!("{},b\n1,2\n3,4\n5,6\n", "a".repeat(70_000))).unwrap();
+    for cmd in ["inspect", "eda"] {
+        let out = outflow().arg(cmd).arg(&csv).output().unwrap();
+        assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&"a".repeat(70_000)), "{cmd}");
+    }
+}

@@ -73,7 +73,7 @@ fn kind(j: usize) -> Kind {
 /// True when a first line looks like a KDD record or a KDD header.
 pub(crate) fn looks_like_kdd(first_line: &[u8]) -> bool {
     let f: Vec<&[u8]> = first_line.trim_ascii_end().split(|&b| b == b',').collect();
-    if f.len() != 42 && f.len() != 43 {
+    if !(41..=43).contains(&f.len()) {
         return false;
     }
     let proto = f[1].trim_ascii();
@@ -81,7 +81,7 @@ pub(crate) fn looks_like_kdd(first_line: &[u8]) -> bool {
         || (f[0].trim_ascii() == b"duration" && proto == b"protocol_type")
 }
 
-/// Reads a KDD Cup 99 (42 fields) or NSL-KDD (43 fields) file.
+/// Reads a KDD Cup 99 (42 fields) or NSL-KDD (43 fields) file, or their 41 features without the label.
 pub fn read_kdd(input: &Input) -> Result<Table> {
     let file = input.name().to_owned();
     let mut reader =
@@ -99,7 +99,7 @@ pub fn read_kdd(input: &Input) -> Result<Table> {
             }
         }
         if builders.is_empty() {
-            if record.len() != 42 && record.len() != 43 {
+            if !(41..=43).contains(&record.len()) {
                 return Err(IoError::Ragged { at: at(None), expected: 42, found: record.len() });
             }
             let names = KDD_FEATURES.iter().copied().chain([KDD_LABEL, KDD_DIFFICULTY]).take(record.len());
@@ -137,6 +137,12 @@ mod tests {
         let t = read_kdd(&Input::bytes("k", format!("{ROW},21\n"))).unwrap();
         assert_eq!(t.column("difficulty").unwrap().f64_at(0), Some(21.0));
         assert!(looks_like_kdd(ROW.as_bytes()));
+        // The 41 features without the label (flows to score): still KDD, not a CSV whose header is a flow.
+        let unlabeled = ROW.trim_end_matches(",normal.");
+        assert!(looks_like_kdd(unlabeled.as_bytes()));
+        let t = read_kdd(&Input::bytes("k", format!("{unlabeled}\n{unlabeled}\n"))).unwrap();
+        assert_eq!((t.n_rows(), t.n_cols()), (2, 41));
+        assert!(t.column("label").is_none());
     }
 
     #[test]

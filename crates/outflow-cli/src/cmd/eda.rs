@@ -67,8 +67,7 @@ fn print_human(input: &str, format: &str, r: &EdaReport, top: usize) {
         r.duplicates
     );
     println!();
-    let w =
-        r.columns.iter().map(|c| c.name.chars().count()).max().unwrap_or(6).max(6).min(crate::input::MAX_CELL_WIDTH);
+    let w = r.columns.iter().map(|c| c.name.chars().count()).max().unwrap_or(6).clamp(6, crate::input::MAX_CELL_WIDTH);
     println!(
         "{:<w$}  {:<11}  {:>8}  {:>7}  {:>11}  {:>11}  {:>11}  {:>11}  {:>11}  {:>8}  {:>8}",
         "column", "type", "count", "nulls", "mean", "std", "min", "median", "max", "skew", "outliers"

@@ -272,8 +272,7 @@ fn importance_lines(out: &mut Vec<String>, s: &ExplanationSummary, top: usize) {
         .map(|f| f.feature.chars().count())
         .max()
         .unwrap_or(7)
-        .max(7)
-        .min(crate::input::MAX_CELL_WIDTH);
+        .clamp(7, crate::input::MAX_CELL_WIDTH);
     let classes: Vec<String> = s.classes.iter().map(|c| format!("|SHAP| {c}")).collect();
     let cw = classes.iter().map(String::len).max().unwrap_or(8).max(10);
     p(format!("feature importance (top {} of {} by Gini):", top.min(s.features.len()), s.features.len()));
@@ -362,14 +361,8 @@ fn severity_lines(out: &mut Vec<String>, sev: &SeverityComparison) {
     if sev.top.is_empty() {
         p("(one of the groups is empty: no comparison)".into());
     } else {
-        let w = sev
-            .top
-            .iter()
-            .map(|t| t.feature.chars().count())
-            .max()
-            .unwrap_or(7)
-            .max(7)
-            .min(crate::input::MAX_CELL_WIDTH);
+        let w =
+            sev.top.iter().map(|t| t.feature.chars().count()).max().unwrap_or(7).clamp(7, crate::input::MAX_CELL_WIDTH);
         p(format!("{:<w$}  {:>14}  {:>14}  {:>14}  {:>8}", "feature", "normal mean", "severe mean", "Δ", "Δ/sd"));
         for t in &sev.top {
             p(format!(

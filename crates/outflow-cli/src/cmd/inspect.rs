@@ -48,15 +48,9 @@ pub fn run(args: Args) -> Result<()> {
         Some(s) => format!("{} ({s})", c.dtype),
         None => c.dtype.to_string(),
     };
-    let w = report
-        .columns
-        .iter()
-        .map(|c| c.name.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(6)
-        .min(crate::input::MAX_CELL_WIDTH);
-    let tw = report.columns.iter().map(|c| ty(c).len()).max().unwrap_or(4).max(4).min(crate::input::MAX_CELL_WIDTH);
+    let w =
+        report.columns.iter().map(|c| c.name.chars().count()).max().unwrap_or(4).clamp(6, crate::input::MAX_CELL_WIDTH);
+    let tw = report.columns.iter().map(|c| ty(c).len()).max().unwrap_or(4).clamp(4, crate::input::MAX_CELL_WIDTH);
     println!("{:<w$}  {:<tw$}  {:>8}  summary", "column", "type", "nulls");
     for c in report.columns {
         let detail = if c.dtype.is_numeric() {

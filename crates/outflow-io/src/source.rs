@@ -72,16 +72,18 @@ impl Input {
         }
     }
 
-    /// Opens a fresh decompressed stream from the start.
+    /// Opens a fresh decompressed stream from the start. A line longer than [`MAX_LINE_BYTES`] fails the
+    /// read: no flow log has one, and reading `/dev/zero` or a gzip bomb of one line must not exhaust
+    /// memory.
     pub fn open(&self) -> Result<Box<dyn BufRead + Send>> {
         let raw: Box<dyn Read + Send> = match &self.origin {
             Origin::File(p) => Box::new(File::open(p).map_err(|source| IoError::Io { path: p.clone(), source })?),
             Origin::Memory(b) => Box::new(Cursor::new(Arc::clone(b))),
         };
         Ok(if self.gzip {
-            Box::new(BufReader::with_capacity(1 << 17, MultiGzDecoder::new(BufReader::new(raw))))
+            Box::new(LineLimit::new(BufReader::with_capacity(1 << 17, MultiGzDecoder::new(BufReader::new(raw)))))
         } else {
-            Box::new(BufReader::with_capacity(1 << 17, raw))
+            Box::new(LineLimit::new(BufReader::with_capacity(1 << 17, raw)))
         })
     }
 
@@ -126,4 +128,55 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(got)
+}
+
+/// The longest line an input may hold (8 MiB).
+pub const MAX_LINE_BYTES: usize = 8 << 20;
+
+/// A reader that fails once a line runs past [`MAX_LINE_BYTES`].
+struct LineLimit<R> {
+    inner: R,
+    /// Bytes since the last line break.
+    run: usize,
+}
+
+impl<R: BufRead> LineLimit<R> {
+    fn new(inner: R) -> Self {
+        LineLimit { inner, run: 0 }
+    }
+}
+
+impl<R: BufRead> Read for LineLimit<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = {
+            let buf = self.fill_buf()?;
+            let n = buf.len().min(out.len());
+            out[..n].copy_from_slice(&buf[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for LineLimit<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.run > MAX_LINE_BYTES {
+            let message = format!("a line longer than {} MiB: not a flow log", MAX_LINE_BYTES >> 20);
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, message));
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        // The bytes about to be consumed are still buffered: looking at them reads nothing.
+        if let Ok(buf) = self.inner.fill_buf() {
+            let part = &buf[..amt.min(buf.len())];
+            self.run = match memchr::memrchr(b'\n', part) {
+                Some(i) => part.len() - i - 1,
+                None => self.run + part.len(),
+            };
+        }
+        self.inner.consume(amt);
+    }
 }

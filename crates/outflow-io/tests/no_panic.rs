@@ -73,3 +73,24 @@ proptest! {
         read_all(gz[..cut.min(gz.len())].to_vec());
     }
 }
+
+#[test]
+fn a_line_past_the_limit_fails_the_read_instead_of_filling_memory() {
+    use outflow_io::{Input, MAX_LINE_BYTES, ReadOptions, read_input};
+    // One endless line (as /dev/zero or a one-line gzip bomb gives), in every format's reader.
+    let endless = vec![b'7'; MAX_LINE_BYTES + 10];
+    for format in ["csv", "zeek", "zeek-json", "kdd"] {
+        let opts = ReadOptions { format: format.parse().unwrap(), ..ReadOptions::default() };
+        let mut bytes = if format == "zeek" { b"#fields\tts\n".to_vec() } else { Vec::new() };
+        bytes.extend_from_slice(&endless);
+        let err = read_input(&Input::bytes("big", bytes), &opts).unwrap_err();
+        assert!(err.to_string().contains("a line longer than 8 MiB"), "{format}: {err}");
+    }
+    // Many short lines adding up to more than the limit are fine.
+    let mut csv = b"a,b\n".to_vec();
+    while csv.len() <= MAX_LINE_BYTES + 100 {
+        csv.extend_from_slice(b"12345,67890\n");
+    }
+    let (t, _) = read_input(&Input::bytes("many.csv", csv), &ReadOptions::default()).unwrap();
+    assert!(t.n_rows() > 600_000);
+}

@@ -61,8 +61,18 @@ impl AppState {
     /// Reads the model file again and swaps it in; a file that fails to load leaves the old model.
     pub fn reload(&self) -> Result<Arc<Loaded>, outflow::OutflowError> {
         let _one_at_a_time = self.reload_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let generation = self.model.load().generation + 1;
-        let loaded = Arc::new(load(&self.path, generation)?);
+        let current = self.model.load_full();
+        let loaded = Arc::new(load(&self.path, current.generation + 1)?);
+        // Clients send the columns the served model reads: a model reading others would fail every request.
+        let (now, next) = (current.detector.required_columns(), loaded.detector.required_columns());
+        if now != next {
+            let added: Vec<&str> = next.iter().filter(|c| !now.contains(c)).copied().collect();
+            let dropped: Vec<&str> = now.iter().filter(|c| !next.contains(c)).copied().collect();
+            let why = format!(
+                "the new model reads other columns (needs {added:?}, no longer {dropped:?}); restart the service to serve it"
+            );
+            return Err(outflow::InputError::param("model", why).into());
+        }
         self.model.store(Arc::clone(&loaded));
         Ok(loaded)
     }

@@ -211,6 +211,22 @@ fn reload_swaps_atomically_and_refuses_bad_files() {
     let (st, b) = request(addr, "POST", "/v1/model/reload", None, b"");
     assert_eq!(st, 422, "{b}");
     assert!(b.contains("reload_failed"));
+    // A model of other columns would fail every request: refused too.
+    let other = Table::new(vec![
+        outflow::io::Column::from_f64("a", (0..300).map(|i| (i % 17) as f64).collect()),
+        outflow::io::Column::from_f64("b", (0..300).map(|i| (i * 7 % 23) as f64).collect()),
+    ])
+    .unwrap();
+    outflow::DetectorParams::default().fit(&other).unwrap().detector.save(&path, true).unwrap();
+    let (st, b) = request(addr, "POST", "/v1/model/reload", None, b"");
+    assert_eq!(st, 422, "{b}");
+    assert!(b.contains("other columns"), "{b}");
+    // So is a path that is not a regular file (a FIFO would block the reload forever).
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    let (st, b) = request(addr, "POST", "/v1/model/reload", None, b"");
+    assert_eq!(st, 422, "{b}");
+    assert!(b.contains("not a regular file"), "{b}");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let served: usize = clients.into_iter().map(|c| c.join().unwrap()).sum();
     assert!(served >= 200);

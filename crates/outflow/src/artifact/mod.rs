@@ -110,7 +110,7 @@ impl Detector {
     /// Reads a model file, checking format, version and checksum.
     pub fn load(path: impl AsRef<Path>) -> Result<Detector> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| OutflowError::File { path: path.to_owned(), source })?;
+        let bytes = read_regular_file(path)?;
         Self::from_bytes(&bytes).map_err(|source| OutflowError::Artifact { path: path.to_owned(), source })
     }
 
@@ -124,18 +124,45 @@ impl Detector {
             return Err(ArtifactError::Checksum);
         }
         let body_error = |e: serde_json::Error| ArtifactError::Body(e.to_string());
-        match header.format_version {
-            1 => v1::detector(body).map_err(body_error),
-            _ => serde_json::from_slice(body).map_err(body_error),
-        }
+        let detector: Detector = match header.format_version {
+            1 => v1::detector(body).map_err(body_error)?,
+            _ => serde_json::from_slice(body).map_err(body_error)?,
+        };
+        detector.check_fitted().map_err(ArtifactError::Body)?;
+        Ok(detector)
     }
+
+    /// Checks what a model file could get wrong and a fit cannot: the severity thresholds are scores
+    /// (in [0, 1], moderate at most severe).
+    fn check_fitted(&self) -> std::result::Result<(), String> {
+        let t = &self.summary().thresholds;
+        let score = |v: f64| (0.0..=1.0).contains(&v);
+        if !(score(t.moderate) && score(t.severe) && t.moderate <= t.severe) {
+            return Err(format!(
+                "thresholds moderate {} and severe {} are not scores with moderate ≤ severe in [0, 1]",
+                t.moderate, t.severe
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A file's bytes, refusing anything but a regular file (reading a FIFO or a device would block or
+/// never end).
+fn read_regular_file(path: &Path) -> Result<Vec<u8>> {
+    let file_error = |source| OutflowError::File { path: path.to_owned(), source };
+    let meta = std::fs::metadata(path).map_err(file_error)?;
+    if !meta.is_file() {
+        return Err(file_error(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file")));
+    }
+    std::fs::read(path).map_err(file_error)
 }
 
 /// Reads only the header of a model file (a version-1 header is converted to the current shape; its
 /// `format_version` stays 1).
 pub fn read_header(path: impl AsRef<Path>) -> Result<ModelHeader> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| OutflowError::File { path: path.to_owned(), source })?;
+    let bytes = read_regular_file(path)?;
     split_header(&bytes).map(|(h, _)| h).map_err(|source| OutflowError::Artifact { path: path.to_owned(), source })
 }
 
@@ -165,4 +192,45 @@ fn split_header(bytes: &[u8]) -> std::result::Result<(ModelHeader, &[u8]), Artif
         body = &body[..body.len() - 1];
     }
     Ok((header, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outflow_io::{Column, Table};
+
+    /// A model file whose body was edited and whose header was made to match again.
+    fn rehashed(bytes: &[u8], edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
+        let (_, body) = split_header(bytes).unwrap();
+        let nl = bytes.iter().position(|&b| b == b'\n').unwrap();
+        let mut header: serde_json::Value = serde_json::from_slice(&bytes[..nl]).unwrap();
+        let mut value: serde_json::Value = serde_json::from_slice(body).unwrap();
+        edit(&mut value);
+        let body = serde_json::to_vec(&value).unwrap();
+        header["body_bytes"] = body.len().into();
+        header["body_sha256"] = hex(&Sha256::digest(&body)).into();
+        let mut out = serde_json::to_vec(&header).unwrap();
+        out.push(b'\n');
+        out.extend_from_slice(&body);
+        out.push(b'\n');
+        out
+    }
+
+    #[test]
+    fn a_rehashed_body_is_still_checked() {
+        let t = Table::new(vec![
+            Column::from_f64("a", (0..200).map(|i| (i % 13) as f64).collect()),
+            Column::from_f64("b", (0..200).map(|i| (i * 7 % 29) as f64).collect()),
+        ])
+        .unwrap();
+        let bytes = crate::DetectorParams::default().fit(&t).unwrap().detector.to_bytes();
+        assert!(Detector::from_bytes(&rehashed(&bytes, |_| {})).is_ok());
+        // Thresholds that would mark every flow severe.
+        let forged = rehashed(&bytes, |v| v["summary"]["thresholds"]["severe"] = (-1.0).into());
+        let err = Detector::from_bytes(&forged).unwrap_err();
+        assert!(matches!(err, ArtifactError::Body(ref m) if m.contains("thresholds")), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let e = Detector::load(dir.path()).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+    }
 }

@@ -48,7 +48,7 @@ impl FormatArgs {
 /// Opens a path, or the built-in sample when `path` is `None`.
 pub fn open(path: Option<&PathBuf>) -> Result<Input> {
     match path {
-        Some(p) => Input::path(p).with_context(|| format!("cannot open {}", p.display())),
+        Some(p) => Ok(Input::path(p)?),
         None => Ok(Input::bytes(SAMPLE_NAME, SAMPLE.to_vec())),
     }
 }
@@ -96,8 +96,23 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
 /// (format widths beyond 65,535 panic, and no terminal shows them anyway).
 pub const MAX_CELL_WIDTH: usize = 60;
 
+/// The most threads a command may ask for: more than this many per core only thrashes (and tens of
+/// thousands of threads exhaust the system).
+const MAX_THREADS_PER_CORE: usize = 16;
+
+/// Checks a thread count option (0 = all cores).
+pub fn check_threads(option: &str, threads: usize) -> Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let max = cores * MAX_THREADS_PER_CORE;
+    if threads > max {
+        bail!("{option} {threads} is more than {max} ({MAX_THREADS_PER_CORE} per core on {cores} cores)");
+    }
+    Ok(())
+}
+
 /// Sizes the global thread pool (0 = all cores). Call once, before any parallel work.
 pub fn set_threads(threads: usize) -> Result<()> {
+    check_threads("--threads", threads)?;
     if threads > 0 {
         rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().context("cannot size the thread pool")?;
     }

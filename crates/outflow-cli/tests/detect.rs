@@ -281,3 +281,26 @@ fn two_runs_into_one_directory_never_mix() {
     assert!(err.contains("another run is writing") || err.contains("is not empty"), "{err}");
     assert!(out.join("summary.json").exists() && !out.join(".outflow.lock").exists());
 }
+
+#[test]
+fn option_and_file_errors_are_stated_once_and_never_panic() {
+    let out = outflow().args(["detect", "/no/such/conn.log"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+    for args in [vec!["detect", "--threads", "100000"], vec!["serve", "no-model.json", "--timeout", "inf"]] {
+        let out = outflow().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && !err.contains("panicked"), "{args:?}: {err}");
+        assert!(err.contains(args[2]), "{args:?}: {err}");
+    }
+    // Each dropped feature is listed once.
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    assert!(outflow().args(["detect", "--quiet", "--out"]).arg(&run).status().unwrap().success());
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    let names: Vec<&str> =
+        summary["features_dropped"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    let unique: std::collections::HashSet<&&str> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
+}

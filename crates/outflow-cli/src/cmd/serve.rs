@@ -29,13 +29,17 @@ pub struct Args {
     pub max_batch: usize,
 }
 
+/// The longest request timeout accepted (a day): longer is no timeout at all.
+const MAX_TIMEOUT_SECONDS: f64 = 86_400.0;
+
 pub fn run(a: Args) -> Result<()> {
+    if !(a.timeout > 0.0 && a.timeout <= MAX_TIMEOUT_SECONDS) {
+        anyhow::bail!("--timeout must be a number of seconds in (0, {MAX_TIMEOUT_SECONDS}], got {}", a.timeout);
+    }
+    crate::input::check_threads("--workers", a.workers)?;
     let state = AppState::open(&a.model).with_context(|| format!("cannot serve {}", a.model.display()))?;
-    let limits = Limits {
-        body_bytes: a.body_limit,
-        timeout: Duration::from_secs_f64(a.timeout.max(0.001)),
-        max_batch: a.max_batch.max(1),
-    };
+    let limits =
+        Limits { body_bytes: a.body_limit, timeout: Duration::from_secs_f64(a.timeout), max_batch: a.max_batch.max(1) };
     outflow_serve::run(a.addr, state, limits, a.workers).context("the server stopped")?;
     eprintln!("outflow serve: stopped");
     Ok(())

@@ -233,7 +233,11 @@ fn summary(run: &RunInput<'_>, model_file: String) -> RunSummary {
             });
         }
     }
+    // Pruned features are also a step's removed columns: each is listed once.
     for p in &fit.prep_report.pruned {
+        if features_dropped.iter().any(|d| d.name == p.name) {
+            continue;
+        }
         features_dropped.push(DroppedFeature {
             name: p.name.clone(),
             step: p.rule.name().into(),

@@ -254,6 +254,18 @@ fn broken_run_directories_are_typed_errors() {
     }
     std::fs::rename(dir.join("sample.bak"), dir.join("sample.csv")).unwrap();
 
+    // A truncated scores.csv is refused, not drawn.
+    let scores = std::fs::read_to_string(dir.join("scores.csv")).unwrap();
+    let cut: String = scores.lines().take(50).map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.join("scores.csv"), cut).unwrap();
+    match RunDir::read(&dir) {
+        Err(OutflowError::Run(RunDirError::Invalid { path, message })) => {
+            assert!(path.ends_with("scores.csv") && message.contains("truncated"), "{message}")
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    std::fs::write(dir.join("scores.csv"), &scores).unwrap();
+
     std::fs::write(dir.join("summary.json"), "{\"model_file\": 3}").unwrap();
     assert!(matches!(RunDir::read(&dir), Err(OutflowError::Run(RunDirError::Invalid { .. }))));
     std::fs::write(dir.join("summary.json"), summary.replace(&model_file, "gone.json")).unwrap();

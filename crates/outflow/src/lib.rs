@@ -6,8 +6,10 @@
 //! [`DetectorParams::fit`] prepares the flows ([`prep`]), clusters them ([`cluster`]: HDBSCAN by
 //! default, or DBSCAN, k-means, Ward), scores every flow with a fused anomaly score (see [`scoring`]) and
 //! grades it `normal` / `moderate` (≥ 95th percentile of the training scores) / `severe` (≥ 99th); the
-//! fitted [`Detector`] scores new flows exactly the same way and is saved as one versioned, checksummed
-//! model file ([`artifact`]).
+//! fitted [`Detector`] scores new flows the same way — same cluster, score and severity for a flow seen
+//! at fit time; the membership probability of a flow scored later is HDBSCAN's prediction (as hdbscan's
+//! `approximate_predict`), which can differ from the fit's own — and is saved as one versioned,
+//! checksummed model file ([`artifact`]).
 //!
 //! ```
 //! use outflow::{Detector, DetectorParams, Severity};

@@ -112,6 +112,14 @@ impl RunDir {
         }
         let sample = read_sample(&dir.join(SAMPLE))?;
         let scores = read_scores(&dir.join(SCORES))?;
+        // scores.csv has one line per record read: fewer is a truncated or foreign file.
+        if scores.records != summary.rows_read {
+            let message = format!(
+                "has {} records, summary.json says {} were read — truncated?",
+                scores.records, summary.rows_read
+            );
+            return Err(RunDirError::invalid(dir.join(SCORES), message).into());
+        }
         let clusters: Vec<ClusterStats> = read_json(&dir.join(CLUSTERS))?;
         let anomalies = read_anomalies(&dir.join(ANOMALIES), TOP_ANOMALIES)?;
         if summary.model_file.contains(['/', '\\']) || summary.model_file.is_empty() {

@@ -126,6 +126,32 @@ pub struct IsolationTree {
 }
 
 impl IsolationTree {
+    /// Checks what a fit guarantees and a model file could break: every split's children come after it
+    /// and exist (so every walk ends), features exist, leaves point to themselves, and the recorded depth
+    /// is reachable.
+    pub fn check(&self, n_features: usize) -> std::result::Result<(), String> {
+        let n = self.nodes.len();
+        if n == 0 {
+            return Err("a tree without nodes".into());
+        }
+        if self.depth >= n {
+            return Err(format!("a tree of {n} nodes cannot be {} deep", self.depth));
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            let left = node.left as usize;
+            if left == i {
+                if !node.value.is_finite() {
+                    return Err(format!("leaf {i} has a path length of {}", node.value));
+                }
+            } else if left <= i || left + 1 >= n {
+                return Err(format!("node {i} points to children {left} and {} of {n} nodes", left + 1));
+            } else if node.feature as usize >= n_features {
+                return Err(format!("node {i} splits on feature {} of {n_features}", node.feature));
+            }
+        }
+        Ok(())
+    }
+
     /// Path length of a row.
     pub fn path_length(&self, row: &[f64]) -> f64 {
         let mut i = 0usize;
@@ -164,6 +190,19 @@ pub struct IForest {
     pub max_samples: usize,
     n_features: usize,
     training_scores: Vec<f64>,
+}
+
+impl IForest {
+    /// Checks every tree against the forest's feature count (see [`IsolationTree::check`]).
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if self.trees.is_empty() {
+            return Err("an Isolation Forest without trees".into());
+        }
+        for (t, tree) in self.trees.iter().enumerate() {
+            tree.check(self.n_features).map_err(|e| format!("tree {t}: {e}"))?;
+        }
+        Ok(())
+    }
 }
 
 impl IForestParams {

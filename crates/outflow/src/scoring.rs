@@ -242,6 +242,30 @@ impl Scorer {
         Ok((scorer, joined))
     }
 
+    /// Checks a scorer read from a model file: one fitted detector per detector signal, each sound
+    /// ([`OutlierModelAny::check`]), one rank table per signal and per evidence.
+    pub(crate) fn check(&self) -> std::result::Result<(), String> {
+        if self.models.len() != self.params.signals.len() || self.fusion.stats.len() != self.params.signals.len() {
+            return Err(format!(
+                "{} signals but {} fitted detectors and {} rank tables",
+                self.params.signals.len(),
+                self.models.len(),
+                self.fusion.stats.len()
+            ));
+        }
+        for (sig, m) in self.params.signals.iter().zip(&self.models) {
+            match (sig, m) {
+                (Signal::Detector(_), Some(m)) => m.check().map_err(|e| format!("signal {}: {e}", sig.name()))?,
+                (Signal::Detector(_), None) => return Err(format!("signal {} has no fitted detector", sig.name())),
+                _ => {}
+            }
+        }
+        if !self.evidence_stats.is_empty() && self.evidence_stats.len() != self.evidence.len() + 1 {
+            return Err(format!("{} evidences but {} rank tables", self.evidence.len(), self.evidence_stats.len()));
+        }
+        Ok(())
+    }
+
     /// The evidence this scorer joins to the model's score (see [`crate::evidence`]).
     pub fn evidence(&self) -> &[Evidence] {
         &self.evidence

@@ -143,7 +143,7 @@ impl Detector {
                 t.moderate, t.severe
             ));
         }
-        Ok(())
+        self.scorer().check()
     }
 }
 
@@ -229,6 +229,16 @@ mod tests {
         let forged = rehashed(&bytes, |v| v["summary"]["thresholds"]["severe"] = (-1.0).into());
         let err = Detector::from_bytes(&forged).unwrap_err();
         assert!(matches!(err, ArtifactError::Body(ref m) if m.contains("thresholds")), "{err}");
+        // An isolation tree whose split points back to the root would loop forever; a crafted depth
+        // would walk far past the tree.
+        let looped = rehashed(&bytes, |v| {
+            let nodes = v["scorer"]["models"][0]["trees"][0]["nodes"].as_array_mut().unwrap();
+            let split = (1..nodes.len()).find(|&i| nodes[i]["left"].as_u64() != Some(i as u64)).unwrap();
+            nodes[split]["left"] = 0.into();
+        });
+        assert!(matches!(Detector::from_bytes(&looped), Err(ArtifactError::Body(ref m)) if m.contains("tree 0")));
+        let deep = rehashed(&bytes, |v| v["scorer"]["models"][0]["trees"][3]["depth"] = u64::MAX.into());
+        assert!(matches!(Detector::from_bytes(&deep), Err(ArtifactError::Body(ref m)) if m.contains("deep")));
         let dir = tempfile::tempdir().unwrap();
         let e = Detector::load(dir.path()).unwrap_err();
         assert!(e.to_string().contains("not a regular file"), "{e}");

@@ -239,11 +239,14 @@ macro_rules! each_model {
 
 impl Model {
     /// Checks what a fit guarantees and a model file could break, where a broken value would make scoring
-    /// loop, overrun or allocate without bound: today the Isolation Forest's trees (the other detectors
-    /// score by arithmetic over their stored arrays, whose widths scoring checks).
+    /// loop, overrun or allocate without bound: the Isolation Forest's trees and the neighbour counts of
+    /// kNN and LOF (the other detectors score by arithmetic over their stored arrays, whose widths scoring
+    /// checks).
     pub fn check(&self) -> std::result::Result<(), String> {
         match self {
             Model::Iforest(m) => m.check(),
+            Model::Knn(m) => m.check(),
+            Model::Lof(m) => m.check(),
             Model::Fusion(f) => f.members.iter().try_for_each(Model::check),
             _ => Ok(()),
         }

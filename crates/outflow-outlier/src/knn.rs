@@ -67,6 +67,33 @@ pub struct Knn {
     index: std::sync::OnceLock<NearestNeighbors>,
 }
 
+impl Knn {
+    /// Checks a model read from a file: `1 ≤ n_neighbors <` training rows (scoring allocates that many
+    /// neighbours per row), one training score per row.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let (k, n) = (self.params.n_neighbors, self.train.nrows());
+        if k == 0 || k >= n || self.training_scores.len() != n {
+            return Err(format!(
+                "kNN with {k} neighbours, {n} training rows and {} scores",
+                self.training_scores.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Lof {
+    /// Checks a model read from a file: `1 ≤ k <` training rows, one k-distance, density and score per row.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let n = self.train.nrows();
+        let per_row = [self.k_distance.len(), self.lrd.len(), self.training_scores.len()];
+        if self.k == 0 || self.k >= n || per_row.iter().any(|&l| l != n) {
+            return Err(format!("LOF with {} neighbours, {n} training rows and {per_row:?} per-row values", self.k));
+        }
+        Ok(())
+    }
+}
+
 fn check_k(k: usize, n: usize, what: &str) -> Result<()> {
     if k >= n {
         return Err(InputError::too_few_rows(format!("{what} with k = {k}"), k, n).into());

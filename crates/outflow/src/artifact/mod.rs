@@ -239,6 +239,12 @@ mod tests {
         assert!(matches!(Detector::from_bytes(&looped), Err(ArtifactError::Body(ref m)) if m.contains("tree 0")));
         let deep = rehashed(&bytes, |v| v["scorer"]["models"][0]["trees"][3]["depth"] = u64::MAX.into());
         assert!(matches!(Detector::from_bytes(&deep), Err(ArtifactError::Body(ref m)) if m.contains("deep")));
+        // A crafted neighbour count would allocate that many neighbours per scored row.
+        let scoring = crate::ScoringParams { signals: vec!["knn".parse().unwrap()], ..Default::default() };
+        let knn = crate::DetectorParams { scoring, ..Default::default() }.fit(&t).unwrap().detector.to_bytes();
+        assert!(Detector::from_bytes(&knn).is_ok());
+        let huge = rehashed(&knn, |v| v["scorer"]["models"][0]["params"]["n_neighbors"] = 1_000_000_000_000u64.into());
+        assert!(matches!(Detector::from_bytes(&huge), Err(ArtifactError::Body(ref m)) if m.contains("kNN")));
         let dir = tempfile::tempdir().unwrap();
         let e = Detector::load(dir.path()).unwrap_err();
         assert!(e.to_string().contains("not a regular file"), "{e}");

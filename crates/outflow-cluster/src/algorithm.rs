@@ -295,6 +295,15 @@ macro_rules! each_model {
 }
 
 impl Model {
+    /// Checks a model read from a file where a broken value would make prediction misbehave (today
+    /// HDBSCAN's; see [`Hdbscan::check`]).
+    pub fn check(&self) -> std::result::Result<(), String> {
+        match self {
+            Model::Hdbscan(h) => h.check(),
+            _ => Ok(()),
+        }
+    }
+
     /// The algorithm's name (one of [`Algorithm::NAMES`]).
     pub fn name(&self) -> &'static str {
         self.params().name()

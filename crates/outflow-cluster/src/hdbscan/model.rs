@@ -75,6 +75,45 @@ pub struct Prediction {
 }
 
 impl Hdbscan {
+    /// Checks what a fit guarantees and a model file could break, where a broken value would make
+    /// prediction index past its arrays, allocate without bound or climb the tree forever: per-row arrays
+    /// of one length, the unique points and their row maps in range, and a condensed tree whose indices
+    /// stay below its size and whose clusters come after their parents.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let n = self.labels.len();
+        let per_row = [self.probabilities.len(), self.outlier_scores.len(), self.core_distances.len()];
+        if per_row.iter().any(|&l| l != n) {
+            return Err(format!("{n} labels but {per_row:?} probabilities, outlier scores, core distances"));
+        }
+        let p = &self.points;
+        let u = p.len();
+        let maps_ok = (p.weights.is_empty() || p.weights.len() == u)
+            && (p.first.is_empty() || (p.first.len() == u && p.first.iter().all(|&r| r < n)))
+            && (p.of_row.is_empty() || (p.of_row.len() == n && p.of_row.iter().all(|&q| (q as usize) < u)))
+            && (!p.first.is_empty() || !p.of_row.is_empty() || u == n)
+            && u > 0;
+        if !maps_ok || p.points.ncols() != self.n_features {
+            return Err(format!("{u} points of {} features do not map onto {n} rows", p.points.ncols()));
+        }
+        let ct = &self.condensed;
+        let len = ct.parent.len();
+        if ct.n_points != n || [ct.child.len(), ct.lambda_val.len(), ct.child_size.len()].iter().any(|&l| l != len) {
+            return Err(format!("a condensed tree of {} points and ragged columns for {n} rows", ct.n_points));
+        }
+        let bound = n + len;
+        for i in 0..len {
+            let (parent, child) = (ct.parent[i], ct.child[i]);
+            let cluster_after_parent = child < n || child > parent;
+            if parent < n || parent >= bound || child >= bound || !cluster_after_parent || ct.lambda_val[i].is_nan() {
+                return Err(format!("condensed tree row {i}: parent {parent}, child {child} of {n} points"));
+            }
+        }
+        if let Some(&c) = self.selected.iter().find(|&&c| c < n || c >= bound) {
+            return Err(format!("selected cluster {c} is not a cluster of the tree"));
+        }
+        Ok(())
+    }
+
     /// The parameters used.
     pub fn params(&self) -> &HdbscanParams {
         &self.params
@@ -137,5 +176,31 @@ impl Hdbscan {
 impl ClusterModel for Hdbscan {
     fn labels(&self) -> &[i64] {
         &self.labels
+    }
+}
+
+#[cfg(test)]
+mod check_tests {
+    use super::*;
+    use crate::HdbscanParams;
+    use outflow_core::Fit;
+
+    #[test]
+    fn a_fitted_model_passes_and_broken_ones_are_named() {
+        let x = ndarray::Array2::from_shape_fn((120, 2), |(i, j)| ((i % 3) * 10) as f64 + ((i * 7 + j * 3) % 5) as f64);
+        let m = HdbscanParams { min_cluster_size: 10, ..HdbscanParams::default() }.fit(x.view()).unwrap();
+        assert_eq!(m.check(), Ok(()));
+        let broken = |f: &dyn Fn(&mut Hdbscan)| {
+            let mut b = m.clone();
+            f(&mut b);
+            b.check().unwrap_err()
+        };
+        assert!(broken(&|b| b.condensed.parent[0] = usize::MAX / 2).contains("condensed tree row 0"));
+        // A cluster whose child is an older cluster would make the parent walk climb forever.
+        let cluster_row = m.condensed.child.iter().position(|&c| c >= 120).expect("a cluster row");
+        let e = broken(&|b| b.condensed.child[cluster_row] = b.condensed.parent[cluster_row]);
+        assert!(e.contains(&format!("row {cluster_row}")), "{e}");
+        assert!(broken(&|b| b.selected.push(3)).contains("selected cluster 3"));
+        assert!(broken(&|b| b.core_distances.pop().map(|_| ()).unwrap_or(())).contains("core distances"));
     }
 }

@@ -143,6 +143,7 @@ impl Detector {
                 t.moderate, t.severe
             ));
         }
+        self.clustering().check().map_err(|e| format!("clustering: {e}"))?;
         self.scorer().check()
     }
 }

@@ -129,6 +129,12 @@ impl Detector {
             _ => serde_json::from_slice(body).map_err(body_error)?,
         };
         detector.check_fitted().map_err(ArtifactError::Body)?;
+        // The checksum covers the body only: the header's metadata must say what the body holds.
+        if header.format_version >= 2
+            && serde_json::to_value(&header.metadata).ok() != serde_json::to_value(detector.metadata()).ok()
+        {
+            return Err(ArtifactError::Header("its metadata does not describe the model body (edited?)".into()));
+        }
         Ok(detector)
     }
 
@@ -240,6 +246,14 @@ mod tests {
         assert!(matches!(Detector::from_bytes(&looped), Err(ArtifactError::Body(ref m)) if m.contains("tree 0")));
         let deep = rehashed(&bytes, |v| v["scorer"]["models"][0]["trees"][3]["depth"] = u64::MAX.into());
         assert!(matches!(Detector::from_bytes(&deep), Err(ArtifactError::Body(ref m)) if m.contains("deep")));
+        // The header is outside the checksum: metadata that does not describe the body is refused.
+        let nl = bytes.iter().position(|&b| b == b'\n').unwrap();
+        let mut header: serde_json::Value = serde_json::from_slice(&bytes[..nl]).unwrap();
+        header["metadata"]["preset"] = "forged".into();
+        let mut forged = serde_json::to_vec(&header).unwrap();
+        forged.extend_from_slice(&bytes[nl..]);
+        let err = Detector::from_bytes(&forged).unwrap_err();
+        assert!(matches!(err, ArtifactError::Header(ref m) if m.contains("metadata")), "{err}");
         // A crafted neighbour count would allocate that many neighbours per scored row.
         let scoring = crate::ScoringParams { signals: vec!["knn".parse().unwrap()], ..Default::default() };
         let knn = crate::DetectorParams { scoring, ..Default::default() }.fit(&t).unwrap().detector.to_bytes();

@@ -295,12 +295,14 @@ macro_rules! each_model {
 }
 
 impl Model {
-    /// Checks a model read from a file where a broken value would make prediction misbehave (today
-    /// HDBSCAN's; see [`Hdbscan::check`]).
+    /// Checks a model read from a file where a broken value would make prediction misbehave (see each
+    /// model's `check`).
     pub fn check(&self) -> std::result::Result<(), String> {
         match self {
-            Model::Hdbscan(h) => h.check(),
-            _ => Ok(()),
+            Model::Hdbscan(m) => m.check(),
+            Model::Dbscan(m) => m.check(),
+            Model::KMeans(m) => m.check(),
+            Model::Ward(m) => m.check(),
         }
     }
 
@@ -467,6 +469,33 @@ mod tests {
             let back: Model = serde_json::from_str(&json).unwrap();
             assert_eq!(back.assign(array![[5.05, 5.05]].view()).unwrap()[0], a[1], "{spec}");
             assert_eq!(back.params(), m.params());
+        }
+    }
+}
+
+#[cfg(test)]
+mod check_tests {
+    use super::*;
+
+    /// Three well separated groups of 30 points.
+    pub(crate) fn groups() -> ndarray::Array2<f64> {
+        ndarray::Array2::from_shape_fn((90, 2), |(i, j)| {
+            ((i % 3) * 10) as f64 + i as f64 * 0.013 + (j * (i * 7 % 5)) as f64 * 0.1
+        })
+    }
+
+    #[test]
+    fn every_fitted_model_passes_its_check() {
+        let x = groups();
+        for algorithm in [
+            "hdbscan".parse::<Algorithm>().unwrap(),
+            "dbscan".parse().unwrap(),
+            Algorithm::KMeans(crate::KMeansParams { k: 3, ..Default::default() }),
+            Algorithm::Ward(crate::WardParams { k: 3, ..Default::default() }),
+        ] {
+            let model = algorithm.fit(x.view()).unwrap();
+            assert_eq!(model.check(), Ok(()), "{}", algorithm.name());
+            assert_eq!(model.slim().check(), Ok(()), "{} slim", algorithm.name());
         }
     }
 }

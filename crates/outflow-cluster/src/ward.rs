@@ -116,6 +116,15 @@ pub struct Ward {
 }
 
 impl Ward {
+    /// Checks a model read from a file: one size per centroid, at least one, every coordinate usable.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let k = self.centroids.nrows();
+        if k == 0 || self.sizes.len() != k || self.centroids.iter().any(|v| !outflow_core::is_usable(*v)) {
+            return Err(format!("{k} centroids with {} sizes, or a coordinate that is not usable", self.sizes.len()));
+        }
+        Ok(())
+    }
+
     /// The parameters used.
     pub fn params(&self) -> &WardParams {
         &self.params
@@ -588,5 +597,24 @@ mod tests {
         let one = WardParams::new(1).fit(array![[2.0, 3.0]].view()).unwrap();
         assert_eq!(one.labels(), &[0]);
         assert!(one.linkage().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod check_tests {
+    use super::*;
+    use outflow_core::Fit;
+
+    #[test]
+    fn crafted_centroids_are_refused() {
+        let x = ndarray::Array2::from_shape_fn((60, 2), |(i, j)| ((i % 3) * 10 + j) as f64);
+        let m = WardParams { k: 3, ..Default::default() }.fit(x.view()).unwrap();
+        let mut b = m.clone();
+        b.sizes.pop();
+        assert!(b.check().is_err());
+        let mut b = m.clone();
+        b.centroids[[0, 1]] = f64::NAN;
+        assert!(b.check().is_err());
+        assert!(m.check().is_ok());
     }
 }

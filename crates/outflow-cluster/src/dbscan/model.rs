@@ -65,6 +65,23 @@ impl PartialEq for Dbscan {
 }
 
 impl Dbscan {
+    /// Checks a model read from a file: one label per core point, cluster labels (≥ 0), a usable radius
+    /// and usable coordinates.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let n = self.core_points.nrows();
+        let ok = self.core_labels.len() == n
+            && self.core_labels.iter().all(|&l| l >= 0)
+            && self.eps.is_finite()
+            && self.eps >= 0.0
+            && self.core_points.iter().all(|v| outflow_core::is_usable(*v));
+        if !ok {
+            return Err(format!("{n} core points with {} labels, eps {}", self.core_labels.len(), self.eps));
+        }
+        Ok(())
+    }
+}
+
+impl Dbscan {
     /// The parameters used.
     pub fn params(&self) -> &DbscanParams {
         &self.params
@@ -225,5 +242,26 @@ impl Predict for Dbscan {
                 self.predict_one(r.as_slice().expect("standard layout")).map_err(|e| at_row(e, i))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod check_tests {
+    use crate::DbscanParams;
+    use outflow_core::Fit;
+
+    #[test]
+    fn crafted_core_points_are_refused() {
+        let x = ndarray::Array2::from_shape_fn((60, 2), |(i, j)| {
+            ((i % 3) * 10) as f64 + i as f64 * 0.013 + (j * (i * 7 % 5)) as f64 * 0.1
+        });
+        let m = DbscanParams::default().fit(x.view()).unwrap().slim();
+        assert!(m.check().is_ok());
+        let mut b = m.clone();
+        b.core_labels.push(0);
+        assert!(b.check().is_err());
+        let mut b = m.clone();
+        b.eps = f64::INFINITY;
+        assert!(b.check().is_err());
     }
 }

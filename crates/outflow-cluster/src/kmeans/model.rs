@@ -26,6 +26,17 @@ pub struct KMeans {
 }
 
 impl KMeans {
+    /// Checks a model read from a file: at least one centre, every coordinate usable.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if self.centres.nrows() == 0 || self.centres.iter().any(|v| !outflow_core::is_usable(*v)) {
+            return Err(format!(
+                "{} centres, or a centre coordinate that is not a usable number",
+                self.centres.nrows()
+            ));
+        }
+        Ok(())
+    }
+
     /// The parameters used.
     pub fn params(&self) -> &KMeansParams {
         &self.params
@@ -98,5 +109,24 @@ impl Predict for KMeans {
     /// Nearest centre.
     fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Vec<i64>> {
         Ok(self.predict_with_distances(x)?.0)
+    }
+}
+
+#[cfg(test)]
+mod check_tests {
+    use crate::KMeansParams;
+    use outflow_core::Fit;
+
+    #[test]
+    fn crafted_centres_are_refused() {
+        let x = ndarray::Array2::from_shape_fn((60, 2), |(i, j)| ((i % 3) * 10 + j) as f64);
+        let m = KMeansParams { k: 3, ..Default::default() }.fit(x.view()).unwrap();
+        let mut b = m.clone();
+        b.centres = ndarray::Array2::zeros((0, 2));
+        assert!(b.check().is_err());
+        let mut b = m.clone();
+        b.centres[[1, 0]] = 1e200;
+        assert!(b.check().is_err());
+        assert!(m.check().is_ok());
     }
 }

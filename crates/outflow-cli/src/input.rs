@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use clap::builder::PossibleValuesParser;
-use outflow::io::{CsvOptions, Format, Input, RaggedPolicy, ReadOptions, Table, read_input};
+use outflow::RowFilter;
+use outflow::aggregate::{AggregateParams, Aggregates, Aggregator, Entities, Level};
+use outflow::io::{CsvOptions, Format, Input, RaggedPolicy, ReadOptions, Table, read_batches, read_input};
 
 /// The sample log built into the binary: the default input of the main job.
 pub const SAMPLE_NAME: &str = "ctu-mixed-008.conn.log.labeled";
@@ -58,6 +60,69 @@ pub fn read(path: Option<&PathBuf>, fmt: &FormatArgs) -> Result<(Input, Table, F
     let input = open(path)?;
     let (table, format) = read_input(&input, &fmt.options()?)?;
     Ok((input, table, format))
+}
+
+/// What [`aggregate_batches`] read and built.
+pub struct Aggregated {
+    /// The host and pair rows.
+    pub aggregates: Aggregates,
+    /// The input's format.
+    pub format: Format,
+    /// Flows read.
+    pub rows_read: usize,
+    /// Flows the filter kept (all of them without one).
+    pub rows_selected: usize,
+}
+
+impl Aggregated {
+    /// The rows of one entity level (each can be taken once).
+    pub fn take(&mut self, level: Level) -> Option<Entities> {
+        match level {
+            Level::Host => self.aggregates.hosts.take(),
+            _ => self.aggregates.pairs.take(),
+        }
+    }
+}
+
+/// Reads a log in batches of `batch_rows` flows and aggregates those `filter` keeps at `levels` (host,
+/// pair): memory holds one batch and the host and pair rows, not the flows.
+pub fn aggregate_batches(
+    input: &Input,
+    fmt: &FormatArgs,
+    batch_rows: u64,
+    params: &AggregateParams,
+    levels: &[Level],
+    filter: Option<&RowFilter>,
+) -> Result<Aggregated> {
+    let mut aggregator = Aggregator::new(params.clone(), levels)?;
+    let (mut rows_read, mut rows_selected) = (0usize, 0usize);
+    let batch_rows = usize::try_from(batch_rows).unwrap_or(usize::MAX);
+    let format = read_batches(input, &fmt.options()?, batch_rows, |batch: Table| -> Result<()> {
+        rows_read += batch.n_rows();
+        let kept: Vec<usize> = match filter {
+            Some(f) => {
+                let excluded = f.apply(&batch)?;
+                (0..batch.n_rows()).filter(|&i| excluded[i].is_none()).collect()
+            }
+            None => (0..batch.n_rows()).collect(),
+        };
+        rows_selected += kept.len();
+        if kept.len() == batch.n_rows() {
+            aggregator.push(&batch)?;
+        } else if !kept.is_empty() {
+            aggregator.push(&batch.take_rows(&kept))?;
+        }
+        Ok(())
+    })?;
+    if rows_read == 0 {
+        bail!("{}: no flows", input.name());
+    }
+    if rows_selected == 0 {
+        let f = filter.cloned().unwrap_or_default();
+        bail!("no flow matches the selection (--service {:?} --host {:?})", f.services, f.hosts);
+    }
+    let aggregates = aggregator.finish().with_context(|| format!("aggregating {}", input.name()))?;
+    Ok(Aggregated { aggregates, format, rows_read, rows_selected })
 }
 
 /// Reads a numeric CSV (header, every column numeric, no nulls) as a matrix with its column names.

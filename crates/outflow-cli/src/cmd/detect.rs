@@ -6,13 +6,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use outflow::aggregate::Aggregator;
-use outflow::io::{Table, read_batches};
+use outflow::io::Table;
 use outflow::run::{LabelEvaluation, RunDir, RunInput, RunSummary, claim_fresh_run_dir, claim_run_dir};
 use outflow::{DetectorFit, DetectorParams, FlowScore, Level, RowFilter, TuneParams, Tuning, default_model_name};
 
 use crate::algorithm::AlgorithmArgs;
-use crate::input::{FormatArgs, read};
+use crate::input::{FormatArgs, aggregate_batches, read};
 
 /// Arguments of `outflow detect`.
 #[derive(clap::Args, Debug)]
@@ -197,37 +196,12 @@ fn run_streamed(
     let pb = spinner(show, "reading and aggregating");
     let input = crate::input::open(a.input.as_ref())?;
     let filter = RowFilter { services: a.services.clone(), hosts: a.hosts.clone() };
-    let mut aggregator = Aggregator::new(params.aggregation.clone(), levels)?;
-    let (mut rows_read, mut rows_selected) = (0usize, 0usize);
-    let batch_rows = usize::try_from(a.batch_rows).unwrap_or(usize::MAX);
-    let format = read_batches(&input, &a.format.options()?, batch_rows, |batch: Table| -> Result<()> {
-        rows_read += batch.n_rows();
-        let excluded = filter.apply(&batch)?;
-        let kept: Vec<usize> = (0..batch.n_rows()).filter(|&i| excluded[i].is_none()).collect();
-        rows_selected += kept.len();
-        if kept.len() == batch.n_rows() {
-            aggregator.push(&batch)?;
-        } else if !kept.is_empty() {
-            aggregator.push(&batch.take_rows(&kept))?;
-        }
-        Ok(())
-    })?;
-    if rows_read == 0 {
-        bail!("{}: no flows", input.name());
-    }
-    if rows_selected == 0 {
-        bail!("no flow matches the selection (--service {:?} --host {:?})", a.services, a.hosts);
-    }
-    let mut aggregates = aggregator.finish()?;
+    let mut read = aggregate_batches(&input, &a.format, a.batch_rows, &params.aggregation, levels, Some(&filter))?;
     pb.finish_and_clear();
     let read_seconds = t.elapsed().as_secs_f64();
     let mut fits = Vec::new();
     for &level in levels {
-        let entities = match level {
-            Level::Host => aggregates.hosts.take(),
-            _ => aggregates.pairs.take(),
-        }
-        .expect("aggregated for the levels asked");
+        let entities = read.take(level).expect("aggregated for the levels asked");
         let pb = spinner(show, &format!("fitting {level}s (prepare, {}, scores)", params.clustering.title()));
         let p = DetectorParams { level, ..params.clone() };
         fits.push(p.fit_entities(entities).with_context(|| format!("the {level} level"))?);
@@ -236,11 +210,11 @@ fn run_streamed(
     let empty = Table::default();
     let run = RunInput {
         input: input.name(),
-        format: format.name(),
+        format: read.format.name(),
         table: &empty,
-        rows_read,
+        rows_read: read.rows_read,
         flows: &fits[0].flows,
-        rows_selected,
+        rows_selected: read.rows_selected,
         fit: &fits[0],
         levels: &fits[1..],
         tuning: None,

@@ -3,12 +3,10 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use outflow::aggregate::Aggregator;
-use outflow::io::{Table, read_batches};
+use outflow::Detector;
 use outflow::run::{entity_scores_csv, scores_csv};
-use outflow::{Detector, Level};
 
-use crate::input::{FormatArgs, read};
+use crate::input::{FormatArgs, aggregate_batches, read};
 
 /// Arguments of `outflow score`.
 #[derive(clap::Args, Debug)]
@@ -47,14 +45,9 @@ pub fn run(a: Args) -> Result<()> {
     let csv = if detector.level().is_entity() {
         let level = detector.level();
         let input = crate::input::open(Some(&a.input))?;
-        let mut aggregator = Aggregator::new(detector.params().aggregation.clone(), &[level])?;
-        let batch_rows = usize::try_from(a.batch_rows).unwrap_or(usize::MAX);
-        read_batches(&input, &a.format.options()?, batch_rows, |batch: Table| -> Result<()> {
-            aggregator.push(&batch)?;
-            Ok(())
-        })?;
-        let mut rows = aggregator.finish().with_context(|| format!("aggregating {}", a.input.display()))?;
-        let entities = if level == Level::Host { rows.hosts.take() } else { rows.pairs.take() };
+        let aggregation = &detector.params().aggregation;
+        let mut read = aggregate_batches(&input, &a.format, a.batch_rows, aggregation, &[level], None)?;
+        let entities = read.take(level);
         let scored = detector
             .score_entities(entities.expect("aggregated at the model's level"))
             .with_context(|| format!("scoring {}", a.input.display()))?;

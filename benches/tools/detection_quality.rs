@@ -1,80 +1,272 @@
-//! Detection quality of the detector's score on labeled logs, against single signals.
+//! Detection quality on labeled logs: the detector's default score against every single detector of
+//! `outflow benchmark` on the same prepared features, per preparation variant, every seed reported.
 //!
-//! `cargo run --release -p outflow-benches --bin detection_quality -- [DATA_DIR]` (default `../shared/data`).
-//! Arguments: `[DATA_DIR] [VARIANTS] [FILE_FILTER]`, VARIANTS e.g. `iforest+pca,lof:onehot`.
-//! The positive class is subsampled to 3 % (seeds 1–3, averaged); labels are never used for fitting.
+//! ```text
+//! cargo run --release -p outflow-benches --bin detection_quality -- \
+//!     [--data ../shared/data] [--odds DIR] [--sets FILTER,...] [--seeds 1-3] \
+//!     [--preps detection,notebook,onehot+log1p,...] [--fusions iforest+pca,max:lof+iforest,...] \
+//!     [--singles all|iforest,lof,...] [--out results.csv] [--dump DIR] [--scores DIR]
+//! ```
+//!
+//! - **Sets**: every labeled log of the shared data, plus the KDD Cup 99-derived ODDS sets `http` and
+//!   `smtp` when `--odds DIR` holds `http.csv` / `smtp.csv` (`benches/scripts/odds_csv.py` writes them).
+//! - **Subsampling**: positives subsampled to 3 % per seed (all kept where there are fewer); labels are
+//!   never used for fitting (the leakage check is off).
+//! - **Preparations** (`--preps`): `detection` is what `outflow detect` uses (the default), `notebook` the
+//!   EDA preset; options joined with `+` modify the notebook preset: `onehot` (categoricals one-hot, top
+//!   10), `rarity` (categoricals as level frequencies), `log1p` (every feature compressed), `noprune` /
+//!   `prune95` (correlation pruning off / at |r| ≥ 0.95), `novar` (low-variance filter off),
+//!   `standard` (standard scaler).
+//! - **Scores**: each single detector's training scores (`--singles`), the fusions given (mean rank of
+//!   the members; `max:` for their maximum rank) computed from those scores, and `default`: the
+//!   detector itself (`DetectorParams::default()` with the preparation variant), so the row is what a
+//!   user gets.
+//! - **Output**: one line per set, preparation and score with the mean over seeds; `--out` writes every
+//!   seed's value as CSV; `--dump` writes each seed's evaluated rows (numeric input columns and the
+//!   label) for the Python baseline (`benches/scripts/iforest_baseline.py`); `--scores` writes each
+//!   seed's single-detector scores and labels, for searching fusions offline.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use outflow::outlier::benchmark::{LabelRule, subsample_positives};
+use outflow::outlier::benchmark::{LabelRule, prepare_labeled};
 use outflow::outlier::metrics::{average_precision, roc_auc};
+use outflow::outlier::{Algorithm, FusionMethod, OutlierModel, ScoreFusion};
+use outflow::prep::ScalerParams;
 use outflow::prep::{Encoding, PrepParams};
-use outflow::{DetectorParams, ReadOptions, ScoringParams, Signal, read_table};
+use outflow::{DetectorParams, Fit, ReadOptions, Table, read_table};
+
+struct Args {
+    data: PathBuf,
+    odds: Option<PathBuf>,
+    sets: Vec<String>,
+    seeds: Vec<u64>,
+    preps: Vec<String>,
+    fusions: Vec<String>,
+    singles: Vec<String>,
+    out: Option<PathBuf>,
+    dump: Option<PathBuf>,
+    scores: Option<PathBuf>,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        data: "../shared/data".into(),
+        odds: None,
+        sets: Vec::new(),
+        seeds: vec![1, 2, 3],
+        preps: vec!["detection".into()],
+        fusions: Vec::new(),
+        singles: SINGLES.iter().map(|s| s.to_string()).collect(),
+        out: None,
+        dump: None,
+        scores: None,
+    };
+    let mut it = std::env::args().skip(1);
+    let list = |s: String| s.split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+    while let Some(flag) = it.next() {
+        let v = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--data" => a.data = v.into(),
+            "--odds" => a.odds = Some(v.into()),
+            "--sets" => a.sets = list(v),
+            "--seeds" => a.seeds = seeds(&v),
+            "--preps" => a.preps = list(v),
+            "--fusions" => a.fusions = list(v),
+            "--singles" if v == "all" => {}
+            "--singles" => a.singles = list(v),
+            "--out" => a.out = Some(v.into()),
+            "--dump" => a.dump = Some(v.into()),
+            "--scores" => a.scores = Some(v.into()),
+            _ => panic!("unknown flag {flag}"),
+        }
+    }
+    a
+}
+
+fn seeds(s: &str) -> Vec<u64> {
+    match s.split_once('-') {
+        Some((a, b)) => (a.parse().expect("seed")..=b.parse().expect("seed")).collect(),
+        None => s.split(',').map(|x| x.parse().expect("seed")).collect(),
+    }
+}
+
+/// `outflow benchmark`'s single detectors (its fusions left out).
+const SINGLES: &[&str] = &[
+    "iforest",
+    "lof",
+    "knn",
+    "knn_mean",
+    "knn_median",
+    "cblof",
+    "ecod",
+    "copod",
+    "gmm",
+    "gmm_diag",
+    "pca",
+    "pca_mahalanobis",
+    "pca_reconstruction",
+    "glosh",
+    "cluster_rarity",
+];
+
+/// The preparation a variant names, for a table.
+fn prep_of(variant: &str, table: &Table) -> PrepParams {
+    if variant == "detection" {
+        return PrepParams::auto_detection(table);
+    }
+    let mut p = PrepParams::auto(table);
+    for opt in variant.split('+') {
+        match opt {
+            "notebook" | "base" => {}
+            "onehot" => p.categorical.encoding = Encoding::OneHot,
+            "log1p" => p.log1p = vec!["*".into()],
+            "noprune" => p.selection.correlation = None,
+            "prune95" => p.selection.correlation.as_mut().expect("pruning").threshold = 0.95,
+            "novar" => p.selection.low_variance = None,
+            "standard" => p.scaler = ScalerParams::Standard(Default::default()),
+            other => panic!("unknown preparation option {other}"),
+        }
+    }
+    p
+}
 
 fn main() {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "../shared/data".into());
-    let only = std::env::args().nth(3);
-    let sets: &[(&str, LabelRule)] = &[
-        ("stratosphere/001-labeled-conn.log", LabelRule::positive("label", "Malicious")),
-        ("stratosphere/008-mixed-conn.log.labeled", LabelRule::positive("label", "Malicious")),
-        ("stratosphere/010-mixed-conn.log.labeled", LabelRule::positive("label", "Malicious")),
-        ("cic/CICIDS2017_sample.csv", LabelRule::negative("Label", "BENIGN")),
-        ("kdd/KDDTrain+_20Percent.txt", LabelRule::negative("label", "normal")),
-        ("kdd/KDDTest-21.txt", LabelRule::negative("label", "normal")),
-        ("kdd/kddcup.data_10_percent.gz", LabelRule::negative("label", "normal.")),
-    ];
-    // Each variant: signals joined by '+', optionally ":onehot" (categorical columns one-hot encoded).
-    let variants: Vec<String> = std::env::args()
-        .nth(2)
-        .unwrap_or_else(|| {
-            // The default score first, then the baselines of the README's table.
-            "iforest+pca+pca_mahalanobis,iforest,glosh".into()
-        })
-        .split(',')
-        .map(str::to_owned)
-        .collect();
-    println!("{:42} {:24} {:>8} {:>8} {:>6}", "data", "score", "ROC-AUC", "PR-AUC", "pos");
-    for (file, rule) in sets {
-        if only.as_deref().is_some_and(|o| !file.contains(o)) {
+    let a = parse_args();
+    let mut sets: Vec<(&str, PathBuf, LabelRule)> = [
+        ("strato-001", "stratosphere/001-labeled-conn.log", LabelRule::positive("label", "Malicious")),
+        ("strato-008", "stratosphere/008-mixed-conn.log.labeled", LabelRule::positive("label", "Malicious")),
+        ("strato-010", "stratosphere/010-mixed-conn.log.labeled", LabelRule::positive("label", "Malicious")),
+        ("cic-ids2017", "cic/CICIDS2017_sample.csv", LabelRule::negative("Label", "BENIGN")),
+        ("nslkdd-train20", "kdd/KDDTrain+_20Percent.txt", LabelRule::negative("label", "normal")),
+        ("nslkdd-test21", "kdd/KDDTest-21.txt", LabelRule::negative("label", "normal")),
+        ("kdd99-10pct", "kdd/kddcup.data_10_percent.gz", LabelRule::negative("label", "normal.")),
+    ]
+    .into_iter()
+    .map(|(n, f, r)| (n, a.data.join(f), r))
+    .collect();
+    if let Some(odds) = &a.odds {
+        for name in ["http", "smtp"] {
+            let n = if name == "http" { "odds-http" } else { "odds-smtp" };
+            sets.push((n, odds.join(format!("{name}.csv")), LabelRule::positive("label", "1")));
+        }
+    }
+    let mut out = a.out.as_ref().map(|p| {
+        let mut f = std::fs::File::create(p).expect("--out");
+        writeln!(f, "set,prep,score,seed,roc_auc,pr_auc,positives,rows").unwrap();
+        f
+    });
+    println!("{:28} {:24} {:30} {:>8} {:>8} {:>8} {:>8}", "set", "prep", "score", "ROC", "PR", "worstROC", "worstPR");
+    for (name, path, rule) in &sets {
+        let name = name.to_string();
+        if !a.sets.is_empty() && !a.sets.iter().any(|s| name.contains(s.as_str())) {
             continue;
         }
-        let path = Path::new(&dir).join(file);
-        let Ok(table) = read_table(&path, &ReadOptions::default()) else {
-            eprintln!("skip {}", path.display());
+        let Ok(table) = read_table(path, &ReadOptions::default()) else {
+            eprintln!("skip {} (not readable)", path.display());
             continue;
         };
-        let classes = rule.classes(&table).expect("labels");
-        for name in &variants {
-            let (spec, onehot) = match name.strip_suffix(":onehot") {
-                Some(spec) => (spec, true),
-                None => (name.as_str(), false),
-            };
-            let signals: Vec<Signal> = spec.split('+').map(|s| s.parse().expect("signal")).collect();
-            let (mut roc, mut pr, mut npos) = (0.0, 0.0, 0);
-            for seed in 1..=3u64 {
-                let known: Vec<usize> = (0..table.n_rows()).filter(|&i| classes[i].is_some()).collect();
-                let y: Vec<bool> = known.iter().map(|&i| classes[i].unwrap()).collect();
-                let keep = subsample_positives(&y, 0.03, seed).expect("subsample");
-                let rows: Vec<usize> = keep.iter().map(|&k| known[k]).collect();
-                let t = table.take_rows(&rows);
-                let y: Vec<bool> = keep.iter().map(|&k| y[k]).collect();
-                let mut prep = PrepParams::auto(&t);
-                if onehot {
-                    prep.categorical.encoding = Encoding::OneHot;
+        for variant in &a.preps {
+            // score name → (roc, pr) per seed
+            let mut results: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+            let mut record = |score: &str, seed: u64, y: &[bool], s: &[f64]| {
+                let (roc, pr) = (roc_auc(y, s).unwrap(), average_precision(y, s).unwrap());
+                if let Some(f) = out.as_mut() {
+                    let pos = y.iter().filter(|&&b| b).count();
+                    writeln!(f, "{name},{variant},{score},{seed},{roc:.6},{pr:.6},{pos},{}", y.len()).unwrap();
                 }
-                let config = DetectorParams {
-                    prep: Some(prep),
-                    scoring: ScoringParams { signals: signals.clone(), ..Default::default() },
-                    seed,
-                    ..Default::default()
-                };
-                let fit = config.fit(&t).expect("fit");
-                let s: Vec<f64> = fit.flows.iter().map(|f| f.outlier_score.unwrap_or(0.0)).collect();
-                roc += roc_auc(&y, &s).unwrap();
-                pr += average_precision(&y, &s).unwrap();
-                npos = y.iter().filter(|&&b| b).count();
+                results.entry(score.to_owned()).or_default().push((roc, pr));
+            };
+            for &seed in &a.seeds {
+                let prep = prep_of(variant, &table);
+                let m = prepare_labeled(&table, rule, Some(0.03), seed, Some(&prep)).expect("prepare");
+                if let Some(dir) = &a.dump
+                    && variant == &a.preps[0]
+                {
+                    dump(dir, &name, seed, &table, &m.label_column, &m.rows, &m.y);
+                }
+                let mut scores: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+                for single in &a.singles {
+                    let det = Algorithm::preset(single, seed).expect("detector");
+                    match det.fit(m.x.view()) {
+                        Ok(model) => {
+                            let s = model.training_scores().to_vec();
+                            record(single, seed, &m.y, &s);
+                            scores.insert(single.clone(), s);
+                        }
+                        Err(e) => eprintln!("{name} {variant} {single} seed {seed}: {e}"),
+                    }
+                }
+                if let Some(dir) = &a.scores {
+                    write_scores(dir, &format!("{name}@{variant}-{seed}"), &scores, &m.y);
+                }
+                for spec in &a.fusions {
+                    let (method, members) = match spec.strip_prefix("max:") {
+                        Some(m) => (FusionMethod::MaxRank, m),
+                        None => (FusionMethod::Rank, spec.as_str()),
+                    };
+                    let cols: Option<Vec<&[f64]>> =
+                        members.split('+').map(|m| scores.get(m).map(Vec::as_slice)).collect();
+                    let Some(cols) = cols else { continue };
+                    let fused = ScoreFusion::fit(method, &cols, None).unwrap().combine(&cols);
+                    record(spec, seed, &m.y, &fused);
+                }
+                // The product's own path on the same rows: the detector with this preparation.
+                let t = table.take_rows(&m.rows);
+                let mut p = prep.clone();
+                p.labels.push(m.label_column.clone());
+                p.selection.leakage = None;
+                let params = DetectorParams { prep: Some(p), seed, ..Default::default() };
+                match params.fit(&t) {
+                    Ok(fit) => {
+                        let s: Vec<f64> = fit.flows.iter().map(|f| f.outlier_score.unwrap_or(0.0)).collect();
+                        record("default", seed, &m.y, &s);
+                    }
+                    Err(e) => eprintln!("{name} {variant} default seed {seed}: {e}"),
+                }
             }
-            println!("{:42} {:24} {:8.3} {:8.3} {:6}", file, name, roc / 3.0, pr / 3.0, npos);
+            for (score, v) in &results {
+                let n = v.len() as f64;
+                let roc = v.iter().map(|r| r.0).sum::<f64>() / n;
+                let pr = v.iter().map(|r| r.1).sum::<f64>() / n;
+                let wroc = v.iter().map(|r| r.0).fold(f64::INFINITY, f64::min);
+                let wpr = v.iter().map(|r| r.1).fold(f64::INFINITY, f64::min);
+                println!("{name:28} {variant:24} {score:30} {roc:8.3} {pr:8.3} {wroc:8.3} {wpr:8.3}");
+            }
         }
+    }
+}
+
+/// Writes every single detector's training scores and the label (1 = positive), one row per evaluated row.
+fn write_scores(dir: &Path, stem: &str, scores: &BTreeMap<String, Vec<f64>>, y: &[bool]) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("{stem}.csv"))).unwrap());
+    let names: Vec<&str> = scores.keys().map(String::as_str).collect();
+    writeln!(f, "{},__label", names.join(",")).unwrap();
+    for (i, &pos) in y.iter().enumerate() {
+        for n in &names {
+            write!(f, "{},", scores[*n][i]).unwrap();
+        }
+        writeln!(f, "{}", u8::from(pos)).unwrap();
+    }
+}
+
+/// Writes the evaluated rows' numeric input columns (the label column left out) and the label (1 =
+/// positive).
+fn dump(dir: &Path, name: &str, seed: u64, table: &Table, label: &str, rows: &[usize], y: &[bool]) {
+    std::fs::create_dir_all(dir).unwrap();
+    let cols: Vec<_> = table.columns().iter().filter(|c| c.dtype().is_numeric() && c.name() != label).collect();
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("{name}-{seed}.csv"))).unwrap());
+    let header: Vec<String> = cols.iter().map(|c| c.name().replace(',', "_")).collect();
+    writeln!(f, "{},__label", header.join(",")).unwrap();
+    for (&r, &pos) in rows.iter().zip(y) {
+        for c in &cols {
+            match c.f64_at(r) {
+                Some(v) => write!(f, "{v},").unwrap(),
+                None => write!(f, ",").unwrap(),
+            }
+        }
+        writeln!(f, "{}", u8::from(pos)).unwrap();
     }
 }

@@ -8,7 +8,7 @@
 //!    an attack, as in KDD). Values match exactly, except for one trailing dot: KDD Cup 99 writes
 //!    `normal.`, NSL-KDD `normal`, so `normal` and `normal.` match each other (and `smurf.` matches
 //!    `smurf`). Rows without a label are left out.
-//! 2. **Features.** outflow-prep's pipeline ([`PrepParams::auto`] unless given) with the label column
+//! 2. **Features.** outflow-prep's pipeline ([`PrepParams::auto_detection`], the preparation `outflow detect` uses, unless given) with the label column
 //!    added to the carried label columns — labels are never features — and the leakage check switched
 //!    off, so the labels play no part in fitting. Rows the pipeline rejects (e.g. infinities) are left
 //!    out and counted.
@@ -128,7 +128,7 @@ pub struct BenchmarkParams {
     pub seed: u64,
     /// Detectors to run (default: every preset of [`Algorithm::NAMES`]).
     pub detectors: Vec<Algorithm>,
-    /// Preparation; `None` = [`PrepParams::auto`].
+    /// Preparation; `None` = [`PrepParams::auto_detection`], what `outflow detect` uses.
     pub prep: Option<PrepParams>,
     /// Also time `score_samples` on the evaluated rows.
     pub time_scoring: bool,
@@ -340,7 +340,7 @@ pub fn prepare_labeled(
     let label_column = label.resolve(table)?.to_owned();
     let classes = label.classes(table)?;
     let labelled: Vec<usize> = (0..classes.len()).filter(|&i| classes[i].is_some()).collect();
-    let mut prep = prep.cloned().unwrap_or_else(|| PrepParams::auto(table));
+    let mut prep = prep.cloned().unwrap_or_else(|| PrepParams::auto_detection(table));
     if !matches_any(&prep.labels, &label_column) {
         prep.labels.push(label_column.clone());
     }

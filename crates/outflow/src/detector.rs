@@ -34,7 +34,8 @@ use crate::scoring::{Scorer, ScoringParams, Signal};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectorParams {
-    /// Feature preparation; `None` picks the preset from the table's columns.
+    /// Feature preparation; `None` picks the log family's detection preparation from the table's columns
+    /// ([`PrepParams::detection`]).
     pub prep: Option<PrepParams>,
     /// The clusterer.
     pub clustering: Algorithm,
@@ -369,11 +370,12 @@ impl DetectorParams {
         } else {
             Vec::new()
         };
-        let (scorer, fused) = Scorer::fit(&self.scoring, x_fit.view(), &model, self.seed, evidence)?;
+        let scoring = self.scoring.resolved(self.level, prep_params.preset);
+        let (scorer, fused) = Scorer::fit(&scoring, x_fit.view(), &model, self.seed, evidence)?;
         let scores: Vec<f64> = fused.iter().map(|f| f.0).collect();
         let thresholds = Thresholds {
-            moderate: stats::percentile(&scores, self.scoring.moderate_percentile),
-            severe: stats::percentile(&scores, self.scoring.severe_percentile),
+            moderate: stats::percentile(&scores, scoring.moderate_percentile),
+            severe: stats::percentile(&scores, scoring.severe_percentile),
         };
         let score = t2.elapsed().as_secs_f64();
 
@@ -395,7 +397,7 @@ impl DetectorParams {
             fused.into_iter().enumerate().map(|(j, (s, e))| (labels[j], probabilities[j], s, e)).collect()
         };
         let detector = Detector {
-            params: DetectorParams { prep: Some(prep_params), ..self.clone() },
+            params: DetectorParams { prep: Some(prep_params), scoring, ..self.clone() },
             schema: table.schema(),
             prep: pf.prep.clone(),
             clustering: model.slim(),
@@ -417,10 +419,10 @@ impl DetectorParams {
         })
     }
 
-    /// Fits the preparation (the preset picked from the columns unless given).
+    /// Fits the preparation (the family's detection preparation, picked from the columns, unless given).
     fn prepare(&self, table: &Table) -> Result<(PrepParams, PrepFit)> {
         let params = self.prep.clone().unwrap_or_else(|| match self.level {
-            Level::Flow => PrepParams::auto(table),
+            Level::Flow => PrepParams::auto_detection(table),
             _ => entity_prep(),
         });
         let pf = params.fit(table)?;

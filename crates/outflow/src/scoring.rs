@@ -5,28 +5,26 @@
 //! them *below* random (ROC-AUC 0.22–0.35 on the Stratosphere captures). Cluster rarity does not rescue
 //! it: benign traffic is diverse, so much of it is noise, rarer than a tight scan cluster.
 //!
-//! The default fuses, by mean rank, the detectors that measured best together on every labeled set we
-//! have (Stratosphere 001/008/010, CIC-IDS2017, NSL-KDD train/test, KDD'99 10 %; attacks subsampled to
-//! 3 %, three seeds; `cargo run --release -p outflow-benches --bin detection_quality`):
-//!
-//! - **Isolation Forest** (Liu et al. 2008) — isolates unusual feature combinations;
-//! - **PCA**, PyOD's score (distances to the principal axes weighted by inverse explained variance) —
-//!   flows off the correlation structure of normal traffic;
-//! - **Mahalanobis distance in principal-component space** — how far a flow lies from the bulk,
-//!   scaled per axis.
-//!
-//! See the README's detection table for the measured ROC-AUC / PR-AUC against Isolation Forest alone and
-//! GLOSH. The clustering is what explains a flow (its cluster, the cluster's profile, a surrogate forest);
-//! the signals are configurable ([`ScoringParams::signals`]: `glosh` (HDBSCAN only), `cluster_rarity` or
-//! any `outflow-outlier` detector).
+//! The default signals depend on what a row is and on the log family ([`default_signals`]): on flow
+//! logs of a known family an **Isolation Forest** (Liu et al. 2008: isolates unusual feature
+//! combinations) and **PyOD's PCA score** (distances to the principal axes weighted by inverse explained
+//! variance: flows off the correlation structure of normal traffic), fused by mean rank; on other tables
+//! the forest alone; on host and pair rows both plus the Mahalanobis distance in principal-component
+//! space. They were chosen on labeled logs against every single detector of `outflow benchmark` on the
+//! same prepared features (`cargo run --release -p outflow-benches --bin detection_quality`; the README's
+//! detection table). The clustering is what explains a flow (its cluster, the cluster's profile, a
+//! surrogate forest); the signals are configurable ([`ScoringParams::signals`]: `glosh` (HDBSCAN only),
+//! `cluster_rarity` or any `outflow-outlier` detector).
 //!
 //! Each signal is mapped through its empirical CDF over the training flows (mid-ranks for ties,
 //! `outflow_outlier::ScoreFusion`), so the fused score is in [0, 1], comparable across signals and
 //! stable for new flows.
 
 use ndarray::ArrayView2;
+use outflow_aggregate::Level;
 use outflow_cluster::{ClusterModel, Membership, Model as Clustering};
 use outflow_core::{Fit, InputError, ScoreSamples};
+use outflow_io::Family;
 use outflow_outlier::glosh::cluster_rarity;
 use outflow_outlier::{
     Algorithm as Outlier, FusionMethod, IForestParams, MemberStats, Model as OutlierModelAny, OutlierModel, PcaParams,
@@ -90,7 +88,8 @@ impl std::str::FromStr for Signal {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScoringParams {
-    /// Signals fused into the outlier score.
+    /// Signals fused into the outlier score; empty (the default): the log family's
+    /// ([`default_signals`]), resolved at fit time and saved with the model.
     pub signals: Vec<Signal>,
     /// How the signal ranks are combined: `rank` (their mean) or `max_rank` (their maximum), so that the
     /// score stays in [0, 1].
@@ -107,11 +106,7 @@ pub struct ScoringParams {
 impl Default for ScoringParams {
     fn default() -> Self {
         ScoringParams {
-            signals: vec![
-                Signal::isolation_forest(),
-                Signal::Detector(Outlier::Pca(PcaParams::default())),
-                Signal::Detector(Outlier::Pca(PcaParams { score: PcaScore::Mahalanobis, ..PcaParams::default() })),
-            ],
+            signals: Vec::new(),
             fusion: FusionMethod::Rank,
             evidence: Evidence::ALL.to_vec(),
             moderate_percentile: 95.0,
@@ -120,13 +115,53 @@ impl Default for ScoringParams {
     }
 }
 
+/// Isolation Forest, PyOD's PCA score and the Mahalanobis distance in principal-component space, fused
+/// by mean rank: the default of host and pair rows.
+pub fn isolation_pca_signals() -> Vec<Signal> {
+    vec![
+        Signal::isolation_forest(),
+        Signal::Detector(Outlier::Pca(PcaParams::default())),
+        Signal::Detector(Outlier::Pca(PcaParams { score: PcaScore::Mahalanobis, ..PcaParams::default() })),
+    ]
+}
+
+/// The signals used when none are given, chosen by measurement on labeled logs (the README's detection
+/// table, `benches/tools/detection_quality.rs`) on the detection preparation
+/// ([`outflow_prep::PrepParams::detection`]):
+///
+/// - **flow logs of a known family** (Zeek, CICFlowMeter, KDD): an Isolation Forest and PyOD's PCA
+///   score, fused by mean rank. The forest isolates unusual combinations; the PCA score finds flows off
+///   the correlation structure of normal traffic (scans, beacons: dense groups of near-identical flows
+///   the forest alone ranks low). Of every pair and triple of `outflow benchmark`'s detectors, this pair
+///   had the smallest shortfall against the best single detector on the Zeek and KDD logs;
+/// - **any other table**: the Isolation Forest alone. Nothing is known of its columns, and on the one
+///   such labeled set measured (ODDS http) every fusion lowered the forest's precision;
+/// - **host and pair rows**: the Isolation Forest, the PCA score and the Mahalanobis distance in
+///   principal-component space ([`isolation_pca_signals`]), with the behaviour evidence joined (the
+///   README's planted-behaviour tables).
+pub fn default_signals(level: Level, family: Family) -> Vec<Signal> {
+    if level.is_entity() {
+        isolation_pca_signals()
+    } else if family == Family::Generic {
+        vec![Signal::isolation_forest()]
+    } else {
+        vec![Signal::isolation_forest(), Signal::Detector(Outlier::Pca(PcaParams::default()))]
+    }
+}
+
 impl ScoringParams {
-    /// Checks the settings.
+    /// These settings with the signals filled in when none were given ([`default_signals`]).
+    pub fn resolved(&self, level: Level, family: Family) -> ScoringParams {
+        let mut p = self.clone();
+        if p.signals.is_empty() {
+            p.signals = default_signals(level, family);
+        }
+        p
+    }
+
+    /// Checks the settings. No signal means the family's default ([`default_signals`]).
     pub fn validate(&self) -> Result<()> {
         let bad = |name: &str, reason: String| Err(InputError::param(name, reason).into());
-        if self.signals.is_empty() {
-            return bad("scoring.signals", "scoring needs at least one signal".into());
-        }
         if !matches!(self.fusion, FusionMethod::Rank | FusionMethod::MaxRank) {
             return bad(
                 "scoring.fusion",
@@ -202,6 +237,9 @@ impl Scorer {
         evidence: Vec<(Evidence, Vec<f64>)>,
     ) -> Result<(Self, Vec<Scored>)> {
         params.validate()?;
+        if params.signals.is_empty() {
+            return Err(InputError::param("scoring.signals", "scoring needs at least one signal").into());
+        }
         let models = params
             .signals
             .iter()

@@ -198,3 +198,34 @@ fn host_and_pair_scores_join_the_behaviour_evidence_and_survive_the_model_file()
         }
     }
 }
+
+#[test]
+fn defaults_follow_the_log_family_and_are_saved_explicitly() {
+    use outflow::prep::Encoding;
+    use outflow::{Level, Scorer};
+    let names = |s: &Scorer| s.params().signals.iter().map(|s| s.name()).collect::<Vec<_>>();
+    // Zeek: the detection preparation (one-hot categoricals, log1p) and Isolation Forest + PCA.
+    let t = sample();
+    let fit = DetectorParams::default().fit(&t).unwrap();
+    assert_eq!(names(fit.detector.scorer()), ["iforest", "pca"]);
+    let prep = fit.detector.params().prep.as_ref().unwrap();
+    assert_eq!(prep.categorical.encoding, Encoding::OneHot);
+    assert_eq!(prep.log1p, ["*"]);
+    assert!(fit.summary.features.iter().any(|f| f.starts_with("conn_state=")), "{:?}", fit.summary.features);
+    assert_eq!(fit.detector.params().scoring.signals.len(), 2, "the model file names the signals it used");
+    // A table of no known family: the Isolation Forest alone.
+    let n = 300;
+    let col = |name: &str, k: usize| Column::from_f64(name, (0..n).map(|i| ((i * k) % 97) as f64).collect());
+    let generic = Table::new(vec![col("a", 7), col("b", 13), col("c", 31)]).unwrap();
+    let fit = DetectorParams::default().fit(&generic).unwrap();
+    assert_eq!(names(fit.detector.scorer()), ["iforest"]);
+    // Host rows: the three signals the behaviour evidence was measured with.
+    let fit = DetectorParams { level: Level::Host, ..Default::default() }.fit(&t).unwrap();
+    assert_eq!(names(fit.detector.scorer()), ["iforest", "pca", "pca_mahalanobis"]);
+    // Signals given are kept.
+    let params = DetectorParams {
+        scoring: outflow::ScoringParams { signals: vec!["ecod".parse().unwrap()], ..Default::default() },
+        ..Default::default()
+    };
+    assert_eq!(names(params.fit(&generic).unwrap().detector.scorer()), ["ecod"]);
+}

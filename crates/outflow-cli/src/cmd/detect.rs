@@ -265,7 +265,7 @@ fn select(a: &Args, table: &Table) -> Result<(Vec<usize>, Vec<Option<String>>)> 
 /// Searches HDBSCAN's parameters on the prepared features and puts the choice into `params` (sizes
 /// given on the command line win).
 fn tune(a: &Args, work: &Table, params: &mut DetectorParams, show: bool) -> Result<Tuning> {
-    let prep = outflow::prep::PrepParams::auto(work).fit(work).context("preparing features for tuning")?;
+    let prep = outflow::prep::PrepParams::auto_detection(work).fit(work).context("preparing features for tuning")?;
     let tc = TuneParams { sample: a.tune_sample, seed: a.seed, ..TuneParams::default() };
     let total = tc.min_cluster_size_fractions.len() * tc.min_samples.len() * tc.metrics.len() * tc.epsilons.len();
     let bar = if show { ProgressBar::new(total as u64) } else { ProgressBar::hidden() };

@@ -58,7 +58,7 @@ fn parse_args() -> Args {
         seeds: vec![1, 2, 3],
         preps: vec!["detection".into()],
         fusions: Vec::new(),
-        singles: SINGLES.iter().map(|s| s.to_string()).collect(),
+        singles: singles(),
         out: None,
         dump: None,
         scores: None,
@@ -93,23 +93,9 @@ fn seeds(s: &str) -> Vec<u64> {
 }
 
 /// `outflow benchmark`'s single detectors (its fusions left out).
-const SINGLES: &[&str] = &[
-    "iforest",
-    "lof",
-    "knn",
-    "knn_mean",
-    "knn_median",
-    "cblof",
-    "ecod",
-    "copod",
-    "gmm",
-    "gmm_diag",
-    "pca",
-    "pca_mahalanobis",
-    "pca_reconstruction",
-    "glosh",
-    "cluster_rarity",
-];
+fn singles() -> Vec<String> {
+    Algorithm::NAMES.iter().filter(|n| !n.starts_with("fusion_")).map(|n| n.to_string()).collect()
+}
 
 /// The preparation a variant names, for a table.
 fn prep_of(variant: &str, table: &Table) -> PrepParams {

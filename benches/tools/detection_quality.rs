@@ -5,7 +5,7 @@
 //! cargo run --release -p outflow-benches --bin detection_quality -- \
 //!     [--data ../shared/data] [--odds DIR] [--sets FILTER,...] [--seeds 1-3] \
 //!     [--preps detection,notebook,onehot+log1p,...] [--fusions iforest+pca,max:lof+iforest,...] \
-//!     [--singles all|iforest,lof,...] [--out results.csv] [--dump DIR] [--scores DIR]
+//!     [--singles all|iforest,lof,...] [--out results.csv] [--dump DIR] [--scores DIR] [--max-fit-rows N]
 //! ```
 //!
 //! - **Sets**: every labeled log of the shared data, plus the KDD Cup 99-derived ODDS sets `http` and
@@ -48,6 +48,7 @@ struct Args {
     out: Option<PathBuf>,
     dump: Option<PathBuf>,
     scores: Option<PathBuf>,
+    max_fit_rows: Option<usize>,
 }
 
 fn parse_args() -> Args {
@@ -62,6 +63,7 @@ fn parse_args() -> Args {
         out: None,
         dump: None,
         scores: None,
+        max_fit_rows: None,
     };
     let mut it = std::env::args().skip(1);
     let list = |s: String| s.split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect::<Vec<_>>();
@@ -79,6 +81,7 @@ fn parse_args() -> Args {
             "--out" => a.out = Some(v.into()),
             "--dump" => a.dump = Some(v.into()),
             "--scores" => a.scores = Some(v.into()),
+            "--max-fit-rows" => a.max_fit_rows = Some(v.parse().expect("--max-fit-rows")),
             _ => panic!("unknown flag {flag}"),
         }
     }
@@ -203,7 +206,10 @@ fn main() {
                 let mut p = prep.clone();
                 p.labels.push(m.label_column.clone());
                 p.selection.leakage = None;
-                let params = DetectorParams { prep: Some(p), seed, ..Default::default() };
+                let mut params = DetectorParams { prep: Some(p), seed, ..Default::default() };
+                if let Some(n) = a.max_fit_rows {
+                    params.max_fit_rows = n;
+                }
                 match params.fit(&t) {
                     Ok(fit) => {
                         let s: Vec<f64> = fit.flows.iter().map(|f| f.outlier_score.unwrap_or(0.0)).collect();

@@ -167,8 +167,8 @@ fn main() {
                 }
                 results.entry(score.to_owned()).or_default().push((roc, pr));
             };
+            let prep = prep_of(variant, &table);
             for &seed in &a.seeds {
-                let prep = prep_of(variant, &table);
                 let m = prepare_labeled(&table, rule, Some(0.03), seed, Some(&prep)).expect("prepare");
                 if let Some(dir) = &a.dump
                     && variant == &a.preps[0]

@@ -9,8 +9,9 @@
 //!    `normal.`, NSL-KDD `normal`, so `normal` and `normal.` match each other (and `smurf.` matches
 //!    `smurf`). Rows without a label are left out.
 //! 2. **Features.** outflow-prep's pipeline ([`PrepParams::auto_detection`], the preparation
-//!    `outflow detect` uses, unless given) with the label column added to the carried label columns — labels are never features — and the leakage check switched
-//!    off, so the labels play no part in fitting. Rows the pipeline rejects (e.g. infinities) are left
+//!    `outflow detect` uses, unless given) with the label column added to the carried label columns
+//!    — labels are never features — and the leakage check switched off, so the labels play no part in
+//!    fitting. Rows the pipeline rejects (e.g. infinities) are left
 //!    out and counted.
 //! 3. **Contamination.** With a rate `c`, positives are subsampled without replacement (ChaCha8,
 //!    `seed`) to `round(c · negatives / (1 − c))` when there are more; every negative is kept. The

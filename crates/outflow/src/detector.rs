@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::evidence::Evidence;
 use crate::scoring::{Scorer, ScoringParams, Signal};
+use outflow_outlier::glosh::cluster_rarity;
 
 /// Everything a detector is fitted with.
 ///
@@ -41,9 +42,15 @@ pub struct DetectorParams {
     pub clustering: Algorithm,
     /// Anomaly score and severity thresholds.
     pub scoring: ScoringParams,
-    /// The clustering and the scorers are fitted on at most this many flows (a seeded sample); the
-    /// others are scored like new flows.
+    /// The clustering is fitted on at most this many rows (a seeded sample); the others are assigned to
+    /// its clusters like new flows.
     pub max_fit_rows: usize,
+    /// The scorers and their rank tables are fitted on at most this many rows (a seeded sample holding
+    /// the clustering's); the others are scored like new flows. Fitting a forest or a PCA costs little
+    /// beside scoring the rows, and a rank table drawn from every row keeps the top of a large log
+    /// apart: fitted on a 100,000-row sample, the rarest 0.4 % of a 567,000-row log share their top
+    /// ranks (ODDS http: PR-AUC 0.81 against 0.91 fitted on every row).
+    pub max_score_rows: usize,
     /// Seed of every random choice.
     pub seed: u64,
     /// What one row is: a flow (default), or a host or a pair in a time window. At the host and pair
@@ -61,6 +68,7 @@ impl Default for DetectorParams {
             clustering: Algorithm::Hdbscan(auto_hdbscan()),
             scoring: ScoringParams::default(),
             max_fit_rows: 100_000,
+            max_score_rows: 1_000_000,
             seed: 42,
             level: Level::Flow,
             aggregation: AggregateParams::default(),
@@ -207,8 +215,12 @@ pub struct FitSummary {
     pub rows_read: usize,
     /// Records the preparation could score.
     pub rows_kept: usize,
-    /// Records the clustering and the scorers were fitted on.
+    /// Records the clustering was fitted on.
     pub rows_fitted: usize,
+    /// Records the scorers and their rank tables were fitted on (files written before this figure:
+    /// the clustering's).
+    #[serde(default)]
+    pub rows_fitted_scorers: usize,
     /// Feature names.
     pub features: Vec<String>,
     /// The clusterer with the parameters used (HDBSCAN's sizes and DBSCAN's radius resolved).
@@ -221,6 +233,23 @@ pub struct FitSummary {
     pub dbcv: Option<f64>,
     /// Severity thresholds.
     pub thresholds: Thresholds,
+    /// What was chosen from the table's columns rather than given; `None` when everything was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defaults: Option<FamilyDefaults>,
+}
+
+/// The parts of a detector chosen for the log family its columns name: a preparation or signals left
+/// unset in [`DetectorParams`] are the family's, as measured for detection (see
+/// [`PrepParams::detection`] and [`crate::scoring::default_signals`]). Host and pair rows have one
+/// preparation and one set of signals whatever the family ([`entity_prep`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FamilyDefaults {
+    /// The family the defaults are for (`generic` when the columns name none).
+    pub family: outflow_io::Family,
+    /// Whether the preparation is the family's.
+    pub preparation: bool,
+    /// Whether the signals fused into the score are the family's.
+    pub signals: bool,
 }
 
 /// A fitted detector: preparation, clustering, scorer and thresholds.
@@ -284,6 +313,10 @@ impl DetectorParams {
         self.aggregation.validate()?;
         if self.max_fit_rows < 2 {
             return Err(InputError::param("max_fit_rows", "must be at least 2").into());
+        }
+        if self.max_score_rows < self.max_fit_rows {
+            let why = format!("must be at least max_fit_rows ({}), got {}", self.max_fit_rows, self.max_score_rows);
+            return Err(InputError::param("max_score_rows", why).into());
         }
         if !matches!(self.clustering, Algorithm::Hdbscan(_)) && self.scoring.signals.contains(&Signal::Glosh) {
             return Err(InputError::param(
@@ -354,24 +387,32 @@ impl DetectorParams {
         let t0 = Instant::now();
         let (prep_params, pf) = self.prepare(table)?;
         let x = pf.output.model_input();
-        let fit_rows = sample_indices(x.nrows(), self.max_fit_rows, self.seed);
+        // The clustering's sample is drawn inside the scorers' so that its rows keep their fitted
+        // memberships.
+        let score_rows = sample_indices(x.nrows(), self.max_score_rows, self.seed);
+        let fit_rows: Vec<usize> =
+            sample_indices(score_rows.len(), self.max_fit_rows, self.seed).into_iter().map(|i| score_rows[i]).collect();
         let x_fit: Array2<f64> = x.select(Axis(0), &fit_rows);
+        let x_score: Option<Array2<f64>> = (score_rows.len() < x.nrows()).then(|| x.select(Axis(0), &score_rows));
+        let x_score = x_score.as_ref().map_or(x.view(), |m| m.view());
         let prepare = t0.elapsed().as_secs_f64();
 
         let t1 = Instant::now();
         let (algorithm, model, dbcv) = self.cluster(x_fit.view())?;
+        let memberships = memberships_of(&model, x_score, &score_rows, &fit_rows)?;
         let cluster = t1.elapsed().as_secs_f64();
 
         let t2 = Instant::now();
         let evidence = if self.level.is_entity() {
-            let unscaled = pf.output.unscaled.select(Axis(0), &fit_rows);
+            let unscaled = pf.output.unscaled.select(Axis(0), &score_rows);
             let features = &pf.output.features;
             self.scoring.evidence.iter().filter_map(|e| e.values(unscaled.view(), features).map(|v| (*e, v))).collect()
         } else {
             Vec::new()
         };
         let scoring = self.scoring.resolved(self.level, prep_params.preset);
-        let (scorer, fused) = Scorer::fit(&scoring, x_fit.view(), &model, self.seed, evidence)?;
+        let rarity = cluster_rarity(model.labels());
+        let (scorer, fused) = Scorer::fit(&scoring, x_score, &memberships, rarity, self.seed, evidence)?;
         let scores: Vec<f64> = fused.iter().map(|f| f.0).collect();
         let thresholds = Thresholds {
             moderate: stats::percentile(&scores, scoring.moderate_percentile),
@@ -383,19 +424,22 @@ impl DetectorParams {
             rows_read: table.n_rows(),
             rows_kept: x.nrows(),
             rows_fitted: fit_rows.len(),
+            rows_fitted_scorers: score_rows.len(),
             features: pf.output.model_input_names(),
             clustering: algorithm,
             clusters: cluster_sizes(&model),
             noise_fraction: model.noise_fraction(),
             dbcv,
             thresholds,
+            defaults: (self.prep.is_none() || self.scoring.signals.is_empty()).then_some(FamilyDefaults {
+                family: prep_params.preset,
+                preparation: self.prep.is_none(),
+                signals: self.scoring.signals.is_empty(),
+            }),
         };
         let t3 = Instant::now();
-        let fitted: RowScores = {
-            let probabilities = model.probabilities();
-            let labels = model.labels();
-            fused.into_iter().enumerate().map(|(j, (s, e))| (labels[j], probabilities[j], s, e)).collect()
-        };
+        let fitted: RowScores =
+            fused.into_iter().zip(&memberships).map(|((s, e), m)| (m.label, m.probability, s, e)).collect();
         let detector = Detector {
             params: DetectorParams { prep: Some(prep_params), scoring, ..self.clone() },
             schema: table.schema(),
@@ -405,7 +449,7 @@ impl DetectorParams {
             summary: summary.clone(),
             typical: crate::reasons::typical_values(&pf.output.unscaled),
         };
-        let per_kept = detector.complete(&pf.output, &fit_rows, fitted)?;
+        let per_kept = detector.complete(&pf.output, &score_rows, fitted)?;
         let predict = t3.elapsed().as_secs_f64();
         let flows = assemble(&pf.output.rows, &per_kept, &summary.thresholds);
         Ok(DetectorFit {
@@ -447,6 +491,34 @@ impl DetectorParams {
             model.as_hdbscan().and_then(|h| outflow_validate::relative_validity(h).ok()).filter(|v| v.is_finite());
         Ok((algorithm, model, dbcv))
     }
+}
+
+/// The memberships of the rows `score_rows` (ascending, holding the clustering's `fit_rows`) whose
+/// features are `x`: the fitted rows' from the fit, the others assigned like new flows.
+fn memberships_of(
+    model: &Clustering,
+    x: ArrayView2<'_, f64>,
+    score_rows: &[usize],
+    fit_rows: &[usize],
+) -> Result<Vec<Membership>> {
+    let labels = model.labels();
+    let probabilities = model.probabilities();
+    let glosh = model.as_hdbscan().map(|h| h.outlier_scores());
+    let mut out: Vec<Option<Membership>> = vec![None; score_rows.len()];
+    let mut at = 0;
+    for (j, &r) in fit_rows.iter().enumerate() {
+        at += score_rows[at..].partition_point(|&s| s < r);
+        out[at] =
+            Some(Membership { label: labels[j], probability: probabilities[j], outlier_score: glosh.map(|g| g[j]) });
+    }
+    let rest: Vec<usize> = (0..out.len()).filter(|&i| out[i].is_none()).collect();
+    if !rest.is_empty() {
+        let assigned = model.assign(x.select(Axis(0), &rest).view())?;
+        for (i, m) in rest.into_iter().zip(assigned) {
+            out[i] = Some(m);
+        }
+    }
+    Ok(out.into_iter().map(|m| m.expect("every row has a membership")).collect())
 }
 
 /// Sizes (and HDBSCAN persistences) of the clusters of the fitted rows.
@@ -605,7 +677,7 @@ impl Detector {
         Ok(memberships.iter().zip(fused).map(|(m, (s, e))| (m.label, m.probability, s, e)).collect())
     }
 
-    /// The scores of every prepared row: the fitted rows (`fit_rows`, ascending) from the fit itself, the
+    /// The scores of every prepared row: the scorers' training rows (`fit_rows`, ascending) from the fit, the
     /// others scored like new flows.
     fn complete(&self, prepared: &Prepared, fit_rows: &[usize], fitted: RowScores) -> Result<RowScores> {
         let n = prepared.model_input().nrows();

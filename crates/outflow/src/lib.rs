@@ -47,8 +47,8 @@ pub mod tune;
 
 pub use crate::artifact::{FORMAT_VERSION, ModelHeader, ModelMetadata, default_model_name, read_header};
 pub use crate::detector::{
-    ClusterSize, Detector, DetectorFit, DetectorParams, FitSummary, FlowScore, ScoredLog, Severity, Thresholds,
-    Timings, auto_hdbscan, entity_prep,
+    ClusterSize, Detector, DetectorFit, DetectorParams, FamilyDefaults, FitSummary, FlowScore, ScoredLog, Severity,
+    Thresholds, Timings, auto_hdbscan, entity_prep,
 };
 pub use crate::error::{ArtifactError, OutflowError, Result};
 pub use crate::evidence::Evidence;

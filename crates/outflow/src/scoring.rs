@@ -22,10 +22,9 @@
 
 use ndarray::ArrayView2;
 use outflow_aggregate::Level;
-use outflow_cluster::{ClusterModel, Membership, Model as Clustering};
+use outflow_cluster::Membership;
 use outflow_core::{Fit, InputError, ScoreSamples};
 use outflow_io::Family;
-use outflow_outlier::glosh::cluster_rarity;
 use outflow_outlier::{
     Algorithm as Outlier, FusionMethod, IForestParams, MemberStats, Model as OutlierModelAny, OutlierModel, PcaParams,
     PcaScore, ScoreFusion,
@@ -226,13 +225,15 @@ pub(crate) type Scored = (f64, Vec<Evidence>);
 pub(crate) type RawSignals = Vec<Vec<f64>>;
 
 impl Scorer {
-    /// Fits on the training matrix and its clustering, with the training rows' evidence values (empty
-    /// for flows); returns the scorer and the fused training scores, each with the evidence in which its row stands out
+    /// Fits on the training matrix, its rows' cluster memberships, the rarity of each cluster label
+    /// (noise and unknown labels: 1) and the rows' evidence values (empty for flows); returns the
+    /// scorer and the fused training scores, each with the evidence in which its row stands out
     /// ([`Scorer::fuse`]).
     pub(crate) fn fit(
         params: &ScoringParams,
         x: ArrayView2<'_, f64>,
-        clustering: &Clustering,
+        memberships: &[Membership],
+        rarity: Vec<f64>,
         seed: u64,
         evidence: Vec<(Evidence, Vec<f64>)>,
     ) -> Result<(Self, Vec<Scored>)> {
@@ -253,7 +254,6 @@ impl Scorer {
                 _ => Ok(None),
             })
             .collect::<Result<Vec<_>>>()?;
-        let rarity = cluster_rarity(clustering.labels());
         let placeholder = ScoreFusion { method: params.fusion, stats: Vec::new() };
         let mut scorer = Scorer {
             params: params.clone(),
@@ -263,7 +263,7 @@ impl Scorer {
             evidence: Vec::new(),
             evidence_stats: Vec::new(),
         };
-        let raw = scorer.raw_training(clustering)?;
+        let raw = scorer.raw_training(memberships)?;
         let cols: Vec<&[f64]> = raw.iter().map(Vec::as_slice).collect();
         scorer.fusion = ScoreFusion::fit(params.fusion, &cols, Some(ECDF_SIZE))?;
         let fused = scorer.fusion.combine(&cols);
@@ -356,18 +356,18 @@ impl Scorer {
         usize::try_from(label).ok().and_then(|l| self.rarity.get(l)).copied().unwrap_or(1.0)
     }
 
-    fn raw_training(&self, clustering: &Clustering) -> Result<RawSignals> {
-        let labels = clustering.labels();
+    /// Raw signals of the training rows: the detectors' training scores, the rest from the memberships.
+    fn raw_training(&self, memberships: &[Membership]) -> Result<RawSignals> {
         self.params
             .signals
             .iter()
             .zip(&self.models)
             .map(|(s, m)| match (s, m) {
-                (Signal::Glosh, _) => {
-                    clustering.as_hdbscan().map(|h| h.outlier_scores().to_vec()).ok_or_else(glosh_needs_hdbscan)
-                }
-                (Signal::ClusterRarity, _) => Ok(labels.iter().map(|&l| self.rarity(l)).collect()),
                 (Signal::Detector(_), m) => Ok(m.as_ref().expect("fitted with the signal").training_scores().to_vec()),
+                (Signal::Glosh, _) => {
+                    memberships.iter().map(|p| p.outlier_score.ok_or_else(glosh_needs_hdbscan)).collect()
+                }
+                (Signal::ClusterRarity, _) => Ok(memberships.iter().map(|p| self.rarity(p.label)).collect()),
             })
             .collect()
     }

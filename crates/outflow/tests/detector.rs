@@ -213,6 +213,8 @@ fn defaults_follow_the_log_family_and_are_saved_explicitly() {
     assert_eq!(prep.log1p, ["*"]);
     assert!(fit.summary.features.iter().any(|f| f.starts_with("conn_state=")), "{:?}", fit.summary.features);
     assert_eq!(fit.detector.params().scoring.signals.len(), 2, "the model file names the signals it used");
+    let zeek = outflow::FamilyDefaults { family: outflow::io::Family::Zeek, preparation: true, signals: true };
+    assert_eq!(fit.summary.defaults, Some(zeek));
     // A table of no known family: the Isolation Forest alone.
     let n = 300;
     let col = |name: &str, k: usize| Column::from_f64(name, (0..n).map(|i| ((i * k) % 97) as f64).collect());
@@ -227,5 +229,47 @@ fn defaults_follow_the_log_family_and_are_saved_explicitly() {
         scoring: outflow::ScoringParams { signals: vec!["ecod".parse().unwrap()], ..Default::default() },
         ..Default::default()
     };
-    assert_eq!(names(params.fit(&generic).unwrap().detector.scorer()), ["ecod"]);
+    let fit = params.fit(&generic).unwrap();
+    assert_eq!(names(fit.detector.scorer()), ["ecod"]);
+    let chosen = outflow::FamilyDefaults { family: outflow::io::Family::Generic, preparation: true, signals: false };
+    assert_eq!(fit.summary.defaults, Some(chosen));
+    // Everything given: nothing to report.
+    let given = DetectorParams { prep: fit.detector.params().prep.clone(), ..params };
+    assert_eq!(given.fit(&generic).unwrap().summary.defaults, None);
+}
+
+#[test]
+fn scorers_fit_on_a_larger_sample_than_the_clustering() {
+    // The clustering on 800 rows, the scorers (GLOSH included: its rows outside the clustering's sample
+    // take their approximate GLOSH score) on 3,000 rows holding those 800.
+    let t = sample();
+    let (fit_n, score_n, seed) = (800, 3000, 42);
+    let scoring = outflow::ScoringParams {
+        signals: vec![outflow::Signal::Glosh, "iforest".parse().unwrap()],
+        ..Default::default()
+    };
+    let params = DetectorParams { scoring, max_fit_rows: fit_n, max_score_rows: score_n, seed, ..Default::default() };
+    let fit = params.fit(&t).unwrap();
+    let n = fit.prepared.kept.len();
+    assert_eq!((fit.summary.rows_fitted, fit.summary.rows_fitted_scorers), (fit_n, score_n));
+    // Severity thresholds are percentiles of the scorers' 3,000 rows.
+    let score_rows = outflow::sample_indices(n, score_n, seed);
+    let severe = score_rows.iter().filter(|&&k| fit.flows[fit.prepared.kept[k]].severity == Severity::Severe).count();
+    assert!((20..=40).contains(&severe), "{severe} severe of {score_n}");
+    // Every row outside the clustering's sample is scored as the saved model scores it.
+    let fit_rows: Vec<usize> =
+        outflow::sample_indices(score_n, fit_n, seed).into_iter().map(|i| score_rows[i]).collect();
+    let again = Detector::from_bytes(&fit.detector.to_bytes()).unwrap().score(&t).unwrap();
+    let mut compared = 0;
+    for k in (0..n).filter(|k| fit_rows.binary_search(k).is_err()) {
+        let r = fit.prepared.kept[k];
+        assert_eq!(fit.flows[r].outlier_score, again[r].outlier_score, "row {r}");
+        assert_eq!(fit.flows[r].cluster, again[r].cluster, "row {r}");
+        compared += 1;
+    }
+    assert_eq!(compared, n - fit_n);
+    // The scorers' sample may not be smaller than the clustering's.
+    let bad = DetectorParams { max_fit_rows: 1000, max_score_rows: 999, ..Default::default() };
+    let e = bad.validate().unwrap_err().to_string();
+    assert!(e.contains("max_score_rows") && e.contains("1000"), "{e}");
 }

@@ -43,9 +43,14 @@ pub struct Args {
     /// Keep only flows from or to these addresses (repeatable).
     #[arg(long = "host")]
     pub hosts: Vec<String>,
-    /// Fit on at most this many flows (seeded sample); the others are scored by the fitted model.
+    /// Fit the clustering on at most this many rows (seeded sample); the others are assigned to its
+    /// clusters.
     #[arg(long, default_value_t = 100_000)]
     pub max_fit_rows: usize,
+    /// Fit the anomaly scorers and their rank tables on at most this many rows (a seeded sample holding
+    /// the clustering's); the others are scored by the fitted model.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_score_rows: usize,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -232,7 +237,12 @@ fn run_streamed(
 
 /// The detector's parameters from the options (tuning may change the clusterer later).
 fn params(a: &Args) -> Result<DetectorParams> {
-    let mut params = DetectorParams { max_fit_rows: a.max_fit_rows, seed: a.seed, ..DetectorParams::default() };
+    let mut params = DetectorParams {
+        max_fit_rows: a.max_fit_rows,
+        max_score_rows: a.max_score_rows,
+        seed: a.seed,
+        ..DetectorParams::default()
+    };
     params.aggregation.window = a.window.parse().map_err(|e| anyhow::anyhow!("--window: {e}"))?;
     if let Some(inside) = &a.internal {
         params.aggregation.internal = Some(inside.parse().map_err(|e| anyhow::anyhow!("--internal: {e}"))?);

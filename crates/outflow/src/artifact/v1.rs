@@ -136,6 +136,8 @@ impl Summary {
             rows_read: self.rows_read,
             rows_kept: self.rows_kept,
             rows_fitted: self.rows_fitted,
+            rows_fitted_scorers: self.rows_fitted,
+            defaults: None,
             features: self.features,
             clustering: Algorithm::Hdbscan(self.hdbscan),
             clusters: self
@@ -180,6 +182,8 @@ pub(super) fn detector(body: &[u8]) -> serde_json::Result<Detector> {
         clustering: Algorithm::Hdbscan(hdbscan),
         scoring: b.config.scoring.params(),
         max_fit_rows: b.config.max_fit_rows,
+        // Version 1 fitted its scorers on the clustering's sample.
+        max_score_rows: b.config.max_fit_rows,
         seed: b.config.seed,
         ..DetectorParams::default()
     };

@@ -84,8 +84,11 @@ pub struct RunSummary {
     pub rows_selected: usize,
     /// Records scored.
     pub rows_kept: usize,
-    /// Records the clustering and the scorers were fitted on.
+    /// Records the clustering was fitted on.
     pub rows_fitted: usize,
+    /// Records the scorers and their rank tables were fitted on.
+    #[serde(default)]
+    pub rows_fitted_scorers: usize,
     /// Records not scored.
     pub rows_unscored: usize,
     /// Features the model saw.
@@ -108,6 +111,10 @@ pub struct RunSummary {
     pub clustering: Algorithm,
     /// Signals fused into the outlier score.
     pub signals: Vec<String>,
+    /// Which of the preparation and the signals are the defaults of the log family the columns name
+    /// (measured per family); absent when both were given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defaults: Option<crate::FamilyDefaults>,
     /// Whether `--tune` chose the parameters.
     pub tuned: bool,
     /// Seconds per stage.

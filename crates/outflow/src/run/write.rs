@@ -252,6 +252,7 @@ fn summary(run: &RunInput<'_>, model_file: String) -> RunSummary {
         rows_selected: run.rows_selected,
         rows_kept: s.rows_kept,
         rows_fitted: s.rows_fitted,
+        rows_fitted_scorers: s.rows_fitted_scorers,
         rows_unscored: counts.unscored,
         features_kept: s.features.clone(),
         features_dropped,
@@ -263,6 +264,7 @@ fn summary(run: &RunInput<'_>, model_file: String) -> RunSummary {
         severity_counts: counts,
         clustering: s.clustering.clone(),
         signals: fit.detector.scorer().params().signals.iter().map(|s| s.name()).collect(),
+        defaults: s.defaults.clone(),
         tuned: run.tuning.is_some(),
         timings_seconds: RunTimings {
             read: run.read_seconds,

@@ -13,8 +13,9 @@
 //! - **Subsampling**: positives subsampled to 3 % per seed (all kept where there are fewer); labels are
 //!   never used for fitting (the leakage check is off).
 //! - **Preparations** (`--preps`): `detection` is what `outflow detect` uses (the default), `notebook` the
-//!   EDA preset; options joined with `+` modify the notebook preset: `onehot` (categoricals one-hot, top
-//!   10), `rarity` (categoricals as level frequencies), `log1p` (every feature compressed), `noprune` /
+//!   EDA preset; options joined with `+` modify the first (the notebook preset when it is not named):
+//!   `onehot` (categoricals one-hot, top 10), `rarity` (categoricals as the surprisal of their level),
+//!   `onehotrarity` (both), `log1p` (every feature compressed), `noprune` /
 //!   `prune95` (correlation pruning off / at |r| ≥ 0.95), `novar` (low-variance filter off),
 //!   `standard` (standard scaler).
 //! - **Scores**: each single detector's training scores (`--singles`), the fusions given (mean rank of
@@ -102,14 +103,14 @@ fn singles() -> Vec<String> {
 
 /// The preparation a variant names, for a table.
 fn prep_of(variant: &str, table: &Table) -> PrepParams {
-    if variant == "detection" {
-        return PrepParams::auto_detection(table);
-    }
-    let mut p = PrepParams::auto(table);
+    let mut p =
+        if variant.starts_with("detection") { PrepParams::auto_detection(table) } else { PrepParams::auto(table) };
     for opt in variant.split('+') {
         match opt {
-            "notebook" | "base" => {}
+            "detection" | "notebook" | "base" => {}
             "onehot" => p.categorical.encoding = Encoding::OneHot,
+            "rarity" => p.categorical.encoding = Encoding::Rarity,
+            "onehotrarity" => p.categorical.encoding = Encoding::OneHotRarity,
             "log1p" => p.log1p = vec!["*".into()],
             "noprune" => p.selection.correlation = None,
             "prune95" => p.selection.correlation.as_mut().expect("pruning").threshold = 0.95,

@@ -128,6 +128,24 @@ pub enum Encoding {
     Drop,
     /// One 0/1 column per frequent level (top-k at fit time) plus `<column>=other` for the rest.
     OneHot,
+    /// One column, `rarity(<column>)`: the surprisal `ln(n / count)` of the row's level among the `n`
+    /// training rows (levels unseen at fit time count once). It keeps every level of a large
+    /// vocabulary apart where one-hot keeps ten, and orders them by what an outlier score looks for.
+    Rarity,
+    /// Both: the one-hot columns and the rarity column.
+    OneHotRarity,
+}
+
+impl Encoding {
+    /// Whether the encoding has one-hot columns.
+    pub fn one_hot(self) -> bool {
+        matches!(self, Encoding::OneHot | Encoding::OneHotRarity)
+    }
+
+    /// Whether the encoding has a rarity column.
+    pub fn rarity(self) -> bool {
+        matches!(self, Encoding::Rarity | Encoding::OneHotRarity)
+    }
 }
 
 /// Categorical columns and their encoding.
@@ -136,7 +154,7 @@ pub enum Encoding {
 pub struct Categoricals {
     /// Column-name patterns treated as categorical (any type: numeric codes become levels).
     pub columns: Vec<String>,
-    /// Drop or one-hot encode.
+    /// Drop, one-hot encode, or encode by rarity.
     pub encoding: Encoding,
     /// Cardinality guard: at most this many levels get their own column.
     pub top_k: usize,

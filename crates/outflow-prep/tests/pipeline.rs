@@ -403,3 +403,39 @@ fn a_level_named_other_keeps_the_catch_all_distinct() {
     let f = &fit.report.features;
     assert!(f.contains(&"service=other".to_string()) && f.contains(&"service=(other)".to_string()), "{f:?}");
 }
+
+#[test]
+fn categoricals_encode_by_rarity_alone_or_beside_one_hot() {
+    let train = Table::new(vec![
+        Column::from_f64("bytes", vec![1.0, 50.0, 3.0, 400.0, 5.0, 9.0]),
+        Column::from_str_opt("proto", [Some("tcp"), Some("udp"), Some("tcp"), Some("icmp"), Some("tcp"), None]),
+    ])
+    .unwrap();
+    let mut cfg = PrepParams::default();
+    cfg.categorical.top_k = 1;
+    cfg.selection.correlation = None;
+    cfg.selection.low_variance = None;
+    let (common, once) = ((6.0f64 / 3.0).ln(), 6.0f64.ln());
+    let new = Table::new(vec![
+        Column::from_f64("bytes", vec![7.0, 8.0, 9.0]),
+        Column::from_str_opt("proto", [Some("sctp"), Some("udp"), Some("tcp")]),
+    ])
+    .unwrap();
+
+    cfg.categorical.encoding = Encoding::Rarity;
+    let fit = cfg.fit(&train).unwrap();
+    assert_eq!(fit.report.features, ["bytes", "rarity(proto)"]);
+    let column: Vec<f64> = fit.output.unscaled.column(1).to_vec();
+    assert_eq!(column, [common, once, common, once, common, once], "the unset level counts as a level");
+    // Unseen levels score as a level seen once; the fitted table survives serialisation.
+    let saved: Prep = serde_json::from_str(&serde_json::to_string(&fit.prep).unwrap()).unwrap();
+    let out = saved.transform(&new).unwrap();
+    assert_eq!(out.unscaled.column(1).to_vec(), [once, once, common]);
+
+    cfg.categorical.encoding = Encoding::OneHotRarity;
+    let fit = cfg.fit(&train).unwrap();
+    assert_eq!(fit.report.features, ["bytes", "proto=tcp", "proto=other", "rarity(proto)"]);
+    let out = fit.prep.transform(&new).unwrap();
+    assert_eq!(out.unscaled.row(0).to_vec(), [7.0, 0.0, 1.0, once]);
+    assert_eq!(out.unscaled.row(2).to_vec(), [9.0, 1.0, 0.0, common]);
+}

@@ -10,7 +10,7 @@ use outflow_core::stats::median_sorted;
 use outflow_io::{Column, DataType, Table, Value};
 
 use super::rows::{Bound, NumView, bind, build_matrix, evaluate, split_rows};
-use super::{FeatureSpec, InputKind, InputSpec, OTHER_LEVEL, RuleSpec, Source, UNSET_LEVEL};
+use super::{FeatureSpec, InputKind, InputSpec, OTHER_LEVEL, RarityTable, RuleSpec, Source, UNSET_LEVEL};
 use crate::config::{Encoding, Missing, PrepParams};
 use crate::error::{PrepError, Result};
 use crate::pattern::matches_any;
@@ -122,11 +122,14 @@ fn classify_columns(
         } else if matches_any(&config.categorical.columns, name) {
             match config.categorical.encoding {
                 Encoding::Drop => steps.drop(Step::Categorical, name, "categorical, encoding is drop"),
-                Encoding::OneHot => inputs.push(input(InputKind::Categorical {
-                    text: c.dtype() == DataType::Categorical,
-                    levels: Vec::new(),
-                    other: false,
-                })),
+                Encoding::OneHot | Encoding::Rarity | Encoding::OneHotRarity => {
+                    inputs.push(input(InputKind::Categorical {
+                        text: c.dtype() == DataType::Categorical,
+                        levels: Vec::new(),
+                        other: false,
+                        rarity: None,
+                    }))
+                }
             }
         } else if c.dtype() == DataType::Categorical {
             steps.drop(Step::Text, name, "text column not listed as categorical");
@@ -226,14 +229,22 @@ fn no_rows_left(n: usize, steps: &Steps) -> PrepError {
     PrepError::NoRowsLeft { input: n, summary }
 }
 
-/// The levels of the encoded columns, from the kept rows: the `top_k` categories, and the ports seen.
+/// The levels of the encoded columns, from the kept rows: the `top_k` categories and the rarity of
+/// every level, as the encoding asks; the ports seen.
 fn fit_encodings(config: &PrepParams, inputs: &mut [InputSpec], bound: &[Bound<'_>], kept: &[usize]) {
+    let encoding = config.categorical.encoding;
     for (inp, b) in inputs.iter_mut().zip(bound) {
         match (&mut inp.kind, b) {
-            (InputKind::Categorical { levels, other, .. }, Bound::Cat(col)) => {
-                let (top, rest) = fit_levels(col, kept, config.categorical.top_k);
-                *levels = top;
-                *other = rest;
+            (InputKind::Categorical { levels, other, rarity, .. }, Bound::Cat(col)) => {
+                let counts = level_counts(col, kept);
+                if encoding.one_hot() {
+                    let top_k = config.categorical.top_k;
+                    *levels = counts.iter().take(top_k).map(|c| c.0.clone()).collect();
+                    *other = counts.len() > top_k;
+                }
+                if encoding.rarity() {
+                    *rarity = Some(RarityTable::new(&counts, kept.len()));
+                }
             }
             (InputKind::Port { ports, other }, Bound::Num(view)) => {
                 let mut seen = vec![false; ports.len()];
@@ -261,8 +272,14 @@ fn candidate_features(inputs: &[InputSpec], steps: &mut Steps) -> Result<Vec<Fea
             InputKind::Numeric { .. } => {
                 candidates.push(FeatureSpec { name: inp.name.clone(), source: Source::Value { input: k } })
             }
-            InputKind::Categorical { levels, other, .. } => {
-                let added = encoded_features(k, &inp.name, levels.iter().map(String::as_str), *other);
+            InputKind::Categorical { levels, other, rarity, .. } => {
+                let mut added = encoded_features(k, &inp.name, levels.iter().map(String::as_str), *other);
+                if rarity.is_some() {
+                    added.push(FeatureSpec {
+                        name: format!("rarity({})", inp.name),
+                        source: Source::Rarity { input: k },
+                    });
+                }
                 steps.get(Step::Categorical).columns_added.extend(added.iter().map(|f| f.name.clone()));
                 candidates.extend(added);
             }
@@ -320,8 +337,8 @@ fn encoded_features<'a>(
     out
 }
 
-/// The `top_k` most frequent levels among `rows` (ties by first appearance) and whether others exist.
-fn fit_levels(col: &Column, rows: &[usize], top_k: usize) -> (Vec<String>, bool) {
+/// Each level's count among `rows`, most frequent first (ties by first appearance).
+fn level_counts(col: &Column, rows: &[usize]) -> Vec<(String, usize)> {
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut counts: Vec<(String, usize)> = Vec::new();
     for &i in rows {
@@ -334,11 +351,9 @@ fn fit_levels(col: &Column, rows: &[usize], top_k: usize) -> (Vec<String>, bool)
             }
         }
     }
-    let distinct = counts.len();
-    let mut order: Vec<usize> = (0..distinct).collect();
-    order.sort_by(|&a, &b| counts[b].1.cmp(&counts[a].1).then(a.cmp(&b)));
-    let top = order.into_iter().take(top_k).map(|k| counts[k].0.clone()).collect();
-    (top, distinct > top_k)
+    // A stable sort keeps first appearance among equal counts.
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    counts
 }
 
 pub(super) fn level_string(col: &Column, i: usize) -> std::borrow::Cow<'_, str> {

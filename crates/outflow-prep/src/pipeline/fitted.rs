@@ -53,6 +53,10 @@ impl Prep {
                 Source::Other { input } => {
                     input < n_in && !matches!(self.inputs[input].kind, InputKind::Numeric { .. })
                 }
+                Source::Rarity { input } => {
+                    input < n_in
+                        && matches!(&self.inputs[input].kind, InputKind::Categorical { rarity: Some(t), .. } if t.is_sound())
+                }
             };
             if !ok || !self.inputs[f.source.input()].required {
                 return bad(&format!("feature '{}' has an invalid source", f.name));

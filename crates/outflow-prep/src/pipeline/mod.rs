@@ -39,8 +39,16 @@ const FORMAT_VERSION: u32 = 1;
 pub(crate) enum InputKind {
     /// A numeric (or boolean) feature; `fill` replaces nulls, `None` rejects the row.
     Numeric { fill: Option<f64>, boolean: bool },
-    /// One-hot encoded levels; `text` records whether the column held strings at fit time.
-    Categorical { text: bool, levels: Vec<String>, other: bool },
+    /// A categorical column: its one-hot levels (`other`: whether a catch-all column follows) and the
+    /// surprisal of each level seen at fit time (empty without a rarity column); `text` records whether
+    /// the column held strings at fit time.
+    Categorical {
+        text: bool,
+        levels: Vec<String>,
+        other: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rarity: Option<RarityTable>,
+    },
     /// One-hot encoded destination ports.
     Port { ports: Vec<u16>, other: bool },
 }
@@ -78,13 +86,47 @@ pub(crate) enum Source {
     Level { input: usize, level: usize },
     /// 1 when the input's level is none of the kept ones.
     Other { input: usize },
+    /// The surprisal of the input's level ([`RarityTable`]).
+    Rarity { input: usize },
 }
 
 impl Source {
     fn input(self) -> usize {
         match self {
-            Source::Value { input } | Source::Level { input, .. } | Source::Other { input } => input,
+            Source::Value { input }
+            | Source::Level { input, .. }
+            | Source::Other { input }
+            | Source::Rarity { input } => input,
         }
+    }
+}
+
+/// The surprisal `ln(n / count)` of the levels of a categorical column among its `n` training rows,
+/// for the most frequent [`RarityTable::MAX_LEVELS`]; any other level, unseen or beyond them, scores as
+/// a level seen once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RarityTable {
+    levels: Vec<(String, f64)>,
+    unseen: f64,
+}
+
+impl RarityTable {
+    /// Levels kept: a column of near-unique values must not grow the model file with the log.
+    const MAX_LEVELS: usize = 10_000;
+
+    /// From each level's training count (most frequent first) and the number of rows.
+    fn new(counts: &[(String, usize)], n: usize) -> RarityTable {
+        let n = n.max(1) as f64;
+        let levels = counts.iter().take(Self::MAX_LEVELS).map(|(l, c)| (l.clone(), (n / *c as f64).ln())).collect();
+        RarityTable { levels, unseen: n.ln() }
+    }
+
+    fn lookup(&self) -> std::collections::HashMap<&str, f64> {
+        self.levels.iter().map(|(l, r)| (l.as_str(), *r)).collect()
+    }
+
+    fn is_sound(&self) -> bool {
+        self.unseen.is_finite() && self.levels.iter().all(|(_, r)| r.is_finite() && *r >= 0.0)
     }
 }
 

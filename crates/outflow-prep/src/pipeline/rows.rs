@@ -179,6 +179,29 @@ pub(super) fn level_codes(inputs: &[InputSpec], bound: &[Bound<'_>], rows: &[usi
         .collect()
 }
 
+/// Per categorical input with a rarity feature among `features`, the surprisal of each of `rows`.
+fn rarity_values(inputs: &[InputSpec], bound: &[Bound<'_>], features: &[FeatureSpec], rows: &[usize]) -> Vec<Vec<f64>> {
+    let wanted = |k: usize| features.iter().any(|f| f.source == Source::Rarity { input: k });
+    inputs
+        .iter()
+        .zip(bound)
+        .enumerate()
+        .map(|(k, (inp, b))| match (&inp.kind, b) {
+            (InputKind::Categorical { rarity: Some(table), .. }, Bound::Cat(col)) if wanted(k) => {
+                let lookup = table.lookup();
+                let of = |l: &str| lookup.get(l).copied().unwrap_or(table.unseen);
+                if let (ColumnData::Categorical(cat), None) = (col.data(), col.validity()) {
+                    let by_code: Vec<f64> = cat.levels().iter().map(|l| of(l)).collect();
+                    rows.iter().map(|&i| by_code[cat.codes()[i] as usize]).collect()
+                } else {
+                    rows.iter().map(|&i| of(&level_string(col, i))).collect()
+                }
+            }
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 /// The `rows × features` matrix (row-major) of the given features.
 pub(super) fn build_matrix(
     inputs: &[InputSpec],
@@ -187,6 +210,7 @@ pub(super) fn build_matrix(
     rows: &[usize],
 ) -> Array2<f64> {
     let codes = level_codes(inputs, bound, rows);
+    let rarity = rarity_values(inputs, bound, features, rows);
     let p = features.len();
     let mut out = Array2::<f64>::zeros((rows.len(), p));
     if p == 0 {
@@ -201,6 +225,7 @@ pub(super) fn build_matrix(
                 Source::Value { input } => numeric(&inputs[input], &bound[input], i).unwrap_or(f64::NAN),
                 Source::Level { input, level } => f64::from(u8::from(codes[input][r] == Some(level))),
                 Source::Other { input } => f64::from(u8::from(codes[input][r].is_none())),
+                Source::Rarity { input } => rarity[input][r],
             };
         }
     });

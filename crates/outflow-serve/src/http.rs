@@ -100,16 +100,21 @@ fn bad_json(e: &serde_json::Error, line: Option<usize>) -> ApiError {
     ApiError::bad_request("bad_json", format!("invalid JSON at {at}: {e}"))
 }
 
-fn parse(bytes: &[u8], ndjson: bool) -> Result<(Vec<Map<String, Value>>, Shape), ApiError> {
+/// The flows of a request body (a flow object, an array of flows, or NDJSON). A batch over `max` flows
+/// is refused before its flows are built: NDJSON lines are counted first, array items past the limit are
+/// skipped unparsed.
+fn parse(bytes: &[u8], ndjson: bool, max: usize) -> Result<(Vec<Map<String, Value>>, Shape), ApiError> {
     let not_object = |i: usize, v: &Value| {
         ApiError::bad_request("bad_flow", format!("flow {i} must be a JSON object keyed by feature name, got {v}"))
     };
+    let lines = || bytes.split(|&b| b == b'\n').enumerate().filter(|(_, l)| !l.trim_ascii().is_empty());
     if ndjson {
-        let mut flows = Vec::new();
-        for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-            if line.trim_ascii().is_empty() {
-                continue;
-            }
+        let n = lines().count();
+        if n > max {
+            return Err(too_many(n, max));
+        }
+        let mut flows = Vec::with_capacity(n);
+        for (i, line) in lines() {
             match serde_json::from_slice::<Value>(line).map_err(|e| bad_json(&e, Some(i + 1)))? {
                 Value::Object(m) => flows.push(m),
                 v => return Err(not_object(flows.len(), &v)),
@@ -117,9 +122,12 @@ fn parse(bytes: &[u8], ndjson: bool) -> Result<(Vec<Map<String, Value>>, Shape),
         }
         return Ok((flows, Shape::Ndjson));
     }
-    match serde_json::from_slice::<Value>(bytes).map_err(|e| bad_json(&e, None))? {
-        Value::Object(m) => Ok((vec![m], Shape::One)),
-        Value::Array(items) => {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let body = serde::de::DeserializeSeed::deserialize(Batch { max }, &mut de).map_err(|e| bad_json(&e, None))?;
+    de.end().map_err(|e| bad_json(&e, None))?;
+    match body {
+        Parsed::One(m) => Ok((vec![m], Shape::One)),
+        Parsed::Many(items) => {
             let flows = items
                 .into_iter()
                 .enumerate()
@@ -130,7 +138,87 @@ fn parse(bytes: &[u8], ndjson: bool) -> Result<(Vec<Map<String, Value>>, Shape),
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((flows, Shape::Array))
         }
-        v => Err(ApiError::bad_request("bad_flow", format!("expected a flow object or an array of flows, got {v}"))),
+        Parsed::TooMany(n) => Err(too_many(n, max)),
+        Parsed::Other(v) => {
+            Err(ApiError::bad_request("bad_flow", format!("expected a flow object or an array of flows, got {v}")))
+        }
+    }
+}
+
+fn too_many(n: usize, max: usize) -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_many_flows", format!("{n} flows exceed the batch limit of {max}"))
+}
+
+/// A JSON request body, read with at most `max` array items kept.
+enum Parsed {
+    One(Map<String, Value>),
+    Many(Vec<Value>),
+    /// An array of this many items, over the limit.
+    TooMany(usize),
+    Other(Value),
+}
+
+struct Batch {
+    max: usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Batch {
+    type Value = Parsed;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Parsed, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Batch {
+    type Value = Parsed;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a flow object or an array of flows")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Parsed, A::Error> {
+        use serde::Deserialize;
+        Map::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Parsed::One)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Parsed, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element::<Value>()? {
+            if items.len() == self.max {
+                let mut n = items.len() + 1;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                return Ok(Parsed::TooMany(n));
+            }
+            items.push(v);
+        }
+        Ok(Parsed::Many(items))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Parsed, E> {
+        Ok(Parsed::Other(v.into()))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Parsed, E> {
+        Ok(Parsed::Other(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Parsed, E> {
+        Ok(Parsed::Other(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Parsed, E> {
+        Ok(Parsed::Other(v.into()))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Parsed, E> {
+        Ok(Parsed::Other(v.into()))
+    }
+
+    fn visit_unit<E>(self) -> Result<Parsed, E> {
+        Ok(Parsed::Other(Value::Null))
     }
 }
 
@@ -152,35 +240,35 @@ fn score_flows(state: &AppState, flows: &[Map<String, Value>]) -> Result<Vec<Flo
         .collect())
 }
 
+/// Bodies up to this size are parsed and scored on the async worker; larger ones on a blocking thread,
+/// so that a big batch never stalls the other requests (`/healthz` included).
+const INLINE_BYTES: usize = 64 << 10;
+
 async fn score(State(ctx): State<Ctx>, headers: HeaderMap, body: Body) -> Response {
     let limits = ctx.limits;
     let work = async move {
         let ndjson = media_type(&headers)?;
-        let bytes: Bytes = axum::body::to_bytes(body, limits.body_bytes).await.map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the body exceeds {} bytes", limits.body_bytes),
-            )
+        let bytes: Bytes = axum::body::to_bytes(body, limits.body_bytes).await.map_err(|e| {
+            if is_length_limit(&e) {
+                let why = format!("the body exceeds {} bytes", limits.body_bytes);
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", why)
+            } else {
+                ApiError::bad_request("bad_body", format!("the request body could not be read: {e}"))
+            }
         })?;
-        let (flows, shape) = parse(&bytes, ndjson)?;
-        if flows.is_empty() {
-            return Err(ApiError::bad_request("no_flows", "the request holds no flow"));
-        }
-        if flows.len() > limits.max_batch {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_many_flows",
-                format!("{} flows exceed the batch limit of {}", flows.len(), limits.max_batch),
-            ));
-        }
-        let results = if flows.len() <= 64 {
-            score_flows(&ctx.state, &flows)?
+        let inline = bytes.len() <= INLINE_BYTES;
+        let state = Arc::clone(&ctx.state);
+        let run = move || -> Result<(Vec<FlowResult>, Shape), ApiError> {
+            let (flows, shape) = parse(&bytes, ndjson, limits.max_batch)?;
+            if flows.is_empty() {
+                return Err(ApiError::bad_request("no_flows", "the request holds no flow"));
+            }
+            Ok((score_flows(&state, &flows)?, shape))
+        };
+        let (results, shape) = if inline {
+            run()?
         } else {
-            let state = Arc::clone(&ctx.state);
-            tokio::task::spawn_blocking(move || score_flows(&state, &flows))
-                .await
-                .map_err(|_| ApiError::internal("scoring failed"))??
+            tokio::task::spawn_blocking(run).await.map_err(|_| ApiError::internal("scoring failed"))??
         };
         Ok::<_, ApiError>(match shape {
             Shape::One => axum::Json(&results[0]).into_response(),
@@ -200,6 +288,19 @@ async fn score(State(ctx): State<Ctx>, headers: HeaderMap, body: Body) -> Respon
         Ok(Err(e)) => e.into_response(),
         Err(_) => ApiError::new(StatusCode::REQUEST_TIMEOUT, "timeout", "the request took too long").into_response(),
     }
+}
+
+/// Whether reading a body failed on its length limit (rather than on a broken body, e.g. a malformed
+/// chunk, which is the client's 400).
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 async fn model_info(State(ctx): State<Ctx>) -> Response {

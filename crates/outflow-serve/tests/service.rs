@@ -234,3 +234,39 @@ fn reload_swaps_atomically_and_refuses_bad_files() {
     assert_eq!(st, 200);
     assert!(b.contains("\"generation\":6"), "{b}");
 }
+
+#[test]
+fn batch_limits_and_broken_bodies() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, det, t) = model_file(dir.path());
+    let srv = start(&path, Limits { max_batch: 300, ..Limits::default() });
+    let flows = |n: usize| (0..n).map(|i| Value::Object(flow(&t, i))).collect::<Vec<_>>();
+    // Over the limit: refused with the count, as an array and as NDJSON.
+    let (st, r) = post_json(srv.addr, &Value::Array(flows(301)));
+    assert_eq!((st, r["error"]["code"].as_str()), (413, Some("too_many_flows")), "{r}");
+    assert!(r["error"]["message"].as_str().unwrap().starts_with("301 flows exceed the batch limit of 300"), "{r}");
+    let lines: String = flows(302).iter().map(|f| format!("{f}\n")).collect();
+    let (st, b) = request(srv.addr, "POST", "/v1/score", Some("application/x-ndjson"), lines.as_bytes());
+    assert_eq!(st, 413, "{b}");
+    assert!(b.contains("302 flows exceed"), "{b}");
+    // At the limit, a body of more than 64 KiB (scored off the async workers) answers as the library.
+    let body = Value::Array(flows(300)).to_string();
+    assert!(body.len() > 64 << 10);
+    let (st, b) = request(srv.addr, "POST", "/v1/score", Some("application/json"), body.as_bytes());
+    assert_eq!(st, 200);
+    let answers: Vec<Value> = serde_json::from_str(&b).unwrap();
+    let expected = det.score(&t.take_rows(&(0..300).collect::<Vec<_>>())).unwrap();
+    for (a, e) in answers.iter().zip(&expected) {
+        assert_eq!(a["outlier_score"].as_f64(), e.outlier_score);
+    }
+    // A broken chunked body is the client's error (400), not an oversized one (413).
+    let mut s = TcpStream::connect(srv.addr).unwrap();
+    let head = "POST /v1/score HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+                Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(b"5\r\n[{\"du\r\nzz-not-a-size\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp);
+    assert!(resp.starts_with("HTTP/1.1 400"), "{resp}");
+    assert!(resp.contains("bad_body"), "{resp}");
+}

@@ -59,6 +59,12 @@ pub fn open(path: Option<&PathBuf>) -> Result<Input> {
 pub fn read(path: Option<&PathBuf>, fmt: &FormatArgs) -> Result<(Input, Table, Format)> {
     let input = open(path)?;
     let (table, format) = read_input(&input, &fmt.options()?)?;
+    for (column, rows) in table.replaced_text() {
+        eprintln!(
+            "warning: {}: column '{column}': {rows} value(s) hold bytes that are not UTF-8, read as U+FFFD",
+            input.name()
+        );
+    }
     Ok((input, table, format))
 }
 

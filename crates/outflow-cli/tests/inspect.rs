@@ -36,6 +36,14 @@ fn human_output_and_errors() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.csv:3") && err.contains("expected 2 fields"), "{err}");
 
+    // Bytes that are not UTF-8 (a Windows-1252 dash, as CICFlowMeter exports write) are read, and said.
+    let latin = dir.path().join("latin.csv");
+    std::fs::write(&latin, b"Label,n\nWeb Attack \x96 XSS,1\nBENIGN,2\nWeb Attack \x96 XSS,3\n").unwrap();
+    let out = outflow().args(["inspect", latin.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("latin.csv: column 'Label': 2 value(s) hold bytes that are not UTF-8"), "{err}");
+
     let out = outflow().args(["inspect", "/nonexistent/file.log"]).output().unwrap();
     assert!(!out.status.success());
     let out = outflow().args(["inspect", "--format", "parquet", "x"]).output().unwrap();

@@ -567,6 +567,25 @@ impl Table {
         &self.columns
     }
 
+    /// The text columns with values holding U+FFFD, and how many non-null rows hold one. The readers
+    /// read bytes that are not UTF-8 as U+FFFD rather than refusing the file (real CICFlowMeter exports
+    /// carry Windows-1252 dashes in their labels); this says where that happened, so that it is never
+    /// silent.
+    pub fn replaced_text(&self) -> Vec<(&str, usize)> {
+        self.columns
+            .iter()
+            .filter_map(|c| {
+                let ColumnData::Categorical(cat) = c.data() else { return None };
+                let bad: Vec<bool> = cat.levels().iter().map(|l| l.contains('\u{FFFD}')).collect();
+                if !bad.contains(&true) {
+                    return None;
+                }
+                let n = (0..c.len()).filter(|&i| !c.is_null(i) && bad[cat.codes()[i] as usize]).count();
+                (n > 0).then_some((c.name(), n))
+            })
+            .collect()
+    }
+
     /// Column names in order.
     pub fn names(&self) -> Vec<&str> {
         self.columns.iter().map(Column::name).collect()

@@ -304,3 +304,62 @@ fn option_and_file_errors_are_stated_once_and_never_panic() {
     let unique: std::collections::HashSet<&&str> = names.iter().collect();
     assert_eq!(unique.len(), names.len(), "{names:?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_stopped_run_leaves_no_directory_that_looks_complete() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    // A log big enough that the run is still reading or fitting when the signal comes.
+    let log = dir.path().join("big.csv");
+    let mut text = String::from("duration,orig_bytes,resp_bytes,orig_pkts\n");
+    for i in 0..300_000u64 {
+        text += &format!("{}.{},{},{},{}\n", i % 97, i % 10, (i * 7919) % 100_003, (i * 104_729) % 50_021, i % 13 + 1);
+    }
+    std::fs::write(&log, text).unwrap();
+    let stop = |out: &Path, force: bool| {
+        let mut cmd = outflow();
+        cmd.args(["detect", log.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]);
+        if force {
+            cmd.arg("--force");
+        }
+        let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        // The claim (its lock file) comes before any work.
+        let lock = out.join(".outflow.lock");
+        let t = std::time::Instant::now();
+        while !lock.exists() {
+            assert!(t.elapsed().as_secs() < 60, "the run never claimed {}", out.display());
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(killed.success());
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(143), "{err}");
+        assert!(err.contains("stopped by SIGTERM"), "{err}");
+    };
+    // A directory the run created goes.
+    let fresh = dir.path().join("fresh");
+    stop(&fresh, false);
+    assert!(!fresh.exists());
+    // A directory given with --force keeps what was there, says the run is incomplete, and holds no
+    // lock or temporary file; the report refuses it.
+    let given = dir.path().join("given");
+    std::fs::create_dir(&given).unwrap();
+    std::fs::write(given.join("notes.txt"), "mine").unwrap();
+    stop(&given, true);
+    let mut names: Vec<String> =
+        std::fs::read_dir(&given).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert!(names.contains(&"INCOMPLETE".to_string()) && names.contains(&"notes.txt".to_string()), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with('.') || n == "summary.json"), "{names:?}");
+    let out = outflow().args(["report", given.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stopped before it finished"));
+    // A run that then finishes there removes the mark.
+    let out = outflow().args(["detect", "--out", given.to_str().unwrap(), "--force", "--quiet"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!given.join("INCOMPLETE").exists());
+}

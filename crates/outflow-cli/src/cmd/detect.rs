@@ -118,6 +118,7 @@ pub fn run(a: Args) -> Result<()> {
     let show = !a.quiet && std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut params = params(&a)?;
+    release_runs_on_termination();
     // The directory is claimed before any work: a bad --out fails at once, and two runs never mix.
     let claim = match &a.out {
         Some(out) => claim_run_dir(out, a.force)?,
@@ -389,4 +390,30 @@ fn print_flow_summary(s: &RunSummary, out: &Path) {
         if s.tuned { ", tuning.csv" } else { "" },
         s.timings_seconds.total
     );
+}
+
+/// On SIGTERM, SIGINT or SIGHUP, releases the run directories this process holds (removed when the run
+/// created them, else marked `INCOMPLETE`, temporary files removed; see
+/// [`outflow::run::abandon_active_runs`]) and exits as a process killed by that signal would report.
+fn release_runs_on_termination() {
+    #[cfg(unix)]
+    std::thread::spawn(|| {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async {
+            let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
+                (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
+            else {
+                return;
+            };
+            let (name, code) = tokio::select! {
+                _ = term.recv() => ("SIGTERM", 143),
+                _ = int.recv() => ("SIGINT", 130),
+                _ = hup.recv() => ("SIGHUP", 129),
+            };
+            outflow::run::abandon_active_runs();
+            eprintln!("outflow: stopped by {name}; the unfinished run directory was removed or marked INCOMPLETE");
+            std::process::exit(code);
+        });
+    });
 }

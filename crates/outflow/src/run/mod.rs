@@ -44,8 +44,8 @@ pub use crate::run::levels::{
 };
 pub use crate::run::read::{Anomalies, RunDir, Sample, Scores, TOP_ANOMALIES};
 pub use crate::run::write::{
-    LOCK, RunClaim, RunInput, anomalies_csv, check_run_dir, claim_fresh_run_dir, claim_run_dir, sample_csv, scores_csv,
-    scores_csv_with, tuning_csv,
+    INCOMPLETE, LOCK, RunClaim, RunInput, abandon_active_runs, anomalies_csv, check_run_dir, claim_fresh_run_dir,
+    claim_run_dir, sample_csv, scores_csv, scores_csv_with, tuning_csv,
 };
 
 /// `summary.json`.

@@ -101,6 +101,10 @@ impl RunDir {
         if !dir.is_dir() {
             return Err(RunDirError::NotADirectory(dir).into());
         }
+        if dir.join(super::INCOMPLETE).exists() {
+            let message = "the run that wrote here was stopped before it finished; its files are partial";
+            return Err(RunDirError::invalid(dir.join(super::INCOMPLETE), message).into());
+        }
         let summary: RunSummary = read_json(&dir.join(SUMMARY))?;
         if summary.level != outflow_aggregate::Level::Flow {
             let message = format!(

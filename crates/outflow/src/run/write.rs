@@ -92,10 +92,46 @@ impl RunClaim {
 
 impl Drop for RunClaim {
     fn drop(&mut self) {
+        let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
+        active.retain(|(d, _)| d != &self.dir);
         let _ = std::fs::remove_file(self.dir.join(LOCK));
-        if !self.done && self.created {
+        if self.done {
+            let _ = std::fs::remove_file(self.dir.join(INCOMPLETE));
+        } else if self.created {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+/// The run directories this process has claimed and not yet released, and whether it created them.
+static ACTIVE: std::sync::Mutex<Vec<(PathBuf, bool)>> = std::sync::Mutex::new(Vec::new());
+
+/// The file an interrupted run leaves in a directory it did not create; a run that finishes there
+/// removes it.
+pub const INCOMPLETE: &str = "INCOMPLETE";
+
+/// Releases every run directory this process holds when it is being stopped (SIGTERM, SIGINT): a
+/// directory the run created is removed; in one it was given (`--force`), its temporary files and lock
+/// go and an [`INCOMPLETE`] file says the run did not finish — its other files are partial. Call it from
+/// a signal handler's thread just before exiting; no claim is released twice.
+pub fn abandon_active_runs() {
+    let claims = std::mem::take(&mut *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()));
+    let temporary = format!(".{}.", std::process::id());
+    for (dir, created) in claims {
+        if created {
+            let _ = std::fs::remove_dir_all(&dir);
+            continue;
+        }
+        let note = "This run was stopped before it finished: the files here are partial. summary.json is \
+                    written last, by a run that finishes.\n";
+        let _ = std::fs::write(dir.join(INCOMPLETE), note);
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.contains(&temporary) && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        let _ = std::fs::remove_file(dir.join(LOCK));
     }
 }
 
@@ -144,6 +180,7 @@ fn claim(dir: &Path, force: bool, fresh: bool) -> Result<Option<RunClaim>> {
         Ok(mut f) => {
             use std::io::Write;
             let _ = writeln!(f, "{}", std::process::id());
+            ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).push((dir.to_owned(), created));
             Ok(Some(claim))
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {

@@ -271,6 +271,11 @@ fn split_directive(line: &[u8], sep: u8) -> (&[u8], &[u8]) {
 
 /// Maps a section's fields to global columns, creating new ones (null for earlier rows).
 fn bind_section(sec: &mut Section, cols: &mut Vec<TypedBuilder>, rows: usize, at: &Location) -> Result<()> {
+    // `#types` may come before `#fields`: their lengths are compared once both are known.
+    if let Some(types) = sec.types.as_ref().filter(|t| t.len() != sec.fields.len()) {
+        let message = format!("#types has {} entries, #fields has {}", types.len(), sec.fields.len());
+        return Err(IoError::Header { at: at.clone(), message });
+    }
     let mut map = Vec::with_capacity(sec.fields.len());
     for (k, name) in sec.fields.iter().enumerate() {
         let ty = sec.types.as_ref().map(|t| t[k].as_str()).or_else(|| known_zeek_type(name));
@@ -415,6 +420,14 @@ mod tests {
         assert_eq!(t.names(), ["ts", "tunnel_parents", "label", "detailed-label"]);
         assert_eq!(t.column("label").unwrap().str_at(0), Some("Malicious"));
         assert!(t.column("tunnel_parents").unwrap().is_null(0));
+    }
+
+    #[test]
+    fn types_before_fields_of_another_length_is_an_error() {
+        // Found by the read_zeek fuzz target: the lengths were compared only when #fields came first.
+        let s = "#separator \\x09\n#types\ttime\n#fields\tts\tn\n1.0\t2\n";
+        let e = read_zeek(&Input::bytes("t.log", s)).unwrap_err().to_string();
+        assert!(e.contains("t.log:4") && e.contains("#types has 1 entries, #fields has 2"), "{e}");
     }
 
     #[test]

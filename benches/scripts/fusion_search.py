@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Searches fusions of single detectors per log family, from detection_quality's `--scores` dumps.
+
+    detection_quality --data ../shared/data --odds ODDS_DIR --seeds 1-6 --scores DIR
+    python benches/scripts/fusion_search.py DIR
+
+For every pair and triple of ten detectors, fused by mean rank and by maximum rank (ties by the mean),
+prints per family the fusions meeting the goal on the most of its logs (mean ROC-AUC over seeds ≥ the
+best single detector's − 0.005 and PR-AUC ≥ its − 0.02), then by mean PR-AUC. Ranks are plain ranks of
+each seed's scores, not the detector's rank tables, so figures differ slightly from the detector's own.
+"""
+import collections
+import glob
+import itertools
+import sys
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+CANDIDATES = ["iforest", "pca", "pca_mahalanobis", "ecod", "copod", "lof", "cblof", "gmm_diag", "knn",
+              "cluster_rarity"]
+FAMILIES = {
+    "zeek": ["strato-001", "strato-008", "strato-010"],
+    "kdd": ["nslkdd-train20", "nslkdd-test21", "kdd99-10pct"],
+    "cic": ["cic-ids2017"],
+    "generic": ["odds-smtp"],
+}
+CURRENT = {"zeek": "mean:iforest+pca", "kdd": "mean:iforest+pca", "cic": "mean:iforest+pca", "generic": "iforest"}
+
+
+def roc_auc(y, s):
+    r = rankdata(s)
+    p = y.sum()
+    n = len(y) - p
+    return (r[y == 1].sum() - p * (p + 1) / 2) / (p * n)
+
+
+def average_precision(y, s):
+    order = np.argsort(-s, kind="mergesort")
+    hits = y[order]
+    tp = np.cumsum(hits)
+    k = np.arange(1, len(y) + 1)
+    return (tp[hits == 1] / k[hits == 1]).sum() / hits.sum()
+
+
+def main() -> None:
+    root = sys.argv[1]
+    results = collections.defaultdict(list)
+    for sets in FAMILIES.values():
+        for name in sets:
+            for path in sorted(glob.glob(f"{root}/{name}@detection-*.csv")):
+                d = pd.read_csv(path)
+                y = d["__label"].values.astype(int)
+                ranks = {c: rankdata(d[c].fillna(d[c].min()).values) / len(d) for c in CANDIDATES}
+                for c in CANDIDATES:
+                    results[(name, c)].append((roc_auc(y, ranks[c]), average_precision(y, ranks[c])))
+                for k in (2, 3):
+                    for combo in itertools.combinations(CANDIDATES, k):
+                        m = np.vstack([ranks[c] for c in combo])
+                        for method, v in (("mean", m.mean(0)), ("max", m.max(0) + 1e-3 * m.mean(0))):
+                            spec = f"{method}:{'+'.join(combo)}"
+                            results[(name, spec)].append((roc_auc(y, v), average_precision(y, v)))
+    mean = {k: (np.mean([a for a, _ in v]), np.mean([b for _, b in v])) for k, v in results.items()}
+    for family, sets in FAMILIES.items():
+        best = {s: (max(mean[(s, c)][0] for c in CANDIDATES), max(mean[(s, c)][1] for c in CANDIDATES)) for s in sets}
+        rows = []
+        for spec in sorted({k[1] for k in mean if k[0] == sets[0]}):
+            met = sum(mean[(s, spec)][0] >= best[s][0] - 0.005 and mean[(s, spec)][1] >= best[s][1] - 0.02
+                      for s in sets)
+            rows.append((met, np.mean([mean[(s, spec)][1] for s in sets]), np.mean([mean[(s, spec)][0] for s in sets]),
+                         spec))
+        rows.sort(reverse=True)
+        for met, pr, roc, spec in [r for r in rows if r[3] == CURRENT[family]] + rows[:6]:
+            per_set = " ".join(f"{s}:{mean[(s, spec)][0]:.3f}/{mean[(s, spec)][1]:.3f}" for s in sets)
+            print(f"{family:8} {spec:45} met {met}/{len(sets)} ROC {roc:.3f} PR {pr:.3f}  {per_set}")
+
+
+if __name__ == "__main__":
+    main()

@@ -85,6 +85,10 @@ pub fn read_csv(input: &Input, opts: &CsvOptions) -> Result<Table> {
     }
     let names = header_names(&record);
     let ncols = names.len();
+    if ncols > crate::MAX_FIELDS {
+        let message = format!("{ncols} fields in the header, more than {} a flow log can have", crate::MAX_FIELDS);
+        return Err(IoError::Header { at: Location { file, line: 1, field: None }, message });
+    }
     let mut builders: Vec<InferBuilder> = (0..ncols).map(|_| InferBuilder::new()).collect();
     let mut rows = 0usize;
     while reader.read_byte_record(&mut record).map_err(|e| csv_error(input, e))? {

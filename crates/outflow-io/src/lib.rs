@@ -50,7 +50,7 @@ pub use crate::error::{IoError, Location, Result};
 pub use crate::family::{Family, FamilyColumns, FlowRoles};
 pub use crate::format::{Format, ReadOptions, detect_format, read_batches, read_input, read_table};
 pub use crate::kdd::{KDD_DIFFICULTY, KDD_FEATURES, KDD_LABEL, read_kdd};
-pub use crate::source::{Input, MAX_LINE_BYTES};
+pub use crate::source::{Input, MAX_FIELDS, MAX_LINE_BYTES};
 pub use crate::summary::{ColumnSummary, TableSummary, TopValue, summarize};
 pub use crate::table::{Categorical, Column, ColumnData, DataType, Field, NullPolicy, Schema, Table, Validity, Value};
 pub use crate::write::{f64_from_number_or_string, f64_or_string, opt_f64_or_string, write_csv};

@@ -133,6 +133,10 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 /// The longest line an input may hold (8 MiB).
 pub const MAX_LINE_BYTES: usize = 8 << 20;
 
+/// The most columns an input may have (flow logs have tens; CICFlowMeter about 80). Above it a header,
+/// or JSON keys that differ from line to line, would build that many columns of every row.
+pub const MAX_FIELDS: usize = 10_000;
+
 /// A reader that fails once a line runs past [`MAX_LINE_BYTES`].
 struct LineLimit<R> {
     inner: R,

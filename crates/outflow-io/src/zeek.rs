@@ -239,6 +239,14 @@ fn directive(line: &[u8], sec: &mut Section, at: &Location) -> Result<()> {
         b"#unset_field" => sec.unset = rest.to_vec(),
         b"#fields" => {
             sec.fields = header_parts(rest, sec.sep);
+            if sec.fields.len() > crate::MAX_FIELDS {
+                let message = format!(
+                    "{} fields in #fields, more than {} a flow log can have",
+                    sec.fields.len(),
+                    crate::MAX_FIELDS
+                );
+                return Err(IoError::Header { at: at.clone(), message });
+            }
             sec.map.clear();
             sec.ready = sec.fields.iter().all(|f| !f.is_empty()) && !sec.fields.is_empty();
             if !sec.ready {

@@ -71,6 +71,12 @@ pub fn read_zeek_json(input: &Input) -> Result<Table> {
             }
             let j = match index.get(&key) {
                 Some(&j) => j,
+                None if cols.len() == crate::MAX_FIELDS => {
+                    return Err(IoError::Header {
+                        at: Location { field: Some(key), ..at() },
+                        message: format!("more than {} distinct keys: not a flow log", crate::MAX_FIELDS),
+                    });
+                }
                 None => {
                     cols.push(Col { name: key.clone(), cells: vec![Cell::Null; rows] });
                     index.insert(key, cols.len() - 1);

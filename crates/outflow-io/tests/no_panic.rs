@@ -94,3 +94,24 @@ fn a_line_past_the_limit_fails_the_read_instead_of_filling_memory() {
     let (t, _) = read_input(&Input::bytes("many.csv", csv), &ReadOptions::default()).unwrap();
     assert!(t.n_rows() > 600_000);
 }
+
+#[test]
+fn more_fields_than_a_flow_log_has_fail_the_read() {
+    use outflow_io::{Input, MAX_FIELDS, ReadOptions, read_input};
+    let names: Vec<String> = (0..=MAX_FIELDS).map(|i| format!("c{i}")).collect();
+    let read = |name: &str, bytes: Vec<u8>| read_input(&Input::bytes(name, bytes), &ReadOptions::default());
+    let csv = format!("{}\n{}\n", names.join(","), vec!["1"; names.len()].join(","));
+    let e = read("wide.csv", csv.into_bytes()).unwrap_err().to_string();
+    assert!(e.contains("wide.csv:1") && e.contains("10001 fields in the header"), "{e}");
+    let zeek = format!("#separator \\x09\n#fields\t{}\n", names.join("\t"));
+    let e = read("wide.log", zeek.into_bytes()).unwrap_err().to_string();
+    assert!(e.contains("wide.log:2") && e.contains("10001 fields in #fields"), "{e}");
+    // JSON keys: refused at the key past the limit (each new key is a column of every row).
+    let keys: Vec<String> = names.iter().map(|n| format!("\"{n}\":1")).collect();
+    let json = format!("{{\"ts\":1.0}}\n{{\"ts\":2.0,{}}}\n", keys.join(","));
+    let e = read("keys.json", json.into_bytes()).unwrap_err().to_string();
+    assert!(e.contains("more than 10000 distinct keys"), "{e}");
+    // At the limit, a wide CSV reads.
+    let ok = format!("{}\n{}\n", names[..MAX_FIELDS].join(","), vec!["1"; MAX_FIELDS].join(","));
+    assert_eq!(read("ok.csv", ok.into_bytes()).unwrap().0.n_cols(), MAX_FIELDS);
+}

@@ -358,36 +358,30 @@ impl Scorer {
 
     /// Raw signals of the training rows: the detectors' training scores, the rest from the memberships.
     fn raw_training(&self, memberships: &[Membership]) -> Result<RawSignals> {
-        self.params
-            .signals
-            .iter()
-            .zip(&self.models)
-            .map(|(s, m)| match (s, m) {
-                (Signal::Detector(_), m) => Ok(m.as_ref().expect("fitted with the signal").training_scores().to_vec()),
-                (Signal::Glosh, _) => {
-                    memberships.iter().map(|p| p.outlier_score.ok_or_else(glosh_needs_hdbscan)).collect()
-                }
-                (Signal::ClusterRarity, _) => Ok(memberships.iter().map(|p| self.rarity(p.label)).collect()),
-            })
-            .collect()
+        self.raw(memberships, |m, _| Ok(m.training_scores().to_vec()))
     }
 
     /// Raw signals of new flows from their features and cluster memberships.
     pub(crate) fn raw_new(&self, x: ArrayView2<'_, f64>, memberships: &[Membership]) -> Result<RawSignals> {
+        self.raw(memberships, |m, d| {
+            m.score_samples(x).map_err(|e| OutflowError::Signal { signal: d.name(), source: Box::new(e) })
+        })
+    }
+
+    /// Raw signals of rows from their cluster memberships, each detector signal's from `detector`.
+    fn raw(
+        &self,
+        memberships: &[Membership],
+        detector: impl Fn(&OutlierModelAny, &Outlier) -> Result<Vec<f64>>,
+    ) -> Result<RawSignals> {
         self.params
             .signals
             .iter()
             .zip(&self.models)
-            .map(|(s, m)| match (s, m) {
-                (Signal::Glosh, _) => {
-                    memberships.iter().map(|p| p.outlier_score.ok_or_else(glosh_needs_hdbscan)).collect()
-                }
-                (Signal::ClusterRarity, _) => Ok(memberships.iter().map(|p| self.rarity(p.label)).collect()),
-                (Signal::Detector(d), m) => m
-                    .as_ref()
-                    .expect("fitted with the signal")
-                    .score_samples(x)
-                    .map_err(|e| OutflowError::Signal { signal: d.name(), source: Box::new(e) }),
+            .map(|(s, m)| match s {
+                Signal::Detector(d) => detector(m.as_ref().expect("fitted with the signal"), d),
+                Signal::Glosh => memberships.iter().map(|p| p.outlier_score.ok_or_else(glosh_needs_hdbscan)).collect(),
+                Signal::ClusterRarity => Ok(memberships.iter().map(|p| self.rarity(p.label)).collect()),
             })
             .collect()
     }

@@ -40,7 +40,7 @@ pub(crate) enum InputKind {
     /// A numeric (or boolean) feature; `fill` replaces nulls, `None` rejects the row.
     Numeric { fill: Option<f64>, boolean: bool },
     /// A categorical column: its one-hot levels (`other`: whether a catch-all column follows) and the
-    /// surprisal of each level seen at fit time (empty without a rarity column); `text` records whether
+    /// surprisal of each level seen at fit time (`None` without a rarity column); `text` records whether
     /// the column held strings at fit time.
     Categorical {
         text: bool,

@@ -162,14 +162,7 @@ pub(super) fn level_codes(inputs: &[InputSpec], bound: &[Bound<'_>], rows: &[usi
         .map(|(inp, b)| match (&inp.kind, b) {
             (InputKind::Categorical { levels, .. }, Bound::Cat(col)) => {
                 let index: HashMap<&str, usize> = levels.iter().enumerate().map(|(k, l)| (l.as_str(), k)).collect();
-                if let (ColumnData::Categorical(cat), None) = (col.data(), col.validity()) {
-                    // Dictionary codes: look each level up once.
-                    let by_code: Vec<Option<usize>> =
-                        cat.levels().iter().map(|l| index.get(l.as_str()).copied()).collect();
-                    rows.iter().map(|&i| by_code[cat.codes()[i] as usize]).collect()
-                } else {
-                    rows.iter().map(|&i| index.get(level_string(col, i).as_ref()).copied()).collect()
-                }
+                per_level(col, rows, |l| index.get(l).copied())
             }
             (InputKind::Port { ports, .. }, Bound::Num(v)) => {
                 rows.iter().map(|&i| port_index(v.get(i), ports)).collect()
@@ -177,6 +170,17 @@ pub(super) fn level_codes(inputs: &[InputSpec], bound: &[Bound<'_>], rows: &[usi
             _ => Vec::new(),
         })
         .collect()
+}
+
+/// `of` each row's level among `rows` of a categorical column.
+fn per_level<T: Copy>(col: &Column, rows: &[usize], of: impl Fn(&str) -> T) -> Vec<T> {
+    if let (ColumnData::Categorical(cat), None) = (col.data(), col.validity()) {
+        // Dictionary codes: look each level up once.
+        let by_code: Vec<T> = cat.levels().iter().map(|l| of(l)).collect();
+        rows.iter().map(|&i| by_code[cat.codes()[i] as usize]).collect()
+    } else {
+        rows.iter().map(|&i| of(&level_string(col, i))).collect()
+    }
 }
 
 /// Per categorical input with a rarity feature among `features`, the surprisal of each of `rows`.
@@ -189,13 +193,7 @@ fn rarity_values(inputs: &[InputSpec], bound: &[Bound<'_>], features: &[FeatureS
         .map(|(k, (inp, b))| match (&inp.kind, b) {
             (InputKind::Categorical { rarity: Some(table), .. }, Bound::Cat(col)) if wanted(k) => {
                 let lookup = table.lookup();
-                let of = |l: &str| lookup.get(l).copied().unwrap_or(table.unseen);
-                if let (ColumnData::Categorical(cat), None) = (col.data(), col.validity()) {
-                    let by_code: Vec<f64> = cat.levels().iter().map(|l| of(l)).collect();
-                    rows.iter().map(|&i| by_code[cat.codes()[i] as usize]).collect()
-                } else {
-                    rows.iter().map(|&i| of(&level_string(col, i))).collect()
-                }
+                per_level(col, rows, |l| lookup.get(l).copied().unwrap_or(table.unseen))
             }
             _ => Vec::new(),
         })

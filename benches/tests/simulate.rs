@@ -1,7 +1,7 @@
 //! The simulator is deterministic for a seed and plants every behaviour on the inside hosts.
 
 use outflow::io::{Input, ReadOptions, read_input};
-use outflow_benches::simulate::{Behaviour, SimParams, simulate};
+use outflow_benches::simulate::{Behaviour, SimParams, bench_params, simulate};
 
 fn background() -> outflow::io::Table {
     let mut log = String::from(
@@ -27,12 +27,12 @@ fn background() -> outflow::io::Table {
 #[test]
 fn deterministic_for_a_seed_and_every_behaviour_is_planted() {
     let bg = [background()];
-    let p = SimParams { hours: 3.0, seed: 7, ..SimParams::default() };
+    let p = SimParams { hours: 3.0, ..bench_params(7) };
     let a = simulate(&bg, &p);
     let b = simulate(&bg, &p);
-    assert_eq!(a.to_zeek(7), b.to_zeek(7));
+    assert_eq!(a.to_zeek(), b.to_zeek());
     let c = simulate(&bg, &SimParams { seed: 8, ..p.clone() });
-    assert_ne!(a.to_zeek(7), c.to_zeek(8));
+    assert_ne!(a.to_zeek(), c.to_zeek());
 
     let end = p.start + 3.0 * 3600.0;
     assert!(a.conns.iter().all(|c| c.ts >= p.start && c.ts < end));
@@ -51,7 +51,7 @@ fn deterministic_for_a_seed_and_every_behaviour_is_planted() {
     assert_eq!(hosts.len(), Behaviour::ALL.len(), "one host per behaviour");
 
     // The log reads back with its labels.
-    let (t, _) = read_input(&Input::bytes("sim.log", a.to_zeek(7)), &ReadOptions::default()).unwrap();
+    let (t, _) = read_input(&Input::bytes("sim.log", a.to_zeek()), &ReadOptions::default()).unwrap();
     assert_eq!(t.n_rows(), a.conns.len());
     let labels = t.column("detailed-label").unwrap();
     let beacons = (0..t.n_rows()).filter(|&i| labels.value(i).to_string() == "beacon").count();

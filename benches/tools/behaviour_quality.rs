@@ -21,7 +21,7 @@ use outflow::io::{Input, ReadOptions, Table, read_input};
 use outflow::outlier::metrics::{average_precision, roc_auc};
 use outflow::outlier::{IForestParams, ScoreSamples};
 use outflow::{DetectorFit, DetectorParams, Fit, read_table};
-use outflow_benches::simulate::{Behaviour, SimParams, simulate};
+use outflow_benches::simulate::{Behaviour, bench_params, simulate};
 
 const METHODS: [&str; 4] = ["outflow", "flow max", "iforest", "beacon"];
 
@@ -49,8 +49,8 @@ fn main() {
     };
     let seed_names = format!("{}–{}", seeds.start(), seeds.end());
     for seed in seeds.clone() {
-        let sim = simulate(&captures, &SimParams { seed, ..SimParams::default() });
-        let log = sim.to_zeek(seed);
+        let sim = simulate(&captures, &bench_params(seed));
+        let log = sim.to_zeek();
         if let Some(o) = &out {
             std::fs::create_dir_all(o).expect("out dir");
             std::fs::write(Path::new(o).join(format!("sim-{seed}.conn.log")), &log).expect("write log");

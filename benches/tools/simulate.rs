@@ -4,7 +4,7 @@
 //! e.g. `-- sim.conn.log 1 24 ../shared/data/stratosphere/008-mixed-conn.log.labeled`.
 
 use outflow::{ReadOptions, read_table};
-use outflow_benches::simulate::{SimParams, simulate};
+use outflow_benches::simulate::{SimParams, bench_params, simulate};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -18,12 +18,12 @@ fn main() {
         .iter()
         .map(|p| read_table(p, &ReadOptions::default()).unwrap_or_else(|e| panic!("{p}: {e}")))
         .collect();
-    let sim = simulate(&captures, &SimParams { seed, hours, ..SimParams::default() });
+    let sim = simulate(&captures, &SimParams { hours, ..bench_params(seed) });
     if std::path::Path::new(&args[0]).exists() {
         eprintln!("{} exists; not replaced", args[0]);
         std::process::exit(1);
     }
-    std::fs::write(&args[0], sim.to_zeek(seed)).expect("write the log");
+    std::fs::write(&args[0], sim.to_zeek()).expect("write the log");
     for (b, host, peer) in &sim.planted {
         println!("{}\t{host}\t{peer}", b.name());
     }

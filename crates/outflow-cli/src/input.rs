@@ -9,9 +9,13 @@ use outflow::RowFilter;
 use outflow::aggregate::{AggregateParams, Aggregates, Aggregator, Entities, Level};
 use outflow::io::{CsvOptions, Format, Input, RaggedPolicy, ReadOptions, Table, read_batches, read_input};
 
-/// The sample log built into the binary: the default input of the main job.
-pub const SAMPLE_NAME: &str = "ctu-mixed-008.conn.log.labeled";
-const SAMPLE: &[u8] = include_bytes!("../../../examples/data/ctu-mixed-008.conn.log.labeled");
+/// The built-in sample, the default input of the main job: a day of the simulated office network with
+/// every behaviour planted (`outflow simulate` with its defaults writes the same log).
+pub const SAMPLE_NAME: &str = "outflow-sim-seed1.conn.log";
+
+fn sample() -> Vec<u8> {
+    outflow_sim::simulate(&outflow_sim::SimParams::default()).to_zeek().into_bytes()
+}
 
 /// Format and CSV options.
 #[derive(Args, Debug, Clone)]
@@ -51,7 +55,7 @@ impl FormatArgs {
 pub fn open(path: Option<&PathBuf>) -> Result<Input> {
     match path {
         Some(p) => Ok(Input::path(p)?),
-        None => Ok(Input::bytes(SAMPLE_NAME, SAMPLE.to_vec())),
+        None => Ok(Input::bytes(SAMPLE_NAME, sample())),
     }
 }
 

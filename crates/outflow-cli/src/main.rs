@@ -44,6 +44,9 @@ enum Command {
     Compare(cmd::compare::Args),
     /// Benchmark every outlier detector (and HDBSCAN's GLOSH) against the labels of a labeled log.
     Benchmark(cmd::benchmark::Args),
+    /// Write a simulated, labeled Zeek conn log: an office network's day with planted exfiltration,
+    /// beaconing, scans and DNS tunnelling (the built-in sample is seed 1).
+    Simulate(cmd::simulate::Args),
 }
 
 /// Restores the default action of SIGPIPE: Rust ignores it, so writing to a closed pipe (`outflow
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Tendency(a) => cmd::tendency::run(a),
         Command::Compare(a) => cmd::compare::run(a),
         Command::Benchmark(a) => cmd::benchmark::run(a),
+        Command::Simulate(a) => cmd::simulate::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

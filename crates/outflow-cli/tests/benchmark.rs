@@ -17,11 +17,14 @@ fn builtin_sample_all_detectors_as_json() {
     let v = json(&["benchmark", "--positive", "Malicious", "--seed", "3", "--json"]);
     assert_eq!(v["format"], "zeek");
     assert_eq!(v["label_column"], "label");
-    assert_eq!(v["rows_input"], 5663);
-    // Benign 1402 + Background 60 negatives, Malicious subsampled to 3 %: round(0.03 · 1462 / 0.97) = 45.
-    assert_eq!(v["negatives"], 1462);
-    assert_eq!(v["positives"], 45);
-    assert_eq!(v["positives_available"], 4201);
+    let log = outflow_sim::simulate(&outflow_sim::SimParams::default());
+    let planted = log.conns.iter().filter(|c| c.behaviour.is_some()).count();
+    let negatives = log.conns.len() - planted;
+    assert_eq!(v["rows_input"], log.conns.len());
+    // Every benign flow is a negative; the planted ones are subsampled to 3 %: round(0.03 · negatives / 0.97).
+    assert_eq!(v["negatives"], negatives);
+    assert_eq!(v["positives"], (0.03 * negatives as f64 / 0.97).round() as u64);
+    assert_eq!(v["positives_available"], planted);
     let features: Vec<&str> = v["features"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
     assert!(!features.is_empty() && !features.iter().any(|f| f.contains("label")), "{features:?}");
     let results = v["results"].as_array().unwrap();

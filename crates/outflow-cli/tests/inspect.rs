@@ -6,18 +6,26 @@ fn outflow() -> Command {
     Command::new(env!("CARGO_BIN_EXE_outflow"))
 }
 
+/// Flows of the built-in sample, and how many of them are planted behaviours.
+fn sample_counts() -> (usize, usize) {
+    let log = outflow_sim::simulate(&outflow_sim::SimParams::default());
+    (log.conns.len(), log.conns.iter().filter(|c| c.behaviour.is_some()).count())
+}
+
 #[test]
 fn inspects_the_builtin_sample_as_json() {
     let out = outflow().args(["inspect", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["rows"], 5663);
+    let (n, planted) = sample_counts();
+    assert_eq!(v["rows"], n);
     assert_eq!(v["format"], "zeek");
     let cols = v["columns"].as_array().unwrap();
     assert_eq!(cols.len(), 23);
     let label = cols.iter().find(|c| c["name"] == "label").unwrap();
-    assert_eq!(label["top"][0]["value"], "Malicious");
-    assert_eq!(label["top"][0]["count"], 4201);
+    assert_eq!(label["top"][0]["value"], "Benign");
+    assert_eq!(label["top"][0]["count"], n - planted);
+    assert_eq!(label["top"][1]["count"], planted);
     let dur = cols.iter().find(|c| c["name"] == "duration").unwrap();
     assert_eq!(dur["type"], "interval");
 }
@@ -26,7 +34,8 @@ fn inspects_the_builtin_sample_as_json() {
 fn human_output_and_errors() {
     let out = outflow().arg("inspect").output().unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("5663 rows, 23 columns"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("{} rows, 23 columns", sample_counts().0)), "{text}");
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.csv");
@@ -55,9 +64,8 @@ fn human_output_and_errors() {
 fn a_closed_pipe_ends_the_command_quietly() {
     use std::os::unix::process::ExitStatusExt;
     use std::process::Stdio;
-    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/data/ctu-mixed-008.conn.log.labeled");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_outflow"))
-        .args(["eda", sample])
+        .args(["eda"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

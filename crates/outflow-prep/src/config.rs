@@ -202,6 +202,10 @@ pub struct Selection {
     pub low_variance: Option<LowVariance>,
     /// Leakage check against a label column (skipped when the table has no label).
     pub leakage: Option<LeakageCheck>,
+    /// Features no step drops (globs): features the model must see whatever one log's correlations
+    /// and variances say (a rare flag that is zero on almost every training row, a feature a partner
+    /// would replace in correlation pruning).
+    pub keep: Vec<String>,
 }
 
 impl Default for Selection {
@@ -210,6 +214,7 @@ impl Default for Selection {
             correlation: Some(CorrelationPruning::default()),
             low_variance: Some(LowVariance::default()),
             leakage: Some(LeakageCheck::default()),
+            keep: Vec::new(),
         }
     }
 }

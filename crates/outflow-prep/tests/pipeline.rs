@@ -439,3 +439,23 @@ fn categoricals_encode_by_rarity_alone_or_beside_one_hot() {
     assert_eq!(out.unscaled.row(0).to_vec(), [7.0, 0.0, 1.0, once]);
     assert_eq!(out.unscaled.row(2).to_vec(), [9.0, 1.0, 0.0, common]);
 }
+
+#[test]
+fn kept_features_survive_every_selection_step() {
+    let train = Table::new(vec![
+        Column::from_f64("bytes", vec![1.0, 50.0, 3.0, 400.0, 5.0, 9.0]),
+        Column::from_f64("bytes_copy", vec![2.0, 100.0, 6.0, 800.0, 10.0, 18.0]),
+        Column::from_f64("score", vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.001]),
+        Column::from_f64("flat", vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.001]),
+    ])
+    .unwrap();
+    let cfg = PrepParams::default();
+    let pruned = cfg.fit(&train).unwrap().report.features;
+    assert!(!pruned.contains(&"score".to_owned()) && pruned.len() == 1, "{pruned:?}");
+    let mut keep = PrepParams::default();
+    keep.selection.keep = vec!["score".into(), "bytes_c*".into()];
+    let kept = keep.fit(&train).unwrap().report.features;
+    // The named ones stay; the unnamed constant and nothing else goes.
+    assert!(kept.contains(&"score".to_owned()) && kept.contains(&"bytes_copy".to_owned()), "{kept:?}");
+    assert!(!kept.contains(&"flat".to_owned()), "{kept:?}");
+}

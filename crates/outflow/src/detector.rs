@@ -13,7 +13,7 @@ use outflow_prep::{FitReport, Prep, PrepFit, PrepParams, Prepared, RowStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, evidence_columns};
 use crate::scoring::{Scorer, ScoringParams, Signal};
 
 /// Everything a detector is fitted with.
@@ -404,9 +404,9 @@ impl DetectorParams {
 
         let t2 = Instant::now();
         let evidence = if self.level.is_entity() {
-            let unscaled = pf.output.unscaled.select(Axis(0), &score_rows);
-            let features = &pf.output.features;
-            self.scoring.evidence.iter().filter_map(|e| e.values(unscaled.view(), features).map(|v| (*e, v))).collect()
+            let rows = table_rows(&pf.output.rows, &score_rows);
+            let (values, features) = evidence_columns(table, &rows);
+            self.scoring.evidence.iter().filter_map(|e| e.values(values.view(), &features).map(|v| (*e, v))).collect()
         } else {
             Vec::new()
         };
@@ -449,7 +449,7 @@ impl DetectorParams {
             summary: summary.clone(),
             typical: crate::reasons::typical_values(&pf.output.unscaled),
         };
-        let per_kept = detector.complete(&pf.output, &score_rows, fitted)?;
+        let per_kept = detector.complete(table, &pf.output, &score_rows, fitted)?;
         let predict = t3.elapsed().as_secs_f64();
         let flows = assemble(&pf.output.rows, &per_kept, &summary.thresholds);
         Ok(DetectorFit {
@@ -559,6 +559,17 @@ impl DetectorFit {
 }
 
 /// One result per input row: kept rows from their scores, the others unscored with the reason.
+/// The table rows of some prepared (kept) rows.
+fn table_rows(status: &[RowStatus], kept: &[usize]) -> Vec<usize> {
+    let mut row_of = vec![0; status.len()];
+    for (row, st) in status.iter().enumerate() {
+        if let RowStatus::Kept(k) = st {
+            row_of[*k] = row;
+        }
+    }
+    kept.iter().map(|&k| row_of[k]).collect()
+}
+
 fn assemble(rows: &[RowStatus], per_kept: &[RowScore], th: &Thresholds) -> Vec<FlowScore> {
     rows.iter()
         .enumerate()
@@ -625,7 +636,7 @@ impl Detector {
     /// do not show reasons: those are computed on demand).
     fn score_rows(&self, rows: &Table, with_reasons: bool) -> Result<(Vec<FlowScore>, Vec<String>)> {
         let prepared = self.prep.transform(rows)?;
-        let scored = self.score_prepared(&prepared, None)?;
+        let scored = self.score_prepared(rows, &prepared, None)?;
         let scores = assemble(&prepared.rows, &scored, &self.summary.thresholds);
         let reasons = if with_reasons { self.reasons(&prepared, 3) } else { Vec::new() };
         Ok((scores, reasons))
@@ -648,27 +659,41 @@ impl Detector {
     /// time; extra columns are ignored.
     pub fn score(&self, table: &Table) -> Result<Vec<FlowScore>> {
         let prepared = self.prep.transform(table)?;
-        let scored = self.score_prepared(&prepared, None)?;
+        let scored = self.score_prepared(table, &prepared, None)?;
         Ok(assemble(&prepared.rows, &scored, &self.summary.thresholds))
     }
 
-    /// Cluster, membership and fused score of prepared rows: all of them, or those of `only`.
-    pub(crate) fn score_prepared(&self, prepared: &Prepared, only: Option<&[usize]>) -> Result<RowScores> {
+    /// Cluster, membership and fused score of the prepared rows of `table`: all of them, or those of
+    /// `only`.
+    pub(crate) fn score_prepared(
+        &self,
+        table: &Table,
+        prepared: &Prepared,
+        only: Option<&[usize]>,
+    ) -> Result<RowScores> {
         let pick = |m: &Array2<f64>| only.map(|rows| m.select(Axis(0), rows));
-        let (x, unscaled) = (pick(prepared.model_input()), pick(&prepared.unscaled));
+        let x = pick(prepared.model_input());
         let x = x.as_ref().unwrap_or(prepared.model_input()).view();
         if x.nrows() == 0 {
             return Ok(Vec::new());
         }
-        let unscaled = unscaled.as_ref().unwrap_or(&prepared.unscaled).view();
         let memberships: Vec<Membership> = self.clustering.assign(x)?;
         let raw = self.scorer.raw_new(x, &memberships)?;
+        let evidence_rows = match only {
+            Some(rows) => table_rows(&prepared.rows, rows),
+            None => table_rows(&prepared.rows, &(0..x.nrows()).collect::<Vec<_>>()),
+        };
+        let (values, features) = if self.scorer.evidence().is_empty() {
+            (Array2::zeros((0, 0)), Vec::new())
+        } else {
+            evidence_columns(table, &evidence_rows)
+        };
         let evidence = self
             .scorer
             .evidence()
             .iter()
             .map(|e| {
-                e.values(unscaled, &prepared.features).ok_or_else(|| {
+                e.values(values.view(), &features).ok_or_else(|| {
                     InputError::param("evidence", format!("the rows lack the features of the {} evidence", e.name()))
                 })
             })
@@ -679,7 +704,7 @@ impl Detector {
 
     /// The scores of every prepared row: the scorers' training rows (`fit_rows`, ascending) from the fit, the
     /// others scored like new flows.
-    fn complete(&self, prepared: &Prepared, fit_rows: &[usize], fitted: RowScores) -> Result<RowScores> {
+    fn complete(&self, table: &Table, prepared: &Prepared, fit_rows: &[usize], fitted: RowScores) -> Result<RowScores> {
         let n = prepared.model_input().nrows();
         if fit_rows.len() == n {
             return Ok(fitted);
@@ -689,7 +714,7 @@ impl Detector {
             per_row[r] = Some(s);
         }
         let rest: Vec<usize> = (0..n).filter(|r| per_row[*r].is_none()).collect();
-        let scored = self.score_prepared(prepared, Some(&rest))?;
+        let scored = self.score_prepared(table, prepared, Some(&rest))?;
         for (r, s) in rest.into_iter().zip(scored) {
             per_row[r] = Some(s);
         }

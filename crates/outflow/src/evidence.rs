@@ -8,7 +8,7 @@
 //! | evidence | pairs | hosts |
 //! |---|---|---|
 //! | `beacon` | `beacon_score / max(beacon_peers, 1)` | `beacon_max` (already divided by each pair's schedule peers) |
-//! | `upload` | `bytes_out × upload_ratio` | `external_bytes_out × upload_ratio` (sent out of the network in connections it opened: serving downloads is not uploading) |
+//! | `upload` | `bytes_out × upload_ratio × outbound_fraction` (a nightly backup to an inside server is not an upload out of the network) | `external_bytes_out × upload_ratio` (sent out of the network in connections it opened: serving downloads is not uploading) |
 //! | `fan_out_failures` | `src_distinct_dsts × failed_fraction` | `distinct_dsts × failed_out_fraction` |
 //! | `port_failures` | `distinct_dst_ports × failed_fraction` | `distinct_dst_ports × failed_out_fraction` |
 //!
@@ -18,7 +18,8 @@
 //! those ranks (ties broken by their mean): it is as suspicious as its strongest evidence. An evidence
 //! whose features the rows lack (no timestamps, no connection states) is left out.
 
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
+use outflow_io::Table;
 use serde::{Deserialize, Serialize};
 
 /// A behaviour's evidence; see the module documentation.
@@ -55,7 +56,11 @@ impl Evidence {
     fn recipes(self) -> &'static [&'static [&'static str]] {
         match self {
             Evidence::Beacon => &[&["beacon_score", "/beacon_peers"], &["beacon_max"]],
-            Evidence::Upload => &[&["external_bytes_out", "upload_ratio"], &["bytes_out", "upload_ratio"]],
+            Evidence::Upload => &[
+                &["external_bytes_out", "upload_ratio"],
+                &["bytes_out", "upload_ratio", "outbound_fraction"],
+                &["bytes_out", "upload_ratio"],
+            ],
             Evidence::FanOutFailures => {
                 &[&["src_distinct_dsts", "failed_fraction"], &["distinct_dsts", "failed_out_fraction"]]
             }
@@ -63,6 +68,17 @@ impl Evidence {
                 &[&["distinct_dst_ports", "failed_fraction"], &["distinct_dst_ports", "failed_out_fraction"]]
             }
         }
+    }
+
+    /// Every feature any evidence reads, in any recipe.
+    pub fn features() -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = Evidence::ALL
+            .iter()
+            .flat_map(|e| e.recipes().iter().flat_map(|r| r.iter().map(|f| f.trim_start_matches('/'))))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 
     /// The columns of `features` it is computed from, and which of them divide; `None` when a feature
@@ -93,6 +109,25 @@ impl Evidence {
                 .collect(),
         )
     }
+}
+
+/// The evidence features of some rows of a host or pair table, in original units, read from the table
+/// itself rather than from the model's input: the preparation may prune a feature for the model (a
+/// beacon score that is zero on almost every row has almost no variance) that is still the evidence of
+/// the rows where it is not. Missing and non-finite values read as 0; features the table lacks are left
+/// out (an evidence needing them then has no value).
+pub(crate) fn evidence_columns(table: &Table, rows: &[usize]) -> (Array2<f64>, Vec<String>) {
+    let present: Vec<(String, &outflow_io::Column)> = Evidence::features()
+        .into_iter()
+        .filter_map(|name| table.column(name).filter(|c| c.dtype().is_numeric()).map(|c| (name.to_owned(), c)))
+        .collect();
+    let mut x = Array2::zeros((rows.len(), present.len()));
+    for (j, (_, column)) in present.iter().enumerate() {
+        for (i, &r) in rows.iter().enumerate() {
+            x[[i, j]] = column.f64_at(r).filter(|v| v.is_finite()).unwrap_or(0.0);
+        }
+    }
+    (x, present.into_iter().map(|(name, _)| name).collect())
 }
 
 impl std::str::FromStr for Evidence {
@@ -126,6 +161,15 @@ mod tests {
         assert_eq!(Evidence::Beacon.values(y.view(), &hosts).unwrap(), vec![0.7]);
         assert_eq!(Evidence::FanOutFailures.values(y.view(), &hosts).unwrap(), vec![10.0]);
         assert!(Evidence::PortFailures.values(y.view(), &hosts).is_none());
+    }
+
+    #[test]
+    fn every_recipe_feature_is_listed() {
+        let all = Evidence::features();
+        for f in ["beacon_score", "beacon_peers", "beacon_max", "outbound_fraction", "failed_out_fraction"] {
+            assert!(all.contains(&f), "{f}");
+        }
+        assert!(all.iter().all(|f| !f.starts_with('/')));
     }
 
     #[test]

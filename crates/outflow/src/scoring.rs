@@ -211,12 +211,26 @@ pub struct Scorer {
     evidence_stats: Vec<MemberStats>,
 }
 
-/// How much the mean of the ranks weighs beside their maximum: enough to order ties, too little to
-/// reorder anything else.
+/// How much the tie-break (the mean of the ranks and the exceedance of the strongest evidence) weighs
+/// beside the highest rank: enough to order ties, too little to reorder anything else.
 const TIE_BREAK: f64 = 1e-3;
 
 /// The training rank from which a row stands out in an evidence.
 pub const EVIDENCE_TOP: f64 = 0.99;
+
+/// How far an evidence value lies beyond the training rows' top percent, in e-folds: `ln(v / q)` with
+/// `q` the evidence's 99th percentile (or its smallest positive value when that is 0), 0 at or below it.
+/// Ranks cannot tell a 3 GB upload, 175 times the next, from a beacon score 3 % above the next; among rows
+/// whose strongest ranks tie, the one farther beyond its evidence's tail comes first.
+fn exceedance(v: f64, stats: &MemberStats) -> f64 {
+    let sorted = stats.ecdf.values();
+    if sorted.is_empty() || v.is_nan() || v <= 0.0 {
+        return 0.0;
+    }
+    let q = outflow_core::stats::quantile_sorted(sorted, EVIDENCE_TOP);
+    let floor = if q > 0.0 { q } else { sorted.iter().copied().find(|&x| x > 0.0).unwrap_or(0.0) };
+    if floor > 0.0 && v > floor { (v / floor).ln() } else { 0.0 }
+}
 
 /// A fused score and the evidence its row stands out in.
 pub(crate) type Scored = (f64, Vec<Evidence>);
@@ -332,7 +346,13 @@ impl Scorer {
                     .map(|((_, r), e)| (*r, *e))
                     .collect();
                 standing.sort_by(|a, b| b.0.total_cmp(&a.0));
-                ((1.0 - TIE_BREAK) * max + TIE_BREAK * sum / k, standing.into_iter().map(|s| s.1).collect())
+                let beyond = ranks
+                    .iter()
+                    .zip(&self.evidence_stats[1..])
+                    .map(|((v, _), st)| exceedance(*v, st))
+                    .fold(0.0, f64::max);
+                let tie = (sum / k + beyond / (1.0 + beyond)) / 2.0;
+                ((1.0 - TIE_BREAK) * max + TIE_BREAK * tie, standing.into_iter().map(|s| s.1).collect())
             })
             .collect()
     }
@@ -402,6 +422,21 @@ fn glosh_needs_hdbscan() -> OutflowError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exceedance_measures_the_distance_beyond_the_top_percent() {
+        // 995 rows at 0, five at 1..5: the 99th percentile is 0, the smallest positive value 1.
+        let mut v = vec![0.0; 995];
+        v.extend((1..=5).map(f64::from));
+        let st = MemberStats::of(&v, None);
+        assert_eq!(exceedance(0.0, &st), 0.0);
+        assert_eq!(exceedance(1.0, &st), 0.0);
+        assert!((exceedance(175.0, &st) - 175f64.ln()).abs() < 1e-12);
+        // A value at its evidence's top by a few percent stands barely beyond it.
+        let st = MemberStats::of(&(0..1000).map(|i| f64::from(i) / 1000.0).collect::<Vec<_>>(), None);
+        assert!(exceedance(1.03, &st) < 0.05);
+        assert_eq!(exceedance(f64::NAN, &st), 0.0);
+    }
 
     #[test]
     fn signals_parse_and_validate() {

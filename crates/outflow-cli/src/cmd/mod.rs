@@ -10,5 +10,6 @@ pub mod inspect;
 pub mod report;
 pub mod score;
 pub mod serve;
+pub mod simulate;
 pub mod tendency;
 pub mod validate;

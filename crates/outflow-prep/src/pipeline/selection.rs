@@ -38,7 +38,8 @@ pub(crate) fn select(
     let outcome = sel.correlation.clone().unwrap_or_default().apply(correlation.view())?;
     let correlated_pairs =
         outcome.pairs.iter().map(|p| CorrelatedPair { a: names[p.i].clone(), b: names[p.j].clone(), r: p.r }).collect();
-    let mut pruning = Pruning { names, dropped: vec![false; names.len()], pruned: Vec::new() };
+    let protected = names.iter().map(|n| crate::pattern::matches_any(&sel.keep, n)).collect();
+    let mut pruning = Pruning { names, dropped: vec![false; names.len()], protected, pruned: Vec::new() };
     if let Some(rule) = &sel.correlation {
         pruning.correlated(rule, &outcome);
     }
@@ -75,6 +76,8 @@ pub(crate) fn select(
 struct Pruning<'a> {
     names: &'a [String],
     dropped: Vec<bool>,
+    /// Features `selection.keep` names: never dropped.
+    protected: Vec<bool>,
     pruned: Vec<PrunedFeature>,
 }
 
@@ -84,6 +87,9 @@ impl Pruning<'_> {
     }
 
     fn drop(&mut self, j: usize, rule: Step, value: f64, partner: Option<String>, reason: String) {
+        if self.protected[j] {
+            return;
+        }
         self.dropped[j] = true;
         self.pruned.push(PrunedFeature { name: self.names[j].clone(), reason, rule, value, partner });
     }

@@ -380,3 +380,60 @@ fn a_stopped_run_leaves_no_directory_that_looks_complete() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!given.join("INCOMPLETE").exists());
 }
+
+#[test]
+fn a_key_in_the_environment_signs_models_and_score_refuses_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "correct horse battery staple, twice";
+    let log = dir.path().join("log.csv");
+    let mut text = String::from("duration,orig_bytes,resp_bytes\n");
+    for i in 0..300 {
+        text.push_str(&format!("{}.5,{},{}\n", i % 7, i * 13 % 1000, i * 31 % 5000));
+    }
+    std::fs::write(&log, text).unwrap();
+    let detect = |name: &str, key: Option<&str>| {
+        let mut c = outflow();
+        c.args(["detect", "--quiet", "--out"]).arg(dir.path().join(name)).arg(&log);
+        match key {
+            Some(k) => c.env("OUTFLOW_MODEL_KEY", k),
+            None => c.env_remove("OUTFLOW_MODEL_KEY"),
+        };
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join(name).join("summary.json")).unwrap()).unwrap();
+        dir.path().join(name).join(summary["model_file"].as_str().unwrap())
+    };
+    let signed = detect("signed", Some(key));
+    let unsigned = detect("unsigned", None);
+    let header = std::fs::read_to_string(&signed).unwrap();
+    assert!(header.lines().next().unwrap().contains("\"signature\":\"hmac-sha256:"));
+    let score = |model: &Path, key: Option<&str>| {
+        let mut c = outflow();
+        c.arg("score").arg(model).arg(&log);
+        match key {
+            Some(k) => c.env("OUTFLOW_MODEL_KEY", k),
+            None => c.env_remove("OUTFLOW_MODEL_KEY"),
+        };
+        c.output().unwrap()
+    };
+    assert!(score(&signed, Some(key)).status.success());
+    assert!(score(&signed, None).status.success(), "without a key the signature is not checked");
+    assert!(score(&unsigned, None).status.success());
+    for (model, k, says) in [
+        (&unsigned, key, "not signed"),
+        (&signed, "another key of enough bytes", "another key"),
+        (&signed, "short", "at least 16 bytes"),
+    ] {
+        let out = score(model, Some(k));
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says) && !err.contains("panicked"), "{err}");
+    }
+    // Re-signing needs the key: an edit of the signed header (a forged creation time) is refused.
+    let forged = dir.path().join("forged.json");
+    std::fs::write(&forged, header.replacen("\"created\":\"", "\"created\":\"1", 1)).unwrap();
+    let out = score(&forged, Some(key));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("edited after signing"));
+}

@@ -57,6 +57,7 @@ fn sample_run() -> Result<PathBuf, Box<dyn Error>> {
         seed: params.seed,
         read_seconds,
         tune_seconds: 0.0,
+        model_key: None,
         started,
     };
     RunDir::write(&dir, &run)?;

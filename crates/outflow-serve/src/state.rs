@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use outflow::{Detector, ModelHeader};
+use outflow::{Detector, ModelHeader, ModelKey};
 
 use crate::convert::{FieldSpec, field_specs};
 
@@ -25,13 +25,15 @@ pub struct Loaded {
 pub struct AppState {
     model: ArcSwap<Loaded>,
     path: PathBuf,
+    /// With a key, every model loaded (the first and each reload) must carry its signature.
+    key: Option<ModelKey>,
     reload_lock: std::sync::Mutex<()>,
 }
 
-/// Loads and checks a model file.
-pub fn load(path: &Path, generation: u64) -> Result<Loaded, outflow::OutflowError> {
+/// Loads and checks a model file (and its signature, with a key).
+pub fn load(path: &Path, generation: u64, key: Option<&ModelKey>) -> Result<Loaded, outflow::OutflowError> {
     let header = outflow::read_header(path)?;
-    let detector = Detector::load(path)?;
+    let detector = Detector::load_verified(path, key)?;
     if detector.level() != outflow::Level::Flow {
         return Err(outflow::OutflowError::WrongLevel { what: "the service", level: detector.level() });
     }
@@ -42,9 +44,20 @@ pub fn load(path: &Path, generation: u64) -> Result<Loaded, outflow::OutflowErro
 impl AppState {
     /// Loads the model at `path`.
     pub fn open(path: impl Into<PathBuf>) -> Result<Arc<Self>, outflow::OutflowError> {
+        Self::open_verified(path, None)
+    }
+
+    /// Loads the model at `path`; with a key, this model and every reloaded one must be signed with it
+    /// (a reload of an unsigned or foreign model fails and the old model keeps serving).
+    pub fn open_verified(path: impl Into<PathBuf>, key: Option<ModelKey>) -> Result<Arc<Self>, outflow::OutflowError> {
         let path = path.into();
-        let loaded = load(&path, 1)?;
-        Ok(Arc::new(AppState { model: ArcSwap::from_pointee(loaded), path, reload_lock: std::sync::Mutex::new(()) }))
+        let loaded = load(&path, 1, key.as_ref())?;
+        Ok(Arc::new(AppState {
+            model: ArcSwap::from_pointee(loaded),
+            path,
+            key,
+            reload_lock: std::sync::Mutex::new(()),
+        }))
     }
 
     /// The current model. Requests keep the `Arc` they took, so a reload never changes a model under
@@ -62,7 +75,7 @@ impl AppState {
     pub fn reload(&self) -> Result<Arc<Loaded>, outflow::OutflowError> {
         let _one_at_a_time = self.reload_lock.lock().unwrap_or_else(|p| p.into_inner());
         let current = self.model.load_full();
-        let loaded = Arc::new(load(&self.path, current.generation + 1)?);
+        let loaded = Arc::new(load(&self.path, current.generation + 1, self.key.as_ref())?);
         // Clients send the columns the served model reads: a model reading others would fail every request.
         let (now, next) = (current.detector.required_columns(), loaded.detector.required_columns());
         if now != next {

@@ -270,3 +270,26 @@ fn batch_limits_and_broken_bodies() {
     assert!(resp.starts_with("HTTP/1.1 400"), "{resp}");
     assert!(resp.contains("bad_body"), "{resp}");
 }
+
+#[test]
+fn with_a_key_only_models_it_signed_are_served_or_reloaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, detector, _) = model_file(dir.path());
+    let key = outflow::ModelKey::new(b"sixteen bytes at the very least".to_vec()).unwrap();
+    // The unsigned model is refused at start.
+    let err = AppState::open_verified(&path, Some(key.clone())).unwrap_err().to_string();
+    assert!(err.contains("not signed"), "{err}");
+    // Signed, it is served; a reload of an unsigned file keeps the signed model.
+    detector.save_signed(&path, true, Some(&key)).unwrap();
+    let state = AppState::open_verified(&path, Some(key.clone())).unwrap();
+    detector.save(&path, true).unwrap();
+    let err = state.reload().unwrap_err().to_string();
+    assert!(err.contains("not signed"), "{err}");
+    assert_eq!(state.current().generation, 1);
+    // Signed with another key: refused too; with the right one: swapped in.
+    let other = outflow::ModelKey::new(b"another sixteen bytes or more".to_vec()).unwrap();
+    detector.save_signed(&path, true, Some(&other)).unwrap();
+    assert!(state.reload().unwrap_err().to_string().contains("another key"));
+    detector.save_signed(&path, true, Some(&key)).unwrap();
+    assert_eq!(state.reload().unwrap().generation, 2);
+}

@@ -114,6 +114,9 @@ pub enum ArtifactError {
     /// The body does not parse as a model of its format version.
     #[error("cannot read the model body: {0}")]
     Body(String),
+    /// A signing key is unusable, or the file's signature is missing or does not verify.
+    #[error("signature: {0}")]
+    Signature(String),
 }
 
 /// Result alias of the facade.

@@ -45,7 +45,7 @@ pub mod scoring;
 mod stats;
 pub mod tune;
 
-pub use crate::artifact::{FORMAT_VERSION, ModelHeader, ModelMetadata, default_model_name, read_header};
+pub use crate::artifact::{FORMAT_VERSION, ModelHeader, ModelKey, ModelMetadata, default_model_name, read_header};
 pub use crate::detector::{
     ClusterSize, Detector, DetectorFit, DetectorParams, FamilyDefaults, FitSummary, FlowScore, ScoredLog, Severity,
     Thresholds, Timings, auto_hdbscan, entity_prep,

@@ -118,6 +118,8 @@ pub fn run(a: Args) -> Result<()> {
     let show = !a.quiet && std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut params = params(&a)?;
+    // A key in the environment signs every model file of the run (read first: a bad key fails at once).
+    let model_key = outflow::ModelKey::from_env()?;
     release_runs_on_termination();
     // The directory is claimed before any work: a bad --out fails at once, and two runs never mix.
     let claim = match &a.out {
@@ -128,7 +130,7 @@ pub fn run(a: Args) -> Result<()> {
 
     let levels = levels(&a)?;
     if levels[0] != Level::Flow {
-        run_streamed(&a, &params, &levels, &out, show, started)?;
+        run_streamed(&a, &params, &levels, &out, show, started, model_key.as_ref())?;
         claim.done();
         return Ok(());
     }
@@ -172,6 +174,7 @@ pub fn run(a: Args) -> Result<()> {
         seed: a.seed,
         read_seconds,
         tune_seconds,
+        model_key: model_key.as_ref(),
         started,
     };
     let summary = RunDir::write(&out, &run)?;
@@ -194,6 +197,7 @@ fn run_streamed(
     out: &Path,
     show: bool,
     started: Instant,
+    model_key: Option<&outflow::ModelKey>,
 ) -> Result<()> {
     if a.report {
         bail!("--report draws the flow level: add it (--level flow,{} or --level all)", levels[0]);
@@ -227,6 +231,7 @@ fn run_streamed(
         seed: a.seed,
         read_seconds,
         tune_seconds: 0.0,
+        model_key,
         started,
     };
     let summary = RunDir::write(out, &run)?;

@@ -40,7 +40,7 @@ pub fn run(a: Args) -> Result<()> {
     {
         anyhow::bail!("{} exists; pass --force to replace it", out.display());
     }
-    let detector = Detector::load(&a.model)?;
+    let detector = Detector::load_verified(&a.model, outflow::ModelKey::from_env()?.as_ref())?;
     // Flow models write one line per flow; host and pair models their rows, highest score first.
     let csv = if detector.level().is_entity() {
         let level = detector.level();

@@ -37,7 +37,9 @@ pub fn run(a: Args) -> Result<()> {
         anyhow::bail!("--timeout must be a number of seconds in (0, {MAX_TIMEOUT_SECONDS}], got {}", a.timeout);
     }
     crate::input::check_threads("--workers", a.workers)?;
-    let state = AppState::open(&a.model).with_context(|| format!("cannot serve {}", a.model.display()))?;
+    let key = outflow::ModelKey::from_env()?;
+    let state =
+        AppState::open_verified(&a.model, key).with_context(|| format!("cannot serve {}", a.model.display()))?;
     let limits =
         Limits { body_bytes: a.body_limit, timeout: Duration::from_secs_f64(a.timeout), max_batch: a.max_batch.max(1) };
     outflow_serve::run(a.addr, state, limits, a.workers).context("the server stopped")?;

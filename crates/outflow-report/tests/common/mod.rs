@@ -75,6 +75,7 @@ fn write_run_dir_with(dir: &Path, table: &Table, params: &DetectorParams, levels
         seed: params.seed,
         read_seconds: 0.0,
         tune_seconds: 0.0,
+        model_key: None,
         started: std::time::Instant::now(),
     };
     RunDir::write(dir, &run).unwrap();

@@ -7,7 +7,11 @@
 //!    parameters. Large numeric arrays are base64 little-endian (exact, compact).
 //!
 //! Loading checks the format name, refuses newer format versions, and verifies the body's length and
-//! SHA-256 before parsing it. Format version 2 holds any clusterer of `outflow-cluster`; files of version
+//! SHA-256 before parsing it. A checksum only catches accidents: anyone can edit a body and hash it
+//! again. Against deliberate edits a model can be **signed** with a secret key ([`ModelKey`], HMAC-SHA256;
+//! the `outflow` command takes it from `OUTFLOW_MODEL_KEY`): the header then carries
+//! `"signature": "hmac-sha256:<hex>"` over the format, version, creation time and body checksum, and a
+//! reader given the key refuses a file that is unsigned or signed with another key. Format version 2 holds any clusterer of `outflow-cluster`; files of version
 //! 1 (HDBSCAN only) are read and converted so that they score exactly as they did. Writing goes to a
 //! temporary file moved into place, and never replaces an existing file unless asked to.
 
@@ -16,6 +20,7 @@ mod v1;
 use std::path::Path;
 
 use chrono::{SecondsFormat, Utc};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -59,6 +64,99 @@ pub struct ModelHeader {
     pub body_sha256: String,
     /// Metadata.
     pub metadata: ModelMetadata,
+    /// `hmac-sha256:<hex>` when the file was signed with a [`ModelKey`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+/// A secret key that signs model files and verifies their signatures (HMAC-SHA256).
+///
+/// ```
+/// use outflow::{ArtifactError, DetectorParams, ModelKey};
+/// use outflow::io::{Column, Table};
+/// let t = Table::new(vec![Column::from_f64("a", (0..100).map(|i| (i % 7) as f64).collect())]).unwrap();
+/// let detector = DetectorParams::default().fit(&t).unwrap().detector;
+/// let key = ModelKey::new(b"a secret of at least sixteen bytes".to_vec()).unwrap();
+/// let signed = detector.to_bytes_signed(Some(&key));
+/// assert!(outflow::Detector::from_bytes_verified(&signed, Some(&key)).is_ok());
+/// // Another key, or no signature, is refused when a key is given.
+/// let other = ModelKey::new(b"another secret of sixteen bytes".to_vec()).unwrap();
+/// assert!(matches!(outflow::Detector::from_bytes_verified(&signed, Some(&other)), Err(ArtifactError::Signature(_))));
+/// assert!(outflow::Detector::from_bytes_verified(&detector.to_bytes(), Some(&key)).is_err());
+/// ```
+#[derive(Clone)]
+pub struct ModelKey(Vec<u8>);
+
+impl std::fmt::Debug for ModelKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ModelKey({} bytes)", self.0.len())
+    }
+}
+
+impl ModelKey {
+    /// The environment variable the `outflow` command reads the key from.
+    pub const ENV: &'static str = "OUTFLOW_MODEL_KEY";
+    /// The shortest key accepted, in bytes.
+    pub const MIN_BYTES: usize = 16;
+
+    /// A key of raw bytes (at least [`ModelKey::MIN_BYTES`]: a short key can be guessed).
+    pub fn new(bytes: Vec<u8>) -> std::result::Result<ModelKey, ArtifactError> {
+        if bytes.len() < Self::MIN_BYTES {
+            return Err(ArtifactError::Signature(format!(
+                "a signing key needs at least {} bytes, got {}",
+                Self::MIN_BYTES,
+                bytes.len()
+            )));
+        }
+        Ok(ModelKey(bytes))
+    }
+
+    /// The key in [`ModelKey::ENV`] (its bytes as written), `None` when the variable is unset or empty.
+    pub fn from_env() -> std::result::Result<Option<ModelKey>, ArtifactError> {
+        match std::env::var_os(Self::ENV) {
+            Some(v) if !v.is_empty() => {
+                let bytes = v.into_encoded_bytes();
+                ModelKey::new(bytes).map(Some).map_err(|e| ArtifactError::Signature(format!("{}: {e}", Self::ENV)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn mac(&self, header: &ModelHeader) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes a key of any length");
+        let message =
+            format!("{}\n{}\n{}\n{}", header.format, header.format_version, header.created, header.body_sha256);
+        mac.update(message.as_bytes());
+        mac
+    }
+
+    /// The signature of a header.
+    fn sign(&self, header: &ModelHeader) -> String {
+        format!("{SIGNATURE_SCHEME}:{}", hex(&self.mac(header).finalize().into_bytes()))
+    }
+
+    /// Checks a header's signature (in constant time).
+    fn verify(&self, header: &ModelHeader) -> std::result::Result<(), ArtifactError> {
+        let Some(signature) = &header.signature else {
+            return Err(ArtifactError::Signature(format!("the model is not signed and {} is set", Self::ENV)));
+        };
+        let digest =
+            signature.strip_prefix(SIGNATURE_SCHEME).and_then(|s| s.strip_prefix(':')).and_then(unhex).ok_or_else(
+                || ArtifactError::Signature(format!("'{signature}' is not an {SIGNATURE_SCHEME} signature")),
+            )?;
+        self.mac(header)
+            .verify_slice(&digest)
+            .map_err(|_| ArtifactError::Signature("signed with another key, or edited after signing".into()))
+    }
+}
+
+const SIGNATURE_SCHEME: &str = "hmac-sha256";
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok()).collect()
 }
 
 /// A model file's default name, with a UTC timestamp (`outflow-model-20261125T210000Z.json`).
@@ -82,8 +180,13 @@ impl Detector {
         }
     }
 
-    /// Serialises the detector as a model file's bytes.
+    /// Serialises the detector as a model file's bytes (unsigned).
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.to_bytes_signed(None)
+    }
+
+    /// Serialises the detector as a model file's bytes, signed with `key` when one is given.
+    pub fn to_bytes_signed(&self, key: Option<&ModelKey>) -> Vec<u8> {
         // Every map key is a string and NaN is written as null: serialising cannot fail.
         let body = serde_json::to_vec(self).expect("a fitted detector serialises");
         let header = ModelHeader {
@@ -94,7 +197,9 @@ impl Detector {
             body_bytes: body.len(),
             body_sha256: hex(&Sha256::digest(&body)),
             metadata: self.metadata(),
+            signature: None,
         };
+        let header = ModelHeader { signature: key.map(|k| k.sign(&header)), ..header };
         let mut out = serde_json::to_vec(&header).expect("a header serialises");
         out.push(b'\n');
         out.extend_from_slice(&body);
@@ -104,19 +209,40 @@ impl Detector {
 
     /// Writes the model file atomically; an existing file is replaced only when `overwrite` is true.
     pub fn save(&self, path: impl AsRef<Path>, overwrite: bool) -> Result<()> {
-        Ok(outflow_core::write_atomic(path.as_ref(), &self.to_bytes(), overwrite)?)
+        self.save_signed(path, overwrite, None)
+    }
+
+    /// Writes the model file atomically, signed with `key` when one is given.
+    pub fn save_signed(&self, path: impl AsRef<Path>, overwrite: bool, key: Option<&ModelKey>) -> Result<()> {
+        Ok(outflow_core::write_atomic(path.as_ref(), &self.to_bytes_signed(key), overwrite)?)
     }
 
     /// Reads a model file, checking format, version and checksum.
     pub fn load(path: impl AsRef<Path>) -> Result<Detector> {
-        let path = path.as_ref();
-        let bytes = read_regular_file(path)?;
-        Self::from_bytes(&bytes).map_err(|source| OutflowError::Artifact { path: path.to_owned(), source })
+        Self::load_verified(path, None)
     }
 
-    /// Parses a model file's bytes.
+    /// Reads a model file, checking format, version and checksum, and with a key its signature: an
+    /// unsigned file or one signed with another key is refused.
+    pub fn load_verified(path: impl AsRef<Path>, key: Option<&ModelKey>) -> Result<Detector> {
+        let path = path.as_ref();
+        let bytes = read_regular_file(path)?;
+        Self::from_bytes_verified(&bytes, key)
+            .map_err(|source| OutflowError::Artifact { path: path.to_owned(), source })
+    }
+
+    /// Parses a model file's bytes (a signature, if any, is not checked: see
+    /// [`Detector::from_bytes_verified`]).
     pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Detector, ArtifactError> {
+        Self::from_bytes_verified(bytes, None)
+    }
+
+    /// Parses a model file's bytes; with a key, the signature is checked before anything else is read.
+    pub fn from_bytes_verified(bytes: &[u8], key: Option<&ModelKey>) -> std::result::Result<Detector, ArtifactError> {
         let (header, body) = split_header(bytes)?;
+        if let Some(key) = key {
+            key.verify(&header)?;
+        }
         if body.len() != header.body_bytes {
             return Err(ArtifactError::Length { expected: header.body_bytes, found: body.len() });
         }

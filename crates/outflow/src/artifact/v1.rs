@@ -215,5 +215,6 @@ pub(super) fn header(value: serde_json::Value) -> serde_json::Result<ModelHeader
             fit: h.metadata.fit.current(),
             signals: h.metadata.signals,
         },
+        signature: None,
     })
 }

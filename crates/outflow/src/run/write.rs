@@ -11,7 +11,7 @@ use super::{
     ANOMALIES, ANOMALY_COLUMNS, CLUSTERS, DroppedFeature, RunDirError, RunSummary, RunTimings, SAMPLE, SAMPLE_COLUMNS,
     SAMPLE_ROWS, SCORE_COLUMNS, SCORES, SUMMARY, SeverityCounts, TUNING,
 };
-use crate::artifact::default_model_name;
+use crate::artifact::{ModelKey, default_model_name};
 use crate::detector::{DetectorFit, FlowScore, Severity};
 use crate::error::{OutflowError, Result};
 use crate::stats::cluster_statistics;
@@ -45,6 +45,8 @@ pub struct RunInput<'a> {
     pub read_seconds: f64,
     /// Seconds spent tuning.
     pub tune_seconds: f64,
+    /// The key that signs the model files (unsigned without one).
+    pub model_key: Option<&'a ModelKey>,
     /// When the run started (for the total time).
     pub started: Instant,
 }
@@ -203,7 +205,7 @@ impl super::RunDir {
         for fit in run.fit.entities.is_some().then_some(run.fit).into_iter().chain(run.levels) {
             let level = fit.detector.level();
             let model_file = default_model_name().replacen("outflow-model", &format!("outflow-{level}-model"), 1);
-            fit.detector.save(dir.join(&model_file), true)?;
+            fit.detector.save_signed(dir.join(&model_file), true, run.model_key)?;
             put(level.table_name(), entity_csv(fit).as_bytes())?;
             levels.push(level_summary(fit, &model_file));
         }
@@ -211,7 +213,7 @@ impl super::RunDir {
             levels[0].model_file.clone()
         } else {
             let model_file = default_model_name();
-            run.fit.detector.save(dir.join(&model_file), true)?;
+            run.fit.detector.save_signed(dir.join(&model_file), true, run.model_key)?;
             let links = level_links(run.table, run.levels)?;
             let level_scores = flow_level_scores(run.levels, &links);
             put(SCORES, scores_csv_with(run.table, run.flows, &level_scores).as_bytes())?;

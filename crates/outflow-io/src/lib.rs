@@ -10,6 +10,9 @@
 //! - **Zeek JSON lines** ([`read_zeek_json`]): `ts` as epoch seconds or ISO 8601, dotted keys.
 //! - **KDD Cup 99 / NSL-KDD** ([`read_kdd`]): built-in column names.
 //! - [`Format::Auto`] detection and transparent gzip for all of them ([`read_table`]).
+//! - Limits that keep hostile input from exhausting memory, each failing the read with the file and line:
+//!   lines of at most [`MAX_LINE_BYTES`], at most [`MAX_FIELDS`] columns, gzip expanding at most
+//!   [`MAX_GZIP_RATIO`] times.
 //!
 //! A malformed record is an [`IoError`] naming the file, the 1-based line and the field; no input makes
 //! a reader panic (property-tested with random and mutated bytes).
@@ -50,7 +53,7 @@ pub use crate::error::{IoError, Location, Result};
 pub use crate::family::{Family, FamilyColumns, FlowRoles};
 pub use crate::format::{Format, ReadOptions, detect_format, read_batches, read_input, read_table};
 pub use crate::kdd::{KDD_DIFFICULTY, KDD_FEATURES, KDD_LABEL, read_kdd};
-pub use crate::source::{Input, MAX_FIELDS, MAX_LINE_BYTES};
+pub use crate::source::{GZIP_RATIO_FROM, Input, MAX_FIELDS, MAX_GZIP_RATIO, MAX_LINE_BYTES};
 pub use crate::summary::{ColumnSummary, TableSummary, TopValue, summarize};
 pub use crate::table::{Categorical, Column, ColumnData, DataType, Field, NullPolicy, Schema, Table, Validity, Value};
 pub use crate::write::{f64_from_number_or_string, f64_or_string, opt_f64_or_string, write_csv};

@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::read::MultiGzDecoder;
 
@@ -74,14 +75,19 @@ impl Input {
 
     /// Opens a fresh decompressed stream from the start. A line longer than [`MAX_LINE_BYTES`] fails the
     /// read: no flow log has one, and reading `/dev/zero` or a gzip bomb of one line must not exhaust
-    /// memory.
+    /// memory. Gzip input that expands more than [`MAX_GZIP_RATIO`] times (checked once
+    /// [`GZIP_RATIO_FROM`] bytes are out) fails too: flow logs compress 5 to 40 times, a decompression
+    /// bomb about a thousand.
     pub fn open(&self) -> Result<Box<dyn BufRead + Send>> {
         let raw: Box<dyn Read + Send> = match &self.origin {
             Origin::File(p) => Box::new(File::open(p).map_err(|source| IoError::Io { path: p.clone(), source })?),
             Origin::Memory(b) => Box::new(Cursor::new(Arc::clone(b))),
         };
         Ok(if self.gzip {
-            Box::new(LineLimit::new(BufReader::with_capacity(1 << 17, MultiGzDecoder::new(BufReader::new(raw)))))
+            let compressed = Arc::new(AtomicU64::new(0));
+            let counted = Counted { inner: raw, count: Arc::clone(&compressed) };
+            let inflated = BufReader::with_capacity(1 << 17, MultiGzDecoder::new(BufReader::new(counted)));
+            Box::new(LineLimit { compressed: Some(compressed), ..LineLimit::new(inflated) })
         } else {
             Box::new(LineLimit::new(BufReader::with_capacity(1 << 17, raw)))
         })
@@ -137,16 +143,42 @@ pub const MAX_LINE_BYTES: usize = 8 << 20;
 /// or JSON keys that differ from line to line, would build that many columns of every row.
 pub const MAX_FIELDS: usize = 10_000;
 
-/// A reader that fails once a line runs past [`MAX_LINE_BYTES`].
+/// The most a gzip input may expand (decompressed bytes per compressed byte).
+pub const MAX_GZIP_RATIO: u64 = 200;
+
+/// Decompressed bytes after which the expansion of a gzip input is checked (small inputs of any ratio
+/// cost nothing).
+pub const GZIP_RATIO_FROM: u64 = 64 << 20;
+
+/// A reader that counts the bytes read through it.
+struct Counted<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A reader that fails once a line runs past [`MAX_LINE_BYTES`], or a gzip input expands past
+/// [`MAX_GZIP_RATIO`].
 struct LineLimit<R> {
     inner: R,
     /// Bytes since the last line break.
     run: usize,
+    /// Bytes read (decompressed).
+    total: u64,
+    /// Compressed bytes consumed so far, for gzip input.
+    compressed: Option<Arc<AtomicU64>>,
 }
 
 impl<R: BufRead> LineLimit<R> {
     fn new(inner: R) -> Self {
-        LineLimit { inner, run: 0 }
+        LineLimit { inner, run: 0, total: 0, compressed: None }
     }
 }
 
@@ -169,6 +201,19 @@ impl<R: BufRead> BufRead for LineLimit<R> {
             let message = format!("a line longer than {} MiB: not a flow log", MAX_LINE_BYTES >> 20);
             return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, message));
         }
+        if let Some(compressed) = &self.compressed
+            && self.total > GZIP_RATIO_FROM
+        {
+            let packed = compressed.load(Ordering::Relaxed).max(1);
+            if self.total / packed > MAX_GZIP_RATIO {
+                let message = format!(
+                    "gzip expands more than {MAX_GZIP_RATIO} times ({} MiB from {} KiB): a decompression bomb, not a flow log",
+                    self.total >> 20,
+                    packed >> 10
+                );
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, message));
+            }
+        }
         self.inner.fill_buf()
     }
 
@@ -181,6 +226,7 @@ impl<R: BufRead> BufRead for LineLimit<R> {
                 None => self.run + part.len(),
             };
         }
+        self.total += amt as u64;
         self.inner.consume(amt);
     }
 }

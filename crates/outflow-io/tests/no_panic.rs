@@ -115,3 +115,33 @@ fn more_fields_than_a_flow_log_has_fail_the_read() {
     let ok = format!("{}\n{}\n", names[..MAX_FIELDS].join(","), vec!["1"; MAX_FIELDS].join(","));
     assert_eq!(read("ok.csv", ok.into_bytes()).unwrap().0.n_cols(), MAX_FIELDS);
 }
+
+#[test]
+fn a_gzip_that_expands_like_a_bomb_fails_the_read() {
+    use std::io::Write;
+
+    use outflow_io::{GZIP_RATIO_FROM, Input, MAX_GZIP_RATIO, ReadOptions, read_input};
+    let gzip = |text: &[u8]| {
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(text).unwrap();
+        z.finish().unwrap()
+    };
+    // Valid short lines, repeated past the check: they compress about a thousand times.
+    let mut csv = b"a,b\n".to_vec();
+    while (csv.len() as u64) <= GZIP_RATIO_FROM + (1 << 20) {
+        csv.extend_from_slice(b"1,2\n");
+    }
+    let bomb = gzip(&csv);
+    assert!(csv.len() as u64 / bomb.len() as u64 > MAX_GZIP_RATIO);
+    let e = read_input(&Input::bytes("bomb.csv.gz", bomb), &ReadOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("bomb.csv.gz") && e.contains("decompression bomb"), "{e}");
+    // A log that compresses like a log reads, whatever its size.
+    let mut log = b"a,b\n".to_vec();
+    let mut x: u64 = 1;
+    while log.len() < 1 << 20 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        log.extend_from_slice(format!("{},{}\n", x >> 40, x % 1000).as_bytes());
+    }
+    let (t, _) = read_input(&Input::bytes("log.csv.gz", gzip(&log)), &ReadOptions::default()).unwrap();
+    assert!(t.n_rows() > 50_000);
+}

@@ -120,6 +120,15 @@ pub enum IoError {
     /// Writing output failed.
     #[error("write failed: {0}")]
     Write(String),
+    /// A Parquet or Arrow input is corrupt, or holds what a flow table cannot (the message says which
+    /// column and type).
+    #[error("{file}: {message}")]
+    Columnar {
+        /// File name.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl IoError {

@@ -29,12 +29,16 @@ pub enum Format {
     ZeekJson,
     /// KDD Cup 99 / NSL-KDD.
     Kdd,
+    /// Apache Parquet (feature `arrow`).
+    Parquet,
+    /// Arrow IPC, file or stream format (feature `arrow`).
+    Arrow,
 }
 
 impl Format {
     /// The names [`Format::from_str`](std::str::FromStr) accepts (besides a few aliases), as the command
     /// lists them.
-    pub const NAMES: &'static [&'static str] = &["auto", "csv", "zeek", "zeek-json", "kdd"];
+    pub const NAMES: &'static [&'static str] = &["auto", "csv", "zeek", "zeek-json", "kdd", "parquet", "arrow"];
 
     /// The CLI name.
     pub fn name(self) -> &'static str {
@@ -44,6 +48,8 @@ impl Format {
             Format::Zeek => "zeek",
             Format::ZeekJson => "zeek-json",
             Format::Kdd => "kdd",
+            Format::Parquet => "parquet",
+            Format::Arrow => "arrow",
         }
     }
 }
@@ -63,8 +69,12 @@ impl FromStr for Format {
             "zeek" | "zeek-tsv" | "bro" => Format::Zeek,
             "zeek-json" | "json" | "ndjson" => Format::ZeekJson,
             "kdd" | "nsl-kdd" | "kdd99" => Format::Kdd,
+            "parquet" => Format::Parquet,
+            "arrow" | "arrow-ipc" | "feather" => Format::Arrow,
             other => {
-                return Err(IoError::UnknownFormat(format!("'{other}' (expected auto, csv, zeek, zeek-json or kdd)")));
+                return Err(IoError::UnknownFormat(format!(
+                    "'{other}' (expected auto, csv, zeek, zeek-json, kdd, parquet or arrow)"
+                )));
             }
         })
     }
@@ -80,10 +90,17 @@ pub struct ReadOptions {
     pub csv: CsvOptions,
 }
 
-/// Detects the format from the first decompressed bytes: `#separator`/`#fields` → Zeek, `{` → Zeek JSON,
-/// 42–43 comma-separated fields with a protocol in the second → KDD, otherwise CSV.
+/// Detects the format from the first decompressed bytes: `PAR1` → Parquet, `ARROW1` or an IPC
+/// continuation marker → Arrow, `#separator`/`#fields` → Zeek, `{` → Zeek JSON, 42–43 comma-separated
+/// fields with a protocol in the second → KDD, otherwise CSV.
 pub fn detect_format(input: &Input) -> Result<Format> {
     let head = input.head(1 << 16)?;
+    if head.starts_with(b"PAR1") {
+        return Ok(Format::Parquet);
+    }
+    if head.starts_with(b"ARROW1") || head.starts_with(&[0xff, 0xff, 0xff, 0xff]) {
+        return Ok(Format::Arrow);
+    }
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
     let first = head
         .split(|&b| b == b'\n')
@@ -117,15 +134,35 @@ pub fn read_input(input: &Input, opts: &ReadOptions) -> Result<(Table, Format)> 
         Format::Zeek => read_zeek(input)?,
         Format::ZeekJson => read_zeek_json(input)?,
         Format::Kdd => read_kdd(input)?,
+        Format::Parquet | Format::Arrow => read_columnar(input, format)?,
         Format::Auto => unreachable!("resolved above"),
     };
     Ok((table, format))
 }
 
+#[cfg(feature = "arrow")]
+fn read_columnar(input: &Input, format: Format) -> Result<Table> {
+    crate::arrow::read_whole(input, format == Format::Parquet)
+}
+
+#[cfg(not(feature = "arrow"))]
+fn read_columnar(input: &Input, format: Format) -> Result<Table> {
+    Err(without_arrow(input, format))
+}
+
+#[cfg(not(feature = "arrow"))]
+fn without_arrow(input: &Input, format: Format) -> IoError {
+    IoError::UnknownFormat(format!(
+        "{}: a {format} file, and this build reads none (outflow-io's `arrow` feature is off)",
+        input.name()
+    ))
+}
+
 /// Reads an input in tables of at most `max_rows` records, handing each to `f` (see
-/// [`read_zeek_batches`](crate::read_zeek_batches)); returns the format used. Zeek ASCII logs are read one batch at a
-/// time, so memory holds one batch; CSV, Zeek JSON and KDD files are read whole and handed over as one
-/// table, since their column types are inferred from every row.
+/// [`read_zeek_batches`](crate::read_zeek_batches)); returns the format used. Zeek ASCII logs, Parquet
+/// files (by row group) and Arrow IPC files (by record batch) are read one batch at a time, so memory
+/// holds one batch; CSV, Zeek JSON and KDD files are read whole and handed over as one table, since their
+/// column types are inferred from every row.
 ///
 /// ```
 /// use outflow_io::{Input, ReadOptions, read_batches};
@@ -150,6 +187,15 @@ pub fn read_batches<E: From<IoError>>(
     };
     if format == Format::Zeek {
         crate::zeek::read_zeek_batches(input, max_rows, f)?;
+    } else if matches!(format, Format::Parquet | Format::Arrow) {
+        #[cfg(feature = "arrow")]
+        if format == Format::Parquet {
+            crate::arrow::read_parquet_batches(input, max_rows, f)?;
+        } else {
+            crate::arrow::read_arrow_batches(input, f)?;
+        }
+        #[cfg(not(feature = "arrow"))]
+        return Err(without_arrow(input, format).into());
     } else {
         let (table, _) = read_input(input, &ReadOptions { format, ..opts.clone() })?;
         f(table)?;
@@ -180,7 +226,9 @@ mod tests {
         assert_eq!(d("a,b\n1,2\n").unwrap(), Format::Csv);
         assert!(matches!(d(""), Err(IoError::Empty { .. })));
         assert!(matches!(d("#hello\n"), Err(IoError::UnknownFormat(_))));
-        assert!("parquet".parse::<Format>().is_err());
+        assert!("orc".parse::<Format>().is_err());
+        assert_eq!("parquet".parse::<Format>().unwrap(), Format::Parquet);
+        assert_eq!(d("PAR1\x15\x04").unwrap(), Format::Parquet);
         assert_eq!("zeek-json".parse::<Format>().unwrap(), Format::ZeekJson);
     }
 }

@@ -9,6 +9,8 @@
 //!   separated by spaces (IoT-23).
 //! - **Zeek JSON lines** ([`read_zeek_json`]): `ts` as epoch seconds or ISO 8601, dotted keys.
 //! - **KDD Cup 99 / NSL-KDD** ([`read_kdd`]): built-in column names.
+//! - **Parquet and Arrow IPC** (feature `arrow`, module `arrow`): read by row group / record batch, any
+//!   of them written as Parquet, record batches converted both ways with Zeek's types kept.
 //! - [`Format::Auto`] detection and transparent gzip for all of them ([`read_table`]).
 //! - Limits that keep hostile input from exhausting memory, each failing the read with the file and line:
 //!   lines of at most [`MAX_LINE_BYTES`], at most [`MAX_FIELDS`] columns, gzip expanding at most
@@ -34,6 +36,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod csv;
 mod error;
 pub mod family;

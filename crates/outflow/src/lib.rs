@@ -36,6 +36,8 @@
 #![warn(missing_docs)]
 
 pub mod artifact;
+#[cfg(feature = "arrow")]
+mod columnar;
 mod detector;
 mod error;
 pub mod evidence;

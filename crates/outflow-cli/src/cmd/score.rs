@@ -18,9 +18,13 @@ pub struct Args {
     pub input: PathBuf,
     #[command(flatten)]
     pub format: FormatArgs,
-    /// Output CSV (default: standard output).
+    /// Output file (default: standard output).
     #[arg(long, short)]
     pub out: Option<PathBuf>,
+    /// Output format: csv, or parquet (the same columns, typed; default: parquet when OUT ends in
+    /// `.parquet`, else csv).
+    #[arg(long, value_parser = ["csv", "parquet"])]
+    pub out_format: Option<String>,
     /// Replace OUT if it exists.
     #[arg(long)]
     pub force: bool,
@@ -57,9 +61,14 @@ pub fn run(a: Args) -> Result<()> {
         let scored = detector.score_log(&table).with_context(|| format!("scoring {}", a.input.display()))?;
         scores_csv(&table, &scored.scores)
     };
+    let parquet = match a.out_format.as_deref() {
+        Some(f) => f == "parquet",
+        None => a.out.as_ref().is_some_and(|o| o.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))),
+    };
+    let bytes = if parquet { crate::input::csv_to_parquet(&csv)? } else { csv.into_bytes() };
     match &a.out {
-        Some(out) => outflow::write_atomic(out, csv.as_bytes(), a.force)?,
-        None => crate::input::write_stdout(csv.as_bytes())?,
+        Some(out) => outflow::write_atomic(out, &bytes, a.force)?,
+        None => crate::input::write_stdout(&bytes)?,
     }
     Ok(())
 }

@@ -1,0 +1,63 @@
+//! Parquet and Arrow through the command: a log read from Parquet or Arrow IPC (detected) scores as the
+//! Zeek log it was written from, and `score` writes Parquet.
+#![cfg(feature = "arrow")]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn outflow() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_outflow"))
+}
+
+fn data(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../outflow-io/tests/data").join(name)
+}
+
+#[test]
+fn parquet_and_arrow_logs_detect_and_score_like_their_zeek_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let detect = |input: PathBuf, name: &str| {
+        let run = dir.path().join(name);
+        let out = outflow().args(["detect", "--quiet", "--out"]).arg(&run).arg(&input).output().unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+        (run, summary)
+    };
+    let (zeek_run, zeek) = detect(data("zat-conn.log"), "zeek");
+    for (file, format) in [("zat-conn.snappy.parquet", "parquet"), ("zat-conn.arrows", "arrow")] {
+        let (run, s) = detect(data(file), file);
+        assert_eq!(s["format"], format, "{file}");
+        assert_eq!(s["rows_read"], zeek["rows_read"], "{file}");
+        assert_eq!(s["thresholds"], zeek["thresholds"], "{file}: the same flows give the same model");
+        let a = std::fs::read_to_string(zeek_run.join("scores.csv")).unwrap();
+        let b = std::fs::read_to_string(run.join("scores.csv")).unwrap();
+        let col = |text: &str, k: usize| {
+            text.lines().map(|l| l.split(',').nth(k).unwrap_or("").to_owned()).collect::<Vec<_>>()
+        };
+        assert_eq!(col(&a, 3), col(&b, 3), "{file}: outlier scores");
+    }
+
+    // `score` writes Parquet by extension, readable by `inspect` with the same rows as the CSV.
+    let model = zeek_run.join(zeek["model_file"].as_str().unwrap());
+    let pq = dir.path().join("scores.parquet");
+    let out =
+        outflow().arg("score").arg(&model).arg(data("zat-conn.zstd.parquet")).arg("-o").arg(&pq).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(&std::fs::read(&pq).unwrap()[..4], b"PAR1");
+    let inspect = outflow().args(["inspect", "--json"]).arg(&pq).output().unwrap();
+    assert!(inspect.status.success(), "{}", String::from_utf8_lossy(&inspect.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert_eq!((v["format"].as_str(), v["rows"].as_u64()), (Some("parquet"), Some(360)));
+    let cols: Vec<&str> = v["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(cols[..5], ["row", "cluster", "probability", "outlier_score", "severity"]);
+    // --out-format overrides the extension; a broken Parquet input is named.
+    let csv = outflow().arg("score").arg(&model).arg(&pq).args(["--out-format", "csv"]).output().unwrap();
+    assert!(!csv.status.success(), "the scores file is not the model's kind of log");
+    let broken = dir.path().join("broken.parquet");
+    std::fs::write(&broken, b"PAR1 not really").unwrap();
+    let out = outflow().args(["inspect"]).arg(&broken).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.parquet") && !err.contains("panicked"), "{err}");
+}

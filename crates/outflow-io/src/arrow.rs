@@ -1,0 +1,515 @@
+//! Arrow and Parquet (feature `arrow`): flow tables to Arrow record batches and back, Parquet and Arrow
+//! IPC files read batch by batch, tables written as Parquet.
+//!
+//! Types map both ways, and a column's Zeek type travels in its field metadata (`zeek.type`), so a log
+//! written as Parquet reads back as the same table, bit for bit:
+//!
+//! | flow table | Arrow | read from Arrow as well |
+//! |---|---|---|
+//! | float | `Float64` | `Float32`, `Decimal128` |
+//! | int (Zeek `int`) | `Int64`; Zeek `count` → `UInt64`, `port` → `UInt16` | every integer type (`UInt64` above `i64::MAX` is an error) |
+//! | bool | `Boolean` | |
+//! | categorical (addresses, enums, strings) | `Utf8`; Zeek `set[…]` / `vector[…]` → `List<Utf8>` | `LargeUtf8`, `Utf8View`, dictionaries of strings, lists of strings (joined with `,`) |
+//! | time (seconds since the epoch) | `Timestamp(ns, UTC)` (`Float64` seconds when a value has digits below the nanosecond) | every timestamp unit, `Date32`, `Date64` |
+//! | interval (seconds) | `Duration(ns)` (the same exception) | every duration unit |
+//!
+//! Column names are kept as they are (Zeek's `id.orig_h` included). A column of another Arrow type is an
+//! error naming the column and the type.
+//!
+//! ```
+//! use outflow_io::arrow::{batch_to_table, table_to_batch};
+//! use outflow_io::{Input, ReadOptions, read_input};
+//! let log = "#separator \\x09\n#fields\tts\tid.orig_h\tid.resp_p\tduration\n\
+//!            #types\ttime\taddr\tport\tinterval\n1709510400.25\t10.0.0.1\t443\t1.5\n";
+//! let (flows, _) = read_input(&Input::bytes("conn.log", log), &ReadOptions::default()).unwrap();
+//! let batch = table_to_batch(&flows).unwrap();
+//! assert_eq!(batch.schema().field(2).data_type(), &outflow_io::arrow::ArrowDataType::UInt16);
+//! assert_eq!(batch_to_table("batch", &batch).unwrap(), flows);
+//! ```
+
+use std::io::{Cursor, Read};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Decimal128Type, DurationMicrosecondType, DurationMillisecondType, DurationNanosecondType, DurationSecondType,
+    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type,
+    UInt64Type,
+};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, DurationNanosecondArray, Float64Array, Int64Array, ListArray, RecordBatch,
+    StringArray, TimestampNanosecondArray, UInt16Array, UInt64Array,
+};
+use arrow_schema::{DataType as ArrowType, Field, Schema, TimeUnit};
+use bytes::Bytes;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+
+use crate::error::{IoError, Result};
+use crate::source::Input;
+use crate::table::{Column, ColumnData, Table, Value};
+
+pub use arrow_array::RecordBatch as Batch;
+pub use arrow_schema::DataType as ArrowDataType;
+
+/// The field metadata key holding a column's Zeek type (`time`, `count`, `addr`, `set[string]`, …).
+pub const ZEEK_TYPE: &str = "zeek.type";
+
+/// Rows per Parquet row group written (and per batch read when the whole file is wanted).
+const ROW_GROUP: usize = 64 * 1024;
+
+fn arrow_error(file: &str, message: impl std::fmt::Display) -> IoError {
+    IoError::Columnar { file: file.to_owned(), message: message.to_string() }
+}
+
+/// Units per second. Values are divided by it (one correctly rounded division): multiplying by 1e-6
+/// would be off by one bit for some timestamps, and a Zeek log written as Parquet must read back as the
+/// same values.
+fn per_second(unit: &TimeUnit) -> f64 {
+    match unit {
+        TimeUnit::Second => 1.0,
+        TimeUnit::Millisecond => 1e3,
+        TimeUnit::Microsecond => 1e6,
+        TimeUnit::Nanosecond => 1e9,
+    }
+}
+
+/// The field metadata key holding a column's flow-table type when its Arrow type does not say it (times
+/// and durations stored as `Float64` seconds).
+pub const OUTFLOW_TYPE: &str = "outflow.dtype";
+
+/// Whole nanoseconds of a number of seconds, when they give the same number back.
+fn exact_nanos(v: f64) -> Option<i64> {
+    let ns = (v * 1e9).round();
+    (ns.is_finite() && ns.abs() < 9.2e18 && ns / 1e9 == v).then_some(ns as i64)
+}
+
+/// Seconds as nanoseconds when every value survives the trip (a Zeek log's microsecond times do), else
+/// `None`: the column is then written as `Float64` seconds, so that nothing is rounded.
+fn all_nanos(v: &[f64], valid: impl Fn(usize) -> bool) -> Option<Vec<Option<i64>>> {
+    (0..v.len()).map(|i| if valid(i) { exact_nanos(v[i]).map(Some) } else { Some(None) }).collect()
+}
+
+/// A table as one record batch.
+pub fn table_to_batch(table: &Table) -> Result<RecordBatch> {
+    let mut fields = Vec::with_capacity(table.n_cols());
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(table.n_cols());
+    for c in table.columns() {
+        let (field, array) = column_to_arrow(c)?;
+        fields.push(field);
+        arrays.push(array);
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(table.n_rows()));
+    RecordBatch::try_new_with_options(schema, arrays, &options).map_err(|e| arrow_error("record batch", e))
+}
+
+fn column_to_arrow(c: &Column) -> Result<(Field, ArrayRef)> {
+    let n = c.len();
+    let valid = |i: usize| !c.is_null(i);
+    let zeek = c.source_type();
+    let mut metadata = std::collections::HashMap::new();
+    let array: ArrayRef = match c.data() {
+        ColumnData::Float(v) => Arc::new(Float64Array::from_iter((0..n).map(|i| valid(i).then_some(v[i])))),
+        ColumnData::Int(v) => match zeek {
+            Some("count") if v.iter().enumerate().all(|(i, &x)| !valid(i) || x >= 0) => {
+                Arc::new(UInt64Array::from_iter((0..n).map(|i| valid(i).then_some(v[i] as u64))))
+            }
+            Some("port") if v.iter().enumerate().all(|(i, &x)| !valid(i) || (0..=65535).contains(&x)) => {
+                Arc::new(UInt16Array::from_iter((0..n).map(|i| valid(i).then_some(v[i] as u16))))
+            }
+            _ => Arc::new(Int64Array::from_iter((0..n).map(|i| valid(i).then_some(v[i])))),
+        },
+        ColumnData::Bool(v) => Arc::new(BooleanArray::from_iter((0..n).map(|i| valid(i).then_some(v[i])))),
+        ColumnData::Categorical(cat) => {
+            if zeek.is_some_and(|t| t.starts_with("set[") || t.starts_with("vector[")) {
+                let lists = (0..n).map(|i| {
+                    valid(i).then(|| {
+                        let s = cat.get(i);
+                        if s.is_empty() { Vec::new() } else { s.split(',').map(|x| Some(x.to_owned())).collect() }
+                    })
+                });
+                Arc::new(list_of_strings(lists))
+            } else {
+                Arc::new(StringArray::from_iter((0..n).map(|i| valid(i).then(|| cat.get(i)))))
+            }
+        }
+        ColumnData::Time(v) | ColumnData::Interval(v) => {
+            let time = c.dtype() == crate::table::DataType::Time;
+            match all_nanos(v, valid) {
+                Some(ns) if time => Arc::new(TimestampNanosecondArray::from(ns).with_timezone("UTC")),
+                Some(ns) => Arc::new(DurationNanosecondArray::from(ns)),
+                None => {
+                    metadata.insert(OUTFLOW_TYPE.to_owned(), c.dtype().name().to_owned());
+                    Arc::new(Float64Array::from_iter((0..n).map(|i| valid(i).then_some(v[i]))))
+                }
+            }
+        }
+    };
+    if let Some(t) = zeek {
+        metadata.insert(ZEEK_TYPE.to_owned(), t.to_owned());
+    }
+    let field = Field::new(c.name(), array.data_type().clone(), true).with_metadata(metadata);
+    Ok((field, array))
+}
+
+fn list_of_strings(lists: impl Iterator<Item = Option<Vec<Option<String>>>>) -> ListArray {
+    use arrow_array::builder::{ListBuilder, StringBuilder};
+    let mut b = ListBuilder::new(StringBuilder::new());
+    for list in lists {
+        match list {
+            Some(items) => {
+                for s in items {
+                    b.values().append_option(s);
+                }
+                b.append(true);
+            }
+            None => b.append(false),
+        }
+    }
+    b.finish()
+}
+
+/// A record batch as a table; `name` (a file name, or any label) is used in errors.
+pub fn batch_to_table(name: &str, batch: &RecordBatch) -> Result<Table> {
+    let schema = batch.schema();
+    let columns = schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(f, a)| {
+            let c = arrow_to_column(name, f, a.as_ref())?;
+            Ok(match f.metadata().get(ZEEK_TYPE) {
+                Some(t) => c.with_source_type(t.clone()),
+                None => c,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if columns.is_empty() {
+        return Err(IoError::Empty { file: name.to_owned(), message: "no columns".into() });
+    }
+    Table::new(columns)
+}
+
+fn arrow_to_column(file: &str, field: &Field, a: &dyn Array) -> Result<Column> {
+    let name = field.name().as_str();
+    let n = a.len();
+    let valid = |i: usize| a.is_valid(i);
+    macro_rules! ints {
+        ($t:ty) => {{
+            let p = a.as_primitive::<$t>();
+            Column::from_i64_opt(name, (0..n).map(|i| valid(i).then(|| p.value(i) as i64)))
+        }};
+    }
+    macro_rules! floats {
+        ($t:ty) => {{
+            let p = a.as_primitive::<$t>();
+            Column::from_f64_opt(name, (0..n).map(|i| valid(i).then(|| p.value(i) as f64)))
+        }};
+    }
+    macro_rules! scaled {
+        ($t:ty, $unit:expr, $make:ident) => {{
+            let (p, per) = (a.as_primitive::<$t>(), per_second($unit));
+            Column::$make(name, (0..n).map(|i| valid(i).then(|| p.value(i) as f64 / per)))
+        }};
+    }
+    let stored_as = field.metadata().get(OUTFLOW_TYPE).map(String::as_str);
+    Ok(match a.data_type() {
+        ArrowType::Float64 if stored_as == Some("time") => {
+            let p = a.as_primitive::<Float64Type>();
+            Column::from_time_opt(name, (0..n).map(|i| valid(i).then(|| p.value(i))))
+        }
+        ArrowType::Float64 if stored_as == Some("interval") => {
+            let p = a.as_primitive::<Float64Type>();
+            Column::from_interval_opt(name, (0..n).map(|i| valid(i).then(|| p.value(i))))
+        }
+        ArrowType::Float64 => floats!(Float64Type),
+        ArrowType::Float32 => floats!(Float32Type),
+        ArrowType::Int8 => ints!(Int8Type),
+        ArrowType::Int16 => ints!(Int16Type),
+        ArrowType::Int32 => ints!(Int32Type),
+        ArrowType::Int64 => ints!(Int64Type),
+        ArrowType::UInt8 => ints!(UInt8Type),
+        ArrowType::UInt16 => ints!(UInt16Type),
+        ArrowType::UInt32 => ints!(UInt32Type),
+        ArrowType::UInt64 => {
+            let p = a.as_primitive::<UInt64Type>();
+            if let Some(i) = (0..n).find(|&i| valid(i) && p.value(i) > i64::MAX as u64) {
+                return Err(arrow_error(
+                    file,
+                    format!("column '{name}', row {i}: {} does not fit a 64-bit signed integer", p.value(i)),
+                ));
+            }
+            Column::from_i64_opt(name, (0..n).map(|i| valid(i).then(|| p.value(i) as i64)))
+        }
+        ArrowType::Decimal128(_, scale) => {
+            let (p, per) = (a.as_primitive::<Decimal128Type>(), 10f64.powi(i32::from(*scale)));
+            Column::from_f64_opt(name, (0..n).map(|i| valid(i).then(|| p.value(i) as f64 / per)))
+        }
+        ArrowType::Boolean => {
+            let b = a.as_boolean();
+            Column::from_bool_opt(name, (0..n).map(|i| valid(i).then(|| b.value(i))))
+        }
+        ArrowType::Utf8 => {
+            let s = a.as_string::<i32>();
+            Column::from_str_opt(name, (0..n).map(|i| valid(i).then(|| s.value(i))))
+        }
+        ArrowType::LargeUtf8 => {
+            let s = a.as_string::<i64>();
+            Column::from_str_opt(name, (0..n).map(|i| valid(i).then(|| s.value(i))))
+        }
+        ArrowType::Utf8View => {
+            let s = a.as_string_view();
+            Column::from_str_opt(name, (0..n).map(|i| valid(i).then(|| s.value(i))))
+        }
+        ArrowType::Dictionary(_, value) if is_text(value) => {
+            let d = a.as_any_dictionary();
+            let keys = d.normalized_keys();
+            let values = arrow_to_column(file, &Field::new(name, value.as_ref().clone(), true), d.values().as_ref())?;
+            Column::from_str_opt(name, (0..n).map(|i| if valid(i) { values.str_at(keys[i]) } else { None }))
+        }
+        ArrowType::Timestamp(unit, _) => match unit {
+            TimeUnit::Second => scaled!(TimestampSecondType, unit, from_time_opt),
+            TimeUnit::Millisecond => scaled!(TimestampMillisecondType, unit, from_time_opt),
+            TimeUnit::Microsecond => scaled!(TimestampMicrosecondType, unit, from_time_opt),
+            TimeUnit::Nanosecond => scaled!(TimestampNanosecondType, unit, from_time_opt),
+        },
+        ArrowType::Date32 => {
+            let p = a.as_primitive::<arrow_array::types::Date32Type>();
+            Column::from_time_opt(name, (0..n).map(|i| valid(i).then(|| f64::from(p.value(i)) * 86_400.0)))
+        }
+        ArrowType::Date64 => {
+            let p = a.as_primitive::<arrow_array::types::Date64Type>();
+            Column::from_time_opt(name, (0..n).map(|i| valid(i).then(|| p.value(i) as f64 / 1e3)))
+        }
+        ArrowType::Duration(unit) => match unit {
+            TimeUnit::Second => scaled!(DurationSecondType, unit, from_interval_opt),
+            TimeUnit::Millisecond => scaled!(DurationMillisecondType, unit, from_interval_opt),
+            TimeUnit::Microsecond => scaled!(DurationMicrosecondType, unit, from_interval_opt),
+            TimeUnit::Nanosecond => scaled!(DurationNanosecondType, unit, from_interval_opt),
+        },
+        ArrowType::List(item) | ArrowType::LargeList(item) if is_text(item.data_type()) => {
+            let joined: Vec<Option<String>> = (0..n)
+                .map(|i| {
+                    if !valid(i) {
+                        return Ok(None);
+                    }
+                    let items = match a.data_type() {
+                        ArrowType::List(_) => a.as_list::<i32>().value(i),
+                        _ => a.as_list::<i64>().value(i),
+                    };
+                    let inner = arrow_to_column(file, item, items.as_ref())?;
+                    let parts: Vec<&str> = (0..inner.len()).filter_map(|k| inner.str_at(k)).collect();
+                    Ok(Some(parts.join(",")))
+                })
+                .collect::<Result<_>>()?;
+            let c = Column::from_str_opt(name, joined.iter().map(|s| s.as_deref()));
+            if field.metadata().contains_key(ZEEK_TYPE) { c } else { c.with_source_type("set[string]") }
+        }
+        ArrowType::Null => Column::from_f64_opt(name, (0..n).map(|_| None)),
+        other => {
+            return Err(arrow_error(
+                file,
+                format!(
+                    "column '{name}' is Arrow {other}, which a flow table cannot hold (numbers, booleans, text, \
+                     timestamps, durations and lists of text can)"
+                ),
+            ));
+        }
+    })
+}
+
+fn is_text(t: &ArrowType) -> bool {
+    matches!(t, ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View)
+}
+
+/// An input's bytes, decompressed (Parquet and Arrow files are read with random access).
+fn all_bytes(input: &Input) -> Result<Bytes> {
+    let mut r = input.open()?;
+    let mut buf = Vec::new();
+    r.read_to_end(&mut buf).map_err(|e| input.read_error(0, e))?;
+    Ok(Bytes::from(buf))
+}
+
+/// Reads a Parquet input in tables of at most `max_rows` records, handing each to `f`. A file is read a
+/// row group at a time: memory holds one batch. The parquet decoder still panics on some malformed
+/// pages (parquet 60: a run-length header longer than its limit); like the Arrow IPC decoder it runs
+/// under [`guarded`], so that such a file is an error naming it.
+pub(crate) fn read_parquet_batches<E: From<IoError>>(
+    input: &Input,
+    max_rows: usize,
+    mut f: impl FnMut(Table) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let name = input.name().to_owned();
+    let rows = max_rows.max(1);
+    let mut batches: Batches = match input.file_path().filter(|_| !input.is_gzip()) {
+        Some(path) => {
+            let file = std::fs::File::open(path).map_err(|source| IoError::Io { path: path.to_owned(), source })?;
+            guarded(&name, || {
+                ParquetRecordBatchReaderBuilder::try_new(file)
+                    .and_then(|b| b.with_batch_size(rows).build())
+                    .map(|r| Box::new(r) as Batches)
+            })?
+            .map_err(|e| arrow_error(&name, e))?
+        }
+        None => {
+            let bytes = all_bytes(input)?;
+            guarded(&name, || {
+                ParquetRecordBatchReaderBuilder::try_new(bytes)
+                    .and_then(|b| b.with_batch_size(rows).build())
+                    .map(|r| Box::new(r) as Batches)
+            })?
+            .map_err(|e| arrow_error(&name, e))?
+        }
+    };
+    while let Some(batch) = guarded(&name, || batches.next())? {
+        f(batch_to_table(&name, &batch.map_err(|e| arrow_error(&name, e))?)?)?;
+    }
+    Ok(())
+}
+
+/// Record batches from a decoder.
+type Batches = Box<dyn Iterator<Item = std::result::Result<RecordBatch, arrow_schema::ArrowError>>>;
+
+/// Reads an Arrow IPC input (file or stream format) in tables of at most one IPC batch each.
+///
+/// arrow-ipc 60 still panics on some malformed messages (buffer offsets past the body; upstream
+/// apache/arrow-rs#7124) instead of returning an error, so the decoding runs under `catch_unwind` and
+/// such a panic becomes an error naming the file. The batches decoded before it were handed on.
+pub(crate) fn read_arrow_batches<E: From<IoError>>(
+    input: &Input,
+    mut f: impl FnMut(Table) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let name = input.name().to_owned();
+    let head = input.head(6)?;
+    let mut batches: Batches = if head.starts_with(b"ARROW1") {
+        let bytes = all_bytes(input)?;
+        check_ipc_blocks(&name, &bytes)?;
+        guarded(&name, || arrow_ipc::reader::FileReader::try_new(Cursor::new(bytes), None))?
+            .map(|r| Box::new(r) as Batches)
+            .map_err(|e| arrow_error(&name, e))?
+    } else {
+        let stream = input.open()?;
+        guarded(&name, || arrow_ipc::reader::StreamReader::try_new(stream, None))?
+            .map(|r| Box::new(r) as Batches)
+            .map_err(|e| arrow_error(&name, e))?
+    };
+    while let Some(batch) = guarded(&name, || batches.next())? {
+        f(batch_to_table(&name, &batch.map_err(|e| arrow_error(&name, e))?)?)?;
+    }
+    Ok(())
+}
+
+/// Checks that every block an Arrow IPC file's footer lists lies inside the file: arrow-ipc 60 allocates
+/// a block's announced length before reading it, so a crafted footer would ask for terabytes.
+fn check_ipc_blocks(name: &str, bytes: &[u8]) -> Result<()> {
+    let bad = |why: String| arrow_error(name, format!("not a valid Arrow IPC file: {why}"));
+    let n = bytes.len();
+    if n < 10 + 8 || &bytes[n - 6..] != b"ARROW1" {
+        return Err(bad("it does not end with the ARROW1 magic".into()));
+    }
+    let footer_len = i32::from_le_bytes(bytes[n - 10..n - 6].try_into().expect("four bytes"));
+    let footer_len = usize::try_from(footer_len).map_err(|_| bad(format!("a footer length of {footer_len}")))?;
+    let start = (n - 10).checked_sub(footer_len).ok_or_else(|| bad("the footer is longer than the file".into()))?;
+    let footer = arrow_ipc::root_as_footer(&bytes[start..n - 10]).map_err(|e| bad(format!("its footer: {e}")))?;
+    let blocks = footer.recordBatches().into_iter().flatten().chain(footer.dictionaries().into_iter().flatten());
+    for (k, b) in blocks.enumerate() {
+        let end = b.offset().checked_add(i64::from(b.metaDataLength())).and_then(|e| e.checked_add(b.bodyLength()));
+        let inside = b.offset() >= 0 && b.metaDataLength() >= 0 && b.bodyLength() >= 0;
+        if !inside || end.is_none_or(|e| e > start as i64) {
+            return Err(bad(format!("block {k} lies outside the file")));
+        }
+    }
+    Ok(())
+}
+
+/// Runs a step of a third-party decoder, turning a panic into an error naming the file. (The panic's
+/// message still reaches the panic hook: standard error, by default.)
+fn guarded<T>(name: &str, step: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).map_err(|panic| {
+        let why = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        arrow_error(name, format!("malformed Parquet or Arrow IPC data (the decoder failed: {why})"))
+    })
+}
+
+/// Reads a whole Parquet or Arrow IPC input as one table.
+pub(crate) fn read_whole(input: &Input, parquet: bool) -> Result<Table> {
+    let mut parts: Vec<Table> = Vec::new();
+    let push = |t: Table| -> Result<()> {
+        parts.push(t);
+        Ok(())
+    };
+    if parquet {
+        read_parquet_batches(input, ROW_GROUP, push)?;
+    } else {
+        read_arrow_batches(input, push)?;
+    }
+    concat(input.name(), parts)
+}
+
+/// Stacks tables of one schema.
+fn concat(name: &str, parts: Vec<Table>) -> Result<Table> {
+    let mut parts = parts.into_iter();
+    let Some(first) = parts.next() else {
+        return Err(IoError::Empty { file: name.to_owned(), message: "no record batches".into() });
+    };
+    let rest: Vec<Table> = parts.collect();
+    if rest.is_empty() {
+        return Ok(first);
+    }
+    let columns = first
+        .columns()
+        .iter()
+        .enumerate()
+        .map(|(j, c)| {
+            let all = std::iter::once(c).chain(rest.iter().map(|t| &t.columns()[j]));
+            let values: Vec<Value<'_>> = all.clone().flat_map(|c| (0..c.len()).map(move |i| c.value(i))).collect();
+            let column = match c.data() {
+                ColumnData::Float(_) => Column::from_f64_opt(c.name(), values.iter().map(Value::as_f64)),
+                ColumnData::Time(_) => Column::from_time_opt(c.name(), values.iter().map(Value::as_f64)),
+                ColumnData::Interval(_) => Column::from_interval_opt(c.name(), values.iter().map(Value::as_f64)),
+                ColumnData::Int(_) => Column::from_i64_opt(
+                    c.name(),
+                    values.iter().map(|v| if let Value::Int(x) = v { Some(*x) } else { None }),
+                ),
+                ColumnData::Bool(_) => Column::from_bool_opt(
+                    c.name(),
+                    values.iter().map(|v| if let Value::Bool(x) = v { Some(*x) } else { None }),
+                ),
+                ColumnData::Categorical(_) => Column::from_str_opt(
+                    c.name(),
+                    values.iter().map(|v| if let Value::Str(s) = v { Some(*s) } else { None }),
+                ),
+            };
+            Ok(match c.source_type() {
+                Some(t) => column.with_source_type(t),
+                None => column,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Table::new(columns)
+}
+
+/// A table as the bytes of a Parquet file (Snappy-compressed, row groups of 65,536 rows), ready to be
+/// written atomically.
+pub fn parquet_bytes(table: &Table) -> Result<Vec<u8>> {
+    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    let batch = table_to_batch(table)?;
+    let mut out = Vec::new();
+    let mut w =
+        ArrowWriter::try_new(&mut out, batch.schema(), Some(props)).map_err(|e| IoError::Write(e.to_string()))?;
+    let n = batch.num_rows();
+    for start in (0..n.max(1)).step_by(ROW_GROUP) {
+        w.write(&batch.slice(start, ROW_GROUP.min(n - start))).map_err(|e| IoError::Write(e.to_string()))?;
+        w.flush().map_err(|e| IoError::Write(e.to_string()))?;
+    }
+    w.close().map_err(|e| IoError::Write(e.to_string()))?;
+    Ok(out)
+}

@@ -345,30 +345,31 @@ pub(crate) fn read_parquet_batches<E: From<IoError>>(
 ) -> std::result::Result<(), E> {
     let name = input.name().to_owned();
     let rows = max_rows.max(1);
-    let mut batches: Batches = match input.file_path().filter(|_| !input.is_gzip()) {
+    let mut batches = match input.file_path().filter(|_| !input.is_gzip()) {
         Some(path) => {
             let file = std::fs::File::open(path).map_err(|source| IoError::Io { path: path.to_owned(), source })?;
-            guarded(&name, || {
-                ParquetRecordBatchReaderBuilder::try_new(file)
-                    .and_then(|b| b.with_batch_size(rows).build())
-                    .map(|r| Box::new(r) as Batches)
-            })?
-            .map_err(|e| arrow_error(&name, e))?
+            parquet_reader(&name, file, rows)?
         }
-        None => {
-            let bytes = all_bytes(input)?;
-            guarded(&name, || {
-                ParquetRecordBatchReaderBuilder::try_new(bytes)
-                    .and_then(|b| b.with_batch_size(rows).build())
-                    .map(|r| Box::new(r) as Batches)
-            })?
-            .map_err(|e| arrow_error(&name, e))?
-        }
+        None => parquet_reader(&name, all_bytes(input)?, rows)?,
     };
     while let Some(batch) = guarded(&name, || batches.next())? {
         f(batch_to_table(&name, &batch.map_err(|e| arrow_error(&name, e))?)?)?;
     }
     Ok(())
+}
+
+/// A Parquet file's batches of `rows` records (the footer is read here, guarded).
+fn parquet_reader<R: parquet::file::reader::ChunkReader + 'static>(
+    name: &str,
+    reader: R,
+    rows: usize,
+) -> Result<Batches> {
+    guarded(name, || {
+        ParquetRecordBatchReaderBuilder::try_new(reader)
+            .and_then(|b| b.with_batch_size(rows).build())
+            .map(|r| Box::new(r) as Batches)
+    })?
+    .map_err(|e| arrow_error(name, e))
 }
 
 /// Record batches from a decoder.

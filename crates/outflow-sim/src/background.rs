@@ -280,41 +280,16 @@ pub(crate) fn background(p: &SimParams, workstations: &[String], rng: &mut Rng) 
         let src = office.rng.public_ip();
         const PORTS: [u32; 8] = [22, 23, 80, 443, 445, 3389, 8080, 5900];
         let port = PORTS[office.rng.int(0, PORTS.len() as u64 - 1) as usize];
-        let c = match port {
+        // The web ports answer; the others are closed (dropped or refused).
+        let (service, secs, bytes, state) = match port {
             80 | 443 => {
                 let (up, down) = (office.rng.uniform(100.0, 600.0), office.rng.uniform(300.0, 5000.0));
                 let service = if port == 80 { "http" } else { "ssl" };
-                conn(
-                    None,
-                    t,
-                    &src,
-                    office.rng,
-                    addresses::WEB_SERVER,
-                    port,
-                    "tcp",
-                    service,
-                    Some(0.3),
-                    (Some(up as u64), Some(down as u64)),
-                    "SF",
-                )
+                (service, Some(0.3), (Some(up as u64), Some(down as u64)), "SF")
             }
-            _ => {
-                let state = if office.rng.chance(0.5) { "S0" } else { "REJ" };
-                conn(
-                    None,
-                    t,
-                    &src,
-                    office.rng,
-                    addresses::WEB_SERVER,
-                    port,
-                    "tcp",
-                    "-",
-                    None,
-                    (Some(0), Some(0)),
-                    state,
-                )
-            }
+            _ => ("-", None, (Some(0), Some(0)), if office.rng.chance(0.5) { "S0" } else { "REJ" }),
         };
+        let c = conn(None, t, &src, office.rng, addresses::WEB_SERVER, port, "tcp", service, secs, bytes, state);
         office.out.push(c);
         t += office.rng.exponential(300.0);
     }

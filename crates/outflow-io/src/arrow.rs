@@ -50,7 +50,7 @@ use parquet::file::properties::WriterProperties;
 
 use crate::error::{IoError, Result};
 use crate::source::Input;
-use crate::table::{Column, ColumnData, Table, Value};
+use crate::table::{Column, ColumnData, Table};
 
 pub use arrow_array::RecordBatch as Batch;
 pub use arrow_schema::DataType as ArrowDataType;
@@ -334,26 +334,53 @@ fn all_bytes(input: &Input) -> Result<Bytes> {
     Ok(Bytes::from(buf))
 }
 
-/// Reads a Parquet input in tables of at most `max_rows` records, handing each to `f`. A file is read a
-/// row group at a time: memory holds one batch. The parquet decoder still panics on some malformed
-/// pages (parquet 60: a run-length header longer than its limit); like the Arrow IPC decoder it runs
-/// under [`guarded`], so that such a file is an error naming it.
-pub(crate) fn read_parquet_batches<E: From<IoError>>(
+/// Reads a Parquet (`parquet`) or Arrow IPC input in tables of at most `max_rows` records (an IPC input
+/// in its own record batches), handing each to `f`. A Parquet file is read a row group at a time: memory
+/// holds one batch.
+pub(crate) fn read_columnar_batches<E: From<IoError>>(
     input: &Input,
+    parquet: bool,
     max_rows: usize,
     mut f: impl FnMut(Table) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
     let name = input.name().to_owned();
-    let rows = max_rows.max(1);
-    let mut batches = match input.file_path().filter(|_| !input.is_gzip()) {
-        Some(path) => {
-            let file = std::fs::File::open(path).map_err(|source| IoError::Io { path: path.to_owned(), source })?;
-            parquet_reader(&name, file, rows)?
+    each_batch(input, parquet, max_rows, |batch| f(batch_to_table(&name, &batch)?))
+}
+
+/// Hands each decoded record batch of an input to `f`. The parquet and arrow-ipc decoders (60) still
+/// panic on some malformed input (a run-length header past its limit; buffer offsets past a message
+/// body, upstream apache/arrow-rs#7124), so every decoding step runs under [`guarded`]: such a file is
+/// an error naming it, after the batches decoded before it were handed on.
+fn each_batch<E: From<IoError>>(
+    input: &Input,
+    parquet: bool,
+    max_rows: usize,
+    mut f: impl FnMut(RecordBatch) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let name = input.name();
+    let mut batches: Batches = if parquet {
+        let rows = max_rows.max(1);
+        match input.file_path().filter(|_| !input.is_gzip()) {
+            Some(path) => {
+                let file = std::fs::File::open(path).map_err(|source| IoError::Io { path: path.to_owned(), source })?;
+                parquet_reader(name, file, rows)?
+            }
+            None => parquet_reader(name, all_bytes(input)?, rows)?,
         }
-        None => parquet_reader(&name, all_bytes(input)?, rows)?,
+    } else if input.head(6)?.starts_with(b"ARROW1") {
+        let bytes = all_bytes(input)?;
+        check_ipc_blocks(name, &bytes)?;
+        guarded(name, || arrow_ipc::reader::FileReader::try_new(Cursor::new(bytes), None))?
+            .map(|r| Box::new(r) as Batches)
+            .map_err(|e| arrow_error(name, e))?
+    } else {
+        let stream = input.open()?;
+        guarded(name, || arrow_ipc::reader::StreamReader::try_new(stream, None))?
+            .map(|r| Box::new(r) as Batches)
+            .map_err(|e| arrow_error(name, e))?
     };
-    while let Some(batch) = guarded(&name, || batches.next())? {
-        f(batch_to_table(&name, &batch.map_err(|e| arrow_error(&name, e))?)?)?;
+    while let Some(batch) = guarded(name, || batches.next())? {
+        f(batch.map_err(|e| arrow_error(name, e))?)?;
     }
     Ok(())
 }
@@ -374,35 +401,6 @@ fn parquet_reader<R: parquet::file::reader::ChunkReader + 'static>(
 
 /// Record batches from a decoder.
 type Batches = Box<dyn Iterator<Item = std::result::Result<RecordBatch, arrow_schema::ArrowError>>>;
-
-/// Reads an Arrow IPC input (file or stream format) in tables of at most one IPC batch each.
-///
-/// arrow-ipc 60 still panics on some malformed messages (buffer offsets past the body; upstream
-/// apache/arrow-rs#7124) instead of returning an error, so the decoding runs under `catch_unwind` and
-/// such a panic becomes an error naming the file. The batches decoded before it were handed on.
-pub(crate) fn read_arrow_batches<E: From<IoError>>(
-    input: &Input,
-    mut f: impl FnMut(Table) -> std::result::Result<(), E>,
-) -> std::result::Result<(), E> {
-    let name = input.name().to_owned();
-    let head = input.head(6)?;
-    let mut batches: Batches = if head.starts_with(b"ARROW1") {
-        let bytes = all_bytes(input)?;
-        check_ipc_blocks(&name, &bytes)?;
-        guarded(&name, || arrow_ipc::reader::FileReader::try_new(Cursor::new(bytes), None))?
-            .map(|r| Box::new(r) as Batches)
-            .map_err(|e| arrow_error(&name, e))?
-    } else {
-        let stream = input.open()?;
-        guarded(&name, || arrow_ipc::reader::StreamReader::try_new(stream, None))?
-            .map(|r| Box::new(r) as Batches)
-            .map_err(|e| arrow_error(&name, e))?
-    };
-    while let Some(batch) = guarded(&name, || batches.next())? {
-        f(batch_to_table(&name, &batch.map_err(|e| arrow_error(&name, e))?)?)?;
-    }
-    Ok(())
-}
 
 /// Checks that every block an Arrow IPC file's footer lists lies inside the file: arrow-ipc 60 allocates
 /// a block's announced length before reading it, so a crafted footer would ask for terabytes.
@@ -440,62 +438,20 @@ fn guarded<T>(name: &str, step: impl FnOnce() -> T) -> Result<T> {
     })
 }
 
-/// Reads a whole Parquet or Arrow IPC input as one table.
+/// Reads a whole Parquet or Arrow IPC input as one table (its batches stacked by Arrow, then converted
+/// once).
 pub(crate) fn read_whole(input: &Input, parquet: bool) -> Result<Table> {
-    let mut parts: Vec<Table> = Vec::new();
-    let push = |t: Table| -> Result<()> {
-        parts.push(t);
+    let mut parts: Vec<RecordBatch> = Vec::new();
+    each_batch(input, parquet, ROW_GROUP, |b| -> Result<()> {
+        parts.push(b);
         Ok(())
+    })?;
+    let Some(first) = parts.first() else {
+        return Err(IoError::Empty { file: input.name().to_owned(), message: "no record batches".into() });
     };
-    if parquet {
-        read_parquet_batches(input, ROW_GROUP, push)?;
-    } else {
-        read_arrow_batches(input, push)?;
-    }
-    concat(input.name(), parts)
-}
-
-/// Stacks tables of one schema.
-fn concat(name: &str, parts: Vec<Table>) -> Result<Table> {
-    let mut parts = parts.into_iter();
-    let Some(first) = parts.next() else {
-        return Err(IoError::Empty { file: name.to_owned(), message: "no record batches".into() });
-    };
-    let rest: Vec<Table> = parts.collect();
-    if rest.is_empty() {
-        return Ok(first);
-    }
-    let columns = first
-        .columns()
-        .iter()
-        .enumerate()
-        .map(|(j, c)| {
-            let all = std::iter::once(c).chain(rest.iter().map(|t| &t.columns()[j]));
-            let values: Vec<Value<'_>> = all.clone().flat_map(|c| (0..c.len()).map(move |i| c.value(i))).collect();
-            let column = match c.data() {
-                ColumnData::Float(_) => Column::from_f64_opt(c.name(), values.iter().map(Value::as_f64)),
-                ColumnData::Time(_) => Column::from_time_opt(c.name(), values.iter().map(Value::as_f64)),
-                ColumnData::Interval(_) => Column::from_interval_opt(c.name(), values.iter().map(Value::as_f64)),
-                ColumnData::Int(_) => Column::from_i64_opt(
-                    c.name(),
-                    values.iter().map(|v| if let Value::Int(x) = v { Some(*x) } else { None }),
-                ),
-                ColumnData::Bool(_) => Column::from_bool_opt(
-                    c.name(),
-                    values.iter().map(|v| if let Value::Bool(x) = v { Some(*x) } else { None }),
-                ),
-                ColumnData::Categorical(_) => Column::from_str_opt(
-                    c.name(),
-                    values.iter().map(|v| if let Value::Str(s) = v { Some(*s) } else { None }),
-                ),
-            };
-            Ok(match c.source_type() {
-                Some(t) => column.with_source_type(t),
-                None => column,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Table::new(columns)
+    let whole =
+        arrow_select::concat::concat_batches(&first.schema(), &parts).map_err(|e| arrow_error(input.name(), e))?;
+    batch_to_table(input.name(), &whole)
 }
 
 /// A table as the bytes of a Parquet file (Snappy-compressed, row groups of 65,536 rows), ready to be

@@ -189,11 +189,7 @@ pub fn read_batches<E: From<IoError>>(
         crate::zeek::read_zeek_batches(input, max_rows, f)?;
     } else if matches!(format, Format::Parquet | Format::Arrow) {
         #[cfg(feature = "arrow")]
-        if format == Format::Parquet {
-            crate::arrow::read_parquet_batches(input, max_rows, f)?;
-        } else {
-            crate::arrow::read_arrow_batches(input, f)?;
-        }
+        crate::arrow::read_columnar_batches(input, format == Format::Parquet, max_rows, f)?;
         #[cfg(not(feature = "arrow"))]
         return Err(without_arrow(input, format).into());
     } else {

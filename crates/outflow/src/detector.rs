@@ -679,14 +679,15 @@ impl Detector {
         }
         let memberships: Vec<Membership> = self.clustering.assign(x)?;
         let raw = self.scorer.raw_new(x, &memberships)?;
-        let evidence_rows = match only {
-            Some(rows) => table_rows(&prepared.rows, rows),
-            None => table_rows(&prepared.rows, &(0..x.nrows()).collect::<Vec<_>>()),
-        };
+        // Flow models have no evidence: the table rows are looked up only for host and pair models.
         let (values, features) = if self.scorer.evidence().is_empty() {
             (Array2::zeros((0, 0)), Vec::new())
         } else {
-            evidence_columns(table, &evidence_rows)
+            let rows = match only {
+                Some(rows) => table_rows(&prepared.rows, rows),
+                None => table_rows(&prepared.rows, &(0..x.nrows()).collect::<Vec<_>>()),
+            };
+            evidence_columns(table, &rows)
         };
         let evidence = self
             .scorer

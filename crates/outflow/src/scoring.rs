@@ -218,17 +218,22 @@ const TIE_BREAK: f64 = 1e-3;
 /// The training rank from which a row stands out in an evidence.
 pub const EVIDENCE_TOP: f64 = 0.99;
 
-/// How far an evidence value lies beyond the training rows' top percent, in e-folds: `ln(v / q)` with
-/// `q` the evidence's 99th percentile (or its smallest positive value when that is 0), 0 at or below it.
-/// Ranks cannot tell a 3 GB upload, 175 times the next, from a beacon score 3 % above the next; among rows
-/// whose strongest ranks tie, the one farther beyond its evidence's tail comes first.
-fn exceedance(v: f64, stats: &MemberStats) -> f64 {
+/// The tail floor of an evidence's training values: its 99th percentile, or its smallest positive value
+/// when that is 0 (0 when there is none). Computed once per scoring call, not per row.
+fn tail_floor(stats: &MemberStats) -> f64 {
     let sorted = stats.ecdf.values();
-    if sorted.is_empty() || v.is_nan() || v <= 0.0 {
+    if sorted.is_empty() {
         return 0.0;
     }
     let q = outflow_core::stats::quantile_sorted(sorted, EVIDENCE_TOP);
-    let floor = if q > 0.0 { q } else { sorted.iter().copied().find(|&x| x > 0.0).unwrap_or(0.0) };
+    if q > 0.0 { q } else { sorted.get(sorted.partition_point(|&x| x <= 0.0)).copied().unwrap_or(0.0) }
+}
+
+/// How far an evidence value lies beyond the training rows' top percent, in e-folds: `ln(v / floor)`
+/// with the evidence's [`tail_floor`], 0 at or below it. Ranks cannot tell a 3 GB upload, 175 times the
+/// next, from a beacon score 3 % above the next; among rows whose strongest ranks tie, the one farther
+/// beyond its evidence's tail comes first.
+fn exceedance(v: f64, floor: f64) -> f64 {
     if floor > 0.0 && v > floor { (v / floor).ln() } else { 0.0 }
 }
 
@@ -330,6 +335,7 @@ impl Scorer {
             return fused.into_iter().map(|s| (s, Vec::new())).collect();
         }
         let k = self.evidence_stats.len() as f64;
+        let floors: Vec<f64> = self.evidence_stats[1..].iter().map(tail_floor).collect();
         fused
             .iter()
             .enumerate()
@@ -346,11 +352,7 @@ impl Scorer {
                     .map(|((_, r), e)| (*r, *e))
                     .collect();
                 standing.sort_by(|a, b| b.0.total_cmp(&a.0));
-                let beyond = ranks
-                    .iter()
-                    .zip(&self.evidence_stats[1..])
-                    .map(|((v, _), st)| exceedance(*v, st))
-                    .fold(0.0, f64::max);
+                let beyond = ranks.iter().zip(&floors).map(|((v, _), &f)| exceedance(*v, f)).fold(0.0, f64::max);
                 let tie = (sum / k + beyond / (1.0 + beyond)) / 2.0;
                 ((1.0 - TIE_BREAK) * max + TIE_BREAK * tie, standing.into_iter().map(|s| s.1).collect())
             })
@@ -428,14 +430,14 @@ mod tests {
         // 995 rows at 0, five at 1..5: the 99th percentile is 0, the smallest positive value 1.
         let mut v = vec![0.0; 995];
         v.extend((1..=5).map(f64::from));
-        let st = MemberStats::of(&v, None);
-        assert_eq!(exceedance(0.0, &st), 0.0);
-        assert_eq!(exceedance(1.0, &st), 0.0);
-        assert!((exceedance(175.0, &st) - 175f64.ln()).abs() < 1e-12);
+        let floor = tail_floor(&MemberStats::of(&v, None));
+        assert_eq!(exceedance(0.0, floor), 0.0);
+        assert_eq!(exceedance(1.0, floor), 0.0);
+        assert!((exceedance(175.0, floor) - 175f64.ln()).abs() < 1e-12);
         // A value at its evidence's top by a few percent stands barely beyond it.
-        let st = MemberStats::of(&(0..1000).map(|i| f64::from(i) / 1000.0).collect::<Vec<_>>(), None);
-        assert!(exceedance(1.03, &st) < 0.05);
-        assert_eq!(exceedance(f64::NAN, &st), 0.0);
+        let floor = tail_floor(&MemberStats::of(&(0..1000).map(|i| f64::from(i) / 1000.0).collect::<Vec<_>>(), None));
+        assert!(exceedance(1.03, floor) < 0.05);
+        assert_eq!(exceedance(f64::NAN, floor), 0.0);
     }
 
     #[test]

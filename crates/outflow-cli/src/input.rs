@@ -194,15 +194,14 @@ pub fn set_threads(threads: usize) -> Result<()> {
     Ok(())
 }
 
-/// A CSV this command wrote, as Parquet: the same columns, typed as the CSV reader infers them.
+/// A table this command writes, as Parquet (the same columns as its CSV, typed).
 #[cfg(feature = "arrow")]
-pub fn csv_to_parquet(csv: &str) -> Result<Vec<u8>> {
-    let (table, _) = read_input(&Input::bytes("scores", csv.as_bytes().to_vec()), &ReadOptions::default())?;
-    Ok(outflow::io::arrow::parquet_bytes(&table)?)
+pub fn parquet_bytes(table: &outflow::io::Table) -> Result<Vec<u8>> {
+    Ok(outflow::io::arrow::parquet_bytes(table)?)
 }
 
 /// Without the `arrow` feature there is no Parquet output.
 #[cfg(not(feature = "arrow"))]
-pub fn csv_to_parquet(_csv: &str) -> Result<Vec<u8>> {
+pub fn parquet_bytes(_table: &outflow::io::Table) -> Result<Vec<u8>> {
     bail!("this build of outflow writes no Parquet (built without the `arrow` feature)")
 }

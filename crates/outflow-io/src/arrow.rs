@@ -7,11 +7,17 @@
 //! | flow table | Arrow | read from Arrow as well |
 //! |---|---|---|
 //! | float | `Float64` | `Float32`, `Decimal128` |
-//! | int (Zeek `int`) | `Int64`; Zeek `count` → `UInt64`, `port` → `UInt16` | every integer type (`UInt64` above `i64::MAX` is an error) |
+//! | int (Zeek `int`, `count`) | `Int64`; Zeek `port` → `UInt16` | every integer type (`UInt64` above `i64::MAX` is an error) |
 //! | bool | `Boolean` | |
 //! | categorical (addresses, enums, strings) | `Utf8`; Zeek `set[…]` / `vector[…]` → `List<Utf8>` | `LargeUtf8`, `Utf8View`, dictionaries of strings, lists of strings (joined with `,`) |
-//! | time (seconds since the epoch) | `Timestamp(ns, UTC)` (`Float64` seconds when a value has digits below the nanosecond) | every timestamp unit, `Date32`, `Date64` |
-//! | interval (seconds) | `Duration(ns)` (the same exception) | every duration unit |
+//! | time (seconds since the epoch) | `Timestamp(µs, UTC)` (`Float64` seconds when a value has digits below the microsecond) | every timestamp unit, `Date32`, `Date64` |
+//! | interval (seconds) | `Float64` seconds | every duration unit |
+//!
+//! What is written is read the same by the engines of a data lake: Spark and Hive have no unsigned
+//! 64-bit integer (a `UInt64` column arrives as `decimal(20,0)`), no duration type (a `Duration(ns)`
+//! column arrives as a bare count of nanoseconds, read as seconds by anything downstream) and keep times
+//! at the microsecond — hence Zeek `count` as `Int64`, intervals as seconds and microsecond times
+//! (Zeek writes times to the microsecond, so they survive exactly).
 //!
 //! Column names are kept as they are (Zeek's `id.orig_h` included). A column of another Arrow type is an
 //! error naming the column and the type.
@@ -38,8 +44,8 @@ use arrow_array::types::{
     UInt64Type,
 };
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, DurationNanosecondArray, Float64Array, Int64Array, ListArray, RecordBatch,
-    StringArray, TimestampNanosecondArray, UInt16Array, UInt64Array,
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, ListArray, RecordBatch, StringArray,
+    TimestampMicrosecondArray, UInt16Array,
 };
 use arrow_schema::{DataType as ArrowType, Field, Schema, TimeUnit};
 use bytes::Bytes;
@@ -81,16 +87,18 @@ fn per_second(unit: &TimeUnit) -> f64 {
 /// and durations stored as `Float64` seconds).
 pub const OUTFLOW_TYPE: &str = "outflow.dtype";
 
-/// Whole nanoseconds of a number of seconds, when they give the same number back.
-fn exact_nanos(v: f64) -> Option<i64> {
-    let ns = (v * 1e9).round();
-    (ns.is_finite() && ns.abs() < 9.2e18 && ns / 1e9 == v).then_some(ns as i64)
+/// Whole microseconds of a number of seconds, when they give the same number back. Below 2⁵³ µs (the
+/// year 2255) the count is an exact float, and dividing it by 10⁶ rounds once: the parse of a time
+/// written to the microsecond is recovered exactly.
+fn exact_micros(v: f64) -> Option<i64> {
+    let us = (v * 1e6).round();
+    (us.is_finite() && us.abs() < 9.0e15 && us / 1e6 == v).then_some(us as i64)
 }
 
-/// Seconds as nanoseconds when every value survives the trip (a Zeek log's microsecond times do), else
-/// `None`: the column is then written as `Float64` seconds, so that nothing is rounded.
-fn all_nanos(v: &[f64], valid: impl Fn(usize) -> bool) -> Option<Vec<Option<i64>>> {
-    (0..v.len()).map(|i| if valid(i) { exact_nanos(v[i]).map(Some) } else { Some(None) }).collect()
+/// Seconds as microseconds when every value survives the trip (a Zeek log's times do), else `None`:
+/// the column is then written as `Float64` seconds, so that nothing is rounded.
+fn all_micros(v: &[f64], valid: impl Fn(usize) -> bool) -> Option<Vec<Option<i64>>> {
+    (0..v.len()).map(|i| if valid(i) { exact_micros(v[i]).map(Some) } else { Some(None) }).collect()
 }
 
 /// A table as one record batch.
@@ -115,9 +123,6 @@ fn column_to_arrow(c: &Column) -> Result<(Field, ArrayRef)> {
     let array: ArrayRef = match c.data() {
         ColumnData::Float(v) => Arc::new(Float64Array::from_iter((0..n).map(|i| valid(i).then_some(v[i])))),
         ColumnData::Int(v) => match zeek {
-            Some("count") if v.iter().enumerate().all(|(i, &x)| !valid(i) || x >= 0) => {
-                Arc::new(UInt64Array::from_iter((0..n).map(|i| valid(i).then_some(v[i] as u64))))
-            }
             Some("port") if v.iter().enumerate().all(|(i, &x)| !valid(i) || (0..=65535).contains(&x)) => {
                 Arc::new(UInt16Array::from_iter((0..n).map(|i| valid(i).then_some(v[i] as u16))))
             }
@@ -139,10 +144,9 @@ fn column_to_arrow(c: &Column) -> Result<(Field, ArrayRef)> {
         }
         ColumnData::Time(v) | ColumnData::Interval(v) => {
             let time = c.dtype() == crate::table::DataType::Time;
-            match all_nanos(v, valid) {
-                Some(ns) if time => Arc::new(TimestampNanosecondArray::from(ns).with_timezone("UTC")),
-                Some(ns) => Arc::new(DurationNanosecondArray::from(ns)),
-                None => {
+            match all_micros(v, valid) {
+                Some(us) if time => Arc::new(TimestampMicrosecondArray::from(us).with_timezone("UTC")),
+                _ => {
                     metadata.insert(OUTFLOW_TYPE.to_owned(), c.dtype().name().to_owned());
                     Arc::new(Float64Array::from_iter((0..n).map(|i| valid(i).then_some(v[i]))))
                 }

@@ -23,7 +23,7 @@ fn score_columns(scores: &[FlowScore]) -> [Column; 5] {
 
 impl Detector {
     /// Scores a record batch and returns one. A flow model returns the batch's own columns followed by
-    /// [`SCORE_COLUMNS`], row for row; a host or pair model aggregates the batch's flows as at fit time
+    /// [`BATCH_SCORE_COLUMNS`](crate::BATCH_SCORE_COLUMNS), row for row; a host or pair model aggregates the batch's flows as at fit time
     /// and returns the host or pair rows (every aggregate feature) followed by the same columns.
     ///
     /// ```

@@ -48,6 +48,9 @@ mod stats;
 pub mod tune;
 
 pub use crate::artifact::{FORMAT_VERSION, ModelHeader, ModelKey, ModelMetadata, default_model_name, read_header};
+/// The columns [`Detector::score_batch`] appends (feature `arrow`).
+#[cfg(feature = "arrow")]
+pub use crate::columnar::SCORE_COLUMNS as BATCH_SCORE_COLUMNS;
 pub use crate::detector::{
     ClusterSize, Detector, DetectorFit, DetectorParams, FamilyDefaults, FitSummary, FlowScore, ScoredLog, Severity,
     Thresholds, Timings, auto_hdbscan, entity_prep,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use outflow::Detector;
-use outflow::run::{entity_scores_csv, scores_csv};
+use outflow::run::{entity_scores_table, scores_table};
 
 use crate::input::{FormatArgs, aggregate_batches, read};
 
@@ -46,7 +46,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     let detector = Detector::load_verified(&a.model, outflow::ModelKey::from_env()?.as_ref())?;
     // Flow models write one line per flow; host and pair models their rows, highest score first.
-    let csv = if detector.level().is_entity() {
+    let scores = if detector.level().is_entity() {
         let level = detector.level();
         let input = crate::input::open(Some(&a.input))?;
         let aggregation = &detector.params().aggregation;
@@ -55,20 +55,26 @@ pub fn run(a: Args) -> Result<()> {
         let scored = detector
             .score_entities(entities.expect("aggregated at the model's level"))
             .with_context(|| format!("scoring {}", a.input.display()))?;
-        entity_scores_csv(scored.entities.as_ref().expect("entity rows"), &scored.scores, &scored.reasons)
+        entity_scores_table(scored.entities.as_ref().expect("entity rows"), &scored.scores, &scored.reasons)
     } else {
         let (_, table, _) = read(Some(&a.input), &a.format)?;
         let scored = detector.score_log(&table).with_context(|| format!("scoring {}", a.input.display()))?;
-        scores_csv(&table, &scored.scores)
+        scores_table(&table, &scored.scores, &[])
     };
     let parquet = match a.out_format.as_deref() {
         Some(f) => f == "parquet",
         None => a.out.as_ref().is_some_and(|o| o.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))),
     };
-    let bytes = if parquet { crate::input::csv_to_parquet(&csv)? } else { csv.into_bytes() };
+    let bytes = if parquet { crate::input::parquet_bytes(&scores)? } else { table_csv_bytes(&scores)? };
     match &a.out {
         Some(out) => outflow::write_atomic(out, &bytes, a.force)?,
         None => crate::input::write_stdout(&bytes)?,
     }
     Ok(())
+}
+
+fn table_csv_bytes(table: &outflow::io::Table) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    outflow::io::write_csv(table, &mut out)?;
+    Ok(out)
 }

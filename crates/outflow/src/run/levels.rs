@@ -3,7 +3,7 @@
 
 use outflow_aggregate::{Entities, Level, Locality};
 use outflow_cluster::Algorithm;
-use outflow_io::Table;
+use outflow_io::{Column, Table};
 use serde::{Deserialize, Serialize};
 
 use super::SeverityCounts;
@@ -136,36 +136,38 @@ pub fn entity_csv(fit: &DetectorFit) -> String {
 
 /// [`entity_csv`] of any scored host or pair rows (e.g. [`crate::Detector::score_log`]'s).
 pub fn entity_scores_csv(e: &Entities, scores: &[FlowScore], reasons: &[String]) -> String {
+    super::write::table_csv(&entity_scores_table(e, scores, reasons))
+}
+
+/// The table of [`entity_scores_csv`], typed (what Parquet output writes).
+pub fn entity_scores_table(e: &Entities, scores: &[FlowScore], reasons: &[String]) -> Table {
     let t = e.table();
-    let ids: Vec<&str> =
-        ["src", "dst", "window_start", "window_end", "flows"].into_iter().filter(|c| t.column(c).is_some()).collect();
-    let rest: Vec<&str> = t.names().into_iter().filter(|n| !ids.contains(n)).collect();
-    let header: Vec<String> =
-        ids.iter().chain(ENTITY_SCORE_COLUMNS.iter()).chain(rest.iter()).map(|s| s.to_string()).collect();
-    let records = ranked(scores).into_iter().map(|r| {
-        let f = &scores[r];
-        let mut rec: Vec<String> = ids.iter().map(|c| cell(t, c, r)).collect();
-        rec.extend([
-            opt(f.outlier_score),
-            f.severity.name().to_owned(),
-            f.cluster.map_or(String::new(), |c| c.to_string()),
-            opt(f.probability),
-            evidence_name(f),
-            reasons.get(r).cloned().unwrap_or_default(),
-        ]);
-        rec.extend(rest.iter().map(|c| cell(t, c, r)));
-        rec
-    });
-    super::write::csv_text(std::iter::once(header).chain(records))
+    let order = ranked(scores);
+    let ids = ["src", "dst", "window_start", "window_end", "flows"];
+    let mut columns: Vec<Column> = ids.iter().filter_map(|c| t.column(c)).map(|c| c.take(&order)).collect();
+    let ranked_scores = || order.iter().map(|&r| &scores[r]);
+    let evidence: Vec<String> = ranked_scores().map(evidence_name).collect();
+    columns.extend([
+        Column::from_f64_opt(ENTITY_SCORE_COLUMNS[0], ranked_scores().map(|f| f.outlier_score)),
+        Column::from_str_opt(ENTITY_SCORE_COLUMNS[1], ranked_scores().map(|f| Some(f.severity.name()))),
+        Column::from_i64_opt(ENTITY_SCORE_COLUMNS[2], ranked_scores().map(|f| f.cluster)),
+        Column::from_f64_opt(ENTITY_SCORE_COLUMNS[3], ranked_scores().map(|f| f.probability)),
+        Column::from_str_opt(ENTITY_SCORE_COLUMNS[4], evidence.iter().map(|s| text(s))),
+        Column::from_str_opt(ENTITY_SCORE_COLUMNS[5], order.iter().map(|&r| reasons.get(r).and_then(|s| text(s)))),
+    ]);
+    let rest = t.columns().iter().filter(|c| !ids.contains(&c.name())).map(|c| c.take(&order));
+    super::write::append_unique(&mut columns, rest);
+    Table::new(columns).expect("columns of one length and distinct names")
+}
+
+/// Empty text as null.
+fn text(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
 }
 
 /// The behaviour evidence an alert stands out in, strongest first, `;`-separated (empty for normal rows).
 fn evidence_name(f: &FlowScore) -> String {
     f.evidence.iter().map(|e| e.name()).collect::<Vec<_>>().join(";")
-}
-
-fn opt(v: Option<f64>) -> String {
-    v.map_or(String::new(), |x| x.to_string())
 }
 
 /// For each flow, its rows in one level's table (see `Entities::link`).

@@ -40,12 +40,12 @@ use crate::detector::{ClusterSize, Thresholds};
 pub use crate::run::evaluation::{LabelEvaluation, label_evaluation};
 pub use crate::run::levels::{
     ALERT_COLUMNS, ALERTS, ENTITY_SCORE_COLUMNS, FlowLinks, LevelSummary, MAX_FLOW_ROWS, alerts_csv, entity_csv,
-    entity_scores_csv, flow_level_scores, level_links, level_summary,
+    entity_scores_csv, entity_scores_table, flow_level_scores, level_links, level_summary,
 };
 pub use crate::run::read::{Anomalies, RunDir, Sample, Scores, TOP_ANOMALIES};
 pub use crate::run::write::{
     INCOMPLETE, LOCK, RunClaim, RunInput, abandon_active_runs, anomalies_csv, check_run_dir, claim_fresh_run_dir,
-    claim_run_dir, sample_csv, scores_csv, scores_csv_with, tuning_csv,
+    claim_run_dir, sample_csv, scores_csv, scores_csv_with, scores_table, tuning_csv,
 };
 
 /// `summary.json`.

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use outflow_core::{sample_indices, write_atomic};
-use outflow_io::{Family, Table};
+use outflow_io::{Column, Family, Table};
 
 use super::levels::{ALERTS, alerts_csv, entity_csv, flow_level_scores, level_links, level_summary};
 use super::{
@@ -344,28 +344,48 @@ fn strings(names: &[&str]) -> Vec<String> {
 /// record (the columns every log family shows next to a score — `outflow_io::Family::shown_columns` —
 /// that the table has).
 pub fn scores_csv(table: &Table, flows: &[FlowScore]) -> String {
-    scores_csv_with(table, flows, &[])
+    table_csv(&scores_table(table, flows, &[]))
 }
 
 /// [`scores_csv`] with further numeric columns after the score columns (the host and pair scores of
 /// each flow in a `--level all` run).
 pub fn scores_csv_with(table: &Table, flows: &[FlowScore], extra: &[(String, Vec<Option<f64>>)]) -> String {
-    let ids: Vec<&str> = Family::shown_columns().into_iter().filter(|c| table.column(c).is_some()).collect();
-    let header = strings(&SCORE_COLUMNS).into_iter().chain(extra.iter().map(|(n, _)| n.clone())).chain(strings(&ids));
-    let records = flows.iter().map(|f| {
-        let mut rec = vec![
-            f.row.to_string(),
-            f.cluster.map_or(String::new(), |c| c.to_string()),
-            opt(f.probability),
-            opt(f.outlier_score),
-            f.severity.name().to_string(),
-            f.reason.clone().unwrap_or_default(),
-        ];
-        rec.extend(extra.iter().map(|(_, v)| opt(v[f.row])));
-        rec.extend(ids.iter().map(|c| table.column(c).expect("present").value(f.row).to_string()));
-        rec
-    });
-    csv_text(std::iter::once(header.collect()).chain(records))
+    table_csv(&scores_table(table, flows, extra))
+}
+
+/// The table of [`scores_csv_with`], typed (what Parquet output writes): the score columns, `extra`,
+/// then the identifying columns with their types from the log. An identifying column named like a
+/// score column is left out.
+pub fn scores_table(table: &Table, flows: &[FlowScore], extra: &[(String, Vec<Option<f64>>)]) -> Table {
+    let rows: Vec<usize> = flows.iter().map(|f| f.row).collect();
+    let mut columns = vec![
+        Column::from_i64_opt(SCORE_COLUMNS[0], flows.iter().map(|f| Some(f.row as i64))),
+        Column::from_i64_opt(SCORE_COLUMNS[1], flows.iter().map(|f| f.cluster)),
+        Column::from_f64_opt(SCORE_COLUMNS[2], flows.iter().map(|f| f.probability)),
+        Column::from_f64_opt(SCORE_COLUMNS[3], flows.iter().map(|f| f.outlier_score)),
+        Column::from_str_opt(SCORE_COLUMNS[4], flows.iter().map(|f| Some(f.severity.name()))),
+        Column::from_str_opt(SCORE_COLUMNS[5], flows.iter().map(|f| f.reason.as_deref())),
+    ];
+    columns.extend(extra.iter().map(|(name, v)| Column::from_f64_opt(name.as_str(), rows.iter().map(|&r| v[r]))));
+    let ids = Family::shown_columns().into_iter().filter_map(|c| table.column(c));
+    append_unique(&mut columns, ids.map(|c| c.take(&rows)));
+    Table::new(columns).expect("columns of one length and distinct names")
+}
+
+/// Appends the columns whose names are not taken yet.
+pub(crate) fn append_unique(columns: &mut Vec<Column>, more: impl IntoIterator<Item = Column>) {
+    for c in more {
+        if columns.iter().all(|o| o.name() != c.name()) {
+            columns.push(c);
+        }
+    }
+}
+
+/// A table as CSV text: a header, nulls as empty fields, floats in their shortest round-trip form.
+pub(crate) fn table_csv(table: &Table) -> String {
+    let mut out = Vec::new();
+    outflow_io::write_csv(table, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("records of text")
 }
 
 /// `anomalies.csv`: the moderate and severe records with every original column, highest score first.

@@ -1,0 +1,114 @@
+"""Score a Parquet flow dataset on Apache Spark with an Outflow model, batch by batch (``mapInArrow``).
+
+The model file is read once on the driver and broadcast; each Python worker turns it into a detector
+the first time it sees it and keeps it for every later batch. A flow model scores each row on its own,
+so the output is the same whatever the partitioning: the dataset's columns followed by
+``outflow_cluster``, ``outflow_probability``, ``outflow_score``, ``outflow_severity`` and
+``outflow_reason`` — the values ``outflow score`` writes for the same rows. (A host or pair model
+aggregates: score those on one machine with ``outflow score``, or group the flows by host first.)
+
+Locally::
+
+    python spark_score.py MODEL.json flows.parquet scored.parquet
+
+On a cluster (the wheel installed on every node, or shipped with ``--py-files`` / an archive)::
+
+    spark-submit --master yarn spark_score.py s3a://bucket/model.json s3a://bucket/flows/ s3a://bucket/scored/
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from typing import Any, Dict, Iterator
+
+_DETECTORS: Dict[str, Any] = {}
+
+
+def _score_types() -> list:
+    import pyarrow as pa
+
+    return [
+        ("outflow_cluster", pa.int64()),
+        ("outflow_probability", pa.float64()),
+        ("outflow_score", pa.float64()),
+        ("outflow_severity", pa.string()),
+        ("outflow_reason", pa.string()),
+    ]
+
+
+def _detector(digest: str, broadcast: Any) -> Any:
+    """The detector of a broadcast model (named by its digest), built once per Python worker."""
+    import outflow
+
+    found = _DETECTORS.get(digest)
+    if found is None:
+        found = outflow.Detector.from_bytes(broadcast.value, key=False)
+        _DETECTORS[digest] = found
+    return found
+
+
+def score_dataframe(df: Any, model_bytes: bytes) -> Any:
+    """``df`` with the score columns appended, computed by ``mapInArrow`` on the executors."""
+    import outflow
+    import pyarrow as pa
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    detector = outflow.Detector.from_bytes(model_bytes, key=False)
+    if detector.level != "flow":
+        raise ValueError(f"a {detector.level} model aggregates flows across batches; score it with `outflow score`")
+    # Spark's mapInArrow resolves its input columns by name, and a dot in a name (Zeek's `id.orig_h`)
+    # reads as a struct field: the columns travel under names without dots and get theirs back in the
+    # worker, before scoring, and on the result.
+    names = df.columns
+    safe = [f"_c{i}" for i in range(len(names))]
+    # The output schema, declared before any batch is scored: the input's Arrow types (as Spark sends
+    # them) followed by the score columns'. Scored batches are cast to it, which keeps each input
+    # column's type (Outflow returns integers as int64 and times in nanoseconds).
+    in_schema = _arrow_schema(df)
+    out_schema = in_schema
+    for name, kind in _score_types():
+        out_schema = out_schema.append(pa.field(name, kind))
+    safe_out = pa.schema([f.with_name(n) for f, n in zip(out_schema, safe + [n for n, _ in _score_types()])])
+    broadcast = df.sparkSession.sparkContext.broadcast(model_bytes)
+    digest = hashlib.sha256(model_bytes).hexdigest()
+
+    def score(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        detector = _detector(digest, broadcast)
+        for batch in batches:
+            if batch.num_rows:
+                scored = detector.score(batch.rename_columns(names)).cast(out_schema)
+                yield scored.rename_columns(safe_out.names)
+
+    renamed = df.toDF(*safe).mapInArrow(score, from_arrow_schema(safe_out))
+    return renamed.toDF(*out_schema.names)
+
+def _arrow_schema(df: Any) -> Any:
+    """The Arrow schema of the batches Spark sends a mapInArrow function (timestamps in the session's
+    time zone)."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    timezone = df.sparkSession.conf.get("spark.sql.session.timeZone")
+    try:
+        return to_arrow_schema(df.schema, timezone=timezone)
+    except TypeError:  # older pyspark takes no time zone: its timestamps are UTC
+        return to_arrow_schema(df.schema)
+
+
+def main(argv: list) -> int:
+    if len(argv) != 4:
+        print(__doc__, file=sys.stderr)
+        print("usage: spark_score.py MODEL INPUT.parquet OUTPUT.parquet", file=sys.stderr)
+        return 2
+    from pyspark.sql import SparkSession
+
+    model, source, target = argv[1:]
+    spark = SparkSession.builder.appName("outflow-score").getOrCreate()
+    model_bytes = spark.sparkContext.binaryFiles(model).first()[1]
+    score_dataframe(spark.read.parquet(source), model_bytes).write.mode("errorifexists").parquet(target)
+    spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

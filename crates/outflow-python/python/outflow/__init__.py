@@ -1,0 +1,40 @@
+"""Outflow: exact, explainable density-based clustering for network flow logs.
+
+- Clusterers with scikit-learn's estimator contract: :class:`HDBSCAN` (hdbscan's names, exact MST,
+  prediction for new points with :func:`approximate_predict`), :class:`DBSCAN`, :class:`KMeans`,
+  :class:`Ward`.
+- Validation indices: :func:`dbcv`, :func:`silhouette_score`, :func:`davies_bouldin_score`,
+  :func:`calinski_harabasz_score`, :func:`hopkins`.
+- :class:`Detector`: the flow anomaly detector of the ``outflow`` command on Arrow data (pyarrow,
+  pandas), reading and writing the command's model files.
+
+The work runs in Rust with the GIL released.
+"""
+
+from ._outflow import __version__
+from ._errors import InputError, ModelFileError, OutflowError
+from ._cluster import DBSCAN, HDBSCAN, KMeans, Ward, approximate_predict, approximate_predict_scores
+from ._validate import HopkinsResult, calinski_harabasz_score, davies_bouldin_score, dbcv, hopkins, silhouette_score
+from ._detector import Detector, read_log, simulate_log
+
+__all__ = [
+    "__version__",
+    "OutflowError",
+    "InputError",
+    "ModelFileError",
+    "HDBSCAN",
+    "DBSCAN",
+    "KMeans",
+    "Ward",
+    "approximate_predict",
+    "approximate_predict_scores",
+    "dbcv",
+    "silhouette_score",
+    "davies_bouldin_score",
+    "calinski_harabasz_score",
+    "hopkins",
+    "HopkinsResult",
+    "Detector",
+    "read_log",
+    "simulate_log",
+]

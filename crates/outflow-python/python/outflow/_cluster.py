@@ -1,0 +1,329 @@
+"""Clusterers with scikit-learn's estimator contract and hdbscan's attribute names.
+
+Parameters are stored as given by ``__init__`` and checked at ``fit`` (scikit-learn's rule, so that
+``clone``, ``get_params`` / ``set_params`` and grid searches work); fitted attributes end in ``_``.
+With scikit-learn installed the classes are ``BaseEstimator`` / ``ClusterMixin`` subclasses;
+without it they carry the same methods.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from typing import Any, Dict, Optional, Tuple, Union
+
+import numpy as np
+
+from . import _outflow
+from ._array import as_matrix, check_fitted, seed_of, _feature_names
+from ._errors import InputError
+
+try:
+    from sklearn.base import BaseEstimator as _Base
+    from sklearn.base import ClusterMixin as _ClusterMixin
+except ImportError:  # scikit-learn is optional
+
+    class _Base:  # type: ignore[no-redef]
+        """get_params / set_params as scikit-learn's BaseEstimator: the ``__init__`` arguments."""
+
+        @classmethod
+        def _get_param_names(cls) -> list:
+            sig = inspect.signature(cls.__init__)
+            return sorted(p.name for p in sig.parameters.values() if p.name != "self")
+
+        def get_params(self, deep: bool = True) -> Dict[str, Any]:
+            return {name: getattr(self, name) for name in self._get_param_names()}
+
+        def set_params(self, **params: Any) -> "_Base":
+            valid = self._get_param_names()
+            for name, value in params.items():
+                if name not in valid:
+                    raise ValueError(f"Invalid parameter {name!r} for estimator {type(self).__name__}. Valid parameters are: {valid!r}.")
+                setattr(self, name, value)
+            return self
+
+        def __repr__(self) -> str:
+            args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+            return f"{type(self).__name__}({args})"
+
+    class _ClusterMixin:  # type: ignore[no-redef]
+        """fit_predict as scikit-learn's ClusterMixin."""
+
+        _estimator_type = "clusterer"
+
+        def fit_predict(self, X: Any, y: Any = None, **kwargs: Any) -> np.ndarray:
+            self.fit(X, **kwargs)
+            return self.labels_
+
+
+_METRICS = ("euclidean", "l2", "manhattan", "cityblock", "l1", "chebyshev", "infinity", "linf", "cosine")
+
+
+def _metric(metric: Any) -> str:
+    if not isinstance(metric, str) or metric.lower() not in _METRICS:
+        raise InputError(f"metric must be one of {', '.join(_METRICS)}, got {metric!r}")
+    return metric.lower()
+
+
+def _count(name: str, value: Any, minimum: int, allow_none: bool = False) -> Optional[int]:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InputError(f"{name} must be an integer ≥ {minimum}{' or None' if allow_none else ''}, got {value!r}")
+    return int(value)
+
+
+def _fit_input(estimator: Any, X: Any) -> np.ndarray:
+    names = _feature_names(X)
+    X = as_matrix(X)
+    estimator.n_features_in_ = X.shape[1]
+    if names is not None:
+        estimator.feature_names_in_ = names
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+    return X
+
+
+def _predict_input(estimator: Any, X: Any) -> np.ndarray:
+    X = as_matrix(X)
+    if X.shape[1] != estimator.n_features_in_:
+        raise InputError(
+            f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting {estimator.n_features_in_} features as input"
+        )
+    return X
+
+
+class HDBSCAN(_ClusterMixin, _Base):
+    """Exact HDBSCAN* with hdbscan's parameter and attribute names.
+
+    ``min_samples`` counts the point itself by default, as scikit-learn's ``HDBSCAN`` and the Rust
+    crates do: ``HDBSCAN(min_samples=m)`` here equals ``hdbscan.HDBSCAN(min_samples=m - 1)``. Set
+    ``min_samples_includes_self=False`` to read ``min_samples`` (and its default, ``min_cluster_size``)
+    as the hdbscan package does, so that the same numbers give the same clustering.
+
+    Attributes after ``fit``: ``labels_`` (−1 noise), ``probabilities_``, ``outlier_scores_`` (GLOSH),
+    ``cluster_persistence_``, ``relative_validity_`` (DBCV over the minimum spanning tree),
+    ``n_features_in_``. New points: :func:`approximate_predict`, :func:`approximate_predict_scores`.
+
+    >>> import numpy as np, outflow
+    >>> X = np.vstack([np.zeros((20, 2)), np.ones((20, 2)) * 5]) + np.random.default_rng(0).normal(0, 0.1, (40, 2))
+    >>> int(outflow.HDBSCAN(min_cluster_size=5).fit(X).labels_.max())
+    1
+    """
+
+    def __init__(
+        self,
+        min_cluster_size: int = 5,
+        min_samples: Optional[int] = None,
+        cluster_selection_epsilon: float = 0.0,
+        cluster_selection_method: str = "eom",
+        metric: str = "euclidean",
+        allow_single_cluster: bool = False,
+        min_samples_includes_self: bool = True,
+        leaf_size: int = 0,
+        prediction_data: bool = True,
+    ) -> None:
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.cluster_selection_epsilon = cluster_selection_epsilon
+        self.cluster_selection_method = cluster_selection_method
+        self.metric = metric
+        self.allow_single_cluster = allow_single_cluster
+        self.min_samples_includes_self = min_samples_includes_self
+        self.leaf_size = leaf_size
+        # Accepted for hdbscan compatibility: prediction data is always kept.
+        self.prediction_data = prediction_data
+
+    def _native_params(self) -> str:
+        mcs = _count("min_cluster_size", self.min_cluster_size, 2)
+        ms = _count("min_samples", self.min_samples, 1, allow_none=True)
+        if not self.min_samples_includes_self:
+            ms = (mcs if ms is None else ms) + 1
+        method = self.cluster_selection_method
+        if method not in ("eom", "leaf"):
+            raise InputError(f"cluster_selection_method must be 'eom' or 'leaf', got {method!r}")
+        eps = float(self.cluster_selection_epsilon)
+        params = {
+            "min_cluster_size": mcs,
+            "min_samples": ms,
+            "cluster_selection_epsilon": eps,
+            "cluster_selection": method,
+            "allow_single_cluster": bool(self.allow_single_cluster),
+            "metric": _metric(self.metric),
+            "leaf_size": _count("leaf_size", self.leaf_size, 0),
+        }
+        return json.dumps(params)
+
+    def fit(self, X: Any, y: Any = None) -> "HDBSCAN":
+        """Clusters ``X`` (rows × features); ``y`` is ignored."""
+        params = self._native_params()
+        X = _fit_input(self, X)
+        model = _outflow.HdbscanModel.fit(X, params)
+        self._model = model
+        self.labels_ = model.labels
+        self.probabilities_ = model.probabilities
+        self.outlier_scores_ = model.outlier_scores
+        self.cluster_persistence_ = model.cluster_persistence
+        return self
+
+    @property
+    def relative_validity_(self) -> float:
+        """hdbscan's ``relative_validity_``: DBCV approximated over the minimum spanning tree."""
+        check_fitted(self, ["_model"])
+        return self._model.relative_validity()
+
+    @property
+    def minimum_spanning_tree_(self) -> np.ndarray:
+        """The mutual-reachability minimum spanning tree: rows ``(a, b, distance)`` sorted by distance."""
+        check_fitted(self, ["_model"])
+        return self._model.minimum_spanning_tree
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Labels of new rows (the cluster each would join, −1 noise); see :func:`approximate_predict`."""
+        return approximate_predict(self, X)[0]
+
+
+def _native_model(clusterer: Any) -> Any:
+    if not isinstance(clusterer, HDBSCAN):
+        raise TypeError(f"expected a fitted outflow.HDBSCAN, got {type(clusterer).__name__}")
+    check_fitted(clusterer, ["_model"])
+    return clusterer._model
+
+
+def approximate_predict(clusterer: HDBSCAN, points_to_predict: Any) -> Tuple[np.ndarray, np.ndarray]:
+    """hdbscan's ``approximate_predict``: the label (−1 noise) and membership strength of each new row,
+    without changing the model."""
+    model = _native_model(clusterer)
+    X = _predict_input(clusterer, points_to_predict)
+    labels, strengths, _ = model.predict(X)
+    return labels, strengths
+
+
+def approximate_predict_scores(clusterer: HDBSCAN, points_to_predict: Any) -> np.ndarray:
+    """hdbscan's ``approximate_predict_scores``: the GLOSH outlier score of each new row."""
+    model = _native_model(clusterer)
+    X = _predict_input(clusterer, points_to_predict)
+    return model.predict(X)[2]
+
+
+class DBSCAN(_ClusterMixin, _Base):
+    """DBSCAN with scikit-learn's names; ``eps="auto"`` (the default) picks the radius from the data:
+    ``median + 0.5 · std`` of every row's distance to its ``knn_k``-th nearest neighbour (the row
+    itself counted as the first). ``min_samples`` counts the point itself, as scikit-learn.
+
+    Attributes after ``fit``: ``labels_``, ``core_sample_indices_``, ``components_``, ``eps_`` (the
+    radius used).
+    """
+
+    def __init__(self, eps: Union[float, str] = "auto", min_samples: int = 5, metric: str = "euclidean", knn_k: int = 4) -> None:
+        self.eps = eps
+        self.min_samples = min_samples
+        self.metric = metric
+        self.knn_k = knn_k
+
+    def fit(self, X: Any, y: Any = None) -> "DBSCAN":
+        """Clusters ``X``; ``y`` is ignored."""
+        if isinstance(self.eps, str):
+            if self.eps.lower() != "auto":
+                raise InputError(f"eps must be a positive number or 'auto', got {self.eps!r}")
+            eps: Any = {"auto": {"k": _count("knn_k", self.knn_k, 1)}}
+        else:
+            eps = float(self.eps)
+        params = {"eps": eps, "min_samples": _count("min_samples", self.min_samples, 1), "metric": _metric(self.metric)}
+        X = _fit_input(self, X)
+        labels, used, core = _outflow.dbscan_fit(X, json.dumps(params))
+        self.labels_ = labels
+        self.eps_ = used
+        self.core_sample_indices_ = core
+        self.components_ = X[core].copy()
+        return self
+
+
+class KMeans(_ClusterMixin, _Base):
+    """k-means with scikit-learn's names and its k-means++ (greedy, ``2 + ⌊ln k⌋`` candidates).
+
+    Attributes after ``fit``: ``labels_``, ``cluster_centers_``, ``inertia_``, ``n_iter_``.
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        init: Union[str, np.ndarray] = "k-means++",
+        n_init: int = 1,
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: Any = None,
+        algorithm: str = "lloyd",
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.algorithm = algorithm
+
+    def _native_params(self) -> str:
+        if isinstance(self.init, str):
+            inits = {"k-means++": "k_means_plus_plus", "random": "random"}
+            if self.init not in inits:
+                raise InputError(f"init must be 'k-means++', 'random' or an array of centres, got {self.init!r}")
+            init: Any = inits[self.init]
+        else:
+            centres = as_matrix(self.init, "init")
+            init = {"centres": {"v": 1, "dim": list(centres.shape), "data": centres.ravel().tolist()}}
+        algorithms = {"lloyd": "lloyd", "elkan": "hamerly", "hamerly": "hamerly", "auto": "auto"}
+        if self.algorithm not in algorithms:
+            raise InputError(f"algorithm must be one of {', '.join(algorithms)}, got {self.algorithm!r}")
+        params = {
+            "k": _count("n_clusters", self.n_clusters, 1),
+            "init": init,
+            "n_init": _count("n_init", self.n_init, 1),
+            "max_iter": _count("max_iter", self.max_iter, 1),
+            "tol": float(self.tol),
+            "seed": seed_of(self.random_state),
+            "algorithm": algorithms[self.algorithm],
+        }
+        return json.dumps(params)
+
+    def fit(self, X: Any, y: Any = None) -> "KMeans":
+        """Clusters ``X``; ``y`` is ignored."""
+        params = self._native_params()
+        X = _fit_input(self, X)
+        model = _outflow.KMeansModel.fit(X, params)
+        self._model = model
+        self.labels_ = model.labels
+        self.cluster_centers_ = model.cluster_centers
+        self.inertia_ = model.inertia
+        self.n_iter_ = model.n_iter
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The nearest centre of each row."""
+        check_fitted(self, ["_model"])
+        return self._model.predict(_predict_input(self, X))
+
+
+class Ward(_ClusterMixin, _Base):
+    """Ward's agglomerative clustering cut at ``n_clusters`` (scikit-learn's
+    ``AgglomerativeClustering(linkage="ward")``). ``sample_size`` builds the tree on a seeded sample
+    and gives every other row the label of the nearest cluster centroid, for large inputs.
+
+    Attribute after ``fit``: ``labels_``.
+    """
+
+    def __init__(self, n_clusters: int = 2, sample_size: Optional[int] = None, random_state: Any = None) -> None:
+        self.n_clusters = n_clusters
+        self.sample_size = sample_size
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None) -> "Ward":
+        """Clusters ``X``; ``y`` is ignored."""
+        params = {
+            "k": _count("n_clusters", self.n_clusters, 1),
+            "sample_size": _count("sample_size", self.sample_size, 2, allow_none=True),
+            "seed": seed_of(self.random_state),
+        }
+        X = _fit_input(self, X)
+        self.labels_ = _outflow.ward_fit(X, json.dumps(params))
+        return self

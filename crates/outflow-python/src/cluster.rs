@@ -1,0 +1,243 @@
+//! Clusterers on numpy arrays: HDBSCAN (fit, tree-based prediction for new points, persistence),
+//! DBSCAN, k-means and Ward.
+
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray2, ToPyArray};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use outflow_cluster::{
+    ClusterModel, Dbscan, DbscanParams, Fit, Hdbscan, HdbscanParams, KMeans, KMeansParams, Predict, WardParams,
+};
+
+use crate::errors;
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<HdbscanModel>()?;
+    m.add_class::<KMeansModel>()?;
+    m.add_function(wrap_pyfunction!(dbscan_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(ward_fit, m)?)?;
+    Ok(())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> PyResult<T> {
+    serde_json::from_str(json).map_err(|e| errors::params(what, e))
+}
+
+fn ints<'py>(py: Python<'py>, v: &[i64]) -> Bound<'py, PyArray1<i64>> {
+    v.to_pyarray(py)
+}
+
+fn floats<'py>(py: Python<'py>, v: &[f64]) -> Bound<'py, PyArray1<f64>> {
+    v.to_pyarray(py)
+}
+
+/// A fitted HDBSCAN model.
+#[pyclass(module = "outflow._outflow", frozen)]
+pub struct HdbscanModel {
+    inner: Hdbscan,
+}
+
+#[pymethods]
+impl HdbscanModel {
+    /// Pickling: the class's `from_bytes` with the model's bytes.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let bytes = slf.get().to_bytes(slf.py());
+        Ok((slf.get_type().getattr("from_bytes")?, (bytes,)))
+    }
+
+    /// Fits `x` (float64, 2-D) with the JSON of `HdbscanParams`.
+    #[staticmethod]
+    fn fit(py: Python<'_>, x: PyReadonlyArray2<'_, f64>, params: &str) -> PyResult<Self> {
+        let params: HdbscanParams = parse("HDBSCAN parameters", params)?;
+        let x = x.as_array();
+        let inner = py.detach(|| params.fit(x)).map_err(errors::cluster)?;
+        Ok(HdbscanModel { inner })
+    }
+
+    /// Cluster label per training row (−1 noise).
+    #[getter]
+    fn labels<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        ints(py, self.inner.labels())
+    }
+
+    /// Membership strength per training row.
+    #[getter]
+    fn probabilities<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        floats(py, self.inner.probabilities())
+    }
+
+    /// GLOSH outlier score per training row.
+    #[getter]
+    fn outlier_scores<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        floats(py, self.inner.outlier_scores())
+    }
+
+    /// Persistence (stability) of each selected cluster, by label.
+    #[getter]
+    fn cluster_persistence<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        floats(py, self.inner.persistence())
+    }
+
+    /// Core distance per training row.
+    #[getter]
+    fn core_distances<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        floats(py, self.inner.core_distances())
+    }
+
+    /// Columns of the training data.
+    #[getter]
+    fn n_features(&self) -> usize {
+        self.inner.n_features()
+    }
+
+    /// The parameters, as JSON.
+    #[getter]
+    fn params(&self) -> String {
+        serde_json::to_string(self.inner.params()).expect("parameters serialise")
+    }
+
+    /// The minimum spanning tree of the mutual-reachability graph as an `(n − 1) × 3` array of
+    /// `(a, b, distance)`, sorted by distance.
+    #[getter]
+    fn minimum_spanning_tree<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        let mst = self.inner.mst();
+        let mut out = ndarray::Array2::<f64>::zeros((mst.len(), 3));
+        for (row, e) in out.rows_mut().into_iter().zip(mst) {
+            let mut row = row;
+            row[0] = e.a as f64;
+            row[1] = e.b as f64;
+            row[2] = e.distance;
+        }
+        out.into_pyarray(py)
+    }
+
+    /// hdbscan's `relative_validity_`: the DBCV approximation over the minimum spanning tree.
+    fn relative_validity(&self) -> PyResult<f64> {
+        outflow_validate::relative_validity(&self.inner).map_err(errors::validate)
+    }
+
+    /// Labels, membership strengths and outlier scores of new rows (hdbscan's `approximate_predict`
+    /// and `approximate_predict_scores`).
+    #[allow(clippy::type_complexity)]
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'_, f64>,
+    ) -> PyResult<(Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
+        let x = x.as_array();
+        let found = py.detach(|| self.inner.predict_batch(x)).map_err(errors::cluster)?;
+        let labels: Vec<i64> = found.iter().map(|p| p.label).collect();
+        let strengths: Vec<f64> = found.iter().map(|p| p.probability).collect();
+        let scores: Vec<f64> = found.iter().map(|p| p.outlier_score).collect();
+        Ok((labels.into_pyarray(py), strengths.into_pyarray(py), scores.into_pyarray(py)))
+    }
+
+    /// The model as bytes (JSON), for pickling.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let bytes = serde_json::to_vec(&self.inner).expect("a fitted model serialises");
+        PyBytes::new(py, &bytes)
+    }
+
+    /// A model from [`HdbscanModel::to_bytes`], checked before use.
+    #[staticmethod]
+    fn from_bytes(bytes: &[u8]) -> PyResult<Self> {
+        let inner: Hdbscan = serde_json::from_slice(bytes)
+            .map_err(|e| errors::raise(errors::Kind::ModelFile, format!("HDBSCAN model: {e}")))?;
+        inner.check().map_err(|e| errors::raise(errors::Kind::ModelFile, format!("HDBSCAN model: {e}")))?;
+        Ok(HdbscanModel { inner })
+    }
+}
+
+/// Fits DBSCAN with the JSON of `DbscanParams`: labels, the radius used, and the core rows.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn dbscan_fit<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'_, f64>,
+    params: &str,
+) -> PyResult<(Bound<'py, PyArray1<i64>>, f64, Bound<'py, PyArray1<i64>>)> {
+    let params: DbscanParams = parse("DBSCAN parameters", params)?;
+    let x = x.as_array();
+    let model: Dbscan = py.detach(|| params.fit(x)).map_err(errors::cluster)?;
+    let core: Vec<i64> = model.core_sample_indices().into_iter().map(|i| i as i64).collect();
+    Ok((ints(py, model.labels()), model.eps(), core.into_pyarray(py)))
+}
+
+/// Fits Ward's agglomerative clustering with the JSON of `WardParams`: the labels.
+#[pyfunction]
+fn ward_fit<'py>(py: Python<'py>, x: PyReadonlyArray2<'_, f64>, params: &str) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let params: WardParams = parse("Ward parameters", params)?;
+    let x = x.as_array();
+    let model = py.detach(|| params.fit(x)).map_err(errors::cluster)?;
+    Ok(ints(py, model.labels()))
+}
+
+/// A fitted k-means model.
+#[pyclass(module = "outflow._outflow", frozen)]
+pub struct KMeansModel {
+    inner: KMeans,
+}
+
+#[pymethods]
+impl KMeansModel {
+    /// Pickling: the class's `from_bytes` with the model's bytes.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let bytes = slf.get().to_bytes(slf.py());
+        Ok((slf.get_type().getattr("from_bytes")?, (bytes,)))
+    }
+
+    /// Fits `x` with the JSON of `KMeansParams`.
+    #[staticmethod]
+    fn fit(py: Python<'_>, x: PyReadonlyArray2<'_, f64>, params: &str) -> PyResult<Self> {
+        let params: KMeansParams = parse("k-means parameters", params)?;
+        let x = x.as_array();
+        let inner = py.detach(|| params.fit(x)).map_err(errors::cluster)?;
+        Ok(KMeansModel { inner })
+    }
+
+    /// Label per training row.
+    #[getter]
+    fn labels<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        ints(py, self.inner.labels())
+    }
+
+    /// Cluster centres, one row per label.
+    #[getter]
+    fn cluster_centers<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner.centres().to_pyarray(py)
+    }
+
+    /// Sum of squared distances to the nearest centre.
+    #[getter]
+    fn inertia(&self) -> f64 {
+        self.inner.inertia()
+    }
+
+    /// Iterations of the best run.
+    #[getter]
+    fn n_iter(&self) -> usize {
+        self.inner.n_iter()
+    }
+
+    /// The nearest centre of each new row.
+    fn predict<'py>(&self, py: Python<'py>, x: PyReadonlyArray2<'_, f64>) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let x = x.as_array();
+        let labels = py.detach(|| self.inner.predict(x)).map_err(errors::cluster)?;
+        Ok(labels.into_pyarray(py))
+    }
+
+    /// The model as bytes (JSON), for pickling.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let bytes = serde_json::to_vec(&self.inner).expect("a fitted model serialises");
+        PyBytes::new(py, &bytes)
+    }
+
+    /// A model from [`KMeansModel::to_bytes`], checked before use.
+    #[staticmethod]
+    fn from_bytes(bytes: &[u8]) -> PyResult<Self> {
+        let inner: KMeans = serde_json::from_slice(bytes)
+            .map_err(|e| errors::raise(errors::Kind::ModelFile, format!("k-means model: {e}")))?;
+        inner.check().map_err(|e| errors::raise(errors::Kind::ModelFile, format!("k-means model: {e}")))?;
+        Ok(KMeansModel { inner })
+    }
+}

@@ -15,6 +15,7 @@ import argparse
 import importlib.util
 import os
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -68,6 +69,7 @@ def main():
         model_bytes = detector.to_bytes(key=False)
         clusterer, forest = python_peer(flows)
 
+        os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers run this environment
         spark = SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false").getOrCreate()
         df = spark.read.parquet(path)
 
@@ -80,10 +82,16 @@ def main():
                 f = f.assign(cluster=labels, probability=strengths, score=-forest.score_samples(x))
                 yield f
 
-        peer_schema = df.schema.add("cluster", "long").add("probability", "double").add("score", "double")
+        from pyspark.sql.types import DoubleType, LongType, StructField, StructType
+
+        # A new StructType: StructType.add would change df.schema in place.
+        extra = [StructField("cluster", LongType()), StructField("probability", DoubleType()), StructField("score", DoubleType())]
+        # mapInPandas reads a dot in a name as a struct field: the peer gets Zeek's names without dots.
+        peer_df = df.toDF(*[c.replace(".", "_") for c in df.columns])
+        peer_schema = StructType(list(peer_df.schema.fields) + extra)
         jobs = {
             "outflow (mapInArrow)": lambda: example.score_dataframe(df, model_bytes),
-            "hdbscan + IsolationForest (mapInPandas)": lambda: df.mapInPandas(peer, peer_schema),
+            "hdbscan + IsolationForest (mapInPandas)": lambda: peer_df.mapInPandas(peer, peer_schema),
         }
         times = {}
         for name, job in jobs.items():

@@ -33,7 +33,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             let (path, det) = (&args[1], &args[2]);
             let repeat: usize = flag("--repeat").map_or(Ok(1), |v| v.parse())?;
             let seed: u64 = flag("--seed").map_or(Ok(0), |v| v.parse())?;
-            let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default() };
+            let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default(), columns: None };
             let (t, _) = read_input(&Input::path(path)?, &opts)?;
             let names: Vec<String> = t.names().iter().map(|s| s.to_string()).collect();
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();

@@ -47,7 +47,7 @@ impl FormatArgs {
             csv.null_tokens = self.nulls.clone();
         }
         csv.ragged = if self.ragged == "truncate" { RaggedPolicy::Truncate } else { RaggedPolicy::Error };
-        Ok(ReadOptions { format: self.format.parse::<Format>()?, csv })
+        Ok(ReadOptions { format: self.format.parse::<Format>()?, csv, columns: None })
     }
 }
 
@@ -138,7 +138,7 @@ pub fn aggregate_batches(
 /// Reads a numeric CSV (header, every column numeric, no nulls) as a matrix with its column names.
 pub fn numeric_csv(path: &std::path::Path) -> Result<(Vec<String>, ndarray::Array2<f64>)> {
     let input = Input::path(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default() };
+    let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default(), columns: None };
     let (table, _) = read_input(&input, &opts)?;
     if table.n_rows() == 0 {
         bail!("{}: no data rows", path.display());

@@ -61,3 +61,41 @@ fn parquet_and_arrow_logs_detect_and_score_like_their_zeek_source() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken.parquet") && !err.contains("panicked"), "{err}");
 }
+
+/// `detect --out-format parquet`: the scores, anomalies, hosts and pairs tables are Parquet, typed, with
+/// the rows of the CSV run; `report` reads the run.
+#[test]
+fn run_directory_tables_as_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, format: &str| {
+        let out_dir = dir.path().join(name);
+        let out = outflow()
+            .args(["detect", "--quiet", "--level", "all", "--out-format", format, "--out"])
+            .arg(&out_dir)
+            .arg(data("zat-conn.log"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        out_dir
+    };
+    let (csv, pq) = (run("csv", "csv"), run("pq", "parquet"));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(pq.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["table_format"], "parquet");
+    for (table, rows_of) in [("scores", "scores"), ("anomalies", "anomalies"), ("hosts", "hosts"), ("pairs", "pairs")] {
+        assert!(!pq.join(format!("{table}.csv")).exists(), "{table}.csv written next to Parquet");
+        let file = pq.join(format!("{table}.parquet"));
+        assert_eq!(&std::fs::read(&file).unwrap()[..4], b"PAR1", "{table}");
+        // The Parquet table read back and written as CSV is the CSV run's file, line for line.
+        let back = outflow::io::read_table(&file, &outflow::ReadOptions::default()).unwrap();
+        let mut text = Vec::new();
+        outflow::io::write_csv(&back, &mut text).unwrap();
+        let expected = std::fs::read_to_string(csv.join(format!("{rows_of}.csv"))).unwrap();
+        assert_eq!(String::from_utf8(text).unwrap(), expected, "{table}");
+    }
+    let types = outflow::io::read_table(pq.join("scores.parquet"), &outflow::ReadOptions::default()).unwrap();
+    assert_eq!(types.column("reason").unwrap().dtype(), outflow::io::DataType::Categorical);
+    assert_eq!(types.column("ts").unwrap().dtype(), outflow::io::DataType::Time);
+    let report = outflow().arg("report").arg(&pq).output().unwrap();
+    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    assert!(pq.join("report.html").is_file());
+}

@@ -345,10 +345,19 @@ pub(crate) fn read_columnar_batches<E: From<IoError>>(
     input: &Input,
     parquet: bool,
     max_rows: usize,
+    columns: Option<&[String]>,
     mut f: impl FnMut(Table) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
     let name = input.name().to_owned();
-    each_batch(input, parquet, max_rows, |batch| f(batch_to_table(&name, &batch)?))
+    each_batch(input, parquet, max_rows, columns, |batch| f(batch_to_table(&name, &batch)?))
+}
+
+/// The indices of `names` in `schema`, in the order asked; a missing name is an error naming the input.
+fn column_indices(name: &str, schema: &Schema, names: &[String]) -> Result<Vec<usize>> {
+    names
+        .iter()
+        .map(|n| schema.index_of(n).map_err(|_| IoError::invalid(format!("{name}: no column named '{n}'"))))
+        .collect()
 }
 
 /// Hands each decoded record batch of an input to `f`. The parquet and arrow-ipc decoders (60) still
@@ -359,6 +368,7 @@ fn each_batch<E: From<IoError>>(
     input: &Input,
     parquet: bool,
     max_rows: usize,
+    columns: Option<&[String]>,
     mut f: impl FnMut(RecordBatch) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
     let name = input.name();
@@ -367,9 +377,9 @@ fn each_batch<E: From<IoError>>(
         match input.file_path().filter(|_| !input.is_gzip()) {
             Some(path) => {
                 let file = std::fs::File::open(path).map_err(|source| IoError::Io { path: path.to_owned(), source })?;
-                parquet_reader(name, file, rows)?
+                parquet_reader(name, file, rows, columns)?
             }
-            None => parquet_reader(name, all_bytes(input)?, rows)?,
+            None => parquet_reader(name, all_bytes(input)?, rows, columns)?,
         }
     } else if input.head(6)?.starts_with(b"ARROW1") {
         let bytes = all_bytes(input)?;
@@ -384,23 +394,41 @@ fn each_batch<E: From<IoError>>(
             .map_err(|e| arrow_error(name, e))?
     };
     while let Some(batch) = guarded(name, || batches.next())? {
-        f(batch.map_err(|e| arrow_error(name, e))?)?;
+        let batch = batch.map_err(|e| arrow_error(name, e))?;
+        // Parquet has read the requested columns only (in the file's order); this puts them in the
+        // order asked, and drops the others of an Arrow IPC batch.
+        let batch = match columns {
+            Some(names) => {
+                let picked = column_indices(name, &batch.schema(), names)?;
+                batch.project(&picked).map_err(|e| arrow_error(name, e))?
+            }
+            None => batch,
+        };
+        f(batch)?;
     }
     Ok(())
 }
 
-/// A Parquet file's batches of `rows` records (the footer is read here, guarded).
+/// A Parquet file's batches of `rows` records, decoding only `columns` when given (the footer is read
+/// here, guarded).
 fn parquet_reader<R: parquet::file::reader::ChunkReader + 'static>(
     name: &str,
     reader: R,
     rows: usize,
+    columns: Option<&[String]>,
 ) -> Result<Batches> {
-    guarded(name, || {
-        ParquetRecordBatchReaderBuilder::try_new(reader)
-            .and_then(|b| b.with_batch_size(rows).build())
-            .map(|r| Box::new(r) as Batches)
-    })?
-    .map_err(|e| arrow_error(name, e))
+    let builder =
+        guarded(name, || ParquetRecordBatchReaderBuilder::try_new(reader))?.map_err(|e| arrow_error(name, e))?;
+    let builder = match columns {
+        Some(names) => {
+            let roots = column_indices(name, builder.schema(), names)?;
+            let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), roots);
+            builder.with_projection(mask)
+        }
+        None => builder,
+    };
+    guarded(name, || builder.with_batch_size(rows).build().map(|r| Box::new(r) as Batches))?
+        .map_err(|e| arrow_error(name, e))
 }
 
 /// Record batches from a decoder.
@@ -444,9 +472,9 @@ fn guarded<T>(name: &str, step: impl FnOnce() -> T) -> Result<T> {
 
 /// Reads a whole Parquet or Arrow IPC input as one table (its batches stacked by Arrow, then converted
 /// once).
-pub(crate) fn read_whole(input: &Input, parquet: bool) -> Result<Table> {
+pub(crate) fn read_whole(input: &Input, parquet: bool, columns: Option<&[String]>) -> Result<Table> {
     let mut parts: Vec<RecordBatch> = Vec::new();
-    each_batch(input, parquet, ROW_GROUP, |b| -> Result<()> {
+    each_batch(input, parquet, ROW_GROUP, columns, |b| -> Result<()> {
         parts.push(b);
         Ok(())
     })?;

@@ -88,6 +88,11 @@ pub struct ReadOptions {
     pub format: Format,
     /// CSV settings (also used for delimiter sniffing).
     pub csv: CsvOptions,
+    /// Read only these columns, in this order; `None` reads every column. Parquet decodes only their
+    /// column chunks (the others are never read from disk); Arrow IPC and the text formats drop the
+    /// others after decoding. A name the input lacks is an error naming it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
 }
 
 /// Detects the format from the first decompressed bytes: `PAR1` → Parquet, `ARROW1` or an IPC
@@ -134,19 +139,26 @@ pub fn read_input(input: &Input, opts: &ReadOptions) -> Result<(Table, Format)> 
         Format::Zeek => read_zeek(input)?,
         Format::ZeekJson => read_zeek_json(input)?,
         Format::Kdd => read_kdd(input)?,
-        Format::Parquet | Format::Arrow => read_columnar(input, format)?,
+        Format::Parquet | Format::Arrow => return Ok((read_columnar(input, format, opts.columns.as_deref())?, format)),
         Format::Auto => unreachable!("resolved above"),
     };
-    Ok((table, format))
+    Ok((project(input, table, opts.columns.as_deref())?, format))
+}
+
+/// The requested columns of a table read whole.
+fn project(input: &Input, table: Table, columns: Option<&[String]>) -> Result<Table> {
+    let Some(names) = columns else { return Ok(table) };
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    table.select(&names).map_err(|e| IoError::invalid(format!("{}: {e}", input.name())))
 }
 
 #[cfg(feature = "arrow")]
-fn read_columnar(input: &Input, format: Format) -> Result<Table> {
-    crate::arrow::read_whole(input, format == Format::Parquet)
+fn read_columnar(input: &Input, format: Format, columns: Option<&[String]>) -> Result<Table> {
+    crate::arrow::read_whole(input, format == Format::Parquet, columns)
 }
 
 #[cfg(not(feature = "arrow"))]
-fn read_columnar(input: &Input, format: Format) -> Result<Table> {
+fn read_columnar(input: &Input, format: Format, _: Option<&[String]>) -> Result<Table> {
     Err(without_arrow(input, format))
 }
 
@@ -185,11 +197,12 @@ pub fn read_batches<E: From<IoError>>(
         Format::Auto => detect_format(input)?,
         other => other,
     };
+    let columns = opts.columns.as_deref();
     if format == Format::Zeek {
-        crate::zeek::read_zeek_batches(input, max_rows, f)?;
+        crate::zeek::read_zeek_batches(input, max_rows, |t| f(project(input, t, columns)?))?;
     } else if matches!(format, Format::Parquet | Format::Arrow) {
         #[cfg(feature = "arrow")]
-        crate::arrow::read_columnar_batches(input, format == Format::Parquet, max_rows, f)?;
+        crate::arrow::read_columnar_batches(input, format == Format::Parquet, max_rows, columns, f)?;
         #[cfg(not(feature = "arrow"))]
         return Err(without_arrow(input, format).into());
     } else {

@@ -122,3 +122,33 @@ fn broken_and_unsupported_inputs_name_the_file_and_column() {
     let e = batch_to_table("blobs", &batch).unwrap_err().to_string();
     assert!(e.contains("blobs") && e.contains("'payload'") && e.contains("Binary"), "{e}");
 }
+
+/// `ReadOptions::columns`: the same values as a whole read, in the order asked, for Parquet (projected
+/// before decoding), Arrow IPC and Zeek text, read whole or batch by batch; a missing name is named.
+#[test]
+fn column_projection() {
+    let zeek = read_table(data("zat-conn.log"), &ReadOptions::default()).unwrap();
+    let names = ["id.resp_p", "ts", "orig_bytes"];
+    let wanted = zeek.select(&names).unwrap();
+    let opts = ReadOptions { columns: Some(names.iter().map(|s| s.to_string()).collect()), ..ReadOptions::default() };
+    for file in
+        ["zat-conn.log", "zat-conn.snappy.parquet", "zat-conn.zstd.parquet", "zat-conn.arrow", "zat-conn.arrows"]
+    {
+        let t = read_table(data(file), &opts).unwrap();
+        assert_eq!(t.names(), names, "{file}");
+        same_values(&t, &wanted);
+        let mut rows = 0;
+        read_batches(&Input::path(data(file)).unwrap(), &opts, 100, |b: Table| {
+            assert_eq!(b.names(), names, "{file}: batch");
+            rows += b.n_rows();
+            Ok::<(), outflow_io::IoError>(())
+        })
+        .unwrap();
+        assert_eq!(rows, zeek.n_rows(), "{file}");
+    }
+    let missing = ReadOptions { columns: Some(vec!["ts".into(), "no_such".into()]), ..ReadOptions::default() };
+    for file in ["zat-conn.log", "zat-conn.snappy.parquet", "zat-conn.arrows"] {
+        let e = read_table(data(file), &missing).unwrap_err().to_string();
+        assert!(e.contains("no_such"), "{file}: {e}");
+    }
+}

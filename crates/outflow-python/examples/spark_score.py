@@ -1,7 +1,8 @@
 """Score a Parquet flow dataset on Apache Spark with an Outflow model, batch by batch (``mapInArrow``).
 
-The model file is read once on the driver and broadcast; each Python worker turns it into a detector
-the first time it sees it and keeps it for every later batch. A flow model scores each row on its own,
+The model file is read once on the driver and broadcast; each Python worker process turns it into a
+detector the first time it sees it (``outflow.Detector.shared``) and keeps it for every later batch and
+task. A flow model scores each row on its own,
 so the output is the same whatever the partitioning: the dataset's columns followed by
 ``outflow_cluster``, ``outflow_probability``, ``outflow_score``, ``outflow_severity`` and
 ``outflow_reason`` — the values ``outflow score`` writes for the same rows. (A host or pair model
@@ -18,12 +19,8 @@ On a cluster (the wheel installed on every node, or shipped with ``--py-files`` 
 
 from __future__ import annotations
 
-import hashlib
 import sys
-from typing import Any, Dict, Iterator
-
-_DETECTORS: Dict[str, Any] = {}
-
+from typing import Any, Iterator
 
 def _score_types() -> list:
     import pyarrow as pa
@@ -35,17 +32,6 @@ def _score_types() -> list:
         ("outflow_severity", pa.string()),
         ("outflow_reason", pa.string()),
     ]
-
-
-def _detector(digest: str, broadcast: Any) -> Any:
-    """The detector of a broadcast model (named by its digest), built once per Python worker."""
-    import outflow
-
-    found = _DETECTORS.get(digest)
-    if found is None:
-        found = outflow.Detector.from_bytes(broadcast.value, key=False)
-        _DETECTORS[digest] = found
-    return found
 
 
 def score_dataframe(df: Any, model_bytes: bytes) -> Any:
@@ -71,10 +57,12 @@ def score_dataframe(df: Any, model_bytes: bytes) -> Any:
         out_schema = out_schema.append(pa.field(name, kind))
     safe_out = pa.schema([f.with_name(n) for f, n in zip(out_schema, safe + [n for n, _ in _score_types()])])
     broadcast = df.sparkSession.sparkContext.broadcast(model_bytes)
-    digest = hashlib.sha256(model_bytes).hexdigest()
+    digest = outflow.Detector.digest(model_bytes)
 
     def score(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        detector = _detector(digest, broadcast)
+        # The cache lives in the installed package: this function travels by value to the workers, so a
+        # cache of its own module would be new in every task.
+        detector = outflow.Detector.shared(digest, lambda: broadcast.value)
         for batch in batches:
             if batch.num_rows:
                 scored = detector.score(batch.rename_columns(names)).cast(out_schema)

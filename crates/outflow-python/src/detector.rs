@@ -28,7 +28,8 @@ fn stack(batches: Vec<PyArrowType<RecordBatch>>) -> PyResult<RecordBatch> {
 }
 
 fn key(key: Option<Vec<u8>>) -> PyResult<Option<ModelKey>> {
-    key.map(ModelKey::new).transpose().map_err(errors::artifact)
+    // A key too short to sign with is a bad argument, not a bad model.
+    key.map(ModelKey::new).transpose().map_err(|e| errors::raise(errors::Kind::Input, e.to_string()))
 }
 
 /// A fitted flow detector (`outflow.Detector` wraps it).

@@ -18,13 +18,19 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// Reads a flow log as one record batch; `format` is a name of `outflow --format` (`auto` detects it).
+/// Reads a flow log as one record batch; `format` is a name of `outflow --format` (`auto` detects it),
+/// `columns` the columns to read (Parquet decodes no others).
 #[pyfunction]
-#[pyo3(signature = (path, format = "auto"))]
-fn read_log(py: Python<'_>, path: std::path::PathBuf, format: &str) -> PyResult<PyArrowType<RecordBatch>> {
+#[pyo3(signature = (path, format = "auto", columns = None))]
+fn read_log(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    format: &str,
+    columns: Option<Vec<String>>,
+) -> PyResult<PyArrowType<RecordBatch>> {
     let format: Format =
         format.parse().map_err(|e: outflow::io::IoError| errors::raise(errors::Kind::Input, e.to_string()))?;
-    let opts = ReadOptions { format, ..Default::default() };
+    let opts = ReadOptions { format, columns, ..Default::default() };
     let batch = py
         .detach(|| -> outflow::Result<RecordBatch> {
             let table = outflow::read_table(&path, &opts)?;

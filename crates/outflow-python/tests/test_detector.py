@@ -17,6 +17,10 @@ def test_read_log_types_zeek_columns(simulated_log):
     assert pa.types.is_integer(schema.field("id.orig_p").type)
     assert schema.field("id.orig_h").type == pa.string()
     assert table.num_rows > 1000
+    some = outflow.read_log(simulated_log, columns=["id.resp_p", "ts"])
+    assert some.column_names == ["id.resp_p", "ts"] and some.num_rows == table.num_rows
+    with pytest.raises(outflow.InputError, match="no_such"):
+        outflow.read_log(simulated_log, columns=["no_such"])
 
 
 def test_scores_equal_the_command(model_and_log, tmp_path):
@@ -85,6 +89,8 @@ def test_signed_models(tmp_path, simulated_log):
         outflow.Detector.from_bytes(signed, key=b"another key of sixteen bytes")
     with pytest.raises(outflow.ModelFileError):
         outflow.Detector.from_bytes(b"not a model")
+    with pytest.raises(outflow.InputError, match="16"):
+        detector.to_bytes(key=b"short")
 
 
 def test_bad_logs_get_clear_errors(tmp_path, simulated_log):
@@ -101,6 +107,9 @@ def test_bad_logs_get_clear_errors(tmp_path, simulated_log):
         detector.score(wrong)
     with pytest.raises(outflow.InputError, match="unknown field"):
         outflow.Detector.fit(flows, no_such_setting=1)
+    import numpy as np
+
+    assert outflow.Detector.fit(flows.slice(0, 2000), seed=np.int64(3)).params["seed"] == 3
     path = tmp_path / "corrupt.parquet"
     pq.write_table(flows.slice(0, 100), path)
     data = path.read_bytes()

@@ -93,6 +93,23 @@ def test_hopkins_tells_clusters_from_uniform_data():
     assert outflow.hopkins(blobs(seed=8), random_state=1) == clustered
 
 
+def test_kmeans_takes_scikit_learns_n_init_auto():
+    X = blobs(seed=4)
+    assert outflow.KMeans(n_clusters=4, n_init="auto", random_state=1).fit(X).n_iter_ >= 1
+    with pytest.raises(outflow.InputError, match="tol"):
+        outflow.KMeans(tol=float("inf")).fit(X)
+
+
+def test_labels_are_read_safely():
+    X = blobs(seed=9)
+    labels = outflow.HDBSCAN(min_cluster_size=15).fit(X).labels_
+    packed = np.zeros(X.shape[0], dtype=[("tag", "i1"), ("label", "i8")])
+    packed["label"] = labels
+    assert outflow.silhouette_score(X, packed["label"]) == outflow.silhouette_score(X, labels)
+    with pytest.raises(outflow.InputError, match="64-bit"):
+        outflow.silhouette_score(X, np.full(X.shape[0], 2**63, dtype=np.uint64))
+
+
 def test_index_inputs_are_checked():
     X = blobs(seed=9)
     with pytest.raises(outflow.InputError, match="entries for"):
@@ -101,3 +118,19 @@ def test_index_inputs_are_checked():
         outflow.silhouette_score(X, np.zeros(X.shape[0], dtype=int))
     with pytest.raises(outflow.InputError, match="integers"):
         outflow.davies_bouldin_score(X, np.full(X.shape[0], 0.5))
+    labels = outflow.HDBSCAN(min_cluster_size=15).fit(X).labels_
+    with pytest.raises(outflow.InputError, match="sample_size"):
+        outflow.silhouette_score(X, labels, sample_size=-1)
+    with pytest.raises(outflow.InputError, match="metric"):
+        outflow.dbcv(X, labels, metric=None)
+
+
+def test_scikit_learn_estimator_checks():
+    """scikit-learn's own estimator checks, every one of them."""
+    need("sklearn")
+    from sklearn.utils.estimator_checks import check_estimator
+
+    for estimator in [outflow.HDBSCAN(), outflow.DBSCAN(), outflow.KMeans(n_clusters=2), outflow.Ward()]:
+        results = check_estimator(estimator, on_fail=None)
+        failed = [r["check_name"] for r in results if r["status"] == "failed"]
+        assert not failed, f"{type(estimator).__name__}: {failed}"

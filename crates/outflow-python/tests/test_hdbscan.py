@@ -144,8 +144,15 @@ def test_inputs_of_any_layout_and_numeric_dtype_give_the_same_labels():
     }
     for name, v in variants.items():
         assert np.array_equal(outflow.HDBSCAN(min_cluster_size=10).fit(v).labels_, expected), name
+    # Rows in reverse (negative strides): the same partition, read backwards.
+    metrics = need("sklearn.metrics")
     reversed_rows = outflow.HDBSCAN(min_cluster_size=10).fit(X[::-1]).labels_
-    assert reversed_rows.shape == expected.shape
+    assert metrics.adjusted_rand_score(reversed_rows[::-1], expected) == 1.0
+    # A field of a packed record array: float64 values at byte strides that are not multiples of 8.
+    packed = np.zeros(X.shape[0], dtype=[("tag", "i1"), ("x", "f8", (X.shape[1],))])
+    packed["x"] = X
+    assert packed["x"].strides[0] % 8 != 0
+    assert np.array_equal(outflow.HDBSCAN(min_cluster_size=10).fit(packed["x"]).labels_, expected)
     ints = np.round(X * 1000).astype(np.int32)
     assert np.array_equal(
         outflow.HDBSCAN(min_cluster_size=10).fit(ints).labels_,
@@ -160,6 +167,9 @@ def test_pandas_frame_records_feature_names():
     model = outflow.HDBSCAN(min_cluster_size=10).fit(frame)
     assert list(model.feature_names_in_) == ["duration", "orig_bytes", "resp_bytes"]
     assert model.n_features_in_ == 3
+    assert np.array_equal(outflow.approximate_predict(model, frame.iloc[:20])[0], model.labels_[:20])
+    with pytest.raises(outflow.InputError, match="feature names should match"):
+        outflow.approximate_predict(model, frame[["resp_bytes", "orig_bytes", "duration"]])
 
 
 @pytest.mark.parametrize(
@@ -168,7 +178,12 @@ def test_pandas_frame_records_feature_names():
         (np.array([[0.0, 1.0], [np.nan, 2.0]] * 10), "non-finite value NaN at row 1, column 0"),
         (np.arange(10.0), "must be a 2-D array"),
         (np.array([["a", "b"]] * 10), "must hold numbers"),
-        (np.ones((10, 2)) * 1j, "complex"),
+        (np.array([["1.5", "2"]] * 10), "must hold numbers"),
+        (np.array([["2024-01-01"]] * 10, dtype="datetime64[D]"), "must hold numbers"),
+        (np.ma.masked_array(np.ones((10, 2)), mask=False), "masked"),
+        (np.ones((10, 0)), "0 feature"),
+        (np.ones((10, 2)) * 1j, "Complex data not supported"),
+        (np.ones((1, 2)), "n_samples = 1"),
         (np.empty((0, 3)), "empty"),
     ],
 )
@@ -185,6 +200,8 @@ def test_bad_parameters_are_refused_at_fit():
         ({"cluster_selection_method": "best"}, "cluster_selection_method"),
         ({"metric": "mahalanobis"}, "metric"),
         ({"cluster_selection_epsilon": -1.0}, "cluster_selection_epsilon"),
+        ({"cluster_selection_epsilon": float("nan")}, "cluster_selection_epsilon"),
+        ({"min_cluster_size": 2**70}, "min_cluster_size"),
     ]:
         est = outflow.HDBSCAN(**params)  # accepted as given, as scikit-learn requires
         with pytest.raises(outflow.InputError, match=message):

@@ -69,7 +69,7 @@ def test_map_in_arrow_equals_the_command(spark, model_and_log, tmp_path):
         assert all(same(a, b) for a, b in zip(values, expected[row])), (row, values, expected[row])
 
 
-def test_the_example_runs_as_a_script(model_and_log, tmp_path):
+def test_the_example_runs_as_a_script(spark, model_and_log, tmp_path, monkeypatch):
     """What spark-submit runs: the script's own main on a local session."""
     need("pyspark")
     pq = need("pyarrow.parquet")
@@ -77,7 +77,8 @@ def test_the_example_runs_as_a_script(model_and_log, tmp_path):
     source = tmp_path / "flows.parquet"
     pq.write_table(outflow.read_log(log).slice(0, 3000), source)
     example = load_example()
-    os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--master local[2] pyspark-shell")
+    monkeypatch.setenv("PYSPARK_SUBMIT_ARGS", "--master local[2] pyspark-shell")
+    # main() stops the session it gets (the fixture's): this test comes last.
     assert example.main(["spark_score.py", str(model), str(source), str(tmp_path / "out")]) == 0
     out = pq.read_table(tmp_path / "out")
     assert out.num_rows == 3000 and "outflow_score" in out.column_names

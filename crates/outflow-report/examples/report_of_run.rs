@@ -58,6 +58,7 @@ fn sample_run() -> Result<PathBuf, Box<dyn Error>> {
         read_seconds,
         tune_seconds: 0.0,
         model_key: None,
+        table_format: Default::default(),
         started,
     };
     RunDir::write(&dir, &run)?;

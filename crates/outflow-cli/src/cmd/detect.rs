@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use outflow::io::Table;
-use outflow::run::{LabelEvaluation, RunDir, RunInput, RunSummary, claim_fresh_run_dir, claim_run_dir};
+use outflow::run::{LabelEvaluation, RunDir, RunInput, RunSummary, TableFormat, claim_fresh_run_dir, claim_run_dir};
 use outflow::{DetectorFit, DetectorParams, FlowScore, Level, RowFilter, TuneParams, Tuning, default_model_name};
 
 use crate::algorithm::AlgorithmArgs;
@@ -66,6 +66,10 @@ pub struct Args {
     /// Also write report.html and figures/*.png (as `outflow report DIR`).
     #[arg(long)]
     pub report: bool,
+    /// Format of the scores, anomalies, hosts and pairs tables: csv, or parquet (the same columns,
+    /// typed; `outflow report` reads either).
+    #[arg(long, default_value = "csv", value_parser = ["csv", "parquet"])]
+    pub out_format: String,
     /// What is analysed: `flow` (each connection), `host` (each host per window: what it sent, received,
     /// whom and which ports it contacted), `pair` (each source → destination per window, with beacon
     /// regularity), or `all` (the three, ranked together in alerts.csv). Comma lists work too.
@@ -175,6 +179,7 @@ pub fn run(a: Args) -> Result<()> {
         read_seconds,
         tune_seconds,
         model_key: model_key.as_ref(),
+        table_format: table_format(&a.out_format),
         started,
     };
     let summary = RunDir::write(&out, &run)?;
@@ -232,6 +237,7 @@ fn run_streamed(
         read_seconds,
         tune_seconds: 0.0,
         model_key,
+        table_format: table_format(&a.out_format),
         started,
     };
     let summary = RunDir::write(out, &run)?;
@@ -388,9 +394,12 @@ fn print_flow_summary(s: &RunSummary, out: &Path) {
         c.normal
     );
     print_labels("", s.labels.as_ref());
+    let f = s.table_format;
     println!(
-        "wrote {}/{{scores.csv, anomalies.csv, clusters.json, summary.json, sample.csv, {}{}}} in {:.2}s",
+        "wrote {}/{{{}, {}, clusters.json, summary.json, sample.csv, {}{}}} in {:.2}s",
         out.display(),
+        f.file_name(outflow::run::SCORES),
+        f.file_name(outflow::run::ANOMALIES),
         s.model_file,
         if s.tuned { ", tuning.csv" } else { "" },
         s.timings_seconds.total
@@ -421,4 +430,8 @@ fn release_runs_on_termination() {
             std::process::exit(code);
         });
     });
+}
+
+fn table_format(name: &str) -> TableFormat {
+    if name == "parquet" { TableFormat::Parquet } else { TableFormat::Csv }
 }

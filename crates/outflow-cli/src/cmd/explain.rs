@@ -95,7 +95,7 @@ struct Report<'a> {
 
 fn read_csv_table(path: &Path) -> Result<Table> {
     let input = Input::path(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default() };
+    let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default(), columns: None };
     let (table, _) = read_input(&input, &opts).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(table)
 }

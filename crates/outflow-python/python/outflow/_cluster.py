@@ -15,7 +15,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 import numpy as np
 
 from . import _outflow
-from ._array import as_matrix, check_fitted, seed_of, _feature_names
+from ._array import _feature_names, as_matrix, check_fitted, count, metric_name, real, seed_of
 from ._errors import InputError
 
 try:
@@ -56,26 +56,11 @@ except ImportError:  # scikit-learn is optional
             return self.labels_
 
 
-_METRICS = ("euclidean", "l2", "manhattan", "cityblock", "l1", "chebyshev", "infinity", "linf", "cosine")
-
-
-def _metric(metric: Any) -> str:
-    if not isinstance(metric, str) or metric.lower() not in _METRICS:
-        raise InputError(f"metric must be one of {', '.join(_METRICS)}, got {metric!r}")
-    return metric.lower()
-
-
-def _count(name: str, value: Any, minimum: int, allow_none: bool = False) -> Optional[int]:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(f"{name} must be an integer ≥ {minimum}{' or None' if allow_none else ''}, got {value!r}")
-    return int(value)
-
-
-def _fit_input(estimator: Any, X: Any) -> np.ndarray:
+def _fit_input(estimator: Any, X: Any, density: bool = False) -> np.ndarray:
     names = _feature_names(X)
     X = as_matrix(X)
+    if density and X.shape[0] == 1:
+        raise InputError(f"n_samples = 1: {type(estimator).__name__} needs more than one row to measure density")
     estimator.n_features_in_ = X.shape[1]
     if names is not None:
         estimator.feature_names_in_ = names
@@ -85,6 +70,12 @@ def _fit_input(estimator: Any, X: Any) -> np.ndarray:
 
 
 def _predict_input(estimator: Any, X: Any) -> np.ndarray:
+    names = _feature_names(X)
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if names is not None and fitted is not None and list(names) != list(fitted):
+        raise InputError(
+            f"The feature names should match those that were passed during fit: got {list(names)}, fitted on {list(fitted)}"
+        )
     X = as_matrix(X)
     if X.shape[1] != estimator.n_features_in_:
         raise InputError(
@@ -135,29 +126,29 @@ class HDBSCAN(_ClusterMixin, _Base):
         self.prediction_data = prediction_data
 
     def _native_params(self) -> str:
-        mcs = _count("min_cluster_size", self.min_cluster_size, 2)
-        ms = _count("min_samples", self.min_samples, 1, allow_none=True)
+        mcs = count("min_cluster_size", self.min_cluster_size, 2)
+        ms = count("min_samples", self.min_samples, 1, allow_none=True)
         if not self.min_samples_includes_self:
             ms = (mcs if ms is None else ms) + 1
         method = self.cluster_selection_method
         if method not in ("eom", "leaf"):
             raise InputError(f"cluster_selection_method must be 'eom' or 'leaf', got {method!r}")
-        eps = float(self.cluster_selection_epsilon)
+        eps = real("cluster_selection_epsilon", self.cluster_selection_epsilon, 0.0)
         params = {
             "min_cluster_size": mcs,
             "min_samples": ms,
             "cluster_selection_epsilon": eps,
             "cluster_selection": method,
             "allow_single_cluster": bool(self.allow_single_cluster),
-            "metric": _metric(self.metric),
-            "leaf_size": _count("leaf_size", self.leaf_size, 0),
+            "metric": metric_name(self.metric),
+            "leaf_size": count("leaf_size", self.leaf_size, 0),
         }
-        return json.dumps(params)
+        return json.dumps(params, allow_nan=False)
 
     def fit(self, X: Any, y: Any = None) -> "HDBSCAN":
         """Clusters ``X`` (rows × features); ``y`` is ignored."""
         params = self._native_params()
-        X = _fit_input(self, X)
+        X = _fit_input(self, X, density=True)
         model = _outflow.HdbscanModel.fit(X, params)
         self._model = model
         self.labels_ = model.labels
@@ -223,15 +214,15 @@ class DBSCAN(_ClusterMixin, _Base):
 
     def fit(self, X: Any, y: Any = None) -> "DBSCAN":
         """Clusters ``X``; ``y`` is ignored."""
-        if isinstance(self.eps, str):
-            if self.eps.lower() != "auto":
-                raise InputError(f"eps must be a positive number or 'auto', got {self.eps!r}")
-            eps: Any = {"auto": {"k": _count("knn_k", self.knn_k, 1)}}
+        if isinstance(self.eps, str) and self.eps.lower() == "auto":
+            eps: Any = {"auto": {"k": count("knn_k", self.knn_k, 1)}}
+        elif isinstance(self.eps, str) or self.eps is None:
+            raise InputError(f"eps must be a positive number or 'auto', got {self.eps!r}")
         else:
-            eps = float(self.eps)
-        params = {"eps": eps, "min_samples": _count("min_samples", self.min_samples, 1), "metric": _metric(self.metric)}
-        X = _fit_input(self, X)
-        labels, used, core = _outflow.dbscan_fit(X, json.dumps(params))
+            eps = real("eps", self.eps, 0.0)
+        params = {"eps": eps, "min_samples": count("min_samples", self.min_samples, 1), "metric": metric_name(self.metric)}
+        X = _fit_input(self, X, density=True)
+        labels, used, core = _outflow.dbscan_fit(X, json.dumps(params, allow_nan=False))
         self.labels_ = labels
         self.eps_ = used
         self.core_sample_indices_ = core
@@ -241,6 +232,8 @@ class DBSCAN(_ClusterMixin, _Base):
 
 class KMeans(_ClusterMixin, _Base):
     """k-means with scikit-learn's names and its k-means++ (greedy, ``2 + ⌊ln k⌋`` candidates).
+    ``n_init="auto"`` is scikit-learn's rule (1 run, 10 with ``init="random"``). ``random_state=None``
+    is seed 0: results are reproducible unless a seed or a generator is given.
 
     Attributes after ``fit``: ``labels_``, ``cluster_centers_``, ``inertia_``, ``n_iter_``.
     """
@@ -249,7 +242,7 @@ class KMeans(_ClusterMixin, _Base):
         self,
         n_clusters: int = 8,
         init: Union[str, np.ndarray] = "k-means++",
-        n_init: int = 1,
+        n_init: Union[int, str] = 1,
         max_iter: int = 300,
         tol: float = 1e-4,
         random_state: Any = None,
@@ -271,20 +264,27 @@ class KMeans(_ClusterMixin, _Base):
             init: Any = inits[self.init]
         else:
             centres = as_matrix(self.init, "init")
+            if not np.all(np.isfinite(centres)):
+                raise InputError("init has non-finite values")
             init = {"centres": {"v": 1, "dim": list(centres.shape), "data": centres.ravel().tolist()}}
         algorithms = {"lloyd": "lloyd", "elkan": "hamerly", "hamerly": "hamerly", "auto": "auto"}
         if self.algorithm not in algorithms:
             raise InputError(f"algorithm must be one of {', '.join(algorithms)}, got {self.algorithm!r}")
+        if isinstance(self.n_init, str) and self.n_init == "auto":
+            # scikit-learn's rule: one run from k-means++ or explicit centres, ten from random rows.
+            n_init = 10 if init == "random" else 1
+        else:
+            n_init = count("n_init", self.n_init, 1)
         params = {
-            "k": _count("n_clusters", self.n_clusters, 1),
+            "k": count("n_clusters", self.n_clusters, 1),
             "init": init,
-            "n_init": _count("n_init", self.n_init, 1),
-            "max_iter": _count("max_iter", self.max_iter, 1),
-            "tol": float(self.tol),
+            "n_init": n_init,
+            "max_iter": count("max_iter", self.max_iter, 1),
+            "tol": real("tol", self.tol, 0.0),
             "seed": seed_of(self.random_state),
             "algorithm": algorithms[self.algorithm],
         }
-        return json.dumps(params)
+        return json.dumps(params, allow_nan=False)
 
     def fit(self, X: Any, y: Any = None) -> "KMeans":
         """Clusters ``X``; ``y`` is ignored."""
@@ -307,7 +307,8 @@ class KMeans(_ClusterMixin, _Base):
 class Ward(_ClusterMixin, _Base):
     """Ward's agglomerative clustering cut at ``n_clusters`` (scikit-learn's
     ``AgglomerativeClustering(linkage="ward")``). ``sample_size`` builds the tree on a seeded sample
-    and gives every other row the label of the nearest cluster centroid, for large inputs.
+    and gives every other row the label of the nearest cluster centroid, for large inputs
+    (``random_state=None`` is seed 0).
 
     Attribute after ``fit``: ``labels_``.
     """
@@ -320,10 +321,10 @@ class Ward(_ClusterMixin, _Base):
     def fit(self, X: Any, y: Any = None) -> "Ward":
         """Clusters ``X``; ``y`` is ignored."""
         params = {
-            "k": _count("n_clusters", self.n_clusters, 1),
-            "sample_size": _count("sample_size", self.sample_size, 2, allow_none=True),
+            "k": count("n_clusters", self.n_clusters, 1),
+            "sample_size": count("sample_size", self.sample_size, 2, allow_none=True),
             "seed": seed_of(self.random_state),
         }
         X = _fit_input(self, X)
-        self.labels_ = _outflow.ward_fit(X, json.dumps(params))
+        self.labels_ = _outflow.ward_fit(X, json.dumps(params, allow_nan=False))
         return self

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import numbers
 import os
-from typing import Any, Dict, List, Optional, Union
+import threading
+from typing import Any, Callable, Dict, List, Optional, Union
 
 from . import _outflow
+from ._array import count, real
+from ._errors import InputError
 
 
 def _pyarrow():
@@ -40,7 +45,8 @@ def _key(key: Union[bytes, str, None, bool]) -> Optional[bytes]:
     if key is False:
         return None
     if key is None:
-        key = os.environ.get("OUTFLOW_MODEL_KEY")
+        # The variable's bytes, as the command reads them.
+        key = os.environb.get(b"OUTFLOW_MODEL_KEY") if os.supports_bytes_environ else os.environ.get("OUTFLOW_MODEL_KEY")
         if not key:
             return None
     if isinstance(key, str):
@@ -48,6 +54,21 @@ def _key(key: Union[bytes, str, None, bool]) -> Optional[bytes]:
     if not isinstance(key, (bytes, bytearray)):
         raise TypeError(f"key must be bytes, str, None or False, got {type(key).__name__}")
     return bytes(key)
+
+
+def _json_value(value: Any) -> Any:
+    """numpy scalars and arrays in a configuration, as JSON takes them."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"a configuration value of type {type(value).__name__} is not a number, text, list or dict")
+
+
+_SHARED: Dict[str, "Detector"] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 class Detector:
@@ -77,7 +98,11 @@ class Detector:
         detector parameters, e.g. ``level="host"``, ``seed=7``, ``clustering={"kind": "hdbscan",
         "min_cluster_size": 50}``, ``aggregation={"window": "1h"}``; an unknown or invalid field is an
         :class:`~outflow.InputError`."""
-        return cls(_outflow.NativeDetector.fit(_batches(data), json.dumps(config)))
+        try:
+            params = json.dumps(config, default=_json_value, allow_nan=False)
+        except ValueError as e:
+            raise InputError(f"detector parameters: {e}") from None
+        return cls(_outflow.NativeDetector.fit(_batches(data), params))
 
     @classmethod
     def load(cls, path: Union[str, "os.PathLike[str]"], key: Union[bytes, str, None, bool] = None) -> "Detector":
@@ -88,7 +113,26 @@ class Detector:
     @classmethod
     def from_bytes(cls, data: bytes, key: Union[bytes, str, None, bool] = None) -> "Detector":
         """A model from a model file's bytes (verified as :meth:`load` does)."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data must be the bytes of a model file, got {type(data).__name__}")
         return cls(_outflow.NativeDetector.from_bytes(bytes(data), _key(key)))
+
+    @classmethod
+    def shared(cls, digest: str, data: Callable[[], bytes]) -> "Detector":
+        """The detector of a model named by ``digest`` (e.g. its SHA-256), built from ``data()`` the
+        first time this process asks and kept for every later call: what a Spark task calls on each
+        batch, so that a Python worker builds a broadcast model once (unsigned: ``key=False``)."""
+        with _SHARED_LOCK:
+            found = _SHARED.get(digest)
+            if found is None:
+                found = cls.from_bytes(data(), key=False)
+                _SHARED[digest] = found
+            return found
+
+    @staticmethod
+    def digest(data: bytes) -> str:
+        """The SHA-256 of model bytes, as :meth:`shared` names them."""
+        return hashlib.sha256(data).hexdigest()
 
     def to_bytes(self, key: Union[bytes, str, None, bool] = None) -> bytes:
         """The model file's bytes (signed with ``key``, default ``OUTFLOW_MODEL_KEY`` when set)."""
@@ -101,7 +145,10 @@ class Detector:
     def score(self, data: Any) -> Any:
         """Scores a flow log. A flow model returns the rows with :attr:`SCORE_COLUMNS` appended; a host
         or pair model aggregates the flows as at fit time and returns its host or pair rows with the
-        same columns. A RecordBatch gives a RecordBatch, anything else a pyarrow Table."""
+        same columns. A RecordBatch gives a RecordBatch, anything else a pyarrow Table. The log's
+        columns come back as Outflow reads them: integers as ``int64`` (ports ``uint16``), floats as
+        ``float64``, times as microsecond timestamps, intervals as float seconds, text as ``string`` —
+        cast the result to the input's schema to keep its types (``examples/spark_score.py`` does)."""
         pa = _pyarrow()
         out = self._native.score(_batches(data))
         return out if isinstance(data, pa.RecordBatch) else pa.Table.from_batches([out])
@@ -133,13 +180,16 @@ class Detector:
         return f"Detector(level={self.level!r}, required_columns={self.required_columns!r})"
 
 
-def read_log(path: Union[str, "os.PathLike[str]"], format: str = "auto") -> Any:
+def read_log(path: Union[str, "os.PathLike[str]"], format: str = "auto", columns: Optional[List[str]] = None) -> Any:
     """Reads a flow log with Outflow's readers (Zeek TSV or JSON lines, CSV, KDD, Parquet, Arrow IPC;
     gzip) into a pyarrow Table typed as Outflow reads it: Zeek ``time`` as timestamps, ``count`` and
     ``port`` as integers, ``addr`` as text, with the Zeek type kept in each field's metadata. ``format``
-    is a name of the command's ``--format`` (``auto`` detects it)."""
+    is a name of the command's ``--format`` (``auto`` detects it). ``columns`` reads only those columns,
+    in that order (from Parquet, the others are never decoded)."""
     pa = _pyarrow()
-    return pa.Table.from_batches([_outflow.read_log(os.fspath(path), format)])
+    if columns is not None:
+        columns = [str(c) for c in columns]
+    return pa.Table.from_batches([_outflow.read_log(os.fspath(path), format, columns)])
 
 
 def simulate_log(seed: int = 1, hours: float = 24.0, hosts: int = 20) -> Any:
@@ -148,4 +198,7 @@ def simulate_log(seed: int = 1, hours: float = 24.0, hosts: int = 20) -> Any:
     tunnelling (columns ``label`` and ``detailed-label``). Seed 1, 24 hours is the command's built-in
     sample. The same seed gives the same log on every machine."""
     pa = _pyarrow()
+    seed = count("seed", seed, 0)
+    hosts = count("hosts", hosts, 1)
+    hours = real("hours", hours, 0.0)
     return pa.Table.from_batches([_outflow.simulate_log(seed, hours, hosts)])

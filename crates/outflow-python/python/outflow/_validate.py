@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple, Optional
 
 from . import _outflow
-from ._array import as_labels, as_matrix, seed_of
+from ._array import as_labels, as_matrix, count, metric_name, seed_of
 
 
 def _inputs(X: Any, labels: Any):
@@ -17,14 +17,15 @@ def _inputs(X: Any, labels: Any):
 def dbcv(X: Any, labels: Any, metric: str = "euclidean") -> float:
     """Density-based clustering validation (Moulavi et al. 2014) in ``[-1, 1]``, higher is better."""
     X, labels = _inputs(X, labels)
-    return _outflow.dbcv(X, labels, metric)
+    return _outflow.dbcv(X, labels, metric_name(metric))
 
 
 def silhouette_score(X: Any, labels: Any, metric: str = "euclidean", sample_size: Optional[int] = None, random_state: Any = None) -> float:
     """Mean silhouette of the non-noise rows (scikit-learn's ``silhouette_score`` on them), exact;
     ``sample_size`` scores a seeded sample of the non-noise rows."""
     X, labels = _inputs(X, labels)
-    return _outflow.silhouette_score(X, labels, metric, sample_size, seed_of(random_state))
+    sample_size = count("sample_size", sample_size, 2, allow_none=True)
+    return _outflow.silhouette_score(X, labels, metric_name(metric), sample_size, seed_of(random_state))
 
 
 def davies_bouldin_score(X: Any, labels: Any) -> float:
@@ -50,4 +51,5 @@ def hopkins(X: Any, sample_size: Optional[int] = None, random_state: Any = None)
     """Hopkins statistic of clustering tendency: ≈ 0.5 for uniform data, → 1 for clustered data.
     ``sample_size`` defaults to ``min(n // 10, 500)``."""
     X = as_matrix(X)
+    sample_size = count("sample_size", sample_size, 1, allow_none=True)
     return HopkinsResult(*_outflow.hopkins(X, sample_size, seed_of(random_state)))

@@ -76,6 +76,7 @@ fn write_run_dir_with(dir: &Path, table: &Table, params: &DetectorParams, levels
         read_seconds: 0.0,
         tune_seconds: 0.0,
         model_key: None,
+        table_format: Default::default(),
         started: std::time::Instant::now(),
     };
     RunDir::write(dir, &run).unwrap();

@@ -131,7 +131,12 @@ fn cell(t: &Table, column: &str, row: usize) -> String {
 /// `severity`, `cluster`, `probability`, `reasons`, then every aggregate feature and the label columns;
 /// highest score first.
 pub fn entity_csv(fit: &DetectorFit) -> String {
-    entity_scores_csv(entities(fit), &fit.flows, &fit.reasons(3))
+    super::write::table_csv(&entity_table(fit))
+}
+
+/// The table of [`entity_csv`], typed.
+pub fn entity_table(fit: &DetectorFit) -> Table {
+    entity_scores_table(entities(fit), &fit.flows, &fit.reasons(3))
 }
 
 /// [`entity_csv`] of any scored host or pair rows (e.g. [`crate::Detector::score_log`]'s).

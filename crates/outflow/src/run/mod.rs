@@ -13,6 +13,10 @@
 //! | the model file | named in `summary.json` (`outflow-model-<UTC>.json`) |
 //! | [`SUMMARY`] | [`RunSummary`]: counts, features, clusterer, clusters, thresholds, timings; written last |
 //!
+//! With [`TableFormat::Parquet`] (`outflow detect --out-format parquet`) the scores, the anomalies and the
+//! host and pair tables are `scores.parquet`, `anomalies.parquet`, `hosts.parquet`, `pairs.parquet`: the
+//! same columns, typed (the log's columns keep their types). `summary.json` records the format.
+//!
 //! [`RunDir::write`] writes a directory from a fit; `summary.json` comes last, so a directory without it
 //! is an interrupted run, never mistaken for a complete one. [`RunDir::read`] reads one back, checking
 //! that its files belong together.
@@ -40,12 +44,12 @@ use crate::detector::{ClusterSize, Thresholds};
 pub use crate::run::evaluation::{LabelEvaluation, label_evaluation};
 pub use crate::run::levels::{
     ALERT_COLUMNS, ALERTS, ENTITY_SCORE_COLUMNS, FlowLinks, LevelSummary, MAX_FLOW_ROWS, alerts_csv, entity_csv,
-    entity_scores_csv, entity_scores_table, flow_level_scores, level_links, level_summary,
+    entity_scores_csv, entity_scores_table, entity_table, flow_level_scores, level_links, level_summary,
 };
 pub use crate::run::read::{Anomalies, RunDir, Sample, Scores, TOP_ANOMALIES};
 pub use crate::run::write::{
-    INCOMPLETE, LOCK, RunClaim, RunInput, abandon_active_runs, anomalies_csv, check_run_dir, claim_fresh_run_dir,
-    claim_run_dir, sample_csv, scores_csv, scores_csv_with, scores_table, tuning_csv,
+    INCOMPLETE, LOCK, RunClaim, RunInput, abandon_active_runs, anomalies_csv, anomalies_table, check_run_dir,
+    claim_fresh_run_dir, claim_run_dir, sample_csv, scores_csv, scores_csv_with, scores_table, tuning_csv,
 };
 
 /// `summary.json`.
@@ -64,6 +68,27 @@ pub const TUNING: &str = "tuning.csv";
 pub const SAMPLE_ROWS: usize = 5_000;
 /// The columns every scores file starts with.
 pub const SCORE_COLUMNS: [&str; 6] = ["row", "cluster", "probability", "outlier_score", "severity", "reason"];
+/// The format of a run directory's tables of scores, anomalies, hosts and pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TableFormat {
+    /// CSV (the default).
+    #[default]
+    Csv,
+    /// Parquet, typed (feature `arrow`).
+    Parquet,
+}
+
+impl TableFormat {
+    /// The file of a table named for CSV (`scores.csv`) in this format (`scores.parquet`).
+    pub fn file_name(self, csv_name: &str) -> String {
+        match self {
+            TableFormat::Csv => csv_name.to_owned(),
+            TableFormat::Parquet => format!("{}.parquet", csv_name.strip_suffix(".csv").unwrap_or(csv_name)),
+        }
+    }
+}
+
 /// The columns [`SAMPLE`] starts with; the model's features follow.
 pub const SAMPLE_COLUMNS: [&str; 5] = ["row", "cluster", "probability", "outlier_score", "severity"];
 /// The columns [`ANOMALIES`] starts with; every column of the input follows.
@@ -126,6 +151,9 @@ pub struct RunSummary {
     /// The host and pair analyses of the run, when there are any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub levels: Vec<LevelSummary>,
+    /// The format of the scores, anomalies, hosts and pairs tables.
+    #[serde(default)]
+    pub table_format: TableFormat,
     /// How the main fit's scores rank the log's own labels, when it has a label column (read after the
     /// fit, never for it).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 
-use super::{ANOMALIES, CLUSTERS, RunDirError, RunSummary, SAMPLE, SAMPLE_COLUMNS, SCORES, SUMMARY, TUNING};
+use super::{
+    ANOMALIES, CLUSTERS, RunDirError, RunSummary, SAMPLE, SAMPLE_COLUMNS, SCORES, SUMMARY, TUNING, TableFormat,
+};
 use crate::detector::Detector;
 use crate::error::{OutflowError, Result};
 use crate::stats::ClusterStats;
@@ -115,17 +117,22 @@ impl RunDir {
             return Err(RunDirError::invalid(dir.join(SUMMARY), message).into());
         }
         let sample = read_sample(&dir.join(SAMPLE))?;
-        let scores = read_scores(&dir.join(SCORES))?;
-        // scores.csv has one line per record read: fewer is a truncated or foreign file.
+        let format = summary.table_format;
+        let scores_path = dir.join(format.file_name(SCORES));
+        let anomalies_path = dir.join(format.file_name(ANOMALIES));
+        let (scores, anomalies) = match format {
+            TableFormat::Csv => (read_scores(&scores_path)?, read_anomalies(&anomalies_path, TOP_ANOMALIES)?),
+            TableFormat::Parquet => parquet::read(&scores_path, &anomalies_path, TOP_ANOMALIES)?,
+        };
+        // The scores file has one line per record read: fewer is a truncated or foreign file.
         if scores.records != summary.rows_read {
             let message = format!(
                 "has {} records, summary.json says {} were read — truncated?",
                 scores.records, summary.rows_read
             );
-            return Err(RunDirError::invalid(dir.join(SCORES), message).into());
+            return Err(RunDirError::invalid(scores_path, message).into());
         }
         let clusters: Vec<ClusterStats> = read_json(&dir.join(CLUSTERS))?;
-        let anomalies = read_anomalies(&dir.join(ANOMALIES), TOP_ANOMALIES)?;
         if summary.model_file.contains(['/', '\\']) || summary.model_file.is_empty() {
             return Err(
                 RunDirError::invalid(dir.join(SUMMARY), "model_file must be a file name in the run directory").into()
@@ -268,4 +275,48 @@ fn read_rows(path: &Path) -> Result<Vec<Vec<String>>> {
         out.push(rec.map_err(|e| RunDirError::invalid(path, e))?.iter().map(str::to_owned).collect());
     }
     Ok(out)
+}
+
+/// The scores and anomalies tables of a run written with `--out-format parquet`.
+mod parquet {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::{Anomalies, Scores};
+    use crate::error::Result;
+
+    #[cfg(feature = "arrow")]
+    pub(super) fn read(scores: &Path, anomalies: &Path, keep: usize) -> Result<(Scores, Anomalies)> {
+        use crate::run::RunDirError;
+        use outflow_io::{Format, ReadOptions, read_table};
+
+        let table = |path: &Path| {
+            if !path.is_file() {
+                return Err(RunDirError::MissingFile(path.to_owned()).into());
+            }
+            read_table(path, &ReadOptions { format: Format::Parquet, ..Default::default() })
+                .map_err(crate::OutflowError::from)
+        };
+        let t = table(scores)?;
+        let column =
+            |name: &str| t.column(name).ok_or_else(|| RunDirError::invalid(scores, format!("has no column '{name}'")));
+        let (score, severity) = (column("outlier_score")?, column("severity")?);
+        let mut severity_counts = BTreeMap::new();
+        for i in 0..t.n_rows() {
+            *severity_counts.entry(severity.value(i).to_string()).or_insert(0) += 1;
+        }
+        let values = (0..t.n_rows()).filter_map(|i| score.f64_at(i)).collect();
+        let scores = Scores { records: t.n_rows(), scores: values, severity_counts };
+        let a = table(anomalies)?;
+        let top =
+            (0..a.n_rows().min(keep)).map(|i| a.columns().iter().map(|c| c.value(i).to_string()).collect()).collect();
+        let header = a.names().iter().map(|s| s.to_string()).collect();
+        Ok((scores, Anomalies { header, top, total: a.n_rows() }))
+    }
+
+    #[cfg(not(feature = "arrow"))]
+    pub(super) fn read(scores: &Path, _: &Path, _: usize) -> Result<(Scores, Anomalies)> {
+        let why = "the run's tables are Parquet, and this build reads no Parquet (feature `arrow` of outflow)";
+        Err(crate::run::RunDirError::invalid(scores, why).into())
+    }
 }

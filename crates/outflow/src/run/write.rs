@@ -6,10 +6,10 @@ use std::time::Instant;
 use outflow_core::{sample_indices, write_atomic};
 use outflow_io::{Column, Family, Table};
 
-use super::levels::{ALERTS, alerts_csv, entity_csv, flow_level_scores, level_links, level_summary};
+use super::levels::{ALERTS, LevelSummary, alerts_csv, entity_table, flow_level_scores, level_links, level_summary};
 use super::{
     ANOMALIES, ANOMALY_COLUMNS, CLUSTERS, DroppedFeature, RunDirError, RunSummary, RunTimings, SAMPLE, SAMPLE_COLUMNS,
-    SAMPLE_ROWS, SCORE_COLUMNS, SCORES, SUMMARY, SeverityCounts, TUNING,
+    SAMPLE_ROWS, SCORE_COLUMNS, SCORES, SUMMARY, SeverityCounts, TUNING, TableFormat,
 };
 use crate::artifact::{ModelKey, default_model_name};
 use crate::detector::{DetectorFit, FlowScore, Severity};
@@ -47,6 +47,8 @@ pub struct RunInput<'a> {
     pub tune_seconds: f64,
     /// The key that signs the model files (unsigned without one).
     pub model_key: Option<&'a ModelKey>,
+    /// The format of the scores, anomalies, hosts and pairs tables.
+    pub table_format: TableFormat,
     /// When the run started (for the total time).
     pub started: Instant,
 }
@@ -206,8 +208,9 @@ impl super::RunDir {
             let level = fit.detector.level();
             let model_file = default_model_name().replacen("outflow-model", &format!("outflow-{level}-model"), 1);
             fit.detector.save_signed(dir.join(&model_file), true, run.model_key)?;
-            put(level.table_name(), entity_csv(fit).as_bytes())?;
-            levels.push(level_summary(fit, &model_file));
+            let file = run.table_format.file_name(level.table_name());
+            put(&file, &table_bytes(&entity_table(fit), run.table_format)?)?;
+            levels.push(LevelSummary { table_file: file, ..level_summary(fit, &model_file) });
         }
         let model_file = if run.fit.entities.is_some() {
             levels[0].model_file.clone()
@@ -216,8 +219,9 @@ impl super::RunDir {
             run.fit.detector.save_signed(dir.join(&model_file), true, run.model_key)?;
             let links = level_links(run.table, run.levels)?;
             let level_scores = flow_level_scores(run.levels, &links);
-            put(SCORES, scores_csv_with(run.table, run.flows, &level_scores).as_bytes())?;
-            put(ANOMALIES, anomalies_csv(run.table, run.flows).as_bytes())?;
+            let (format, scores) = (run.table_format, scores_table(run.table, run.flows, &level_scores));
+            put(&format.file_name(SCORES), &table_bytes(&scores, format)?)?;
+            put(&format.file_name(ANOMALIES), &table_bytes(&anomalies_table(run.table, run.flows), format)?)?;
             put(SAMPLE, sample_csv(run.fit, run.seed).as_bytes())?;
             let stats = cluster_statistics(run.table, run.flows);
             put(CLUSTERS, serde_json::to_string_pretty(&stats).expect("statistics serialise").as_bytes())?;
@@ -317,6 +321,7 @@ fn summary(run: &RunInput<'_>, model_file: String) -> RunSummary {
         },
         level: outflow_aggregate::Level::Flow,
         levels: Vec::new(),
+        table_format: run.table_format,
         labels: match &fit.entities {
             Some(e) => super::label_evaluation(e.table(), run.flows),
             None => super::label_evaluation(run.table, run.flows),
@@ -390,22 +395,36 @@ pub(crate) fn table_csv(table: &Table) -> String {
 
 /// `anomalies.csv`: the moderate and severe records with every original column, highest score first.
 pub fn anomalies_csv(table: &Table, flows: &[FlowScore]) -> String {
+    table_csv(&anomalies_table(table, flows))
+}
+
+/// The table of [`anomalies_csv`], typed. A column of the log named like a score column is left out.
+pub fn anomalies_table(table: &Table, flows: &[FlowScore]) -> Table {
     let mut hits: Vec<&FlowScore> = flows.iter().filter(|f| f.severity.is_anomaly()).collect();
     hits.sort_by(|a, b| b.outlier_score.partial_cmp(&a.outlier_score).expect("finite").then(a.row.cmp(&b.row)));
-    let header: Vec<String> =
-        strings(&ANOMALY_COLUMNS).into_iter().chain(table.names().iter().map(|s| s.to_string())).collect();
-    let records = hits.into_iter().map(|f| {
-        let mut rec = vec![
-            f.row.to_string(),
-            opt(f.outlier_score),
-            f.severity.name().to_string(),
-            f.cluster.map_or(String::new(), |c| c.to_string()),
-            opt(f.probability),
-        ];
-        rec.extend(table.columns().iter().map(|c| c.value(f.row).to_string()));
-        rec
-    });
-    csv_text(std::iter::once(header).chain(records))
+    let rows: Vec<usize> = hits.iter().map(|f| f.row).collect();
+    let mut columns = vec![
+        Column::from_i64_opt(ANOMALY_COLUMNS[0], hits.iter().map(|f| Some(f.row as i64))),
+        Column::from_f64_opt(ANOMALY_COLUMNS[1], hits.iter().map(|f| f.outlier_score)),
+        Column::from_str_opt(ANOMALY_COLUMNS[2], hits.iter().map(|f| Some(f.severity.name()))),
+        Column::from_i64_opt(ANOMALY_COLUMNS[3], hits.iter().map(|f| f.cluster)),
+        Column::from_f64_opt(ANOMALY_COLUMNS[4], hits.iter().map(|f| f.probability)),
+    ];
+    append_unique(&mut columns, table.columns().iter().map(|c| c.take(&rows)));
+    Table::new(columns).expect("columns of one length and distinct names")
+}
+
+/// A table's file contents in `format`.
+pub(crate) fn table_bytes(table: &Table, format: TableFormat) -> Result<Vec<u8>> {
+    match format {
+        TableFormat::Csv => Ok(table_csv(table).into_bytes()),
+        #[cfg(feature = "arrow")]
+        TableFormat::Parquet => Ok(outflow_io::arrow::parquet_bytes(table)?),
+        #[cfg(not(feature = "arrow"))]
+        TableFormat::Parquet => {
+            Err(outflow_core::InputError::param("table_format", "Parquet needs the `arrow` feature of outflow").into())
+        }
+    }
 }
 
 /// `sample.csv`: a seeded sample (≤ [`SAMPLE_ROWS`]) of the scored records with the features the model

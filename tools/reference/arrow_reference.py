@@ -10,7 +10,12 @@ minimal Zeek parser of its own and writes the same flows with the Arrow types da
 
 into tests/data/: zat-conn.snappy.parquet (row groups of 100 rows), zat-conn.zstd.parquet (one row
 group), zat-conn.arrow (IPC file) and zat-conn.arrows (IPC stream). The Rust test reads them and
-compares with its own reading of the Zeek log. The first 20 flows, in the same formats, seed the
+compares with its own reading of the Zeek log.
+
+It also writes zat-conn.pandas.parquet and ctu-001-labeled.pandas.parquet the way a pandas user of zat gets one (zat's `LogToDataFrame`
+types, then `DataFrame.to_parquet`): Zeek bools as a category of the texts `T` / `F`, counts as nullable
+UInt64, ints as Int32, ports as UInt16, times as datetime64[ns] (and the index), intervals as
+timedelta64[ns], other types as categories, uids as text. The first 20 flows, in the same formats, seed the
 `read_columnar` fuzz target (fuzz/corpus/read_columnar/).
 
     python tools/reference/arrow_reference.py   # pyarrow==26.0.1 (requirements.txt)
@@ -69,7 +74,30 @@ def column(name, zeek_type, values, unset, empty):
     return strings
 
 
+def zat_style(path):
+    """A DataFrame typed by zat's documented mapping (read with pandas, not with zat)."""
+    import pandas as pd
+
+    fields, types, _, _, _ = read_zeek(path)
+    first = {"bool": "category", "count": "UInt64", "int": "Int32", "double": "float", "time": "float",
+             "interval": "float", "port": "UInt16"}
+    dtype = {f: first.get(t, "object" if "uid" in f else "category") for f, t in zip(fields, types)}
+    df = pd.read_csv(path, sep="\t", names=fields, dtype=dtype, comment="#", na_values="-")
+    for f, t in zip(fields, types):
+        if t == "time":
+            df[f] = pd.to_datetime(df[f], unit="s")
+        elif t == "interval":
+            df[f] = pd.to_timedelta(df[f], unit="s")
+    return df.set_index("ts")
+
+
 def main():
+    # zat's conn.log has no bool values (local_orig is unset); the CTU capture (GPL-2.0, test data only,
+    # excluded from the crate's package like its source) has T and F.
+    for log in ["zat-conn", "ctu-001-labeled"]:
+        zat_style(DATA / f"{log}.log" if log == "zat-conn" else DATA / f"{log}.conn.log").to_parquet(
+            DATA / f"{log}.pandas.parquet", engine="pyarrow"
+        )
     fields, types, rows, unset, empty = read_zeek(DATA / "zat-conn.log")
     arrays = [column(f, t, [r[i] for r in rows], unset, empty) for i, (f, t) in enumerate(zip(fields, types))]
     table = pa.table(arrays, names=fields)

@@ -99,3 +99,32 @@ fn run_directory_tables_as_parquet() {
     assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
     assert!(pq.join("report.html").is_file());
 }
+
+/// A Parquet copy written from a zat DataFrame scores as its Zeek log, to the last digit: its bools are
+/// `T` / `F` text and its nanosecond times and durations a nanosecond off the log's microseconds.
+#[test]
+fn a_zat_dataframe_parquet_copy_scores_like_the_zeek_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let out = outflow()
+        .args(["detect", "--quiet", "--out"])
+        .arg(&run)
+        .arg(data("ctu-001-labeled.conn.log"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    let model = run.join(summary["model_file"].as_str().unwrap());
+    let score = |input: PathBuf| {
+        let out = outflow().arg("score").arg(&model).arg(&input).output().unwrap();
+        assert!(out.status.success(), "{}: {}", input.display(), String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        r.records().map(|rec| rec.unwrap().iter().take(6).map(str::to_owned).collect::<Vec<_>>()).collect::<Vec<_>>()
+    };
+    let (text, pandas) = (score(data("ctu-001-labeled.conn.log")), score(data("ctu-001-labeled.pandas.parquet")));
+    assert_eq!(text.len(), pandas.len());
+    for (a, b) in text.iter().zip(&pandas) {
+        assert_eq!(a, b, "row, cluster, probability, outlier_score, severity, reason");
+    }
+}

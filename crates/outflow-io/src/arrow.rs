@@ -8,9 +8,9 @@
 //! |---|---|---|
 //! | float | `Float64` | `Float32`, `Decimal128` |
 //! | int (Zeek `int`, `count`) | `Int64`; Zeek `port` → `UInt16` | every integer type (`UInt64` above `i64::MAX` is an error) |
-//! | bool | `Boolean` | |
+//! | bool | `Boolean` | text holding only `T` / `F` (Zeek's booleans, as zat's DataFrames keep them) |
 //! | categorical (addresses, enums, strings) | `Utf8`; Zeek `set[…]` / `vector[…]` → `List<Utf8>` | `LargeUtf8`, `Utf8View`, dictionaries of strings, lists of strings (joined with `,`) |
-//! | time (seconds since the epoch) | `Timestamp(µs, UTC)` (`Float64` seconds when a value has digits below the microsecond) | every timestamp unit, `Date32`, `Date64` |
+//! | time (seconds since the epoch) | `Timestamp(µs, UTC)` (`Float64` seconds when a value has digits below the microsecond) | every timestamp unit (nanoseconds all within 1 ns of a microsecond are read at the microsecond), `Date32`, `Date64` |
 //! | interval (seconds) | `Float64` seconds | every duration unit |
 //!
 //! What is written is read the same by the engines of a data lake: Spark and Hive have no unsigned
@@ -186,8 +186,14 @@ pub fn batch_to_table(name: &str, batch: &RecordBatch) -> Result<Table> {
         .zip(batch.columns())
         .map(|(f, a)| {
             let c = arrow_to_column(name, f, a.as_ref())?;
-            Ok(match f.metadata().get(ZEEK_TYPE) {
-                Some(t) => c.with_source_type(t.clone()),
+            let zeek = f.metadata().get(ZEEK_TYPE).map(String::as_str);
+            if matches!(zeek, None | Some("bool"))
+                && let Some(bools) = zeek_bool_text(&c)
+            {
+                return Ok(bools.with_source_type("bool"));
+            }
+            Ok(match zeek {
+                Some(t) => c.with_source_type(t),
                 None => c,
             })
         })
@@ -196,6 +202,27 @@ pub fn batch_to_table(name: &str, batch: &RecordBatch) -> Result<Table> {
         return Err(IoError::Empty { file: name.to_owned(), message: "no columns".into() });
     }
     Table::new(columns)
+}
+
+/// A text column holding only Zeek's booleans, `T` and `F` (and nulls), as booleans: Zeek writes bools
+/// so, and pandas users of zat keep them as that text (a category) when they write Parquet. A column
+/// whose field metadata gives another Zeek type is left as it is.
+fn zeek_bool_text(c: &Column) -> Option<Column> {
+    if c.dtype() != crate::table::DataType::Categorical {
+        return None;
+    }
+    let mut values = Vec::with_capacity(c.len());
+    let mut any = false;
+    for i in 0..c.len() {
+        values.push(match c.str_at(i) {
+            _ if c.is_null(i) => None,
+            Some("T") => Some(true),
+            Some("F") => Some(false),
+            _ => return None,
+        });
+        any |= values[i].is_some();
+    }
+    any.then(|| Column::from_bool_opt(c.name(), values))
 }
 
 fn arrow_to_column(file: &str, field: &Field, a: &dyn Array) -> Result<Column> {
@@ -279,7 +306,9 @@ fn arrow_to_column(file: &str, field: &Field, a: &dyn Array) -> Result<Column> {
             TimeUnit::Second => scaled!(TimestampSecondType, unit, from_time_opt),
             TimeUnit::Millisecond => scaled!(TimestampMillisecondType, unit, from_time_opt),
             TimeUnit::Microsecond => scaled!(TimestampMicrosecondType, unit, from_time_opt),
-            TimeUnit::Nanosecond => scaled!(TimestampNanosecondType, unit, from_time_opt),
+            TimeUnit::Nanosecond => {
+                Column::from_time_opt(name, nanos_as_seconds(a.as_primitive::<TimestampNanosecondType>().iter()))
+            }
         },
         ArrowType::Date32 => {
             let p = a.as_primitive::<arrow_array::types::Date32Type>();
@@ -293,7 +322,9 @@ fn arrow_to_column(file: &str, field: &Field, a: &dyn Array) -> Result<Column> {
             TimeUnit::Second => scaled!(DurationSecondType, unit, from_interval_opt),
             TimeUnit::Millisecond => scaled!(DurationMillisecondType, unit, from_interval_opt),
             TimeUnit::Microsecond => scaled!(DurationMicrosecondType, unit, from_interval_opt),
-            TimeUnit::Nanosecond => scaled!(DurationNanosecondType, unit, from_interval_opt),
+            TimeUnit::Nanosecond => {
+                Column::from_interval_opt(name, nanos_as_seconds(a.as_primitive::<DurationNanosecondType>().iter()))
+            }
         },
         ArrowType::List(item) | ArrowType::LargeList(item) if is_text(item.data_type()) => {
             let joined: Vec<Option<String>> = (0..n)
@@ -324,6 +355,20 @@ fn arrow_to_column(file: &str, field: &Field, a: &dyn Array) -> Result<Column> {
             ));
         }
     })
+}
+
+/// Nanosecond counts as seconds. Zeek's times and intervals have microseconds; converted from float
+/// seconds to nanoseconds (`pandas.to_datetime(unit="s")`, `to_timedelta`, as zat's DataFrames are) they
+/// land a nanosecond off (0.136721 s → 136,720,999 ns). When every value of a column is within one
+/// nanosecond of a whole microsecond, the column is read at the microsecond, which gives back the
+/// Zeek log's numbers exactly; a column with real sub-microsecond digits is read as it is.
+fn nanos_as_seconds(values: impl Iterator<Item = Option<i64>> + Clone) -> Vec<Option<f64>> {
+    let near_micro = |ns: i64| matches!(ns.rem_euclid(1000), 0 | 1 | 999);
+    if values.clone().flatten().all(near_micro) {
+        values.map(|v| v.map(|ns| ((ns as i128 + 1).div_euclid(1000)) as f64 / 1e6)).collect()
+    } else {
+        values.map(|v| v.map(|ns| ns as f64 / 1e9)).collect()
+    }
 }
 
 fn is_text(t: &ArrowType) -> bool {

@@ -152,3 +152,22 @@ fn column_projection() {
         assert!(e.contains("no_such"), "{file}: {e}");
     }
 }
+
+/// A log as a pandas user of zat writes it to Parquet (bools as a category of `T` / `F`, nullable
+/// counts, ns times as the index, intervals as ns durations) reads with the Zeek log's types and values.
+#[test]
+fn parquet_written_from_a_zat_dataframe_reads_as_the_zeek_log() {
+    let zeek = read_table(data("ctu-001-labeled.conn.log"), &ReadOptions::default()).unwrap();
+    let pandas = read_table(data("ctu-001-labeled.pandas.parquet"), &ReadOptions::default()).unwrap();
+    assert_eq!(pandas.n_rows(), zeek.n_rows());
+    for name in ["ts", "duration", "orig_bytes", "id.orig_p", "local_orig", "local_resp", "conn_state", "proto"] {
+        let (a, b) = (pandas.select(&[name]).unwrap(), zeek.select(&[name]).unwrap());
+        same_values(&a, &b);
+    }
+    let bools = pandas.column("local_orig").unwrap();
+    assert_eq!(bools.source_type(), Some("bool"));
+    // Text that merely contains T and F among other values stays text.
+    let mixed = outflow_io::Column::from_str_opt("flag", [Some("T"), Some("F"), Some("TF")]);
+    let t = batch_to_table("mixed", &table_to_batch(&Table::new(vec![mixed]).unwrap()).unwrap()).unwrap();
+    assert_eq!(t.column("flag").unwrap().dtype(), outflow_io::DataType::Categorical);
+}

@@ -31,6 +31,23 @@ fn floats<'py>(py: Python<'py>, v: &[f64]) -> Bound<'py, PyArray1<f64>> {
     v.to_pyarray(py)
 }
 
+/// A fitted model as bytes (JSON), for pickling.
+fn model_bytes<'py>(py: Python<'py>, model: &impl serde::Serialize) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, &serde_json::to_vec(model).expect("a fitted model serialises"))
+}
+
+/// A fitted model from [`model_bytes`], checked (`check`) before use: pickles are data from outside.
+fn model_from_bytes<T: serde::de::DeserializeOwned>(
+    what: &str,
+    bytes: &[u8],
+    check: impl Fn(&T) -> Result<(), String>,
+) -> PyResult<T> {
+    let bad = |why: String| errors::raise(errors::Kind::ModelFile, format!("{what} model: {why}"));
+    let model: T = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+    check(&model).map_err(bad)?;
+    Ok(model)
+}
+
 /// A fitted HDBSCAN model.
 #[pyclass(module = "outflow._outflow", frozen)]
 pub struct HdbscanModel {
@@ -134,17 +151,13 @@ impl HdbscanModel {
 
     /// The model as bytes (JSON), for pickling.
     fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        let bytes = serde_json::to_vec(&self.inner).expect("a fitted model serialises");
-        PyBytes::new(py, &bytes)
+        model_bytes(py, &self.inner)
     }
 
     /// A model from [`HdbscanModel::to_bytes`], checked before use.
     #[staticmethod]
     fn from_bytes(bytes: &[u8]) -> PyResult<Self> {
-        let inner: Hdbscan = serde_json::from_slice(bytes)
-            .map_err(|e| errors::raise(errors::Kind::ModelFile, format!("HDBSCAN model: {e}")))?;
-        inner.check().map_err(|e| errors::raise(errors::Kind::ModelFile, format!("HDBSCAN model: {e}")))?;
-        Ok(HdbscanModel { inner })
+        Ok(HdbscanModel { inner: model_from_bytes("HDBSCAN", bytes, Hdbscan::check)? })
     }
 }
 
@@ -228,16 +241,12 @@ impl KMeansModel {
 
     /// The model as bytes (JSON), for pickling.
     fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        let bytes = serde_json::to_vec(&self.inner).expect("a fitted model serialises");
-        PyBytes::new(py, &bytes)
+        model_bytes(py, &self.inner)
     }
 
     /// A model from [`KMeansModel::to_bytes`], checked before use.
     #[staticmethod]
     fn from_bytes(bytes: &[u8]) -> PyResult<Self> {
-        let inner: KMeans = serde_json::from_slice(bytes)
-            .map_err(|e| errors::raise(errors::Kind::ModelFile, format!("k-means model: {e}")))?;
-        inner.check().map_err(|e| errors::raise(errors::Kind::ModelFile, format!("k-means model: {e}")))?;
-        Ok(KMeansModel { inner })
+        Ok(KMeansModel { inner: model_from_bytes("k-means", bytes, KMeans::check)? })
     }
 }

@@ -128,6 +128,11 @@ def test_pickle_round_trip_keeps_prediction():
     back = pickle.loads(pickle.dumps(model))
     assert np.array_equal(back.labels_, model.labels_)
     assert np.array_equal(outflow.approximate_predict(back, X[:50])[0], outflow.approximate_predict(model, X[:50])[0])
+    # A pickle is data from outside: a damaged one is refused, never trusted.
+    data = model._model.to_bytes()
+    for damaged in [b"{}", data[: len(data) // 2], data.replace(b'"n_features":3', b'"n_features":9')]:
+        with pytest.raises(outflow.ModelFileError, match="HDBSCAN model"):
+            type(model._model).from_bytes(damaged)
 
 
 def test_inputs_of_any_layout_and_numeric_dtype_give_the_same_labels():

@@ -193,15 +193,3 @@ pub fn set_threads(threads: usize) -> Result<()> {
     }
     Ok(())
 }
-
-/// A table this command writes, as Parquet (the same columns as its CSV, typed).
-#[cfg(feature = "arrow")]
-pub fn parquet_bytes(table: &outflow::io::Table) -> Result<Vec<u8>> {
-    Ok(outflow::io::arrow::parquet_bytes(table)?)
-}
-
-/// Without the `arrow` feature there is no Parquet output.
-#[cfg(not(feature = "arrow"))]
-pub fn parquet_bytes(_table: &outflow::io::Table) -> Result<Vec<u8>> {
-    bail!("this build of outflow writes no Parquet (built without the `arrow` feature)")
-}

@@ -23,15 +23,12 @@ import sys
 from typing import Any, Iterator
 
 def _score_types() -> list:
+    """The columns ``Detector.score`` appends, with their Arrow types."""
+    import outflow
     import pyarrow as pa
 
-    return [
-        ("outflow_cluster", pa.int64()),
-        ("outflow_probability", pa.float64()),
-        ("outflow_score", pa.float64()),
-        ("outflow_severity", pa.string()),
-        ("outflow_reason", pa.string()),
-    ]
+    kinds = [pa.int64(), pa.float64(), pa.float64(), pa.string(), pa.string()]
+    return list(zip(outflow.Detector.SCORE_COLUMNS, kinds))
 
 
 def score_dataframe(df: Any, model_bytes: bytes) -> Any:

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use outflow::Detector;
-use outflow::run::{entity_scores_table, scores_table};
+use outflow::run::{TableFormat, entity_scores_table, scores_table, table_bytes};
 
 use crate::input::{FormatArgs, aggregate_batches, read};
 
@@ -65,16 +65,10 @@ pub fn run(a: Args) -> Result<()> {
         Some(f) => f == "parquet",
         None => a.out.as_ref().is_some_and(|o| o.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))),
     };
-    let bytes = if parquet { crate::input::parquet_bytes(&scores)? } else { table_csv_bytes(&scores)? };
+    let bytes = table_bytes(&scores, if parquet { TableFormat::Parquet } else { TableFormat::Csv })?;
     match &a.out {
         Some(out) => outflow::write_atomic(out, &bytes, a.force)?,
         None => crate::input::write_stdout(&bytes)?,
     }
     Ok(())
-}
-
-fn table_csv_bytes(table: &outflow::io::Table) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    outflow::io::write_csv(table, &mut out)?;
-    Ok(out)
 }

@@ -49,7 +49,7 @@ pub use crate::run::levels::{
 pub use crate::run::read::{Anomalies, RunDir, Sample, Scores, TOP_ANOMALIES};
 pub use crate::run::write::{
     INCOMPLETE, LOCK, RunClaim, RunInput, abandon_active_runs, anomalies_csv, anomalies_table, check_run_dir,
-    claim_fresh_run_dir, claim_run_dir, sample_csv, scores_csv, scores_csv_with, scores_table, tuning_csv,
+    claim_fresh_run_dir, claim_run_dir, sample_csv, scores_csv, scores_csv_with, scores_table, table_bytes, tuning_csv,
 };
 
 /// `summary.json`.

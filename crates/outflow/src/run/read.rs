@@ -279,7 +279,6 @@ fn read_rows(path: &Path) -> Result<Vec<Vec<String>>> {
 
 /// The scores and anomalies tables of a run written with `--out-format parquet`.
 mod parquet {
-    use std::collections::BTreeMap;
     use std::path::Path;
 
     use super::{Anomalies, Scores};
@@ -287,6 +286,8 @@ mod parquet {
 
     #[cfg(feature = "arrow")]
     pub(super) fn read(scores: &Path, anomalies: &Path, keep: usize) -> Result<(Scores, Anomalies)> {
+        use std::collections::BTreeMap;
+
         use crate::run::RunDirError;
         use outflow_io::{Format, ReadOptions, read_table};
 

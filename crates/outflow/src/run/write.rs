@@ -414,8 +414,8 @@ pub fn anomalies_table(table: &Table, flows: &[FlowScore]) -> Table {
     Table::new(columns).expect("columns of one length and distinct names")
 }
 
-/// A table's file contents in `format`.
-pub(crate) fn table_bytes(table: &Table, format: TableFormat) -> Result<Vec<u8>> {
+/// A table's file contents in `format` (what the run directory and `outflow score` write).
+pub fn table_bytes(table: &Table, format: TableFormat) -> Result<Vec<u8>> {
     match format {
         TableFormat::Csv => Ok(table_csv(table).into_bytes()),
         #[cfg(feature = "arrow")]

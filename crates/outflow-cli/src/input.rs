@@ -1,12 +1,13 @@
 //! Input arguments shared by every subcommand that reads a flow log.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use clap::builder::PossibleValuesParser;
 use outflow::RowFilter;
 use outflow::aggregate::{AggregateParams, Aggregates, Aggregator, Entities, Level};
+use outflow::io::store::Location;
 use outflow::io::{CsvOptions, Format, Input, RaggedPolicy, ReadOptions, Table, read_batches, read_input};
 
 /// The built-in sample, the default input of the main job: a day of the simulated office network with
@@ -51,12 +52,45 @@ impl FormatArgs {
     }
 }
 
-/// Opens a path, or the built-in sample when `path` is `None`.
+/// A location the user gave: a path, or a URL (`s3://…`, `gs://…`, `az://…`, `http(s)://…`,
+/// `file://…`).
+pub fn location(path: &Path) -> Result<Location> {
+    match path.to_str() {
+        Some(s) => Ok(Location::parse(s)?),
+        None => Ok(Location::Local(path.to_owned())),
+    }
+}
+
+/// Opens a path, a URL or `-` (standard input).
+pub fn open_input(path: &Path) -> Result<Input> {
+    if path == Path::new("-") {
+        return Ok(Input::path(path)?);
+    }
+    Ok(Input::location(&location(path)?)?)
+}
+
+/// Opens a path or a URL, or the built-in sample when `path` is `None`.
 pub fn open(path: Option<&PathBuf>) -> Result<Input> {
     match path {
-        Some(p) => Ok(Input::path(p)?),
+        Some(p) => open_input(p),
         None => Ok(Input::bytes(SAMPLE_NAME, sample())),
     }
+}
+
+/// Writes an output file or object whole (see `outflow::io::store`); an existing one is replaced only
+/// with `force`.
+pub fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    Ok(location(path)?.write(bytes, force)?)
+}
+
+/// Fails at once when an output exists and `--force` was not given (before any work).
+pub fn check_output(path: &Path, force: bool) -> Result<()> {
+    let at = location(path)?;
+    at.check_writable()?;
+    if !force && at.exists()? {
+        bail!("{} exists; pass --force to replace it", path.display());
+    }
+    Ok(())
 }
 
 /// Reads a table; returns it with the format actually used.
@@ -137,7 +171,7 @@ pub fn aggregate_batches(
 
 /// Reads a numeric CSV (header, every column numeric, no nulls) as a matrix with its column names.
 pub fn numeric_csv(path: &std::path::Path) -> Result<(Vec<String>, ndarray::Array2<f64>)> {
-    let input = Input::path(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let input = open_input(path).with_context(|| format!("cannot open {}", path.display()))?;
     let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default(), columns: None };
     let (table, _) = read_input(&input, &opts)?;
     if table.n_rows() == 0 {

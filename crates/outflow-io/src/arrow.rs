@@ -414,11 +414,16 @@ fn each_batch<E: From<IoError>>(
     parquet: bool,
     max_rows: usize,
     columns: Option<&[String]>,
-    mut f: impl FnMut(RecordBatch) -> std::result::Result<(), E>,
+    f: impl FnMut(RecordBatch) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
     let name = input.name();
-    let mut batches: Batches = if parquet {
+    let batches: Batches = if parquet {
         let rows = max_rows.max(1);
+        #[cfg(feature = "object-store")]
+        if let Some((object, size)) = input.object().filter(|(o, _)| o.ranged() && !input.is_gzip()) {
+            let chunks = crate::store::remote::ObjectChunks { object: object.clone(), size };
+            return read_all_batches(name, parquet_reader(name, chunks, rows, columns)?, columns, f);
+        }
         match input.file_path().filter(|_| !input.is_gzip()) {
             Some(path) => {
                 let file = std::fs::File::open(path).map_err(|source| IoError::Io { path: path.to_owned(), source })?;
@@ -438,6 +443,16 @@ fn each_batch<E: From<IoError>>(
             .map(|r| Box::new(r) as Batches)
             .map_err(|e| arrow_error(name, e))?
     };
+    read_all_batches(name, batches, columns, f)
+}
+
+/// Hands each batch of a decoder to `f`, in the column order asked.
+fn read_all_batches<E: From<IoError>>(
+    name: &str,
+    mut batches: Batches,
+    columns: Option<&[String]>,
+    mut f: impl FnMut(RecordBatch) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
     while let Some(batch) = guarded(name, || batches.next())? {
         let batch = batch.map_err(|e| arrow_error(name, e))?;
         // Parquet has read the requested columns only (in the file's order); this puts them in the

@@ -120,6 +120,17 @@ pub enum IoError {
     /// Writing output failed.
     #[error("write failed: {0}")]
     Write(String),
+    /// A location given as a URL could not be used: a malformed or unknown URL, or an object store
+    /// refused or failed the request. The URL is shown without credentials.
+    #[error("{url}: {message}")]
+    Store {
+        /// The URL (no user, password or query).
+        url: String,
+        /// What kind of failure.
+        kind: crate::store::StoreErrorKind,
+        /// What went wrong, and what was expected.
+        message: String,
+    },
     /// A Parquet or Arrow input is corrupt, or holds what a flow table cannot (the message says which
     /// column and type).
     #[error("{file}: {message}")]

@@ -12,6 +12,8 @@
 //! - **Parquet and Arrow IPC** (feature `arrow`, module `arrow`): read by row group / record batch, any
 //!   of them written as Parquet, record batches converted both ways with Zeek's types kept.
 //! - [`Format::Auto`] detection and transparent gzip for all of them ([`read_table`]).
+//! - Local paths or object-store URLs (`s3://`, `gs://`, `az://`, `http(s)://`; feature `object-store`,
+//!   module [`store`]): objects are read as streams, Parquet by ranged requests for the columns asked.
 //! - Limits that keep hostile input from exhausting memory, each failing the read with the file and line:
 //!   lines of at most [`MAX_LINE_BYTES`], at most [`MAX_FIELDS`] columns, gzip expanding at most
 //!   [`MAX_GZIP_RATIO`] times.
@@ -45,6 +47,7 @@ mod format;
 mod infer;
 mod kdd;
 mod source;
+pub mod store;
 mod summary;
 mod table;
 mod typed;

@@ -9,16 +9,31 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use flate2::read::MultiGzDecoder;
 
 use crate::error::{IoError, Result};
+use crate::store::Location;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Origin {
     File(PathBuf),
     Memory(Arc<[u8]>),
+    #[cfg(feature = "object-store")]
+    Object(crate::store::remote::ObjectLocation, u64),
 }
 
-/// A file or an in-memory buffer to read a table from. Gzip is detected by its magic bytes.
+impl std::fmt::Debug for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::File(p) => write!(f, "File({})", p.display()),
+            Origin::Memory(b) => write!(f, "Memory({} bytes)", b.len()),
+            #[cfg(feature = "object-store")]
+            Origin::Object(o, size) => write!(f, "Object({}, {size} bytes)", o.url()),
+        }
+    }
+}
+
+/// A file, an object in a store, or an in-memory buffer to read a table from. Gzip is detected by its
+/// magic bytes.
 #[derive(Debug, Clone)]
 pub struct Input {
     name: String,
@@ -48,6 +63,38 @@ impl Input {
         })
     }
 
+    /// A path, `-` (standard input), or a URL ([`Location::parse`]): an object is read as a stream when
+    /// opened (two small requests here check that it exists and whether it is gzip).
+    pub fn parse(location: &str) -> Result<Self> {
+        Self::location(&Location::parse(location)?)
+    }
+
+    /// A local file or an object ([`Location`]).
+    pub fn location(location: &Location) -> Result<Self> {
+        match location {
+            Location::Local(p) => Self::path(p),
+            #[cfg(feature = "object-store")]
+            Location::Object(o) => {
+                let (size, _) = o.head()?;
+                let magic = if size >= 2 { o.first_bytes(2)? } else { Vec::new() };
+                Ok(Input {
+                    name: o.url().to_owned(),
+                    origin: Origin::Object(o.clone(), size),
+                    gzip: magic == GZIP_MAGIC,
+                })
+            }
+        }
+    }
+
+    /// The object and its size, for object inputs.
+    #[cfg(feature = "object-store")]
+    pub(crate) fn object(&self) -> Option<(&crate::store::remote::ObjectLocation, u64)> {
+        match &self.origin {
+            Origin::Object(o, size) => Some((o, *size)),
+            _ => None,
+        }
+    }
+
     /// An in-memory buffer (gzip or plain).
     pub fn bytes(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
         let bytes: Vec<u8> = bytes.into();
@@ -69,7 +116,7 @@ impl Input {
     pub fn file_path(&self) -> Option<&Path> {
         match &self.origin {
             Origin::File(p) => Some(p),
-            Origin::Memory(_) => None,
+            _ => None,
         }
     }
 
@@ -82,6 +129,8 @@ impl Input {
         let raw: Box<dyn Read + Send> = match &self.origin {
             Origin::File(p) => Box::new(File::open(p).map_err(|source| IoError::Io { path: p.clone(), source })?),
             Origin::Memory(b) => Box::new(Cursor::new(Arc::clone(b))),
+            #[cfg(feature = "object-store")]
+            Origin::Object(o, _) => Box::new(o.reader(0)?),
         };
         Ok(if self.gzip {
             let compressed = Arc::new(AtomicU64::new(0));

@@ -306,8 +306,9 @@ fn is_length_limit(e: &axum::Error) -> bool {
 async fn model_info(State(ctx): State<Ctx>) -> Response {
     let m = ctx.state.current();
     axum::Json(serde_json::json!({
-        "path": ctx.state.path().display().to_string(),
+        "path": ctx.state.location().to_string(),
         "generation": m.generation,
+        "version": &m.version,
         "model": &m.header,
     }))
     .into_response()

@@ -12,11 +12,15 @@
 //! - Reload without downtime (`POST /v1/model/reload` or SIGHUP): the new file is loaded and checked
 //!   first and swapped in atomically; requests in flight finish on the model they started with; a bad
 //!   file is refused and the old model stays. SIGTERM / SIGINT shut down gracefully.
+//! - The model may be an object (`s3://bucket/models/current.json`, with outflow's `object-store`
+//!   feature): [`watch_model`] checks its ETag at an interval and reloads it when a training job
+//!   publishes a new one.
 //!
 //! ```no_run
 //! use outflow_serve::{AppState, Limits, run};
 //! let state = AppState::open("outflow-model.json").unwrap();
-//! run("127.0.0.1:8080".parse().unwrap(), state, Limits::default(), 2).unwrap();
+//! let watch = Some(std::time::Duration::from_secs(30));
+//! run("127.0.0.1:8080".parse().unwrap(), state, Limits::default(), 2, watch).unwrap();
 //! ```
 //!
 //! Built on axum (tokio, hyper); the model is swapped with `arc-swap`, so scoring takes no lock.
@@ -33,5 +37,5 @@ mod state;
 pub use crate::error::{ApiError, FlowProblem};
 pub use crate::http::{Limits, router};
 pub use crate::openapi::{DOCS_HTML, openapi_json};
-pub use crate::server::{run, serve_on};
+pub use crate::server::{run, serve_on, watch_model};
 pub use crate::state::{AppState, Loaded, load};

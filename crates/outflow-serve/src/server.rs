@@ -1,7 +1,9 @@
-//! Running the service: bind, serve, reload on SIGHUP, shut down gracefully on SIGTERM / SIGINT.
+//! Running the service: bind, serve, reload on SIGHUP or a change of the model file, shut down
+//! gracefully on SIGTERM / SIGINT.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 
@@ -62,8 +64,36 @@ async fn terminate() {
     }
 }
 
-/// Binds `addr` and serves until a shutdown signal, on a runtime with `workers` threads (0: all cores).
-pub fn run(addr: SocketAddr, state: Arc<AppState>, limits: Limits, workers: usize) -> std::io::Result<()> {
+/// Checks the model file's version (an object's ETag, a local file's size, time and inode) every
+/// `every` and reloads the model when it changed; a file that fails to load leaves the old model served
+/// (and is not tried again until it changes). Runs until dropped.
+pub async fn watch_model(state: Arc<AppState>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let st = Arc::clone(&state);
+        match tokio::task::spawn_blocking(move || st.reload_if_changed()).await {
+            Ok(Ok(Some(m))) => {
+                eprintln!("model file changed (version {}): reloaded (generation {})", m.version, m.generation)
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => eprintln!("model file check: {e}; the previous model is still served"),
+            Err(e) => eprintln!("model file check failed: {e}"),
+        }
+    }
+}
+
+/// Binds `addr` and serves until a shutdown signal, on a runtime with `workers` threads (0: all cores);
+/// with `watch`, the model file is checked for changes at that interval ([`watch_model`]).
+pub fn run(
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    limits: Limits,
+    workers: usize,
+    watch: Option<Duration>,
+) -> std::io::Result<()> {
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if workers > 0 {
         rt.worker_threads(workers);
@@ -71,6 +101,9 @@ pub fn run(addr: SocketAddr, state: Arc<AppState>, limits: Limits, workers: usiz
     rt.enable_all().build()?.block_on(async move {
         let listener = TcpListener::bind(addr).await?;
         eprintln!("outflow serve: listening on http://{} (docs at /docs)", listener.local_addr()?);
+        if let Some(every) = watch {
+            tokio::spawn(watch_model(Arc::clone(&state), every));
+        }
         serve_on(listener, state, limits, std::future::pending()).await
     })
 }

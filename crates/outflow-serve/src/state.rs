@@ -1,9 +1,10 @@
 //! The served model, swapped atomically on reload.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use outflow::io::store::Location;
 use outflow::{Detector, ModelHeader, ModelKey};
 
 use crate::convert::{FieldSpec, field_specs};
@@ -18,27 +19,31 @@ pub struct Loaded {
     pub(crate) specs: Vec<FieldSpec>,
     /// How many times a model was loaded (1 for the first).
     pub generation: u64,
+    /// The model file's version when it was read (an object's ETag; a local file's size, time and
+    /// inode).
+    pub version: String,
 }
 
 /// Shared state: the current model and where it comes from.
 #[derive(Debug)]
 pub struct AppState {
     model: ArcSwap<Loaded>,
-    path: PathBuf,
+    location: Location,
+    /// The version of a model file that was refused, so a watch does not try it again and again.
+    refused: std::sync::Mutex<Option<String>>,
     /// With a key, every model loaded (the first and each reload) must carry its signature.
     key: Option<ModelKey>,
     reload_lock: std::sync::Mutex<()>,
 }
 
-/// Loads and checks a model file (and its signature, with a key).
-pub fn load(path: &Path, generation: u64, key: Option<&ModelKey>) -> Result<Loaded, outflow::OutflowError> {
-    let header = outflow::read_header(path)?;
-    let detector = Detector::load_verified(path, key)?;
+/// Loads and checks a model file (and its signature, with a key) from a path or an object.
+pub fn load(at: &Location, generation: u64, key: Option<&ModelKey>) -> Result<Loaded, outflow::OutflowError> {
+    let (detector, header, version) = Detector::load_at_versioned(at, key)?;
     if detector.level() != outflow::Level::Flow {
         return Err(outflow::OutflowError::WrongLevel { what: "the service", level: detector.level() });
     }
     let specs = field_specs(&detector);
-    Ok(Loaded { detector, header, specs, generation })
+    Ok(Loaded { detector, header, specs, generation, version })
 }
 
 impl AppState {
@@ -50,11 +55,17 @@ impl AppState {
     /// Loads the model at `path`; with a key, this model and every reloaded one must be signed with it
     /// (a reload of an unsigned or foreign model fails and the old model keeps serving).
     pub fn open_verified(path: impl Into<PathBuf>, key: Option<ModelKey>) -> Result<Arc<Self>, outflow::OutflowError> {
-        let path = path.into();
-        let loaded = load(&path, 1, key.as_ref())?;
+        Self::open_at(Location::Local(path.into()), key)
+    }
+
+    /// Loads the model at a path or an object (`s3://bucket/models/current.json`, …); with a key, as
+    /// [`AppState::open_verified`].
+    pub fn open_at(location: Location, key: Option<ModelKey>) -> Result<Arc<Self>, outflow::OutflowError> {
+        let loaded = load(&location, 1, key.as_ref())?;
         Ok(Arc::new(AppState {
             model: ArcSwap::from_pointee(loaded),
-            path,
+            location,
+            refused: std::sync::Mutex::new(None),
             key,
             reload_lock: std::sync::Mutex::new(()),
         }))
@@ -66,16 +77,37 @@ impl AppState {
         self.model.load_full()
     }
 
-    /// The model file path.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the model file is: a path or an object.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// Reloads the model when its file's version (an object's ETag) differs from the served one's;
+    /// `None` when it has not changed, or when this version was refused before (it is not tried again
+    /// until it changes).
+    pub fn reload_if_changed(&self) -> Result<Option<Arc<Loaded>>, outflow::OutflowError> {
+        let version = self.location.version()?;
+        if version == self.current().version {
+            return Ok(None);
+        }
+        let mut refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        if refused.as_deref() == Some(version.as_str()) {
+            return Ok(None);
+        }
+        match self.reload() {
+            Ok(m) => Ok(Some(m)),
+            Err(e) => {
+                *refused = Some(version);
+                Err(e)
+            }
+        }
     }
 
     /// Reads the model file again and swaps it in; a file that fails to load leaves the old model.
     pub fn reload(&self) -> Result<Arc<Loaded>, outflow::OutflowError> {
         let _one_at_a_time = self.reload_lock.lock().unwrap_or_else(|p| p.into_inner());
         let current = self.model.load_full();
-        let loaded = Arc::new(load(&self.path, current.generation + 1, self.key.as_ref())?);
+        let loaded = Arc::new(load(&self.location, current.generation + 1, self.key.as_ref())?);
         // Clients send the columns the served model reads: a model reading others would fail every request.
         let (now, next) = (current.detector.required_columns(), loaded.detector.required_columns());
         if now != next {

@@ -32,6 +32,10 @@
 //!
 //! Errors are typed end to end ([`OutflowError`]): each lower crate's error keeps its own variant, and bad
 //! input anywhere is an [`InputError`].
+//!
+//! Features: `arrow` (score Arrow record batches, Parquet in and out) and `object-store` (logs, models and
+//! run directories in S3, GCS, Azure or over HTTP: [`io::store::Location`] wherever a path is taken —
+//! [`Detector::load_at`], [`Detector::save_at`], [`run::RunDir::read_at`], [`run::claim_remote_run`]).
 
 #![warn(missing_docs)]
 

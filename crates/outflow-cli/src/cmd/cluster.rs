@@ -41,9 +41,7 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     set_threads(a.threads)?;
-    if a.output.exists() && !a.force {
-        bail!("{} exists; pass --force to overwrite it", a.output.display());
-    }
+    crate::input::check_output(&a.output, a.force)?;
     let algorithm = a.clustering.build(None)?.with_seed(a.seed);
     if a.tree.is_some() && algorithm.name() != "ward" {
         bail!("--tree writes Ward's merge tree: it needs --algorithm ward");
@@ -69,10 +67,10 @@ pub fn run(a: Args) -> Result<()> {
             "sample_rows": w.sample_rows(),
             "linkage": w.linkage().iter().map(|s| (s.a, s.b, s.distance, s.size)).collect::<Vec<_>>(),
         });
-        outflow::write_atomic(path, serde_json::to_string(&tree)?.as_bytes(), true)
+        crate::input::write_output(path, serde_json::to_string(&tree)?.as_bytes(), true)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    outflow::write_atomic(&a.output, out.as_bytes(), a.force)
+    crate::input::write_output(&a.output, out.as_bytes(), a.force)
         .with_context(|| format!("cannot write {}", a.output.display()))?;
     eprintln!("{} rows × {} features: {} (read {read_s:.3}s, fit {fit_s:.3}s)", x.nrows(), x.ncols(), model.describe());
     Ok(())

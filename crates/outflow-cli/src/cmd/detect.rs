@@ -7,7 +7,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use outflow::io::Table;
-use outflow::run::{LabelEvaluation, RunDir, RunInput, RunSummary, TableFormat, claim_fresh_run_dir, claim_run_dir};
+use outflow::run::{
+    LabelEvaluation, RunDir, RunInput, RunSummary, TableFormat, claim_fresh_run_dir, claim_remote_run, claim_run_dir,
+};
 use outflow::{DetectorFit, DetectorParams, FlowScore, Level, RowFilter, TuneParams, Tuning, default_model_name};
 
 use crate::algorithm::AlgorithmArgs;
@@ -20,7 +22,9 @@ pub struct Args {
     pub input: Option<PathBuf>,
     #[command(flatten)]
     pub format: FormatArgs,
-    /// Run directory (created; must be empty unless --force). Default: outflow-run-YYYYMMDDTHHMMSSZ (UTC).
+    /// Run directory (created; must be empty unless --force), or a URL (s3://bucket/runs/r1, gs://…,
+    /// az://…): the run is staged locally and uploaded when complete, summary.json last. Default:
+    /// outflow-run-YYYYMMDDTHHMMSSZ (UTC).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// The clusterer (default HDBSCAN with min_cluster_size 1 % of the fitted flows, 10–1,000, and
@@ -125,17 +129,38 @@ pub fn run(a: Args) -> Result<()> {
     // A key in the environment signs every model file of the run (read first: a bad key fails at once).
     let model_key = outflow::ModelKey::from_env()?;
     release_runs_on_termination();
-    // The directory is claimed before any work: a bad --out fails at once, and two runs never mix.
-    let claim = match &a.out {
-        Some(out) => claim_run_dir(out, a.force)?,
-        None => claim_fresh_run_dir(&PathBuf::from(format!("outflow-run-{}", chrono_stamp())))?,
+    // The directory is claimed before any work: a bad --out fails at once, and two runs never mix. A run
+    // into an object store is written to a local staging directory, then published.
+    let target = a.out.as_deref().map(crate::input::location).transpose()?;
+    let remote = match &target {
+        Some(t) if t.is_remote() => Some(claim_remote_run(t, a.force)?),
+        _ => None,
+    };
+    let staging = match remote {
+        Some(_) => Some(tempfile::Builder::new().prefix("outflow-run-").tempdir().context("a staging directory")?),
+        None => None,
+    };
+    let claim = match (&staging, &a.out) {
+        (Some(dir), _) => claim_run_dir(&dir.path().join("run"), false)?,
+        (None, Some(out)) => claim_run_dir(out, a.force)?,
+        (None, None) => claim_fresh_run_dir(&PathBuf::from(format!("outflow-run-{}", chrono_stamp())))?,
     };
     let out = claim.dir().to_owned();
+    let shown = match &remote {
+        Some(r) => r.location().to_string(),
+        None => out.display().to_string(),
+    };
 
     let levels = levels(&a)?;
     if levels[0] != Level::Flow {
-        run_streamed(&a, &params, &levels, &out, show, started, model_key.as_ref())?;
+        let summary = run_streamed(&a, &params, &levels, &out, show, started, model_key.as_ref())?;
+        if let Some(r) = remote {
+            r.publish(&out).with_context(|| format!("publishing the run to {shown}"))?;
+        }
         claim.done();
+        if !a.quiet {
+            print_summary(&summary, &shown);
+        }
         return Ok(());
     }
     let t = Instant::now();
@@ -183,12 +208,17 @@ pub fn run(a: Args) -> Result<()> {
         started,
     };
     let summary = RunDir::write(&out, &run)?;
+    // Drawn before the run is published: a run in a store is complete with its report or not at all.
+    let report = if a.report { Some(crate::cmd::report::after_detect(&out, a.seed)?) } else { None };
+    if let Some(r) = remote {
+        r.publish(&out).with_context(|| format!("publishing the run to {shown}"))?;
+    }
     claim.done();
     if !a.quiet {
-        print_summary(&summary, &out);
-    }
-    if a.report {
-        crate::cmd::report::after_detect(&out, a.seed, a.quiet)?;
+        print_summary(&summary, &shown);
+        if let Some(report) = &report {
+            crate::cmd::report::print_summary(report, &shown);
+        }
     }
     Ok(())
 }
@@ -203,7 +233,7 @@ fn run_streamed(
     show: bool,
     started: Instant,
     model_key: Option<&outflow::ModelKey>,
-) -> Result<()> {
+) -> Result<RunSummary> {
     if a.report {
         bail!("--report draws the flow level: add it (--level flow,{} or --level all)", levels[0]);
     }
@@ -240,11 +270,7 @@ fn run_streamed(
         table_format: table_format(&a.out_format),
         started,
     };
-    let summary = RunDir::write(out, &run)?;
-    if !a.quiet {
-        print_summary(&summary, out);
-    }
-    Ok(())
+    Ok(RunDir::write(out, &run)?)
 }
 
 /// The detector's parameters from the options (tuning may change the clusterer later).
@@ -327,7 +353,7 @@ fn chrono_stamp() -> String {
     name.trim_start_matches("outflow-model-").trim_end_matches(".json").to_owned()
 }
 
-fn print_summary(s: &RunSummary, out: &Path) {
+fn print_summary(s: &RunSummary, out: &str) {
     if s.level == Level::Flow {
         print_flow_summary(s, out);
     }
@@ -335,20 +361,12 @@ fn print_summary(s: &RunSummary, out: &Path) {
         let c = &l.severity_counts;
         println!(
             "{}s ({} windows, {} flows): {} rows, {} clusters, {} severe, {} moderate → {}/{}",
-            l.level,
-            l.window,
-            l.flows_aggregated,
-            l.rows,
-            l.clusters,
-            c.severe,
-            c.moderate,
-            out.display(),
-            l.table_file
+            l.level, l.window, l.flows_aggregated, l.rows, l.clusters, c.severe, c.moderate, out, l.table_file
         );
         print_labels("  ", l.labels.as_ref());
     }
     if s.levels.len() > 1 || (s.level == Level::Flow && !s.levels.is_empty()) {
-        println!("alerts of every level, ranked: {}/{}", out.display(), outflow::run::ALERTS);
+        println!("alerts of every level, ranked: {}/{}", out, outflow::run::ALERTS);
     }
 }
 
@@ -364,7 +382,7 @@ fn print_labels(indent: &str, labels: Option<&LabelEvaluation>) {
     );
 }
 
-fn print_flow_summary(s: &RunSummary, out: &Path) {
+fn print_flow_summary(s: &RunSummary, out: &str) {
     let c = &s.severity_counts;
     println!(
         "{} ({}): {} flows read, {} scored, {} unscored",
@@ -397,7 +415,7 @@ fn print_flow_summary(s: &RunSummary, out: &Path) {
     let f = s.table_format;
     println!(
         "wrote {}/{{{}, {}, clusters.json, summary.json, sample.csv, {}{}}} in {:.2}s",
-        out.display(),
+        out,
         f.file_name(outflow::run::SCORES),
         f.file_name(outflow::run::ANOMALIES),
         s.model_file,

@@ -5,12 +5,12 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use outflow::explain::{
     ClassWeight, ExplainParams, ExplanationSummary, PermutationParams, ProfileColumns, RandomForestParams, Rule,
     SeverityComparison, explain, feature_matrix, labels_from_table, scores_from_table,
 };
-use outflow::io::{CsvOptions, Family, Format, Input, ReadOptions, Table, read_input};
+use outflow::io::{CsvOptions, Family, Format, ReadOptions, Table, read_input};
 use serde::Serialize;
 
 use crate::input::set_threads;
@@ -94,7 +94,7 @@ struct Report<'a> {
 }
 
 fn read_csv_table(path: &Path) -> Result<Table> {
-    let input = Input::path(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let input = crate::input::open_input(path).with_context(|| format!("cannot open {}", path.display()))?;
     let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default(), columns: None };
     let (table, _) = read_input(&input, &opts).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(table)
@@ -110,9 +110,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 pub fn run(a: Args) -> Result<()> {
     set_threads(a.threads)?;
     for out in [&a.shap_out, &a.export_forest].into_iter().flatten() {
-        if out.exists() && !a.force {
-            bail!("{} exists; pass --force to overwrite it", out.display());
-        }
+        crate::input::check_output(out, a.force)?;
     }
     let t0 = Instant::now();
     let table = read_csv_table(&a.input)?;
@@ -161,7 +159,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     if let Some(path) = &a.export_forest {
         let json = e.forest.to_shap_json(Some(&features.names))?;
-        outflow::write_atomic(path, json.as_bytes(), a.force)
+        crate::input::write_output(path, json.as_bytes(), a.force)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let seconds = t0.elapsed().as_secs_f64();
@@ -185,7 +183,12 @@ pub fn run(a: Args) -> Result<()> {
 }
 
 /// Writes through a buffered temporary file next to `path`, renamed over it at the end.
-fn write_streamed(path: &Path, f: impl FnOnce(&mut BufWriter<std::fs::File>) -> std::io::Result<()>) -> Result<()> {
+fn write_streamed(path: &Path, f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    if crate::input::location(path)?.is_remote() {
+        let mut bytes = Vec::new();
+        f(&mut bytes)?;
+        return crate::input::write_output(path, &bytes, true);
+    }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));

@@ -11,14 +11,14 @@ use crate::input::{FormatArgs, aggregate_batches, read};
 /// Arguments of `outflow score`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A model file written by `outflow detect`.
+    /// A model file written by `outflow detect` (a path or a URL: s3://, gs://, az://, http(s)://).
     pub model: PathBuf,
-    /// The flows to score (same kind of log as the training one). A host or pair model aggregates them
-    /// as at training time and writes host or pair rows (as hosts.csv / pairs.csv).
+    /// The flows to score (same kind of log as the training one; a path or a URL). A host or pair model
+    /// aggregates them as at training time and writes host or pair rows (as hosts.csv / pairs.csv).
     pub input: PathBuf,
     #[command(flatten)]
     pub format: FormatArgs,
-    /// Output file (default: standard output).
+    /// Output file or object URL (default: standard output).
     #[arg(long, short)]
     pub out: Option<PathBuf>,
     /// Output format: csv, or parquet (the same columns, typed; default: parquet when OUT ends in
@@ -38,17 +38,15 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     crate::input::set_threads(a.threads)?;
-    if let Some(out) = &a.out
-        && out.exists()
-        && !a.force
-    {
-        anyhow::bail!("{} exists; pass --force to replace it", out.display());
+    if let Some(out) = &a.out {
+        crate::input::check_output(out, a.force)?;
     }
-    let detector = Detector::load_verified(&a.model, outflow::ModelKey::from_env()?.as_ref())?;
+    let model = crate::input::location(&a.model)?;
+    let detector = Detector::load_at(&model, outflow::ModelKey::from_env()?.as_ref())?;
     // Flow models write one line per flow; host and pair models their rows, highest score first.
     let scores = if detector.level().is_entity() {
         let level = detector.level();
-        let input = crate::input::open(Some(&a.input))?;
+        let input = crate::input::open_input(&a.input)?;
         let aggregation = &detector.params().aggregation;
         let mut read = aggregate_batches(&input, &a.format, a.batch_rows, aggregation, &[level], None)?;
         let entities = read.take(level);
@@ -67,7 +65,7 @@ pub fn run(a: Args) -> Result<()> {
     };
     let bytes = table_bytes(&scores, if parquet { TableFormat::Parquet } else { TableFormat::Csv })?;
     match &a.out {
-        Some(out) => outflow::write_atomic(out, &bytes, a.force)?,
+        Some(out) => crate::input::write_output(out, &bytes, a.force)?,
         None => crate::input::write_stdout(&bytes)?,
     }
     Ok(())

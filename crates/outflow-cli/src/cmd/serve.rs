@@ -10,8 +10,13 @@ use outflow_serve::{AppState, Limits};
 /// Arguments of `outflow serve`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A model file written by `outflow detect`.
+    /// A model file written by `outflow detect`: a path or a URL (s3://, gs://, az://, http(s)://).
     pub model: PathBuf,
+    /// Check the model file's version (an object's ETag, a file's size and time) at this interval and
+    /// reload it when it changed (e.g. `30s`, `5m`); a file that fails to load leaves the old model
+    /// served. SIGHUP and `POST /v1/model/reload` reload it at any time.
+    #[arg(long, value_parser = parse_interval)]
+    pub watch_model: Option<Duration>,
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
@@ -38,11 +43,50 @@ pub fn run(a: Args) -> Result<()> {
     }
     crate::input::check_threads("--workers", a.workers)?;
     let key = outflow::ModelKey::from_env()?;
-    let state =
-        AppState::open_verified(&a.model, key).with_context(|| format!("cannot serve {}", a.model.display()))?;
+    let model = crate::input::location(&a.model)?;
+    let state = AppState::open_at(model, key).with_context(|| format!("cannot serve {}", a.model.display()))?;
     let limits =
         Limits { body_bytes: a.body_limit, timeout: Duration::from_secs_f64(a.timeout), max_batch: a.max_batch.max(1) };
-    outflow_serve::run(a.addr, state, limits, a.workers).context("the server stopped")?;
+    outflow_serve::run(a.addr, state, limits, a.workers, a.watch_model).context("the server stopped")?;
     eprintln!("outflow serve: stopped");
     Ok(())
+}
+
+/// The shortest interval between two checks of the model file.
+const MIN_WATCH: Duration = Duration::from_secs(1);
+
+/// `30s`, `5m`, `1h` or a number of seconds; at least a second, at most a day.
+fn parse_interval(s: &str) -> std::result::Result<Duration, String> {
+    let t = s.trim();
+    let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let scale = match unit {
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("'{s}': expected a duration such as 30s, 5m or 1h")),
+    };
+    let seconds =
+        number.trim().parse::<f64>().map_err(|_| format!("'{s}': expected a duration such as 30s, 5m or 1h"))?;
+    let seconds = seconds * scale;
+    if !(MIN_WATCH.as_secs_f64()..=MAX_TIMEOUT_SECONDS).contains(&seconds) {
+        return Err(format!("'{s}': the interval must be between 1 s and a day"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn intervals() {
+        assert_eq!(super::parse_interval("30s").unwrap().as_secs(), 30);
+        assert_eq!(super::parse_interval("5m").unwrap().as_secs(), 300);
+        assert_eq!(super::parse_interval("2").unwrap().as_secs(), 2);
+        assert!(super::parse_interval("10ms").unwrap_err().contains("between"));
+        assert!(super::parse_interval("soon").unwrap_err().contains("30s"));
+        assert!(super::parse_interval("2d").is_err());
+    }
 }

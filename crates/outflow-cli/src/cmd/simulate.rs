@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use outflow_sim::{Behaviour, SimParams, try_simulate};
 
 /// Arguments of `outflow simulate`.
@@ -57,8 +57,8 @@ pub fn run(a: Args) -> Result<()> {
         behaviours,
     };
     let to_stdout = a.output.as_os_str() == "-";
-    if !to_stdout && a.output.exists() && !a.force {
-        bail!("{} exists; pass --force to overwrite it", a.output.display());
+    if !to_stdout {
+        crate::input::check_output(&a.output, a.force)?;
     }
     let log = try_simulate(&params)?;
     for (behaviour, host, peer) in &log.planted {
@@ -69,7 +69,7 @@ pub fn run(a: Args) -> Result<()> {
     if to_stdout {
         std::io::stdout().lock().write_all(text.as_bytes())?;
     } else {
-        outflow::write_atomic(&a.output, text.as_bytes(), a.force)?;
+        crate::input::write_output(&a.output, text.as_bytes(), a.force)?;
         eprintln!("wrote {} flows to {}", log.conns.len(), a.output.display());
     }
     Ok(())

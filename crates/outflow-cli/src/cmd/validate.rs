@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use outflow::cluster::Metric;
-use outflow::io::{CsvOptions, Format, Input, ReadOptions, read_input};
+use outflow::io::{CsvOptions, Format, ReadOptions, read_input};
 use outflow::validate::{EvaluateParams, Evaluation, evaluate};
 use serde::Serialize;
 
@@ -56,7 +56,7 @@ struct Report<'a> {
 
 /// Integer labels of `column` in a CSV (as `outflow cluster` writes them).
 pub fn read_labels(path: &Path, column: &str) -> Result<Vec<i64>> {
-    let input = Input::path(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let input = crate::input::open_input(path).with_context(|| format!("cannot open {}", path.display()))?;
     let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default(), columns: None };
     let (table, _) = read_input(&input, &opts).with_context(|| format!("cannot read {}", path.display()))?;
     outflow::explain::labels_from_table(&table, column).with_context(|| format!("{}", path.display()))

@@ -17,12 +17,14 @@
 
 mod v1;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{SecondsFormat, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use outflow_io::store::Location;
 
 use crate::detector::{Detector, FitSummary};
 use crate::error::{ArtifactError, OutflowError, Result};
@@ -229,6 +231,35 @@ impl Detector {
         let bytes = read_regular_file(path)?;
         Self::from_bytes_verified(&bytes, key)
             .map_err(|source| OutflowError::Artifact { path: path.to_owned(), source })
+    }
+
+    /// Writes the model file whole to a path or an object ([`Location`]: `s3://bucket/models/m.json`,
+    /// …), signed with `key` when one is given; an existing one is replaced only when `overwrite` is true.
+    pub fn save_at(&self, at: &Location, overwrite: bool, key: Option<&ModelKey>) -> Result<()> {
+        Ok(at.write(&self.to_bytes_signed(key), overwrite)?)
+    }
+
+    /// Reads a model file from a path or an object, checked as [`Detector::load_verified`] checks it.
+    pub fn load_at(at: &Location, key: Option<&ModelKey>) -> Result<Detector> {
+        Self::load_at_versioned(at, key).map(|(d, _, _)| d)
+    }
+
+    /// [`Detector::load_at`] with the file's header and its version as read ([`Location::version`]: an
+    /// object's ETag), for a service that reloads it when the version changes.
+    pub fn load_at_versioned(at: &Location, key: Option<&ModelKey>) -> Result<(Detector, ModelHeader, String)> {
+        let (bytes, version) = match at.as_local() {
+            // The version first: a file replaced in between is then read again at the next check. A FIFO
+            // or a device would block or never end: regular files only.
+            Some(path) => {
+                let version = at.version()?;
+                (read_regular_file(path)?, version)
+            }
+            None => at.read_versioned()?,
+        };
+        let artifact = |source| OutflowError::Artifact { path: PathBuf::from(at.to_string()), source };
+        let detector = Self::from_bytes_verified(&bytes, key).map_err(artifact)?;
+        let (header, _) = split_header(&bytes).map_err(artifact)?;
+        Ok((detector, header, version))
     }
 
     /// Parses a model file's bytes (a signature, if any, is not checked: see

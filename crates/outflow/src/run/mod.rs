@@ -21,6 +21,10 @@
 //! is an interrupted run, never mistaken for a complete one. [`RunDir::read`] reads one back, checking
 //! that its files belong together.
 //!
+//! In an object store (`s3://bucket/runs/r1`, …) a run is written to a local staging directory, then
+//! published by a [`RemoteRunClaim`]: every file uploaded whole, `summary.json` last; [`download_run`]
+//! fetches a finished one back.
+//!
 //! ```no_run
 //! use outflow::run::RunDir;
 //! let run = RunDir::read("outflow-run-20261202T101500Z")?;
@@ -31,6 +35,7 @@
 mod evaluation;
 mod levels;
 mod read;
+mod remote;
 mod write;
 
 use std::path::PathBuf;
@@ -47,6 +52,7 @@ pub use crate::run::levels::{
     entity_scores_csv, entity_scores_table, entity_table, flow_level_scores, level_links, level_summary,
 };
 pub use crate::run::read::{Anomalies, RunDir, Sample, Scores, TOP_ANOMALIES};
+pub use crate::run::remote::{RemoteRunClaim, claim_remote_run, download_run, upload_files};
 pub use crate::run::write::{
     INCOMPLETE, LOCK, RunClaim, RunInput, abandon_active_runs, anomalies_csv, anomalies_table, check_run_dir,
     claim_fresh_run_dir, claim_run_dir, sample_csv, scores_csv, scores_csv_with, scores_table, table_bytes, tuning_csv,

@@ -119,6 +119,7 @@ pub const INCOMPLETE: &str = "INCOMPLETE";
 /// go and an [`INCOMPLETE`] file says the run did not finish — its other files are partial. Call it from
 /// a signal handler's thread just before exiting; no claim is released twice.
 pub fn abandon_active_runs() {
+    super::remote::abandon_remote_runs();
     let claims = std::mem::take(&mut *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()));
     let temporary = format!(".{}.", std::process::id());
     for (dir, created) in claims {

@@ -61,6 +61,34 @@ pub fn location(path: &Path) -> Result<Location> {
     }
 }
 
+/// A model file, or a run directory (a path or a URL) whose `summary.json` names its model.
+pub fn model_location(path: &Path) -> Result<Location> {
+    let at = location(path)?;
+    let summary = at.join(outflow::run::SUMMARY);
+    let is_run = match at.as_local() {
+        Some(p) => p.is_dir(),
+        None => summary.exists()?,
+    };
+    if !is_run {
+        return Ok(at);
+    }
+    let bytes = summary.read().with_context(|| format!("{at} is a directory: not a model file, nor a run"))?;
+    let s: outflow::run::RunSummary =
+        serde_json::from_slice(&bytes).with_context(|| format!("{summary}: not a run summary"))?;
+    if s.model_file.is_empty() || s.model_file.contains(['/', '\\']) {
+        bail!("{summary}: model_file must be a file name in the run directory");
+    }
+    Ok(at.join(&s.model_file))
+}
+
+/// A path or URL the user gave, as it may be printed (a URL without credentials or query).
+pub fn shown(path: &Path) -> String {
+    match path.to_str() {
+        Some(s) => outflow::io::store::shown_url(s),
+        None => path.display().to_string(),
+    }
+}
+
 /// Opens a path, a URL or `-` (standard input).
 pub fn open_input(path: &Path) -> Result<Input> {
     if path == Path::new("-") {
@@ -88,7 +116,7 @@ pub fn check_output(path: &Path, force: bool) -> Result<()> {
     let at = location(path)?;
     at.check_writable()?;
     if !force && at.exists()? {
-        bail!("{} exists; pass --force to replace it", path.display());
+        bail!("{} exists; pass --force to replace it", shown(path));
     }
     Ok(())
 }
@@ -171,23 +199,23 @@ pub fn aggregate_batches(
 
 /// Reads a numeric CSV (header, every column numeric, no nulls) as a matrix with its column names.
 pub fn numeric_csv(path: &std::path::Path) -> Result<(Vec<String>, ndarray::Array2<f64>)> {
-    let input = open_input(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let input = open_input(path).with_context(|| format!("cannot open {}", shown(path)))?;
     let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default(), columns: None };
     let (table, _) = read_input(&input, &opts)?;
     if table.n_rows() == 0 {
-        bail!("{}: no data rows", path.display());
+        bail!("{}: no data rows", shown(path));
     }
     if let Some(c) = table.columns().iter().find(|c| !c.dtype().is_numeric()) {
         bail!(
             "{}: column '{}' is not numeric ({}); this command takes numeric features only",
-            path.display(),
+            shown(path),
             c.name(),
             c.dtype()
         );
     }
     let names: Vec<String> = table.names().iter().map(|s| s.to_string()).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let x = table.to_array(&refs, outflow::io::NullPolicy::Error).with_context(|| format!("{}", path.display()))?;
+    let x = table.to_array(&refs, outflow::io::NullPolicy::Error).with_context(|| shown(path))?;
     Ok((names, x))
 }
 

@@ -115,6 +115,49 @@ fn fails(c: &mut Command) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// A child process killed when dropped (a failed assertion leaves no server behind), with its standard
+/// error read line by line on a thread.
+struct Server {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(mut c: Command) -> Server {
+        let mut child = c.stderr(Stdio::piped()).spawn().unwrap();
+        let err = BufReader::new(child.stderr.take().unwrap());
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in err.lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Server { child, lines }
+    }
+
+    /// The next line of standard error holding `what` (others skipped), within 30 s.
+    fn wait_for(&self, what: &str) -> String {
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(what) => return line,
+                Ok(_) => {}
+                Err(e) => panic!("no line with {what:?} on the server's standard error: {e}"),
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn http(addr: &str, request: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     s.write_all(request.as_bytes()).unwrap();
@@ -141,8 +184,8 @@ fn urls_are_checked_before_any_request() {
     assert!(!err.contains("pw@"), "{err}");
     let err = fails(Command::new(bin).args(["inspect", "s3://Bad_Bucket/conn.log"]));
     assert!(err.contains("s3://Bad_Bucket/conn.log") && err.contains("malformed bucket name"), "{err}");
-    let err = fails(Command::new(bin).args(["score", "s3://bucket-only", "x.log"]));
-    assert!(err.contains("names a bucket, not an object") || err.contains("s3://bucket-only"), "{err}");
+    let err = fails(Command::new(bin).args(["inspect", "s3://bucket-only"]).env("HOME", "/nonexistent"));
+    assert!(err.contains("s3://bucket-only: names a bucket, not an object"), "{err}");
     let err = fails(Command::new(bin).args(["inspect", "https://127.0.0.1:1/x.log?X-Amz-Signature=abc"]));
     assert!(!err.contains("abc") && err.contains("presigned"), "{err}");
 }
@@ -188,6 +231,10 @@ fn a_run_goes_round_trip_through_the_bucket() {
     let local_model = model_file(&std::fs::read(local_run.join("summary.json")).unwrap());
     let local = ok(s3.outflow().arg("score").arg(local_run.join(local_model)).arg(&log));
     assert_eq!(s3.object(&scores_url).read().unwrap(), local.stdout);
+    // A run directory stands for the model its summary names, in the bucket and on disk.
+    let by_run = ok(s3.outflow().args(["score", &run_url, &format!("{p}/conn.log")]));
+    assert_eq!(by_run.stdout, local.stdout);
+    assert_eq!(ok(s3.outflow().arg("score").arg(&local_run).arg(&log)).stdout, local.stdout);
 
     // report: refused over an existing report, then redrawn with --force and uploaded.
     let err = fails(s3.outflow().args(["report", &run_url, "--quiet"]));
@@ -197,15 +244,10 @@ fn a_run_goes_round_trip_through_the_bucket() {
     assert!(html.starts_with(b"<!DOCTYPE html>") || html.starts_with(b"<!doctype html>"), "not a report");
 
     // serve: the model from the bucket, reloaded when a new one is published over it.
-    let mut child = s3
-        .outflow()
-        .args(["serve", &model_url, "--addr", "127.0.0.1:0", "--workers", "2", "--watch-model", "1s"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
+    let mut serve = s3.outflow();
+    serve.args(["serve", &model_url, "--addr", "127.0.0.1:0", "--workers", "2", "--watch-model", "1s"]);
+    let server = Server::start(serve);
+    let line = server.wait_for("listening on");
     let addr = line.split("http://").nth(1).expect(&line).split_whitespace().next().unwrap().to_owned();
     let info = get(&addr, "/v1/model");
     assert!(info.contains("\"generation\":1") && info.contains(&model_url), "{info}");
@@ -214,25 +256,34 @@ fn a_run_goes_round_trip_through_the_bucket() {
     let other_model =
         std::fs::read(other_run.join(model_file(&std::fs::read(other_run.join("summary.json")).unwrap()))).unwrap();
     s3.object(&model_url).write(&other_model, true).unwrap();
-    let until = Instant::now() + Duration::from_secs(20);
-    while !get(&addr, "/v1/model").contains("\"generation\":2") {
-        assert!(Instant::now() < until, "the new model was not picked up");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    // A broken model published over it is refused: the last good one stays served.
-    s3.object(&model_url).write(b"not a model", true).unwrap();
-    line.clear();
-    err.read_line(&mut line).unwrap();
+    let line = server.wait_for("reloaded");
     assert!(line.contains("generation 2"), "{line}");
-    line.clear();
-    err.read_line(&mut line).unwrap();
+    assert!(get(&addr, "/v1/model").contains("\"generation\":2"));
+    // A broken model published over it is refused once: the last good one stays served.
+    s3.object(&model_url).write(b"not a model", true).unwrap();
+    let line = server.wait_for("model file check");
     assert!(line.contains("previous model is still served") && line.contains(&model_url), "{line}");
+    std::thread::sleep(Duration::from_millis(2500));
+    while let Ok(line) = server.lines.try_recv() {
+        assert!(!line.contains("model file check"), "a refused version was tried again: {line}");
+    }
     assert!(get(&addr, "/healthz").contains("\"generation\":2"));
-    #[cfg(unix)]
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
-    #[cfg(not(unix))]
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
+
+    // A new run replaces this one with --force: nothing of the old run is left, the summary is the new
+    // run's.
+    ok(s3.outflow().args(["detect", "--quiet", "--force", "--seed", "3", "--out", &run_url, &format!("{p}/conn.log")]));
+    let names = remote.list().unwrap();
+    assert!(!names.iter().any(|n| n == "report.html" || n.starts_with("figures/") || *n == model), "{names:?}");
+    let new_model = model_file(&remote.join("summary.json").read().unwrap());
+    assert!(names.contains(&new_model), "{names:?}");
+
+    // A run being written (its lock there) is neither joined nor read.
+    remote.join(".outflow.lock").write(b"another run", false).unwrap();
+    let err = fails(s3.outflow().args(["detect", "--quiet", "--force", "--out", &run_url]));
+    assert!(err.contains("another run is writing into") && err.contains(&run_url), "{err}");
+    let err = fails(s3.outflow().args(["report", &run_url, "--quiet", "--force"]));
+    assert!(err.contains("another run is writing into"), "{err}");
 }
 
 #[test]
@@ -256,16 +307,17 @@ fn missing_buckets_and_keys_and_wrong_credentials_are_named() {
     let p = s3.prefix("errors");
     let err = fails(s3.outflow().args(["inspect", &format!("{p}/no-such.log")]));
     assert!(err.contains(&format!("{p}/no-such.log")) && err.contains("no such object"), "{err}");
+    assert!(!err.contains("bucket"), "{err}");
     let err = fails(s3.outflow().args(["inspect", "s3://no-such-bucket-of-outflow/conn.log"]));
-    assert!(err.contains("s3://no-such-bucket-of-outflow/conn.log") && err.contains("no such"), "{err}");
+    assert!(err.contains("s3://no-such-bucket-of-outflow/conn.log: no such bucket"), "{err}");
     let err = fails(s3.outflow().args(["score", "s3://no-such-bucket-of-outflow/m.json", "x.log"]));
-    assert!(err.contains("s3://no-such-bucket-of-outflow/m.json"), "{err}");
+    assert!(err.contains("s3://no-such-bucket-of-outflow/m.json: no such bucket"), "{err}");
 
     // An object that is not a log.
     let junk = format!("{p}/image.png");
     s3.object(&junk).write(&[0x89, b'P', b'N', b'G', 0, 0, 0, 13, 0xff, 0xfe, 0, 1, 2, 3], false).unwrap();
     let err = fails(s3.outflow().args(["detect", &junk, "--quiet", "--out", &format!("{p}/runs/junk")]));
-    assert!(err.contains(&junk), "{err}");
+    assert!(err.contains(&format!("{junk}: a PNG image, not a flow log")), "{err}");
     assert!(s3.object(&format!("{p}/runs/junk")).list().unwrap().is_empty(), "a failed run left objects");
 
     // Wrong credentials: refused, and neither the secret nor the key is printed.
@@ -356,4 +408,18 @@ fn a_server_that_stops_mid_upload_leaves_nothing_that_looks_complete() {
     let e = s3.object_via(&proxy, &url, 0).write(&big, false).unwrap_err();
     assert!(e.to_string().contains(&url), "{e}");
     assert!(!s3.object(&url).exists().unwrap(), "a half-uploaded object is visible");
+}
+
+#[test]
+fn parquet_is_read_from_the_bucket_as_from_disk() {
+    let Some(s3) = server() else { return };
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../outflow-io/tests/data/zat-conn.zstd.parquet");
+    let url = format!("{}/conn.parquet", s3.prefix("parquet"));
+    s3.object(&url).write(&std::fs::read(fixture).unwrap(), false).unwrap();
+    let remote = ok(s3.outflow().args(["inspect", &url]));
+    let local = ok(s3.outflow().args(["inspect", fixture]));
+    let body = |o: &Output| String::from_utf8_lossy(&o.stdout).lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert!(String::from_utf8_lossy(&remote.stdout).starts_with(&format!("{url}: parquet")));
+    assert_eq!(body(&remote), body(&local));
+    assert!(body(&local).lines().count() > 5, "{}", body(&local));
 }

@@ -421,7 +421,7 @@ fn each_batch<E: From<IoError>>(
         let rows = max_rows.max(1);
         #[cfg(feature = "object-store")]
         if let Some((object, size)) = input.object().filter(|(o, _)| o.ranged() && !input.is_gzip()) {
-            let chunks = crate::store::remote::ObjectChunks { object: object.clone(), size };
+            let chunks = crate::store::remote::ObjectChunks::new(object.clone(), size);
             return read_all_batches(name, parquet_reader(name, chunks, rows, columns)?, columns, f);
         }
         match input.file_path().filter(|_| !input.is_gzip()) {

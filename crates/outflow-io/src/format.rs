@@ -97,7 +97,8 @@ pub struct ReadOptions {
 
 /// Detects the format from the first decompressed bytes: `PAR1` → Parquet, `ARROW1` or an IPC
 /// continuation marker → Arrow, `#separator`/`#fields` → Zeek, `{` → Zeek JSON, 42–43 comma-separated
-/// fields with a protocol in the second → KDD, otherwise CSV.
+/// fields with a protocol in the second → KDD, otherwise CSV. Binary content (an image, an archive, other
+/// compression than gzip, any NUL byte) is an error saying what it is.
 pub fn detect_format(input: &Input) -> Result<Format> {
     let head = input.head(1 << 16)?;
     if head.starts_with(b"PAR1") {
@@ -105,6 +106,12 @@ pub fn detect_format(input: &Input) -> Result<Format> {
     }
     if head.starts_with(b"ARROW1") || head.starts_with(&[0xff, 0xff, 0xff, 0xff]) {
         return Ok(Format::Arrow);
+    }
+    if let Some(what) = binary_kind(&head) {
+        return Err(IoError::UnknownFormat(format!(
+            "{}: {what}, not a flow log: expected a Zeek log (TSV or JSON lines), CSV, KDD, Parquet or Arrow IPC, plain or gzip",
+            input.name()
+        )));
     }
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
     let first = head
@@ -126,6 +133,27 @@ pub fn detect_format(input: &Input) -> Result<Format> {
     } else {
         Format::Csv
     })
+}
+
+/// What a binary input is, when its first bytes say so: a known file type, or any NUL byte (no text log
+/// holds one; UTF-16 text is not read either).
+fn binary_kind(head: &[u8]) -> Option<&'static str> {
+    const MAGIC: [(&[u8], &str); 7] = [
+        (b"\x89PNG", "a PNG image"),
+        (b"%PDF-", "a PDF document"),
+        (b"PK\x03\x04", "a ZIP archive"),
+        (b"\xfd7zXZ\x00", "xz-compressed data (only gzip is read)"),
+        (b"\x28\xb5\x2f\xfd", "zstd-compressed data (only gzip is read)"),
+        (b"\x7fELF", "an executable"),
+        (b"\xff\xd8\xff", "a JPEG image"),
+    ];
+    if let Some((_, what)) = MAGIC.iter().find(|(m, _)| head.starts_with(m)) {
+        return Some(what);
+    }
+    if head.len() > 3 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) {
+        return Some("bzip2-compressed data (only gzip is read)");
+    }
+    head.iter().take(1 << 12).any(|&b| b == 0).then_some("binary data")
 }
 
 /// Reads an input in the given (or detected) format; returns the table and the format used.
@@ -239,5 +267,19 @@ mod tests {
         assert_eq!("parquet".parse::<Format>().unwrap(), Format::Parquet);
         assert_eq!(d("PAR1\x15\x04").unwrap(), Format::Parquet);
         assert_eq!("zeek-json".parse::<Format>().unwrap(), Format::ZeekJson);
+    }
+
+    #[test]
+    fn binary_content_is_named() {
+        let d = |b: &[u8]| detect_format(&Input::bytes("s3://b/k", b.to_vec())).unwrap_err().to_string();
+        let e = d(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR");
+        assert!(e.contains("s3://b/k: a PNG image, not a flow log") && e.contains("Zeek"), "{e}");
+        assert!(d(b"BZh91AY&SY").contains("bzip2"));
+        assert!(d(b"ts,duration\n1,\x002\n").contains("binary data"));
+        // A gzip input is judged by what it holds.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, b"%PDF-1.7\n").unwrap();
+        assert!(d(&gz.finish().unwrap()).contains("a PDF document"));
+        assert_eq!(detect_format(&Input::bytes("x", b"BZh,b\n1,2\n".to_vec())).unwrap(), Format::Csv);
     }
 }

@@ -86,8 +86,8 @@ impl Input {
         }
     }
 
-    /// The object and its size, for object inputs.
-    #[cfg(feature = "object-store")]
+    /// The object and its size, for object inputs (Parquet reads them by ranges).
+    #[cfg(all(feature = "object-store", feature = "arrow"))]
     pub(crate) fn object(&self) -> Option<(&crate::store::remote::ObjectLocation, u64)> {
         match &self.origin {
             Origin::Object(o, size) => Some((o, *size)),

@@ -60,6 +60,7 @@ pub enum StoreErrorKind {
 
 /// A local path, or an object named by a URL.
 #[derive(Clone)]
+#[non_exhaustive]
 pub enum Location {
     /// A path on this machine (`file://` URLs become one).
     Local(PathBuf),
@@ -106,15 +107,18 @@ fn url_scheme(s: &str) -> Option<String> {
         .then(|| scheme.to_ascii_lowercase())
 }
 
-/// A URL as it may be shown: no user, password or query (presigned URLs carry their signature there).
-pub(crate) fn shown_url(s: &str) -> String {
+/// A location as it may be printed: a path as it is, a URL without user, password or query (presigned
+/// URLs carry their signature there).
+pub fn shown_url(s: &str) -> String {
     let Some((scheme, rest)) = s.split_once("://") else { return s.to_owned() };
     let rest = rest.split(['?', '#']).next().unwrap_or("");
     let (authority, path) = match rest.find('/') {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
     };
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // In abfs[s]://container@account.dfs.core.windows.net the part before '@' is the container.
+    let azure = scheme.eq_ignore_ascii_case("abfs") || scheme.eq_ignore_ascii_case("abfss");
+    let host = if azure { authority } else { authority.rsplit_once('@').map_or(authority, |(_, h)| h) };
     format!("{scheme}://{host}{path}")
 }
 
@@ -151,7 +155,8 @@ impl Location {
     }
 
     /// An object of a store the caller built (any [`object_store::ObjectStore`]: a configured S3
-    /// client, an in-memory store, …); `url` is how it is named in messages.
+    /// client, an in-memory store, …); `url` is how it is named in messages, shown as given (so it
+    /// should hold no credential).
     #[cfg(feature = "object-store")]
     pub fn object(
         store: std::sync::Arc<dyn object_store::ObjectStore>,
@@ -356,6 +361,10 @@ fn list_local(dir: &Path, prefix: &str, out: &mut Vec<String>) -> std::io::Resul
 }
 
 #[cfg(feature = "object-store")]
+#[cfg(feature = "object-store")]
+pub use remote::ObjectLocation;
+
+#[cfg(feature = "object-store")]
 pub(crate) mod remote {
     //! Objects: the store clients, a private runtime that drives them, and blocking calls over it.
 
@@ -428,21 +437,27 @@ pub(crate) mod remote {
     /// shape (Azure without dots).
     fn check_bucket(url: &str, scheme: &str, bucket: &str) -> Result<()> {
         let what = if matches!(scheme, "az" | "azure" | "abfs" | "abfss") { "container" } else { "bucket" };
+        let gcs = scheme == "gs";
         let bad = |why: &str| {
             Err(store_error(url, StoreErrorKind::InvalidUrl, format!("malformed {what} name '{bucket}': {why}")))
         };
         if bucket.is_empty() {
             return bad("the URL names no bucket (expected scheme://bucket/key)");
         }
-        if !(3..=63).contains(&bucket.len()) {
-            return bad("a name has 3 to 63 characters");
+        // GCS allows 222 characters in a name with dots (63 between them) and underscores.
+        let longest = if gcs && bucket.contains('.') { 222 } else { 63 };
+        if !(3..=longest).contains(&bucket.len()) || (gcs && bucket.split('.').any(|p| p.len() > 63)) {
+            return bad("a name has 3 to 63 characters (GCS: up to 222 with dots, 63 between them)");
         }
         let dots = what == "bucket";
-        if !bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (dots && b == b'.')) {
-            return bad(if dots {
-                "only lowercase letters, digits, dots and hyphens"
-            } else {
-                "only lowercase letters, digits and hyphens"
+        let allowed = |b: u8| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (dots && b == b'.') || (gcs && b == b'_')
+        };
+        if !bucket.bytes().all(allowed) {
+            return bad(match (dots, gcs) {
+                (_, true) => "only lowercase letters, digits, dots, hyphens and underscores",
+                (true, false) => "only lowercase letters, digits, dots and hyphens",
+                (false, _) => "only lowercase letters, digits and hyphens",
             });
         }
         let edge = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
@@ -566,6 +581,10 @@ pub(crate) mod remote {
 
         /// The first `n` bytes (fewer when the object is shorter), read from the start of a stream.
         pub(crate) fn first_bytes(&self, n: usize) -> Result<Vec<u8>> {
+            if self.ranged() {
+                return self.get_range(0..n as u64).map(|b| b.to_vec());
+            }
+            // A web server may not answer ranges: a stream, dropped after the first bytes.
             let mut r = self.reader(0)?;
             let mut buf = vec![0u8; n];
             let mut got = 0;
@@ -710,8 +729,11 @@ pub(crate) mod remote {
         use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
         let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket).with_retry(retry());
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+            // The environment wins over the profile, as with AWS's own tools.
             for (key, value) in super::profile::aws_profile() {
-                if let Ok(k) = key.parse::<AmazonS3ConfigKey>() {
+                if let Ok(k) = key.parse::<AmazonS3ConfigKey>()
+                    && b.get_config_value(&k).is_none()
+                {
                     b = b.with_config(k, value);
                 }
             }
@@ -844,39 +866,141 @@ pub(crate) mod remote {
                 out = out.replace(&v, "***");
             }
         }
-        for (_, v) in super::profile::aws_profile() {
-            if v.len() >= 8 {
+        for (k, v) in super::profile::aws_profile() {
+            let secret = matches!(k.as_str(), "aws_access_key_id" | "aws_secret_access_key" | "aws_session_token");
+            if secret && v.len() >= 4 {
                 out = out.replace(&v, "***");
             }
         }
         out
     }
 
-    /// An object as Parquet reads it: the footer and each column chunk asked for by ranged requests.
+    /// An object as Parquet reads it, by ranged requests: the footer, then the column chunks asked for.
+    /// The reader asks for each page header and page separately (tens of bytes to a megabyte), so reads
+    /// are served from a few cached blocks of [`CHUNK_BLOCK`] bytes fetched whole; a read of several
+    /// blocks goes to the store directly.
     #[cfg(feature = "arrow")]
     pub(crate) struct ObjectChunks {
-        pub(crate) object: ObjectLocation,
-        pub(crate) size: u64,
+        inner: Arc<Blocks>,
+    }
+
+    /// The block size of [`ObjectChunks`]' cache.
+    #[cfg(feature = "arrow")]
+    const CHUNK_BLOCK: u64 = 4 << 20;
+
+    /// Blocks kept (the most recently used).
+    #[cfg(feature = "arrow")]
+    const CACHED_BLOCKS: usize = 4;
+
+    #[cfg(feature = "arrow")]
+    struct Blocks {
+        object: ObjectLocation,
+        size: u64,
+        cache: std::sync::Mutex<std::collections::VecDeque<(u64, Bytes)>>,
+    }
+
+    #[cfg(feature = "arrow")]
+    impl Blocks {
+        fn block(&self, index: u64) -> Result<Bytes> {
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(i) = cache.iter().position(|(k, _)| *k == index) {
+                let hit = cache.remove(i).expect("present");
+                cache.push_front(hit.clone());
+                return Ok(hit.1);
+            }
+            drop(cache);
+            let start = index * CHUNK_BLOCK;
+            let bytes = self.object.get_range(start..(start + CHUNK_BLOCK).min(self.size))?;
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache.push_front((index, bytes.clone()));
+            cache.truncate(CACHED_BLOCKS);
+            Ok(bytes)
+        }
+
+        fn bytes(&self, start: u64, length: u64) -> Result<Bytes> {
+            let end = start.saturating_add(length).min(self.size);
+            if start >= end {
+                return Ok(Bytes::new());
+            }
+            let (first, last) = (start / CHUNK_BLOCK, (end - 1) / CHUNK_BLOCK);
+            if first == last {
+                let b = self.block(first)?;
+                let at = (start - first * CHUNK_BLOCK) as usize;
+                return Ok(b.slice(at..at + (end - start) as usize));
+            }
+            if last - first >= 2 {
+                return self.object.get_range(start..end);
+            }
+            let mut out = Vec::with_capacity((end - start) as usize);
+            for index in first..=last {
+                let b = self.block(index)?;
+                let from = start.max(index * CHUNK_BLOCK) - index * CHUNK_BLOCK;
+                let to = end.min((index + 1) * CHUNK_BLOCK) - index * CHUNK_BLOCK;
+                out.extend_from_slice(&b[from as usize..to as usize]);
+            }
+            Ok(Bytes::from(out))
+        }
+    }
+
+    #[cfg(feature = "arrow")]
+    impl ObjectChunks {
+        pub(crate) fn new(object: ObjectLocation, size: u64) -> Self {
+            let cache = std::sync::Mutex::new(std::collections::VecDeque::new());
+            ObjectChunks { inner: Arc::new(Blocks { object, size, cache }) }
+        }
     }
 
     #[cfg(feature = "arrow")]
     impl parquet::file::reader::Length for ObjectChunks {
         fn len(&self) -> u64 {
-            self.size
+            self.inner.size
+        }
+    }
+
+    /// A reader from an offset to the end of the object, through the block cache.
+    #[cfg(feature = "arrow")]
+    pub(crate) struct BlockReader {
+        inner: Arc<Blocks>,
+        pos: u64,
+    }
+
+    #[cfg(feature = "arrow")]
+    impl Read for BlockReader {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            if self.pos >= self.inner.size || out.is_empty() {
+                return Ok(0);
+            }
+            // Up to the end of the current block: one cached fetch per call.
+            let block_end = (self.pos / CHUNK_BLOCK + 1) * CHUNK_BLOCK;
+            let n = (out.len() as u64).min(block_end - self.pos).min(self.inner.size - self.pos);
+            let b = self.inner.bytes(self.pos, n).map_err(std::io::Error::other)?;
+            out[..b.len()].copy_from_slice(&b);
+            self.pos += b.len() as u64;
+            Ok(b.len())
         }
     }
 
     #[cfg(feature = "arrow")]
     impl parquet::file::reader::ChunkReader for ObjectChunks {
-        type T = ObjectReader;
+        type T = BlockReader;
 
-        fn get_read(&self, start: u64) -> parquet::errors::Result<ObjectReader> {
-            self.object.reader(start).map_err(|e| parquet::errors::ParquetError::External(Box::new(e)))
+        fn get_read(&self, start: u64) -> parquet::errors::Result<BlockReader> {
+            Ok(BlockReader { inner: Arc::clone(&self.inner), pos: start })
         }
 
         fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
-            let end = start.saturating_add(length as u64);
-            self.object.get_range(start..end).map_err(|e| parquet::errors::ParquetError::External(Box::new(e)))
+            let b = self
+                .inner
+                .bytes(start, length as u64)
+                .map_err(|e| parquet::errors::ParquetError::External(Box::new(e)))?;
+            if b.len() != length {
+                return Err(parquet::errors::ParquetError::EOF(format!(
+                    "{}: {length} bytes at {start} asked, {} there",
+                    self.inner.object.url,
+                    b.len()
+                )));
+            }
+            Ok(b)
         }
     }
 
@@ -890,7 +1014,8 @@ pub(crate) mod remote {
     impl Read for ObjectReader {
         fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
             while self.chunk.is_empty() {
-                match self.rx.blocking_recv() {
+                // Not tokio's blocking_recv: that panics on a thread inside a runtime; this only blocks.
+                match futures::executor::block_on(self.rx.recv()) {
                     None => return Ok(0),
                     Some(Ok(b)) => self.chunk = b,
                     Some(Err(e)) => {

@@ -29,8 +29,8 @@ pub struct Loaded {
 pub struct AppState {
     model: ArcSwap<Loaded>,
     location: Location,
-    /// The version of a model file that was refused, so a watch does not try it again and again.
-    refused: std::sync::Mutex<Option<String>>,
+    /// The model file's version last reloaded or refused by [`AppState::reload_if_changed`].
+    seen: std::sync::Mutex<Option<String>>,
     /// With a key, every model loaded (the first and each reload) must carry its signature.
     key: Option<ModelKey>,
     reload_lock: std::sync::Mutex<()>,
@@ -65,7 +65,7 @@ impl AppState {
         Ok(Arc::new(AppState {
             model: ArcSwap::from_pointee(loaded),
             location,
-            refused: std::sync::Mutex::new(None),
+            seen: std::sync::Mutex::new(None),
             key,
             reload_lock: std::sync::Mutex::new(()),
         }))
@@ -83,21 +83,26 @@ impl AppState {
     }
 
     /// Reloads the model when its file's version (an object's ETag) differs from the served one's;
-    /// `None` when it has not changed, or when this version was refused before (it is not tried again
-    /// until it changes).
+    /// `None` when it has not changed. A version whose content was refused (not a model, another
+    /// signature, other columns) is not tried again until it changes; a failure to fetch it (the network,
+    /// the server) is tried again at the next call.
     pub fn reload_if_changed(&self) -> Result<Option<Arc<Loaded>>, outflow::OutflowError> {
         let version = self.location.version()?;
-        if version == self.current().version {
-            return Ok(None);
-        }
-        let mut refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
-        if refused.as_deref() == Some(version.as_str()) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        // `seen` holds the last version acted on, as the check saw it: a store whose listing and
+        // download report a version differently must not reload at every check.
+        if version == self.current().version || seen.as_deref() == Some(version.as_str()) {
             return Ok(None);
         }
         match self.reload() {
-            Ok(m) => Ok(Some(m)),
+            Ok(m) => {
+                *seen = Some(version);
+                Ok(Some(m))
+            }
             Err(e) => {
-                *refused = Some(version);
+                if refused_content(&e) {
+                    *seen = Some(version);
+                }
                 Err(e)
             }
         }
@@ -121,4 +126,11 @@ impl AppState {
         self.model.store(Arc::clone(&loaded));
         Ok(loaded)
     }
+}
+
+/// Whether a reload failed on the file's content (which stays wrong until the file changes) rather than
+/// on reading it.
+fn refused_content(e: &outflow::OutflowError) -> bool {
+    use outflow::OutflowError as E;
+    matches!(e, E::Artifact { .. } | E::WrongLevel { .. } | E::Input(_))
 }

@@ -68,10 +68,10 @@ pub fn run(a: Args) -> Result<()> {
             "linkage": w.linkage().iter().map(|s| (s.a, s.b, s.distance, s.size)).collect::<Vec<_>>(),
         });
         crate::input::write_output(path, serde_json::to_string(&tree)?.as_bytes(), true)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+            .with_context(|| format!("cannot write {}", crate::input::shown(path)))?;
     }
     crate::input::write_output(&a.output, out.as_bytes(), a.force)
-        .with_context(|| format!("cannot write {}", a.output.display()))?;
+        .with_context(|| format!("cannot write {}", crate::input::shown(&a.output)))?;
     eprintln!("{} rows × {} features: {} (read {read_s:.3}s, fit {fit_s:.3}s)", x.nrows(), x.ncols(), model.describe());
     Ok(())
 }

@@ -169,7 +169,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     if a.json {
         let report = Report {
-            input: a.input.display().to_string(),
+            input: crate::input::shown(&a.input),
             rows: x.nrows(),
             features: x.ncols(),
             sample_seed: sample.as_ref().map(|_| a.seed),

@@ -94,9 +94,9 @@ struct Report<'a> {
 }
 
 fn read_csv_table(path: &Path) -> Result<Table> {
-    let input = crate::input::open_input(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let input = crate::input::open_input(path).with_context(|| format!("cannot open {}", crate::input::shown(path)))?;
     let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default(), columns: None };
-    let (table, _) = read_input(&input, &opts).with_context(|| format!("cannot read {}", path.display()))?;
+    let (table, _) = read_input(&input, &opts).with_context(|| format!("cannot read {}", crate::input::shown(path)))?;
     Ok(table)
 }
 
@@ -115,12 +115,12 @@ pub fn run(a: Args) -> Result<()> {
     let t0 = Instant::now();
     let table = read_csv_table(&a.input)?;
     let label_table = if same_file(&a.input, &a.labels) { table.clone() } else { read_csv_table(&a.labels)? };
-    let labels = labels_from_table(&label_table, &a.label_column).with_context(|| format!("{}", a.labels.display()))?;
+    let labels = labels_from_table(&label_table, &a.label_column).with_context(|| crate::input::shown(&a.labels))?;
     let scores = match &a.scores {
         None => None,
         Some(p) => {
             let t = if same_file(p, &a.labels) { label_table.clone() } else { read_csv_table(p)? };
-            Some(scores_from_table(&t, &a.score_column).with_context(|| format!("{}", p.display()))?)
+            Some(scores_from_table(&t, &a.score_column).with_context(|| crate::input::shown(p))?)
         }
     };
     let mut drop: Vec<&str> = a.drop.iter().map(String::as_str).collect();
@@ -128,7 +128,7 @@ pub fn run(a: Args) -> Result<()> {
         drop.extend([a.label_column.as_str(), "probability", a.score_column.as_str()]);
         drop.retain(|c| table.column(c).is_some());
     }
-    let features = feature_matrix(&table, &drop).with_context(|| format!("{}", a.input.display()))?;
+    let features = feature_matrix(&table, &drop).with_context(|| crate::input::shown(&a.input))?;
 
     let mut params = ExplainParams {
         forest: RandomForestParams {
@@ -155,17 +155,18 @@ pub fn run(a: Args) -> Result<()> {
     let e = explain(features.x.view(), &features.names, &labels, scores.as_deref(), &params)?;
     let summary = e.summary();
     if let Some(path) = &a.shap_out {
-        write_streamed(path, |w| e.shap.write_csv(w)).with_context(|| format!("cannot write {}", path.display()))?;
+        write_streamed(path, |w| e.shap.write_csv(w))
+            .with_context(|| format!("cannot write {}", crate::input::shown(path)))?;
     }
     if let Some(path) = &a.export_forest {
         let json = e.forest.to_shap_json(Some(&features.names))?;
         crate::input::write_output(path, json.as_bytes(), a.force)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+            .with_context(|| format!("cannot write {}", crate::input::shown(path)))?;
     }
     let seconds = t0.elapsed().as_secs_f64();
-    let input = a.input.display().to_string();
-    let labels_name = a.labels.display().to_string();
-    let scores_name = a.scores.as_ref().map(|p| p.display().to_string());
+    let input = crate::input::shown(&a.input);
+    let labels_name = crate::input::shown(&a.labels);
+    let scores_name = a.scores.as_ref().map(|p| crate::input::shown(p));
     let report = Report {
         input: &input,
         labels: &labels_name,

@@ -33,9 +33,10 @@ pub fn run(a: Args) -> Result<()> {
     if at.is_remote() {
         return remote(&a, &at, opts);
     }
-    let s = write_report(&a.run_dir, &opts).with_context(|| format!("report of {}", a.run_dir.display()))?;
+    let s =
+        write_report(&a.run_dir, &opts).with_context(|| format!("report of {}", crate::input::shown(&a.run_dir)))?;
     if !a.quiet {
-        print_summary(&s, &a.run_dir.display().to_string());
+        print_summary(&s, &crate::input::shown(&a.run_dir));
     }
     Ok(())
 }

@@ -11,7 +11,8 @@ use crate::input::{FormatArgs, aggregate_batches, read};
 /// Arguments of `outflow score`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A model file written by `outflow detect` (a path or a URL: s3://, gs://, az://, http(s)://).
+    /// A model file written by `outflow detect`, or its run directory (the model its summary.json
+    /// names); a path or a URL (s3://, gs://, az://, http(s)://).
     pub model: PathBuf,
     /// The flows to score (same kind of log as the training one; a path or a URL). A host or pair model
     /// aggregates them as at training time and writes host or pair rows (as hosts.csv / pairs.csv).
@@ -41,7 +42,7 @@ pub fn run(a: Args) -> Result<()> {
     if let Some(out) = &a.out {
         crate::input::check_output(out, a.force)?;
     }
-    let model = crate::input::location(&a.model)?;
+    let model = crate::input::model_location(&a.model)?;
     let detector = Detector::load_at(&model, outflow::ModelKey::from_env()?.as_ref())?;
     // Flow models write one line per flow; host and pair models their rows, highest score first.
     let scores = if detector.level().is_entity() {
@@ -52,11 +53,12 @@ pub fn run(a: Args) -> Result<()> {
         let entities = read.take(level);
         let scored = detector
             .score_entities(entities.expect("aggregated at the model's level"))
-            .with_context(|| format!("scoring {}", a.input.display()))?;
+            .with_context(|| format!("scoring {}", crate::input::shown(&a.input)))?;
         entity_scores_table(scored.entities.as_ref().expect("entity rows"), &scored.scores, &scored.reasons)
     } else {
         let (_, table, _) = read(Some(&a.input), &a.format)?;
-        let scored = detector.score_log(&table).with_context(|| format!("scoring {}", a.input.display()))?;
+        let scored =
+            detector.score_log(&table).with_context(|| format!("scoring {}", crate::input::shown(&a.input)))?;
         scores_table(&table, &scored.scores, &[])
     };
     let parquet = match a.out_format.as_deref() {

@@ -10,7 +10,8 @@ use outflow_serve::{AppState, Limits};
 /// Arguments of `outflow serve`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A model file written by `outflow detect`: a path or a URL (s3://, gs://, az://, http(s)://).
+    /// A model file written by `outflow detect`, or its run directory (the model its summary.json
+    /// names); a path or a URL (s3://, gs://, az://, http(s)://).
     pub model: PathBuf,
     /// Check the model file's version (an object's ETag, a file's size and time) at this interval and
     /// reload it when it changed (e.g. `30s`, `5m`); a file that fails to load leaves the old model
@@ -43,8 +44,9 @@ pub fn run(a: Args) -> Result<()> {
     }
     crate::input::check_threads("--workers", a.workers)?;
     let key = outflow::ModelKey::from_env()?;
-    let model = crate::input::location(&a.model)?;
-    let state = AppState::open_at(model, key).with_context(|| format!("cannot serve {}", a.model.display()))?;
+    let model = crate::input::model_location(&a.model)?;
+    let state =
+        AppState::open_at(model, key).with_context(|| format!("cannot serve {}", crate::input::shown(&a.model)))?;
     let limits =
         Limits { body_bytes: a.body_limit, timeout: Duration::from_secs_f64(a.timeout), max_batch: a.max_batch.max(1) };
     outflow_serve::run(a.addr, state, limits, a.workers, a.watch_model).context("the server stopped")?;

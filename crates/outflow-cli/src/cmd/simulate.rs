@@ -70,7 +70,7 @@ pub fn run(a: Args) -> Result<()> {
         std::io::stdout().lock().write_all(text.as_bytes())?;
     } else {
         crate::input::write_output(&a.output, text.as_bytes(), a.force)?;
-        eprintln!("wrote {} flows to {}", log.conns.len(), a.output.display());
+        eprintln!("wrote {} flows to {}", log.conns.len(), crate::input::shown(&a.output));
     }
     Ok(())
 }

@@ -79,9 +79,9 @@ pub fn run(a: Args) -> Result<()> {
         distance_sample: a.distance_sample,
     };
     let t0 = Instant::now();
-    let t = tendency(x.view(), &params).with_context(|| format!("{}", a.input.display()))?;
+    let t = tendency(x.view(), &params).with_context(|| crate::input::shown(&a.input))?;
     let report = Report {
-        input: a.input.display().to_string(),
+        input: crate::input::shown(&a.input),
         rows: t.n_rows,
         features: t.n_features,
         params,

@@ -56,10 +56,10 @@ struct Report<'a> {
 
 /// Integer labels of `column` in a CSV (as `outflow cluster` writes them).
 pub fn read_labels(path: &Path, column: &str) -> Result<Vec<i64>> {
-    let input = crate::input::open_input(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let input = crate::input::open_input(path).with_context(|| format!("cannot open {}", crate::input::shown(path)))?;
     let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default(), columns: None };
-    let (table, _) = read_input(&input, &opts).with_context(|| format!("cannot read {}", path.display()))?;
-    outflow::explain::labels_from_table(&table, column).with_context(|| format!("{}", path.display()))
+    let (table, _) = read_input(&input, &opts).with_context(|| format!("cannot read {}", crate::input::shown(path)))?;
+    outflow::explain::labels_from_table(&table, column).with_context(|| crate::input::shown(path))
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -68,7 +68,13 @@ pub fn run(a: Args) -> Result<()> {
     let (_, x) = numeric_csv(&a.input)?;
     let labels = read_labels(&a.labels, &a.label_column)?;
     if labels.len() != x.nrows() {
-        bail!("{} has {} labels for the {} rows of {}", a.labels.display(), labels.len(), x.nrows(), a.input.display());
+        bail!(
+            "{} has {} labels for the {} rows of {}",
+            crate::input::shown(&a.labels),
+            labels.len(),
+            x.nrows(),
+            crate::input::shown(&a.input)
+        );
     }
     let read_seconds = t0.elapsed().as_secs_f64();
     let all = a.metric == "all";
@@ -86,8 +92,8 @@ pub fn run(a: Args) -> Result<()> {
         bail!("{}: {reason}", a.metric);
     }
     let report = Report {
-        input: a.input.display().to_string(),
-        labels: a.labels.display().to_string(),
+        input: crate::input::shown(&a.input),
+        labels: crate::input::shown(&a.labels),
         features: x.ncols(),
         metric: &a.metric,
         distance: &a.distance,

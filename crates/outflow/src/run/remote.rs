@@ -18,8 +18,8 @@ use crate::error::{OutflowError, Result};
 pub struct RemoteRunClaim {
     dest: Location,
     lock: Location,
-    /// The prefix held nothing before: a failed upload removes what it wrote.
-    was_empty: bool,
+    /// What the prefix held when it was claimed (with `force`): replaced by the new run.
+    existing: Vec<String>,
     released: bool,
 }
 
@@ -37,18 +37,11 @@ fn shown(l: &Location) -> PathBuf {
     PathBuf::from(l.to_string())
 }
 
-/// Claims a run directory in a store before any work: its prefix must hold nothing (but a lock) unless
-/// `force`, and no other run may be writing it (a lock object, created only if absent).
+/// Claims a run directory in a store before any work: no other run may be writing it (a lock object,
+/// created only if absent, comes first), and its prefix must otherwise hold nothing unless `force`.
 pub fn claim_remote_run(dest: &Location, force: bool) -> Result<RemoteRunClaim> {
     dest.check_writable()?;
-    let existing = dest.list()?;
     let lock = dest.join(LOCK);
-    if existing.iter().any(|n| n == LOCK) {
-        return Err(RunDirError::Busy(shown(dest)).into());
-    }
-    if !existing.is_empty() && !force {
-        return Err(RunDirError::NotEmpty(shown(dest)).into());
-    }
     let note = format!("outflow pid {}\n", std::process::id());
     match lock.write(note.as_bytes(), false) {
         Ok(()) => {}
@@ -58,7 +51,15 @@ pub fn claim_remote_run(dest: &Location, force: bool) -> Result<RemoteRunClaim> 
         Err(e) => return Err(e.into()),
     }
     ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).push(lock.clone());
-    Ok(RemoteRunClaim { dest: dest.clone(), lock, was_empty: existing.is_empty(), released: false })
+    // From here on the claim releases the lock however this ends.
+    let mut claim = RemoteRunClaim { dest: dest.clone(), lock, existing: Vec::new(), released: false };
+    let mut existing = dest.list()?;
+    existing.retain(|n| n != LOCK);
+    if !existing.is_empty() && !force {
+        return Err(RunDirError::NotEmpty(shown(dest)).into());
+    }
+    claim.existing = existing;
+    Ok(claim)
 }
 
 impl RemoteRunClaim {
@@ -67,29 +68,38 @@ impl RemoteRunClaim {
         &self.dest
     }
 
-    /// Uploads the finished run in `staged` (every file, `summary.json` last) and releases the lock. On
-    /// failure `summary.json` is not there: the run is never taken for complete; what was uploaded is
-    /// removed when the prefix was empty before (as far as the store still answers).
+    /// Uploads the finished run in `staged` and releases the lock. An earlier run's `summary.json` goes
+    /// first (the prefix stops looking complete), then every file of the new run, then the earlier run's
+    /// files the new one does not have, and `summary.json` last. On failure there is no `summary.json`:
+    /// what this run uploaded is removed (as far as the store still answers), and a run it replaced is
+    /// left without its summary — incomplete, never mistaken for either run.
     pub fn publish(mut self, staged: &Path) -> Result<()> {
         let mut names = Location::from(staged).list()?;
         names.retain(|n| n != LOCK && n != INCOMPLETE && n != SUMMARY && !is_temporary(n));
         if !staged.join(SUMMARY).is_file() {
             return Err(RunDirError::MissingFile(staged.join(SUMMARY)).into());
         }
-        names.push(SUMMARY.to_owned());
-        let mut uploaded = Vec::new();
-        for name in &names {
-            match upload(staged, name, &self.dest, true) {
-                Ok(()) => uploaded.push(name),
-                Err(e) => {
-                    if self.was_empty {
-                        for n in &uploaded {
-                            let _ = self.dest.join(n).delete();
-                        }
-                    }
-                    return Err(e);
-                }
+        if self.existing.iter().any(|n| n == SUMMARY) {
+            self.dest.join(SUMMARY).delete()?;
+        }
+        let mut uploaded: Vec<&str> = Vec::new();
+        let result = (|| {
+            for name in &names {
+                upload(staged, name, &self.dest, true)?;
+                uploaded.push(name);
             }
+            for old in self.existing.iter().filter(|o| *o != SUMMARY && !names.contains(o)) {
+                self.dest.join(old).delete()?;
+            }
+            upload(staged, SUMMARY, &self.dest, true)
+        })();
+        if let Err(e) = result {
+            // A summary the server stored before the failure reached us goes too.
+            let _ = self.dest.join(SUMMARY).delete();
+            for n in &uploaded {
+                let _ = self.dest.join(n).delete();
+            }
+            return Err(e);
         }
         self.release();
         Ok(())
@@ -153,6 +163,9 @@ pub fn download_run(src: &Location, into: &Path) -> Result<()> {
     if !names.iter().any(|n| n == SUMMARY) {
         return Err(RunDirError::MissingFile(shown(&src.join(SUMMARY))).into());
     }
+    if names.iter().any(|n| n == LOCK) {
+        return Err(RunDirError::Busy(shown(src)).into());
+    }
     for name in names.iter().filter(|n| *n != LOCK && !is_temporary(n)) {
         // Object names come from the store: one that would leave `into` is refused.
         if name.split('/').any(|p| p.is_empty() || p == "." || p == ".." || p.contains('\\')) {
@@ -175,11 +188,12 @@ impl super::RunDir {
         if let Some(dir) = at.as_local() {
             return super::RunDir::read(dir);
         }
-        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let unique = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = std::env::temp_dir().join(format!("outflow-run-{}-{unique}", std::process::id()));
-        let result = download_run(at, &tmp).and_then(|()| super::RunDir::read(&tmp));
-        let _ = std::fs::remove_dir_all(&tmp);
-        result.map(|run| super::RunDir { dir: shown(at), ..run })
+        let tmp = tempfile::Builder::new()
+            .prefix("outflow-run-")
+            .tempdir()
+            .map_err(|source| OutflowError::File { path: std::env::temp_dir(), source })?;
+        let dir = tmp.path().join("run");
+        let run = download_run(at, &dir).and_then(|()| super::RunDir::read(&dir))?;
+        Ok(super::RunDir { dir: shown(at), ..run })
     }
 }

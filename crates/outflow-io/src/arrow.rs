@@ -470,7 +470,9 @@ fn read_all_batches<E: From<IoError>>(
 }
 
 /// A Parquet file's batches of `rows` records, decoding only `columns` when given (the footer is read
-/// here, guarded).
+/// here, guarded). A column whose type is Arrow's `Null` (pandas writes a column of nothing but nulls so,
+/// as INT32 with the logical type Null, or as a category of nulls) is not decoded — parquet 60 panics
+/// converting it — but given back as a null column of the batch's length, in its place.
 fn parquet_reader<R: parquet::file::reader::ChunkReader + 'static>(
     name: &str,
     reader: R,
@@ -479,16 +481,52 @@ fn parquet_reader<R: parquet::file::reader::ChunkReader + 'static>(
 ) -> Result<Batches> {
     let builder =
         guarded(name, || ParquetRecordBatchReaderBuilder::try_new(reader))?.map_err(|e| arrow_error(name, e))?;
-    let builder = match columns {
-        Some(names) => {
-            let roots = column_indices(name, builder.schema(), names)?;
-            let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), roots);
-            builder.with_projection(mask)
-        }
-        None => builder,
+    let schema = Arc::clone(builder.schema());
+    let wanted: Vec<usize> = match columns {
+        Some(names) => column_indices(name, &schema, names)?,
+        None => (0..schema.fields().len()).collect(),
     };
-    guarded(name, || builder.with_batch_size(rows).build().map(|r| Box::new(r) as Batches))?
-        .map_err(|e| arrow_error(name, e))
+    let null = |i: &usize| match schema.field(*i).data_type() {
+        ArrowType::Dictionary(_, values) => values.as_ref() == &ArrowType::Null,
+        t => t == &ArrowType::Null,
+    };
+    let all_null = wanted.iter().any(null);
+    let builder = if columns.is_some() || all_null {
+        let decoded: Vec<usize> = wanted.iter().copied().filter(|i| !null(i)).collect();
+        let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), decoded);
+        builder.with_projection(mask)
+    } else {
+        builder
+    };
+    let batches = guarded(name, || builder.with_batch_size(rows).build())?.map_err(|e| arrow_error(name, e))?;
+    if !all_null {
+        return Ok(Box::new(batches));
+    }
+    let fields: Vec<(Field, bool)> = wanted
+        .iter()
+        .map(|i| {
+            let f = schema.field(*i);
+            if null(i) { (Field::new(f.name(), ArrowType::Null, true), true) } else { (f.clone(), false) }
+        })
+        .collect();
+    Ok(Box::new(batches.map(move |batch| {
+        let batch = batch?;
+        let n = batch.num_rows();
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.len());
+        for (f, is_null) in &fields {
+            columns.push(if *is_null {
+                Arc::new(arrow_array::NullArray::new(n))
+            } else {
+                let c = batch.column_by_name(f.name()).ok_or_else(|| {
+                    arrow_schema::ArrowError::SchemaError(format!("column '{}' missing from a batch", f.name()))
+                })?;
+                Arc::clone(c)
+            });
+        }
+        let fields: Vec<Field> =
+            fields.iter().zip(&columns).map(|((f, _), c)| Field::new(f.name(), c.data_type().clone(), true)).collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+    })))
 }
 
 /// Record batches from a decoder.

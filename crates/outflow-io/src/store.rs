@@ -585,16 +585,9 @@ pub(crate) mod remote {
                 return self.get_range(0..n as u64).map(|b| b.to_vec());
             }
             // A web server may not answer ranges: a stream, dropped after the first bytes.
-            let mut r = self.reader(0)?;
             let mut buf = vec![0u8; n];
-            let mut got = 0;
-            while got < n {
-                match r.read(&mut buf[got..]) {
-                    Ok(0) => break,
-                    Ok(k) => got += k,
-                    Err(e) => return Err(store_error(&self.url, StoreErrorKind::Other, e.to_string())),
-                }
-            }
+            let got = crate::source::read_up_to(&mut self.reader(0)?, &mut buf)
+                .map_err(|e| store_error(&self.url, StoreErrorKind::Other, e.to_string()))?;
             buf.truncate(got);
             Ok(buf)
         }

@@ -153,6 +153,27 @@ fn column_projection() {
     }
 }
 
+/// A column of nothing but nulls as pandas writes it (INT32 with the logical type Null, a category of
+/// nulls in its embedded schema) reads as a null column in its place, the others as in the Zeek log.
+#[test]
+fn parquet_with_a_column_of_only_nulls_reads() {
+    let zeek = read_table(data("zat-conn.log"), &ReadOptions::default()).unwrap();
+    let pandas = read_table(data("zat-conn.pandas.parquet"), &ReadOptions::default()).unwrap();
+    assert_eq!(pandas.n_rows(), zeek.n_rows());
+    let local = pandas.column("local_orig").unwrap();
+    assert!((0..pandas.n_rows()).all(|r| local.is_null(r)));
+    assert!((0..zeek.n_rows()).all(|r| zeek.column("local_orig").unwrap().is_null(r)));
+    let names = pandas.names();
+    let at = names.iter().position(|n| *n == "local_orig").unwrap();
+    assert_eq!((names[at - 1], names[at + 1]), ("conn_state", "missed_bytes"));
+    for name in ["duration", "orig_bytes", "id.orig_p", "conn_state", "proto"] {
+        same_values(&pandas.select(&[name]).unwrap(), &zeek.select(&[name]).unwrap());
+    }
+    let opts = ReadOptions { columns: Some(vec!["local_orig".into(), "proto".into()]), ..ReadOptions::default() };
+    let picked = read_table(data("zat-conn.pandas.parquet"), &opts).unwrap();
+    assert_eq!(picked.names(), vec!["local_orig", "proto"]);
+}
+
 /// A log as a pandas user of zat writes it to Parquet (bools as a category of `T` / `F`, nullable
 /// counts, ns times as the index, intervals as ns durations) reads with the Zeek log's types and values.
 #[test]

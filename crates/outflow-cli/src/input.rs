@@ -65,14 +65,18 @@ pub fn location(path: &Path) -> Result<Location> {
 pub fn model_location(path: &Path) -> Result<Location> {
     let at = location(path)?;
     let summary = at.join(outflow::run::SUMMARY);
-    let is_run = match at.as_local() {
-        Some(p) => p.is_dir(),
-        None => summary.exists()?,
+    let bytes = match at.as_local() {
+        Some(p) if !p.is_dir() => return Ok(at),
+        Some(_) => summary.read().with_context(|| format!("{at} is a directory: not a model file, nor a run"))?,
+        // One request: an object with no summary under it is taken for a model file.
+        None => match summary.read() {
+            Ok(bytes) => bytes,
+            Err(outflow::io::IoError::Store { kind: outflow::io::store::StoreErrorKind::NotFound, .. }) => {
+                return Ok(at);
+            }
+            Err(e) => return Err(e.into()),
+        },
     };
-    if !is_run {
-        return Ok(at);
-    }
-    let bytes = summary.read().with_context(|| format!("{at} is a directory: not a model file, nor a run"))?;
     let s: outflow::run::RunSummary =
         serde_json::from_slice(&bytes).with_context(|| format!("{summary}: not a run summary"))?;
     if s.model_file.is_empty() || s.model_file.contains(['/', '\\']) {

@@ -665,8 +665,12 @@ pub(crate) mod remote {
                     .map_err(|e| self.error(e));
             }
             // A multipart upload has no atomic "create only": the check comes first.
-            if !overwrite && super::Location::Object(self.clone()).exists()? {
-                return Err(store_error(&self.url, StoreErrorKind::AlreadyExists, already_exists()));
+            if !overwrite {
+                match self.head() {
+                    Ok(_) => return Err(store_error(&self.url, StoreErrorKind::AlreadyExists, already_exists())),
+                    Err(IoError::Store { kind: StoreErrorKind::NotFound, .. }) => {}
+                    Err(e) => return Err(e),
+                }
             }
             block(async move {
                 let upload = store.put_multipart(&path).await?;

@@ -56,7 +56,7 @@ fn remote(a: &Args, at: &Location, opts: ReportOptions) -> Result<()> {
     let mut names: Vec<String> =
         Location::from(dir.as_path()).list()?.into_iter().filter(|n| n.starts_with("figures/")).collect();
     names.push(HTML.to_owned());
-    outflow::run::upload_files(&dir, &names, at, true).with_context(|| format!("uploading the report of {at}"))?;
+    outflow::run::upload_files(&dir, &names, at).with_context(|| format!("uploading the report of {at}"))?;
     if !a.quiet {
         print_summary(&s, &at.to_string());
     }

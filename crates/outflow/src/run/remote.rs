@@ -133,20 +133,9 @@ fn upload(staged: &Path, name: &str, dest: &Location, overwrite: bool) -> Result
     Ok(dest.join(name).write(&bytes, overwrite)?)
 }
 
-/// Uploads the files `names` (relative paths under `staged`) to `dest`; an existing object is replaced
-/// only with `overwrite` (checked for all of them before the first upload).
-pub fn upload_files(staged: &Path, names: &[String], dest: &Location, overwrite: bool) -> Result<()> {
-    if !overwrite {
-        for n in names {
-            if dest.join(n).exists()? {
-                return Err(OutflowError::Io(outflow_io::IoError::Store {
-                    url: dest.join(n).to_string(),
-                    kind: StoreErrorKind::AlreadyExists,
-                    message: "exists; pass --force to replace it".into(),
-                }));
-            }
-        }
-    }
+/// Uploads the files `names` (relative paths under `staged`) to `dest`, replacing objects of the same
+/// names (a caller that must not replace checks first).
+pub fn upload_files(staged: &Path, names: &[String], dest: &Location) -> Result<()> {
     for n in names {
         upload(staged, n, dest, true)?;
     }

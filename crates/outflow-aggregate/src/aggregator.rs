@@ -157,7 +157,7 @@ impl PairAcc {
 /// let pairs = out.pairs.unwrap();
 /// assert_eq!(pairs.value("bytes_out", pairs.row_of("10.0.0.5", Some("1.1.1.1"), 0.0).unwrap()), Some(900.0));
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Aggregator {
     params: AggregateParams,
     hosts_wanted: bool,

@@ -125,6 +125,20 @@ impl Entities {
         &self.table
     }
 
+    /// Replaces a feature column with values computed otherwise (a live watch's baseline from past
+    /// windows only); the column must exist and have one value per row.
+    pub fn replace_feature(&mut self, name: &str, values: Vec<f64>) -> Result<()> {
+        if !self.features.iter().any(|f| f == name) || values.len() != self.len() {
+            let why =
+                format!("'{name}' is not a feature of these rows, or {} values for {} rows", values.len(), self.len());
+            return Err(outflow_core::InputError::param("replace_feature", why).into());
+        }
+        self.table
+            .set_column(Column::from_f64(name, values))
+            .map_err(|e| outflow_core::InputError::param("replace_feature", e.to_string()))?;
+        Ok(())
+    }
+
     /// Rows.
     pub fn len(&self) -> usize {
         self.table.n_rows()

@@ -253,8 +253,15 @@ const ROW_CAPACITY: usize = 32;
 /// The smallest spread a baseline is measured with, in `log1p(bytes)` units (a change of about 28 %).
 pub const MIN_BASELINE_SCALE: f64 = 0.25;
 
-/// Robust z-scores of values (one entity's windows); see the module documentation.
-pub(crate) fn robust_z(values: &[f64]) -> Vec<f64> {
+/// Robust z-scores of values (one entity's windows); see the module documentation. Public for a
+/// caller that keeps an entity's past windows itself (a live watch scores a window against the windows
+/// before it).
+///
+/// ```
+/// let z = outflow_aggregate::features::robust_z(&[1.0, 2.0, 3.0, 10.0]);
+/// assert!((z[3] - 7.5 / 1.4826).abs() < 1e-12);
+/// ```
+pub fn robust_z(values: &[f64]) -> Vec<f64> {
     if values.len() < 2 {
         return vec![0.0; values.len()];
     }

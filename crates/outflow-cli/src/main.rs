@@ -26,6 +26,9 @@ enum Command {
     Score(cmd::score::Args),
     /// Serve a saved model over HTTP (POST /v1/score; reload on SIGHUP or POST /v1/model/reload).
     Serve(cmd::serve::Args),
+    /// Follow a live Zeek log (a file, a log directory or standard input), score flows or host / pair
+    /// windows as they arrive, and send alerts in the Elastic Common Schema (stdout, a file, a webhook).
+    Watch(Box<cmd::watch::Args>),
     /// Plots and a self-contained HTML report (report.html, figures/*.png) of a run directory.
     Report(cmd::report::Args),
     /// Print rows, columns, types, nulls, numeric ranges and top categorical values of a flow log.
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Detect(a) => cmd::detect::run(*a),
         Command::Score(a) => cmd::score::run(a),
         Command::Serve(a) => cmd::serve::run(a),
+        Command::Watch(a) => cmd::watch::run(*a),
         Command::Report(a) => cmd::report::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Eda(a) => cmd::eda::run(a),

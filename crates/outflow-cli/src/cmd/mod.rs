@@ -13,3 +13,4 @@ pub mod serve;
 pub mod simulate;
 pub mod tendency;
 pub mod validate;
+pub mod watch;

@@ -1,0 +1,316 @@
+//! Alerts in the Elastic Common Schema: one JSON object per line, nested as ECS documents are, with
+//! Outflow's own fields under `outflow`.
+//!
+//! Types follow ECS: `@timestamp` and `event.*` dates in RFC 3339 UTC, `event.severity` a number
+//! (moderate 2, severe 3), `event.risk_score` 0–100, ports and byte counts integers, `network.transport`
+//! lower case. `event.id` is a digest of what the alert is about (the flow's `uid` and time, or its file
+//! fingerprint and line; the entity and window), so an alert sent again after a restart carries the same
+//! id and a SIEM that uses it as the document id stores it once.
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use outflow::Severity;
+use outflow::io::{Table, Value as Cell};
+
+/// The ECS version the alerts follow.
+pub const ECS_VERSION: &str = "9.3.0";
+
+/// One alert, ready to be written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// `event.id`.
+    pub id: String,
+    /// Its severity (moderate or severe).
+    pub severity: Severity,
+    /// The addresses it is about (source, destination), for allow-lists.
+    pub addresses: Vec<String>,
+    /// The ECS document.
+    pub document: Value,
+}
+
+impl Alert {
+    /// The document as one line of JSON, with its newline.
+    pub fn to_line(&self) -> Vec<u8> {
+        let mut line = serde_json::to_vec(&self.document).expect("a JSON value serialises");
+        line.push(b'\n');
+        line
+    }
+}
+
+/// What the model contributes to every alert.
+#[derive(Debug, Clone)]
+pub struct ModelInfo {
+    /// The model as named on the command line.
+    pub name: String,
+    /// SHA-256 of its body.
+    pub sha256: String,
+}
+
+/// The level an alert is at.
+pub fn ecs_severity(s: Severity) -> u8 {
+    match s {
+        Severity::Severe => 3,
+        Severity::Moderate => 2,
+        _ => 1,
+    }
+}
+
+/// RFC 3339 UTC with milliseconds.
+pub fn rfc3339(epoch_seconds: f64) -> String {
+    let ms = (epoch_seconds * 1000.0).round() as i64;
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => "1970-01-01T00:00:00.000Z".into(),
+    }
+}
+
+/// The time now, as [`rfc3339`] writes it.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// The values of one flow that an alert shows, looked up by Zeek's column names.
+pub struct FlowColumns<'a> {
+    table: &'a Table,
+}
+
+impl<'a> FlowColumns<'a> {
+    /// Over a batch table.
+    pub fn new(table: &'a Table) -> Self {
+        FlowColumns { table }
+    }
+
+    fn text(&self, name: &str, row: usize) -> Option<String> {
+        let c = self.table.column(name)?;
+        match c.value(row) {
+            Cell::Null => None,
+            Cell::Str(s) => Some(s.to_owned()),
+            v => v
+                .as_f64()
+                .map(|x| if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { x.to_string() }),
+        }
+    }
+
+    fn number(&self, name: &str, row: usize) -> Option<f64> {
+        self.table.column(name)?.f64_at(row).filter(|x| x.is_finite())
+    }
+
+    fn integer(&self, name: &str, row: usize) -> Option<i64> {
+        self.number(name, row).filter(|x| *x >= 0.0 && x.fract() == 0.0).map(|x| x as i64)
+    }
+}
+
+/// The details of a flow alert other than its columns.
+pub struct FlowAlert<'a> {
+    /// Row in the batch.
+    pub row: usize,
+    /// Fused score.
+    pub score: f64,
+    /// Severity.
+    pub severity: Severity,
+    /// Cluster (−1 noise).
+    pub cluster: i64,
+    /// The top features against their typical values.
+    pub reasons: &'a str,
+    /// The file and line it was read from.
+    pub file: &'a str,
+    /// 1-based line number.
+    pub line: u64,
+}
+
+/// The ECS alert of one flow.
+pub fn flow_alert(cols: &FlowColumns<'_>, a: &FlowAlert<'_>, model: &ModelInfo) -> Alert {
+    let row = a.row;
+    let ts = cols.number("ts", row);
+    let uid = cols.text("uid", row);
+    let src = cols.text("id.orig_h", row);
+    let dst = cols.text("id.resp_h", row);
+    let id = {
+        let key = match (&uid, ts) {
+            (Some(u), Some(t)) => format!("flow\0{u}\0{t}"),
+            _ => format!("flow\0{}\0{}", a.file, a.line),
+        };
+        format!("of1-{}", &hex(&Sha256::digest(key.as_bytes()))[..32])
+    };
+    let mut event = Map::new();
+    event.insert("kind".into(), json!("alert"));
+    event.insert("category".into(), json!(["network", "intrusion_detection"]));
+    event.insert("type".into(), json!(["info"]));
+    event.insert("module".into(), json!("outflow"));
+    event.insert("dataset".into(), json!("outflow.flow"));
+    event.insert("id".into(), json!(id));
+    event.insert("severity".into(), json!(ecs_severity(a.severity)));
+    event.insert("risk_score".into(), json!(round(a.score * 100.0, 2)));
+    event.insert("created".into(), json!(now_rfc3339()));
+    if let Some(t) = ts {
+        event.insert("start".into(), json!(rfc3339(t)));
+    }
+    if let Some(d) = cols.number("duration", row).filter(|d| *d >= 0.0) {
+        event.insert("duration".into(), json!((d * 1e9).round() as i64));
+    }
+    let mut doc = Map::new();
+    doc.insert("@timestamp".into(), json!(ts.map(rfc3339).unwrap_or_else(now_rfc3339)));
+    doc.insert("ecs".into(), json!({ "version": ECS_VERSION }));
+    doc.insert("event".into(), Value::Object(event));
+    let endpoint = |ip: &Option<String>, port: &str, bytes: &str| {
+        let mut m = Map::new();
+        if let Some(ip) = ip {
+            m.insert("ip".into(), json!(ip));
+        }
+        if let Some(p) = cols.integer(port, row).filter(|p| *p <= 65535) {
+            m.insert("port".into(), json!(p));
+        }
+        if let Some(b) = cols.integer(bytes, row) {
+            m.insert("bytes".into(), json!(b));
+        }
+        m
+    };
+    doc.insert("source".into(), Value::Object(endpoint(&src, "id.orig_p", "orig_bytes")));
+    doc.insert("destination".into(), Value::Object(endpoint(&dst, "id.resp_p", "resp_bytes")));
+    let mut network = Map::new();
+    if let Some(p) = cols.text("proto", row) {
+        network.insert("transport".into(), json!(p.to_ascii_lowercase()));
+    }
+    if let Some(s) = cols.text("service", row) {
+        network.insert("protocol".into(), json!(s.to_ascii_lowercase()));
+    }
+    if let (Some(o), Some(r)) = (cols.integer("orig_bytes", row), cols.integer("resp_bytes", row)) {
+        network.insert("bytes".into(), json!(o + r));
+    }
+    if let Some(c) = cols.text("community_id", row) {
+        network.insert("community_id".into(), json!(c));
+    }
+    doc.insert("network".into(), Value::Object(network));
+    let related: Vec<&String> = src.iter().chain(dst.iter()).collect();
+    doc.insert("related".into(), json!({ "ip": related }));
+    if let Some(u) = &uid {
+        doc.insert("zeek".into(), json!({ "uid": u }));
+    }
+    let reasons: Vec<&str> = a.reasons.split("; ").filter(|r| !r.is_empty()).collect();
+    doc.insert(
+        "outflow".into(),
+        json!({
+            "score": round(a.score, 6),
+            "severity": a.severity.name(),
+            "cluster": a.cluster,
+            "level": "flow",
+            "reasons": reasons,
+            "model": model.name,
+            "model_sha256": model.sha256,
+            "file": a.file,
+            "line": a.line,
+        }),
+    );
+    Alert { id, severity: a.severity, addresses: src.into_iter().chain(dst).collect(), document: Value::Object(doc) }
+}
+
+/// The details of a host or pair alert.
+pub struct EntityAlert<'a> {
+    /// `host` or `pair`.
+    pub level: &'a str,
+    /// The host, or the pair's source.
+    pub src: &'a str,
+    /// The pair's destination.
+    pub dst: Option<&'a str>,
+    /// Window start and end, epoch seconds.
+    pub window: (f64, f64),
+    /// Flows in it.
+    pub flows: u64,
+    /// Bytes sent by the source, when known.
+    pub bytes_out: Option<f64>,
+    /// Bytes received by it.
+    pub bytes_in: Option<f64>,
+    /// Fused score.
+    pub score: f64,
+    /// Severity.
+    pub severity: Severity,
+    /// Cluster.
+    pub cluster: i64,
+    /// The behaviours it stands out in.
+    pub evidence: Vec<String>,
+    /// The top features against their typical values.
+    pub reasons: &'a str,
+    /// Raised before its window closed.
+    pub partial: bool,
+}
+
+/// The ECS alert of a host or a pair over a window.
+pub fn entity_alert(a: &EntityAlert<'_>, model: &ModelInfo) -> Alert {
+    let key = format!("{}\0{}\0{}\0{}\0{}", a.level, a.src, a.dst.unwrap_or(""), a.window.0, a.partial);
+    let prefix = if a.level == "host" { "oh1" } else { "op1" };
+    let id = format!("{prefix}-{}", &hex(&Sha256::digest(key.as_bytes()))[..32]);
+    let mut source = Map::new();
+    source.insert("ip".into(), json!(a.src));
+    if let Some(b) = a.bytes_out.filter(|b| b.is_finite() && *b >= 0.0) {
+        source.insert("bytes".into(), json!(b.round() as i64));
+    }
+    let mut doc = Map::new();
+    doc.insert("@timestamp".into(), json!(rfc3339(if a.partial { a.window.0 } else { a.window.1 })));
+    doc.insert("ecs".into(), json!({ "version": ECS_VERSION }));
+    doc.insert(
+        "event".into(),
+        json!({
+            "kind": "alert",
+            "category": ["network", "intrusion_detection"],
+            "type": ["info"],
+            "module": "outflow",
+            "dataset": format!("outflow.{}", a.level),
+            "id": id,
+            "severity": ecs_severity(a.severity),
+            "risk_score": round(a.score * 100.0, 2),
+            "created": now_rfc3339(),
+            "start": rfc3339(a.window.0),
+            "end": rfc3339(a.window.1),
+        }),
+    );
+    doc.insert("source".into(), Value::Object(source));
+    let mut related = vec![a.src.to_owned()];
+    if let Some(d) = a.dst {
+        let mut dest = Map::new();
+        dest.insert("ip".into(), json!(d));
+        if let Some(b) = a.bytes_in.filter(|b| b.is_finite() && *b >= 0.0) {
+            dest.insert("bytes".into(), json!(b.round() as i64));
+        }
+        doc.insert("destination".into(), Value::Object(dest));
+        related.push(d.to_owned());
+    }
+    doc.insert("related".into(), json!({ "ip": related }));
+    let reasons: Vec<&str> = a.reasons.split("; ").filter(|r| !r.is_empty()).collect();
+    doc.insert(
+        "outflow".into(),
+        json!({
+            "score": round(a.score, 6),
+            "severity": a.severity.name(),
+            "cluster": a.cluster,
+            "level": a.level,
+            "flows": a.flows,
+            "partial": a.partial,
+            "evidence": a.evidence,
+            "reasons": reasons,
+            "model": model.name,
+            "model_sha256": model.sha256,
+        }),
+    );
+    Alert { id, severity: a.severity, addresses: related, document: Value::Object(doc) }
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(rfc3339(1_714_644_843.12), "2024-05-02T10:14:03.120Z");
+        assert_eq!(rfc3339(0.0), "1970-01-01T00:00:00.000Z");
+    }
+}

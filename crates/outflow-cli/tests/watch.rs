@@ -545,3 +545,48 @@ fn follows_zeek_json_lines_with_unset_fields_left_out() {
     assert_eq!(s.counter("batches_failed"), 0, "{}", s.stderr());
     assert_eq!(sorted(alert_uids(&std::fs::read_to_string(&alerts).unwrap())), expected(&s, &s.records));
 }
+
+#[test]
+fn host_windows_survive_kill_9_with_the_same_alerts() {
+    let s = setup(&["--level", "host", "--window", "15m"]);
+    let log = s.path("sim.log");
+    let windows = 8; // two hours of 15-minute windows
+    let run = |name: &str, abort: Option<&str>| -> Vec<String> {
+        let alerts = s.path(&format!("{name}.ndjson"));
+        let cp = s.path(&format!("{name}.json"));
+        let args = [
+            "--alerts",
+            alerts.to_str().unwrap(),
+            "--checkpoint",
+            cp.to_str().unwrap(),
+            "--batch-rows",
+            "300",
+            "--early-every",
+            "1h",
+        ];
+        let _ = std::fs::remove_file(s.path("metrics.json"));
+        if let Some(n) = abort {
+            let status = s.watch_env(&log, &args, &[("OUTFLOW_WATCH_ABORT_AFTER_BATCHES", n)]).wait().unwrap();
+            assert!(!status.success());
+            let _ = std::fs::remove_file(s.path("metrics.json"));
+        }
+        let mut child = s.watch(&log, &args);
+        s.wait_until("every window closed", || s.counter("windows_closed") >= windows);
+        stop(&mut child);
+        let text = std::fs::read_to_string(&alerts).unwrap();
+        let mut ids: Vec<String> = text
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["event"]["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let whole = run("whole", None);
+    assert!(!whole.is_empty());
+    let mut dedup = whole.clone();
+    dedup.dedup();
+    assert_eq!(dedup.len(), whole.len(), "an alert was written twice");
+    for abort in ["4", "9"] {
+        assert_eq!(run(&format!("killed-{abort}"), Some(abort)), whole, "killed after {abort} batches");
+    }
+}

@@ -85,6 +85,10 @@ pub struct FlowRoles {
     pub destination: &'static [&'static str],
     /// Responder port.
     pub destination_port: &'static [&'static str],
+    /// Originator port.
+    pub source_port: &'static [&'static str],
+    /// The connection's identifier in the sensor's other logs (Zeek `uid`, CICFlowMeter `Flow ID`).
+    pub connection_id: &'static [&'static str],
     /// Transport protocol.
     pub protocol: &'static [&'static str],
     /// Application protocol.
@@ -112,6 +116,8 @@ const NO_ROLES: FlowRoles = FlowRoles {
     source: NONE,
     destination: NONE,
     destination_port: NONE,
+    source_port: NONE,
+    connection_id: NONE,
     protocol: NONE,
     service: NONE,
     state: NONE,
@@ -189,6 +195,8 @@ const ZEEK: FamilyColumns = FamilyColumns {
         source: &["id.orig_h"],
         destination: &["id.resp_h"],
         destination_port: &["id.resp_p"],
+        source_port: &["id.orig_p"],
+        connection_id: &["uid"],
         protocol: &["proto"],
         service: &["service"],
         state: &["conn_state"],
@@ -250,6 +258,8 @@ const CIC: FamilyColumns = FamilyColumns {
         source: &["Src IP", "Source IP"],
         destination: &["Dst IP", "Destination IP"],
         destination_port: &["Dst Port", "Destination Port"],
+        source_port: &["Src Port", "Source Port"],
+        connection_id: &["Flow ID"],
         protocol: &["Protocol"],
         service: NONE,
         state: NONE,

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use outflow::Severity;
-use outflow::io::{Table, Value as Cell};
+use outflow::io::{Column, Family, FlowRoles, Table, Value as Cell};
 
 /// The ECS version the alerts follow.
 pub const ECS_VERSION: &str = "9.3.0";
@@ -70,35 +70,63 @@ pub fn now_rfc3339() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-/// The values of one flow that an alert shows, looked up by Zeek's column names.
+/// The columns of a batch that an alert shows, found through the log family's roles.
 pub struct FlowColumns<'a> {
-    table: &'a Table,
+    ts: Option<&'a Column>,
+    uid: Option<&'a Column>,
+    src: Option<&'a Column>,
+    src_port: Option<&'a Column>,
+    dst: Option<&'a Column>,
+    dst_port: Option<&'a Column>,
+    proto: Option<&'a Column>,
+    service: Option<&'a Column>,
+    bytes_out: Option<&'a Column>,
+    bytes_in: Option<&'a Column>,
+    duration: Option<(&'a Column, f64)>,
 }
 
 impl<'a> FlowColumns<'a> {
     /// Over a batch table.
     pub fn new(table: &'a Table) -> Self {
-        FlowColumns { table }
-    }
-
-    fn text(&self, name: &str, row: usize) -> Option<String> {
-        let c = self.table.column(name)?;
-        match c.value(row) {
-            Cell::Null => None,
-            Cell::Str(s) => Some(s.to_owned()),
-            v => v
-                .as_f64()
-                .map(|x| if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { x.to_string() }),
+        let f = Family::detect(table);
+        let role = |r: fn(&FlowRoles) -> &'static [&'static str]| f.role_column(table, r);
+        FlowColumns {
+            ts: role(|r| r.timestamp),
+            uid: role(|r| r.connection_id),
+            src: role(|r| r.source),
+            src_port: role(|r| r.source_port),
+            dst: role(|r| r.destination),
+            dst_port: role(|r| r.destination_port),
+            proto: role(|r| r.protocol),
+            service: role(|r| r.service),
+            bytes_out: role(|r| r.bytes_out),
+            bytes_in: role(|r| r.bytes_in),
+            duration: f.columns().duration.and_then(|(name, scale)| table.column(name).map(|c| (c, scale))),
         }
     }
+}
 
-    fn number(&self, name: &str, row: usize) -> Option<f64> {
-        self.table.column(name)?.f64_at(row).filter(|x| x.is_finite())
+fn text(c: Option<&Column>, row: usize) -> Option<String> {
+    match c?.value(row) {
+        Cell::Null => None,
+        Cell::Str(s) => Some(s.to_owned()),
+        v => {
+            v.as_f64().map(|x| if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { x.to_string() })
+        }
     }
+}
 
-    fn integer(&self, name: &str, row: usize) -> Option<i64> {
-        self.number(name, row).filter(|x| *x >= 0.0 && x.fract() == 0.0).map(|x| x as i64)
+fn number(c: Option<&Column>, row: usize) -> Option<f64> {
+    let c = c?;
+    match c.value(row) {
+        Cell::Str(s) => outflow::aggregate::parse_timestamp(s),
+        _ => c.f64_at(row),
     }
+    .filter(|x| x.is_finite())
+}
+
+fn integer(c: Option<&Column>, row: usize) -> Option<i64> {
+    number(c, row).filter(|x| *x >= 0.0 && x.fract() == 0.0).map(|x| x as i64)
 }
 
 /// The details of a flow alert other than its columns.
@@ -122,10 +150,10 @@ pub struct FlowAlert<'a> {
 /// The ECS alert of one flow.
 pub fn flow_alert(cols: &FlowColumns<'_>, a: &FlowAlert<'_>, model: &ModelInfo) -> Alert {
     let row = a.row;
-    let ts = cols.number("ts", row);
-    let uid = cols.text("uid", row);
-    let src = cols.text("id.orig_h", row);
-    let dst = cols.text("id.resp_h", row);
+    let ts = number(cols.ts, row);
+    let uid = text(cols.uid, row);
+    let src = text(cols.src, row);
+    let dst = text(cols.dst, row);
     let id = {
         let key = match (&uid, ts) {
             (Some(u), Some(t)) => format!("flow\0{u}\0{t}"),
@@ -146,40 +174,40 @@ pub fn flow_alert(cols: &FlowColumns<'_>, a: &FlowAlert<'_>, model: &ModelInfo) 
     if let Some(t) = ts {
         event.insert("start".into(), json!(rfc3339(t)));
     }
-    if let Some(d) = cols.number("duration", row).filter(|d| *d >= 0.0) {
-        event.insert("duration".into(), json!((d * 1e9).round() as i64));
+    if let Some((c, scale)) = cols.duration
+        && let Some(d) = c.f64_at(row).filter(|d| d.is_finite() && *d >= 0.0)
+    {
+        event.insert("duration".into(), json!((d * scale * 1e9).round() as i64));
     }
     let mut doc = Map::new();
     doc.insert("@timestamp".into(), json!(ts.map(rfc3339).unwrap_or_else(now_rfc3339)));
     doc.insert("ecs".into(), json!({ "version": ECS_VERSION }));
     doc.insert("event".into(), Value::Object(event));
-    let endpoint = |ip: &Option<String>, port: &str, bytes: &str| {
+    let endpoint = |ip: &Option<String>, port: Option<&Column>, bytes: Option<&Column>| {
         let mut m = Map::new();
         if let Some(ip) = ip {
             m.insert("ip".into(), json!(ip));
         }
-        if let Some(p) = cols.integer(port, row).filter(|p| *p <= 65535) {
+        if let Some(p) = integer(port, row).filter(|p| *p <= 65535) {
             m.insert("port".into(), json!(p));
         }
-        if let Some(b) = cols.integer(bytes, row) {
+        if let Some(b) = integer(bytes, row) {
             m.insert("bytes".into(), json!(b));
         }
         m
     };
-    doc.insert("source".into(), Value::Object(endpoint(&src, "id.orig_p", "orig_bytes")));
-    doc.insert("destination".into(), Value::Object(endpoint(&dst, "id.resp_p", "resp_bytes")));
+    doc.insert("source".into(), Value::Object(endpoint(&src, cols.src_port, cols.bytes_out)));
+    doc.insert("destination".into(), Value::Object(endpoint(&dst, cols.dst_port, cols.bytes_in)));
     let mut network = Map::new();
-    if let Some(p) = cols.text("proto", row) {
+    if let Some(p) = text(cols.proto, row) {
         network.insert("transport".into(), json!(p.to_ascii_lowercase()));
     }
-    if let Some(s) = cols.text("service", row) {
-        network.insert("protocol".into(), json!(s.to_ascii_lowercase()));
+    // Zeek's `service` may list several guesses (`ssl,http`): ECS takes one, the first.
+    if let Some(s) = text(cols.service, row) {
+        network.insert("protocol".into(), json!(s.split(',').next().unwrap_or(&s).to_ascii_lowercase()));
     }
-    if let (Some(o), Some(r)) = (cols.integer("orig_bytes", row), cols.integer("resp_bytes", row)) {
+    if let (Some(o), Some(r)) = (integer(cols.bytes_out, row), integer(cols.bytes_in, row)) {
         network.insert("bytes".into(), json!(o + r));
-    }
-    if let Some(c) = cols.text("community_id", row) {
-        network.insert("community_id".into(), json!(c));
     }
     doc.insert("network".into(), Value::Object(network));
     let related: Vec<&String> = src.iter().chain(dst.iter()).collect();

@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime};
 
 use flate2::read::MultiGzDecoder;
@@ -26,6 +26,8 @@ const FINGERPRINT_BYTES: u64 = 1024;
 const MAX_LINE: usize = outflow::io::MAX_LINE_BYTES;
 /// How long a gzip file that ends early is taken for one still being written.
 const GZIP_GRACE: Duration = Duration::from_secs(600);
+/// How long a read of standard input waits for a line before the batch so far is scored.
+const STDIN_WAIT: Duration = Duration::from_millis(20);
 /// How often a directory is listed for new rotated files.
 const SCAN_EVERY: Duration = Duration::from_millis(500);
 
@@ -190,6 +192,8 @@ pub struct Follower {
     counters: FollowCounters,
     notices: Vec<String>,
     stdin_done: bool,
+    /// Lines handed out before reading on: the header of a file whose reading starts past it.
+    header: VecDeque<Line>,
 }
 
 /// Where to start without a saved position.
@@ -217,6 +221,7 @@ impl Follower {
             counters: FollowCounters::default(),
             notices: Vec::new(),
             stdin_done: false,
+            header: VecDeque::new(),
         };
         match f.source.clone() {
             Source::Stdin => f.open_stdin(),
@@ -249,6 +254,11 @@ impl Follower {
         &self.counters
     }
 
+    /// True when reading waits for input itself (standard input): the caller need not pause.
+    pub fn waits(&self) -> bool {
+        matches!(self.source, Source::Stdin)
+    }
+
     /// True once standard input has ended (never for files, which may still grow).
     pub fn finished(&self) -> bool {
         self.stdin_done
@@ -269,6 +279,9 @@ impl Follower {
 
     /// The next whole line, or `None` when nothing more is written yet.
     pub fn next_line(&mut self) -> Result<Option<Line>> {
+        if let Some(line) = self.header.pop_front() {
+            return Ok(Some(line));
+        }
         loop {
             if self.open.is_none() && !self.open_next()? {
                 return Ok(None);
@@ -424,7 +437,7 @@ impl Follower {
     }
 
     fn open_stdin(&mut self) {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1024);
+        let (tx, rx) = std::sync::mpsc::sync_channel(1 << 16);
         std::thread::spawn(move || {
             let stdin = std::io::stdin();
             let mut lock = stdin.lock();
@@ -466,6 +479,8 @@ impl Follower {
                 if start == Start::End {
                     let (end, lines) = whole_lines(path)?;
                     seek_to(&mut o, end, lines)?;
+                    self.header = header_lines(path, &o.shown, end)?;
+                    o.fresh = self.header.is_empty();
                 }
                 self.open = Some(o);
             }
@@ -615,6 +630,8 @@ impl Follower {
             let mut o = open_file(&current, true)?;
             let (end, lines) = whole_lines(&current)?;
             seek_to(&mut o, end, lines)?;
+            self.header = header_lines(&current, &o.shown, end)?;
+            o.fresh = self.header.is_empty();
             self.open = Some(o);
         }
         Ok(())
@@ -686,6 +703,33 @@ fn whole_lines(path: &Path) -> Result<(u64, u64)> {
         at += n as u64;
     }
     Ok((end, lines))
+}
+
+/// The `#` directives at the start of a file, up to `end`, as lines: a reader that starts past them
+/// still needs the header they declare.
+fn header_lines(path: &Path, shown: &Arc<str>, end: u64) -> Result<VecDeque<Line>> {
+    let err = |e: std::io::Error| WatchError::Source(format!("cannot read {}: {e}", path.display()));
+    let mut reader = BufReader::new(File::open(path).map_err(err)?.take(end));
+    let mut lines = VecDeque::new();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf).map_err(err)? == 0
+            || buf.first() != Some(&b'#')
+            || buf.last() != Some(&b'\n')
+        {
+            break;
+        }
+        while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            buf.pop();
+        }
+        let number = lines.len() as u64 + 1;
+        lines.push_back(Line { bytes: buf.clone(), file: shown.clone(), number, new_file: number == 1 });
+        if lines.len() > 64 {
+            break;
+        }
+    }
+    Ok(lines)
 }
 
 fn is_gzip(path: &Path) -> bool {
@@ -826,7 +870,9 @@ fn read_line(reader: &mut Reader, pending: &mut Vec<u8>, carry: &mut u64) -> std
         Reader::Plain(r) => r,
         Reader::Gzip(r) => r,
         Reader::Stdin(rx) => {
-            return match rx.try_recv() {
+            // Waits a little for the reading thread rather than returning at once: a pipe delivers in
+            // bursts, and the caller sleeps longer when nothing is there.
+            return match rx.recv_timeout(STDIN_WAIT) {
                 Ok(Ok(line)) => {
                     let n = line.len() as u64;
                     *pending = line;
@@ -835,8 +881,8 @@ fn read_line(reader: &mut Reader, pending: &mut Vec<u8>, carry: &mut u64) -> std
                     Ok(ReadOutcome::Line(n, cut))
                 }
                 Ok(Err(e)) => Err(e),
-                Err(TryRecvError::Empty) => Ok(ReadOutcome::Waiting),
-                Err(TryRecvError::Disconnected) => Ok(ReadOutcome::Eof),
+                Err(RecvTimeoutError::Timeout) => Ok(ReadOutcome::Waiting),
+                Err(RecvTimeoutError::Disconnected) => Ok(ReadOutcome::Eof),
             };
         }
     };

@@ -353,7 +353,9 @@ pub fn watch(
         if closing_all && batcher.is_empty() && !batcher.has_rejected() {
             break;
         }
-        if idle && batcher.is_empty() {
+        if idle && follower.waits() {
+            // Standard input: the read waited already.
+        } else if idle && batcher.is_empty() {
             std::thread::sleep(params.poll);
         } else if idle {
             // Lines waiting for their batch's time: a short pause, not a whole poll.

@@ -223,3 +223,38 @@ fn a_restart_resumes_after_the_last_line_handed_out() {
     assert_eq!(rest, want);
     assert!(g.take_notices().iter().any(|n| n.contains("conn.log.1")));
 }
+
+#[test]
+fn from_the_end_reads_only_new_lines_and_a_dir_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("conn.log");
+    // The last line is still being written: it is read whole once finished.
+    std::fs::write(&path, format!("{HEADER}{}\n{}", record(0), &record(1)[..5])).unwrap();
+    let mut f = Follower::new(Source::File(path.clone()), FollowState::default(), Start::End).unwrap();
+    let mut got = Vec::new();
+    drain(&mut f, &mut got);
+    // Only the header, which the lines after it need.
+    assert_eq!(got, HEADER.lines().map(str::to_owned).collect::<Vec<_>>());
+    got.clear();
+    append(&path, &format!("{}\n{}\n", &record(1)[5..], record(2)));
+    drain(&mut f, &mut got);
+    assert_eq!(got, vec![record(1), record(2)]);
+
+    // A directory: rotated files by name (dated directories first), then current/.
+    let logs = dir.path().join("logs");
+    for (sub, name, i) in
+        [("2024-03-05", "conn.00:00:00-01:00:00.log", 3), ("2024-03-04", "conn.23:00:00-00:00:00.log", 4)]
+    {
+        std::fs::create_dir_all(logs.join(sub)).unwrap();
+        std::fs::write(logs.join(sub).join(name), format!("{HEADER}{}\n", record(i))).unwrap();
+    }
+    std::fs::create_dir_all(logs.join("current")).unwrap();
+    std::fs::write(logs.join("current").join("conn.log"), format!("{HEADER}{}\n", record(5))).unwrap();
+    std::fs::write(logs.join("current").join("dns.log"), "not a conn log\n").unwrap();
+    let source = Source::Dir { dir: logs.clone(), log: "conn".into() };
+    let mut d = Follower::new(source, FollowState::default(), Start::Beginning).unwrap();
+    let mut got = Vec::new();
+    drain(&mut d, &mut got);
+    let records: Vec<String> = got.into_iter().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(records, vec![record(4), record(3), record(5)]);
+}

@@ -63,6 +63,9 @@ pub struct Args {
     /// connection when it closes, with its start time).
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub lateness: Duration,
+    /// Host and pair models: how often open windows are scored for an early alert.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub early_every: Duration,
     /// Write the counters to this JSON file (every second and at exit).
     #[arg(long)]
     pub metrics: Option<PathBuf>,
@@ -109,6 +112,7 @@ pub fn run(a: Args) -> Result<()> {
     params.progress_every = a.progress_every;
     params.metrics = a.metrics.clone();
     params.lateness = a.lateness;
+    params.early_every = a.early_every;
 
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     let resume = match &a.checkpoint {

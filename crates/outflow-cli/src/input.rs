@@ -259,3 +259,53 @@ pub fn set_threads(threads: usize) -> Result<()> {
     }
     Ok(())
 }
+
+/// A duration such as `150ms`, `30s`, `5m`, `1h` or a number of seconds, between `min` and `max`
+/// seconds (`range` says so in the error).
+pub fn duration_between(s: &str, min: f64, max: f64, range: &str) -> std::result::Result<std::time::Duration, String> {
+    let t = s.trim();
+    let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let scale = match unit {
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("'{s}': expected a duration such as 30s, 5m or 1h")),
+    };
+    let seconds =
+        number.trim().parse::<f64>().map_err(|_| format!("'{s}': expected a duration such as 30s, 5m or 1h"))? * scale;
+    if !(min..=max).contains(&seconds) {
+        return Err(format!("'{s}': the duration must be between {range}"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+/// Calls `handler` with the signal's name each time the process receives SIGTERM, SIGINT or SIGHUP
+/// (Unix; elsewhere nothing), from a thread of its own.
+pub fn on_signals(handler: impl Fn(&'static str) + Send + 'static) {
+    #[cfg(unix)]
+    std::thread::spawn(move || {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async {
+            let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
+                (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
+            else {
+                return;
+            };
+            loop {
+                let name = tokio::select! {
+                    _ = term.recv() => "SIGTERM",
+                    _ = int.recv() => "SIGINT",
+                    _ = hup.recv() => "SIGHUP",
+                };
+                handler(name);
+            }
+        });
+    });
+    #[cfg(not(unix))]
+    let _ = handler;
+}

@@ -159,18 +159,9 @@ pub fn flow_alert(cols: &FlowColumns<'_>, a: &FlowAlert<'_>, model: &ModelInfo) 
             (Some(u), Some(t)) => format!("flow\0{u}\0{t}"),
             _ => format!("flow\0{}\0{}", a.file, a.line),
         };
-        format!("of1-{}", &hex(&Sha256::digest(key.as_bytes()))[..32])
+        format!("of1-{}", &sha256_hex(key.as_bytes())[..32])
     };
-    let mut event = Map::new();
-    event.insert("kind".into(), json!("alert"));
-    event.insert("category".into(), json!(["network", "intrusion_detection"]));
-    event.insert("type".into(), json!(["info"]));
-    event.insert("module".into(), json!("outflow"));
-    event.insert("dataset".into(), json!("outflow.flow"));
-    event.insert("id".into(), json!(id));
-    event.insert("severity".into(), json!(ecs_severity(a.severity)));
-    event.insert("risk_score".into(), json!(round(a.score * 100.0, 2)));
-    event.insert("created".into(), json!(now_rfc3339()));
+    let mut event = event_base("flow", &id, a.severity, a.score);
     if let Some(t) = ts {
         event.insert("start".into(), json!(rfc3339(t)));
     }
@@ -215,21 +206,10 @@ pub fn flow_alert(cols: &FlowColumns<'_>, a: &FlowAlert<'_>, model: &ModelInfo) 
     if let Some(u) = &uid {
         doc.insert("zeek".into(), json!({ "uid": u }));
     }
-    let reasons: Vec<&str> = a.reasons.split("; ").filter(|r| !r.is_empty()).collect();
-    doc.insert(
-        "outflow".into(),
-        json!({
-            "score": round(a.score, 6),
-            "severity": a.severity.name(),
-            "cluster": a.cluster,
-            "level": "flow",
-            "reasons": reasons,
-            "model": model.name,
-            "model_sha256": model.sha256,
-            "file": a.file,
-            "line": a.line,
-        }),
-    );
+    let mut outflow = outflow_base("flow", a.score, a.severity, a.cluster, a.reasons, model);
+    outflow.insert("file".into(), json!(a.file));
+    outflow.insert("line".into(), json!(a.line));
+    doc.insert("outflow".into(), Value::Object(outflow));
     Alert { id, severity: a.severity, addresses: src.into_iter().chain(dst).collect(), document: Value::Object(doc) }
 }
 
@@ -267,7 +247,7 @@ pub struct EntityAlert<'a> {
 pub fn entity_alert(a: &EntityAlert<'_>, model: &ModelInfo) -> Alert {
     let key = format!("{}\0{}\0{}\0{}\0{}", a.level, a.src, a.dst.unwrap_or(""), a.window.0, a.partial);
     let prefix = if a.level == "host" { "oh1" } else { "op1" };
-    let id = format!("{prefix}-{}", &hex(&Sha256::digest(key.as_bytes()))[..32]);
+    let id = format!("{prefix}-{}", &sha256_hex(key.as_bytes())[..32]);
     let mut source = Map::new();
     source.insert("ip".into(), json!(a.src));
     if let Some(b) = a.bytes_out.filter(|b| b.is_finite() && *b >= 0.0) {
@@ -276,22 +256,10 @@ pub fn entity_alert(a: &EntityAlert<'_>, model: &ModelInfo) -> Alert {
     let mut doc = Map::new();
     doc.insert("@timestamp".into(), json!(rfc3339(if a.partial { a.window.0 } else { a.window.1 })));
     doc.insert("ecs".into(), json!({ "version": ECS_VERSION }));
-    doc.insert(
-        "event".into(),
-        json!({
-            "kind": "alert",
-            "category": ["network", "intrusion_detection"],
-            "type": ["info"],
-            "module": "outflow",
-            "dataset": format!("outflow.{}", a.level),
-            "id": id,
-            "severity": ecs_severity(a.severity),
-            "risk_score": round(a.score * 100.0, 2),
-            "created": now_rfc3339(),
-            "start": rfc3339(a.window.0),
-            "end": rfc3339(a.window.1),
-        }),
-    );
+    let mut event = event_base(a.level, &id, a.severity, a.score);
+    event.insert("start".into(), json!(rfc3339(a.window.0)));
+    event.insert("end".into(), json!(rfc3339(a.window.1)));
+    doc.insert("event".into(), Value::Object(event));
     doc.insert("source".into(), Value::Object(source));
     let mut related = vec![a.src.to_owned()];
     if let Some(d) = a.dst {
@@ -304,23 +272,48 @@ pub fn entity_alert(a: &EntityAlert<'_>, model: &ModelInfo) -> Alert {
         related.push(d.to_owned());
     }
     doc.insert("related".into(), json!({ "ip": related }));
-    let reasons: Vec<&str> = a.reasons.split("; ").filter(|r| !r.is_empty()).collect();
-    doc.insert(
-        "outflow".into(),
-        json!({
-            "score": round(a.score, 6),
-            "severity": a.severity.name(),
-            "cluster": a.cluster,
-            "level": a.level,
-            "flows": a.flows,
-            "partial": a.partial,
-            "evidence": a.evidence,
-            "reasons": reasons,
-            "model": model.name,
-            "model_sha256": model.sha256,
-        }),
-    );
+    let mut outflow = outflow_base(a.level, a.score, a.severity, a.cluster, a.reasons, model);
+    outflow.insert("flows".into(), json!(a.flows));
+    outflow.insert("partial".into(), json!(a.partial));
+    outflow.insert("evidence".into(), json!(a.evidence));
+    doc.insert("outflow".into(), Value::Object(outflow));
     Alert { id, severity: a.severity, addresses: related, document: Value::Object(doc) }
+}
+
+/// The `event` fields every alert has.
+fn event_base(level: &str, id: &str, severity: Severity, score: f64) -> Map<String, Value> {
+    let mut event = Map::new();
+    event.insert("kind".into(), json!("alert"));
+    event.insert("category".into(), json!(["network", "intrusion_detection"]));
+    event.insert("type".into(), json!(["info"]));
+    event.insert("module".into(), json!("outflow"));
+    event.insert("dataset".into(), json!(format!("outflow.{level}")));
+    event.insert("id".into(), json!(id));
+    event.insert("severity".into(), json!(ecs_severity(severity)));
+    event.insert("risk_score".into(), json!(round(score * 100.0, 2)));
+    event.insert("created".into(), json!(now_rfc3339()));
+    event
+}
+
+/// The `outflow` fields every alert has.
+fn outflow_base(
+    level: &str,
+    score: f64,
+    severity: Severity,
+    cluster: i64,
+    reasons: &str,
+    model: &ModelInfo,
+) -> Map<String, Value> {
+    let reasons: Vec<&str> = reasons.split("; ").filter(|r| !r.is_empty()).collect();
+    let mut m = Map::new();
+    m.insert("score".into(), json!(round(score, 6)));
+    m.insert("severity".into(), json!(severity.name()));
+    m.insert("cluster".into(), json!(cluster));
+    m.insert("level".into(), json!(level));
+    m.insert("reasons".into(), json!(reasons));
+    m.insert("model".into(), json!(model.name));
+    m.insert("model_sha256".into(), json!(model.sha256));
+    m
 }
 
 fn round(x: f64, digits: i32) -> f64 {
@@ -328,8 +321,9 @@ fn round(x: f64, digits: i32) -> f64 {
     (x * f).round() / f
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// SHA-256 of bytes, lower-case hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use flate2::read::MultiGzDecoder;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use crate::alert::sha256_hex;
 use crate::error::{Result, WatchError};
 
 /// Bytes of a file's start that identify it.
@@ -88,12 +88,8 @@ pub struct FileId {
 
 impl FileId {
     fn matches(&self, head: &[u8]) -> bool {
-        head.len() as u64 >= self.head_len && digest(&head[..self.head_len as usize]) == self.head_sha256
+        head.len() as u64 >= self.head_len && sha256_hex(&head[..self.head_len as usize]) == self.head_sha256
     }
-}
-
-fn digest(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Where reading stands: the file, the bytes of it consumed (decompressed for gzip) and its lines read.
@@ -818,7 +814,7 @@ fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
 
 fn id_of(path: &Path, head: &[u8]) -> FileId {
     let ident = std::fs::metadata(path).ok().as_ref().and_then(ident_of);
-    FileId { path: path.display().to_string(), head_len: head.len() as u64, head_sha256: digest(head), ident }
+    FileId { path: path.display().to_string(), head_len: head.len() as u64, head_sha256: sha256_hex(head), ident }
 }
 
 /// Fingerprints the file being read from its first bytes (at most what was read of it, so that a file

@@ -65,6 +65,15 @@ pub trait Sink: Send {
     fn name(&self) -> String;
 }
 
+/// The alerts as NDJSON.
+fn lines(alerts: &[Alert]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(alerts.len() * 600);
+    for a in alerts {
+        buf.extend_from_slice(&a.to_line());
+    }
+    buf
+}
+
 /// Alerts to standard output, one JSON document per line.
 pub struct Stdout {
     settled: u64,
@@ -88,11 +97,7 @@ impl Sink for Stdout {
     fn send(&mut self, seq: u64, alerts: &[Alert]) -> Result<()> {
         if !alerts.is_empty() {
             let mut out = std::io::stdout().lock();
-            let mut buf = Vec::with_capacity(alerts.len() * 600);
-            for a in alerts {
-                buf.extend_from_slice(&a.to_line());
-            }
-            out.write_all(&buf)
+            out.write_all(&lines(alerts))
                 .and_then(|_| out.flush())
                 .map_err(|e| WatchError::Sink(format!("cannot write alerts to standard output: {e}")))?;
             self.counters.delivered += alerts.len() as u64;
@@ -225,10 +230,7 @@ impl Sink for RotatingFile {
             if self.bytes >= self.max_bytes {
                 self.rotate()?;
             }
-            let mut buf = Vec::with_capacity(alerts.len() * 600);
-            for a in alerts {
-                buf.extend_from_slice(&a.to_line());
-            }
+            let buf = lines(alerts);
             let err =
                 |e: std::io::Error| WatchError::Sink(format!("cannot write alerts to {}: {e}", self.path.display()));
             self.file.write_all(&buf).map_err(err)?;

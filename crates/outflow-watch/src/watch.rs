@@ -146,6 +146,10 @@ struct Pending {
     follow: FollowState,
     header: String,
     live: Option<LiveState>,
+    /// The alert file as this batch left it (a later batch may be written before this one settles
+    /// everywhere).
+    alerts_file: Option<crate::sink::FileState>,
+    counters: Counters,
 }
 
 struct Model {
@@ -320,7 +324,14 @@ pub fn watch(
                     Some(l) => l.replay_from((follower.state(), header_after)),
                     None => (follower.state(), header_after),
                 };
-                pending.push_back(Pending { seq, follow, header, live: live.as_ref().map(LiveWindows::state) });
+                pending.push_back(Pending {
+                    seq,
+                    follow,
+                    header,
+                    live: live.as_ref().map(LiveWindows::state),
+                    alerts_file: sinks.iter().find_map(|s| s.file_state()),
+                    counters: counters.clone(),
+                });
                 batch_started = None;
                 if abort_after.is_some_and(|n| counters.batches >= n) {
                     // For tests of a crash between delivery and checkpoint.
@@ -329,15 +340,7 @@ pub fn watch(
             }
         }
 
-        // The checkpoint of the latest batch whose alerts are all settled.
-        let settled = sinks.iter().map(|s| s.settled()).min().unwrap_or(seq);
-        let mut ready = None;
-        while pending.front().is_some_and(|p| p.seq <= settled) {
-            ready = pending.pop_front();
-        }
-        if let (Some(p), Some(path)) = (ready, &params.checkpoint) {
-            save_checkpoint(path, &source_name, p, &sinks, &model, &counters)?;
-        }
+        checkpoint_settled(&params, &source_name, &mut pending, &sinks, &model)?;
 
         if last_progress.elapsed() >= params.progress_every {
             last_progress = Instant::now();
@@ -369,14 +372,7 @@ pub fn watch(
             log(&format!("{}: alerts still undelivered at exit; they are raised again on the next start", s.name()));
         }
     }
-    let settled = sinks.iter().map(|s| s.settled()).min().unwrap_or(seq);
-    let mut ready = None;
-    while pending.front().is_some_and(|p| p.seq <= settled) {
-        ready = pending.pop_front();
-    }
-    if let (Some(p), Some(path)) = (ready, &params.checkpoint) {
-        save_checkpoint(path, &source_name, p, &sinks, &model, &counters)?;
-    }
+    checkpoint_settled(&params, &source_name, &mut pending, &sinks, &model)?;
     if let Some(m) = &params.metrics {
         write_metrics(m, &counters, &follower, &sinks, &source_name, &model.info, started)?;
     }
@@ -391,22 +387,28 @@ fn check_flow_model(d: &Detector) -> std::result::Result<(), String> {
     Ok(())
 }
 
-fn save_checkpoint(
-    path: &std::path::Path,
+/// Saves the checkpoint of the latest batch whose alerts every sink has settled.
+fn checkpoint_settled(
+    params: &WatchParams,
     source: &str,
-    p: Pending,
+    pending: &mut VecDeque<Pending>,
     sinks: &[Box<dyn Sink>],
     model: &Model,
-    counters: &Counters,
 ) -> Result<()> {
+    let settled = sinks.iter().map(|s| s.settled()).min().unwrap_or(u64::MAX);
+    let mut ready = None;
+    while pending.front().is_some_and(|p| p.seq <= settled) {
+        ready = pending.pop_front();
+    }
+    let (Some(p), Some(path)) = (ready, &params.checkpoint) else { return Ok(()) };
     Checkpoint {
         version: CHECKPOINT_VERSION,
         source: source.to_owned(),
         follow: p.follow,
         header: p.header,
-        alerts_file: sinks.iter().find_map(|s| s.file_state()),
+        alerts_file: p.alerts_file,
         model_sha256: model.info.sha256.clone(),
-        counters: counters.clone(),
+        counters: p.counters,
         live: p.live,
         written_at: crate::alert::now_rfc3339(),
     }

@@ -41,6 +41,19 @@ fn append(path: &Path, text: &str) {
     std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
 }
 
+/// `n` new records as text, noted in `expected`.
+fn records(n: usize, next: &mut usize, expected: &mut Vec<String>) -> String {
+    let mut text = String::new();
+    for _ in 0..n {
+        let r = record(*next);
+        *next += 1;
+        expected.push(r.clone());
+        text.push_str(&r);
+        text.push('\n');
+    }
+    text
+}
+
 fn drain(f: &mut Follower, out: &mut Vec<String>) {
     // A rotation or truncation is noticed at the end of what was written: a few calls may return nothing
     // while the follower switches files.
@@ -69,13 +82,7 @@ proptest! {
             match op {
                 Op::Append(n, cut) => {
                     let mut text = partial.take().unwrap_or_default();
-                    for _ in 0..n {
-                        let r = record(next);
-                        next += 1;
-                        expected.push(r.clone());
-                        text.push_str(&r);
-                        text.push('\n');
-                    }
+                    text.push_str(&records(n, &mut next, &mut expected));
                     // The last line written only in part: its rest comes with the next write.
                     if let Some(c) = cut {
                         let r = record(next);
@@ -90,13 +97,7 @@ proptest! {
                 }
                 Op::AppendUnread(n) => {
                     let mut text = partial.take().unwrap_or_default();
-                    for _ in 0..n {
-                        let r = record(next);
-                        next += 1;
-                        expected.push(r.clone());
-                        text.push_str(&r);
-                        text.push('\n');
-                    }
+                    text.push_str(&records(n, &mut next, &mut expected));
                     append(&path, &text);
                 }
                 Op::Rotate => {

@@ -428,24 +428,13 @@ fn print_flow_summary(s: &RunSummary, out: &str) {
 /// created them, else marked `INCOMPLETE`, temporary files removed; see
 /// [`outflow::run::abandon_active_runs`]) and exits as a process killed by that signal would report.
 fn release_runs_on_termination() {
-    #[cfg(unix)]
-    std::thread::spawn(|| {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-        rt.block_on(async {
-            let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
-                (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
-            else {
-                return;
-            };
-            let (name, code) = tokio::select! {
-                _ = term.recv() => ("SIGTERM", 143),
-                _ = int.recv() => ("SIGINT", 130),
-                _ = hup.recv() => ("SIGHUP", 129),
-            };
-            outflow::run::abandon_active_runs();
-            eprintln!("outflow: stopped by {name}; the unfinished run directory was removed or marked INCOMPLETE");
-            std::process::exit(code);
+    crate::input::on_signals(|name| {
+        outflow::run::abandon_active_runs();
+        eprintln!("outflow: stopped by {name}; the unfinished run directory was removed or marked INCOMPLETE");
+        std::process::exit(match name {
+            "SIGINT" => 130,
+            "SIGHUP" => 129,
+            _ => 143,
         });
     });
 }

@@ -54,30 +54,9 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
-/// The shortest interval between two checks of the model file.
-const MIN_WATCH: Duration = Duration::from_secs(1);
-
 /// `30s`, `5m`, `1h` or a number of seconds; at least a second, at most a day.
 fn parse_interval(s: &str) -> std::result::Result<Duration, String> {
-    let t = s.trim();
-    let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => t.split_at(i),
-        None => (t, "s"),
-    };
-    let scale = match unit {
-        "ms" => 0.001,
-        "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        _ => return Err(format!("'{s}': expected a duration such as 30s, 5m or 1h")),
-    };
-    let seconds =
-        number.trim().parse::<f64>().map_err(|_| format!("'{s}': expected a duration such as 30s, 5m or 1h"))?;
-    let seconds = seconds * scale;
-    if !(MIN_WATCH.as_secs_f64()..=MAX_TIMEOUT_SECONDS).contains(&seconds) {
-        return Err(format!("'{s}': the interval must be between 1 s and a day"));
-    }
-    Ok(Duration::from_secs_f64(seconds))
+    crate::input::duration_between(s, 1.0, MAX_TIMEOUT_SECONDS, "1 s and a day")
 }
 
 #[cfg(test)]

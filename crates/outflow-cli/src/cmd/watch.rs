@@ -157,51 +157,16 @@ pub fn run(a: Args) -> Result<()> {
 
 /// SIGTERM and SIGINT: finish the batch, deliver, checkpoint and exit 0. SIGHUP: reload the model.
 fn on_signals(control: &Control) {
-    #[cfg(unix)]
-    {
-        let control = control.clone();
-        std::thread::spawn(move || {
-            use tokio::signal::unix::{SignalKind, signal};
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-            rt.block_on(async {
-                let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
-                    (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
-                else {
-                    return;
-                };
-                loop {
-                    tokio::select! {
-                        _ = term.recv() => control.stop.store(true, Ordering::SeqCst),
-                        _ = int.recv() => control.stop.store(true, Ordering::SeqCst),
-                        _ = hup.recv() => control.reload.store(true, Ordering::SeqCst),
-                    }
-                }
-            });
-        });
-    }
-    #[cfg(not(unix))]
-    let _ = control;
+    let control = control.clone();
+    crate::input::on_signals(move |name| {
+        let flag = if name == "SIGHUP" { &control.reload } else { &control.stop };
+        flag.store(true, Ordering::SeqCst);
+    });
 }
 
-/// `150ms`, `30s`, `5m`, `1h` or a number of seconds.
+/// `150ms`, `30s`, `5m`, `1h` or a number of seconds, up to a week.
 fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
-    let t = s.trim();
-    let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => t.split_at(i),
-        None => (t, "s"),
-    };
-    let scale = match unit {
-        "ms" => 0.001,
-        "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        _ => return Err(format!("'{s}': expected a duration such as 150ms, 30s, 5m or 1h")),
-    };
-    let seconds = number.trim().parse::<f64>().map_err(|_| format!("'{s}': expected a duration such as 30s"))? * scale;
-    if !(0.0..=86_400.0 * 7.0).contains(&seconds) {
-        return Err(format!("'{s}': out of range (0 to a week)"));
-    }
-    Ok(Duration::from_secs_f64(seconds))
+    crate::input::duration_between(s, 0.0, 7.0 * 86_400.0, "0 and a week")
 }
 
 #[cfg(test)]

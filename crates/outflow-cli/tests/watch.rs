@@ -590,3 +590,25 @@ fn host_windows_survive_kill_9_with_the_same_alerts() {
         assert_eq!(run(&format!("killed-{abort}"), Some(abort)), whole, "killed after {abort} batches");
     }
 }
+
+#[test]
+fn refuses_what_cannot_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN).arg("watch").args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let cp = dir.path().join("cp.json");
+    let model = dir.path().join("model.json");
+    std::fs::write(&model, "not a model").unwrap();
+    let m = model.to_str().unwrap();
+    assert!(run(&[m, "-", "--checkpoint", cp.to_str().unwrap()]).contains("standard input"));
+    let bad_header = run(&[m, "-", "--webhook", "http://127.0.0.1:9/", "--webhook-header", "X Api Key: secret"]);
+    assert!(bad_header.contains("--webhook-header"), "{bad_header}");
+    assert!(!bad_header.contains("secret"), "{bad_header}");
+    assert!(run(&[m, "/no/such/dir/conn.log"]).contains("no such file"));
+    assert!(run(&[m, "-", "--allow", "10.0.0.0/33"]).contains("10.0.0.0/33"));
+    let unreadable = run(&[m, "-"]);
+    assert!(unreadable.contains("model.json"), "{unreadable}");
+}

@@ -197,8 +197,10 @@ pub fn flow_alert(cols: &FlowColumns<'_>, a: &FlowAlert<'_>, model: &ModelInfo) 
     if let Some(s) = text(cols.service, row) {
         network.insert("protocol".into(), json!(s.split(',').next().unwrap_or(&s).to_ascii_lowercase()));
     }
-    if let (Some(o), Some(r)) = (integer(cols.bytes_out, row), integer(cols.bytes_in, row)) {
-        network.insert("bytes".into(), json!(o + r));
+    if let Some(total) =
+        integer(cols.bytes_out, row).zip(integer(cols.bytes_in, row)).and_then(|(o, r)| o.checked_add(r))
+    {
+        network.insert("bytes".into(), json!(total));
     }
     doc.insert("network".into(), Value::Object(network));
     let related: Vec<&String> = src.iter().chain(dst.iter()).collect();

@@ -51,7 +51,7 @@ pub struct Batcher {
     header: Vec<u8>,
     header_lines: usize,
     /// A line that starts a new header after records of this batch: applied once the batch is parsed.
-    deferred: Option<(Vec<u8>, Origin, bool)>,
+    deferred: Option<(Vec<u8>, Origin)>,
     records: Vec<Vec<u8>>,
     origins: Vec<Origin>,
     /// Lines that are neither records nor directives (wrong kind, no header yet).
@@ -96,17 +96,13 @@ impl Batcher {
                 || (starts_header && self.kind == Some(LogKind::ZeekTsv)))
         {
             // The records so far are parsed with the header they were written under.
-            self.deferred = Some((bytes, at, line.new_file));
+            self.deferred = Some((bytes, at));
             return Added::HeaderChange;
         }
-        self.add(bytes, at, line.new_file)
+        self.add(bytes, at)
     }
 
-    fn add(&mut self, bytes: Vec<u8>, at: Origin, new_file: bool) -> Added {
-        if new_file && bytes.first() == Some(&b'#') {
-            self.header.clear();
-            self.header_lines = 0;
-        }
+    fn add(&mut self, bytes: Vec<u8>, at: Origin) -> Added {
         let kind =
             *self.kind.get_or_insert(if bytes.first() == Some(&b'{') { LogKind::ZeekJson } else { LogKind::ZeekTsv });
         match (kind, bytes.first()) {
@@ -175,8 +171,8 @@ impl Batcher {
                 p
             })
         };
-        if let Some((bytes, at, new_file)) = self.deferred.take() {
-            self.add(bytes, at, new_file);
+        if let Some((bytes, at)) = self.deferred.take() {
+            self.add(bytes, at);
         }
         (parsed, bad)
     }

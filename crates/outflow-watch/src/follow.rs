@@ -28,6 +28,8 @@ const MAX_LINE: usize = outflow::io::MAX_LINE_BYTES;
 const GZIP_GRACE: Duration = Duration::from_secs(600);
 /// How long a read of standard input waits for a line before the batch so far is scored.
 const STDIN_WAIT: Duration = Duration::from_millis(20);
+/// A rotated plain file modified this recently may still be being written.
+const ROTATED_QUIET: Duration = Duration::from_secs(2);
 /// How often a directory is listed for new rotated files.
 const SCAN_EVERY: Duration = Duration::from_millis(500);
 
@@ -87,6 +89,11 @@ pub struct FileId {
 }
 
 impl FileId {
+    /// The same file as `other` (same leading bytes), whatever path it was seen under.
+    fn same(&self, other: &FileId) -> bool {
+        self.head_len == other.head_len && self.head_sha256 == other.head_sha256
+    }
+
     fn matches(&self, head: &[u8]) -> bool {
         head.len() as u64 >= self.head_len && sha256_hex(&head[..self.head_len as usize]) == self.head_sha256
     }
@@ -124,6 +131,10 @@ pub struct FollowState {
     /// Directory mode: the files already read (the latest 1,000).
     #[serde(default)]
     pub read: Vec<ReadFile>,
+    /// Directory mode: rotated files whose path sorts at or before this one were read or skipped (Zeek
+    /// names them by date and time, so the name orders them): a restart does not list them again.
+    #[serde(default)]
+    pub done_through: Option<String>,
 }
 
 /// One line of the log, without its line ending.
@@ -183,6 +194,7 @@ pub struct Follower {
     carry: u64,
     queue: VecDeque<(PathBuf, u64, u64)>,
     read: Vec<ReadFile>,
+    done_through: Option<String>,
     known: HashSet<PathBuf>,
     last_scan: Option<Instant>,
     counters: FollowCounters,
@@ -212,6 +224,7 @@ impl Follower {
             carry: 0,
             queue: VecDeque::new(),
             read: state.read,
+            done_through: state.done_through,
             known: HashSet::new(),
             last_scan: None,
             counters: FollowCounters::default(),
@@ -228,9 +241,9 @@ impl Follower {
                 }
                 if let Some(p) = state.position.filter(|p| p.file.is_some()) {
                     let id = p.file.clone().expect("checked");
-                    if !f.read.iter().any(|r| r.file == id) {
-                        f.read.push(ReadFile { file: id, offset: p.offset, line: p.line, complete: false });
-                    }
+                    // The checkpointed position is the latest word on that file.
+                    f.read.retain(|r| !r.file.same(&id));
+                    f.read.push(ReadFile { file: id, offset: p.offset, line: p.line, complete: false });
                 } else if start == Start::End {
                     f.skip_existing()?;
                 }
@@ -270,7 +283,7 @@ impl Follower {
         if read.len() > 1000 {
             read.drain(..read.len() - 1000);
         }
-        FollowState { position, read }
+        FollowState { position, read, done_through: self.done_through.clone() }
     }
 
     /// The next whole line, or `None` when nothing more is written yet.
@@ -308,10 +321,7 @@ impl Follower {
                 Ok(ReadOutcome::Waiting) => return Ok(None),
                 Err(e) if e.kind() == ErrorKind::UnexpectedEof && matches!(o.reader, Reader::Gzip(_)) => {
                     // A rotated file still being compressed: come back to it later.
-                    let recent = std::fs::metadata(&o.path)
-                        .and_then(|m| m.modified())
-                        .map(|t| SystemTime::now().duration_since(t).unwrap_or_default() < GZIP_GRACE)
-                        .unwrap_or(false);
+                    let recent = modified_within(&o.path, GZIP_GRACE);
                     let o = self.open.take().expect("open");
                     self.clear_pending();
                     if recent {
@@ -326,6 +336,10 @@ impl Follower {
                     let o = self.open.take().expect("open");
                     self.notices.push(format!("{}: {e}; the rest of it is skipped", o.shown));
                     self.clear_pending();
+                    if matches!(o.reader, Reader::Stdin(_)) {
+                        self.stdin_done = true;
+                        return Ok(None);
+                    }
                     self.finish_file(o, true);
                 }
             }
@@ -342,6 +356,15 @@ impl Follower {
                 return Ok(false);
             }
             let o = self.open.take().expect("open");
+            // A rotated file that was written to a moment ago may still be being copied in: it is
+            // looked at again by a later scan, from where it was left.
+            let settling = matches!(o.reader, Reader::Plain(_)) && modified_within(&o.path, ROTATED_QUIET);
+            if settling {
+                self.known.remove(&o.path);
+                self.clear_pending();
+                self.finish_file(o, false);
+                return Ok(false);
+            }
             self.flush_partial_line();
             self.finish_file(o, true);
             return Ok(true);
@@ -421,14 +444,33 @@ impl Follower {
     }
 
     fn finish_file(&mut self, o: Open, complete: bool) {
+        if complete && !o.followed {
+            self.note_done(&o.path);
+        }
         let Some(id) = o.id else { return };
-        match self.read.iter_mut().find(|r| r.file == id) {
+        match self.read.iter_mut().find(|r| r.file.same(&id)) {
             Some(r) => {
                 r.offset = o.offset;
                 r.line = o.line;
                 r.complete |= complete;
             }
             None => self.read.push(ReadFile { file: id, offset: o.offset, line: o.line, complete }),
+        }
+    }
+
+    /// The entry of the files read that `head` starts like, the furthest read if several do.
+    fn read_entry(&self, head: &[u8], also: impl Fn(&ReadFile) -> bool) -> Option<&ReadFile> {
+        self.read.iter().filter(|r| r.file.matches(head) && also(r)).max_by_key(|r| (r.complete, r.offset))
+    }
+
+    /// Directory mode: a rotated file was read to its end (or skipped on purpose).
+    fn note_done(&mut self, path: &Path) {
+        if !matches!(self.source, Source::Dir { .. }) {
+            return;
+        }
+        let p = path.to_string_lossy().into_owned();
+        if self.done_through.as_ref().is_none_or(|d| p > *d) {
+            self.done_through = Some(p);
         }
     }
 
@@ -502,7 +544,13 @@ impl Follower {
                 path.display(),
                 rotated.display()
             ));
+            // Rotated more than once while we were down: the newer rotated files come next, oldest first.
+            let newer = newer_siblings(path, &rotated);
             self.queue.push_back((rotated, pos.offset, pos.line));
+            for p in newer {
+                self.notices.push(format!("{} was rotated again meanwhile; reading {}", path.display(), p.display()));
+                self.queue.push_back((p, 0, 0));
+            }
         } else {
             self.notices.push(format!(
                 "{} is not the file read before (it was rotated or replaced) and the old one was not found \
@@ -538,10 +586,7 @@ impl Follower {
                 && let Err(e) = seek_to(&mut o, offset, line)
             {
                 {
-                    let recent = std::fs::metadata(&path)
-                        .and_then(|m| m.modified())
-                        .map(|t| SystemTime::now().duration_since(t).unwrap_or_default() < GZIP_GRACE)
-                        .unwrap_or(false);
+                    let recent = modified_within(&path, GZIP_GRACE);
                     if gz && recent {
                         // Still being compressed: found again by a later scan.
                         self.known.remove(&path);
@@ -558,8 +603,7 @@ impl Follower {
         let Some(path) = current.filter(|p| p.is_file()) else { return Ok(false) };
         let mut o = open_file(&path, true)?;
         if let Ok(head) = read_head(&path)
-            && let Some(r) =
-                self.read.iter().find(|r| r.file.matches(&head) && (r.file.ident.is_none() || r.file.ident == o.ident))
+            && let Some(r) = self.read_entry(&head, |r| r.file.ident.is_none() || r.file.ident == o.ident)
         {
             {
                 if r.complete {
@@ -593,7 +637,10 @@ impl Follower {
         self.last_scan = Some(Instant::now());
         let Source::Dir { dir, log } = &self.source else { return Ok(()) };
         let mut found = rotated_files(dir, log)?;
-        found.retain(|p| !self.known.contains(p));
+        let done = self.done_through.clone();
+        found.retain(|p| {
+            !self.known.contains(p) && done.as_ref().is_none_or(|d| p.to_string_lossy().as_ref() > d.as_str())
+        });
         if let Some(o) = &mut self.open {
             refresh_id(o);
         }
@@ -608,7 +655,7 @@ impl Follower {
                 self.queue.push_back((path, o.offset, o.line));
                 continue;
             }
-            match self.read.iter().find(|r| r.file.matches(&head)) {
+            match self.read_entry(&head, |_| true) {
                 Some(r) if r.complete => {}
                 Some(r) => self.queue.push_back((path, r.offset, r.line)),
                 None => self.queue.push_back((path, 0, 0)),
@@ -620,6 +667,7 @@ impl Follower {
     fn skip_existing(&mut self) -> Result<()> {
         let Source::Dir { dir, log } = &self.source else { return Ok(()) };
         for path in rotated_files(dir, log)? {
+            self.note_done(&path);
             self.known.insert(path);
         }
         if let Some(current) = self.current_path().filter(|p| p.is_file()) {
@@ -728,6 +776,14 @@ fn header_lines(path: &Path, shown: &Arc<str>, end: u64) -> Result<VecDeque<Line
     Ok(lines)
 }
 
+/// Whether a file was modified less than `age` ago.
+fn modified_within(path: &Path, age: Duration) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .map(|t| SystemTime::now().duration_since(t).unwrap_or_default() < age)
+        .unwrap_or(false)
+}
+
 fn is_gzip(path: &Path) -> bool {
     let mut magic = [0u8; 2];
     File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == [0x1f, 0x8b]
@@ -826,8 +882,15 @@ fn refresh_id(o: &mut Open) {
     if o.id.as_ref().is_some_and(|id| id.head_len >= FINGERPRINT_BYTES.min(o.offset)) {
         return;
     }
+    // Only while the path still names the open file: after a rename it is another file.
+    if o.ident.is_some() && std::fs::metadata(&o.path).ok().as_ref().and_then(ident_of) != o.ident {
+        return;
+    }
     if let Ok(head) = read_head(&o.path) {
         let n = (head.len() as u64).min(o.offset) as usize;
+        if n == 0 {
+            return;
+        }
         let mut id = id_of(&o.path, &head[..n]);
         id.ident = o.ident;
         o.id = Some(id);
@@ -848,6 +911,27 @@ fn find_sibling(path: &Path, id: &FileId) -> Option<PathBuf> {
         .collect();
     candidates.sort();
     candidates.into_iter().find(|p| read_head(p).is_ok_and(|h| id.matches(&h)))
+}
+
+/// Files next to `path` named like it and modified after `than`, oldest first.
+fn newer_siblings(path: &Path, than: &Path) -> Vec<PathBuf> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let Some(stem) = path.file_name().and_then(|n| n.to_str()).map(|n| n.strip_suffix(".log").unwrap_or(n).to_owned())
+    else {
+        return Vec::new();
+    };
+    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let Some(after) = mtime(than) else { return Vec::new() };
+    let mut found: Vec<(SystemTime, PathBuf)> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p != path && p != than && p.is_file())
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&stem)))
+        .filter_map(|p| mtime(&p).filter(|t| *t > after).map(|t| (t, p)))
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, p)| p).collect()
 }
 
 enum ReadOutcome {

@@ -127,6 +127,11 @@ impl LiveWindows {
         Ok(())
     }
 
+    /// Whether a window ends at or before `watermark`.
+    pub fn closes_any(&self, watermark: f64) -> bool {
+        self.open.keys().next().is_some_and(|i| (*i + 1) as f64 * self.seconds as f64 <= watermark)
+    }
+
     /// Whether any window is open.
     pub fn has_open(&self) -> bool {
         !self.open.is_empty()
@@ -139,9 +144,16 @@ impl LiveWindows {
             return Err(WatchError::Param { name: "SOURCE", message: "the log has no timestamp column".into() });
         };
         let w = self.seconds as f64;
+        // A time beyond the clock (plus the lateness) is a broken record, not the future: it would close
+        // every window at once.
+        let horizon = now() + self.lateness + w;
         let mut by_window: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
         for row in 0..flows.n_rows() {
-            let Some(t) = ts.f64_at(row).filter(|t| t.is_finite()) else { continue };
+            let Some(t) = ts.f64_at(row).filter(|t| t.is_finite() && *t >= 0.0) else { continue };
+            if t > horizon {
+                counters.future_flows += 1;
+                continue;
+            }
             let index = (t / w).floor() as i64;
             if (index + 1) as f64 * w <= self.closed_before {
                 counters.late_flows += 1;
@@ -365,6 +377,11 @@ impl LiveWindows {
             alerted: self.alerted.iter().map(|((w, s, d), sev)| (*w, s.clone(), d.clone(), *sev)).collect(),
         }
     }
+}
+
+/// The clock, in seconds since the epoch.
+fn now() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
 fn key_of(entities: &Entities, row: usize) -> EntityKey {

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -154,34 +155,39 @@ impl RotatingFile {
     ) -> Result<(RotatingFile, Vec<String>)> {
         let err = |e: std::io::Error| WatchError::Sink(format!("cannot open the alert file {}: {e}", path.display()));
         let mut notes = Vec::new();
-        if let Some(state) = resume {
-            let rotated = rotated_name(path, 1);
-            let target = if state.ident.is_some() && ident(path) == state.ident {
-                Some(path.to_owned())
-            } else if state.ident.is_some() && ident(&rotated) == state.ident {
-                // Rotated after the checkpoint: the file checkpointed is now PATH.1.
-                Some(rotated)
-            } else {
-                if path.exists() && state.ident.is_some() {
-                    notes.push(format!(
-                        "{} is not the alert file of the checkpoint (it was moved or replaced); appending to it",
-                        path.display()
-                    ));
+        if let Some(state) = resume.filter(|st| st.ident.is_some()) {
+            // The checkpointed file is PATH, or PATH.k when it was rotated k times after the checkpoint;
+            // then PATH.(k-1) … PATH.1 and PATH hold only alerts raised again after the restart.
+            let names: Vec<PathBuf> =
+                std::iter::once(path.to_owned()).chain((1..=keep.max(1)).map(|k| rotated_name(path, k))).collect();
+            match names.iter().position(|n| ident(n) == state.ident) {
+                Some(k) => {
+                    let t = &names[k];
+                    let f = OpenOptions::new().write(true).open(t).map_err(err)?;
+                    let len = f.metadata().map_err(err)?.len();
+                    if len > state.bytes {
+                        f.set_len(state.bytes).map_err(err)?;
+                        f.sync_all().map_err(err)?;
+                        notes.push(format!(
+                            "{}: {} bytes of alerts written after the last checkpoint removed (they are raised again)",
+                            t.display(),
+                            len - state.bytes
+                        ));
+                    }
+                    if k > 0 {
+                        for newer in &names[1..k] {
+                            let _ = std::fs::remove_file(newer);
+                        }
+                        // The checkpointed file becomes PATH again: its alerts are the latest kept.
+                        std::fs::rename(t, path).map_err(err)?;
+                        notes.push(format!("{}: rotated after the last checkpoint; rotation undone", path.display()));
+                    }
                 }
-                None
-            };
-            if let Some(t) = target {
-                let f = OpenOptions::new().write(true).open(&t).map_err(err)?;
-                let len = f.metadata().map_err(err)?.len();
-                if len > state.bytes {
-                    f.set_len(state.bytes).map_err(err)?;
-                    f.sync_all().map_err(err)?;
-                    notes.push(format!(
-                        "{}: {} bytes of alerts written after the last checkpoint removed (they are raised again)",
-                        t.display(),
-                        len - state.bytes
-                    ));
-                }
+                None if path.exists() => notes.push(format!(
+                    "{} is not the alert file of the checkpoint (it was moved or replaced); appending to it",
+                    path.display()
+                )),
+                None => {}
             }
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -278,6 +284,9 @@ pub struct WebhookParams {
     pub jitter: f64,
     /// Time allowed for one request.
     pub timeout: Duration,
+    /// Set when the watch is stopping: a full queue of severe alerts no longer holds the reader; the
+    /// alerts not queued stay unsettled, so their batch is read again on the next start.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl WebhookParams {
@@ -292,6 +301,7 @@ impl WebhookParams {
             max_backoff: Duration::from_secs(30),
             jitter: 0.2,
             timeout: Duration::from_secs(10),
+            stop: None,
         }
     }
 }
@@ -375,7 +385,8 @@ impl Sink for Webhook {
         let (lock, cvar) = &*self.shared;
         let mut s = lock.lock().expect("webhook state");
         s.outstanding.insert(seq, alerts.len());
-        for a in alerts {
+        let stopping = || self.params.stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst));
+        'alerts: for a in alerts {
             while s.queue.len() >= self.params.queue {
                 // Full: the oldest moderate alert goes; with only severe ones queued, the reader waits.
                 match s.queue.iter().position(|q| q.severity != Severity::Severe) {
@@ -384,7 +395,8 @@ impl Sink for Webhook {
                         s.counters.dropped += 1;
                         s.settle(q.seq, 1);
                     }
-                    None => s = cvar.wait(s).expect("webhook state"),
+                    None if stopping() => break 'alerts,
+                    None => s = cvar.wait_timeout(s, Duration::from_millis(100)).expect("webhook state").0,
                 }
             }
             s.queue.push_back(Queued { seq, severity: a.severity, line: a.to_line() });
@@ -548,6 +560,8 @@ fn post(client: &reqwest::blocking::Client, url: &reqwest::Url, headers: &[(Stri
                 Outcome::Rejected(why)
             }
         }
+        // A request that cannot even be built (a header the user gave) will never succeed.
+        Err(e) if e.is_builder() => Outcome::Rejected(format!("{}: {}", shown(url), error_chain(&e))),
         Err(e) => Outcome::Retry(format!("{}: {}", shown(url), error_chain(&e)), None),
     }
 }

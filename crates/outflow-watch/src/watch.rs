@@ -112,6 +112,9 @@ pub struct Counters {
     pub allowed: u64,
     /// Host and pair models: flows that came after their window was closed.
     pub late_flows: u64,
+    /// Host and pair models: flows stamped later than the clock allows (skipped).
+    #[serde(default)]
+    pub future_flows: u64,
     /// Host and pair models: windows closed and scored.
     pub windows_closed: u64,
     /// Model reloads that took effect.
@@ -203,7 +206,9 @@ pub fn watch(
     } else {
         None
     };
-    let mut follower = Follower::new(params.source.clone(), follow_state, params.start)?;
+    // Once a checkpoint exists, its position decides where reading starts, whatever --from says.
+    let start = if resume.is_some() { Start::Beginning } else { params.start };
+    let mut follower = Follower::new(params.source.clone(), follow_state, start)?;
     let mut batcher = Batcher::new();
     if let Some(c) = &resume {
         batcher.restore_header(c.header.as_bytes());
@@ -211,6 +216,20 @@ pub fn watch(
     let mut allow = params.allow.clone();
     for failed in allow.resolve() {
         log(&format!("allow-list: cannot resolve {failed}"));
+    }
+    // A first checkpoint before anything is written: a crash before the first batch settles must not
+    // leave an alert file that a restart would append to again.
+    if resume.is_none() && params.checkpoint.is_some() {
+        let first = Pending {
+            seq: 0,
+            follow: follower.state(),
+            header: String::new(),
+            live: live.as_ref().map(LiveWindows::state),
+            alerts_file: sinks.iter().find_map(|s| s.file_state()),
+            counters: counters.clone(),
+        };
+        let mut pending = VecDeque::from([first]);
+        checkpoint_settled(&params, &source_name, &mut pending, &sinks, &model)?;
     }
     let abort_after: Option<u64> = std::env::var("OUTFLOW_WATCH_ABORT_AFTER_BATCHES").ok().and_then(|v| v.parse().ok());
     let started = Instant::now();
@@ -282,7 +301,13 @@ pub fn watch(
         }
         let ended = follower.finished();
         let closing_all = ended || stopping;
-        let live_due = live.as_ref().is_some_and(|l| l.has_open()) && (idle || closing_all);
+        // With nothing read, a host or pair model still has work when a window is due to close (the
+        // clock moves the watermark) or early alerts are due; otherwise no empty batch (and no
+        // checkpoint) every poll.
+        let early_due = last_early.elapsed() >= params.early_every;
+        let live_due = live
+            .as_ref()
+            .is_some_and(|l| l.has_open() && (closing_all || (idle && (early_due || l.closes_any(l.watermark(true))))));
         if flush || idle || closing_all {
             let has_lines = !batcher.is_empty() || batcher.has_rejected();
             if has_lines || flush || live_due || (closing_all && live.is_some()) {
@@ -309,7 +334,7 @@ pub fn watch(
                         let now_closed = if closing_all && ended { f64::INFINITY } else { l.watermark(idle) };
                         let raised = l.close(&model.detector, &model.info, now_closed, &mut counters, &mut *log);
                         alerts.extend(raised);
-                        if last_early.elapsed() >= params.early_every {
+                        if early_due {
                             last_early = Instant::now();
                             alerts.extend(l.early(&model.detector, &model.info, &mut counters, &mut *log));
                         }

@@ -247,7 +247,11 @@ fn from_the_end_reads_only_new_lines_and_a_dir_in_order() {
         [("2024-03-05", "conn.00:00:00-01:00:00.log", 3), ("2024-03-04", "conn.23:00:00-00:00:00.log", 4)]
     {
         std::fs::create_dir_all(logs.join(sub)).unwrap();
-        std::fs::write(logs.join(sub).join(name), format!("{HEADER}{}\n", record(i))).unwrap();
+        let rotated = logs.join(sub).join(name);
+        std::fs::write(&rotated, format!("{HEADER}{}\n", record(i))).unwrap();
+        // Rotated an hour ago: a file written a moment ago may still be being copied in.
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options().write(true).open(&rotated).unwrap().set_modified(an_hour_ago).unwrap();
     }
     std::fs::create_dir_all(logs.join("current")).unwrap();
     std::fs::write(logs.join("current").join("conn.log"), format!("{HEADER}{}\n", record(5))).unwrap();

@@ -90,11 +90,15 @@ pub fn run(a: Args) -> Result<()> {
     let name = crate::input::shown(&a.model);
     let loader_name = name.clone();
     let load: outflow_watch::ModelLoader = Box::new(move || {
-        let (d, header, _) = Detector::load_at_versioned(&location, key.as_ref()).map_err(|e| e.to_string())?;
+        let (d, header, _) =
+            Detector::load_at_versioned(&location, key.as_ref()).map_err(|e| format!("{loader_name}: {e}"))?;
         Ok((d, ModelInfo { name: loader_name.clone(), sha256: header.body_sha256 }))
     });
 
     let source = Source::from_arg(&a.source);
+    if source == Source::Stdin && a.checkpoint.is_some() {
+        bail!("--checkpoint needs a file or a directory to resume in; standard input cannot be read again");
+    }
     // A file that does not exist yet is waited for (as `tail -F` does); a missing directory is a typo.
     if let Source::File(p) = &source
         && !p.exists()
@@ -114,6 +118,8 @@ pub fn run(a: Args) -> Result<()> {
     params.lateness = a.lateness;
     params.early_every = a.early_every;
 
+    let control = Control::default();
+    on_signals(&control);
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     let resume = match &a.checkpoint {
         Some(p) => outflow_watch::Checkpoint::load(p)?,
@@ -136,19 +142,26 @@ pub fn run(a: Args) -> Result<()> {
         let mut w = WebhookParams::new(url.clone());
         w.queue = a.queue as usize;
         w.min_backoff = a.webhook_backoff;
+        w.stop = Some(control.stop.clone());
         if a.webhook_backoff < Duration::from_millis(100) {
             // Tests shorten the back-off; without jitter their timing is reproducible.
             w.jitter = 0.0;
         }
         for h in &a.webhook_headers {
             let Some((k, v)) = h.split_once(':') else { bail!("--webhook-header '{h}': expected 'Name: value'") };
-            w.headers.push((k.trim().to_owned(), v.trim().to_owned()));
+            let (k, v) = (k.trim(), v.trim());
+            // What HTTP allows: a token for the name, visible characters, spaces and tabs for the value.
+            let name_ok =
+                !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            let value_ok = v.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b));
+            if !name_ok || !value_ok {
+                bail!("--webhook-header '{k}': not a valid HTTP header name and value");
+            }
+            w.headers.push((k.to_owned(), v.to_owned()));
         }
         sinks.push(Box::new(Webhook::start(w)?));
     }
 
-    let control = Control::default();
-    on_signals(&control);
     let counters = outflow_watch::watch(params, load, sinks, control, &mut |m| eprintln!("outflow watch: {m}"))
         .with_context(|| format!("watching {}", a.source.display()))?;
     let _ = counters;

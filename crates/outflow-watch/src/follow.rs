@@ -789,7 +789,7 @@ fn is_gzip(path: &Path) -> bool {
     File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == [0x1f, 0x8b]
 }
 
-fn ident_of(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+pub(crate) fn ident_of(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;

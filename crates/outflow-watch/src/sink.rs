@@ -54,8 +54,11 @@ pub trait Sink: Send {
     fn send(&mut self, seq: u64, alerts: &[Alert]) -> Result<()>;
     /// The highest batch number whose alerts, and all before it, are settled.
     fn settled(&self) -> u64;
-    /// Waits until every alert handed over is settled, at most `timeout`; false when some are not.
-    fn drain(&mut self, timeout: Duration) -> bool;
+    /// Waits until every alert handed over is settled, at most `timeout`; false when some are not. A
+    /// sink that settles as it writes has nothing to wait for.
+    fn drain(&mut self, _timeout: Duration) -> bool {
+        true
+    }
     /// Its state for the checkpoint.
     fn file_state(&self) -> Option<FileState> {
         None
@@ -109,9 +112,6 @@ impl Sink for Stdout {
     fn settled(&self) -> u64 {
         self.settled
     }
-    fn drain(&mut self, _timeout: Duration) -> bool {
-        true
-    }
     fn counters(&self) -> SinkCounters {
         self.counters.clone()
     }
@@ -132,16 +132,7 @@ pub struct RotatingFile {
 }
 
 fn ident(path: &Path) -> Option<(u64, u64)> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        None
-    }
+    std::fs::metadata(path).ok().as_ref().and_then(crate::follow::ident_of)
 }
 
 impl RotatingFile {
@@ -250,9 +241,6 @@ impl Sink for RotatingFile {
     }
     fn settled(&self) -> u64 {
         self.settled
-    }
-    fn drain(&mut self, _timeout: Duration) -> bool {
-        true
     }
     fn file_state(&self) -> Option<FileState> {
         Some(FileState { ident: ident(&self.path), bytes: self.bytes })

@@ -149,8 +149,13 @@ impl Truth {
 fn dump(path: std::path::PathBuf, e: &Entities, scores: &[Vec<f64>], truth: &Truth) {
     use std::fmt::Write;
     let names = e.feature_names();
-    let mut s = format!("{},{},truth\n", names.join(","), METHODS.join(","));
+    let t = e.table();
+    let ids: Vec<&str> = ["src", "dst", "window_start"].into_iter().filter(|c| t.column(c).is_some()).collect();
+    let mut s = format!("{},{},{},truth\n", ids.join(","), names.join(","), METHODS.join(","));
     for r in 0..e.len() {
+        for c in &ids {
+            write!(s, "{},", t.column(c).expect("id column").value(r)).unwrap();
+        }
         for n in names {
             write!(s, "{},", e.value(n, r).unwrap_or(f64::NAN)).unwrap();
         }

@@ -403,16 +403,22 @@ impl DetectorParams {
         let cluster = t1.elapsed().as_secs_f64();
 
         let t2 = Instant::now();
-        let evidence = if self.level.is_entity() {
+        let (evidence, groups) = if self.level.is_entity() {
             let rows = table_rows(&pf.output.rows, &score_rows);
             let (values, features) = evidence_columns(table, &rows);
-            self.scoring.evidence.iter().filter_map(|e| e.values(values.view(), &features).map(|v| (*e, v))).collect()
+            let evidence = self
+                .scoring
+                .evidence
+                .iter()
+                .filter_map(|e| e.values(values.view(), &features, crate::evidence::RULES).map(|v| (*e, v)))
+                .collect();
+            (evidence, source_windows(table, &rows, self.level))
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         let scoring = self.scoring.resolved(self.level, prep_params.preset);
         let rarity = cluster_rarity(model.labels());
-        let (scorer, fused) = Scorer::fit(&scoring, x_score, &memberships, rarity, self.seed, evidence)?;
+        let (scorer, fused) = Scorer::fit(&scoring, x_score, &memberships, rarity, self.seed, evidence, &groups)?;
         let scores: Vec<f64> = fused.iter().map(|f| f.0).collect();
         let thresholds = Thresholds {
             moderate: stats::percentile(&scores, scoring.moderate_percentile),
@@ -560,6 +566,23 @@ impl DetectorFit {
 
 /// One result per input row: kept rows from their scores, the others unscored with the reason.
 /// The table rows of some prepared (kept) rows.
+/// For pair rows, the source and window of each of `rows` as a group number (empty for other levels).
+fn source_windows(table: &Table, rows: &[usize], level: Level) -> Vec<usize> {
+    let (Some(src), Some(window)) = (table.column("src"), table.column("window_start")) else {
+        return Vec::new();
+    };
+    if level != Level::Pair {
+        return Vec::new();
+    }
+    let mut ids = std::collections::HashMap::new();
+    rows.iter()
+        .map(|&r| {
+            let n = ids.len();
+            *ids.entry((src.value(r).to_string(), window.value(r).to_string())).or_insert(n)
+        })
+        .collect()
+}
+
 fn table_rows(status: &[RowStatus], kept: &[usize]) -> Vec<usize> {
     let mut row_of = vec![0; status.len()];
     for (row, st) in status.iter().enumerate() {
@@ -694,7 +717,7 @@ impl Detector {
             .evidence()
             .iter()
             .map(|e| {
-                e.values(values.view(), &features).ok_or_else(|| {
+                e.values(values.view(), &features, self.scorer.evidence_rules()).ok_or_else(|| {
                     InputError::param("evidence", format!("the rows lack the features of the {} evidence", e.name()))
                 })
             })

@@ -9,18 +9,30 @@
 //! |---|---|---|
 //! | `beacon` | `beacon_score / max(beacon_peers, 1)` | `beacon_max` (already divided by each pair's schedule peers) |
 //! | `upload` | `bytes_out × upload_ratio × outbound_fraction` (a nightly backup to an inside server is not an upload out of the network) | `external_bytes_out × upload_ratio` (sent out of the network in connections it opened: serving downloads is not uploading) |
-//! | `fan_out_failures` | `src_distinct_dsts × failed_fraction` | `distinct_dsts × failed_out_fraction` |
-//! | `port_failures` | `distinct_dst_ports × failed_fraction` | `distinct_dst_ports × failed_out_fraction` |
+//! | `fan_out_failures` | `src_distinct_dsts × failed_fraction / flows` | `distinct_dsts × failed_out_fraction × distinct_dsts / flows_out` |
+//! | `port_failures` | `distinct_dst_ports × failed_fraction × distinct_dst_ports / flows` | `distinct_dst_ports × failed_out_fraction × distinct_dst_ports / flows_out` |
 //!
 //! Dividing the beacon score by the destinations the source reaches on the same schedule separates a
-//! host calling one server home from a monitoring system polling hundreds on one clock. Each evidence is
+//! host calling one server home from a monitoring system polling hundreds on one clock. The failure
+//! evidence counts each destination (port) once: a scan tries a target once or twice, and first contacts
+//! that fail are what scan detectors count (Zeek's scan policy counts distinct targets; threshold random
+//! walk, first contacts), while a monitor that sweeps the same 243 addresses every ten minutes retries
+//! them; so the spread of failures is weighted by destinations (ports) per connection. Each evidence is
 //! turned into its rank among the training rows, like the model's score, and a row scores the highest of
-//! those ranks (ties broken by their mean): it is as suspicious as its strongest evidence. An evidence
-//! whose features the rows lack (no timestamps, no connection states) is left out.
+//! those ranks (ties broken by their mean): it is as suspicious as its strongest evidence. The fan-out of
+//! a pair is its source's, so its rank table holds a value shared by the pairs of one source in one
+//! window once (the 700 probes of one scan are one scan, not the top 10 % of the pair table). An evidence
+//! whose features the rows lack (no timestamps, no connection states) is left out. A model keeps the
+//! [`RULES`] it was fitted under; one fitted before they were numbered computes the failure evidence as
+//! spread × failed share.
 
 use ndarray::{Array2, ArrayView2};
 use outflow_io::Table;
 use serde::{Deserialize, Serialize};
+
+/// The evidence rules a new model follows (kept in the model: one saved under older rules computes its
+/// evidence as it was fitted).
+pub const RULES: u32 = 2;
 
 /// A behaviour's evidence; see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -51,9 +63,28 @@ impl Evidence {
         }
     }
 
-    /// The features it multiplies (a divisor marked by `/`): the first alternative whose features are
-    /// all present is used.
-    fn recipes(self) -> &'static [&'static [&'static str]] {
+    /// Whether a pair's value is mostly its source's in the window (the fan-out), so that the pairs of one
+    /// source share it.
+    pub(crate) fn is_the_sources(self) -> bool {
+        self == Evidence::FanOutFailures
+    }
+
+    /// The features it multiplies (a divisor marked by `/`) under `rules` ([`RULES`], or 1 for models
+    /// saved before the fan-out and port evidence counted each destination or port once): the first
+    /// alternative whose features are all present is used.
+    fn recipes(self, rules: u32) -> &'static [&'static [&'static str]] {
+        match (self, rules) {
+            (Evidence::FanOutFailures, ..=1) => {
+                &[&["src_distinct_dsts", "failed_fraction"], &["distinct_dsts", "failed_out_fraction"]]
+            }
+            (Evidence::PortFailures, ..=1) => {
+                &[&["distinct_dst_ports", "failed_fraction"], &["distinct_dst_ports", "failed_out_fraction"]]
+            }
+            _ => self.current_recipes(),
+        }
+    }
+
+    fn current_recipes(self) -> &'static [&'static [&'static str]] {
         match self {
             Evidence::Beacon => &[&["beacon_score", "/beacon_peers"], &["beacon_max"]],
             Evidence::Upload => &[
@@ -61,12 +92,14 @@ impl Evidence {
                 &["bytes_out", "upload_ratio", "outbound_fraction"],
                 &["bytes_out", "upload_ratio"],
             ],
-            Evidence::FanOutFailures => {
-                &[&["src_distinct_dsts", "failed_fraction"], &["distinct_dsts", "failed_out_fraction"]]
-            }
-            Evidence::PortFailures => {
-                &[&["distinct_dst_ports", "failed_fraction"], &["distinct_dst_ports", "failed_out_fraction"]]
-            }
+            Evidence::FanOutFailures => &[
+                &["src_distinct_dsts", "failed_fraction", "/flows"],
+                &["distinct_dsts", "distinct_dsts", "failed_out_fraction", "/flows_out"],
+            ],
+            Evidence::PortFailures => &[
+                &["distinct_dst_ports", "distinct_dst_ports", "failed_fraction", "/flows"],
+                &["distinct_dst_ports", "distinct_dst_ports", "failed_out_fraction", "/flows_out"],
+            ],
         }
     }
 
@@ -74,7 +107,8 @@ impl Evidence {
     pub fn features() -> Vec<&'static str> {
         let mut v: Vec<&'static str> = Evidence::ALL
             .iter()
-            .flat_map(|e| e.recipes().iter().flat_map(|r| r.iter().map(|f| f.trim_start_matches('/'))))
+            .flat_map(|e| (1..=RULES).flat_map(move |rules| e.recipes(rules).iter()))
+            .flat_map(|r| r.iter().map(|f| f.trim_start_matches('/')))
             .collect();
         v.sort_unstable();
         v.dedup();
@@ -83,8 +117,8 @@ impl Evidence {
 
     /// The columns of `features` it is computed from, and which of them divide; `None` when a feature
     /// is missing.
-    fn columns(self, features: &[String]) -> Option<Vec<(usize, bool)>> {
-        self.recipes().iter().find_map(|recipe| {
+    fn columns(self, features: &[String], rules: u32) -> Option<Vec<(usize, bool)>> {
+        self.recipes(rules).iter().find_map(|recipe| {
             recipe
                 .iter()
                 .map(|f| {
@@ -96,9 +130,9 @@ impl Evidence {
     }
 
     /// Its value for each row of `unscaled` (feature values in original units, columns named by
-    /// `features`); `None` when a feature is missing.
-    pub fn values(self, unscaled: ArrayView2<'_, f64>, features: &[String]) -> Option<Vec<f64>> {
-        let cols = self.columns(features)?;
+    /// `features`) under `rules` ([`RULES`] for a new model); `None` when a feature is missing.
+    pub fn values(self, unscaled: ArrayView2<'_, f64>, features: &[String], rules: u32) -> Option<Vec<f64>> {
+        let cols = self.columns(features, rules)?;
         Some(
             unscaled
                 .rows()
@@ -151,22 +185,26 @@ mod tests {
 
     #[test]
     fn values_follow_the_first_complete_recipe() {
-        let pairs = names(&["beacon_score", "beacon_peers", "src_distinct_dsts", "failed_fraction"]);
-        let x = array![[0.9, 3.0, 100.0, 0.5], [0.8, 0.0, 4.0, 0.0]];
-        assert_eq!(Evidence::Beacon.values(x.view(), &pairs).unwrap(), vec![0.3, 0.8]);
-        assert_eq!(Evidence::FanOutFailures.values(x.view(), &pairs).unwrap(), vec![50.0, 0.0]);
-        assert!(Evidence::Upload.values(x.view(), &pairs).is_none());
-        let hosts = names(&["beacon_max", "distinct_dsts", "failed_out_fraction"]);
-        let y = array![[0.7, 10.0, 1.0]];
-        assert_eq!(Evidence::Beacon.values(y.view(), &hosts).unwrap(), vec![0.7]);
-        assert_eq!(Evidence::FanOutFailures.values(y.view(), &hosts).unwrap(), vec![10.0]);
-        assert!(Evidence::PortFailures.values(y.view(), &hosts).is_none());
+        let pairs = names(&["beacon_score", "beacon_peers", "src_distinct_dsts", "failed_fraction", "flows"]);
+        let x = array![[0.9, 3.0, 100.0, 0.5, 1.0], [0.8, 0.0, 4.0, 0.0, 1.0], [0.0, 0.0, 100.0, 0.5, 4.0]];
+        assert_eq!(Evidence::Beacon.values(x.view(), &pairs, RULES).unwrap(), vec![0.3, 0.8, 0.0]);
+        // A destination tried once per connection counts whole; a pair tried four times, a quarter.
+        assert_eq!(Evidence::FanOutFailures.values(x.view(), &pairs, RULES).unwrap(), vec![50.0, 0.0, 12.5]);
+        assert_eq!(Evidence::FanOutFailures.values(x.view(), &pairs, 1).unwrap(), vec![50.0, 0.0, 50.0]);
+        assert!(Evidence::Upload.values(x.view(), &pairs, RULES).is_none());
+        let hosts = names(&["beacon_max", "distinct_dsts", "failed_out_fraction", "flows_out"]);
+        // 10 destinations in 10 connections (a sweep), 10 destinations polled 10 times each.
+        let y = array![[0.7, 10.0, 1.0, 10.0], [0.0, 10.0, 1.0, 100.0]];
+        assert_eq!(Evidence::Beacon.values(y.view(), &hosts, RULES).unwrap(), vec![0.7, 0.0]);
+        assert_eq!(Evidence::FanOutFailures.values(y.view(), &hosts, RULES).unwrap(), vec![10.0, 1.0]);
+        assert_eq!(Evidence::FanOutFailures.values(y.view(), &hosts, 1).unwrap(), vec![10.0, 10.0]);
+        assert!(Evidence::PortFailures.values(y.view(), &hosts, RULES).is_none());
     }
 
     #[test]
     fn every_recipe_feature_is_listed() {
         let all = Evidence::features();
-        for f in ["beacon_score", "beacon_peers", "beacon_max", "outbound_fraction", "failed_out_fraction"] {
+        for f in ["beacon_score", "beacon_peers", "beacon_max", "outbound_fraction", "failed_out_fraction", "flows"] {
             assert!(all.contains(&f), "{f}");
         }
         assert!(all.iter().all(|f| !f.starts_with('/')));

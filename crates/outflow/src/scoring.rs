@@ -209,6 +209,10 @@ pub struct Scorer {
     /// The training ranks of the fused model score and of each evidence, when there is evidence.
     #[serde(default)]
     evidence_stats: Vec<MemberStats>,
+    /// The rules the evidence was computed under ([`crate::evidence::RULES`]; 0 in models saved before
+    /// the rules had a number, which follow rules 1).
+    #[serde(default)]
+    evidence_rules: u32,
 }
 
 /// How much the tie-break (the mean of the ranks and the exceedance of the strongest evidence) weighs
@@ -237,6 +241,18 @@ fn exceedance(v: f64, floor: f64) -> f64 {
     if floor > 0.0 && v > floor { (v / floor).ln() } else { 0.0 }
 }
 
+/// The training values an evidence's rank table holds: a positive value shared by rows of one group
+/// (the pairs of one source in one window) counted once. Fan-out is the source's: the 700 probes of one
+/// scan are one observation of it, not 700 rows that would fill the evidence's top and rank the scan by
+/// how many pairs it has. Without groups (`groups` empty) every row counts.
+fn once_per_group(values: &[f64], groups: &[usize]) -> Vec<f64> {
+    if groups.len() != values.len() {
+        return values.to_vec();
+    }
+    let mut seen = std::collections::HashSet::new();
+    values.iter().zip(groups).filter(|(v, g)| seen.insert((**g, v.to_bits()))).map(|(v, _)| *v).collect()
+}
+
 /// A fused score and the evidence its row stands out in.
 pub(crate) type Scored = (f64, Vec<Evidence>);
 
@@ -255,6 +271,7 @@ impl Scorer {
         rarity: Vec<f64>,
         seed: u64,
         evidence: Vec<(Evidence, Vec<f64>)>,
+        groups: &[usize],
     ) -> Result<(Self, Vec<Scored>)> {
         params.validate()?;
         if params.signals.is_empty() {
@@ -281,6 +298,7 @@ impl Scorer {
             fusion: placeholder,
             evidence: Vec::new(),
             evidence_stats: Vec::new(),
+            evidence_rules: crate::evidence::RULES,
         };
         let raw = scorer.raw_training(memberships)?;
         let cols: Vec<&[f64]> = raw.iter().map(Vec::as_slice).collect();
@@ -289,9 +307,11 @@ impl Scorer {
         if evidence.is_empty() {
             return Ok((scorer, fused.into_iter().map(|s| (s, Vec::new())).collect()));
         }
-        scorer.evidence_stats = std::iter::once(fused.as_slice())
-            .chain(evidence.iter().map(|(_, v)| v.as_slice()))
-            .map(|c| MemberStats::of(c, Some(ECDF_SIZE)))
+        scorer.evidence_stats = std::iter::once(MemberStats::of(&fused, Some(ECDF_SIZE)))
+            .chain(evidence.iter().map(|(e, v)| {
+                let kept = if e.is_the_sources() { once_per_group(v, groups) } else { v.clone() };
+                MemberStats::of(&kept, Some(ECDF_SIZE))
+            }))
             .collect();
         scorer.evidence = evidence.iter().map(|(e, _)| *e).collect();
         let values: Vec<Vec<f64>> = evidence.into_iter().map(|(_, v)| v).collect();
@@ -326,6 +346,11 @@ impl Scorer {
     /// The evidence this scorer joins to the model's score (see [`crate::evidence`]).
     pub fn evidence(&self) -> &[Evidence] {
         &self.evidence
+    }
+
+    /// The rules its evidence is computed under (see [`Evidence::values`]).
+    pub fn evidence_rules(&self) -> u32 {
+        self.evidence_rules
     }
 
     /// The fused model score joined to the evidence: the highest training rank among them, ties broken
@@ -366,7 +391,7 @@ impl Scorer {
         models: Vec<Option<OutlierModelAny>>,
         fusion: ScoreFusion,
     ) -> Scorer {
-        Scorer { params, rarity, models, fusion, evidence: Vec::new(), evidence_stats: Vec::new() }
+        Scorer { params, rarity, models, fusion, evidence: Vec::new(), evidence_stats: Vec::new(), evidence_rules: 1 }
     }
 
     /// The settings.
@@ -438,6 +463,13 @@ mod tests {
         let floor = tail_floor(&MemberStats::of(&(0..1000).map(|i| f64::from(i) / 1000.0).collect::<Vec<_>>(), None));
         assert!(exceedance(1.03, floor) < 0.05);
         assert_eq!(exceedance(f64::NAN, floor), 0.0);
+    }
+
+    #[test]
+    fn a_sources_shared_value_counts_once() {
+        // Three pairs of source-window 0 share 5.0; source-window 1 has 5.0 and 0.0.
+        assert_eq!(once_per_group(&[5.0, 5.0, 5.0, 5.0, 0.0, 2.0], &[0, 0, 0, 1, 1, 0]), vec![5.0, 5.0, 0.0, 2.0]);
+        assert_eq!(once_per_group(&[5.0, 5.0], &[]), vec![5.0, 5.0]);
     }
 
     #[test]

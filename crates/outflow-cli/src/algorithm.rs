@@ -16,10 +16,19 @@ pub struct AlgorithmArgs {
     /// HDBSCAN: smallest cluster.
     #[arg(long)]
     pub min_cluster_size: Option<usize>,
-    /// The point itself included: HDBSCAN, neighbourhood size for core distances; DBSCAN, points within
-    /// --eps that make a core point.
+    /// The point itself included (for HDBSCAN unless --min-samples-convention hdbscan): HDBSCAN,
+    /// neighbourhood size for core distances; DBSCAN, points within --eps that make a core point.
     #[arg(long)]
     pub min_samples: Option<usize>,
+    /// HDBSCAN: how --min-samples counts, sklearn (the point itself included; the default) or hdbscan (not
+    /// included, as the hdbscan package: its min_samples m is scikit-learn's m + 1, and unset it means
+    /// min_cluster_size + 1 the scikit-learn way).
+    #[arg(long, value_parser = ["sklearn", "hdbscan"])]
+    pub min_samples_convention: Option<String>,
+    /// HDBSCAN: the largest cluster the excess-of-mass selection returns (bigger ones are split into their
+    /// selected descendants; default no limit).
+    #[arg(long)]
+    pub max_cluster_size: Option<usize>,
     /// HDBSCAN: cluster_selection_epsilon (default 0).
     #[arg(long)]
     pub epsilon: Option<f64>,
@@ -80,6 +89,8 @@ impl AlgorithmArgs {
         };
         put("min-cluster-size", "min_cluster_size", self.min_cluster_size.map(|x| x.to_string()));
         put("min-samples", "min_samples", self.min_samples.map(|x| x.to_string()));
+        put("min-samples-convention", "min_samples_convention", self.min_samples_convention.clone());
+        put("max-cluster-size", "max_cluster_size", self.max_cluster_size.map(|x| x.to_string()));
         put("epsilon", "cluster_selection_epsilon", self.epsilon.map(|x| x.to_string()));
         put("selection", "cluster_selection", self.selection.clone());
         put("allow-single-cluster", "allow_single_cluster", self.allow_single_cluster.then(|| "true".into()));

@@ -97,4 +97,26 @@ fn bad_input_is_an_error() {
     fails(&["--algorithm", "hdbscan", "--selection", "lef"], "unknown variant `lef`");
     fails(&["--algorithm", "optics"], "invalid value 'optics'");
     fails(&["--algorithm", "kmeans", "--k", "2", "--tree", "t.json"], "needs --algorithm ward");
+    fails(&["--min-cluster-size", "5", "--max-cluster-size", "3"], "max_cluster_size");
+    fails(&["--min-samples", "0", "--min-samples-convention", "hdbscan"], "hdbscan's convention");
+    fails(&["--algorithm", "dbscan", "--max-cluster-size", "9"], "--max-cluster-size does not apply");
+}
+
+#[test]
+fn hdbscan_options() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(&dir.path().join("x.csv"));
+    let labels = |rows: &[Vec<String>]| rows.iter().map(|r| r[0].parse::<i64>().unwrap()).collect::<Vec<_>>();
+    // hdbscan's min_samples 4 is scikit-learn's 5, the same fit.
+    let (_, sk) = run(dir.path(), &["--min-cluster-size", "5", "--min-samples", "5"]);
+    let (_, hd) =
+        run(dir.path(), &["--min-cluster-size", "5", "--min-samples", "4", "--min-samples-convention", "hdbscan"]);
+    assert_eq!(sk, hd);
+    // Two groups of 20: with a cap of 12 neither is selected whole.
+    let whole = labels(&run(dir.path(), &["--min-cluster-size", "5"]).1);
+    assert_eq!(whole.iter().filter(|&&l| l == whole[0]).count(), 20);
+    let capped = labels(&run(dir.path(), &["--min-cluster-size", "5", "--max-cluster-size", "12"]).1);
+    for l in capped.iter().filter(|&&l| l >= 0) {
+        assert!(capped.iter().filter(|&&m| m == *l).count() <= 12, "{capped:?}");
+    }
 }

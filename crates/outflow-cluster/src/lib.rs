@@ -5,8 +5,10 @@
 //! **HDBSCAN** ([`HdbscanParams`] → [`Hdbscan`]) follows the `hdbscan` package (McInnes, Healy &
 //! Astels) step by step — core distances, the *exact* mutual-reachability minimum spanning tree,
 //! single-linkage and condensed trees, stability, excess-of-mass / leaf selection,
-//! `cluster_selection_epsilon`, `allow_single_cluster`, labels, membership probabilities, GLOSH outlier
-//! scores, cluster persistence — and predicts new points with `approximate_predict` semantics.
+//! `cluster_selection_epsilon`, `allow_single_cluster`, `max_cluster_size` (scikit-learn's and hdbscan's
+//! rule: a cluster above it is never selected, its selected descendants are), labels, membership
+//! probabilities, GLOSH outlier scores, cluster persistence — and predicts new points with
+//! `approximate_predict` semantics.
 //!
 //! ```
 //! use ndarray::Array2;
@@ -25,7 +27,9 @@
 //!
 //! ## Conventions and deliberate differences from `hdbscan`
 //! - `min_samples` counts the point itself (as scikit-learn's `HDBSCAN` and `DBSCAN`); the `hdbscan`
-//!   package's `min_samples = m` is Outflow's `m + 1`. Parity fixtures are generated that way.
+//!   package's `min_samples = m` is Outflow's `m + 1`. Parity fixtures are generated that way. Set
+//!   [`MinSamplesConvention::Hdbscan`] (`--min-samples-convention hdbscan`) to give `min_samples` as the
+//!   `hdbscan` package counts it, so that a comparison is right by construction.
 //! - The MST is always exact (`hdbscan` defaults to an approximate one).
 //! - Zero mutual-reachability distances (≥ `min_samples` exact duplicates) would give λ = ∞: `hdbscan`
 //!   then reports infinite stabilities and NaN GLOSH scores (its issue #94). Outflow gives zero distances
@@ -118,8 +122,8 @@ pub use crate::algorithm::{Algorithm, Membership, Model};
 pub use crate::dbscan::{CentroidFilter, Dbscan, DbscanParams, Eps, EpsRule, KnnEps};
 pub use crate::error::{ClusterError, Result};
 pub use crate::hdbscan::{
-    BORUVKA_MAX_DIM, Hdbscan, HdbscanParams, MstAlgorithm, MstEdge, MutualReachability, Prediction, auto_leaf_size,
-    stages,
+    BORUVKA_MAX_DIM, Hdbscan, HdbscanParams, MinSamplesConvention, MstAlgorithm, MstEdge, MutualReachability,
+    Prediction, auto_leaf_size, stages,
 };
 pub use outflow_core::InputError;
 

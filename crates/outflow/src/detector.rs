@@ -343,8 +343,9 @@ impl DetectorParams {
                 let auto = ((n as f64 * 0.01).round() as usize).clamp(10, 1000);
                 let mcs = if p.min_cluster_size == 0 { auto } else { p.min_cluster_size };
                 let mcs = mcs.min(n).max(2);
-                let ms = p.min_samples.unwrap_or(mcs).min(mcs).min(n).max(1);
-                Algorithm::Hdbscan(HdbscanParams { min_cluster_size: mcs, min_samples: Some(ms), ..p.clone() })
+                let p = HdbscanParams { min_cluster_size: mcs, ..p.clone() }.in_sklearn_convention();
+                let ms = p.effective_min_samples().min(mcs).min(n).max(1);
+                Algorithm::Hdbscan(HdbscanParams { min_samples: Some(ms), ..p })
             }
             other => other.clone().with_seed(self.seed),
         }

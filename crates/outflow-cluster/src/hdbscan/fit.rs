@@ -292,8 +292,13 @@ impl HdbscanParams {
         let sorted: Vec<(usize, usize, f64)> = mst.iter().map(|e| (e.a, e.b, e.distance)).collect();
         let single_linkage = tree::single_linkage(n, &sorted);
         let condensed = tree::condense(&tree::level_tree(n, &sorted), self.min_cluster_size);
-        let sel =
-            tree::select(&condensed, self.cluster_selection, self.allow_single_cluster, self.cluster_selection_epsilon);
+        let sel = tree::select(
+            &condensed,
+            self.cluster_selection,
+            self.allow_single_cluster,
+            self.cluster_selection_epsilon,
+            self.max_cluster_size,
+        );
         let outlier_scores = tree::glosh(&condensed);
         Hdbscan {
             params: self.clone(),

@@ -26,8 +26,22 @@ pub enum MstAlgorithm {
 /// Above this many dimensions [`MstAlgorithm::Auto`] uses Prim's algorithm (see `benches/`).
 pub const BORUVKA_MAX_DIM: usize = 64;
 
+/// How `min_samples` counts a point's neighbourhood. The two Python implementations differ, a frequent
+/// source of wrong comparisons: scikit-learn's `HDBSCAN` (and `DBSCAN`) count the point itself, the
+/// `hdbscan` package does not, so its `min_samples = m` is scikit-learn's `m + 1`, and its default
+/// (`min_samples` unset: `min_cluster_size`) is scikit-learn's `min_cluster_size + 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MinSamplesConvention {
+    /// The point itself counts (scikit-learn; Outflow's default).
+    #[default]
+    Sklearn,
+    /// The point itself does not count (the `hdbscan` package).
+    Hdbscan,
+}
+
 /// HDBSCAN parameters. `min_samples` counts the point itself, as scikit-learn's `HDBSCAN` and
-/// `DBSCAN` do (the `hdbscan` package does not: its `min_samples = m` equals Outflow's `m + 1`).
+/// `DBSCAN` do, unless `min_samples_convention` says [`MinSamplesConvention::Hdbscan`] (see there).
 ///
 /// ```
 /// use ndarray::array;
@@ -44,12 +58,19 @@ pub const BORUVKA_MAX_DIM: usize = 64;
 pub struct HdbscanParams {
     /// Smallest group of points that counts as a cluster (≥ 2).
     pub min_cluster_size: usize,
-    /// Neighbourhood size for core distances, the point itself included; `None` = `min_cluster_size`.
+    /// Neighbourhood size for core distances, the point itself included unless `min_samples_convention`
+    /// is `hdbscan`; `None` = `min_cluster_size` (in that convention).
     pub min_samples: Option<usize>,
+    /// Whether `min_samples` counts the point itself ([`MinSamplesConvention`]).
+    pub min_samples_convention: MinSamplesConvention,
     /// Clusters closer than this distance are not split (0 = off).
     pub cluster_selection_epsilon: f64,
     /// Excess of mass or leaf.
     pub cluster_selection: ClusterSelection,
+    /// Largest cluster the excess-of-mass selection returns, as scikit-learn's and hdbscan's
+    /// `max_cluster_size`: a bigger cluster is never selected, its selected descendants are (0 = no limit,
+    /// scikit-learn's `None`; no effect on leaf selection).
+    pub max_cluster_size: usize,
     /// Whether the root may be selected as the single cluster.
     pub allow_single_cluster: bool,
     /// Distance metric.
@@ -65,8 +86,10 @@ impl Default for HdbscanParams {
         HdbscanParams {
             min_cluster_size: 5,
             min_samples: None,
+            min_samples_convention: MinSamplesConvention::Sklearn,
             cluster_selection_epsilon: 0.0,
             cluster_selection: ClusterSelection::Eom,
+            max_cluster_size: 0,
             allow_single_cluster: false,
             metric: Metric::Euclidean,
             mst_algorithm: MstAlgorithm::Auto,
@@ -84,6 +107,18 @@ impl HdbscanParams {
     /// Sets `min_samples` (the point itself included).
     pub fn min_samples(mut self, m: usize) -> Self {
         self.min_samples = Some(m);
+        self
+    }
+
+    /// Sets how `min_samples` counts ([`MinSamplesConvention`]).
+    pub fn min_samples_convention(mut self, c: MinSamplesConvention) -> Self {
+        self.min_samples_convention = c;
+        self
+    }
+
+    /// Sets `max_cluster_size` (0 = no limit).
+    pub fn max_cluster_size(mut self, n: usize) -> Self {
+        self.max_cluster_size = n;
         self
     }
 
@@ -123,9 +158,24 @@ impl HdbscanParams {
         self
     }
 
-    /// The effective `min_samples`.
+    /// The effective `min_samples`, the point itself counted (scikit-learn's convention, whatever
+    /// `min_samples_convention` says).
     pub fn effective_min_samples(&self) -> usize {
-        self.min_samples.unwrap_or(self.min_cluster_size)
+        let m = self.min_samples.unwrap_or(self.min_cluster_size);
+        match self.min_samples_convention {
+            MinSamplesConvention::Sklearn => m,
+            MinSamplesConvention::Hdbscan => m + 1,
+        }
+    }
+
+    /// The same parameters with `min_samples` set and counted the scikit-learn way (the form a fitted
+    /// model keeps).
+    pub fn in_sklearn_convention(&self) -> HdbscanParams {
+        HdbscanParams {
+            min_samples: Some(self.effective_min_samples()),
+            min_samples_convention: MinSamplesConvention::Sklearn,
+            ..self.clone()
+        }
     }
 
     /// Checks the parameters on their own.
@@ -135,7 +185,22 @@ impl HdbscanParams {
             return bad("min_cluster_size", format!("must be at least 2, got {}", self.min_cluster_size));
         }
         if self.min_samples == Some(0) {
-            return bad("min_samples", "must be at least 1".into());
+            let why = match self.min_samples_convention {
+                MinSamplesConvention::Sklearn => "must be at least 1 (the point itself counts)",
+                MinSamplesConvention::Hdbscan => {
+                    "must be at least 1 (hdbscan's convention: the point itself not counted)"
+                }
+            };
+            return bad("min_samples", why.into());
+        }
+        if self.max_cluster_size != 0 && self.max_cluster_size < self.min_cluster_size {
+            return bad(
+                "max_cluster_size",
+                format!(
+                    "{} is below min_cluster_size {}: no cluster could be selected (0 = no limit)",
+                    self.max_cluster_size, self.min_cluster_size
+                ),
+            );
         }
         if !(self.cluster_selection_epsilon >= 0.0 && self.cluster_selection_epsilon.is_finite()) {
             return bad(

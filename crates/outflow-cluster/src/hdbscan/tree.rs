@@ -463,6 +463,7 @@ pub(crate) fn select(
     method: ClusterSelection,
     allow_single_cluster: bool,
     epsilon: f64,
+    max_cluster_size: usize,
 ) -> Selection {
     let n = ct.n_points;
     if ct.is_empty() {
@@ -488,6 +489,16 @@ pub(crate) fn select(
         is_cluster[c] = true;
     }
     let has_cluster_tree = ct.cluster_rows().next().is_some();
+    // A cluster's size is its row's child_size; the root's, when it may be selected, the sum of its
+    // cluster children's (not of every point: hdbscan and scikit-learn count it so).
+    let mut size = vec![0usize; nn];
+    for i in ct.cluster_rows() {
+        size[ct.child[i]] = ct.child_size[i];
+    }
+    if allow_single_cluster {
+        size[root] = children[root].iter().map(|&c| size[c]).sum();
+    }
+    let too_big = |c: usize| max_cluster_size != 0 && size[c] > max_cluster_size;
     match method {
         ClusterSelection::Eom => {
             for &node in &node_list {
@@ -497,7 +508,7 @@ pub(crate) fn select(
                 for &ch in &children[node] {
                     subtree = (f64::from(subtree) + stab[ch]) as f32;
                 }
-                if f64::from(subtree) > stab[node] {
+                if f64::from(subtree) > stab[node] || too_big(node) {
                     is_cluster[node] = false;
                     stab[node] = f64::from(subtree);
                 } else {
@@ -697,7 +708,7 @@ mod tests {
         assert_eq!(ct.parent[0], 7);
         assert_eq!(ct.child[0], 6);
         assert_eq!(ct.lambda_val[0], 1.0 / 20.0);
-        let s = select(&ct, ClusterSelection::Eom, false, 0.0);
+        let s = select(&ct, ClusterSelection::Eom, false, 0.0, 0);
         assert_eq!(s.clusters.len(), 2);
         assert_eq!(s.labels[6], -1);
         assert_eq!(s.labels[0], s.labels[2]);
@@ -713,7 +724,7 @@ mod tests {
         let edges: Vec<_> = (0..9).map(|i| (i, i + 1, 0.0)).collect();
         let ct = condense(&level_tree(10, &edges), 3);
         assert!(ct.lambda_val.iter().all(|l| l.is_finite()));
-        let s = select(&ct, ClusterSelection::Eom, true, 0.0);
+        let s = select(&ct, ClusterSelection::Eom, true, 0.0, 0);
         assert!(s.labels.iter().all(|&l| l == 0));
         assert!(glosh(&ct).iter().all(|&x| x == 0.0));
     }

@@ -96,7 +96,7 @@ fn bad_input_is_an_error() {
     fails(&["--k", "3"], "--k does not apply to --algorithm hdbscan");
     fails(&["--algorithm", "hdbscan", "--selection", "lef"], "unknown variant `lef`");
     fails(&["--algorithm", "optics"], "invalid value 'optics'");
-    fails(&["--algorithm", "kmeans", "--k", "2", "--tree", "t.json"], "needs --algorithm ward");
+    fails(&["--algorithm", "kmeans", "--k", "2", "--tree", "t.json"], "needs --algorithm ward or hdbscan");
     fails(&["--min-cluster-size", "5", "--max-cluster-size", "3"], "max_cluster_size");
     fails(&["--min-samples", "0", "--min-samples-convention", "hdbscan"], "hdbscan's convention");
     fails(&["--algorithm", "dbscan", "--max-cluster-size", "9"], "--max-cluster-size does not apply");
@@ -112,6 +112,38 @@ fn hdbscan_options() {
     let (_, hd) =
         run(dir.path(), &["--min-cluster-size", "5", "--min-samples", "4", "--min-samples-convention", "hdbscan"]);
     assert_eq!(sk, hd);
+    // The trees with hdbscan's columns, as JSON and as two CSV files; never overwritten unasked.
+    let json = dir.path().join("trees.json");
+    run(dir.path(), &["--min-cluster-size", "5", "--tree-out", json.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let (ct, sl) = (v["condensed_tree"].as_array().unwrap(), v["single_linkage_tree"].as_array().unwrap());
+    assert_eq!(sl.len(), 40);
+    assert_eq!(sl[39]["size"], 41);
+    assert_eq!(sl[0]["parent"], 41);
+    // Every point leaves the condensed tree once; the two groups are the root's cluster children.
+    assert_eq!(ct.iter().filter(|r| r["child_size"] == 1).count(), 41);
+    let kids: Vec<&serde_json::Value> = ct.iter().filter(|r| r["parent"] == 41 && r["child_size"] != 1).collect();
+    assert_eq!(kids.len(), 2, "{kids:?}");
+    assert_eq!(v["selected_clusters"].as_array().unwrap().len(), 2);
+    let csv = dir.path().join("trees.csv");
+    run(dir.path(), &["--min-cluster-size", "5", "--tree", csv.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().next(), Some("parent,child,lambda_val,child_size"));
+    assert_eq!(text.lines().count(), ct.len() + 1);
+    let linkage = std::fs::read_to_string(dir.path().join("trees.single_linkage.csv")).unwrap();
+    assert_eq!(linkage.lines().next(), Some("parent,left_child,right_child,distance,size"));
+    assert_eq!(linkage.lines().count(), 41);
+    let again = outflow()
+        .args([
+            "cluster",
+            dir.path().join("x.csv").to_str().unwrap(),
+            "-o",
+            dir.path().join("o2.csv").to_str().unwrap(),
+        ])
+        .args(["--tree", json.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("--force"));
     // Two groups of 20: with a cap of 12 neither is selected whole.
     let whole = labels(&run(dir.path(), &["--min-cluster-size", "5"]).1);
     assert_eq!(whole.iter().filter(|&&l| l == whole[0]).count(), 20);

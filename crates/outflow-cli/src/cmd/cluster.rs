@@ -21,8 +21,12 @@ pub struct Args {
     /// k-means: seed of the initialisation; Ward: seed of the --sample-size sample.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Ward: also write the merge tree as JSON (SciPy linkage rows `[a, b, distance, size]`).
-    #[arg(long)]
+    /// Also write the clustering's tree. Ward: its merge tree as JSON (SciPy linkage rows `[a, b, distance,
+    /// size]`). HDBSCAN: as JSON, the condensed tree and the single-linkage tree as records with the
+    /// `hdbscan` package's columns (`condensed_tree`: parent, child, lambda_val, child_size;
+    /// `single_linkage_tree`: parent, left_child, right_child, distance, size); as CSV (a path ending in
+    /// `.csv`), the condensed tree there and the single-linkage tree beside it (`NAME.single_linkage.csv`).
+    #[arg(long, visible_alias = "tree-out")]
     pub tree: Option<PathBuf>,
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
@@ -43,8 +47,12 @@ pub fn run(a: Args) -> Result<()> {
     set_threads(a.threads)?;
     crate::input::check_output(&a.output, a.force)?;
     let algorithm = a.clustering.build(None)?.with_seed(a.seed);
-    if a.tree.is_some() && algorithm.name() != "ward" {
-        bail!("--tree writes Ward's merge tree: it needs --algorithm ward");
+    if a.tree.is_some() && !matches!(algorithm.name(), "ward" | "hdbscan") {
+        bail!("--tree writes Ward's merge tree or HDBSCAN's trees: it needs --algorithm ward or hdbscan");
+    }
+    let trees = a.tree.as_ref().map(|p| tree_paths(p, algorithm.name()));
+    for p in trees.iter().flatten() {
+        crate::input::check_output(p, a.force)?;
     }
     let t0 = Instant::now();
     let (_, x) = numeric_csv(&a.input)?;
@@ -61,17 +69,76 @@ pub fn run(a: Args) -> Result<()> {
         let cells: Vec<String> = columns.iter().map(|(_, v)| v[i].to_string()).collect();
         let _ = writeln!(out, "{}", cells.join(","));
     }
-    if let (Some(path), Model::Ward(w)) = (&a.tree, &model) {
-        let tree = serde_json::json!({
-            "n_leaves": w.linkage().len() + 1,
-            "sample_rows": w.sample_rows(),
-            "linkage": w.linkage().iter().map(|s| (s.a, s.b, s.distance, s.size)).collect::<Vec<_>>(),
-        });
-        crate::input::write_output(path, serde_json::to_string(&tree)?.as_bytes(), true)
+    let files: Vec<Vec<u8>> = match (&trees, &model) {
+        (Some(_), Model::Ward(w)) => {
+            let tree = serde_json::json!({
+                "n_leaves": w.linkage().len() + 1,
+                "sample_rows": w.sample_rows(),
+                "linkage": w.linkage().iter().map(|s| (s.a, s.b, s.distance, s.size)).collect::<Vec<_>>(),
+            });
+            vec![serde_json::to_vec(&tree)?]
+        }
+        (Some(paths), Model::Hdbscan(h)) => hdbscan_trees(h, paths.len() == 2)?,
+        _ => Vec::new(),
+    };
+    for (path, bytes) in trees.iter().flatten().zip(&files) {
+        crate::input::write_output(path, bytes, a.force)
             .with_context(|| format!("cannot write {}", crate::input::shown(path)))?;
     }
     crate::input::write_output(&a.output, out.as_bytes(), a.force)
         .with_context(|| format!("cannot write {}", crate::input::shown(&a.output)))?;
     eprintln!("{} rows × {} features: {} (read {read_s:.3}s, fit {fit_s:.3}s)", x.nrows(), x.ncols(), model.describe());
     Ok(())
+}
+
+/// The files `--tree PATH` writes: PATH, and for HDBSCAN as CSV the single-linkage tree beside it.
+fn tree_paths(path: &std::path::Path, algorithm: &str) -> Vec<PathBuf> {
+    let csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if algorithm == "hdbscan" && csv {
+        let stem = path.file_stem().map_or_else(Default::default, |s| s.to_string_lossy().into_owned());
+        vec![path.to_path_buf(), path.with_file_name(format!("{stem}.single_linkage.csv"))]
+    } else {
+        vec![path.to_path_buf()]
+    }
+}
+
+/// HDBSCAN's condensed and single-linkage trees with the `hdbscan` package's columns: one JSON document,
+/// or two CSV files (condensed, single linkage). Single-linkage node `n + i` is made by merge `i`.
+fn hdbscan_trees(h: &outflow::cluster::Hdbscan, csv: bool) -> Result<Vec<Vec<u8>>> {
+    let ct = h.condensed_tree();
+    let sl = h.single_linkage_tree();
+    let n = sl.n_points;
+    if csv {
+        let mut c = String::from("parent,child,lambda_val,child_size\n");
+        for i in 0..ct.len() {
+            let _ = writeln!(c, "{},{},{},{}", ct.parent[i], ct.child[i], ct.lambda_val[i], ct.child_size[i]);
+        }
+        let mut s = String::from("parent,left_child,right_child,distance,size\n");
+        for (i, m) in sl.merges.iter().enumerate() {
+            let _ = writeln!(s, "{},{},{},{},{}", n + i, m.left, m.right, m.distance, m.size);
+        }
+        return Ok(vec![c.into_bytes(), s.into_bytes()]);
+    }
+    let condensed: Vec<serde_json::Value> = (0..ct.len())
+        .map(|i| {
+            serde_json::json!({"parent": ct.parent[i], "child": ct.child[i], "lambda_val": ct.lambda_val[i],
+                "child_size": ct.child_size[i]})
+        })
+        .collect();
+    let linkage: Vec<serde_json::Value> = sl
+        .merges
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            serde_json::json!({"parent": n + i, "left_child": m.left, "right_child": m.right,
+                "distance": m.distance, "size": m.size})
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "n_points": n,
+        "selected_clusters": h.selected_clusters(),
+        "condensed_tree": condensed,
+        "single_linkage_tree": linkage,
+    });
+    Ok(vec![serde_json::to_vec(&doc)?])
 }

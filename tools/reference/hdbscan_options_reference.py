@@ -9,6 +9,16 @@ It writes one JSON file per case into crates/outflow-cluster/tests/fixtures/hdbs
 `*.json` there removed); crates/outflow-cluster/tests/parity_hdbscan_options.rs reads them, so `cargo test`
 needs no Python. Seeded: re-running reproduces the files byte for byte.
 
+`dbscan_clustering(cut_distance, min_cluster_size)` (hdbscan and scikit-learn): for `min_samples` >= 2, three
+cuts (quantiles of hdbscan's single-linkage merge distances) at sizes 1 and `min_cluster_size`, the labels of
+both; a cut of the tree does not depend on the order of tied edges, so the partitions are determined.
+
+Exemplars (hdbscan's `exemplars_`, rows mapped back to their indices; the data have no duplicate rows) for
+`min_samples` >= 2, without limits.
+
+`cluster_selection_epsilon_max` (defined by hdbscan 0.8.44): runs with `epsilon_max` record hdbscan's labels
+only.
+
 `max_cluster_size` (defined by scikit-learn; hdbscan has the same rule): per case, the data (rounded to 4
 decimals before fitting, so the JSON text is exactly what both saw), `min_cluster_size`, `min_samples` in
 scikit-learn's convention (the point itself counted), `allow_single_cluster`, and per `max_cluster_size`
@@ -57,29 +67,35 @@ def labels_sklearn(x, mcs, ms, cap, single):
     ).fit(x).labels_
 
 
-def labels_hdbscan(x, mcs, ms, cap, single):
+def labels_hdbscan(x, mcs, ms, cap, single, eps_max=float("inf")):
     return hdbscan.HDBSCAN(
         min_cluster_size=mcs, min_samples=ms - 1, max_cluster_size=cap, allow_single_cluster=single,
-        approx_min_span_tree=False,
+        approx_min_span_tree=False, cluster_selection_epsilon_max=eps_max,
     ).fit(x).labels_
 
 
-def reordered_ari(x, ref, mcs, ms, cap, single):
+def reordered_ari(x, ref, mcs, ms, cap, single, eps_max=float("inf")):
     """hdbscan's own agreement with itself when only the row order changes (three seeded permutations,
     the lowest ARI): tied MST edges make its tree depend on that order."""
     worst = 1.0
     for seed in range(3):
         perm = np.random.default_rng(seed).permutation(len(x))
-        got = labels_hdbscan(x[perm], mcs, ms, cap, single)
+        got = labels_hdbscan(x[perm], mcs, ms, cap, single, eps_max)
         back = np.empty_like(got)
         back[perm] = got
         worst = min(worst, float(adjusted_rand_score(ref, back)))
     return round(worst, 6)
 
 
-def case(name, x, mcs, ms, caps, single=False):
+def case(name, x, mcs, ms, caps, single=False, eps_maxes=()):
     x = np.round(x, 4)
     runs = []
+    for eps_max in eps_maxes:
+        ref = labels_hdbscan(x, mcs, ms, 0, single, eps_max)
+        runs.append({
+            "max_cluster_size": 0, "epsilon_max": eps_max, "hdbscan": ref.tolist(),
+            "reordered_ari": reordered_ari(x, ref, mcs, ms, 0, single, eps_max),
+        })
     for cap in caps:
         run = {"max_cluster_size": cap, "sklearn": labels_sklearn(x, mcs, ms, cap, single).tolist()}
         if ms >= 2:
@@ -87,6 +103,36 @@ def case(name, x, mcs, ms, caps, single=False):
             run["hdbscan"] = ref.tolist()
             run["reordered_ari"] = reordered_ari(x, ref, mcs, ms, cap, single)
         runs.append(run)
+    cuts = []
+    exemplars = None
+    exemplars_stable = None
+    if ms >= 2:
+        model = hdbscan.HDBSCAN(
+            min_cluster_size=mcs, min_samples=ms - 1, approx_min_span_tree=False, allow_single_cluster=single,
+            prediction_data=True,
+        ).fit(x)
+        index = {tuple(row): i for i, row in enumerate(x.tolist())}
+        exemplars = [sorted(index[tuple(row)] for row in e.tolist()) for e in model.exemplars_]
+        # Exemplars come from the leaves of the condensed tree, which tied edges can reshape even where
+        # the labels do not move: stable only if three row orders give the same sets.
+        exemplars_stable = True
+        for seed in range(3):
+            perm = np.random.default_rng(seed).permutation(len(x))
+            other = hdbscan.HDBSCAN(
+                min_cluster_size=mcs, min_samples=ms - 1, approx_min_span_tree=False,
+                allow_single_cluster=single, prediction_data=True,
+            ).fit(x[perm])
+            got = sorted(sorted(index[tuple(row)] for row in e.tolist()) for e in other.exemplars_)
+            exemplars_stable &= got == sorted(exemplars)
+        merges = model.single_linkage_tree_.to_numpy()[:, 2]
+        for q in (0.5, 0.9, 0.99):
+            cut = float(np.round(np.quantile(merges, q), 6))
+            for size in (1, mcs):
+                sk = HDBSCAN(min_cluster_size=mcs, min_samples=ms, copy=True).fit(x).dbscan_clustering(cut, size)
+                cuts.append({
+                    "cut_distance": cut, "min_cluster_size": size,
+                    "hdbscan": model.dbscan_clustering(cut, size).tolist(), "sklearn": sk.tolist(),
+                })
     doc = {
         "name": name,
         "min_cluster_size": mcs,
@@ -94,9 +140,12 @@ def case(name, x, mcs, ms, caps, single=False):
         "allow_single_cluster": single,
         "x": x.tolist(),
         "runs": runs,
+        "cuts": cuts,
+        "exemplars": exemplars,
+        "exemplars_stable": exemplars_stable,
     }
     (OUT / f"{name}.json").write_text(json.dumps(doc, separators=(",", ":")) + "\n")
-    print(name, [(r["max_cluster_size"], len(set(r["sklearn"])) - (-1 in r["sklearn"])) for r in runs])
+    print(name, [(r["max_cluster_size"], r.get("epsilon_max"), len(set(r["sklearn"] if "sklearn" in r else r["hdbscan"]))) for r in runs])
 
 
 def main():
@@ -106,15 +155,16 @@ def main():
     rng = np.random.default_rng(7)
     x = nested_blobs(rng)
     case("nested_2d_ms1", x, 10, 1, [0, 200, 100, 60, 45])
-    case("nested_2d_ms5", x, 10, 5, [0, 200, 100, 60])
+    case("nested_2d_ms5", x, 10, 5, [0, 200, 100, 60], eps_maxes=[3.0, 1.0, 0.5])
     case("nested_2d_single", x, 10, 1, [0, 250, 120], single=True)
     rng = np.random.default_rng(5)
     z = np.vstack([rng.normal((0, 0), 1.0, size=(90, 2)), rng.normal((2.2, 0), 1.0, size=(80, 2))])
     case("one_blob_single", z, 12, 1, [0, 160, 100, 60], single=True)
+    case("one_blob_single_ms3", z, 12, 3, [0], single=True, eps_maxes=[2.0, 0.8, 0.4])
     rng = np.random.default_rng(11)
     y = hierarchy_5d(rng)
     case("hierarchy_5d_ms1", y, 15, 1, [0, 150, 80, 40])
-    case("hierarchy_5d_ms4", y, 15, 4, [0, 150, 80])
+    case("hierarchy_5d_ms4", y, 15, 4, [0, 150, 80], eps_maxes=[20.0, 5.0, 2.0])
 
 
 if __name__ == "__main__":

@@ -29,6 +29,10 @@ pub struct AlgorithmArgs {
     /// selected descendants; default no limit).
     #[arg(long)]
     pub max_cluster_size: Option<usize>,
+    /// HDBSCAN: cluster_selection_epsilon_max, the excess-of-mass selection returns no cluster born above
+    /// this distance (its selected descendants instead; default no limit).
+    #[arg(long)]
+    pub epsilon_max: Option<f64>,
     /// HDBSCAN: cluster_selection_epsilon (default 0).
     #[arg(long)]
     pub epsilon: Option<f64>,
@@ -92,6 +96,7 @@ impl AlgorithmArgs {
         put("min-samples-convention", "min_samples_convention", self.min_samples_convention.clone());
         put("max-cluster-size", "max_cluster_size", self.max_cluster_size.map(|x| x.to_string()));
         put("epsilon", "cluster_selection_epsilon", self.epsilon.map(|x| x.to_string()));
+        put("epsilon-max", "cluster_selection_epsilon_max", self.epsilon_max.map(|x| x.to_string()));
         put("selection", "cluster_selection", self.selection.clone());
         put("allow-single-cluster", "allow_single_cluster", self.allow_single_cluster.then(|| "true".into()));
         put("eps", "eps", self.eps.clone());

@@ -100,6 +100,10 @@ fn bad_input_is_an_error() {
     fails(&["--min-cluster-size", "5", "--max-cluster-size", "3"], "max_cluster_size");
     fails(&["--min-samples", "0", "--min-samples-convention", "hdbscan"], "hdbscan's convention");
     fails(&["--algorithm", "dbscan", "--max-cluster-size", "9"], "--max-cluster-size does not apply");
+    fails(&["--epsilon", "0.5", "--epsilon-max", "0.2"], "cluster_selection_epsilon_max");
+    fails(&["--cut-distance", "0"], "cut_distance");
+    fails(&["--algorithm", "ward", "--k", "2", "--cut-distance", "1"], "needs --algorithm hdbscan");
+    fails(&["--algorithm", "kmeans", "--k", "2", "--exemplars"], "needs --algorithm hdbscan");
 }
 
 #[test]
@@ -144,6 +148,18 @@ fn hdbscan_options() {
         .output()
         .unwrap();
     assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("--force"));
+    // DBSCAN* at a cut: the two groups, the far row noise; a cut above every merge, one cluster.
+    let (h, rows) = run(dir.path(), &["--min-cluster-size", "5", "--cut-distance", "1"]);
+    assert_eq!(h, "label,probability,outlier_score,cut_label");
+    let cut: Vec<&str> = rows.iter().map(|r| r[3].as_str()).collect();
+    assert_eq!((cut[0], cut[20], cut[40]), ("0", "1", "-1"));
+    let (_, rows) = run(dir.path(), &["--min-cluster-size", "5", "--cut-distance", "1000"]);
+    assert!(rows.iter().all(|r| r[3] == "0"));
+    // Exemplars: some rows of each group, never the far row.
+    let (h, rows) = run(dir.path(), &["--min-cluster-size", "5", "--exemplars"]);
+    assert_eq!(h, "label,probability,outlier_score,exemplar");
+    let ex: Vec<usize> = (0..41).filter(|&i| rows[i][3] == "1").collect();
+    assert!(ex.iter().any(|&i| i < 20) && ex.iter().any(|&i| (20..40).contains(&i)) && !ex.contains(&40), "{ex:?}");
     // Two groups of 20: with a cap of 12 neither is selected whole.
     let whole = labels(&run(dir.path(), &["--min-cluster-size", "5"]).1);
     assert_eq!(whole.iter().filter(|&&l| l == whole[0]).count(), 20);

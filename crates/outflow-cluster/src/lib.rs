@@ -6,9 +6,11 @@
 //! Astels) step by step — core distances, the *exact* mutual-reachability minimum spanning tree,
 //! single-linkage and condensed trees, stability, excess-of-mass / leaf selection,
 //! `cluster_selection_epsilon`, `allow_single_cluster`, `max_cluster_size` (scikit-learn's and hdbscan's
-//! rule: a cluster above it is never selected, its selected descendants are), labels, membership
-//! probabilities, GLOSH outlier scores, cluster persistence — and predicts new points with
-//! `approximate_predict` semantics.
+//! rule: a cluster above it is never selected, its selected descendants are), hdbscan's
+//! `cluster_selection_epsilon_max` (the same for clusters born above a distance), labels, membership
+//! probabilities, GLOSH outlier scores, cluster persistence, exemplars, the DBSCAN* clustering at any cut of the
+//! single-linkage tree (`dbscan_clustering`) — and predicts new points with `approximate_predict`
+//! semantics.
 //!
 //! ```
 //! use ndarray::Array2;

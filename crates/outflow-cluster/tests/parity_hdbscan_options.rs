@@ -9,6 +9,11 @@
 //!   Where hdbscan's own result moves with the row order (tied edges; the fixture's `reordered_ari` below
 //!   1), the reference is not determined by the data (see `parity_hdbscan.rs`): the adjusted Rand index is
 //!   printed and the rule itself asserted (no selected cluster above the cap).
+//! - `cluster_selection_epsilon_max` against hdbscan 0.8.44, which defines it, the same way.
+//! - `dbscan_clustering(cut_distance, min_cluster_size)` against both (a cut of the single-linkage tree
+//!   does not depend on the order of tied edges: exact partitions).
+//! - exemplars: each lies in its own cluster and every cluster has some; agreement with hdbscan's
+//!   `exemplars_` is printed (not yet exact on every fixture).
 //! - `min_samples_convention`: hdbscan's `min_samples = m` (its convention) fitted by Outflow with
 //!   [`MinSamplesConvention::Hdbscan`] gives the same model as `m + 1` in scikit-learn's convention, and
 //!   the partition hdbscan gives.
@@ -28,12 +33,27 @@ struct Fixture {
     allow_single_cluster: bool,
     x: Vec<Vec<f64>>,
     runs: Vec<Run>,
+    cuts: Vec<Cut>,
+    /// hdbscan's exemplars per cluster (point indices, sorted), without limits; `min_samples` ≥ 2 only.
+    exemplars: Option<Vec<Vec<usize>>>,
+    /// Whether hdbscan gives the same exemplars for three row orders.
+    exemplars_stable: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct Cut {
+    cut_distance: f64,
+    min_cluster_size: usize,
+    hdbscan: Vec<i64>,
+    sklearn: Vec<i64>,
 }
 
 #[derive(Deserialize)]
 struct Run {
     max_cluster_size: usize,
-    sklearn: Vec<i64>,
+    /// hdbscan's `cluster_selection_epsilon_max` (absent: none); such runs have no scikit-learn labels.
+    epsilon_max: Option<f64>,
+    sklearn: Option<Vec<i64>>,
     hdbscan: Option<Vec<i64>>,
     /// hdbscan against itself with the rows reordered (lowest ARI of three orders).
     reordered_ari: Option<f64>,
@@ -95,65 +115,144 @@ fn ari(a: &[i64], b: &[i64]) -> f64 {
 }
 
 #[test]
-fn max_cluster_size_matches_sklearn_and_hdbscan() {
-    let mut capped_differently = 0;
+fn max_cluster_size_and_epsilon_max_match_sklearn_and_hdbscan() {
+    let mut changed = 0;
     for f in fixtures() {
         let x = matrix(&f.x);
-        let mut uncapped = None;
-        for run in &f.runs {
-            let p = HdbscanParams::new(f.min_cluster_size)
+        let fit = |run: &Run| {
+            let mut p = HdbscanParams::new(f.min_cluster_size)
                 .min_samples(f.min_samples)
                 .max_cluster_size(run.max_cluster_size)
                 .allow_single_cluster(f.allow_single_cluster);
-            let model = p.fit(x.view()).unwrap();
-            let what = format!("{} max_cluster_size {}", f.name, run.max_cluster_size);
+            p.cluster_selection_epsilon_max = run.epsilon_max;
+            p.fit(x.view()).unwrap()
+        };
+        let plain = f.runs.iter().find(|r| r.max_cluster_size == 0 && r.epsilon_max.is_none()).map(fit);
+        for run in &f.runs {
+            let model = fit(run);
+            let what =
+                format!("{} max_cluster_size {} epsilon_max {:?}", f.name, run.max_cluster_size, run.epsilon_max);
             match (&run.hdbscan, run.reordered_ari) {
                 (Some(h), Some(r)) if r < 1.0 => {
                     // Not determined by the data: hdbscan's binary tree follows the order of tied edges,
-                    // Outflow merges tied components at once (a different condensed tree), and a cap
-                    // turns a missing split into noise. The rule itself must hold: no cluster above it.
+                    // Outflow merges tied components at once (a different condensed tree), and a limit
+                    // turns a missing split into noise. The rules themselves must hold.
                     eprintln!(
                         "{what}: ARI {:.3} against hdbscan (tie-dependent, hdbscan to itself {r})",
                         ari(model.labels(), h)
                     );
-                    let mut sizes: HashMap<i64, usize> = HashMap::new();
-                    model.labels().iter().filter(|&&l| l >= 0).for_each(|&l| *sizes.entry(l).or_default() += 1);
-                    let cap = if run.max_cluster_size == 0 { usize::MAX } else { run.max_cluster_size };
-                    assert!(sizes.values().all(|&s| s <= cap), "{what}: a cluster above the cap: {sizes:?}");
+                    let ct = model.condensed_tree();
+                    for &c in model.selected_clusters() {
+                        let row = (0..ct.len()).find(|&i| ct.child[i] == c);
+                        let (size, born) =
+                            row.map_or((0, f64::INFINITY), |i| (ct.child_size[i], 1.0 / ct.lambda_val[i]));
+                        let cap = if run.max_cluster_size == 0 { usize::MAX } else { run.max_cluster_size };
+                        assert!(size <= cap, "{what}: cluster {c} of {size} points");
+                        assert!(born <= run.epsilon_max.unwrap_or(f64::INFINITY), "{what}: cluster {c} born at {born}");
+                    }
                 }
                 (Some(h), _) => same_partition(model.labels(), h).unwrap_or_else(|e| panic!("{what} vs hdbscan: {e}")),
-                (None, _) => same_partition(model.labels(), &run.sklearn)
+                (None, _) => same_partition(model.labels(), run.sklearn.as_ref().expect("scikit-learn labels"))
                     .unwrap_or_else(|e| panic!("{what} vs scikit-learn: {e}")),
             }
-            match &uncapped {
-                None => uncapped = Some(model.labels().to_vec()),
-                Some(u) => capped_differently += usize::from(same_partition(u, model.labels()).is_err()),
+            if let Some(plain) = &plain {
+                changed += usize::from(same_partition(plain.labels(), model.labels()).is_err());
             }
         }
     }
-    // The fixtures are built so that caps change the selection; a check that never sees it is no check.
-    assert!(capped_differently >= 5, "only {capped_differently} caps changed a selection");
+    // The fixtures are built so that the limits change the selection; a check that never sees it is no check.
+    assert!(changed >= 12, "only {changed} runs changed a selection");
 }
 
 #[test]
 fn hdbscan_convention_is_sklearn_plus_one() {
     for f in fixtures().into_iter().filter(|f| f.min_samples >= 2) {
         let x = matrix(&f.x);
-        let sk = HdbscanParams::new(f.min_cluster_size).min_samples(f.min_samples).fit(x.view()).unwrap();
+        let sk = HdbscanParams::new(f.min_cluster_size)
+            .min_samples(f.min_samples)
+            .allow_single_cluster(f.allow_single_cluster)
+            .fit(x.view())
+            .unwrap();
         let hd = HdbscanParams::new(f.min_cluster_size)
             .min_samples(f.min_samples - 1)
+            .allow_single_cluster(f.allow_single_cluster)
             .min_samples_convention(MinSamplesConvention::Hdbscan)
             .fit(x.view())
             .unwrap();
         assert_eq!(sk.labels(), hd.labels(), "{}", f.name);
         assert_eq!(sk.core_distances(), hd.core_distances(), "{}", f.name);
-        let reference = f.runs.iter().find(|r| r.max_cluster_size == 0).and_then(|r| r.hdbscan.as_ref()).unwrap();
+        let reference = f
+            .runs
+            .iter()
+            .find(|r| r.max_cluster_size == 0 && r.epsilon_max.is_none())
+            .and_then(|r| r.hdbscan.as_ref())
+            .unwrap();
         same_partition(hd.labels(), reference).unwrap_or_else(|e| panic!("{}: {e}", f.name));
     }
     // Unset, hdbscan's min_samples is its min_cluster_size: scikit-learn's min_cluster_size + 1.
     let p = HdbscanParams::new(7).min_samples_convention(MinSamplesConvention::Hdbscan);
     assert_eq!(p.effective_min_samples(), 8);
     assert_eq!(p.in_sklearn_convention().min_samples, Some(8));
+}
+
+#[test]
+fn dbscan_clustering_matches_hdbscan_and_sklearn() {
+    let mut checked = 0;
+    for f in fixtures() {
+        let x = matrix(&f.x);
+        let model = HdbscanParams::new(f.min_cluster_size).min_samples(f.min_samples).fit(x.view()).unwrap();
+        for c in &f.cuts {
+            let got = model.dbscan_clustering(c.cut_distance, c.min_cluster_size).unwrap();
+            let what = format!("{} cut {} size {}", f.name, c.cut_distance, c.min_cluster_size);
+            same_partition(&got, &c.hdbscan).unwrap_or_else(|e| panic!("{what} vs hdbscan: {e}"));
+            same_partition(&got, &c.sklearn).unwrap_or_else(|e| panic!("{what} vs scikit-learn: {e}"));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 18, "{checked} cuts checked");
+    let x = matrix(&fixtures()[0].x);
+    let model = HdbscanParams::new(10).fit(x.view()).unwrap();
+    assert!(model.dbscan_clustering(0.0, 5).unwrap_err().to_string().contains("cut_distance"));
+    assert!(model.clone().slim().dbscan_clustering(1.0, 5).unwrap_err().to_string().contains("slim"));
+}
+
+#[test]
+fn exemplars_lie_in_their_clusters() {
+    let mut checked = 0;
+    for f in fixtures() {
+        let Some(reference) = &f.exemplars else { continue };
+        let plain = f.runs.iter().find(|r| r.max_cluster_size == 0 && r.epsilon_max.is_none()).unwrap();
+        let x = matrix(&f.x);
+        let model = HdbscanParams::new(f.min_cluster_size)
+            .min_samples(f.min_samples)
+            .allow_single_cluster(f.allow_single_cluster)
+            .fit(x.view())
+            .unwrap();
+        let mut got: Vec<Vec<usize>> = model.exemplars();
+        got.iter_mut().for_each(|e| e.sort_unstable());
+        got.sort();
+        let mut want = reference.clone();
+        want.sort();
+        // Every exemplar belongs to its own cluster.
+        for (k, e) in model.exemplars().iter().enumerate() {
+            assert!(e.iter().all(|&i| model.labels()[i] == k as i64), "{}: exemplar outside cluster {k}", f.name);
+        }
+        // Each cluster has exemplars. Equality with hdbscan's sets is printed, not asserted: on
+        // nested_2d_ms5 one cluster's set differs (12 exemplars against hdbscan's 22) although hdbscan
+        // is stable under reordering there — the leaves of Outflow's condensed tree (tied components
+        // merged at once) are a suspect, not yet explained.
+        assert!(model.exemplars().iter().all(|e| !e.is_empty()), "{}: a cluster without exemplars", f.name);
+        let equal = got.iter().filter(|e| want.contains(e)).count();
+        eprintln!(
+            "{}: {equal} of {} clusters' exemplars equal to hdbscan's (hdbscan stable under reordering: {:?}, labels {:?})",
+            f.name,
+            want.len(),
+            f.exemplars_stable,
+            plain.reordered_ari
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3, "{checked} fixtures checked");
 }
 
 #[test]
@@ -168,4 +267,6 @@ fn bad_options_are_refused() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("min_samples") && err.contains("hdbscan"), "{err}");
+    let err = HdbscanParams::new(5).cluster_selection_epsilon(0.5).cluster_selection_epsilon_max(0.2).validate();
+    assert!(err.unwrap_err().to_string().contains("cluster_selection_epsilon_max"));
 }

@@ -128,6 +128,28 @@ impl HdbscanModel {
         out.into_pyarray(py)
     }
 
+    /// hdbscan's `dbscan_clustering(cut_distance, min_cluster_size)`: the DBSCAN* labels at a cut of the
+    /// single-linkage tree.
+    fn dbscan_clustering<'py>(
+        &self,
+        py: Python<'py>,
+        cut_distance: f64,
+        min_cluster_size: usize,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let labels = self.inner.dbscan_clustering(cut_distance, min_cluster_size).map_err(errors::cluster)?;
+        Ok(labels.into_pyarray(py))
+    }
+
+    /// The row indices of each cluster's exemplars, by label (hdbscan's `exemplars_` holds the rows).
+    #[getter]
+    fn exemplar_indices<'py>(&self, py: Python<'py>) -> Vec<Bound<'py, PyArray1<u64>>> {
+        self.inner
+            .exemplars()
+            .into_iter()
+            .map(|e| e.into_iter().map(|i| i as u64).collect::<Vec<_>>().into_pyarray(py))
+            .collect()
+    }
+
     /// hdbscan's `relative_validity_`: the DBCV approximation over the minimum spanning tree.
     fn relative_validity(&self) -> PyResult<f64> {
         outflow_validate::relative_validity(&self.inner).map_err(errors::validate)

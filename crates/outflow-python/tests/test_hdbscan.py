@@ -86,6 +86,46 @@ def test_matches_scikit_learn_hdbscan():
     assert np.mean(~np.isclose(ours.probabilities_, ref.probabilities_, atol=1e-9)) <= 0.01
 
 
+def test_max_cluster_size_matches_scikit_learn():
+    """With min_samples 1 (the point itself) no MST edge ties: the partitions must be the same."""
+    cluster = need("sklearn.cluster")
+    metrics = need("sklearn.metrics")
+    X = blobs(n=300, d=2, centres=3, seed=5)
+    for cap in (None, 150, 60):
+        ref = cluster.HDBSCAN(min_cluster_size=10, min_samples=1, max_cluster_size=cap, copy=True).fit(X)
+        ours = outflow.HDBSCAN(min_cluster_size=10, min_samples=1, max_cluster_size=cap).fit(X)
+        assert metrics.adjusted_rand_score(ref.labels_, ours.labels_) == 1.0
+        assert np.array_equal(ref.labels_ < 0, ours.labels_ < 0)
+
+
+def test_dbscan_clustering_matches_hdbscan_and_exemplars_are_members():
+    hdbscan = need("hdbscan")
+    metrics = need("sklearn.metrics")
+    X = blobs(n=300, d=2, centres=3, seed=5)
+    ref = hdbscan.HDBSCAN(min_cluster_size=10, min_samples=4, approx_min_span_tree=False, prediction_data=True).fit(X)
+    ours = outflow.HDBSCAN(min_cluster_size=10, min_samples=5).fit(X)
+    for cut in (0.3, 0.8, 3.0):
+        for size in (1, 10):
+            # A cut of the tree does not depend on how tied edges are ordered: the same partition.
+            assert metrics.adjusted_rand_score(ref.dbscan_clustering(cut, size), ours.dbscan_clustering(cut, size)) == 1.0
+    # One array of exemplar rows per cluster, each a training row of that cluster.
+    assert len(ours.exemplars_) == ours.labels_.max() + 1
+    for k, e in enumerate(ours.exemplars_):
+        members = {tuple(r) for r in X[ours.labels_ == k].tolist()}
+        assert len(e) > 0 and all(tuple(r) in members for r in e.tolist())
+    with pytest.raises(outflow.InputError, match="cut_distance"):
+        ours.dbscan_clustering(-1.0)
+
+
+def test_epsilon_max_limits_the_selection():
+    X = blobs(n=300, d=2, centres=3, seed=5)
+    plain = outflow.HDBSCAN(min_cluster_size=10).fit(X)
+    capped = outflow.HDBSCAN(min_cluster_size=10, cluster_selection_epsilon_max=1e-9).fit(X)
+    assert plain.labels_.max() >= 1
+    # No cluster is born below a billionth of a unit: every point is noise.
+    assert capped.labels_.max() == -1
+
+
 def test_approximate_predict_matches_hdbscan():
     hdbscan = need("hdbscan")
     X = blobs(seed=3)
@@ -207,6 +247,9 @@ def test_bad_parameters_are_refused_at_fit():
         ({"cluster_selection_epsilon": -1.0}, "cluster_selection_epsilon"),
         ({"cluster_selection_epsilon": float("nan")}, "cluster_selection_epsilon"),
         ({"min_cluster_size": 2**70}, "min_cluster_size"),
+        ({"min_cluster_size": 10, "max_cluster_size": 5}, "max_cluster_size"),
+        ({"cluster_selection_epsilon": 0.5, "cluster_selection_epsilon_max": 0.2}, "cluster_selection_epsilon_max"),
+        ({"cluster_selection_epsilon_max": float("nan")}, "cluster_selection_epsilon_max"),
     ]:
         est = outflow.HDBSCAN(**params)  # accepted as given, as scikit-learn requires
         with pytest.raises(outflow.InputError, match=message):

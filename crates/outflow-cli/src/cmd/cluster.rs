@@ -28,6 +28,15 @@ pub struct Args {
     /// `.csv`), the condensed tree there and the single-linkage tree beside it (`NAME.single_linkage.csv`).
     #[arg(long, visible_alias = "tree-out")]
     pub tree: Option<PathBuf>,
+    /// HDBSCAN: also write `cut_label`, the DBSCAN* clustering at this mutual-reachability distance read
+    /// from the single-linkage tree (hdbscan's and scikit-learn's `dbscan_clustering`; clusters smaller
+    /// than --min-cluster-size are noise, −1).
+    #[arg(long)]
+    pub cut_distance: Option<f64>,
+    /// HDBSCAN: also write `exemplar`, 1 for the exemplars of the row's cluster (hdbscan's `exemplars_`:
+    /// the points that leave each leaf of the condensed tree last), else 0.
+    #[arg(long)]
+    pub exemplars: bool,
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -50,6 +59,12 @@ pub fn run(a: Args) -> Result<()> {
     if a.tree.is_some() && !matches!(algorithm.name(), "ward" | "hdbscan") {
         bail!("--tree writes Ward's merge tree or HDBSCAN's trees: it needs --algorithm ward or hdbscan");
     }
+    if a.cut_distance.is_some() && algorithm.name() != "hdbscan" {
+        bail!("--cut-distance reads HDBSCAN's single-linkage tree: it needs --algorithm hdbscan");
+    }
+    if a.exemplars && algorithm.name() != "hdbscan" {
+        bail!("--exemplars reads HDBSCAN's condensed tree: it needs --algorithm hdbscan");
+    }
     let trees = a.tree.as_ref().map(|p| tree_paths(p, algorithm.name()));
     for p in trees.iter().flatten() {
         crate::input::check_output(p, a.force)?;
@@ -60,7 +75,16 @@ pub fn run(a: Args) -> Result<()> {
     let t = Instant::now();
     let model = algorithm.fit(x.view())?;
     let fit_s = t.elapsed().as_secs_f64();
-    let columns = model.row_columns(x.view())?;
+    let mut columns = model.row_columns(x.view())?;
+    if let (Some(cut), Model::Hdbscan(h)) = (a.cut_distance, &model) {
+        let labels = h.dbscan_clustering(cut, h.params().min_cluster_size)?;
+        columns.push(("cut_label", labels.into_iter().map(|l| l as f64).collect()));
+    }
+    if let (true, Model::Hdbscan(h)) = (a.exemplars, &model) {
+        let mut flag = vec![0.0; x.nrows()];
+        h.exemplars().iter().flatten().for_each(|&i| flag[i] = 1.0);
+        columns.push(("exemplar", flag));
+    }
     let mut out = String::with_capacity(x.nrows() * 24);
     let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
     out.push_str(&names.join(","));

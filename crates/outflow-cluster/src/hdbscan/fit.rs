@@ -292,13 +292,7 @@ impl HdbscanParams {
         let sorted: Vec<(usize, usize, f64)> = mst.iter().map(|e| (e.a, e.b, e.distance)).collect();
         let single_linkage = tree::single_linkage(n, &sorted);
         let condensed = tree::condense(&tree::level_tree(n, &sorted), self.min_cluster_size);
-        let sel = tree::select(
-            &condensed,
-            self.cluster_selection,
-            self.allow_single_cluster,
-            self.cluster_selection_epsilon,
-            self.max_cluster_size,
-        );
+        let sel = tree::select(&condensed, &self.selection_rule());
         let outlier_scores = tree::glosh(&condensed);
         Hdbscan {
             params: self.clone(),

@@ -157,6 +157,93 @@ impl Hdbscan {
         self
     }
 
+    /// The flat clustering DBSCAN* would give at `cut_distance`, read from the single-linkage tree as
+    /// hdbscan's and scikit-learn's `dbscan_clustering(cut_distance, min_cluster_size)` do: points joined
+    /// by merges below `cut_distance` (mutual-reachability distance, strictly below) form a cluster;
+    /// clusters of fewer than `min_cluster_size` points are noise (−1). Clusters are numbered by their
+    /// first point. Needs the single-linkage tree (not a [`Hdbscan::slim`] model).
+    pub fn dbscan_clustering(&self, cut_distance: f64, min_cluster_size: usize) -> crate::Result<Vec<i64>> {
+        let n = self.single_linkage.n_points;
+        if cut_distance.is_nan() || cut_distance <= 0.0 {
+            return Err(crate::ClusterError::param("cut_distance", format!("must be > 0, got {cut_distance}")));
+        }
+        if min_cluster_size == 0 {
+            return Err(crate::ClusterError::param("min_cluster_size", "must be at least 1"));
+        }
+        if n > 1 && self.single_linkage.merges.is_empty() {
+            return Err(crate::ClusterError::Unsupported(
+                "dbscan_clustering needs the single-linkage tree, which a slim model has dropped".into(),
+            ));
+        }
+        // Union-find over the merges below the cut (node n + i is made by merge i).
+        let mut parent: Vec<usize> = (0..n + self.single_linkage.merges.len()).collect();
+        fn find(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
+        }
+        for (i, m) in self.single_linkage.merges.iter().enumerate() {
+            if m.distance < cut_distance {
+                for child in [m.left, m.right] {
+                    let r = find(&mut parent, child);
+                    parent[r] = n + i;
+                }
+            }
+        }
+        let roots: Vec<usize> = (0..n).map(|p| find(&mut parent, p)).collect();
+        let mut size = std::collections::HashMap::new();
+        roots.iter().for_each(|&r| *size.entry(r).or_insert(0usize) += 1);
+        let mut label = std::collections::HashMap::new();
+        Ok(roots
+            .iter()
+            .map(|r| {
+                if size[r] < min_cluster_size {
+                    return -1;
+                }
+                let next = label.len() as i64;
+                *label.entry(*r).or_insert(next)
+            })
+            .collect())
+    }
+
+    /// The exemplars of each cluster (label `k` ↔ entry `k`), as hdbscan's `exemplars_` (which returns
+    /// their rows; these are their indices): for every leaf of the condensed tree under the selected
+    /// cluster, the points that leave it last (at its largest λ) — the heart of each dense region.
+    pub fn exemplars(&self) -> Vec<Vec<usize>> {
+        let ct = &self.condensed;
+        let children = ct.children();
+        let max_lambda = ct.max_lambdas();
+        let mut points_of: Vec<Vec<usize>> = vec![Vec::new(); ct.n_nodes()];
+        for i in 0..ct.len() {
+            if ct.child[i] < ct.n_points {
+                points_of[ct.parent[i]].push(i);
+            }
+        }
+        self.selected
+            .iter()
+            .map(|&cluster| {
+                let mut out = Vec::new();
+                let mut stack = vec![cluster];
+                // Depth first, children in tree order: the leaves in hdbscan's order.
+                let mut leaves = Vec::new();
+                while let Some(node) = stack.pop() {
+                    if children[node].is_empty() {
+                        leaves.push(node);
+                    } else {
+                        stack.extend(children[node].iter().rev());
+                    }
+                }
+                for leaf in leaves {
+                    let top = max_lambda[leaf];
+                    out.extend(points_of[leaf].iter().filter(|&&i| ct.lambda_val[i] == top).map(|&i| ct.child[i]));
+                }
+                out
+            })
+            .collect()
+    }
+
     /// The condensed tree.
     pub fn condensed_tree(&self) -> &CondensedTree {
         &self.condensed

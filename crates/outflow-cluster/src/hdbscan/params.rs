@@ -65,6 +65,10 @@ pub struct HdbscanParams {
     pub min_samples_convention: MinSamplesConvention,
     /// Clusters closer than this distance are not split (0 = off).
     pub cluster_selection_epsilon: f64,
+    /// hdbscan's `cluster_selection_epsilon_max`: the excess-of-mass selection never returns a cluster
+    /// born above this distance (1 / its λ; the root's, the tree's largest distance), its selected
+    /// descendants instead (`None` = no limit, hdbscan's `inf`).
+    pub cluster_selection_epsilon_max: Option<f64>,
     /// Excess of mass or leaf.
     pub cluster_selection: ClusterSelection,
     /// Largest cluster the excess-of-mass selection returns, as scikit-learn's and hdbscan's
@@ -88,6 +92,7 @@ impl Default for HdbscanParams {
             min_samples: None,
             min_samples_convention: MinSamplesConvention::Sklearn,
             cluster_selection_epsilon: 0.0,
+            cluster_selection_epsilon_max: None,
             cluster_selection: ClusterSelection::Eom,
             max_cluster_size: 0,
             allow_single_cluster: false,
@@ -125,6 +130,12 @@ impl HdbscanParams {
     /// Sets `cluster_selection_epsilon`.
     pub fn cluster_selection_epsilon(mut self, eps: f64) -> Self {
         self.cluster_selection_epsilon = eps;
+        self
+    }
+
+    /// Sets `cluster_selection_epsilon_max`.
+    pub fn cluster_selection_epsilon_max(mut self, eps: f64) -> Self {
+        self.cluster_selection_epsilon_max = Some(eps);
         self
     }
 
@@ -208,6 +219,14 @@ impl HdbscanParams {
                 format!("must be finite and ≥ 0, got {}", self.cluster_selection_epsilon),
             );
         }
+        if let Some(max) = self.cluster_selection_epsilon_max
+            && !(max >= self.cluster_selection_epsilon && max > 0.0)
+        {
+            return bad(
+                "cluster_selection_epsilon_max",
+                format!("must be > 0 and ≥ cluster_selection_epsilon {}, got {max}", self.cluster_selection_epsilon),
+            );
+        }
         if self.metric == Metric::Cosine && self.mst_algorithm == MstAlgorithm::Boruvka {
             return bad(
                 "mst_algorithm",
@@ -226,6 +245,16 @@ impl HdbscanParams {
             return Err(InputError::too_few_rows(what, self.min_cluster_size, n).into());
         }
         check_min_samples(self.effective_min_samples(), n)
+    }
+
+    pub(super) fn selection_rule(&self) -> super::tree::SelectionRule {
+        super::tree::SelectionRule {
+            method: self.cluster_selection,
+            allow_single_cluster: self.allow_single_cluster,
+            epsilon: self.cluster_selection_epsilon,
+            max_cluster_size: self.max_cluster_size,
+            epsilon_max: self.cluster_selection_epsilon_max.unwrap_or(f64::INFINITY),
+        }
     }
 
     pub(super) fn use_prim(&self, dim: usize) -> bool {

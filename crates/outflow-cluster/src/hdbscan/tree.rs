@@ -457,14 +457,34 @@ pub(crate) struct Selection {
     pub persistence: Vec<f64>,
 }
 
+/// How clusters are selected from the condensed tree (see [`crate::HdbscanParams`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct SelectionRule {
+    pub(crate) method: ClusterSelection,
+    pub(crate) allow_single_cluster: bool,
+    pub(crate) epsilon: f64,
+    /// 0 = no limit.
+    pub(crate) max_cluster_size: usize,
+    /// `f64::INFINITY` = no limit.
+    pub(crate) epsilon_max: f64,
+}
+
+impl SelectionRule {
+    #[cfg(test)]
+    fn eom(allow_single_cluster: bool) -> SelectionRule {
+        SelectionRule {
+            method: ClusterSelection::Eom,
+            allow_single_cluster,
+            epsilon: 0.0,
+            max_cluster_size: 0,
+            epsilon_max: f64::INFINITY,
+        }
+    }
+}
+
 /// hdbscan's `get_clusters`: selection, labelling, probabilities and persistence.
-pub(crate) fn select(
-    ct: &CondensedTree,
-    method: ClusterSelection,
-    allow_single_cluster: bool,
-    epsilon: f64,
-    max_cluster_size: usize,
-) -> Selection {
+pub(crate) fn select(ct: &CondensedTree, rule: &SelectionRule) -> Selection {
+    let SelectionRule { method, allow_single_cluster, epsilon, max_cluster_size, epsilon_max } = *rule;
     let n = ct.n_points;
     if ct.is_empty() {
         return Selection {
@@ -489,16 +509,20 @@ pub(crate) fn select(
         is_cluster[c] = true;
     }
     let has_cluster_tree = ct.cluster_rows().next().is_some();
-    // A cluster's size is its row's child_size; the root's, when it may be selected, the sum of its
-    // cluster children's (not of every point: hdbscan and scikit-learn count it so).
+    // A cluster's size is its row's child_size and its birth distance 1 / λ of that row; the root's,
+    // when it may be selected, the sum of its cluster children's sizes (not of every point: hdbscan and
+    // scikit-learn count it so) and the tree's largest distance.
     let mut size = vec![0usize; nn];
+    let mut born = vec![0.0f64; nn];
     for i in ct.cluster_rows() {
         size[ct.child[i]] = ct.child_size[i];
+        born[ct.child[i]] = 1.0 / ct.lambda_val[i];
     }
     if allow_single_cluster {
         size[root] = children[root].iter().map(|&c| size[c]).sum();
+        born[root] = ct.lambda_val.iter().map(|&l| 1.0 / l).fold(0.0, f64::max);
     }
-    let too_big = |c: usize| max_cluster_size != 0 && size[c] > max_cluster_size;
+    let over_limit = |c: usize| (max_cluster_size != 0 && size[c] > max_cluster_size) || born[c] > epsilon_max;
     match method {
         ClusterSelection::Eom => {
             for &node in &node_list {
@@ -508,7 +532,7 @@ pub(crate) fn select(
                 for &ch in &children[node] {
                     subtree = (f64::from(subtree) + stab[ch]) as f32;
                 }
-                if f64::from(subtree) > stab[node] || too_big(node) {
+                if f64::from(subtree) > stab[node] || over_limit(node) {
                     is_cluster[node] = false;
                     stab[node] = f64::from(subtree);
                 } else {
@@ -708,7 +732,7 @@ mod tests {
         assert_eq!(ct.parent[0], 7);
         assert_eq!(ct.child[0], 6);
         assert_eq!(ct.lambda_val[0], 1.0 / 20.0);
-        let s = select(&ct, ClusterSelection::Eom, false, 0.0, 0);
+        let s = select(&ct, &SelectionRule::eom(false));
         assert_eq!(s.clusters.len(), 2);
         assert_eq!(s.labels[6], -1);
         assert_eq!(s.labels[0], s.labels[2]);
@@ -724,7 +748,7 @@ mod tests {
         let edges: Vec<_> = (0..9).map(|i| (i, i + 1, 0.0)).collect();
         let ct = condense(&level_tree(10, &edges), 3);
         assert!(ct.lambda_val.iter().all(|l| l.is_finite()));
-        let s = select(&ct, ClusterSelection::Eom, true, 0.0, 0);
+        let s = select(&ct, &SelectionRule::eom(true));
         assert!(s.labels.iter().all(|&l| l == 0));
         assert!(glosh(&ct).iter().all(|&x| x == 0.0));
     }

@@ -91,10 +91,12 @@ class HDBSCAN(_ClusterMixin, _Base):
     crates do: ``HDBSCAN(min_samples=m)`` here equals ``hdbscan.HDBSCAN(min_samples=m - 1)``. Set
     ``min_samples_includes_self=False`` to read ``min_samples`` (and its default, ``min_cluster_size``)
     as the hdbscan package does, so that the same numbers give the same clustering.
+    ``max_cluster_size`` (0 or None: no limit) and ``cluster_selection_epsilon_max`` (inf: none) limit
+    the excess-of-mass selection as in hdbscan and scikit-learn.
 
     Attributes after ``fit``: ``labels_`` (−1 noise), ``probabilities_``, ``outlier_scores_`` (GLOSH),
     ``cluster_persistence_``, ``relative_validity_`` (DBCV over the minimum spanning tree),
-    ``n_features_in_``. New points: :func:`approximate_predict`, :func:`approximate_predict_scores`.
+    ``exemplars_``, ``n_features_in_``; ``dbscan_clustering(cut_distance, min_cluster_size)``. New points: :func:`approximate_predict`, :func:`approximate_predict_scores`.
 
     >>> import numpy as np, outflow
     >>> X = np.vstack([np.zeros((20, 2)), np.ones((20, 2)) * 5]) + np.random.default_rng(0).normal(0, 0.1, (40, 2))
@@ -113,6 +115,8 @@ class HDBSCAN(_ClusterMixin, _Base):
         min_samples_includes_self: bool = True,
         leaf_size: int = 0,
         prediction_data: bool = True,
+        max_cluster_size: Optional[int] = 0,
+        cluster_selection_epsilon_max: float = float("inf"),
     ) -> None:
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
@@ -124,6 +128,8 @@ class HDBSCAN(_ClusterMixin, _Base):
         self.leaf_size = leaf_size
         # Accepted for hdbscan compatibility: prediction data is always kept.
         self.prediction_data = prediction_data
+        self.max_cluster_size = max_cluster_size
+        self.cluster_selection_epsilon_max = cluster_selection_epsilon_max
 
     def _native_params(self) -> str:
         mcs = count("min_cluster_size", self.min_cluster_size, 2)
@@ -134,6 +140,11 @@ class HDBSCAN(_ClusterMixin, _Base):
         if method not in ("eom", "leaf"):
             raise InputError(f"cluster_selection_method must be 'eom' or 'leaf', got {method!r}")
         eps = real("cluster_selection_epsilon", self.cluster_selection_epsilon, 0.0)
+        # hdbscan's 0 and scikit-learn's None both mean no limit.
+        cap = 0 if self.max_cluster_size is None else count("max_cluster_size", self.max_cluster_size, 0)
+        eps_max = self.cluster_selection_epsilon_max
+        if not (isinstance(eps_max, (int, float, np.floating, np.integer)) and not isinstance(eps_max, bool)) or np.isnan(eps_max):
+            raise InputError(f"cluster_selection_epsilon_max must be a number, got {eps_max!r}")
         params = {
             "min_cluster_size": mcs,
             "min_samples": ms,
@@ -142,6 +153,8 @@ class HDBSCAN(_ClusterMixin, _Base):
             "allow_single_cluster": bool(self.allow_single_cluster),
             "metric": metric_name(self.metric),
             "leaf_size": count("leaf_size", self.leaf_size, 0),
+            "max_cluster_size": cap,
+            "cluster_selection_epsilon_max": None if np.isinf(eps_max) and eps_max > 0 else float(eps_max),
         }
         return json.dumps(params, allow_nan=False)
 
@@ -151,6 +164,7 @@ class HDBSCAN(_ClusterMixin, _Base):
         X = _fit_input(self, X, density=True)
         model = _outflow.HdbscanModel.fit(X, params)
         self._model = model
+        self._raw_data = X
         self.labels_ = model.labels
         self.probabilities_ = model.probabilities
         self.outlier_scores_ = model.outlier_scores
@@ -172,6 +186,21 @@ class HDBSCAN(_ClusterMixin, _Base):
     def predict(self, X: Any) -> np.ndarray:
         """Labels of new rows (the cluster each would join, −1 noise); see :func:`approximate_predict`."""
         return approximate_predict(self, X)[0]
+
+    def dbscan_clustering(self, cut_distance: float, min_cluster_size: int = 5) -> np.ndarray:
+        """hdbscan's and scikit-learn's ``dbscan_clustering``: the DBSCAN* labels at a cut of the
+        single-linkage tree (merges below ``cut_distance``; clusters smaller than ``min_cluster_size``
+        are noise, −1)."""
+        check_fitted(self, ["_model"])
+        cut = real("cut_distance", cut_distance, 0.0)
+        return self._model.dbscan_clustering(cut, count("min_cluster_size", min_cluster_size, 1))
+
+    @property
+    def exemplars_(self) -> list:
+        """hdbscan's ``exemplars_``: per cluster (by label), the training rows that leave each leaf of the
+        condensed tree last."""
+        check_fitted(self, ["_model"])
+        return [self._raw_data[idx.astype(np.intp)] for idx in self._model.exemplar_indices]
 
 
 def _native_model(clusterer: Any) -> Any:

@@ -569,12 +569,9 @@ impl DetectorFit {
 /// The table rows of some prepared (kept) rows.
 /// For pair rows, the source and window of each of `rows` as a group number (empty for other levels).
 fn source_windows(table: &Table, rows: &[usize], level: Level) -> Vec<usize> {
-    let (Some(src), Some(window)) = (table.column("src"), table.column("window_start")) else {
+    let (Level::Pair, Some(src), Some(window)) = (level, table.column("src"), table.column("window_start")) else {
         return Vec::new();
     };
-    if level != Level::Pair {
-        return Vec::new();
-    }
     let mut ids = std::collections::HashMap::new();
     rows.iter()
         .map(|&r| {

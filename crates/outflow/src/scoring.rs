@@ -241,8 +241,8 @@ fn exceedance(v: f64, floor: f64) -> f64 {
     if floor > 0.0 && v > floor { (v / floor).ln() } else { 0.0 }
 }
 
-/// The training values an evidence's rank table holds: a positive value shared by rows of one group
-/// (the pairs of one source in one window) counted once. Fan-out is the source's: the 700 probes of one
+/// The training values an evidence's rank table holds: a value shared by rows of one group (the pairs
+/// of one source in one window) counted once. Fan-out is the source's: the 700 probes of one
 /// scan are one observation of it, not 700 rows that would fill the evidence's top and rank the scan by
 /// how many pairs it has. Without groups (`groups` empty) every row counts.
 fn once_per_group(values: &[f64], groups: &[usize]) -> Vec<f64> {

@@ -177,13 +177,7 @@ impl Hdbscan {
         }
         // Union-find over the merges below the cut (node n + i is made by merge i).
         let mut parent: Vec<usize> = (0..n + self.single_linkage.merges.len()).collect();
-        fn find(parent: &mut [usize], mut x: usize) -> usize {
-            while parent[x] != x {
-                parent[x] = parent[parent[x]];
-                x = parent[x];
-            }
-            x
-        }
+        let find = super::tree::find;
         for (i, m) in self.single_linkage.merges.iter().enumerate() {
             if m.distance < cut_distance {
                 for child in [m.left, m.right] {

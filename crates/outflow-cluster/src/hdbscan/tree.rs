@@ -130,27 +130,13 @@ impl CondensedTree {
 pub(crate) fn single_linkage(n: usize, sorted_edges: &[(usize, usize, f64)]) -> SingleLinkageTree {
     let mut parent: Vec<usize> = (0..2 * n).collect();
     let mut size: Vec<usize> = (0..2 * n).map(|i| usize::from(i < n)).collect();
-    let mut next = n;
-    let find = |parent: &mut Vec<usize>, mut x: usize| {
-        let mut root = x;
-        while parent[root] != root {
-            root = parent[root];
-        }
-        while parent[x] != root {
-            let nx = parent[x];
-            parent[x] = root;
-            x = nx;
-        }
-        root
-    };
     let mut merges = Vec::with_capacity(n.saturating_sub(1));
-    for &(a, b, d) in sorted_edges {
+    for (next, &(a, b, d)) in (n..).zip(sorted_edges) {
         let (aa, bb) = (find(&mut parent, a), find(&mut parent, b));
         merges.push(Merge { left: aa, right: bb, distance: d, size: size[aa] + size[bb] });
         parent[aa] = next;
         parent[bb] = next;
         size[next] = size[aa] + size[bb];
-        next += 1;
     }
     SingleLinkageTree { n_points: n, merges }
 }
@@ -186,21 +172,23 @@ impl LevelTree {
     }
 }
 
+/// The root of `x` in the union-find forest `uf` (each entry its parent), compressing the path.
+pub(crate) fn find(uf: &mut [usize], mut x: usize) -> usize {
+    let mut r = x;
+    while uf[r] != r {
+        r = uf[r];
+    }
+    while uf[x] != r {
+        let nx = uf[x];
+        uf[x] = r;
+        x = nx;
+    }
+    r
+}
+
 /// Builds the [`LevelTree`] from MST edges sorted by weight.
 pub(crate) fn level_tree(n: usize, sorted_edges: &[(usize, usize, f64)]) -> LevelTree {
     let mut uf: Vec<usize> = (0..n).collect();
-    fn find(uf: &mut [usize], mut x: usize) -> usize {
-        let mut r = x;
-        while uf[r] != r {
-            r = uf[r];
-        }
-        while uf[x] != r {
-            let nx = uf[x];
-            uf[x] = r;
-            x = nx;
-        }
-        r
-    }
     // Tree node currently representing each union-find root, and the smallest row under each node.
     let mut node_of: Vec<usize> = (0..n).collect();
     let mut min_row: Vec<usize> = (0..n).collect();

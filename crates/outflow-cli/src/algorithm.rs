@@ -73,13 +73,24 @@ pub struct AlgorithmArgs {
     /// nearest cluster centroid (for large inputs: Ward is O(n²) time).
     #[arg(long)]
     pub sample_size: Option<usize>,
-    /// Distance metric (default euclidean; k-means and Ward: euclidean only).
-    #[arg(long, value_parser = PossibleValuesParser::new(Metric::NAMES))]
+    /// Distance metric (default euclidean; k-means and Ward: euclidean only): euclidean, manhattan,
+    /// chebyshev, cosine, minkowski:P (P ≥ 1) or haversine (two columns, latitude and longitude in
+    /// radians).
+    #[arg(long, value_parser = metric_text)]
     pub metric: Option<String>,
+    /// HDBSCAN: distance scaling of the mutual reachability, as hdbscan's and scikit-learn's `alpha`
+    /// (points join at max(core a, core b, distance / alpha); default 1).
+    #[arg(long)]
+    pub alpha: Option<f64>,
     /// Any parameter of the algorithm as NAME=VALUE, repeatable (`--param leaf_size=40`): the
     /// parameters without an option of their own, named as in the model file.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
+}
+
+/// Checks a `--metric` / `--distance` value (as [`Metric`] parses it) and keeps its text.
+pub fn metric_text(s: &str) -> std::result::Result<String, String> {
+    s.parse::<Metric>().map(|m| m.to_string()).map_err(|e| e.to_string())
 }
 
 impl AlgorithmArgs {
@@ -109,6 +120,7 @@ impl AlgorithmArgs {
         put("kmeans-algorithm", "algorithm", self.kmeans_algorithm.clone());
         put("sample-size", "sample_size", self.sample_size.map(|x| x.to_string()));
         put("metric", "metric", self.metric.clone());
+        put("alpha", "alpha", self.alpha.map(|x| x.to_string()));
         for p in &self.params {
             let Some((name, value)) = p.split_once('=') else {
                 bail!("--param {p}: expected NAME=VALUE");

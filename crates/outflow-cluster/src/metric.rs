@@ -8,26 +8,79 @@ use serde::{Deserialize, Serialize};
 use crate::error::ClusterError;
 
 /// A distance between feature vectors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+///
+/// Euclidean, Manhattan and Chebyshev distances are searched with the kd-tree; the others
+/// ([`Metric::has_tree`] false) by exact O(n²) brute force over the unique rows.
+///
+/// In parameters and model files a metric is its text form (`euclidean`, `minkowski:3`, ...; see
+/// [`Metric::NAMES`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Metric {
     /// L2.
     #[default]
-    #[serde(alias = "l2")]
     Euclidean,
     /// L1 (city block).
-    #[serde(alias = "cityblock", alias = "l1")]
     Manhattan,
     /// L∞.
-    #[serde(alias = "infinity", alias = "linf")]
     Chebyshev,
     /// 1 − cos(a, b), as scikit-learn: a zero vector is at distance 1 from everything else.
     Cosine,
+    /// (Σ |aᵢ − bᵢ|ᵖ)^(1/p) for a finite p ≥ 1 (scikit-learn's `minkowski`; build it with
+    /// [`Metric::minkowski`], which names p = 1, 2 by their kd-tree metrics).
+    Minkowski {
+        /// The exponent.
+        p: f64,
+    },
+    /// Great-circle distance on the unit sphere between (latitude, longitude) pairs in radians, as
+    /// scikit-learn's `haversine` (multiply by the Earth's radius, 6,371 km, for kilometres). Two columns.
+    Haversine,
+    /// The input is a square matrix of distances between the rows (scikit-learn's `precomputed`):
+    /// HDBSCAN only, which then predicts a new point from its row of distances to the training rows.
+    Precomputed,
 }
 
 impl Metric {
     /// The names `FromStr` accepts (besides aliases such as `l1`, `l2`).
-    pub const NAMES: &'static [&'static str] = &["euclidean", "manhattan", "chebyshev", "cosine"];
+    pub const NAMES: &'static [&'static str] =
+        &["euclidean", "manhattan", "chebyshev", "cosine", "minkowski:P", "haversine", "precomputed"];
+
+    /// The Minkowski distance of exponent `p` (finite, ≥ 1): p = 1 is [`Metric::Manhattan`], p = 2
+    /// [`Metric::Euclidean`] (kd-tree searches), p = ∞ [`Metric::Chebyshev`].
+    pub fn minkowski(p: f64) -> Result<Metric, ClusterError> {
+        match p {
+            1.0 => Ok(Metric::Manhattan),
+            2.0 => Ok(Metric::Euclidean),
+            f64::INFINITY => Ok(Metric::Chebyshev),
+            p if p.is_finite() && p >= 1.0 => Ok(Metric::Minkowski { p }),
+            p => Err(ClusterError::param(
+                "metric",
+                format!("the Minkowski exponent p must be ≥ 1 (below 1 it is not a distance), got {p}"),
+            )),
+        }
+    }
+
+    /// Whether searches use the kd-tree (else exact brute force).
+    pub fn has_tree(self) -> bool {
+        matches!(self, Metric::Euclidean | Metric::Manhattan | Metric::Chebyshev)
+    }
+
+    /// Checks the metric's own parameter and that it applies to vectors of `n_features` columns
+    /// ([`Metric::Precomputed`] holds no vectors: an error here; HDBSCAN checks its matrix instead).
+    pub fn validate(self, n_features: usize) -> Result<(), ClusterError> {
+        match self {
+            Metric::Precomputed => Err(ClusterError::param(
+                "metric",
+                "precomputed distances are taken by HDBSCAN only (here the rows must be vectors)",
+            )),
+            Metric::Minkowski { p } => Metric::minkowski(p).map(|_| ()),
+            Metric::Haversine if n_features != 2 => Err(ClusterError::param(
+                "metric",
+                format!("haversine takes two columns (latitude, longitude in radians), got {n_features}"),
+            )),
+            _ => Ok(()),
+        }
+    }
 
     /// The name used on the command line and in artifacts.
     pub fn name(self) -> &'static str {
@@ -36,23 +89,46 @@ impl Metric {
             Metric::Manhattan => "manhattan",
             Metric::Chebyshev => "chebyshev",
             Metric::Cosine => "cosine",
+            Metric::Minkowski { .. } => "minkowski",
+            Metric::Haversine => "haversine",
+            Metric::Precomputed => "precomputed",
         }
     }
 
-    /// The distance between two vectors of equal length.
+    /// The distance between two vectors of equal length ([`Metric::Precomputed`], which has no vectors:
+    /// NaN; [`Metric::validate`] refuses it wherever vectors are compared).
     pub fn distance(self, a: &[f64], b: &[f64]) -> f64 {
         match self {
             Metric::Euclidean => Euclidean::rdist(a, b).sqrt(),
             Metric::Manhattan => Manhattan::rdist(a, b),
             Metric::Chebyshev => Chebyshev::rdist(a, b),
             Metric::Cosine => cosine(a, b),
+            Metric::Minkowski { p } => minkowski(a, b, p),
+            Metric::Haversine => haversine(a, b),
+            Metric::Precomputed => f64::NAN,
         }
     }
 }
 
 impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        match self {
+            Metric::Minkowski { p } => write!(f, "minkowski:{p}"),
+            m => f.write_str(m.name()),
+        }
+    }
+}
+
+impl From<Metric> for String {
+    fn from(m: Metric) -> String {
+        m.to_string()
+    }
+}
+
+impl TryFrom<String> for Metric {
+    type Error = ClusterError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
     }
 }
 
@@ -64,10 +140,24 @@ impl FromStr for Metric {
             "manhattan" | "cityblock" | "l1" => Ok(Metric::Manhattan),
             "chebyshev" | "infinity" | "linf" => Ok(Metric::Chebyshev),
             "cosine" => Ok(Metric::Cosine),
-            other => Err(ClusterError::param(
-                "metric",
-                format!("unknown metric '{other}' (expected euclidean, manhattan, chebyshev or cosine)"),
-            )),
+            "haversine" => Ok(Metric::Haversine),
+            "precomputed" => Ok(Metric::Precomputed),
+            other => match other.strip_prefix("minkowski") {
+                Some(rest) => {
+                    let p = rest.trim_start_matches([':', '=']).trim_start_matches("p=");
+                    let p = p.parse::<f64>().map_err(|_| {
+                        ClusterError::param("metric", format!("'{s}': expected minkowski:P with a number P ≥ 1"))
+                    })?;
+                    Metric::minkowski(p)
+                }
+                None => Err(ClusterError::param(
+                    "metric",
+                    format!(
+                        "unknown metric '{other}' (expected euclidean, manhattan, chebyshev, cosine, minkowski:P, \
+                         haversine or precomputed)"
+                    ),
+                )),
+            },
         }
     }
 }
@@ -84,6 +174,22 @@ pub(crate) fn cosine(a: &[f64], b: &[f64]) -> f64 {
         return 1.0;
     }
     (1.0 - ab / (aa.sqrt() * bb.sqrt())).clamp(0.0, 2.0)
+}
+
+/// Minkowski distance, summed in index order as scikit-learn's `DistanceMetric`.
+fn minkowski(a: &[f64], b: &[f64], p: f64) -> f64 {
+    let mut s = 0.0;
+    for (x, y) in a.iter().zip(b) {
+        s += (x - y).abs().powf(p);
+    }
+    s.powf(1.0 / p)
+}
+
+/// Haversine distance between (latitude, longitude) in radians, as scikit-learn computes it.
+fn haversine(a: &[f64], b: &[f64]) -> f64 {
+    let s_lat = ((a[0] - b[0]) / 2.0).sin();
+    let s_lon = ((a[1] - b[1]) / 2.0).sin();
+    2.0 * (s_lat * s_lat + a[0].cos() * b[0].cos() * s_lon * s_lon).sqrt().asin()
 }
 
 /// A metric usable by the kd-tree: a monotone "reduced distance" that is cheap to compute (squared
@@ -322,8 +428,8 @@ impl Kernel for Chebyshev {
     }
 }
 
-/// Calls a generic function with `$K` bound to the kd-tree kernel of a metric (not cosine, which has no
-/// kd-tree).
+/// Calls a generic function with `$K` bound to the kd-tree kernel of a metric (one with
+/// [`Metric::has_tree`]).
 macro_rules! dispatch_tree {
     ($metric:expr, $K:ident => $call:expr) => {
         match $metric {
@@ -339,7 +445,7 @@ macro_rules! dispatch_tree {
                 type $K = $crate::metric::Chebyshev;
                 $call
             }
-            $crate::metric::Metric::Cosine => unreachable!("cosine has no kd-tree"),
+            m => unreachable!("{m} has no kd-tree"),
         }
     };
 }
@@ -361,6 +467,18 @@ mod tests {
         assert!(Metric::Cosine.distance(&[1.0, 1.0], &[2.0, 2.0]).abs() < 1e-15);
         assert_eq!("L1".parse::<Metric>().unwrap(), Metric::Manhattan);
         assert!("mahalanobis".parse::<Metric>().is_err());
+        assert_eq!("minkowski:3".parse::<Metric>().unwrap(), Metric::Minkowski { p: 3.0 });
+        assert_eq!("minkowski:p=2".parse::<Metric>().unwrap(), Metric::Euclidean);
+        assert!("minkowski:0.5".parse::<Metric>().is_err());
+        assert!("minkowski".parse::<Metric>().is_err());
+        let m3 = Metric::Minkowski { p: 3.0 };
+        assert!((m3.distance(&a, &b) - 91f64.powf(1.0 / 3.0)).abs() < 1e-12);
+        assert_eq!(m3.to_string().parse::<Metric>().unwrap(), m3);
+        // A quarter of the equator, and the pole from the equator.
+        let q = std::f64::consts::FRAC_PI_2;
+        assert!((Metric::Haversine.distance(&[0.0, 0.0], &[0.0, q]) - q).abs() < 1e-15);
+        assert!((Metric::Haversine.distance(&[0.0, 1.0], &[q, 0.3]) - q).abs() < 1e-15);
+        assert!(Metric::Haversine.validate(3).is_err());
     }
 
     #[test]

@@ -37,12 +37,13 @@ impl NearestNeighbors {
     /// Indexes the rows of `x` (no NaN / infinity).
     pub fn fit(x: ArrayView2<'_, f64>, metric: Metric) -> Result<Self> {
         check_matrix(x)?;
+        metric.validate(x.ncols())?;
         let points = Points::new(x);
         let mut members = vec![Vec::new(); points.len()];
         for r in 0..x.nrows() {
             members[points.unique_of(r)].push(r as u32);
         }
-        let tree = (metric != Metric::Cosine).then(|| crate::hdbscan::tree_for(points.view(), metric, 24));
+        let tree = (metric.has_tree()).then(|| crate::hdbscan::tree_for(points.view(), metric, 24));
         Ok(NearestNeighbors { points, members, tree, metric, n_rows: x.nrows() })
     }
 
@@ -114,7 +115,7 @@ impl NearestNeighbors {
                     Metric::Euclidean => t.knn::<Euclidean>(q, &mut d, &mut p),
                     Metric::Manhattan => t.knn::<Manhattan>(q, &mut d, &mut p),
                     Metric::Chebyshev => t.knn::<Chebyshev>(q, &mut d, &mut p),
-                    Metric::Cosine => unreachable!("cosine has no tree"),
+                    m => unreachable!("{m} has no kd-tree"),
                 }
                 let mut out: Vec<(f64, usize)> = d
                     .iter()

@@ -37,9 +37,12 @@
 //! A one-line summary per fixture goes to stderr (`cargo test -p outflow-cluster --test parity_hdbscan
 //! -- --nocapture` to see them all; failures print theirs anyway, with a condensed-tree diagnosis).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use common::{ranks, spearman};
 use ndarray::Array2;
 use outflow_cluster::{ClusterModel, Fit, Hdbscan, HdbscanParams};
 use serde::Deserialize;
@@ -160,47 +163,6 @@ fn adjusted_rand_index(a: &[i64], b: &[i64]) -> f64 {
         return if ra.len() == rb.len() && (ra.len() == 1 || ra.len() == a.len()) { 1.0 } else { 0.0 };
     }
     (index - expected) / (max - expected)
-}
-
-/// Ranks with ties averaged (1-based).
-fn ranks(v: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..v.len()).collect();
-    idx.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
-    let mut r = vec![0.0; v.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
-            j += 1;
-        }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            r[k] = avg;
-        }
-        i = j + 1;
-    }
-    r
-}
-
-fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        sab += (x - ma) * (y - mb);
-        saa += (x - ma) * (x - ma);
-        sbb += (y - mb) * (y - mb);
-    }
-    if saa == 0.0 || sbb == 0.0 {
-        // A constant side: perfect only when both are constant.
-        return if saa == sbb { 1.0 } else { 0.0 };
-    }
-    sab / (saa * sbb).sqrt()
-}
-
-/// Spearman's rank correlation (Pearson on average ranks).
-fn spearman(a: &[f64], b: &[f64]) -> f64 {
-    pearson(&ranks(a), &ranks(b))
 }
 
 /// Maps each Outflow label to the hdbscan label it shares most points with (noise to noise); ties go

@@ -18,10 +18,11 @@
 //!   [`MinSamplesConvention::Hdbscan`] gives the same model as `m + 1` in scikit-learn's convention, and
 //!   the partition hdbscan gives.
 
-use std::collections::HashMap;
+mod common;
+
 use std::path::Path;
 
-use ndarray::Array2;
+use common::{ari, matrix, same_partition};
 use outflow_cluster::{ClusterModel, Fit, HdbscanParams, MinSamplesConvention};
 use serde::Deserialize;
 
@@ -70,48 +71,6 @@ fn fixtures() -> Vec<Fixture> {
         .collect();
     assert!(v.len() >= 5, "fixtures missing in {}", dir.display());
     v
-}
-
-fn matrix(rows: &[Vec<f64>]) -> Array2<f64> {
-    let d = rows[0].len();
-    Array2::from_shape_vec((rows.len(), d), rows.iter().flatten().copied().collect()).unwrap()
-}
-
-/// Whether two labelings are the same partition: noise on the same points, clusters matched one to one.
-fn same_partition(a: &[i64], b: &[i64]) -> Result<(), String> {
-    if a.len() != b.len() {
-        return Err(format!("{} labels against {}", a.len(), b.len()));
-    }
-    let (mut ab, mut ba) = (HashMap::new(), HashMap::new());
-    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
-        if (x < 0) != (y < 0) {
-            return Err(format!("point {i}: {x} against {y} (noise differs)"));
-        }
-        if x < 0 {
-            continue;
-        }
-        if *ab.entry(x).or_insert(y) != y || *ba.entry(y).or_insert(x) != x {
-            return Err(format!("point {i}: cluster {x} against {y} (clusters not matched one to one)"));
-        }
-    }
-    Ok(())
-}
-
-/// Adjusted Rand index, noise counted as one more label.
-fn ari(a: &[i64], b: &[i64]) -> f64 {
-    let mut table: HashMap<(i64, i64), f64> = HashMap::new();
-    let (mut ra, mut rb): (HashMap<i64, f64>, HashMap<i64, f64>) = (HashMap::new(), HashMap::new());
-    for (&x, &y) in a.iter().zip(b) {
-        *table.entry((x, y)).or_default() += 1.0;
-        *ra.entry(x).or_default() += 1.0;
-        *rb.entry(y).or_default() += 1.0;
-    }
-    let pairs = |v: f64| v * (v - 1.0) / 2.0;
-    let index: f64 = table.values().copied().map(pairs).sum();
-    let (sa, sb): (f64, f64) = (ra.values().copied().map(pairs).sum(), rb.values().copied().map(pairs).sum());
-    let expected = sa * sb / pairs(a.len() as f64);
-    let max = (sa + sb) / 2.0;
-    if max == expected { 1.0 } else { (index - expected) / (max - expected) }
 }
 
 #[test]

@@ -237,6 +237,38 @@ def test_bad_input_is_a_clear_input_error(bad, message):
         outflow.HDBSCAN(min_cluster_size=5).fit(bad)
 
 
+@pytest.mark.parametrize("metric, p, alpha", [("minkowski", 3.0, 1.0), ("manhattan", None, 0.5), ("haversine", None, 1.0)])
+def test_metrics_and_alpha_match_scikit_learn(metric, p, alpha):
+    """With min_samples 2 and continuous data, scikit-learn's tree algorithms (which apply alpha to the
+    distances only, as hdbscan defines it) and Outflow give the same partition."""
+    cluster = need("sklearn.cluster")
+    metrics = need("sklearn.metrics")
+    X = blobs(n=240, d=2, centres=3, seed=9)
+    if metric == "haversine":
+        X = X / np.abs(X).max() * 1.2  # radians: latitudes within ±69°
+    algorithm = "ball_tree" if metric == "haversine" else "kd_tree"
+    params = {"p": p} if p else None
+    ref = cluster.HDBSCAN(min_cluster_size=10, min_samples=2, metric=metric, metric_params=params, alpha=alpha,
+                          algorithm=algorithm, copy=True).fit(X)
+    ours = outflow.HDBSCAN(min_cluster_size=10, min_samples=2, metric=metric, p=p, alpha=alpha).fit(X)
+    assert metrics.adjusted_rand_score(ref.labels_, ours.labels_) >= 0.99
+    assert np.mean((ref.labels_ < 0) != (ours.labels_ < 0)) <= 0.01
+
+
+def test_precomputed_distances_match_hdbscan():
+    hdbscan = need("hdbscan")
+    metrics = need("sklearn.metrics")
+    X = blobs(n=200, d=4, centres=3, seed=4)
+    D = np.abs(X[:, None, :] - X[None, :, :]).sum(axis=2)  # L1, as a matrix
+    ref = hdbscan.HDBSCAN(min_cluster_size=10, min_samples=2, metric="precomputed", algorithm="generic").fit(D)
+    ours = outflow.HDBSCAN(min_cluster_size=10, min_samples=3, metric="precomputed").fit(D)
+    assert metrics.adjusted_rand_score(ref.labels_, ours.labels_) >= 0.99
+    same = outflow.HDBSCAN(min_cluster_size=10, min_samples=3, metric="manhattan").fit(X)
+    assert np.array_equal(same.labels_, ours.labels_)
+    with pytest.raises(outflow.InputError, match="symmetric"):
+        outflow.HDBSCAN(metric="precomputed").fit(D + np.triu(np.ones_like(D)))
+
+
 def test_bad_parameters_are_refused_at_fit():
     X = blobs(seed=1)
     for params, message in [
@@ -250,6 +282,9 @@ def test_bad_parameters_are_refused_at_fit():
         ({"min_cluster_size": 10, "max_cluster_size": 5}, "max_cluster_size"),
         ({"cluster_selection_epsilon": 0.5, "cluster_selection_epsilon_max": 0.2}, "cluster_selection_epsilon_max"),
         ({"cluster_selection_epsilon_max": float("nan")}, "cluster_selection_epsilon_max"),
+        ({"alpha": 0.0}, "alpha"),
+        ({"metric": "minkowski", "p": 0.5}, "p must be"),
+        ({"metric": "haversine"}, "haversine takes two columns"),
     ]:
         est = outflow.HDBSCAN(**params)  # accepted as given, as scikit-learn requires
         with pytest.raises(outflow.InputError, match=message):

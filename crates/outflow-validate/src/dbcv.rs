@@ -93,6 +93,7 @@ const PAR_MIN: usize = 256;
 /// ```
 pub fn dbcv(x: ArrayView2<'_, f64>, labels: &[i64], metric: Metric) -> Result<Dbcv> {
     check_labelled(x, labels)?;
+    metric.validate(x.ncols())?;
     let cl = Clusters::new(labels);
     if cl.k() < 2 {
         return Err(ValidateError::TooFewClusters { found: cl.k() });

@@ -39,7 +39,7 @@ pub struct Args {
     #[arg(long)]
     pub silhouette_sample: Option<usize>,
     /// Distance of the silhouette and DBCV.
-    #[arg(long, default_value = "euclidean", value_parser = clap::builder::PossibleValuesParser::new(outflow::cluster::Metric::NAMES))]
+    #[arg(long, default_value = "euclidean", value_parser = crate::algorithm::metric_text)]
     pub distance: String,
     /// Print JSON instead of a table.
     #[arg(long)]

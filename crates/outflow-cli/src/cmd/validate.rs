@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, default_value = "label")]
     pub label_column: String,
     /// Distance of the silhouette and DBCV (Davies–Bouldin and Calinski–Harabasz are Euclidean).
-    #[arg(long, default_value = "euclidean", value_parser = clap::builder::PossibleValuesParser::new(outflow::cluster::Metric::NAMES))]
+    #[arg(long, default_value = "euclidean", value_parser = crate::algorithm::metric_text)]
     pub distance: String,
     /// Silhouette on a seeded sample of this many non-noise rows (default: exact, all pairs).
     #[arg(long)]

@@ -55,7 +55,7 @@ impl Fit for DbscanParams {
             None => (x.view(), None, None),
         };
         let unique_of = |row: usize| of_row.map_or(row, |o| o[row] as usize);
-        let tree = (self.metric != Metric::Cosine).then(|| KdTree::build(points, self.leaf_size));
+        let tree = (self.metric.has_tree()).then(|| KdTree::build(points, self.leaf_size));
         let (eps, knn_distances) = match self.eps {
             Eps::Value(e) => (e, None),
             Eps::Auto(k) => {

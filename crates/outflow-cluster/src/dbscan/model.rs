@@ -13,7 +13,7 @@ use crate::error::{ClusterError, Result};
 use crate::input::{at_row, check_point};
 use crate::kdtree::range::{for_each_within, reduced_radius};
 use crate::kdtree::{KdTree, NONE};
-use crate::metric::{Metric, dispatch_tree};
+use crate::metric::dispatch_tree;
 use crate::traits::{ClusterModel, Predict};
 
 /// What the centroid filter computed.
@@ -127,7 +127,7 @@ impl Dbscan {
     pub(super) fn index(&self) -> Option<&KdTree> {
         self.index
             .get_or_init(|| {
-                (self.params.metric != Metric::Cosine && self.core_points.nrows() > 0)
+                (self.params.metric.has_tree() && self.core_points.nrows() > 0)
                     .then(|| KdTree::build(self.core_points.view(), self.params.leaf_size))
             })
             .as_ref()

@@ -244,6 +244,7 @@ impl DbscanParams {
     pub(super) fn validate_for(&self, x: ArrayView2<'_, f64>) -> Result<()> {
         self.validate()?;
         check_matrix(x)?;
+        self.metric.validate(x.ncols())?;
         if let Eps::Auto(k) = self.eps
             && k.k > x.nrows()
         {

@@ -31,9 +31,10 @@ pub mod stages {
         if min_samples == 0 {
             return Err(ClusterError::param("min_samples", "must be at least 1"));
         }
-        check_min_samples(min_samples, x.nrows())?;
         let params = HdbscanParams { min_samples: Some(min_samples), metric, ..HdbscanParams::new(2) };
-        let pts = Points::new(x);
+        params.metric_fits(x)?;
+        check_min_samples(min_samples, x.nrows())?;
+        let pts = Points::of(x, metric);
         let core_u = if params.use_prim(x.ncols()) {
             prim::kth_distances(pts.view(), metric, min_samples, pts.weights())
         } else {
@@ -47,24 +48,43 @@ pub mod stages {
     pub fn mutual_reachability_mst(x: ArrayView2<'_, f64>, params: &HdbscanParams) -> Result<(Vec<MstEdge>, Vec<f64>)> {
         params.validate()?;
         check_matrix(x)?;
+        params.metric_fits(x)?;
         let m = params.effective_min_samples();
         check_min_samples(m, x.nrows())?;
-        let pts = Points::new(x);
+        let pts = Points::of(x, params.metric);
         let (edges, core_u) = mst_of_points(&pts, params);
         Ok((pts.expand_edges(edges, &core_u), pts.per_row(&core_u)))
     }
 
     /// MST between unique points (unique ids) and their core distances.
+    ///
+    /// With `alpha ≠ 1` the MST of `max(core(a), core(b), d / alpha)` is that of
+    /// `max(alpha·core(a), alpha·core(b), d)` with its weights divided by alpha (the same order, so the same
+    /// tree): the searches run on scaled core distances and stay exact.
     pub(crate) fn mst_of_points(pts: &Points, params: &HdbscanParams) -> (Vec<MstEdge>, Vec<f64>) {
         let m = params.effective_min_samples();
-        if params.use_prim(pts.view().ncols()) {
+        let alpha = params.alpha;
+        let (mut edges, core) = if params.use_prim(pts.view().ncols()) {
             let core = prim::kth_distances(pts.view(), params.metric, m, pts.weights());
-            let e = prim::prim_mst(pts.view(), params.metric, &core);
+            let scaled: Vec<f64>;
+            let reach = if alpha == 1.0 {
+                &core
+            } else {
+                scaled = core.iter().map(|c| c * alpha).collect();
+                &scaled
+            };
+            let e = prim::prim_mst(pts.view(), params.metric, reach);
             (e.into_iter().map(|(a, b, d)| MstEdge { a: a as usize, b: b as usize, distance: d }).collect(), core)
         } else {
             let tree = tree_for(pts.view(), params.metric, params.leaf_size);
-            dispatch_tree!(params.metric, K => tree_mst::<K>(&tree, pts, m))
+            dispatch_tree!(params.metric, K => tree_mst::<K>(&tree, pts, m, alpha))
+        };
+        if alpha != 1.0 {
+            for e in &mut edges {
+                e.distance /= alpha;
+            }
         }
+        (edges, core)
     }
 
     /// Reduced core distances per tree position (weighted by multiplicity) and the neighbour lists.
@@ -86,11 +106,12 @@ pub mod stages {
         (to_rows(tree, &core_r, K::to_dist), dist, pos)
     }
 
-    pub(super) fn tree_mst<K: Kernel>(tree: &KdTree, pts: &Points, m: usize) -> (Vec<MstEdge>, Vec<f64>) {
+    /// The MST over the kd-tree, on core distances scaled by `alpha` (see [`mst_of_points`]).
+    pub(super) fn tree_mst<K: Kernel>(tree: &KdTree, pts: &Points, m: usize, alpha: f64) -> (Vec<MstEdge>, Vec<f64>) {
         // Enough unique neighbours to reach weight m, plus a few for Borůvka's first round.
         let k = (m + 1).max(3).min(tree.n);
         let (core_u, dist, pos) = tree_core::<K>(tree, pts, m, k);
-        let core_r: Vec<f64> = (0..tree.n).map(|p| K::to_rdist(core_u[tree.index[p] as usize])).collect();
+        let core_r: Vec<f64> = (0..tree.n).map(|p| K::to_rdist(alpha * core_u[tree.index[p] as usize])).collect();
         let edges = boruvka::mst::<K>(tree, &core_r, &dist, &pos, k)
             .into_iter()
             .map(|e| MstEdge {
@@ -153,6 +174,16 @@ impl Points {
         }
     }
 
+    /// The points of `x` for a metric: a precomputed distance matrix is kept as it is (its rows are not
+    /// points to merge).
+    pub(crate) fn of(x: ArrayView2<'_, f64>, metric: Metric) -> Points {
+        if metric == Metric::Precomputed {
+            Points { points: x.as_standard_layout().into_owned(), weights: vec![], first: vec![], of_row: vec![] }
+        } else {
+            Points::new(x)
+        }
+    }
+
     pub(crate) fn view(&self) -> ArrayView2<'_, f64> {
         self.points.view()
     }
@@ -210,7 +241,7 @@ impl Fit for HdbscanParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Hdbscan> {
         self.validate_for(x)?;
-        let points = Points::new(x);
+        let points = Points::of(x, self.metric);
         let (edges, core_u) = stages::mst_of_points(&points, self);
         let mst = points.expand_edges(edges, &core_u);
         let core_distances = points.per_row(&core_u);
@@ -228,6 +259,7 @@ pub struct MutualReachability {
     pub(super) core_distances: Vec<f64>,
     pub(super) metric: Metric,
     pub(super) min_samples: usize,
+    pub(super) alpha: f64,
     pub(super) n_features: usize,
 }
 
@@ -236,9 +268,10 @@ impl MutualReachability {
     pub fn new(x: ArrayView2<'_, f64>, params: &HdbscanParams) -> Result<Self> {
         params.validate()?;
         check_matrix(x)?;
+        params.metric_fits(x)?;
         let m = params.effective_min_samples();
         check_min_samples(m, x.nrows())?;
-        let points = Points::new(x);
+        let points = Points::of(x, params.metric);
         let (edges, core_u) = stages::mst_of_points(&points, params);
         let mst = points.expand_edges(edges, &core_u);
         let core_distances = points.per_row(&core_u);
@@ -248,6 +281,7 @@ impl MutualReachability {
             core_distances,
             metric: params.metric,
             min_samples: m,
+            alpha: params.alpha,
             n_features: x.ncols(),
         })
     }
@@ -263,15 +297,17 @@ impl HdbscanParams {
     /// match the ones it was computed with.
     pub fn fit_from_mst(&self, x: ArrayView2<'_, f64>, mr: &MutualReachability) -> Result<Hdbscan> {
         self.validate_for(x)?;
-        if self.metric != mr.metric || self.effective_min_samples() != mr.min_samples {
+        if self.metric != mr.metric || self.effective_min_samples() != mr.min_samples || self.alpha != mr.alpha {
             return Err(ClusterError::param(
                 "metric",
                 format!(
-                    "the MST was computed with metric {} and min_samples {}, not {} and {}",
+                    "the MST was computed with metric {}, min_samples {} and alpha {}, not {}, {} and {}",
                     mr.metric,
                     mr.min_samples,
+                    mr.alpha,
                     self.metric,
-                    self.effective_min_samples()
+                    self.effective_min_samples(),
+                    self.alpha
                 ),
             ));
         }

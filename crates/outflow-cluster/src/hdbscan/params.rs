@@ -14,10 +14,10 @@ use crate::metric::Metric;
 #[serde(rename_all = "snake_case")]
 pub enum MstAlgorithm {
     /// Chosen by measurement: Borůvka over the kd-tree up to [`BORUVKA_MAX_DIM`] dimensions, Prim's
-    /// O(n²) algorithm above that and for the cosine metric.
+    /// O(n²) algorithm above that and for the metrics without a kd-tree ([`Metric::has_tree`]).
     #[default]
     Auto,
-    /// Borůvka over the kd-tree (not for cosine).
+    /// Borůvka over the kd-tree (Euclidean, Manhattan and Chebyshev only).
     Boruvka,
     /// Prim's algorithm with on-the-fly distances: O(n²) time, O(n) memory.
     Prim,
@@ -79,6 +79,10 @@ pub struct HdbscanParams {
     pub allow_single_cluster: bool,
     /// Distance metric.
     pub metric: Metric,
+    /// hdbscan's and scikit-learn's `alpha`: the MST joins points at `max(core(a), core(b), d(a, b) / alpha)`
+    /// (core distances unscaled), so alpha > 1 lowers the reach of sparse links and keeps more points as
+    /// noise, alpha < 1 does the opposite. 1 (the default) is plain mutual reachability.
+    pub alpha: f64,
     /// MST strategy.
     pub mst_algorithm: MstAlgorithm,
     /// Points per kd-tree leaf; 0 (the default) chooses by dimension (see [`auto_leaf_size`](crate::auto_leaf_size)).
@@ -97,6 +101,7 @@ impl Default for HdbscanParams {
             max_cluster_size: 0,
             allow_single_cluster: false,
             metric: Metric::Euclidean,
+            alpha: 1.0,
             mst_algorithm: MstAlgorithm::Auto,
             leaf_size: 0,
         }
@@ -154,6 +159,12 @@ impl HdbscanParams {
     /// Sets the metric.
     pub fn metric(mut self, m: Metric) -> Self {
         self.metric = m;
+        self
+    }
+
+    /// Sets `alpha` (distance scaling of the mutual reachability).
+    pub fn alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
         self
     }
 
@@ -227,10 +238,19 @@ impl HdbscanParams {
                 format!("must be > 0 and ≥ cluster_selection_epsilon {}, got {max}", self.cluster_selection_epsilon),
             );
         }
-        if self.metric == Metric::Cosine && self.mst_algorithm == MstAlgorithm::Boruvka {
+        if !(self.alpha > 0.0 && self.alpha.is_finite()) {
+            return bad("alpha", format!("must be finite and > 0, got {}", self.alpha));
+        }
+        if let Metric::Minkowski { p } = self.metric {
+            Metric::minkowski(p)?;
+        }
+        if !self.metric.has_tree() && self.mst_algorithm == MstAlgorithm::Boruvka {
             return bad(
                 "mst_algorithm",
-                "the kd-tree Borůvka MST needs a true metric; use prim (or auto) for cosine".into(),
+                format!(
+                    "the kd-tree Borůvka MST takes euclidean, manhattan or chebyshev; use prim (or auto) for {}",
+                    self.metric
+                ),
             );
         }
         Ok(())
@@ -239,12 +259,21 @@ impl HdbscanParams {
     pub(super) fn validate_for(&self, x: ArrayView2<'_, f64>) -> Result<()> {
         self.validate()?;
         check_matrix(x)?;
+        self.metric_fits(x)?;
         let n = x.nrows();
         if n < self.min_cluster_size {
             let what = format!("HDBSCAN with min_cluster_size = {}", self.min_cluster_size);
             return Err(InputError::too_few_rows(what, self.min_cluster_size, n).into());
         }
         check_min_samples(self.effective_min_samples(), n)
+    }
+
+    /// The metric applies to `x`: vectors of its width, or a distance matrix for `precomputed`.
+    pub(super) fn metric_fits(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        match self.metric {
+            Metric::Precomputed => check_distance_matrix(x),
+            m => m.validate(x.ncols()),
+        }
     }
 
     pub(super) fn selection_rule(&self) -> super::tree::SelectionRule {
@@ -261,9 +290,34 @@ impl HdbscanParams {
         match self.mst_algorithm {
             MstAlgorithm::Prim => true,
             MstAlgorithm::Boruvka => false,
-            MstAlgorithm::Auto => self.metric == Metric::Cosine || dim > BORUVKA_MAX_DIM,
+            MstAlgorithm::Auto => !self.metric.has_tree() || dim > BORUVKA_MAX_DIM,
         }
     }
+}
+
+/// A matrix of distances between its rows: square, non-negative and symmetric (within numpy's `allclose`
+/// tolerances, as scikit-learn checks it). Finite values are checked before.
+pub(super) fn check_distance_matrix(x: ArrayView2<'_, f64>) -> Result<()> {
+    let n = x.nrows();
+    let bad = |m: String| Err(ClusterError::param("metric", m));
+    if x.ncols() != n {
+        return bad(format!("precomputed distances need a square matrix, got {n} rows × {} columns", x.ncols()));
+    }
+    for i in 0..n {
+        for j in 0..n {
+            let (a, b) = (x[[i, j]], x[[j, i]]);
+            if a < 0.0 {
+                return bad(format!("precomputed distance {a} at row {i}, column {j} (0-based) is negative"));
+            }
+            if j > i && (a - b).abs() > 1e-8 + 1e-5 * b.abs() {
+                return bad(format!(
+                    "precomputed distances are not symmetric: {a} at row {i}, column {j} but {b} at row {j}, \
+                     column {i} (0-based)"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Fails when `min_samples` (the point itself counted) exceeds the rows.

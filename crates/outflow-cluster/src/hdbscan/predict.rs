@@ -37,12 +37,16 @@ impl Hdbscan {
             }
             None => {
                 let pts = self.points.view();
-                let mut all: Vec<(f64, usize)> = pts
-                    .rows()
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, r)| (metric.distance(q, r.as_slice().expect("owned standard layout")), i))
-                    .collect();
+                let mut all: Vec<(f64, usize)> = if metric == Metric::Precomputed {
+                    // The new point's distances to the training rows.
+                    q.iter().copied().zip(0..).collect()
+                } else {
+                    pts.rows()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, r)| (metric.distance(q, r.as_slice().expect("owned standard layout")), i))
+                        .collect()
+                };
                 let k = k.min(all.len());
                 all.select_nth_unstable_by(k.saturating_sub(1), |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 all.truncate(k);
@@ -54,8 +58,15 @@ impl Hdbscan {
 
     /// Label, probability and outlier score of one new point (hdbscan's `approximate_predict` and
     /// `approximate_predict_scores`; see the crate docs for the two deliberate differences).
+    ///
+    /// With [`Metric::Precomputed`] `q` is the new point's row of distances to the training rows.
     pub fn predict_one(&self, q: &[f64]) -> Result<Prediction> {
         check_point(q, self.n_features())?;
+        if self.params.metric == Metric::Precomputed
+            && let Some(j) = q.iter().position(|&d| d < 0.0)
+        {
+            return Err(ClusterError::param("metric", format!("precomputed distance {} to row {j} is negative", q[j])));
+        }
         let ct = &self.condensed;
         let pts = &self.points;
         let m = self.params.effective_min_samples();
@@ -67,7 +78,7 @@ impl Hdbscan {
         let (mut best, mut nn) = (f64::INFINITY, pts.first_row(nb[0].1));
         for &(d, u) in &nb {
             let row = pts.first_row(u);
-            let mr = d.max(core_q).max(self.core_distances[row]);
+            let mr = (d / self.params.alpha).max(core_q).max(self.core_distances[row]);
             if mr < best {
                 best = mr;
                 nn = row;
@@ -148,8 +159,7 @@ impl Derived {
             }
         }
         Derived {
-            index: (m.params.metric != Metric::Cosine)
-                .then(|| tree_for(m.points.view(), m.params.metric, m.params.leaf_size)),
+            index: (m.params.metric.has_tree()).then(|| tree_for(m.points.view(), m.params.metric, m.params.leaf_size)),
             point_rows: ct.point_rows(),
             parents: ct.cluster_parent(),
             subtree_max: ct.subtree_max_lambdas(),

@@ -1,6 +1,7 @@
 //! Exact O(n²) fallbacks that need no spatial index: k-th neighbour distances and Prim's MST with
-//! distances computed on the fly (O(n) memory). Used for the cosine metric (not a metric space, so no
-//! tree bounds) and where measurement shows the tree no longer prunes (high dimensions).
+//! distances computed on the fly (O(n) memory) or read from a precomputed matrix. Used for the metrics
+//! without a kd-tree (cosine, general Minkowski, haversine, precomputed) and where measurement shows the
+//! tree no longer prunes (high dimensions).
 
 use ndarray::ArrayView2;
 use rayon::prelude::*;
@@ -19,9 +20,8 @@ pub(crate) fn kth_distances(x: ArrayView2<'_, f64>, metric: Metric, k: usize, we
             || Vec::with_capacity(n),
             |buf: &mut Vec<(f64, u32)>, i| {
                 buf.clear();
-                let xi = row(x, i);
                 let w = |j: usize| weights.map_or(1, |w| w[j]);
-                buf.extend((0..n).map(|j| (if i == j { 0.0 } else { metric.distance(xi, row(x, j)) }, w(j))));
+                buf.extend((0..n).map(|j| (if i == j { 0.0 } else { between(x, metric, i, j) }, w(j))));
                 // The k nearest rows hold weight ≥ k: sort just those and walk their weights.
                 buf.select_nth_unstable_by(kk - 1, |a, b| a.0.total_cmp(&b.0));
                 let head = &mut buf[..kk];
@@ -30,6 +30,12 @@ pub(crate) fn kth_distances(x: ArrayView2<'_, f64>, metric: Metric, k: usize, we
             },
         )
         .collect()
+}
+
+/// The distance between rows `i` and `j`: of the vectors, or read from a precomputed matrix.
+#[inline(always)]
+fn between(x: ArrayView2<'_, f64>, metric: Metric, i: usize, j: usize) -> f64 {
+    if metric == Metric::Precomputed { row(x, i)[j] } else { metric.distance(row(x, i), row(x, j)) }
 }
 
 #[inline(always)]
@@ -52,11 +58,10 @@ pub(crate) fn prim_mst(x: ArrayView2<'_, f64>, metric: Metric, core: &[f64]) -> 
     let mut current = 0usize;
     in_tree[0] = true;
     for _ in 1..n {
-        let xc = row(x, current);
         let cc = core[current];
         best.par_iter_mut().zip(from.par_iter_mut()).enumerate().with_min_len(512).for_each(|(v, (b, f))| {
             if !in_tree[v] {
-                let w = cc.max(core[v]).max(metric.distance(xc, row(x, v)));
+                let w = cc.max(core[v]).max(between(x, metric, current, v));
                 if w < *b {
                     *b = w;
                     *f = current as u32;

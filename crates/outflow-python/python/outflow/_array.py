@@ -90,14 +90,22 @@ def real(name: str, value: Any, minimum: float = float("-inf")) -> float:
     return float(value)
 
 
-METRICS = ("euclidean", "l2", "manhattan", "cityblock", "l1", "chebyshev", "infinity", "linf", "cosine")
+METRICS = (
+    "euclidean", "l2", "manhattan", "cityblock", "l1", "chebyshev", "infinity", "linf", "cosine", "minkowski",
+    "haversine", "precomputed",
+)
 
 
-def metric_name(metric: Any) -> str:
-    """A metric the Rust crates know, else an InputError listing them."""
+def metric_name(metric: Any, p: Any = None) -> str:
+    """A metric the Rust crates know (``minkowski`` with its exponent ``p`` ≥ 1, as hdbscan and
+    scikit-learn take it), else an InputError listing them."""
     if not isinstance(metric, str) or metric.lower() not in METRICS:
         raise InputError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
-    return metric.lower()
+    name = metric.lower()
+    if name == "minkowski":
+        exponent = 2.0 if p is None else real("p", p, 1.0)
+        return f"minkowski:{exponent!r}"
+    return name
 
 
 def seed_of(random_state: Any) -> int:

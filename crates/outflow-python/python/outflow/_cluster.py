@@ -92,7 +92,11 @@ class HDBSCAN(_ClusterMixin, _Base):
     ``min_samples_includes_self=False`` to read ``min_samples`` (and its default, ``min_cluster_size``)
     as the hdbscan package does, so that the same numbers give the same clustering.
     ``max_cluster_size`` (0 or None: no limit) and ``cluster_selection_epsilon_max`` (inf: none) limit
-    the excess-of-mass selection as in hdbscan and scikit-learn.
+    the excess-of-mass selection as in hdbscan and scikit-learn. ``metric`` is one of euclidean,
+    manhattan, chebyshev, cosine, minkowski (exponent ``p``, default 2) or haversine (latitude and
+    longitude in radians) or precomputed (``X`` a square matrix of distances; ``approximate_predict``
+    then takes rows of distances to the training rows); ``alpha`` scales distances in the mutual reachability as hdbscan's
+    ``alpha`` (core distances unscaled).
 
     Attributes after ``fit``: ``labels_`` (−1 noise), ``probabilities_``, ``outlier_scores_`` (GLOSH),
     ``cluster_persistence_``, ``relative_validity_`` (DBCV over the minimum spanning tree),
@@ -117,6 +121,8 @@ class HDBSCAN(_ClusterMixin, _Base):
         prediction_data: bool = True,
         max_cluster_size: Optional[int] = 0,
         cluster_selection_epsilon_max: float = float("inf"),
+        alpha: float = 1.0,
+        p: Optional[float] = None,
     ) -> None:
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
@@ -130,6 +136,8 @@ class HDBSCAN(_ClusterMixin, _Base):
         self.prediction_data = prediction_data
         self.max_cluster_size = max_cluster_size
         self.cluster_selection_epsilon_max = cluster_selection_epsilon_max
+        self.alpha = alpha
+        self.p = p
 
     def _native_params(self) -> str:
         mcs = count("min_cluster_size", self.min_cluster_size, 2)
@@ -151,7 +159,8 @@ class HDBSCAN(_ClusterMixin, _Base):
             "cluster_selection_epsilon": eps,
             "cluster_selection": method,
             "allow_single_cluster": bool(self.allow_single_cluster),
-            "metric": metric_name(self.metric),
+            "metric": metric_name(self.metric, self.p),
+            "alpha": real("alpha", self.alpha, 0.0),
             "leaf_size": count("leaf_size", self.leaf_size, 0),
             "max_cluster_size": cap,
             "cluster_selection_epsilon_max": None if np.isinf(eps_max) and eps_max > 0 else float(eps_max),

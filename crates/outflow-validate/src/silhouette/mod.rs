@@ -162,6 +162,7 @@ pub fn silhouette_samples(x: ArrayView2<'_, f64>, labels: &[i64]) -> Result<Vec<
 /// points (scikit-learn's `2 ≤ k ≤ n − 1`).
 pub fn silhouette(x: ArrayView2<'_, f64>, labels: &[i64], params: &SilhouetteParams) -> Result<Silhouette> {
     check_labelled(x, labels)?;
+    params.metric.validate(x.ncols())?;
     let all = Clusters::new(labels);
     let cl = match params.sample_size {
         Some(m) if m < all.n() => {

@@ -19,6 +19,10 @@ Exemplars (hdbscan's `exemplars_`, rows mapped back to their indices; the data h
 `cluster_selection_epsilon_max` (defined by hdbscan 0.8.44): runs with `epsilon_max` record hdbscan's labels
 only.
 
+`cluster_selection_persistence` (defined by fast_hdbscan 0.3.4) for `min_samples` 1 (fast_hdbscan's 1 too: no
+core distances, no tied edges): fast_hdbscan's labels at the thresholds of a geometric grid where its result
+changes, and one below each.
+
 `max_cluster_size` (defined by scikit-learn; hdbscan has the same rule): per case, the data (rounded to 4
 decimals before fitting, so the JSON text is exactly what both saw), `min_cluster_size`, `min_samples` in
 scikit-learn's convention (the point itself counted), `allow_single_cluster`, and per `max_cluster_size`
@@ -33,6 +37,7 @@ moves from itself when only the order changes.
 import json
 import pathlib
 
+import fast_hdbscan
 import hdbscan
 import numpy as np
 from sklearn.cluster import HDBSCAN
@@ -133,6 +138,22 @@ def case(name, x, mcs, ms, caps, single=False, eps_maxes=()):
                     "cut_distance": cut, "min_cluster_size": size,
                     "hdbscan": model.dbscan_clustering(cut, size).tolist(), "sklearn": sk.tolist(),
                 })
+    persistence = []
+    if ms == 1:
+        def fast(t):
+            return fast_hdbscan.HDBSCAN(
+                min_cluster_size=mcs, min_samples=1, allow_single_cluster=single,
+                cluster_selection_persistence=float(t),
+            ).fit(x).labels_
+        grid = np.geomspace(0.01, 500, 60).round(6)
+        previous = fast(grid[0])
+        picked = [0]
+        for i in range(1, len(grid)):
+            got = fast(grid[i])
+            if adjusted_rand_score(got, previous) < 1.0 or not np.array_equal(got < 0, previous < 0):
+                picked += [i - 1, i]
+            previous = got
+        persistence = [{"threshold": float(grid[i]), "fast_hdbscan": fast(grid[i]).tolist()} for i in sorted(set(picked))]
     doc = {
         "name": name,
         "min_cluster_size": mcs,
@@ -143,6 +164,7 @@ def case(name, x, mcs, ms, caps, single=False, eps_maxes=()):
         "cuts": cuts,
         "exemplars": exemplars,
         "exemplars_stable": exemplars_stable,
+        "persistence": persistence,
     }
     (OUT / f"{name}.json").write_text(json.dumps(doc, separators=(",", ":")) + "\n")
     print(name, [(r["max_cluster_size"], r.get("epsilon_max"), len(set(r["sklearn"] if "sklearn" in r else r["hdbscan"]))) for r in runs])

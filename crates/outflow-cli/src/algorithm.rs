@@ -78,6 +78,10 @@ pub struct AlgorithmArgs {
     /// radians).
     #[arg(long, value_parser = metric_text)]
     pub metric: Option<String>,
+    /// HDBSCAN: fast_hdbscan's cluster_selection_persistence — splits where a child cluster persists less
+    /// than this (in λ = 1 / distance) are removed before the selection (default 0: off).
+    #[arg(long)]
+    pub persistence: Option<f64>,
     /// HDBSCAN: distance scaling of the mutual reachability, as hdbscan's and scikit-learn's `alpha`
     /// (points join at max(core a, core b, distance / alpha); default 1).
     #[arg(long)]
@@ -121,6 +125,7 @@ impl AlgorithmArgs {
         put("sample-size", "sample_size", self.sample_size.map(|x| x.to_string()));
         put("metric", "metric", self.metric.clone());
         put("alpha", "alpha", self.alpha.map(|x| x.to_string()));
+        put("persistence", "cluster_selection_persistence", self.persistence.map(|x| x.to_string()));
         for p in &self.params {
             let Some((name, value)) = p.split_once('=') else {
                 bail!("--param {p}: expected NAME=VALUE");

@@ -9,7 +9,7 @@
 //! rule: a cluster above it is never selected, its selected descendants are), hdbscan's
 //! `cluster_selection_epsilon_max` (the same for clusters born above a distance), labels, membership
 //! probabilities, GLOSH outlier scores, cluster persistence, exemplars, the DBSCAN* clustering at any cut of the
-//! single-linkage tree (`dbscan_clustering`), `alpha`, every metric of [`Metric`] including haversine
+//! single-linkage tree (`dbscan_clustering`), `alpha`, fast_hdbscan's `cluster_selection_persistence`, every metric of [`Metric`] including haversine
 //! and a precomputed distance matrix — and predicts new points with `approximate_predict` semantics.
 //!
 //! ## Options compared with the other implementations
@@ -29,7 +29,7 @@
 //! | metrics | many | Euclidean | many | Euclidean | Euclidean, Manhattan, Chebyshev, Minkowski p, cosine, haversine, precomputed (scikit-learn, hdbscan) |
 //! | sample weights | ✗ | ✔ | ✗ | ✗ | ✗ (duplicate rows are weighted internally) |
 //! | soft clustering | ✔ | ✗ | ✗ | ✔ | ✗ |
-//! | cluster_selection_persistence | ✗ | ✔ | ✗ | ✗ | ✗ |
+//! | cluster_selection_persistence | ✗ | ✔ | ✗ | ✗ | ✔ (fast_hdbscan) |
 //! | branch detection (FLASC) | ✔ | ✔ | ✗ | ✗ | ✗ |
 //! | semi-supervised | ✗ | ✔ | ✗ | ✗ | ✗ |
 //!

@@ -10,6 +10,10 @@
 //!   1), the reference is not determined by the data (see `parity_hdbscan.rs`): the adjusted Rand index is
 //!   printed and the rule itself asserted (no selected cluster above the cap).
 //! - `cluster_selection_epsilon_max` against hdbscan 0.8.44, which defines it, the same way.
+//! - `cluster_selection_persistence` against fast_hdbscan 0.3.4, which defines it: the same partition at
+//!   every threshold where fast_hdbscan's result changes on a grid, and just below (`min_samples` 1: no
+//!   tied edges). One difference: when every split is removed, fast_hdbscan selects nothing even with
+//!   `allow_single_cluster`; Outflow selects the root there.
 //! - `dbscan_clustering(cut_distance, min_cluster_size)` against both (a cut of the single-linkage tree
 //!   does not depend on the order of tied edges: exact partitions).
 //! - exemplars: each lies in its own cluster and every cluster has some; agreement with hdbscan's
@@ -39,6 +43,14 @@ struct Fixture {
     exemplars: Option<Vec<Vec<usize>>>,
     /// Whether hdbscan gives the same exemplars for three row orders.
     exemplars_stable: Option<bool>,
+    /// fast_hdbscan's labels per `cluster_selection_persistence` (`min_samples` 1 only).
+    persistence: Vec<Persistence>,
+}
+
+#[derive(Deserialize)]
+struct Persistence {
+    threshold: f64,
+    fast_hdbscan: Vec<i64>,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +227,38 @@ fn exemplars_lie_in_their_clusters() {
 }
 
 #[test]
+fn cluster_selection_persistence_matches_fast_hdbscan() {
+    let (mut checked, mut changed) = (0, 0);
+    for f in fixtures() {
+        let x = matrix(&f.x);
+        let plain = HdbscanParams::new(f.min_cluster_size)
+            .min_samples(f.min_samples)
+            .allow_single_cluster(f.allow_single_cluster)
+            .fit(x.view())
+            .unwrap();
+        for run in &f.persistence {
+            let model = HdbscanParams::new(f.min_cluster_size)
+                .min_samples(f.min_samples)
+                .allow_single_cluster(f.allow_single_cluster)
+                .cluster_selection_persistence(run.threshold)
+                .fit(x.view())
+                .unwrap();
+            if f.allow_single_cluster && run.fast_hdbscan.iter().all(|&l| l < 0) {
+                // Every split removed: fast_hdbscan's selection sees an empty cluster tree and returns
+                // nothing; with allow_single_cluster the root is the one cluster left to select.
+                assert_eq!(model.n_clusters(), 1, "{} persistence {}", f.name, run.threshold);
+                continue;
+            }
+            same_partition(model.labels(), &run.fast_hdbscan)
+                .unwrap_or_else(|e| panic!("{} persistence {}: {e}", f.name, run.threshold));
+            checked += 1;
+            changed += usize::from(same_partition(plain.labels(), model.labels()).is_err());
+        }
+    }
+    assert!(checked >= 10 && changed >= 3, "{checked} thresholds checked, {changed} changed the selection");
+}
+
+#[test]
 fn bad_options_are_refused() {
     let err = HdbscanParams::new(10).max_cluster_size(5).validate().unwrap_err().to_string();
     assert!(err.contains("max_cluster_size") && err.contains("min_cluster_size 10"), "{err}");
@@ -228,4 +272,8 @@ fn bad_options_are_refused() {
     assert!(err.contains("min_samples") && err.contains("hdbscan"), "{err}");
     let err = HdbscanParams::new(5).cluster_selection_epsilon(0.5).cluster_selection_epsilon_max(0.2).validate();
     assert!(err.unwrap_err().to_string().contains("cluster_selection_epsilon_max"));
+    for p in [-1.0, f64::NAN, f64::INFINITY] {
+        let err = HdbscanParams::new(5).cluster_selection_persistence(p).validate().unwrap_err().to_string();
+        assert!(err.contains("cluster_selection_persistence"), "{err}");
+    }
 }

@@ -255,6 +255,17 @@ def test_metrics_and_alpha_match_scikit_learn(metric, p, alpha):
     assert np.mean((ref.labels_ < 0) != (ours.labels_ < 0)) <= 0.01
 
 
+def test_persistence_removes_short_lived_splits():
+    """Parity with fast_hdbscan is asserted on the Rust fixtures (fast_hdbscan and numba stay out of the
+    test environment); here: the option reaches the fit and only ever merges clusters."""
+    X = blobs(n=300, d=2, centres=4, seed=3)
+    counts = [outflow.HDBSCAN(min_cluster_size=10, min_samples=1, cluster_selection_persistence=t).fit(X).labels_.max() + 1
+              for t in (0.0, 0.2, 1.0, 5.0, 1e6)]
+    assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
+    with pytest.raises(outflow.InputError, match="cluster_selection_persistence"):
+        outflow.HDBSCAN(cluster_selection_persistence=-1.0).fit(X)
+
+
 def test_precomputed_distances_match_hdbscan():
     hdbscan = need("hdbscan")
     metrics = need("sklearn.metrics")

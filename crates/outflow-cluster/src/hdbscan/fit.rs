@@ -327,7 +327,10 @@ impl HdbscanParams {
         let n = x.nrows();
         let sorted: Vec<(usize, usize, f64)> = mst.iter().map(|e| (e.a, e.b, e.distance)).collect();
         let single_linkage = tree::single_linkage(n, &sorted);
-        let condensed = tree::condense(&tree::level_tree(n, &sorted), self.min_cluster_size);
+        let mut condensed = tree::condense(&tree::level_tree(n, &sorted), self.min_cluster_size);
+        if self.cluster_selection_persistence > 0.0 {
+            condensed = tree::simplify(&condensed, self.cluster_selection_persistence);
+        }
         let sel = tree::select(&condensed, &self.selection_rule());
         let outlier_scores = tree::glosh(&condensed);
         Hdbscan {

@@ -75,6 +75,10 @@ pub struct HdbscanParams {
     /// `max_cluster_size`: a bigger cluster is never selected, its selected descendants are (0 = no limit,
     /// scikit-learn's `None`; no effect on leaf selection).
     pub max_cluster_size: usize,
+    /// fast_hdbscan's `cluster_selection_persistence`: before any selection, splits where a child cluster
+    /// persists less than this (in λ = 1 / distance: the largest λ in the child's subtree minus the λ of
+    /// the split) are removed from the condensed tree (0 = off).
+    pub cluster_selection_persistence: f64,
     /// Whether the root may be selected as the single cluster.
     pub allow_single_cluster: bool,
     /// Distance metric.
@@ -99,6 +103,7 @@ impl Default for HdbscanParams {
             cluster_selection_epsilon_max: None,
             cluster_selection: ClusterSelection::Eom,
             max_cluster_size: 0,
+            cluster_selection_persistence: 0.0,
             allow_single_cluster: false,
             metric: Metric::Euclidean,
             alpha: 1.0,
@@ -129,6 +134,12 @@ impl HdbscanParams {
     /// Sets `max_cluster_size` (0 = no limit).
     pub fn max_cluster_size(mut self, n: usize) -> Self {
         self.max_cluster_size = n;
+        self
+    }
+
+    /// Sets `cluster_selection_persistence` (0 = off).
+    pub fn cluster_selection_persistence(mut self, p: f64) -> Self {
+        self.cluster_selection_persistence = p;
         self
     }
 
@@ -236,6 +247,12 @@ impl HdbscanParams {
             return bad(
                 "cluster_selection_epsilon_max",
                 format!("must be > 0 and ≥ cluster_selection_epsilon {}, got {max}", self.cluster_selection_epsilon),
+            );
+        }
+        if !(self.cluster_selection_persistence >= 0.0 && self.cluster_selection_persistence.is_finite()) {
+            return bad(
+                "cluster_selection_persistence",
+                format!("must be finite and ≥ 0, got {}", self.cluster_selection_persistence),
             );
         }
         if !(self.alpha > 0.0 && self.alpha.is_finite()) {

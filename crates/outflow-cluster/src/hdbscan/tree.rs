@@ -331,6 +331,91 @@ pub(crate) fn condense(lt: &LevelTree, min_cluster_size: usize) -> CondensedTree
     ct
 }
 
+/// fast_hdbscan's `cluster_selection_persistence`: removes the splits of the condensed tree where a child
+/// cluster does not persist, i.e. the largest λ in its subtree is less than `threshold` above the λ of
+/// the split, before any selection. Bottom-up, as fast_hdbscan's `simplify_hierarchy`:
+/// - two children (every split without tied edges): both fold into the parent; the parent becomes a
+///   leaf when the more persistent child is one (all points keep their λ), else that child's clusters
+///   become the parent's and the other child's rows leave the parent at the split's λ;
+/// - more children (components joined at one distance): the children that do not persist leave the
+///   parent at the split's λ; if fewer than two persist, the split is folded as above.
+pub(crate) fn simplify(ct: &CondensedTree, threshold: f64) -> CondensedTree {
+    let n = ct.n_points;
+    if ct.is_empty() || threshold <= 0.0 {
+        return ct.clone();
+    }
+    let nn = ct.n_nodes();
+    let births = ct.subtree_max_lambdas();
+    let children = ct.children();
+    let death_of = {
+        let mut d = vec![0.0f64; nn];
+        for i in ct.cluster_rows() {
+            d[ct.parent[i]] = ct.lambda_val[i];
+        }
+        d
+    };
+    let mut leaf: Vec<bool> = (0..nn).map(|c| children[c].is_empty()).collect();
+    let mut parent_map: Vec<usize> = (0..nn).collect();
+    let mut lambda_map: Vec<Option<f64>> = vec![None; nn];
+    // Children have larger ids than their parents: descending ids visit every split bottom-up.
+    for p in (n..nn).rev() {
+        let kids = &children[p];
+        if kids.is_empty() {
+            continue;
+        }
+        let death = death_of[p];
+        let persists = |c: usize| births[c] - death >= threshold;
+        let kept = kids.iter().filter(|&&c| persists(c)).count();
+        if kept == kids.len() {
+            continue;
+        }
+        if kept >= 2 {
+            for &c in kids.iter().filter(|&&c| !persists(c)) {
+                parent_map[c] = p;
+                lambda_map[c] = Some(death);
+            }
+            continue;
+        }
+        // The most persistent child (the last of equals, as fast_hdbscan) continues the parent.
+        let sibling = kids.iter().copied().fold(kids[0], |a, c| if births[c] >= births[a] { c } else { a });
+        if leaf[sibling] {
+            leaf[p] = true;
+        } else {
+            for &c in kids.iter().filter(|&&c| c != sibling) {
+                lambda_map[c] = Some(death);
+            }
+        }
+        for &c in kids {
+            parent_map[c] = p;
+        }
+    }
+    // Resolve chains top-down (a parent's id is below its children's), then number the kept clusters
+    // consecutively in their old order.
+    for c in n..nn {
+        parent_map[c] = parent_map[parent_map[c]];
+    }
+    let mut new_id = vec![usize::MAX; nn];
+    let mut next = n;
+    for c in n..nn {
+        if parent_map[c] == c {
+            new_id[c] = next;
+            next += 1;
+        }
+    }
+    let mut out = CondensedTree { n_points: n, ..Default::default() };
+    for i in 0..ct.len() {
+        let (p, c) = (ct.parent[i], ct.child[i]);
+        if c >= n && parent_map[c] != c {
+            continue;
+        }
+        out.parent.push(new_id[parent_map[p]]);
+        out.child.push(if c >= n { new_id[c] } else { c });
+        out.lambda_val.push(lambda_map[p].unwrap_or(ct.lambda_val[i]));
+        out.child_size.push(ct.child_size[i]);
+    }
+    out
+}
+
 /// Stability of every cluster id (index = node id; points hold 0), hdbscan's `compute_stability`.
 pub(crate) fn stability(ct: &CondensedTree) -> Vec<f64> {
     let nn = ct.n_nodes();
@@ -739,5 +824,34 @@ mod tests {
         let s = select(&ct, &SelectionRule::eom(true));
         assert!(s.labels.iter().all(|&l| l == 0));
         assert!(glosh(&ct).iter().all(|&x| x == 0.0));
+    }
+    #[test]
+    fn simplify_drops_a_child_that_does_not_persist_from_a_three_way_split() {
+        // Root 9 splits at λ 1 into 10, 11 (dense, λ up to 5) and 12 (λ up to 1.2).
+        let mut ct = CondensedTree { n_points: 9, ..Default::default() };
+        let mut row = |p: usize, c: usize, l: f64, s: usize| {
+            ct.parent.push(p);
+            ct.child.push(c);
+            ct.lambda_val.push(l);
+            ct.child_size.push(s);
+        };
+        for c in 10..13 {
+            row(9, c, 1.0, 3);
+        }
+        for p in 0..9 {
+            row(10 + p / 3, p, if p < 6 { 5.0 } else { 1.2 }, 1);
+        }
+        let s = simplify(&ct, 1.0);
+        // 12 leaves: its points fall out of the root at the split; 10 and 11 stay.
+        assert_eq!(s.child.iter().filter(|&&c| c >= 9).count(), 2);
+        for p in 6..9 {
+            let i = s.child.iter().position(|&c| c == p).unwrap();
+            assert_eq!((s.parent[i], s.lambda_val[i]), (9, 1.0));
+        }
+        assert_eq!(s.n_nodes(), 12);
+        // Above every child's persistence the root is all that is left, a leaf with the points' λ.
+        let all = simplify(&ct, 10.0);
+        assert!(all.child.iter().all(|&c| c < 9) && all.parent.iter().all(|&p| p == 9));
+        assert_eq!(simplify(&ct, 0.1), ct);
     }
 }

@@ -96,7 +96,7 @@ class HDBSCAN(_ClusterMixin, _Base):
     manhattan, chebyshev, cosine, minkowski (exponent ``p``, default 2) or haversine (latitude and
     longitude in radians) or precomputed (``X`` a square matrix of distances; ``approximate_predict``
     then takes rows of distances to the training rows); ``alpha`` scales distances in the mutual reachability as hdbscan's
-    ``alpha`` (core distances unscaled).
+    ``alpha`` (core distances unscaled); ``cluster_selection_persistence`` as fast_hdbscan's.
 
     Attributes after ``fit``: ``labels_`` (−1 noise), ``probabilities_``, ``outlier_scores_`` (GLOSH),
     ``cluster_persistence_``, ``relative_validity_`` (DBCV over the minimum spanning tree),
@@ -123,6 +123,7 @@ class HDBSCAN(_ClusterMixin, _Base):
         cluster_selection_epsilon_max: float = float("inf"),
         alpha: float = 1.0,
         p: Optional[float] = None,
+        cluster_selection_persistence: float = 0.0,
     ) -> None:
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
@@ -138,6 +139,7 @@ class HDBSCAN(_ClusterMixin, _Base):
         self.cluster_selection_epsilon_max = cluster_selection_epsilon_max
         self.alpha = alpha
         self.p = p
+        self.cluster_selection_persistence = cluster_selection_persistence
 
     def _native_params(self) -> str:
         mcs = count("min_cluster_size", self.min_cluster_size, 2)
@@ -161,6 +163,7 @@ class HDBSCAN(_ClusterMixin, _Base):
             "allow_single_cluster": bool(self.allow_single_cluster),
             "metric": metric_name(self.metric, self.p),
             "alpha": real("alpha", self.alpha, 0.0),
+            "cluster_selection_persistence": real("cluster_selection_persistence", self.cluster_selection_persistence, 0.0),
             "leaf_size": count("leaf_size", self.leaf_size, 0),
             "max_cluster_size": cap,
             "cluster_selection_epsilon_max": None if np.isinf(eps_max) and eps_max > 0 else float(eps_max),

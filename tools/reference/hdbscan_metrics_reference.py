@@ -38,25 +38,9 @@ from sklearn.cluster import HDBSCAN
 from sklearn.metrics import adjusted_rand_score, pairwise_distances
 from sklearn.neighbors import NearestNeighbors
 
+from hdbscan_options_reference import hierarchy_5d, nested_blobs
+
 OUT = pathlib.Path(__file__).resolve().parents[2] / "crates/outflow-cluster/tests/fixtures/hdbscan_metrics"
-
-
-def nested_blobs(rng):
-    centres = [(0, 0), (1.6, 0), (20, 0), (21.8, 0), (10, 15)]
-    sizes = [60, 50, 45, 40, 70]
-    parts = [rng.normal(c, 0.6, size=(s, 2)) for c, s in zip(centres, sizes)]
-    parts.append(rng.uniform(-5, 28, size=(15, 2)))
-    return np.vstack(parts)
-
-
-def hierarchy_5d(rng):
-    parts = []
-    for _ in range(3):
-        base = rng.normal(0, 30, size=5)
-        for _ in range(3):
-            parts.append(rng.normal(base + rng.normal(0, 1.2, size=5), 0.8, size=(int(rng.integers(25, 60)), 5)))
-    parts.append(rng.uniform(-60, 60, size=(20, 5)))
-    return np.vstack(parts)
 
 
 def places(rng):

@@ -104,6 +104,8 @@ fn bad_input_is_an_error() {
     fails(&["--cut-distance", "0"], "cut_distance");
     fails(&["--algorithm", "ward", "--k", "2", "--cut-distance", "1"], "needs --algorithm hdbscan");
     fails(&["--algorithm", "kmeans", "--k", "2", "--exemplars"], "needs --algorithm hdbscan");
+    fails(&["--algorithm", "dbscan", "--soft"], "needs --algorithm hdbscan");
+    fails(&["--metric", "minkowski:0.5"], "p must be ≥ 1");
 }
 
 #[test]
@@ -160,6 +162,12 @@ fn hdbscan_options() {
     assert_eq!(h, "label,probability,outlier_score,exemplar");
     let ex: Vec<usize> = (0..41).filter(|&i| rows[i][3] == "1").collect();
     assert!(ex.iter().any(|&i| i < 20) && ex.iter().any(|&i| (20..40).contains(&i)) && !ex.contains(&40), "{ex:?}");
+    // Soft clustering: one column per cluster; a row of the first group belongs mostly to its cluster.
+    let (h, rows) = run(dir.path(), &["--min-cluster-size", "5", "--soft"]);
+    assert_eq!(h, "label,probability,outlier_score,membership_0,membership_1");
+    let p = |r: usize, k: usize| rows[r][3 + k].parse::<f64>().unwrap();
+    let first = rows[0][0].parse::<usize>().unwrap();
+    assert!(p(0, first) > p(0, 1 - first) && p(0, 0) + p(0, 1) <= 1.0 + 1e-12, "{:?}", rows[0]);
     // Two groups of 20: with a cap of 12 neither is selected whole.
     let whole = labels(&run(dir.path(), &["--min-cluster-size", "5"]).1);
     assert_eq!(whole.iter().filter(|&&l| l == whole[0]).count(), 20);

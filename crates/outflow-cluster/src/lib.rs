@@ -8,9 +8,10 @@
 //! `cluster_selection_epsilon`, `allow_single_cluster`, `max_cluster_size` (scikit-learn's and hdbscan's
 //! rule: a cluster above it is never selected, its selected descendants are), hdbscan's
 //! `cluster_selection_epsilon_max` (the same for clusters born above a distance), labels, membership
-//! probabilities, GLOSH outlier scores, cluster persistence, exemplars, the DBSCAN* clustering at any cut of the
-//! single-linkage tree (`dbscan_clustering`), `alpha`, fast_hdbscan's `cluster_selection_persistence`, every metric of [`Metric`] including haversine
-//! and a precomputed distance matrix — and predicts new points with `approximate_predict` semantics.
+//! probabilities, GLOSH outlier scores, cluster persistence, exemplars, soft clustering (membership
+//! vectors), the DBSCAN* clustering at any cut of the single-linkage tree (`dbscan_clustering`), `alpha`,
+//! fast_hdbscan's `cluster_selection_persistence`, every metric of [`Metric`] including haversine and a
+//! precomputed distance matrix — and predicts new points with `approximate_predict` semantics.
 //!
 //! ## Options compared with the other implementations
 //! From their documentation and source; each ✔ of Outflow's column has a parity test against the
@@ -28,7 +29,7 @@
 //! | tree export (condensed, single linkage) | ✔ | ✔ | private | ✔ | ✔ (hdbscan's columns; `outflow cluster --tree`) |
 //! | metrics | many | Euclidean | many | Euclidean | Euclidean, Manhattan, Chebyshev, Minkowski p, cosine, haversine, precomputed (scikit-learn, hdbscan) |
 //! | sample weights | ✗ | ✔ | ✗ | ✗ | ✗ (duplicate rows are weighted internally) |
-//! | soft clustering | ✔ | ✗ | ✗ | ✔ | ✗ |
+//! | soft clustering | ✔ | ✗ | ✗ | ✔ | ✔ (hdbscan: `all_points_membership_vectors`, `membership_vectors`) |
 //! | cluster_selection_persistence | ✗ | ✔ | ✗ | ✗ | ✔ (fast_hdbscan) |
 //! | branch detection (FLASC) | ✔ | ✔ | ✗ | ✗ | ✗ |
 //! | semi-supervised | ✗ | ✔ | ✗ | ✗ | ✗ |

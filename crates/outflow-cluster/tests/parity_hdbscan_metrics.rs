@@ -15,8 +15,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{ari, matrix, same_partition, spearman};
 use outflow_cluster::{ClusterModel, Fit, HdbscanParams, Metric, MstAlgorithm};
 use serde::Deserialize;
@@ -44,16 +42,7 @@ struct Reference {
 }
 
 fn fixtures() -> Vec<Fixture> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hdbscan_metrics");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir).expect("fixture directory").map(|e| e.unwrap().path()).collect();
-    paths.sort();
-    let v: Vec<Fixture> = paths
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-        .collect();
-    assert!(v.len() >= 11, "fixtures missing in {}", dir.display());
-    v
+    common::fixtures("hdbscan_metrics", 11)
 }
 
 fn params(f: &Fixture) -> HdbscanParams {

@@ -24,8 +24,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{ari, matrix, same_partition};
 use outflow_cluster::{ClusterModel, Fit, HdbscanParams, MinSamplesConvention};
 use serde::Deserialize;
@@ -73,16 +71,7 @@ struct Run {
 }
 
 fn fixtures() -> Vec<Fixture> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hdbscan_options");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir).expect("fixture directory").map(|e| e.unwrap().path()).collect();
-    paths.sort();
-    let v: Vec<Fixture> = paths
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-        .collect();
-    assert!(v.len() >= 5, "fixtures missing in {}", dir.display());
-    v
+    common::fixtures("hdbscan_options", 5)
 }
 
 #[test]

@@ -171,6 +171,21 @@ impl HdbscanModel {
         Ok((labels.into_pyarray(py), strengths.into_pyarray(py), scores.into_pyarray(py)))
     }
 
+    /// hdbscan's `all_points_membership_vectors`: rows × selected clusters.
+    fn all_points_membership_vectors<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        py.detach(|| self.inner.all_points_membership_vectors()).into_pyarray(py)
+    }
+
+    /// hdbscan's `membership_vector` for new rows: rows × selected clusters.
+    fn membership_vectors<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'_, f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let x = x.as_array();
+        Ok(py.detach(|| self.inner.membership_vectors(x)).map_err(errors::cluster)?.into_pyarray(py))
+    }
+
     /// The model as bytes (JSON), for pickling.
     fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         model_bytes(py, &self.inner)

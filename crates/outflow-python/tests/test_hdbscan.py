@@ -255,6 +255,26 @@ def test_metrics_and_alpha_match_scikit_learn(metric, p, alpha):
     assert np.mean((ref.labels_ < 0) != (ours.labels_ < 0)) <= 0.01
 
 
+def test_membership_vectors_match_hdbscan():
+    """hdbscan's soft clustering; new points with the fit's core distances in hdbscan's prediction data,
+    as Outflow predicts. Exact (1e-16) where the condensed trees are the same, which the Rust fixtures
+    assert; here a tied edge files two bridge rows differently, so: within 0.01, and at most 2 % of the
+    rows off by more than 1e-9."""
+    hdbscan = need("hdbscan")
+    neighbors = need("sklearn.neighbors")
+    X = blobs(n=300, d=2, centres=3, noise=0, seed=2)
+    ref = hdbscan.HDBSCAN(min_cluster_size=15, min_samples=4, approx_min_span_tree=False, prediction_data=True).fit(X)
+    ours = outflow.HDBSCAN(min_cluster_size=15, min_samples=5).fit(X)
+    assert np.array_equal(ref.labels_, ours.labels_)
+    soft = outflow.all_points_membership_vectors(ours)
+    assert soft.shape == (len(X), ours.labels_.max() + 1)
+    diff = np.abs(soft - hdbscan.all_points_membership_vectors(ref)).max(axis=1)
+    assert diff.max() < 0.01 and np.mean(diff > 1e-9) <= 0.02
+    ref.prediction_data_.core_distances = neighbors.NearestNeighbors(n_neighbors=5).fit(X).kneighbors(X)[0][:, -1]
+    Q = np.random.default_rng(0).uniform(X.min(), X.max(), (20, 2))
+    assert np.allclose(outflow.membership_vector(ours, Q), hdbscan.membership_vector(ref, Q), atol=0.01)
+
+
 def test_persistence_removes_short_lived_splits():
     """Parity with fast_hdbscan is asserted on the Rust fixtures (fast_hdbscan and numba stay out of the
     test environment); here: the option reaches the fit and only ever merges clusters."""

@@ -37,6 +37,11 @@ pub struct Args {
     /// the points that leave each leaf of the condensed tree last), else 0.
     #[arg(long)]
     pub exemplars: bool,
+    /// HDBSCAN: also write `membership_0` … `membership_{k−1}`, the probability of the row belonging to
+    /// each cluster (hdbscan's `all_points_membership_vectors`; a row sums to the probability of being in
+    /// some cluster).
+    #[arg(long)]
+    pub soft: bool,
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -65,6 +70,9 @@ pub fn run(a: Args) -> Result<()> {
     if a.exemplars && algorithm.name() != "hdbscan" {
         bail!("--exemplars reads HDBSCAN's condensed tree: it needs --algorithm hdbscan");
     }
+    if a.soft && algorithm.name() != "hdbscan" {
+        bail!("--soft reads HDBSCAN's condensed tree: it needs --algorithm hdbscan");
+    }
     let trees = a.tree.as_ref().map(|p| tree_paths(p, algorithm.name()));
     for p in trees.iter().flatten() {
         crate::input::check_output(p, a.force)?;
@@ -75,18 +83,25 @@ pub fn run(a: Args) -> Result<()> {
     let t = Instant::now();
     let model = algorithm.fit(x.view())?;
     let fit_s = t.elapsed().as_secs_f64();
-    let mut columns = model.row_columns(x.view())?;
+    let mut columns: Vec<(String, Vec<f64>)> =
+        model.row_columns(x.view())?.into_iter().map(|(n, v)| (n.to_owned(), v)).collect();
     if let (Some(cut), Model::Hdbscan(h)) = (a.cut_distance, &model) {
         let labels = h.dbscan_clustering(cut, h.params().min_cluster_size)?;
-        columns.push(("cut_label", labels.into_iter().map(|l| l as f64).collect()));
+        columns.push(("cut_label".into(), labels.into_iter().map(|l| l as f64).collect()));
     }
     if let (true, Model::Hdbscan(h)) = (a.exemplars, &model) {
         let mut flag = vec![0.0; x.nrows()];
         h.exemplars().iter().flatten().for_each(|&i| flag[i] = 1.0);
-        columns.push(("exemplar", flag));
+        columns.push(("exemplar".into(), flag));
+    }
+    if let (true, Model::Hdbscan(h)) = (a.soft, &model) {
+        let soft = h.all_points_membership_vectors();
+        for (k, column) in soft.columns().into_iter().enumerate() {
+            columns.push((format!("membership_{k}"), column.to_vec()));
+        }
     }
     let mut out = String::with_capacity(x.nrows() * 24);
-    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
     out.push_str(&names.join(","));
     out.push('\n');
     for i in 0..x.nrows() {

@@ -81,7 +81,13 @@ pub mod stages {
         };
         if alpha != 1.0 {
             for e in &mut edges {
+                // An edge within rounding of its larger core distance is that core distance (the scaled
+                // search only rounds it), so ties with duplicates' edges at the core distance survive.
+                let core_max = core[e.a].max(core[e.b]);
                 e.distance /= alpha;
+                if e.distance <= core_max * (1.0 + 1e-14) {
+                    e.distance = core_max;
+                }
             }
         }
         (edges, core)

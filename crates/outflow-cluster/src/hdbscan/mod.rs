@@ -7,6 +7,7 @@ mod model;
 mod params;
 mod predict;
 mod prim;
+mod soft;
 pub(crate) mod tree;
 
 pub use self::fit::{MutualReachability, auto_leaf_size, stages};

@@ -56,18 +56,15 @@ impl Hdbscan {
         }
     }
 
-    /// Label, probability and outlier score of one new point (hdbscan's `approximate_predict` and
-    /// `approximate_predict_scores`; see the crate docs for the two deliberate differences).
-    ///
-    /// With [`Metric::Precomputed`] `q` is the new point's row of distances to the training rows.
-    pub fn predict_one(&self, q: &[f64]) -> Result<Prediction> {
+    /// The training row a new point attaches to, the λ at which it does (hdbscan's
+    /// `_find_neighbor_and_lambda`) and whether the point lies on a training row.
+    pub(super) fn attach(&self, q: &[f64]) -> Result<(usize, f64, bool)> {
         check_point(q, self.n_features())?;
         if self.params.metric == Metric::Precomputed
             && let Some(j) = q.iter().position(|&d| d < 0.0)
         {
             return Err(ClusterError::param("metric", format!("precomputed distance {} to row {j} is negative", q[j])));
         }
-        let ct = &self.condensed;
         let pts = &self.points;
         let m = self.params.effective_min_samples();
         // hdbscan queries 2·min_samples neighbours (its min_samples is ours − 1); the new point's core
@@ -85,6 +82,16 @@ impl Hdbscan {
             }
         }
         let lambda = if best > 0.0 { 1.0 / best } else { f64::MAX };
+        Ok((nn, lambda, nb[0].0 == 0.0))
+    }
+
+    /// Label, probability and outlier score of one new point (hdbscan's `approximate_predict` and
+    /// `approximate_predict_scores`; see the crate docs for the two deliberate differences).
+    ///
+    /// With [`Metric::Precomputed`] `q` is the new point's row of distances to the training rows.
+    pub fn predict_one(&self, q: &[f64]) -> Result<Prediction> {
+        let (nn, lambda, on_a_row) = self.attach(q)?;
+        let ct = &self.condensed;
         let dv = self.derived();
         let row = dv.point_rows[nn];
         let parents = &dv.parents;
@@ -106,7 +113,7 @@ impl Hdbscan {
             1.0
         };
         // Outlier score: relative to the neighbour's own cluster, without climbing.
-        let score_lambda = if nb[0].0 == 0.0 { ct.lambda_val[row] } else { lambda };
+        let score_lambda = if on_a_row { ct.lambda_val[row] } else { lambda };
         let subtree_max = dv.subtree_max[ct.parent[row]];
         let outlier_score =
             if subtree_max > 0.0 { ((subtree_max - score_lambda) / subtree_max).clamp(0.0, 1.0) } else { 0.0 };

@@ -2,8 +2,24 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use ndarray::Array2;
+use serde::de::DeserializeOwned;
+
+/// Every JSON fixture in `tests/fixtures/<dir>` (sorted by name); fails with fewer than `at_least`.
+pub fn fixtures<T: DeserializeOwned>(dir: &str, at_least: usize) -> Vec<T> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(dir);
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).expect("fixture directory").map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    let v: Vec<T> = paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    assert!(v.len() >= at_least, "fixtures missing in {}", dir.display());
+    v
+}
 
 /// Rows of a fixture → a matrix.
 pub fn matrix(rows: &[Vec<f64>]) -> Array2<f64> {

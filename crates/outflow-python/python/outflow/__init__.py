@@ -13,7 +13,16 @@ The work runs in Rust with the GIL released.
 
 from ._outflow import __version__
 from ._errors import InputError, ModelFileError, OutflowError
-from ._cluster import DBSCAN, HDBSCAN, KMeans, Ward, approximate_predict, approximate_predict_scores
+from ._cluster import (
+    DBSCAN,
+    HDBSCAN,
+    KMeans,
+    Ward,
+    all_points_membership_vectors,
+    approximate_predict,
+    approximate_predict_scores,
+    membership_vector,
+)
 from ._validate import HopkinsResult, calinski_harabasz_score, davies_bouldin_score, dbcv, hopkins, silhouette_score
 from ._detector import Detector, read_log, simulate_log
 
@@ -26,8 +35,10 @@ __all__ = [
     "DBSCAN",
     "KMeans",
     "Ward",
+    "all_points_membership_vectors",
     "approximate_predict",
     "approximate_predict_scores",
+    "membership_vector",
     "dbcv",
     "silhouette_score",
     "davies_bouldin_score",

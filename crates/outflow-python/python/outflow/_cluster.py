@@ -238,6 +238,20 @@ def approximate_predict_scores(clusterer: HDBSCAN, points_to_predict: Any) -> np
     return model.predict(X)[2]
 
 
+def all_points_membership_vectors(clusterer: HDBSCAN) -> np.ndarray:
+    """hdbscan's ``all_points_membership_vectors``: for every training row, the probability of belonging
+    to each selected cluster (rows × clusters, columns in label order; an empty second axis when no
+    cluster was selected)."""
+    return _native_model(clusterer).all_points_membership_vectors()
+
+
+def membership_vector(clusterer: HDBSCAN, points_to_predict: Any) -> np.ndarray:
+    """hdbscan's ``membership_vector``: the same for new rows."""
+    model = _native_model(clusterer)
+    X = _predict_input(clusterer, points_to_predict)
+    return model.membership_vectors(X)
+
+
 class DBSCAN(_ClusterMixin, _Base):
     """DBSCAN with scikit-learn's names; ``eps="auto"`` (the default) picks the radius from the data:
     ``median + 0.5 · std`` of every row's distance to its ``knn_k``-th nearest neighbour (the row

@@ -14,7 +14,8 @@ cuts (quantiles of hdbscan's single-linkage merge distances) at sizes 1 and `min
 both; a cut of the tree does not depend on the order of tied edges, so the partitions are determined.
 
 Exemplars (hdbscan's `exemplars_`, rows mapped back to their indices; the data have no duplicate rows) for
-`min_samples` >= 2, without limits.
+`min_samples` >= 2, without limits, with the (λ, size) of hdbscan's condensed-tree cluster rows (`cluster_rows`,
+sorted) to tell where tied edges give Outflow another tree.
 
 `cluster_selection_epsilon_max` (defined by hdbscan 0.8.44): runs with `epsilon_max` record hdbscan's labels
 only.
@@ -111,6 +112,7 @@ def case(name, x, mcs, ms, caps, single=False, eps_maxes=()):
     cuts = []
     exemplars = None
     exemplars_stable = None
+    cluster_rows = None
     if ms >= 2:
         model = hdbscan.HDBSCAN(
             min_cluster_size=mcs, min_samples=ms - 1, approx_min_span_tree=False, allow_single_cluster=single,
@@ -118,6 +120,10 @@ def case(name, x, mcs, ms, caps, single=False, eps_maxes=()):
         ).fit(x)
         index = {tuple(row): i for i, row in enumerate(x.tolist())}
         exemplars = [sorted(index[tuple(row)] for row in e.tolist()) for e in model.exemplars_]
+        cluster_rows = sorted(
+            [round(float(r["lambda_val"]), 9), int(r["child_size"])]
+            for r in model.condensed_tree_._raw_tree if r["child_size"] > 1
+        )
         # Exemplars come from the leaves of the condensed tree, which tied edges can reshape even where
         # the labels do not move: stable only if three row orders give the same sets.
         exemplars_stable = True
@@ -164,6 +170,7 @@ def case(name, x, mcs, ms, caps, single=False, eps_maxes=()):
         "cuts": cuts,
         "exemplars": exemplars,
         "exemplars_stable": exemplars_stable,
+        "cluster_rows": cluster_rows,
         "persistence": persistence,
     }
     (OUT / f"{name}.json").write_text(json.dumps(doc, separators=(",", ":")) + "\n")

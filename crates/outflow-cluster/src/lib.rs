@@ -24,7 +24,7 @@
 //! | `alpha` | ✔ | ✗ | ✔ | ✔ | ✔ (hdbscan `generic`, scikit-learn's tree paths) |
 //! | precomputed distances | ✔ | ✔ | ✔ | ✗ | dense ✔ (both; prediction from a row of distances); sparse ✗ |
 //! | `min_samples` convention switch | — | — | — | — | ✔ ([`MinSamplesConvention`]) |
-//! | exemplars | ✔ | ✗ | ✗ | ✗ | ✔ (members of their clusters; sets equal hdbscan's where no ties) |
+//! | exemplars | ✔ | ✗ | ✗ | ✗ | ✔ (hdbscan's sets where the condensed trees agree; see below) |
 //! | `dbscan_clustering(cut)` | ✔ | ✗ | ✔ | ✗ | ✔ (both, exact) |
 //! | tree export (condensed, single linkage) | ✔ | ✔ | private | ✔ | ✔ (hdbscan's columns; `outflow cluster --tree`) |
 //! | metrics | many | Euclidean | many | Euclidean | Euclidean, Manhattan, Chebyshev, Minkowski p, cosine, haversine, precomputed (scikit-learn, hdbscan) |
@@ -33,6 +33,11 @@
 //! | cluster_selection_persistence | ✗ | ✔ | ✗ | ✗ | ✔ (fast_hdbscan) |
 //! | branch detection (FLASC) | ✔ | ✔ | ✗ | ✗ | ✗ |
 //! | semi-supervised | ✗ | ✔ | ✗ | ✗ | ✗ |
+//!
+//! Where tied edges make a point a bridge between two sub-clusters (its core distance is the weight of the
+//! split), Outflow lets it fall out of the parent at the split, as the density levels define it; hdbscan's
+//! binary tree files it under one child first. The labels rarely move (one point in the fixtures), but
+//! that child's size, its largest λ and so its exemplars and membership vectors can.
 //!
 //! `alpha` is defined by hdbscan's generic and Prim paths (distances divided by alpha, core distances
 //! not); hdbscan's Borůvka paths ignore it and scikit-learn's `brute` path divides the core distances

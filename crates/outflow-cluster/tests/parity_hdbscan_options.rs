@@ -16,8 +16,8 @@
 //!   `allow_single_cluster`; Outflow selects the root there.
 //! - `dbscan_clustering(cut_distance, min_cluster_size)` against both (a cut of the single-linkage tree
 //!   does not depend on the order of tied edges: exact partitions).
-//! - exemplars: each lies in its own cluster and every cluster has some; agreement with hdbscan's
-//!   `exemplars_` is printed (not yet exact on every fixture).
+//! - exemplars: each lies in its own cluster and every cluster has some; the same sets as hdbscan's
+//!   `exemplars_` where the condensed trees have the same cluster rows (elsewhere printed: tied edges).
 //! - `min_samples_convention`: hdbscan's `min_samples = m` (its convention) fitted by Outflow with
 //!   [`MinSamplesConvention::Hdbscan`] gives the same model as `m + 1` in scikit-learn's convention, and
 //!   the partition hdbscan gives.
@@ -41,6 +41,8 @@ struct Fixture {
     exemplars: Option<Vec<Vec<usize>>>,
     /// Whether hdbscan gives the same exemplars for three row orders.
     exemplars_stable: Option<bool>,
+    /// (λ, size) of hdbscan's condensed-tree cluster rows, sorted; `min_samples` ≥ 2 only.
+    cluster_rows: Option<Vec<(f64, usize)>>,
     /// fast_hdbscan's labels per `cluster_selection_persistence` (`min_samples` 1 only).
     persistence: Vec<Persistence>,
 }
@@ -178,7 +180,7 @@ fn dbscan_clustering_matches_hdbscan_and_sklearn() {
 
 #[test]
 fn exemplars_lie_in_their_clusters() {
-    let mut checked = 0;
+    let (mut checked, mut exact) = (0, 0usize);
     for f in fixtures() {
         let Some(reference) = &f.exemplars else { continue };
         let plain = f.runs.iter().find(|r| r.max_cluster_size == 0 && r.epsilon_max.is_none()).unwrap();
@@ -197,21 +199,36 @@ fn exemplars_lie_in_their_clusters() {
         for (k, e) in model.exemplars().iter().enumerate() {
             assert!(e.iter().all(|&i| model.labels()[i] == k as i64), "{}: exemplar outside cluster {k}", f.name);
         }
-        // Each cluster has exemplars. Equality with hdbscan's sets is printed, not asserted: on
-        // nested_2d_ms5 one cluster's set differs (12 exemplars against hdbscan's 22) although hdbscan
-        // is stable under reordering there — the leaves of Outflow's condensed tree (tied components
-        // merged at once) are a suspect, not yet explained.
         assert!(model.exemplars().iter().all(|e| !e.is_empty()), "{}: a cluster without exemplars", f.name);
+        // hdbscan's sets where the condensed trees have the same cluster rows. Elsewhere tied edges file a
+        // bridge point under another cluster (see parity_hdbscan_metrics.rs), which moves a leaf's
+        // largest λ and with it the exemplars: the agreement is printed.
+        let ct = model.condensed_tree();
+        let mut rows: Vec<(f64, usize)> = (0..ct.len())
+            .filter(|&i| ct.child_size[i] > 1)
+            .map(|i| ((ct.lambda_val[i] * 1e9).round() / 1e9, ct.child_size[i]))
+            .collect();
+        rows.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let theirs = f.cluster_rows.as_ref().expect("tree rows with the exemplars");
+        let same_tree = rows.len() == theirs.len()
+            && rows.iter().zip(theirs).all(|(a, b)| (a.0 - b.0).abs() <= 1e-9 * b.0 && a.1 == b.1);
         let equal = got.iter().filter(|e| want.contains(e)).count();
         eprintln!(
-            "{}: {equal} of {} clusters' exemplars equal to hdbscan's (hdbscan stable under reordering: {:?}, labels {:?})",
+            "{}: {equal} of {} clusters' exemplars equal to hdbscan's (same tree: {same_tree}; hdbscan stable under reordering: {:?}, labels {:?})",
             f.name,
             want.len(),
             f.exemplars_stable,
             plain.reordered_ari
         );
+        if same_tree {
+            assert_eq!(got, want, "{}: exemplars", f.name);
+            exact += 1;
+        }
         checked += 1;
     }
+    // None of these fixtures has hdbscan's tree exactly (all tie-heavy: min_samples ≥ 2 on rounded data);
+    // parity_hdbscan_soft.rs asserts exemplars on fixtures where the trees agree.
+    eprintln!("{checked} fixtures checked, {exact} with hdbscan's tree");
     assert!(checked >= 3, "{checked} fixtures checked");
 }
 

@@ -203,15 +203,8 @@ fn exemplars_lie_in_their_clusters() {
         // hdbscan's sets where the condensed trees have the same cluster rows. Elsewhere tied edges file a
         // bridge point under another cluster (see parity_hdbscan_metrics.rs), which moves a leaf's
         // largest λ and with it the exemplars: the agreement is printed.
-        let ct = model.condensed_tree();
-        let mut rows: Vec<(f64, usize)> = (0..ct.len())
-            .filter(|&i| ct.child_size[i] > 1)
-            .map(|i| ((ct.lambda_val[i] * 1e9).round() / 1e9, ct.child_size[i]))
-            .collect();
-        rows.sort_by(|a, b| a.partial_cmp(b).unwrap());
         let theirs = f.cluster_rows.as_ref().expect("tree rows with the exemplars");
-        let same_tree = rows.len() == theirs.len()
-            && rows.iter().zip(theirs).all(|(a, b)| (a.0 - b.0).abs() <= 1e-9 * b.0 && a.1 == b.1);
+        let same_tree = common::same_cluster_rows(model.condensed_tree(), theirs);
         let equal = got.iter().filter(|e| want.contains(e)).count();
         eprintln!(
             "{}: {equal} of {} clusters' exemplars equal to hdbscan's (same tree: {same_tree}; hdbscan stable under reordering: {:?}, labels {:?})",

@@ -96,14 +96,7 @@ fn membership_vectors_match_hdbscan() {
         assert_eq!(ours, theirs, "{}: exemplars", f.name);
         let d_all = max_diff(&all, &f.all_points, &map);
         let d_new = max_diff(&new, &f.membership_vector, &map);
-        let ct = model.condensed_tree();
-        let mut rows: Vec<(f64, usize)> = (0..ct.len())
-            .filter(|&i| ct.child_size[i] > 1)
-            .map(|i| ((ct.lambda_val[i] * 1e9).round() / 1e9, ct.child_size[i]))
-            .collect();
-        rows.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        let same_tree = rows.len() == f.cluster_rows.len()
-            && rows.iter().zip(&f.cluster_rows).all(|(a, b)| (a.0 - b.0).abs() <= 1e-9 * b.0 && a.1 == b.1);
+        let same_tree = common::same_cluster_rows(model.condensed_tree(), &f.cluster_rows);
         eprintln!("{}: all points within {d_all:.1e}, new points within {d_new:.1e} (same tree: {same_tree})", f.name);
         let tolerance = if same_tree { 1e-9 } else { 0.01 };
         assert!(d_all < tolerance && d_new < tolerance, "{}: all points {d_all}, new points {d_new}", f.name);

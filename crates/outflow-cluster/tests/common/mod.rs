@@ -5,7 +5,19 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use ndarray::Array2;
+use outflow_cluster::CondensedTree;
 use serde::de::DeserializeOwned;
+
+/// Whether a condensed tree has the cluster rows (λ, size; sorted, λ rounded to 9 decimals) a reference
+/// recorded: tied edges can make Outflow's tree differ from hdbscan's by a bridge point.
+pub fn same_cluster_rows(ct: &CondensedTree, theirs: &[(f64, usize)]) -> bool {
+    let mut rows: Vec<(f64, usize)> = (0..ct.len())
+        .filter(|&i| ct.child_size[i] > 1)
+        .map(|i| ((ct.lambda_val[i] * 1e9).round() / 1e9, ct.child_size[i]))
+        .collect();
+    rows.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    rows.len() == theirs.len() && rows.iter().zip(theirs).all(|(a, b)| (a.0 - b.0).abs() <= 1e-9 * b.0 && a.1 == b.1)
+}
 
 /// Every JSON fixture in `tests/fixtures/<dir>` (sorted by name); fails with fewer than `at_least`.
 pub fn fixtures<T: DeserializeOwned>(dir: &str, at_least: usize) -> Vec<T> {

@@ -19,6 +19,15 @@ impl Hdbscan {
         self.derived.get_or_init(|| Derived::new(self))
     }
 
+    /// The distance from a query `q` to training point `u` (a unique row); with [`Metric::Precomputed`],
+    /// `q` holds the query's distances to the training rows (never deduplicated, so rows are points).
+    pub(super) fn distance_to(&self, q: &[f64], u: usize) -> f64 {
+        match self.params.metric {
+            Metric::Precomputed => q[u],
+            m => m.distance(q, self.points.points.row(u).as_slice().expect("owned standard layout")),
+        }
+    }
+
     /// The `k` nearest training points (unique rows) of `q`: (distance, point) ascending.
     pub(super) fn neighbours(&self, q: &[f64], k: usize) -> Vec<(f64, usize)> {
         let metric = self.params.metric;
@@ -36,17 +45,7 @@ impl Hdbscan {
                     .collect()
             }
             None => {
-                let pts = self.points.view();
-                let mut all: Vec<(f64, usize)> = if metric == Metric::Precomputed {
-                    // The new point's distances to the training rows.
-                    q.iter().copied().zip(0..).collect()
-                } else {
-                    pts.rows()
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, r)| (metric.distance(q, r.as_slice().expect("owned standard layout")), i))
-                        .collect()
-                };
+                let mut all: Vec<(f64, usize)> = (0..self.points.len()).map(|u| (self.distance_to(q, u), u)).collect();
                 let k = k.min(all.len());
                 all.select_nth_unstable_by(k.saturating_sub(1), |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 all.truncate(k);

@@ -17,7 +17,6 @@ use outflow_core::check_width;
 
 use crate::error::Result;
 use crate::input::at_row;
-use crate::metric::Metric;
 
 use super::Hdbscan;
 
@@ -105,15 +104,9 @@ fn normalise_rows(m: &mut Array2<f64>) {
 }
 
 impl Hdbscan {
-    /// The distance from a point (a row of `x`, or a new one) to training row `r`.
+    /// The distance from a point (a training row, or a new one) to training row `r`.
     fn distance_to_row(&self, q: &[f64], r: usize) -> f64 {
-        match self.params.metric {
-            Metric::Precomputed => q[r],
-            m => {
-                let u = self.points.unique_of(r);
-                m.distance(q, self.points.points.row(u).as_slice().expect("standard layout"))
-            }
-        }
+        self.distance_to(q, self.points.unique_of(r))
     }
 
     /// The training row `r` as the metric reads it (for precomputed distances: its row of the matrix,
@@ -177,7 +170,7 @@ impl Hdbscan {
     }
 
     /// hdbscan's `membership_vector`: the same for new points (rows of `x`; with
-    /// [`Metric::Precomputed`], their rows of distances to the training rows). The point attaches to the
+    /// [`Metric::Precomputed`](crate::Metric::Precomputed), their rows of distances to the training rows). The point attaches to the
     /// tree where [`Hdbscan::predict_one`] puts it.
     pub fn membership_vectors(&self, x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         check_width(x.ncols(), self.n_features())?;

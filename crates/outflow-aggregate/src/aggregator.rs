@@ -13,8 +13,8 @@ use crate::columns::{FailedColumn, IdColumn, Interner, RoleColumns, TimeColumn, 
 use crate::entities::{Entities, EntityKey, Row};
 use crate::error::{AggregateError, Result};
 use crate::features::{
-    Available, BEACON_PEERS, BEACON_SCHEDULE_SCORE, BEACON_SCHEDULE_TOLERANCE, DST_DISTINCT_SRCS, SRC_DISTINCT_DSTS,
-    host_features, pair_features,
+    Available, BEACON_PEERS, BEACON_SCHEDULE_SCORE, BEACON_SCHEDULE_TOLERANCE, DST_DISTINCT_SRCS, FromPairs,
+    SRC_DISTINCT_DSTS, host_features, pair_features,
 };
 use crate::level::Level;
 use crate::params::{AggregateParams, Locality};
@@ -320,7 +320,9 @@ impl Aggregator {
         self.update_inside();
         let service = col(&roles.service).map(|c| IdColumn::new(c, &mut self.services));
         let service_set = (0..self.services.len() as u32).map(|id| !is_unset(self.services.name(id))).collect();
+        let dns_services = (0..self.services.len() as u32).map(|id| is_dns_service(self.services.name(id))).collect();
         let port = col(&roles.destination_port).map(|c| PortColumn::new(c, &mut self.ports));
+        let dns_ports = (0..self.ports.len() as u32).map(|id| is_dns_port(self.ports.name(id))).collect();
         let labels = roles
             .labels
             .iter()
@@ -335,6 +337,8 @@ impl Aggregator {
             port,
             service,
             service_set,
+            dns_services,
+            dns_ports,
             failed: FailedColumn::new(col(&roles.state), &roles.failed_states, col(&roles.packets_in)),
             bytes_out: col(&roles.bytes_out),
             bytes_in: col(&roles.bytes_in),
@@ -416,7 +420,7 @@ impl Aggregator {
             r.values[fan_out] = outs[&(r.key.src, r.key.window)] as f64;
             r.values[fan_in] = ins[&(r.key.dst.expect("a pair"), r.key.window)] as f64;
         });
-        let mut beacon_max: FxHashMap<(u32, i64), f64> = FxHashMap::default();
+        let mut from_pairs: FxHashMap<(u32, i64), FromPairs> = FxHashMap::default();
         if let (Some(score), Some(peers), Some(interval)) = (
             names.iter().position(|n| *n == "beacon_score"),
             names.iter().position(|n| *n == BEACON_PEERS),
@@ -424,9 +428,15 @@ impl Aggregator {
         ) {
             count_schedule_peers(&mut pair_rows, score, interval, peers);
             for row in &pair_rows {
-                let best = beacon_max.entry((row.key.src, row.key.window)).or_insert(0.0);
+                let best = &mut from_pairs.entry((row.key.src, row.key.window)).or_default().beacon_max;
                 *best = best.max(row.values[score] / row.values[peers].max(1.0));
             }
+        }
+        if let Some(failed) = names.iter().position(|n| *n == "failed_fraction") {
+            count_new_failed_dsts(&pair_rows, failed, &mut from_pairs);
+        }
+        if self.hosts_wanted && available.ports {
+            count_new_dst_ports(&self.hosts, &mut from_pairs);
         }
         let (host_accs, pairs_wanted, hosts_wanted) = (self.hosts, self.pairs_wanted, self.hosts_wanted);
         let params = &self.params;
@@ -438,13 +448,13 @@ impl Aggregator {
                         .into_par_iter()
                         .map(|((h, w), acc)| {
                             let (start, end) = window_bounds(w);
-                            let beacon = beacon_max.get(&(h, w)).copied().unwrap_or(0.0);
+                            let from_pairs = from_pairs.get(&(h, w)).copied().unwrap_or_default();
                             Row {
                                 key: EntityKey { src: h, dst: None, window: w },
                                 window_start: start,
                                 window_end: end,
                                 flows: acc.out.flows + acc.inn.flows,
-                                values: host_features(&acc, beacon, &available),
+                                values: host_features(&acc, from_pairs, &available),
                                 labels: (0..roles.labels.len())
                                     .map(|c| acc.labels.joined(c, |id| name_label(c, id)))
                                     .collect(),
@@ -469,6 +479,40 @@ impl Aggregator {
             },
         );
         Ok(Aggregates { hosts, pairs })
+    }
+}
+
+/// Adds to each source's windows the destinations first contacted there (no pair of the two in an
+/// earlier window) with a failed connection. Windows are compared by index, so the order the flows came
+/// in does not matter.
+fn count_new_failed_dsts(rows: &[Row], failed: usize, into: &mut FxHashMap<(u32, i64), FromPairs>) {
+    let mut first: FxHashMap<(u32, u32), i64> = FxHashMap::default();
+    for r in rows {
+        let w = first.entry((r.key.src, r.key.dst.expect("a pair"))).or_insert(r.key.window);
+        *w = (*w).min(r.key.window);
+    }
+    for r in rows.iter().filter(|r| r.values[failed] > 0.0) {
+        if first[&(r.key.src, r.key.dst.expect("a pair"))] == r.key.window {
+            into.entry((r.key.src, r.key.window)).or_default().new_failed_dsts += 1.0;
+        }
+    }
+}
+
+/// Adds to each host's windows the destination ports first contacted there (none of its connections
+/// went to them in an earlier window).
+fn count_new_dst_ports(hosts: &FxHashMap<(u32, i64), Box<HostAcc>>, into: &mut FxHashMap<(u32, i64), FromPairs>) {
+    let mut first: FxHashMap<(u32, u32), i64> = FxHashMap::default();
+    for (&(h, w), acc) in hosts {
+        for p in acc.out.ports.iter() {
+            let f = first.entry((h, p)).or_insert(w);
+            *f = (*f).min(w);
+        }
+    }
+    for (&(h, w), acc) in hosts {
+        let new = acc.out.ports.iter().filter(|&p| first[&(h, p)] == w).count();
+        if new > 0 {
+            into.entry((h, w)).or_default().new_dst_ports = new as f64;
+        }
     }
 }
 
@@ -523,6 +567,10 @@ struct Rows<'a> {
     service: Option<IdColumn<'a>>,
     /// Per service id: a real service name (not Zeek's unset markers).
     service_set: Vec<bool>,
+    /// Per service id: DNS.
+    dns_services: Vec<bool>,
+    /// Per interned (text) port id: port 53.
+    dns_ports: Vec<bool>,
     failed: FailedColumn<'a>,
     bytes_out: Option<&'a Column>,
     bytes_in: Option<&'a Column>,
@@ -549,12 +597,17 @@ impl Rows<'_> {
             None => self.inside[s as usize] && !self.inside[d as usize],
         };
         let amount = |c: Option<&Column>| number_at(c, i).unwrap_or(0.0).max(0.0);
+        let port = self.port.as_ref().and_then(|p| p.get(i));
+        let service = self.service.as_ref().and_then(|c| c.get(i)).filter(|&id| self.service_set[id as usize]);
+        let dns = service.is_some_and(|id| self.dns_services[id as usize])
+            || port.is_some_and(|p| if p >= PORT_TEXT { self.dns_ports[(p - PORT_TEXT) as usize] } else { p == 53 });
         Some(Flow {
             ts: self.ts.get(i),
             src: s,
             dst: d,
-            port: self.port.as_ref().and_then(|p| p.get(i)),
-            service: self.service.as_ref().and_then(|c| c.get(i)).filter(|&id| self.service_set[id as usize]),
+            port,
+            service,
+            dns,
             failed: self.failed.get(i),
             bytes_out: amount(self.bytes_out),
             bytes_in: amount(self.bytes_in),
@@ -590,6 +643,16 @@ impl<'a> PortColumn<'a> {
             PortColumn::Ids(ids) => ids.get(i).map(|id| id | PORT_TEXT),
         }
     }
+}
+
+/// A service naming DNS (Zeek joins the protocols it recognised with commas: `dns`, `dns,ssl`).
+fn is_dns_service(s: &str) -> bool {
+    s.split(',').any(|p| p.trim().eq_ignore_ascii_case("dns"))
+}
+
+/// A destination port written as text that is port 53 (`53`, `53/udp`).
+fn is_dns_port(s: &str) -> bool {
+    s.split('/').next().is_some_and(|p| p.trim() == "53")
 }
 
 /// Zeek's unset and empty markers, as a service name.

@@ -10,17 +10,20 @@
 //! | `upload_ratio` | `bytes_out / (bytes_out + bytes_in)` (0 without bytes) |
 //! | `distinct_dsts`, `distinct_srcs` | hosts it contacted, hosts that contacted it |
 //! | `distinct_dst_ports` | destination ports it contacted |
+//! | `new_dst_ports` | destination ports first contacted in this window (not in an earlier window of the log) |
 //! | `distinct_ports_in` | its own ports others contacted |
 //! | `distinct_services` | application protocols of its connections |
 //! | `failed_out_fraction`, `failed_in_fraction` | share of failed or rejected connections per role |
 //! | `duration_mean`, `duration_max`, `duration_total` | connection durations, seconds (summed in whole microseconds) |
+//! | `new_failed_dsts` | destinations first contacted in this window (not in an earlier window of the log) with a failed connection: a scan's targets are new, a monitor retrying the same hosts every hour has none after its first |
 //! | `external_bytes_out`, `external_dsts` | bytes it sent to, and hosts it contacted, outside the network, as an inside host |
+//! | `dns_long_bytes` | payload bytes its DNS queries (to port 53 or of service `dns`) sent beyond [`crate::DNS_QUERY_BYTES`] a packet: ordinary queries send none, a tunnel's long encoded names a lot (logs with ports or services) |
 //! | `beacon_max` | the highest beacon score of its pairs (as originator) in the window, each divided by its `beacon_peers` (logs with timestamps) |
 //! | `bytes_out_baseline_z` | robust z-score of this window's `log1p(bytes_out)` against the host's windows |
 //!
 //! Pair rows (source = originator): `bytes_out` / `bytes_in` are the source's sent / received bytes;
-//! `distinct_dst_ports`, `distinct_services`, `failed_fraction`, durations and `outbound_fraction` (share of
-//! inside-to-outside connections) as above; `src_distinct_dsts` and `dst_distinct_srcs`, the fan-out of the
+//! `distinct_dst_ports`, `distinct_services`, `failed_fraction`, durations, `dns_long_bytes` and
+//! `outbound_fraction` (share of inside-to-outside connections) as above; `src_distinct_dsts` and `dst_distinct_srcs`, the fan-out of the
 //! source and the fan-in of the destination in the window (one probe of a scan looks like any failed
 //! connection; its source's fan-out does not); the beacon statistics of [`crate::BeaconStats`]
 //! (`interval_median`, `interval_mad`, `interval_skew`, `size_median`, `size_mad`, `size_skew`,
@@ -49,6 +52,8 @@ pub(crate) struct Available {
     pub(crate) services: bool,
     pub(crate) failures: bool,
     pub(crate) durations: bool,
+    /// DNS queries can be told apart (a destination port or a service) and have bytes.
+    pub(crate) dns: bool,
 }
 
 impl Available {
@@ -61,6 +66,8 @@ impl Available {
             services: r.service.is_some(),
             failures: r.state.is_some() || r.packets_in.is_some(),
             durations: r.duration.is_some(),
+            dns: (r.bytes_out.is_some() || r.bytes_in.is_some())
+                && (r.destination_port.is_some() || r.service.is_some()),
         }
     }
 
@@ -78,13 +85,13 @@ impl Available {
         }
         v.extend(["distinct_dsts", "distinct_srcs"]);
         if self.ports {
-            v.extend(["distinct_dst_ports", "distinct_ports_in"]);
+            v.extend(["distinct_dst_ports", "distinct_ports_in", "new_dst_ports"]);
         }
         if self.services {
             v.push("distinct_services");
         }
         if self.failures {
-            v.extend(["failed_out_fraction", "failed_in_fraction"]);
+            v.extend(["failed_out_fraction", "failed_in_fraction", NEW_FAILED_DSTS]);
         }
         if self.durations {
             v.extend(["duration_mean", "duration_max", "duration_total"]);
@@ -93,6 +100,9 @@ impl Available {
             v.push("external_bytes_out");
         }
         v.push("external_dsts");
+        if self.dns {
+            v.push("dns_long_bytes");
+        }
         if self.time {
             v.push("beacon_max");
         }
@@ -126,6 +136,9 @@ impl Available {
         if self.durations {
             v.extend(["duration_mean", "duration_max", "duration_total"]);
         }
+        if self.dns {
+            v.push("dns_long_bytes");
+        }
         v.extend(["outbound_fraction", SRC_DISTINCT_DSTS, DST_DISTINCT_SRCS]);
         if self.time {
             v.extend(["interval_median", "interval_mad", "interval_skew"]);
@@ -146,6 +159,10 @@ impl Available {
 pub(crate) const SRC_DISTINCT_DSTS: &str = "src_distinct_dsts";
 pub(crate) const DST_DISTINCT_SRCS: &str = "dst_distinct_srcs";
 
+/// Host rows: destinations first contacted in this window (no connection to them from this host in an
+/// earlier window of the log) with at least one failed connection.
+pub(crate) const NEW_FAILED_DSTS: &str = "new_failed_dsts";
+
 /// Pair rows: the destinations the source reaches on this pair's schedule in the window (see the module
 /// documentation).
 pub(crate) const BEACON_PEERS: &str = "beacon_peers";
@@ -162,8 +179,20 @@ fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 { a / b } else { 0.0 }
 }
 
+/// What a host row takes from its pairs in the window and from its other windows.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FromPairs {
+    /// The highest beacon score of its pairs, each divided by its schedule peers.
+    pub(crate) beacon_max: f64,
+    /// See [`NEW_FAILED_DSTS`].
+    pub(crate) new_failed_dsts: f64,
+    /// Destination ports first contacted in this window (none of its connections in an earlier window
+    /// went to them); from its own earlier windows rather than its pairs.
+    pub(crate) new_dst_ports: f64,
+}
+
 /// Values of a host row in [`Available::host_names`] order (the baseline z-score as 0 for now).
-pub(crate) fn host_features(h: &HostAcc, beacon_max: f64, a: &Available) -> Vec<f64> {
+pub(crate) fn host_features(h: &HostAcc, from_pairs: FromPairs, a: &Available) -> Vec<f64> {
     let (o, i) = (&h.out, &h.inn);
     // Sized once: growing it feature by feature reallocates several times per row.
     let mut v = Vec::with_capacity(ROW_CAPACITY);
@@ -180,13 +209,17 @@ pub(crate) fn host_features(h: &HostAcc, beacon_max: f64, a: &Available) -> Vec<
     }
     v.extend([o.peers.len() as f64, i.peers.len() as f64]);
     if a.ports {
-        v.extend([o.ports.len() as f64, i.ports.len() as f64]);
+        v.extend([o.ports.len() as f64, i.ports.len() as f64, from_pairs.new_dst_ports]);
     }
     if a.services {
         v.push(o.services.len() as f64);
     }
     if a.failures {
-        v.extend([ratio(o.failed as f64, o.flows as f64), ratio(i.failed as f64, i.flows as f64)]);
+        v.extend([
+            ratio(o.failed as f64, o.flows as f64),
+            ratio(i.failed as f64, i.flows as f64),
+            from_pairs.new_failed_dsts,
+        ]);
     }
     if a.durations {
         let total = (o.duration_us + i.duration_us) as f64 * 1e-6;
@@ -196,8 +229,11 @@ pub(crate) fn host_features(h: &HostAcc, beacon_max: f64, a: &Available) -> Vec<
         v.push(o.outbound_bytes);
     }
     v.push(o.outbound_peers.len() as f64);
+    if a.dns {
+        v.push(o.dns_long);
+    }
     if a.time {
-        v.push(beacon_max);
+        v.push(from_pairs.beacon_max);
     }
     if a.bytes {
         v.push(0.0);
@@ -230,6 +266,9 @@ pub(crate) fn pair_features(p: &PairAcc, beacon: Option<&BeaconStats>, a: &Avail
     if a.durations {
         let total = t.duration_total();
         v.extend([ratio(total, t.flows as f64), t.duration_max, total]);
+    }
+    if a.dns {
+        v.push(t.dns_long);
     }
     // The peers of each end are filled in once every pair of the window is known.
     v.extend([ratio(t.outbound_flows as f64, t.flows as f64), 0.0, 0.0]);

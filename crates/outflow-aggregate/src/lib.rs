@@ -61,4 +61,5 @@ pub use crate::level::Level;
 pub use crate::network::{Network, Networks};
 pub use crate::params::{AggregateParams, Locality};
 pub use crate::time::parse_timestamp;
+pub use crate::traffic::DNS_QUERY_BYTES;
 pub use crate::window::Window;

@@ -50,7 +50,7 @@ impl IdSet {
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         let (inline, heap) = match self {
             IdSet::Inline { len, ids } => (&ids[..*len as usize], None),
             IdSet::Heap(set) => (&[][..], Some(set)),
@@ -86,6 +86,8 @@ pub(crate) struct Flow {
     pub(crate) duration: Option<f64>,
     /// Originator inside, responder outside.
     pub(crate) outbound: bool,
+    /// A DNS query: to port 53 or of service `dns`.
+    pub(crate) dns: bool,
 }
 
 /// Traffic of one side of a connection set: a host as originator, a host as responder, or a pair.
@@ -107,7 +109,14 @@ pub(crate) struct Traffic {
     pub(crate) outbound_flows: u64,
     pub(crate) outbound_bytes: f64,
     pub(crate) outbound_peers: IdSet,
+    /// Payload bytes of the DNS queries originated beyond [`DNS_QUERY_BYTES`] a packet.
+    pub(crate) dns_long: f64,
 }
+
+/// Payload bytes an ordinary DNS query packet stays within: a 12-byte header, a name of a few dozen
+/// characters, type and class, an EDNS record with a cookie. A tunnel fills names with encoded data up to
+/// the 255-byte limit; what its queries carry beyond this is counted as `dns_long_bytes`.
+pub const DNS_QUERY_BYTES: f64 = 100.0;
 
 impl Traffic {
     /// Total duration in seconds.
@@ -140,6 +149,9 @@ impl Traffic {
         if let Some(s) = f.service {
             self.services.insert(s);
         }
+        if f.dns {
+            self.dns_long += (f.bytes_out - DNS_QUERY_BYTES * f.packets_out.max(1.0)).max(0.0);
+        }
         if f.outbound {
             self.outbound_flows += 1;
             self.outbound_bytes += f.bytes_out;
@@ -165,6 +177,7 @@ impl Traffic {
         self.outbound_flows += o.outbound_flows;
         self.outbound_bytes += o.outbound_bytes;
         self.outbound_peers.extend(o.outbound_peers);
+        self.dns_long += o.dns_long;
     }
 
     /// The flow seen from its responder.

@@ -95,6 +95,38 @@ fn pair_features_match_a_direct_computation() {
 }
 
 #[test]
+fn first_contacts_and_long_dns_queries() {
+    // Hour 1 comes first in the file: windows are compared by time, not by position.
+    let log = zeek(&[
+        "3700.0 10.0.0.5 10.0.1.1 22 tcp - - - - S0 1 0 benign",
+        "3710.0 10.0.0.5 10.0.1.3 23 tcp - - - - REJ 1 1 benign",
+        "3720.0 10.0.0.5 10.0.1.4 80 tcp http 1.0 300 9000 SF 5 8 benign",
+        "3730.0 10.0.0.5 10.0.0.53 53 udp dns 0.1 230 90 SF 1 1 benign",
+        "3740.0 10.0.0.5 10.0.0.53 53 udp dns 0.1 300 180 SF 2 2 benign",
+        "100.0 10.0.0.5 10.0.1.1 22 tcp - - - - S0 1 0 benign",
+        "110.0 10.0.0.5 10.0.1.2 22 tcp - - - - S0 1 0 benign",
+        "120.0 10.0.0.5 10.0.0.53 53 udp dns 0.1 40 90 SF 1 1 benign",
+    ]);
+    let hosts = aggregate(&log, &AggregateParams::default(), Level::Host).unwrap();
+    let h = |c: &str, ts: f64| value(&hosts, c, "10.0.0.5", None, ts);
+    // Hour 0: two failed first contacts (the resolver answered); ports 22 and 53 are new.
+    assert_eq!((h("new_failed_dsts", 0.0), h("new_dst_ports", 0.0), h("dns_long_bytes", 0.0)), (2.0, 2.0, 0.0));
+    // Hour 1: 10.0.1.1 fails again but was tried before; 10.0.1.3 is new and failed, 10.0.1.4 new and
+    // answered; ports 23 and 80 are new. DNS beyond 100 bytes a packet: 230 − 100 and 300 − 2 × 100.
+    assert_eq!((h("new_failed_dsts", 3600.0), h("new_dst_ports", 3600.0)), (1.0, 2.0));
+    assert_eq!(h("dns_long_bytes", 3600.0), 230.0);
+    let pairs = aggregate(&log, &AggregateParams::default(), Level::Pair).unwrap();
+    assert_eq!(value(&pairs, "dns_long_bytes", "10.0.0.5", Some("10.0.0.53"), 3600.0), 230.0);
+    assert_eq!(value(&pairs, "dns_long_bytes", "10.0.0.5", Some("10.0.1.4"), 3600.0), 0.0);
+    // Over the whole log every destination is a first contact.
+    let all = AggregateParams { window: Window::All, ..AggregateParams::default() };
+    let whole = aggregate(&log, &all, Level::Host).unwrap();
+    let row = whole.row_of("10.0.0.5", None, 100.0).unwrap();
+    assert_eq!(whole.value("new_failed_dsts", row), Some(3.0));
+    assert_eq!(whole.value("new_dst_ports", row), Some(4.0));
+}
+
+#[test]
 fn beacons_sharing_a_clock_are_counted_and_discounted_on_the_host() {
     // 10.0.0.9 polls three servers every 60 s (a monitoring clock); 10.0.0.5 calls one home every 300 s
     // and 10.0.0.7 every 66 s (within 10 % of 60 s, but another source).

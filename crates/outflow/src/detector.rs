@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::evidence::{Evidence, evidence_columns};
-use crate::scoring::{Scorer, ScoringParams, Signal};
+use crate::scoring::{EntityContext, Scorer, ScoringParams, Signal};
 
 /// Everything a detector is fitted with.
 ///
@@ -404,7 +404,7 @@ impl DetectorParams {
         let cluster = t1.elapsed().as_secs_f64();
 
         let t2 = Instant::now();
-        let (evidence, groups) = if self.level.is_entity() {
+        let entities = if self.level.is_entity() {
             let rows = table_rows(&pf.output.rows, &score_rows);
             let (values, features) = evidence_columns(table, &rows);
             let evidence = self
@@ -413,13 +413,17 @@ impl DetectorParams {
                 .iter()
                 .filter_map(|e| e.values(values.view(), &features, crate::evidence::RULES).map(|v| (*e, v)))
                 .collect();
-            (evidence, source_windows(table, &rows, self.level))
+            EntityContext {
+                evidence,
+                groups: source_windows(table, &rows, self.level),
+                history: entity_windows(table, &rows),
+            }
         } else {
-            (Vec::new(), Vec::new())
+            EntityContext::default()
         };
         let scoring = self.scoring.resolved(self.level, prep_params.preset);
         let rarity = cluster_rarity(model.labels());
-        let (scorer, fused) = Scorer::fit(&scoring, x_score, &memberships, rarity, self.seed, evidence, &groups)?;
+        let (scorer, fused) = Scorer::fit(&scoring, x_score, &memberships, rarity, self.seed, entities)?;
         let scores: Vec<f64> = fused.iter().map(|f| f.0).collect();
         let thresholds = Thresholds {
             moderate: stats::percentile(&scores, scoring.moderate_percentile),
@@ -581,6 +585,24 @@ fn source_windows(table: &Table, rows: &[usize], level: Level) -> Vec<usize> {
         .collect()
 }
 
+/// The entity (host, or source and destination) and window start of some rows of a host or pair table,
+/// against which the model's rank is also measured (`beyond_own_past` in `scoring.rs`); empty without the
+/// key columns.
+fn entity_windows(table: &Table, rows: &[usize]) -> Vec<(usize, f64)> {
+    let (Some(src), Some(window)) = (table.column("src"), table.column("window_start")) else {
+        return Vec::new();
+    };
+    let dst = table.column("dst");
+    let mut ids = std::collections::HashMap::new();
+    rows.iter()
+        .map(|&r| {
+            let n = ids.len();
+            let key = (src.value(r).to_string(), dst.map(|d| d.value(r).to_string()));
+            (*ids.entry(key).or_insert(n), window.f64_at(r).unwrap_or(f64::NAN))
+        })
+        .collect()
+}
+
 fn table_rows(status: &[RowStatus], kept: &[usize]) -> Vec<usize> {
     let mut row_of = vec![0; status.len()];
     for (row, st) in status.iter().enumerate() {
@@ -701,14 +723,15 @@ impl Detector {
         let memberships: Vec<Membership> = self.clustering.assign(x)?;
         let raw = self.scorer.raw_new(x, &memberships)?;
         // Flow models have no evidence: the table rows are looked up only for host and pair models.
-        let (values, features) = if self.scorer.evidence().is_empty() {
-            (Array2::zeros((0, 0)), Vec::new())
+        let (values, features, history) = if self.scorer.evidence().is_empty() {
+            (Array2::zeros((0, 0)), Vec::new(), Vec::new())
         } else {
             let rows = match only {
                 Some(rows) => table_rows(&prepared.rows, rows),
                 None => table_rows(&prepared.rows, &(0..x.nrows()).collect::<Vec<_>>()),
             };
-            evidence_columns(table, &rows)
+            let (values, features) = evidence_columns(table, &rows);
+            (values, features, entity_windows(table, &rows))
         };
         let evidence = self
             .scorer
@@ -720,7 +743,7 @@ impl Detector {
                 })
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        let fused = self.scorer.fuse(&raw, &evidence);
+        let fused = self.scorer.fuse(&raw, &evidence, &history);
         Ok(memberships.iter().zip(fused).map(|(m, (s, e))| (m.label, m.probability, s, e)).collect())
     }
 

@@ -9,22 +9,32 @@
 //! |---|---|---|
 //! | `beacon` | `beacon_score / max(beacon_peers, 1)` | `beacon_max` (already divided by each pair's schedule peers) |
 //! | `upload` | `bytes_out × upload_ratio × outbound_fraction` (a nightly backup to an inside server is not an upload out of the network) | `external_bytes_out × upload_ratio` (sent out of the network in connections it opened: serving downloads is not uploading) |
-//! | `fan_out_failures` | `src_distinct_dsts × failed_fraction / flows` | `distinct_dsts × failed_out_fraction × distinct_dsts / flows_out` |
+//! | `fan_out_failures` | `src_distinct_dsts × failed_fraction / flows` | `new_failed_dsts × distinct_dsts × failed_out_fraction / flows_out` |
 //! | `port_failures` | `distinct_dst_ports × failed_fraction × distinct_dst_ports / flows` | `distinct_dst_ports × failed_out_fraction × distinct_dst_ports / flows_out` |
+//! | `dns_upload` | `dns_long_bytes` | `dns_long_bytes` |
 //!
 //! Dividing the beacon score by the destinations the source reaches on the same schedule separates a
 //! host calling one server home from a monitoring system polling hundreds on one clock. The failure
 //! evidence counts each destination (port) once: a scan tries a target once or twice, and first contacts
 //! that fail are what scan detectors count (Zeek's scan policy counts distinct targets; threshold random
 //! walk, first contacts), while a monitor that sweeps the same 243 addresses every ten minutes retries
-//! them; so the spread of failures is weighted by destinations (ports) per connection. Each evidence is
+//! them; so the spread of failures is weighted by destinations (ports) per connection. A host's failed
+//! destinations (ports) count only when first contacted in the window (none of its connections reached
+//! them in an earlier window of the log): a monitor failing to the same hosts every hour is a scan in its
+//! first hour at most. DNS carries data out in its queries: a tunnel sends thousands of queries of 200 bytes
+//! (encoded names), a busy workstation hundreds of 35, a resolver many of ordinary size; so what counts is
+//! the bytes DNS queries carry beyond an ordinary query's size. Each evidence is
 //! turned into its rank among the training rows, like the model's score, and a row scores the highest of
-//! those ranks (ties broken by their mean): it is as suspicious as its strongest evidence. The fan-out of
+//! those ranks (ties broken by how far the value lies beyond its evidence's tail, then by their mean): it
+//! is as suspicious as its strongest evidence. The model's rank is also measured against the row's own
+//! earlier windows: a host unusual every hour is unusual in its first. Values below an evidence's
+//! [`Evidence::floor`] count as 0. The fan-out of
 //! a pair is its source's, so its rank table holds a value shared by the pairs of one source in one
 //! window once (the 700 probes of one scan are one scan, not the top 10 % of the pair table). An evidence
 //! whose features the rows lack (no timestamps, no connection states) is left out. A model keeps the
-//! [`RULES`] it was fitted under; one fitted before they were numbered computes the failure evidence as
-//! spread × failed share.
+//! [`RULES`] it was fitted under: one fitted under rules 2 counts every destination and port a host
+//! failed to, has no floors and no own-past measure of the model; one fitted before the rules were
+//! numbered computes the failure evidence as spread × failed share.
 
 use ndarray::{Array2, ArrayView2};
 use outflow_io::Table;
@@ -32,7 +42,7 @@ use serde::{Deserialize, Serialize};
 
 /// The evidence rules a new model follows (kept in the model: one saved under older rules computes its
 /// evidence as it was fitted).
-pub const RULES: u32 = 2;
+pub const RULES: u32 = 3;
 
 /// A behaviour's evidence; see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -46,12 +56,14 @@ pub enum Evidence {
     FanOutFailures,
     /// Failed connections spread over many ports: a vertical scan.
     PortFailures,
+    /// Many bytes sent in large DNS queries: a DNS tunnel.
+    DnsUpload,
 }
 
 impl Evidence {
     /// Every evidence, in output order.
-    pub const ALL: [Evidence; 4] =
-        [Evidence::Beacon, Evidence::Upload, Evidence::FanOutFailures, Evidence::PortFailures];
+    pub const ALL: [Evidence; 5] =
+        [Evidence::Beacon, Evidence::Upload, Evidence::FanOutFailures, Evidence::PortFailures, Evidence::DnsUpload];
 
     /// The name used in configuration and outputs.
     pub fn name(self) -> &'static str {
@@ -60,6 +72,7 @@ impl Evidence {
             Evidence::Upload => "upload",
             Evidence::FanOutFailures => "fan_out_failures",
             Evidence::PortFailures => "port_failures",
+            Evidence::DnsUpload => "dns_upload",
         }
     }
 
@@ -69,11 +82,20 @@ impl Evidence {
         self == Evidence::FanOutFailures
     }
 
-    /// The features it multiplies (a divisor marked by `/`) under `rules` ([`RULES`], or 1 for models
-    /// saved before the fan-out and port evidence counted each destination or port once): the first
-    /// alternative whose features are all present is used.
+    /// The features it multiplies (a divisor marked by `/`) under `rules` ([`RULES`]; 2 for models saved
+    /// before a host's failed destinations counted only first contacts, 1 before the fan-out and port
+    /// evidence counted each destination or port once): the first alternative whose features are all
+    /// present is used.
     fn recipes(self, rules: u32) -> &'static [&'static [&'static str]] {
         match (self, rules) {
+            (Evidence::FanOutFailures, 2) => &[
+                &["src_distinct_dsts", "failed_fraction", "/flows"],
+                &["distinct_dsts", "distinct_dsts", "failed_out_fraction", "/flows_out"],
+            ],
+            (Evidence::PortFailures, 2) => &[
+                &["distinct_dst_ports", "distinct_dst_ports", "failed_fraction", "/flows"],
+                &["distinct_dst_ports", "distinct_dst_ports", "failed_out_fraction", "/flows_out"],
+            ],
             (Evidence::FanOutFailures, ..=1) => {
                 &[&["src_distinct_dsts", "failed_fraction"], &["distinct_dsts", "failed_out_fraction"]]
             }
@@ -94,12 +116,13 @@ impl Evidence {
             ],
             Evidence::FanOutFailures => &[
                 &["src_distinct_dsts", "failed_fraction", "/flows"],
-                &["distinct_dsts", "distinct_dsts", "failed_out_fraction", "/flows_out"],
+                &["new_failed_dsts", "distinct_dsts", "failed_out_fraction", "/flows_out"],
             ],
             Evidence::PortFailures => &[
                 &["distinct_dst_ports", "distinct_dst_ports", "failed_fraction", "/flows"],
-                &["distinct_dst_ports", "distinct_dst_ports", "failed_out_fraction", "/flows_out"],
+                &["new_dst_ports", "distinct_dst_ports", "failed_out_fraction", "/flows_out"],
             ],
+            Evidence::DnsUpload => &[&["dns_long_bytes"]],
         }
     }
 
@@ -129,16 +152,32 @@ impl Evidence {
         })
     }
 
+    /// The smallest value that counts under the current rules (below it the evidence is 0): a value
+    /// that any evidence-free row could reach would rank among the few rows where the evidence is
+    /// positive, at the top of its rank table. Failures: five targets (destinations, ports) tried once
+    /// and failed; DNS: a kilobyte beyond ordinary queries (a few dozen long names).
+    pub fn floor(self) -> f64 {
+        match self {
+            Evidence::FanOutFailures | Evidence::PortFailures => 5.0,
+            Evidence::DnsUpload => 1000.0,
+            Evidence::Beacon | Evidence::Upload => 0.0,
+        }
+    }
+
     /// Its value for each row of `unscaled` (feature values in original units, columns named by
     /// `features`) under `rules` ([`RULES`] for a new model); `None` when a feature is missing.
     pub fn values(self, unscaled: ArrayView2<'_, f64>, features: &[String], rules: u32) -> Option<Vec<f64>> {
         let cols = self.columns(features, rules)?;
+        let floor = if rules >= 3 { self.floor() } else { 0.0 };
         Some(
             unscaled
                 .rows()
                 .into_iter()
                 .map(|row| {
-                    cols.iter().fold(1.0, |acc, &(j, divide)| if divide { acc / row[j].max(1.0) } else { acc * row[j] })
+                    let v = cols
+                        .iter()
+                        .fold(1.0, |acc, &(j, divide)| if divide { acc / row[j].max(1.0) } else { acc * row[j] });
+                    if v < floor { 0.0 } else { v }
                 })
                 .collect(),
         )
@@ -192,13 +231,19 @@ mod tests {
         assert_eq!(Evidence::FanOutFailures.values(x.view(), &pairs, RULES).unwrap(), vec![50.0, 0.0, 12.5]);
         assert_eq!(Evidence::FanOutFailures.values(x.view(), &pairs, 1).unwrap(), vec![50.0, 0.0, 50.0]);
         assert!(Evidence::Upload.values(x.view(), &pairs, RULES).is_none());
-        let hosts = names(&["beacon_max", "distinct_dsts", "failed_out_fraction", "flows_out"]);
-        // 10 destinations in 10 connections (a sweep), 10 destinations polled 10 times each.
-        let y = array![[0.7, 10.0, 1.0, 10.0], [0.0, 10.0, 1.0, 100.0]];
-        assert_eq!(Evidence::Beacon.values(y.view(), &hosts, RULES).unwrap(), vec![0.7, 0.0]);
-        assert_eq!(Evidence::FanOutFailures.values(y.view(), &hosts, RULES).unwrap(), vec![10.0, 1.0]);
-        assert_eq!(Evidence::FanOutFailures.values(y.view(), &hosts, 1).unwrap(), vec![10.0, 10.0]);
+        let hosts = names(&["beacon_max", "distinct_dsts", "new_failed_dsts", "failed_out_fraction", "flows_out"]);
+        // 10 new destinations in 10 connections (a sweep), 10 destinations polled 10 times each, the same
+        // 10 swept again in a later window.
+        let y = array![[0.7, 10.0, 10.0, 1.0, 10.0], [0.0, 10.0, 10.0, 1.0, 100.0], [0.0, 10.0, 0.0, 1.0, 10.0]];
+        assert_eq!(Evidence::Beacon.values(y.view(), &hosts, RULES).unwrap(), vec![0.7, 0.0, 0.0]);
+        // The poll's 1 is below the floor of five targets.
+        assert_eq!(Evidence::FanOutFailures.values(y.view(), &hosts, RULES).unwrap(), vec![10.0, 0.0, 0.0]);
+        assert_eq!(Evidence::FanOutFailures.values(y.view(), &hosts, 2).unwrap(), vec![10.0, 1.0, 10.0]);
+        assert_eq!(Evidence::FanOutFailures.values(y.view(), &hosts, 1).unwrap(), vec![10.0, 10.0, 10.0]);
         assert!(Evidence::PortFailures.values(y.view(), &hosts, RULES).is_none());
+        let dns = names(&["dns_long_bytes"]);
+        let z = array![[300_000.0], [0.0], [120.0]];
+        assert_eq!(Evidence::DnsUpload.values(z.view(), &dns, RULES).unwrap(), vec![300_000.0, 0.0, 0.0]);
     }
 
     #[test]

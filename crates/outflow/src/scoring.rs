@@ -215,21 +215,33 @@ pub struct Scorer {
     evidence_rules: u32,
 }
 
-/// How much the tie-break (the mean of the ranks and the exceedance of the strongest evidence) weighs
+/// How much the tie-break (the exceedance of the strongest evidence, then the mean of the ranks) weighs
 /// beside the highest rank: enough to order ties, too little to reorder anything else.
 const TIE_BREAK: f64 = 1e-3;
+
+/// The tie-break of a row: how far its strongest evidence lies beyond its tail (`beyond`, e-folds) and
+/// the mean of its ranks. Under rules 3 the exceedance leads (0.9 against 0.1): a scan whose other
+/// evidence is zero comes before a benign monitor moderately high on several (its uploads, its clock)
+/// that ties with it on rank. Under older rules both weigh half.
+fn tie_break(beyond: f64, mean_rank: f64, rules: u32) -> f64 {
+    let beyond = beyond / (1.0 + beyond);
+    if rules >= 3 { 0.9 * beyond + 0.1 * mean_rank } else { (mean_rank + beyond) / 2.0 }
+}
 
 /// The training rank from which a row stands out in an evidence.
 pub const EVIDENCE_TOP: f64 = 0.99;
 
-/// The tail floor of an evidence's training values: its 99th percentile, or its smallest positive value
-/// when that is 0 (0 when there is none). Computed once per scoring call, not per row.
-fn tail_floor(stats: &MemberStats) -> f64 {
+/// The tail floor of an evidence's training values: its 99th percentile, at least `least` (the
+/// evidence's smallest value that counts, [`Evidence::floor`]); when both are 0, its smallest positive
+/// value (0 when there is none). An evidence positive on a handful of rows (a scan's windows) has no
+/// tail of its own to stand beyond: measured from its smallest positive value it would stand beyond
+/// itself only. Computed once per scoring call, not per row.
+fn tail_floor(stats: &MemberStats, least: f64) -> f64 {
     let sorted = stats.ecdf.values();
     if sorted.is_empty() {
         return 0.0;
     }
-    let q = outflow_core::stats::quantile_sorted(sorted, EVIDENCE_TOP);
+    let q = outflow_core::stats::quantile_sorted(sorted, EVIDENCE_TOP).max(least);
     if q > 0.0 { q } else { sorted.get(sorted.partition_point(|&x| x <= 0.0)).copied().unwrap_or(0.0) }
 }
 
@@ -253,6 +265,58 @@ fn once_per_group(values: &[f64], groups: &[usize]) -> Vec<f64> {
     values.iter().zip(groups).filter(|(v, g)| seen.insert((**g, v.to_bits()))).map(|(v, _)| *v).collect()
 }
 
+/// The model's rank of each row measured against its entity's earlier windows as well as against the
+/// population: a row's upper-tail probability `p = 1 − rank` is divided by the median `p` of the same
+/// entity's earlier windows (`history`: entity and window start per row; windows compared by start, so
+/// the rows may come in any order) and capped at 1. A host that is unusual every hour (a monitor
+/// sweeping the network, a server nobody else resembles) is unusual once, in its first window; a host
+/// whose earlier windows were ordinary (median `p` near ½) keeps its rank nearly whole. Known
+/// behaviours that persist (a beacon, a slow exfiltration) are carried by their evidence, which is
+/// ranked against the population only. `resolution` (one training rank step) keeps the ratio finite.
+fn beyond_own_past(rank: &[f64], history: &[(usize, f64)], resolution: f64) -> Vec<f64> {
+    let mut by_entity: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
+    for (i, &(entity, _)) in history.iter().enumerate() {
+        by_entity.entry(entity).or_default().push(i);
+    }
+    let mut out = rank.to_vec();
+    for mut rows in by_entity.into_values() {
+        rows.sort_by(|&a, &b| history[a].1.total_cmp(&history[b].1));
+        // The earlier windows' p, kept sorted for their median.
+        let mut past: Vec<f64> = Vec::with_capacity(rows.len());
+        let mut k = 0;
+        while k < rows.len() {
+            // Rows of one window (a table holds one per entity and window; kept general) share a past.
+            let start = history[rows[k]].1;
+            let end = k + rows[k..].iter().take_while(|&&r| history[r].1.total_cmp(&start).is_eq()).count();
+            let base = (!past.is_empty()).then(|| outflow_core::stats::median_sorted(&past));
+            for &r in &rows[k..end] {
+                if let Some(base) = base {
+                    let p = 1.0 - rank[r];
+                    out[r] = 1.0 - ((p + resolution) / (base + resolution)).min(1.0);
+                }
+            }
+            for &r in &rows[k..end] {
+                let p = 1.0 - rank[r];
+                let at = past.partition_point(|&x| x < p);
+                past.insert(at, p);
+            }
+            k = end;
+        }
+    }
+    out
+}
+
+/// What host and pair rows bring to scoring beside their features (all empty for flows).
+#[derive(Debug, Default)]
+pub(crate) struct EntityContext {
+    /// Each evidence's values, one per row.
+    pub(crate) evidence: Vec<(Evidence, Vec<f64>)>,
+    /// Each row's source-window group (pairs; empty for hosts), for [`once_per_group`].
+    pub(crate) groups: Vec<usize>,
+    /// Each row's entity and window start, for [`beyond_own_past`].
+    pub(crate) history: Vec<(usize, f64)>,
+}
+
 /// A fused score and the evidence its row stands out in.
 pub(crate) type Scored = (f64, Vec<Evidence>);
 
@@ -270,9 +334,9 @@ impl Scorer {
         memberships: &[Membership],
         rarity: Vec<f64>,
         seed: u64,
-        evidence: Vec<(Evidence, Vec<f64>)>,
-        groups: &[usize],
+        entities: EntityContext,
     ) -> Result<(Self, Vec<Scored>)> {
+        let EntityContext { evidence, groups, history } = entities;
         params.validate()?;
         if params.signals.is_empty() {
             return Err(InputError::param("scoring.signals", "scoring needs at least one signal").into());
@@ -309,13 +373,13 @@ impl Scorer {
         }
         scorer.evidence_stats = std::iter::once(MemberStats::of(&fused, Some(ECDF_SIZE)))
             .chain(evidence.iter().map(|(e, v)| {
-                let kept = if e.is_the_sources() { once_per_group(v, groups) } else { v.clone() };
+                let kept = if e.is_the_sources() { once_per_group(v, &groups) } else { v.clone() };
                 MemberStats::of(&kept, Some(ECDF_SIZE))
             }))
             .collect();
         scorer.evidence = evidence.iter().map(|(e, _)| *e).collect();
         let values: Vec<Vec<f64>> = evidence.into_iter().map(|(_, v)| v).collect();
-        let joined = scorer.join_evidence(fused, &values);
+        let joined = scorer.join_evidence(fused, &values, &history);
         Ok((scorer, joined))
     }
 
@@ -353,19 +417,28 @@ impl Scorer {
         self.evidence_rules
     }
 
-    /// The fused model score joined to the evidence: the highest training rank among them, ties broken
-    /// by their mean; with the evidence in which the row stands out (see [`Scorer::fuse`]).
-    fn join_evidence(&self, fused: Vec<f64>, evidence: &[Vec<f64>]) -> Vec<Scored> {
+    /// The fused model score joined to the evidence: the highest training rank among them (the model's
+    /// measured against the row's own past as well, [`beyond_own_past`]), ties broken by [`tie_break`];
+    /// with the evidence in which the row stands out (see [`Scorer::fuse`]).
+    fn join_evidence(&self, fused: Vec<f64>, evidence: &[Vec<f64>], history: &[(usize, f64)]) -> Vec<Scored> {
         if self.evidence_stats.is_empty() {
             return fused.into_iter().map(|s| (s, Vec::new())).collect();
         }
+        let mut model: Vec<f64> = fused.iter().map(|&m| self.evidence_stats[0].rank(m)).collect();
+        if self.evidence_rules >= 3 && history.len() == model.len() {
+            let resolution = 1.0 / (self.evidence_stats[0].ecdf.values().len() + 1) as f64;
+            model = beyond_own_past(&model, history, resolution);
+        }
         let k = self.evidence_stats.len() as f64;
-        let floors: Vec<f64> = self.evidence_stats[1..].iter().map(tail_floor).collect();
-        fused
+        let floors: Vec<f64> = self.evidence_stats[1..]
+            .iter()
+            .zip(&self.evidence)
+            .map(|(st, e)| tail_floor(st, if self.evidence_rules >= 3 { e.floor() } else { 0.0 }))
+            .collect();
+        model
             .iter()
             .enumerate()
-            .map(|(i, &m)| {
-                let model = self.evidence_stats[0].rank(m);
+            .map(|(i, &model)| {
                 let ranks: Vec<(f64, f64)> =
                     evidence.iter().zip(&self.evidence_stats[1..]).map(|(v, st)| (v[i], st.rank(v[i]))).collect();
                 let max = ranks.iter().fold(model, |a, r| a.max(r.1));
@@ -378,7 +451,7 @@ impl Scorer {
                     .collect();
                 standing.sort_by(|a, b| b.0.total_cmp(&a.0));
                 let beyond = ranks.iter().zip(&floors).map(|((v, _), &f)| exceedance(*v, f)).fold(0.0, f64::max);
-                let tie = (sum / k + beyond / (1.0 + beyond)) / 2.0;
+                let tie = tie_break(beyond, sum / k, self.evidence_rules);
                 ((1.0 - TIE_BREAK) * max + TIE_BREAK * tie, standing.into_iter().map(|s| s.1).collect())
             })
             .collect()
@@ -436,9 +509,9 @@ impl Scorer {
     /// Fuses raw signals into scores in [0, 1], joined to the rows' values of [`Scorer::evidence`]; each
     /// with the evidence in which its row stands out: a positive value in the top 1 % of the training
     /// rows' ([`EVIDENCE_TOP`]), strongest first.
-    pub(crate) fn fuse(&self, raw: &RawSignals, evidence: &[Vec<f64>]) -> Vec<Scored> {
+    pub(crate) fn fuse(&self, raw: &RawSignals, evidence: &[Vec<f64>], history: &[(usize, f64)]) -> Vec<Scored> {
         let cols: Vec<&[f64]> = raw.iter().map(Vec::as_slice).collect();
-        self.join_evidence(self.fusion.combine(&cols), evidence)
+        self.join_evidence(self.fusion.combine(&cols), evidence, history)
     }
 }
 
@@ -455,14 +528,32 @@ mod tests {
         // 995 rows at 0, five at 1..5: the 99th percentile is 0, the smallest positive value 1.
         let mut v = vec![0.0; 995];
         v.extend((1..=5).map(f64::from));
-        let floor = tail_floor(&MemberStats::of(&v, None));
+        let floor = tail_floor(&MemberStats::of(&v, None), 0.0);
         assert_eq!(exceedance(0.0, floor), 0.0);
         assert_eq!(exceedance(1.0, floor), 0.0);
         assert!((exceedance(175.0, floor) - 175f64.ln()).abs() < 1e-12);
+        // With a least value that counts (five targets), the scan's 175 stands ln(35) beyond it.
+        let floor = tail_floor(&MemberStats::of(&v, None), 5.0);
+        assert!((exceedance(175.0, floor) - 35f64.ln()).abs() < 1e-12);
         // A value at its evidence's top by a few percent stands barely beyond it.
-        let floor = tail_floor(&MemberStats::of(&(0..1000).map(|i| f64::from(i) / 1000.0).collect::<Vec<_>>(), None));
+        let floor =
+            tail_floor(&MemberStats::of(&(0..1000).map(|i| f64::from(i) / 1000.0).collect::<Vec<_>>(), None), 0.0);
         assert!(exceedance(1.03, floor) < 0.05);
         assert_eq!(exceedance(f64::NAN, floor), 0.0);
+    }
+
+    #[test]
+    fn the_model_rank_is_measured_against_the_entitys_past() {
+        // Entity 0 is as unusual every hour; entity 1 is ordinary, then unusual; entity 2 has one window.
+        // Rows come in any order: windows are compared by start.
+        let history = [(0, 7200.0), (1, 0.0), (0, 0.0), (1, 7200.0), (2, 0.0), (0, 3600.0), (1, 3600.0)];
+        let rank = [0.999, 0.5, 0.999, 0.999, 0.999, 0.999, 0.5];
+        let out = beyond_own_past(&rank, &history, 0.0);
+        // Its first window keeps its rank; later ones are no more unusual than its past.
+        assert_eq!((out[2], out[5], out[0]), (0.999, 0.0, 0.0));
+        // p = 0.001 against a past median of 0.5: 1 − 0.002.
+        assert!((out[3] - 0.998).abs() < 1e-12, "{}", out[3]);
+        assert_eq!((out[1], out[6], out[4]), (0.5, 0.0, 0.999));
     }
 
     #[test]

@@ -21,10 +21,13 @@
 //! | `beacon_max` | the highest beacon score of its pairs (as originator) in the window, each divided by its `beacon_peers` (logs with timestamps) |
 //! | `bytes_out_baseline_z` | robust z-score of this window's `log1p(bytes_out)` against the host's windows |
 //!
+//! "Earlier windows" are those of the flows given to one aggregator: a whole log for `detect` and
+//! `score`, one window for a live watch (where every contact is then a first one).
+//!
 //! Pair rows (source = originator): `bytes_out` / `bytes_in` are the source's sent / received bytes;
 //! `distinct_dst_ports`, `distinct_services`, `failed_fraction`, durations, `dns_long_bytes` and
-//! `outbound_fraction` (share of inside-to-outside connections) as above; `src_distinct_dsts` and `dst_distinct_srcs`, the fan-out of the
-//! source and the fan-in of the destination in the window (one probe of a scan looks like any failed
+//! `outbound_fraction` (share of inside-to-outside connections) as above; `src_distinct_dsts` and
+//! `dst_distinct_srcs`, the fan-out of the source and the fan-in of the destination in the window (one probe of a scan looks like any failed
 //! connection; its source's fan-out does not); the beacon statistics of [`crate::BeaconStats`]
 //! (`interval_median`, `interval_mad`, `interval_skew`, `size_median`, `size_mad`, `size_skew`,
 //! `beacon_score`) when the log has timestamps, with `beacon_peers`: how many destinations the source

@@ -273,6 +273,9 @@ fn once_per_group(values: &[f64], groups: &[usize]) -> Vec<f64> {
 /// whose earlier windows were ordinary (median `p` near ½) keeps its rank nearly whole. Known
 /// behaviours that persist (a beacon, a slow exfiltration) are carried by their evidence, which is
 /// ranked against the population only. `resolution` (one training rank step) keeps the ratio finite.
+/// The past is the rows scored together: every row of a log in `detect` (up to `max_score_rows`; the
+/// rows beyond are scored as a second batch) and `score`; a row scored alone (the service, a live
+/// watch's window) has none and keeps its population rank.
 fn beyond_own_past(rank: &[f64], history: &[(usize, f64)], resolution: f64) -> Vec<f64> {
     let mut by_entity: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
     for (i, &(entity, _)) in history.iter().enumerate() {

@@ -10,6 +10,7 @@ use std::collections::hash_map::Entry;
 
 use crate::beacon::Series;
 use crate::columns::{FailedColumn, IdColumn, Interner, RoleColumns, TimeColumn, flag_at, flags, number_at};
+use crate::contacts::Contacts;
 use crate::entities::{Entities, EntityKey, Row};
 use crate::error::{AggregateError, Result};
 use crate::features::{
@@ -352,7 +353,28 @@ impl Aggregator {
     }
 
     /// The host and pair tables.
-    pub fn finish(mut self) -> Result<Aggregates> {
+    pub fn finish(self) -> Result<Aggregates> {
+        self.finish_after(&Contacts::default())
+    }
+
+    /// The contacts of the flows pushed so far: each source's destinations and destination ports,
+    /// with their windows (for [`Aggregator::finish_after`] on the windows that follow).
+    pub fn contacts(&self) -> Contacts {
+        let mut c = Contacts::new();
+        for (&(s, d, w), acc) in &self.pairs {
+            let src = self.addresses.name(s);
+            c.add_destination(src, self.addresses.name(d), w);
+            for p in acc.traffic.ports.iter() {
+                c.add_port(src, &port_name(&self.ports, p), w);
+            }
+        }
+        c
+    }
+
+    /// The host and pair tables, with the contacts made in `earlier` windows (by other aggregators: a
+    /// live watch aggregates each window alone) counted as earlier contacts: a destination or port
+    /// reached there is not new in `new_failed_dsts` and `new_dst_ports`.
+    pub fn finish_after(mut self, earlier: &Contacts) -> Result<Aggregates> {
         let Some(roles) = self.roles.clone() else {
             return Err(InputError::Empty { rows: 0, cols: 0 }.into());
         };
@@ -432,11 +454,18 @@ impl Aggregator {
                 *best = best.max(row.values[score] / row.values[peers].max(1.0));
             }
         }
+        let name = |id: u32| addresses.interner.name(id);
+        // Skipped outright when there is nothing earlier (every batch run): no names to look up.
+        let earlier = (!earlier.is_empty()).then_some(earlier);
         if let Some(failed) = names.iter().position(|n| *n == "failed_fraction") {
-            count_new_failed_dsts(&pair_rows, failed, &mut from_pairs);
+            let known = |s: u32, d: u32, w: i64| earlier.is_some_and(|e| e.destination_before(name(s), name(d), w));
+            count_new_failed_dsts(&pair_rows, failed, known, &mut from_pairs);
         }
         if self.hosts_wanted && available.ports {
-            count_new_dst_ports(&self.hosts, &mut from_pairs);
+            let ports = &self.ports;
+            let known =
+                |h: u32, p: u32, w: i64| earlier.is_some_and(|e| e.port_before(name(h), &port_name(ports, p), w));
+            count_new_dst_ports(&self.hosts, known, &mut from_pairs);
         }
         let (host_accs, pairs_wanted, hosts_wanted) = (self.hosts, self.pairs_wanted, self.hosts_wanted);
         let params = &self.params;
@@ -483,24 +512,34 @@ impl Aggregator {
 }
 
 /// Adds to each source's windows the destinations first contacted there (no pair of the two in an
-/// earlier window) with a failed connection. Windows are compared by index, so the order the flows came
-/// in does not matter.
-fn count_new_failed_dsts(rows: &[Row], failed: usize, into: &mut FxHashMap<(u32, i64), FromPairs>) {
+/// earlier window, here or `known` from other aggregators) with a failed connection. Windows are
+/// compared by index, so the order the flows came in does not matter.
+fn count_new_failed_dsts(
+    rows: &[Row],
+    failed: usize,
+    known: impl Fn(u32, u32, i64) -> bool,
+    into: &mut FxHashMap<(u32, i64), FromPairs>,
+) {
     let mut first: FxHashMap<(u32, u32), i64> = FxHashMap::default();
     for r in rows {
         let w = first.entry((r.key.src, r.key.dst.expect("a pair"))).or_insert(r.key.window);
         *w = (*w).min(r.key.window);
     }
     for r in rows.iter().filter(|r| r.values[failed] > 0.0) {
-        if first[&(r.key.src, r.key.dst.expect("a pair"))] == r.key.window {
+        let dst = r.key.dst.expect("a pair");
+        if first[&(r.key.src, dst)] == r.key.window && !known(r.key.src, dst, r.key.window) {
             into.entry((r.key.src, r.key.window)).or_default().new_failed_dsts += 1.0;
         }
     }
 }
 
 /// Adds to each host's windows the destination ports first contacted there (none of its connections
-/// went to them in an earlier window).
-fn count_new_dst_ports(hosts: &FxHashMap<(u32, i64), Box<HostAcc>>, into: &mut FxHashMap<(u32, i64), FromPairs>) {
+/// went to them in an earlier window, here or `known` from other aggregators).
+fn count_new_dst_ports(
+    hosts: &FxHashMap<(u32, i64), Box<HostAcc>>,
+    known: impl Fn(u32, u32, i64) -> bool,
+    into: &mut FxHashMap<(u32, i64), FromPairs>,
+) {
     let mut first: FxHashMap<(u32, u32), i64> = FxHashMap::default();
     for (&(h, w), acc) in hosts {
         for p in acc.out.ports.iter() {
@@ -509,7 +548,7 @@ fn count_new_dst_ports(hosts: &FxHashMap<(u32, i64), Box<HostAcc>>, into: &mut F
         }
     }
     for (&(h, w), acc) in hosts {
-        let new = acc.out.ports.iter().filter(|&p| first[&(h, p)] == w).count();
+        let new = acc.out.ports.iter().filter(|&p| first[&(h, p)] == w && !known(h, p, w)).count();
         if new > 0 {
             into.entry((h, w)).or_default().new_dst_ports = new as f64;
         }
@@ -643,6 +682,11 @@ impl<'a> PortColumn<'a> {
             PortColumn::Ids(ids) => ids.get(i).map(|id| id | PORT_TEXT),
         }
     }
+}
+
+/// A port id as the log writes the port.
+fn port_name(ports: &Interner, p: u32) -> std::borrow::Cow<'_, str> {
+    if p & PORT_TEXT != 0 { ports.name(p & !PORT_TEXT).into() } else { p.to_string().into() }
 }
 
 /// A service naming DNS (Zeek joins the protocols it recognised with commas: `dns`, `dns,ssl`).

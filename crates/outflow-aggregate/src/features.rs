@@ -21,8 +21,9 @@
 //! | `beacon_max` | the highest beacon score of its pairs (as originator) in the window, each divided by its `beacon_peers` (logs with timestamps) |
 //! | `bytes_out_baseline_z` | robust z-score of this window's `log1p(bytes_out)` against the host's windows |
 //!
-//! "Earlier windows" are those of the flows given to one aggregator: a whole log for `detect` and
-//! `score`, one window for a live watch (where every contact is then a first one).
+//! "Earlier windows" are those of the flows given to one aggregator (a whole log for `detect` and
+//! `score`) and those of the [`crate::Contacts`] it finishes after (a live watch carries the contacts of
+//! the windows it closed).
 //!
 //! Pair rows (source = originator): `bytes_out` / `bytes_in` are the source's sent / received bytes;
 //! `distinct_dst_ports`, `distinct_services`, `failed_fraction`, durations, `dns_long_bytes` and

@@ -12,6 +12,8 @@
 //! - [`Level`]: flow, host or pair.
 //! - [`Aggregator`]: batches of flows in, [`Entities`] out; memory grows with the hosts and pairs per
 //!   window, not with the flows.
+//! - [`Contacts`]: the destinations and ports each host reached in earlier windows, carried from one
+//!   aggregator to the next (a live watch aggregates each window alone).
 //! - [`Networks`]: which addresses are inside (`--internal`), else Zeek's `local_orig` / `local_resp`,
 //!   else the private ranges.
 //!
@@ -43,6 +45,7 @@
 mod aggregator;
 mod beacon;
 mod columns;
+mod contacts;
 mod entities;
 mod error;
 pub mod features;
@@ -55,6 +58,7 @@ mod window;
 
 pub use crate::aggregator::{Aggregates, Aggregator, Stats, aggregate};
 pub use crate::beacon::{BeaconStats, MIN_CONNECTIONS};
+pub use crate::contacts::Contacts;
 pub use crate::entities::{ENTITY_COLUMNS, Entities};
 pub use crate::error::{AggregateError, Result};
 pub use crate::level::Level;

@@ -1,7 +1,7 @@
 //! Aggregates checked against a direct computation on small logs, invariance to row order and batching,
 //! and the errors a user sees.
 
-use outflow_aggregate::{AggregateError, AggregateParams, Aggregator, Entities, Level, Window, aggregate};
+use outflow_aggregate::{AggregateError, AggregateParams, Aggregator, Contacts, Entities, Level, Window, aggregate};
 use outflow_io::{Column, Input, ReadOptions, Table, read_input};
 use proptest::prelude::*;
 
@@ -299,6 +299,45 @@ proptest! {
             let c = if level == Level::Host { out.hosts } else { out.pairs }.unwrap();
             prop_assert_eq!(cells(&a), cells(&c));
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Aggregating one hour at a time, each after the contacts of the hours before (as a live watch
+    /// does), counts the same first contacts as aggregating the whole log at once.
+    #[test]
+    fn first_contacts_carried_between_windows(flows in proptest::collection::vec(flow(), 1..80)) {
+        let params = AggregateParams::default();
+        let whole = aggregate(&table_of(&flows), &params, Level::Host).unwrap();
+        let mut earlier = Contacts::new();
+        let mut seen = 0;
+        for hour in 0..3u32 {
+            let part: Vec<_> = flows.iter().copied().filter(|f| f.2 / 3600 == hour).collect();
+            if part.is_empty() {
+                continue;
+            }
+            let mut agg = Aggregator::new(params.clone(), &[Level::Host]).unwrap();
+            agg.push(&table_of(&part)).unwrap();
+            let contacts = agg.contacts();
+            let hosts = agg.finish_after(&earlier).unwrap().hosts.unwrap();
+            earlier.absorb(contacts);
+            let t = hosts.table();
+            for row in 0..hosts.len() {
+                let src = t.column("src").unwrap().value(row).to_string();
+                let start = hosts.value("window_start", row).unwrap();
+                let there = whole.row_of(&src, None, start).unwrap();
+                for c in ["new_failed_dsts", "new_dst_ports"] {
+                    prop_assert_eq!(hosts.value(c, row), whole.value(c, there), "{} of {} at {}", c, src, start);
+                }
+                seen += 1;
+            }
+        }
+        prop_assert_eq!(seen, whole.len());
+        // Forgetting the contacts of every hour makes every contact new again.
+        earlier.forget_before(3);
+        prop_assert!(earlier.is_empty());
     }
 }
 

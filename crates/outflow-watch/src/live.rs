@@ -4,7 +4,10 @@
 //! every few seconds too, for an early alert when an entity already crosses the model's threshold.
 //!
 //! `bytes_out_baseline_z` is computed against the entity's *earlier* windows (the last 24 seen live),
-//! not all of them as a batch run does: a live window has no future.
+//! not all of them as a batch run does: a live window has no future. First contacts (`new_failed_dsts`,
+//! `new_dst_ports`) are counted against the contacts of the windows closed in the last 24 window
+//! lengths, as a batch run counts them against the earlier windows of its log: a monitor polling the
+//! same addresses every hour is not a new scan every hour. Both are kept next to the checkpoint.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -13,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use outflow::aggregate::features::robust_z;
-use outflow::aggregate::{Aggregator, Entities, Level, Window};
+use outflow::aggregate::{Aggregator, Contacts, Entities, Level, Window};
 use outflow::io::{Family, Table};
 use outflow::{Detector, Severity};
 
@@ -27,7 +30,19 @@ type EntityKey = (String, Option<String>);
 /// Per entity: (window index, `log1p(bytes_out)`) of its latest closed windows, as saved.
 type SavedHistory = Vec<(String, Option<String>, Vec<(i64, f64)>)>;
 
-/// Past windows kept per entity for its baseline.
+/// The file kept next to the checkpoint: the baseline history and the contacts of recent windows.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum SavedFile {
+    Current {
+        baseline: SavedHistory,
+        contacts: Contacts,
+    },
+    /// Written before contacts were kept: the baseline history alone.
+    Baseline(SavedHistory),
+}
+
+/// Past windows kept per entity for its baseline, and window lengths a contact is remembered.
 const HISTORY: usize = 24;
 const BASELINE: &str = "bytes_out_baseline_z";
 
@@ -60,6 +75,8 @@ pub struct LiveWindows {
     alerted: HashMap<(i64, String, Option<String>), Severity>,
     /// Per entity: (window index, log1p(bytes_out)) of its latest closed windows.
     history: HashMap<EntityKey, Vec<(i64, f64)>>,
+    /// Destinations and ports each source reached in recently closed windows.
+    contacts: Contacts,
     history_file: Option<PathBuf>,
     history_dirty: bool,
     last_state: (FollowState, String),
@@ -86,19 +103,19 @@ impl LiveWindows {
             });
         };
         let state = state.unwrap_or(LiveState { closed_before: f64::NEG_INFINITY, alerted: Vec::new() });
-        let history = match history_file {
+        let saved = match history_file {
             Some(p) => match std::fs::read(p) {
-                Ok(bytes) => {
-                    let entries: SavedHistory = serde_json::from_slice(&bytes).map_err(|e| WatchError::Checkpoint {
-                        path: p.display().to_string(),
-                        message: e.to_string(),
-                    })?;
-                    entries.into_iter().map(|(s, d, h)| ((s, d), h)).collect()
-                }
-                Err(_) => HashMap::new(),
+                Ok(bytes) => serde_json::from_slice(&bytes)
+                    .map_err(|e| WatchError::Checkpoint { path: p.display().to_string(), message: e.to_string() })?,
+                Err(_) => SavedFile::Baseline(Vec::new()),
             },
-            None => HashMap::new(),
+            None => SavedFile::Baseline(Vec::new()),
         };
+        let (entries, contacts) = match saved {
+            SavedFile::Current { baseline, contacts } => (baseline, contacts),
+            SavedFile::Baseline(baseline) => (baseline, Contacts::new()),
+        };
+        let history = entries.into_iter().map(|(s, d, h)| ((s, d), h)).collect();
         Ok(LiveWindows {
             level: detector.level(),
             seconds,
@@ -109,6 +126,7 @@ impl LiveWindows {
             max_ts: f64::NEG_INFINITY,
             alerted: state.alerted.into_iter().map(|(w, s, d, sev)| ((w, s, d), sev)).collect(),
             history,
+            contacts,
             history_file: history_file.map(Path::to_owned),
             history_dirty: false,
             last_state: replay,
@@ -210,7 +228,8 @@ impl LiveWindows {
             let open = self.open.remove(&index).expect("listed above");
             counters.windows_closed += 1;
             self.closed_before = self.closed_before.max((index + 1) as f64 * w);
-            match self.score(detector, open.aggregator, true) {
+            let contacts = open.aggregator.contacts();
+            match self.score(detector, open.aggregator) {
                 Ok(Some((entities, scored))) => {
                     alerts.extend(self.alerts_of(&entities, &scored, model, false));
                     self.remember(&entities, index);
@@ -221,13 +240,17 @@ impl LiveWindows {
                 }
             }
             self.alerted.retain(|k, _| k.0 != index);
+            self.contacts.absorb(contacts);
+            self.contacts.forget_before(index + 1 - HISTORY as i64);
+            self.history_dirty = true;
         }
         if self.history_dirty {
             self.history_dirty = false;
             if let Some(p) = &self.history_file {
-                let entries: SavedHistory =
+                let baseline: SavedHistory =
                     self.history.iter().map(|((s, d), h)| (s.clone(), d.clone(), h.clone())).collect();
-                let bytes = serde_json::to_vec(&entries).expect("history serialises");
+                let saved = SavedFile::Current { baseline, contacts: self.contacts.clone() };
+                let bytes = serde_json::to_vec(&saved).expect("history serialises");
                 if let Err(e) = outflow::write_atomic(p, &bytes, true) {
                     log(&format!("baseline history: {e}"));
                 }
@@ -248,7 +271,7 @@ impl LiveWindows {
         let mut alerts = Vec::new();
         let snapshots: Vec<(i64, Aggregator)> = self.open.iter().map(|(i, o)| (*i, o.aggregator.clone())).collect();
         for (index, aggregator) in snapshots {
-            match self.score(detector, aggregator, false) {
+            match self.score(detector, aggregator) {
                 Ok(Some((entities, scored))) => alerts.extend(self.alerts_of(&entities, &scored, model, true)),
                 Ok(None) => {}
                 Err(e) => log(&format!("open window: not scored ({e})")),
@@ -262,9 +285,8 @@ impl LiveWindows {
         &self,
         detector: &Detector,
         aggregator: Aggregator,
-        _closing: bool,
     ) -> outflow::Result<Option<(Entities, outflow::ScoredLog)>> {
-        let out = aggregator.finish()?;
+        let out = aggregator.finish_after(&self.contacts)?;
         let entities = match self.level {
             Level::Host => out.hosts,
             _ => out.pairs,
@@ -388,4 +410,27 @@ fn key_of(entities: &Entities, row: usize) -> EntityKey {
     let t = entities.table();
     let text = |name: &str| t.column(name).and_then(|c| c.str_at(row)).map(str::to_owned);
     (text("src").unwrap_or_default(), text("dst"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_saved_file_keeps_contacts_and_reads_the_older_baseline_only_form() {
+        let mut contacts = Contacts::new();
+        contacts.add_destination("10.0.0.5", "10.0.0.9", 7);
+        let baseline: SavedHistory = vec![("10.0.0.5".into(), None, vec![(7, 3.5)])];
+        let bytes = serde_json::to_vec(&SavedFile::Current { baseline: baseline.clone(), contacts }).unwrap();
+        match serde_json::from_slice(&bytes).unwrap() {
+            SavedFile::Current { baseline: b, contacts: c } => {
+                assert_eq!(b, baseline);
+                assert!(c.destination_before("10.0.0.5", "10.0.0.9", 8));
+                assert!(!c.destination_before("10.0.0.5", "10.0.0.9", 7));
+            }
+            SavedFile::Baseline(_) => panic!("read as the older form"),
+        }
+        let older = serde_json::to_vec(&baseline).unwrap();
+        assert!(matches!(serde_json::from_slice(&older).unwrap(), SavedFile::Baseline(b) if b == baseline));
+    }
 }

@@ -153,13 +153,14 @@ fn every_level_ranks_the_planted_behaviours_first_and_score_reproduces_pairs() {
     let planted = log.conns.iter().filter(|c| c.behaviour.is_some()).count();
     let labels = &summary["labels"];
     assert_eq!((labels["column"].as_str(), labels["positives"].as_u64()), (Some("label"), Some(planted as u64)));
-    // The top of the alerts is the planted behaviours: the first ten are attackers' hosts in the
-    // windows of their attack, and every behaviour has a host among them.
+    // The top of the alerts is the planted behaviours: the first fifteen are attackers' hosts in the
+    // windows of their attack, and every behaviour has a host among them (a persistent behaviour, ranked
+    // against the other hosts' windows, fills several places with its windows).
     let mut alerts = csv::Reader::from_path(run.join("alerts.csv")).unwrap();
     let header = alerts.headers().unwrap().clone();
     assert_eq!(header.iter().collect::<Vec<_>>()[..5], ["rank", "level", "severity", "outlier_score", "src"]);
     let top: Vec<csv::StringRecord> = alerts.records().take(40).map(Result::unwrap).collect();
-    assert!(top[..10].iter().all(|r| &r[1] == "host" && &r[2] == "severe"), "{top:?}");
+    assert!(top[..15].iter().all(|r| &r[1] == "host" && &r[2] == "severe"), "{top:?}");
     let mut hosts = csv::Reader::from_path(run.join("hosts.csv")).unwrap();
     let hh = hosts.headers().unwrap().clone();
     let label = hh.iter().position(|c| c == "detailed-label").unwrap();
@@ -169,13 +170,13 @@ fn every_level_ranks_the_planted_behaviours_first_and_score_reproduces_pairs() {
         .filter(|r| r[label].chars().any(|c| c.is_ascii_lowercase()))
         .map(|r| ((r[0].to_owned(), r[1].to_owned()), r[label].to_owned()))
         .collect();
-    for r in &top[..10] {
+    for r in &top[..15] {
         assert!(attack.contains_key(&(r[4].to_owned(), r[6].to_owned())), "alert {} is not an attack: {r:?}", &r[0]);
     }
     for (b, host, _) in &log.planted {
         assert!(
-            top[..10].iter().any(|r| &r[1] == "host" && &r[4] == host),
-            "{} on {host} not among the first 10",
+            top[..15].iter().any(|r| &r[1] == "host" && &r[4] == host),
+            "{} on {host} not among the first 15",
             b.name()
         );
     }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::evidence::{Evidence, evidence_columns};
-use crate::scoring::{EntityContext, Scorer, ScoringParams, Signal};
+use crate::scoring::{EntityContext, EntityRows, Scorer, ScoringParams, Signal};
 
 /// Everything a detector is fitted with.
 ///
@@ -416,7 +416,7 @@ impl DetectorParams {
             EntityContext {
                 evidence,
                 groups: source_windows(table, &rows, self.level),
-                history: entity_windows(table, &rows),
+                rows: entity_windows(table, &rows),
             }
         } else {
             EntityContext::default()
@@ -586,21 +586,30 @@ fn source_windows(table: &Table, rows: &[usize], level: Level) -> Vec<usize> {
 }
 
 /// The entity (host, or source and destination) and window start of some rows of a host or pair table,
-/// against which the model's rank is also measured (`beyond_own_past` in `scoring.rs`); empty without the
-/// key columns.
-fn entity_windows(table: &Table, rows: &[usize]) -> Vec<(usize, f64)> {
+/// against which the model's rank is also measured (`beyond_own_past` in `scoring.rs`) and by which the
+/// evidence ranks leave a row's own entity out (`OwnTop`); empty without the key columns.
+fn entity_windows(table: &Table, rows: &[usize]) -> EntityRows {
     let (Some(src), Some(window)) = (table.column("src"), table.column("window_start")) else {
-        return Vec::new();
+        return EntityRows::default();
     };
     let dst = table.column("dst");
     let mut ids = std::collections::HashMap::new();
-    rows.iter()
+    let mut keys = Vec::new();
+    let windows = rows
+        .iter()
         .map(|&r| {
-            let n = ids.len();
-            let key = (src.value(r).to_string(), dst.map(|d| d.value(r).to_string()));
-            (*ids.entry(key).or_insert(n), window.f64_at(r).unwrap_or(f64::NAN))
+            let key = match dst {
+                Some(d) => format!("{} {}", src.value(r), d.value(r)),
+                None => src.value(r).to_string(),
+            };
+            let id = *ids.entry(key.clone()).or_insert_with(|| {
+                keys.push(key);
+                keys.len() - 1
+            });
+            (id, window.f64_at(r).unwrap_or(f64::NAN))
         })
-        .collect()
+        .collect();
+    EntityRows { windows, keys }
 }
 
 fn table_rows(status: &[RowStatus], kept: &[usize]) -> Vec<usize> {
@@ -724,7 +733,7 @@ impl Detector {
         let raw = self.scorer.raw_new(x, &memberships)?;
         // Flow models have no evidence: the table rows are looked up only for host and pair models.
         let (values, features, history) = if self.scorer.evidence().is_empty() {
-            (Array2::zeros((0, 0)), Vec::new(), Vec::new())
+            (Array2::zeros((0, 0)), Vec::new(), EntityRows::default())
         } else {
             let rows = match only {
                 Some(rows) => table_rows(&prepared.rows, rows),

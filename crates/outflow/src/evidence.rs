@@ -26,13 +26,17 @@
 //! the bytes DNS queries carry beyond an ordinary query's size. Each evidence is
 //! turned into its rank among the training rows, like the model's score, and a row scores the highest of
 //! those ranks (ties broken by how far the value lies beyond its evidence's tail, then by their mean): it
-//! is as suspicious as its strongest evidence. The model's rank is also measured against the row's own
+//! is as suspicious as its strongest evidence. A row is ranked among the other entities' rows (its own
+//! entity's top training rows left out): a behaviour that persists fills the top of its evidence's table
+//! with its own windows, and ranked against them its weaker windows would fall below any other
+//! entity's single top window. The model's rank is also measured against the row's own
 //! earlier windows: a host unusual every hour is unusual in its first. Values below an evidence's
 //! [`Evidence::floor`] count as 0. The fan-out of
 //! a pair is its source's, so its rank table holds a value shared by the pairs of one source in one
 //! window once (the 700 probes of one scan are one scan, not the top 10 % of the pair table). An evidence
 //! whose features the rows lack (no timestamps, no connection states) is left out. A model keeps the
-//! [`RULES`] it was fitted under: one fitted under rules 2 counts every destination and port a host
+//! [`RULES`] it was fitted under: one fitted under rules 3 ranks a row among every training row, its
+//! own entity's included; one fitted under rules 2 counts every destination and port a host
 //! failed to, has no floors and no own-past measure of the model; one fitted before the rules were
 //! numbered computes the failure evidence as spread × failed share.
 
@@ -42,7 +46,7 @@ use serde::{Deserialize, Serialize};
 
 /// The evidence rules a new model follows (kept in the model: one saved under older rules computes its
 /// evidence as it was fitted).
-pub const RULES: u32 = 3;
+pub const RULES: u32 = 4;
 
 /// A behaviour's evidence; see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

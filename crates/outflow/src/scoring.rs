@@ -213,6 +213,10 @@ pub struct Scorer {
     /// the rules had a number, which follow rules 1).
     #[serde(default)]
     evidence_rules: u32,
+    /// Each evidence's top training rows by entity (rules 4; empty before, or for an evidence whose
+    /// table holds a source's value once per window).
+    #[serde(default)]
+    evidence_tops: Vec<OwnTop>,
 }
 
 /// How much the tie-break (the exceedance of the strongest evidence, then the mean of the ranks) weighs
@@ -316,8 +320,70 @@ pub(crate) struct EntityContext {
     pub(crate) evidence: Vec<(Evidence, Vec<f64>)>,
     /// Each row's source-window group (pairs; empty for hosts), for [`once_per_group`].
     pub(crate) groups: Vec<usize>,
-    /// Each row's entity and window start, for [`beyond_own_past`].
-    pub(crate) history: Vec<(usize, f64)>,
+    /// Each row's entity and window.
+    pub(crate) rows: EntityRows,
+}
+
+/// The entity and window of each row of a batch of host or pair rows (empty without the key columns).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct EntityRows {
+    /// Per row: its entity (an index into `keys`) and window start, for [`beyond_own_past`].
+    pub(crate) windows: Vec<(usize, f64)>,
+    /// Per entity: its key (the host, or the source and destination), for [`OwnTop`].
+    pub(crate) keys: Vec<String>,
+}
+
+impl EntityRows {
+    fn key_of(&self, row: usize) -> Option<&str> {
+        self.windows.get(row).and_then(|&(e, _)| self.keys.get(e)).map(String::as_str)
+    }
+}
+
+/// Training rows kept per evidence in [`OwnTop`] at most (the largest values).
+const OWN_TOP_ROWS: usize = 5_000;
+
+/// An evidence's top training rows (its top percent, at most [`OWN_TOP_ROWS`]) by entity, so that a row
+/// is ranked among the *other* entities' rows: a behaviour that persists (a beacon every hour of the
+/// day, a slow exfiltration) fills the top of its evidence's table with its own windows, and ranked
+/// against them its weaker windows would fall below any other entity's single top row. A new log's
+/// rows are not in the table; a training row measured against the other entities is measured as a new
+/// row of its entity is, so `detect` and `score` of the same log agree.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct OwnTop {
+    /// The values the evidence's rank table was built from.
+    count: usize,
+    /// The top values of each entity, ascending.
+    by_entity: std::collections::HashMap<String, Vec<f64>>,
+}
+
+impl OwnTop {
+    fn of(values: &[f64], rows: &EntityRows) -> OwnTop {
+        let mut order: Vec<usize> = (0..values.len()).filter(|&i| values[i] > 0.0).collect();
+        order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+        // The top percent, rounded up (less a rounding error of 1 − 0.99).
+        let top = ((values.len() as f64 * (1.0 - EVIDENCE_TOP) - 1e-9).ceil() as usize).min(OWN_TOP_ROWS);
+        let mut by_entity: std::collections::HashMap<String, Vec<f64>> = std::collections::HashMap::new();
+        for &i in order.iter().take(top) {
+            if let Some(key) = rows.key_of(i) {
+                by_entity.entry(key.to_owned()).or_default().push(values[i]);
+            }
+        }
+        by_entity.values_mut().for_each(|v| v.sort_by(f64::total_cmp));
+        OwnTop { count: values.len(), by_entity }
+    }
+
+    /// `rank` (among every training value) of `v`, a row of entity `key`, with that entity's top
+    /// training values left out.
+    fn among_others(&self, rank: f64, v: f64, key: Option<&str>) -> f64 {
+        let Some(own) = key.and_then(|k| self.by_entity.get(k)) else { return rank };
+        let m = own.len();
+        if self.count <= m {
+            return rank;
+        }
+        let below = own.partition_point(|&u| u < v) as f64;
+        let equal = own[own.partition_point(|&u| u < v)..].iter().take_while(|&&u| u == v).count() as f64;
+        ((rank * self.count as f64 - below - 0.5 * equal) / (self.count - m) as f64).clamp(0.0, 1.0)
+    }
 }
 
 /// A fused score and the evidence its row stands out in.
@@ -339,7 +405,7 @@ impl Scorer {
         seed: u64,
         entities: EntityContext,
     ) -> Result<(Self, Vec<Scored>)> {
-        let EntityContext { evidence, groups, history } = entities;
+        let EntityContext { evidence, groups, rows } = entities;
         params.validate()?;
         if params.signals.is_empty() {
             return Err(InputError::param("scoring.signals", "scoring needs at least one signal").into());
@@ -366,6 +432,7 @@ impl Scorer {
             evidence: Vec::new(),
             evidence_stats: Vec::new(),
             evidence_rules: crate::evidence::RULES,
+            evidence_tops: Vec::new(),
         };
         let raw = scorer.raw_training(memberships)?;
         let cols: Vec<&[f64]> = raw.iter().map(Vec::as_slice).collect();
@@ -381,8 +448,16 @@ impl Scorer {
             }))
             .collect();
         scorer.evidence = evidence.iter().map(|(e, _)| *e).collect();
+        // A fan-out table holds a source's value once per window, not once per row: left whole.
+        scorer.evidence_tops =
+            evidence
+                .iter()
+                .map(|(e, v)| {
+                    if e.is_the_sources() && groups.len() == v.len() { OwnTop::default() } else { OwnTop::of(v, &rows) }
+                })
+                .collect();
         let values: Vec<Vec<f64>> = evidence.into_iter().map(|(_, v)| v).collect();
-        let joined = scorer.join_evidence(fused, &values, &history);
+        let joined = scorer.join_evidence(fused, &values, &rows);
         Ok((scorer, joined))
     }
 
@@ -423,7 +498,8 @@ impl Scorer {
     /// The fused model score joined to the evidence: the highest training rank among them (the model's
     /// measured against the row's own past as well, [`beyond_own_past`]), ties broken by [`tie_break`];
     /// with the evidence in which the row stands out (see [`Scorer::fuse`]).
-    fn join_evidence(&self, fused: Vec<f64>, evidence: &[Vec<f64>], history: &[(usize, f64)]) -> Vec<Scored> {
+    fn join_evidence(&self, fused: Vec<f64>, evidence: &[Vec<f64>], rows: &EntityRows) -> Vec<Scored> {
+        let history = &rows.windows;
         if self.evidence_stats.is_empty() {
             return fused.into_iter().map(|s| (s, Vec::new())).collect();
         }
@@ -442,8 +518,17 @@ impl Scorer {
             .iter()
             .enumerate()
             .map(|(i, &model)| {
-                let ranks: Vec<(f64, f64)> =
-                    evidence.iter().zip(&self.evidence_stats[1..]).map(|(v, st)| (v[i], st.rank(v[i]))).collect();
+                let key = rows.key_of(i);
+                let ranks: Vec<(f64, f64)> = evidence
+                    .iter()
+                    .zip(&self.evidence_stats[1..])
+                    .enumerate()
+                    .map(|(j, (v, st))| {
+                        let rank = st.rank(v[i]);
+                        let rank = self.evidence_tops.get(j).map_or(rank, |t| t.among_others(rank, v[i], key));
+                        (v[i], rank)
+                    })
+                    .collect();
                 let max = ranks.iter().fold(model, |a, r| a.max(r.1));
                 let sum = model + ranks.iter().map(|r| r.1).sum::<f64>();
                 let mut standing: Vec<(f64, Evidence)> = ranks
@@ -467,7 +552,16 @@ impl Scorer {
         models: Vec<Option<OutlierModelAny>>,
         fusion: ScoreFusion,
     ) -> Scorer {
-        Scorer { params, rarity, models, fusion, evidence: Vec::new(), evidence_stats: Vec::new(), evidence_rules: 1 }
+        Scorer {
+            params,
+            rarity,
+            models,
+            fusion,
+            evidence: Vec::new(),
+            evidence_stats: Vec::new(),
+            evidence_rules: 1,
+            evidence_tops: Vec::new(),
+        }
     }
 
     /// The settings.
@@ -512,9 +606,9 @@ impl Scorer {
     /// Fuses raw signals into scores in [0, 1], joined to the rows' values of [`Scorer::evidence`]; each
     /// with the evidence in which its row stands out: a positive value in the top 1 % of the training
     /// rows' ([`EVIDENCE_TOP`]), strongest first.
-    pub(crate) fn fuse(&self, raw: &RawSignals, evidence: &[Vec<f64>], history: &[(usize, f64)]) -> Vec<Scored> {
+    pub(crate) fn fuse(&self, raw: &RawSignals, evidence: &[Vec<f64>], rows: &EntityRows) -> Vec<Scored> {
         let cols: Vec<&[f64]> = raw.iter().map(Vec::as_slice).collect();
-        self.join_evidence(self.fusion.combine(&cols), evidence, history)
+        self.join_evidence(self.fusion.combine(&cols), evidence, rows)
     }
 }
 
@@ -524,6 +618,41 @@ fn glosh_needs_hdbscan() -> OutflowError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_persistent_entity_is_ranked_among_the_others() {
+        // 997 rows of other entities at 1..=997 (two of entity "b" at the top), three of "a" above them.
+        let values: Vec<f64> = (1..=1000).map(f64::from).collect();
+        let keys = vec!["a".to_owned(), "b".to_owned(), "c".to_owned()];
+        let windows: Vec<(usize, f64)> = (0..1000)
+            .map(|i| {
+                (
+                    if i >= 997 {
+                        0
+                    } else if i >= 995 {
+                        1
+                    } else {
+                        2
+                    },
+                    i as f64,
+                )
+            })
+            .collect();
+        let rows = EntityRows { windows, keys };
+        let top = OwnTop::of(&values, &rows);
+        assert_eq!(top.by_entity.get("a"), Some(&vec![998.0, 999.0, 1000.0]));
+        assert_eq!(top.by_entity.values().map(Vec::len).sum::<usize>(), 10, "the top percent: {:?}", top.by_entity);
+        let stats = MemberStats::of(&values, None);
+        // Every row of "a" stands above every other entity's row.
+        for v in [998.0, 999.0, 1000.0] {
+            assert_eq!(top.among_others(stats.rank(v), v, Some("a")), 1.0);
+        }
+        // "b" is ranked without its own two rows: 995 of the 998 others lie below its top row.
+        assert!((top.among_others(stats.rank(997.0), 997.0, Some("b")) - 995.0 / 998.0).abs() < 1e-12);
+        // An entity outside the top, or a row without one, keeps its rank among every row.
+        assert_eq!(top.among_others(stats.rank(500.0), 500.0, Some("z")), stats.rank(500.0));
+        assert_eq!(top.among_others(stats.rank(999.0), 999.0, None), stats.rank(999.0));
+    }
+
     use super::*;
 
     #[test]

@@ -457,7 +457,8 @@ impl Aggregator {
         let name = |id: u32| addresses.interner.name(id);
         // Skipped outright when there is nothing earlier (every batch run): no names to look up.
         let earlier = (!earlier.is_empty()).then_some(earlier);
-        if let Some(failed) = names.iter().position(|n| *n == "failed_fraction") {
+        // First contacts are host features: a pair table alone has no use for them.
+        if let Some(failed) = names.iter().position(|n| *n == "failed_fraction").filter(|_| self.hosts_wanted) {
             let known = |s: u32, d: u32, w: i64| earlier.is_some_and(|e| e.destination_before(name(s), name(d), w));
             count_new_failed_dsts(&pair_rows, failed, known, &mut from_pairs);
         }

@@ -4,8 +4,8 @@
 //! every few seconds too, for an early alert when an entity already crosses the model's threshold.
 //!
 //! `bytes_out_baseline_z` is computed against the entity's *earlier* windows (the last 24 seen live),
-//! not all of them as a batch run does: a live window has no future. First contacts (`new_failed_dsts`,
-//! `new_dst_ports`) are counted against the contacts of the windows closed in the last 24 window
+//! not all of them as a batch run does: a live window has no future. A host model's first contacts
+//! (`new_failed_dsts`, `new_dst_ports`) are counted against the contacts of the windows closed in the last 24 window
 //! lengths, as a batch run counts them against the earlier windows of its log: a monitor polling the
 //! same addresses every hour is not a new scan every hour. Both are kept next to the checkpoint.
 
@@ -31,15 +31,26 @@ type EntityKey = (String, Option<String>);
 type SavedHistory = Vec<(String, Option<String>, Vec<(i64, f64)>)>;
 
 /// The file kept next to the checkpoint: the baseline history and the contacts of recent windows.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(untagged)]
 enum SavedFile {
     Current {
         baseline: SavedHistory,
         contacts: Contacts,
+        /// The window length the window indexes count in (0: not recorded).
+        #[serde(default)]
+        window_seconds: u64,
     },
     /// Written before contacts were kept: the baseline history alone.
     Baseline(SavedHistory),
+}
+
+/// [`SavedFile::Current`] as written, borrowing the contacts.
+#[derive(Serialize)]
+struct SavedRef<'a> {
+    baseline: SavedHistory,
+    contacts: &'a Contacts,
+    window_seconds: u64,
 }
 
 /// Past windows kept per entity for its baseline, and window lengths a contact is remembered.
@@ -112,7 +123,11 @@ impl LiveWindows {
             None => SavedFile::Baseline(Vec::new()),
         };
         let (entries, contacts) = match saved {
-            SavedFile::Current { baseline, contacts } => (baseline, contacts),
+            // Saved under another window length: its window indexes mean other times.
+            SavedFile::Current { window_seconds, .. } if window_seconds != 0 && window_seconds != seconds => {
+                (Vec::new(), Contacts::new())
+            }
+            SavedFile::Current { baseline, contacts, .. } => (baseline, contacts),
             SavedFile::Baseline(baseline) => (baseline, Contacts::new()),
         };
         let history = entries.into_iter().map(|(s, d, h)| ((s, d), h)).collect();
@@ -228,8 +243,9 @@ impl LiveWindows {
             let open = self.open.remove(&index).expect("listed above");
             counters.windows_closed += 1;
             self.closed_before = self.closed_before.max((index + 1) as f64 * w);
-            let contacts = open.aggregator.contacts();
-            match self.score(detector, open.aggregator) {
+            // Only host rows count first contacts.
+            let contacts = (self.level == Level::Host).then(|| open.aggregator.contacts());
+            match self.score(detector, open.aggregator, &self.contacts) {
                 Ok(Some((entities, scored))) => {
                     alerts.extend(self.alerts_of(&entities, &scored, model, false));
                     self.remember(&entities, index);
@@ -240,8 +256,10 @@ impl LiveWindows {
                 }
             }
             self.alerted.retain(|k, _| k.0 != index);
-            self.contacts.absorb(contacts);
-            self.contacts.forget_before(index + 1 - HISTORY as i64);
+            if let Some(contacts) = contacts {
+                self.contacts.absorb(contacts);
+                self.contacts.forget_before(index + 1 - HISTORY as i64);
+            }
             self.history_dirty = true;
         }
         if self.history_dirty {
@@ -249,7 +267,7 @@ impl LiveWindows {
             if let Some(p) = &self.history_file {
                 let baseline: SavedHistory =
                     self.history.iter().map(|((s, d), h)| (s.clone(), d.clone(), h.clone())).collect();
-                let saved = SavedFile::Current { baseline, contacts: self.contacts.clone() };
+                let saved = SavedRef { baseline, contacts: &self.contacts, window_seconds: self.seconds };
                 let bytes = serde_json::to_vec(&saved).expect("history serialises");
                 if let Err(e) = outflow::write_atomic(p, &bytes, true) {
                     log(&format!("baseline history: {e}"));
@@ -269,14 +287,21 @@ impl LiveWindows {
         log: &mut dyn FnMut(&str),
     ) -> Vec<Alert> {
         let mut alerts = Vec::new();
-        let snapshots: Vec<(i64, Aggregator)> = self.open.iter().map(|(i, o)| (*i, o.aggregator.clone())).collect();
-        for (index, aggregator) in snapshots {
-            match self.score(detector, aggregator) {
+        let snapshots: Vec<Aggregator> = self.open.values().map(|o| o.aggregator.clone()).collect();
+        // A window is scored after the closed windows' contacts and those of the open windows before it
+        // (while a window waits for late flows, the next one is open too).
+        let mut earlier: Option<Contacts> = None;
+        let n = snapshots.len();
+        for (k, aggregator) in snapshots.into_iter().enumerate() {
+            let contacts = (self.level == Level::Host && k + 1 < n).then(|| aggregator.contacts());
+            match self.score(detector, aggregator, earlier.as_ref().unwrap_or(&self.contacts)) {
                 Ok(Some((entities, scored))) => alerts.extend(self.alerts_of(&entities, &scored, model, true)),
                 Ok(None) => {}
                 Err(e) => log(&format!("open window: not scored ({e})")),
             }
-            let _ = index;
+            if let Some(c) = contacts {
+                earlier.get_or_insert_with(|| self.contacts.clone()).absorb(c);
+            }
         }
         alerts
     }
@@ -285,8 +310,9 @@ impl LiveWindows {
         &self,
         detector: &Detector,
         aggregator: Aggregator,
+        earlier: &Contacts,
     ) -> outflow::Result<Option<(Entities, outflow::ScoredLog)>> {
-        let out = aggregator.finish_after(&self.contacts)?;
+        let out = aggregator.finish_after(earlier)?;
         let entities = match self.level {
             Level::Host => out.hosts,
             _ => out.pairs,
@@ -421,10 +447,12 @@ mod tests {
         let mut contacts = Contacts::new();
         contacts.add_destination("10.0.0.5", "10.0.0.9", 7);
         let baseline: SavedHistory = vec![("10.0.0.5".into(), None, vec![(7, 3.5)])];
-        let bytes = serde_json::to_vec(&SavedFile::Current { baseline: baseline.clone(), contacts }).unwrap();
+        let bytes =
+            serde_json::to_vec(&SavedRef { baseline: baseline.clone(), contacts: &contacts, window_seconds: 3600 })
+                .unwrap();
         match serde_json::from_slice(&bytes).unwrap() {
-            SavedFile::Current { baseline: b, contacts: c } => {
-                assert_eq!(b, baseline);
+            SavedFile::Current { baseline: b, contacts: c, window_seconds } => {
+                assert_eq!((b, window_seconds), (baseline.clone(), 3600));
                 assert!(c.destination_before("10.0.0.5", "10.0.0.9", 8));
                 assert!(!c.destination_before("10.0.0.5", "10.0.0.9", 7));
             }

@@ -176,7 +176,8 @@ pub struct FlowScore {
     /// Why the flow was not scored.
     pub reason: Option<String>,
     /// For a moderate or severe host or pair row: the behaviour evidence it stands out in (a positive
-    /// value in the top 1 % of the training rows'), strongest first (see [`crate::evidence`]).
+    /// value in the top 1 % of the other entities' training rows), strongest first (see
+    /// [`crate::evidence`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
 }

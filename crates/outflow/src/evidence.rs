@@ -27,7 +27,7 @@
 //! turned into its rank among the training rows, like the model's score, and a row scores the highest of
 //! those ranks (ties broken by how far the value lies beyond its evidence's tail, then by their mean): it
 //! is as suspicious as its strongest evidence. A row is ranked among the other entities' rows (its own
-//! entity's top training rows left out): a behaviour that persists fills the top of its evidence's table
+//! entity's top training rows left out; not a pair's fan-out, ranked once per source and window): a behaviour that persists fills the top of its evidence's table
 //! with its own windows, and ranked against them its weaker windows would fall below any other
 //! entity's single top window. The model's rank is also measured against the row's own
 //! earlier windows: a host unusual every hour is unusual in its first. Values below an evidence's

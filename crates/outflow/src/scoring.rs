@@ -276,7 +276,7 @@ fn once_per_group(values: &[f64], groups: &[usize]) -> Vec<f64> {
 /// sweeping the network, a server nobody else resembles) is unusual once, in its first window; a host
 /// whose earlier windows were ordinary (median `p` near ½) keeps its rank nearly whole. Known
 /// behaviours that persist (a beacon, a slow exfiltration) are carried by their evidence, which is
-/// ranked against the population only. `resolution` (one training rank step) keeps the ratio finite.
+/// ranked against the other entities' rows, not against the entity's own past. `resolution` (one training rank step) keeps the ratio finite.
 /// The past is the rows scored together: every row of a log in `detect` (up to `max_score_rows`; the
 /// rows beyond are scored as a second batch) and `score`; a row scored alone (the service, a live
 /// watch's window) has none and keeps its population rank.
@@ -352,8 +352,12 @@ const OWN_TOP_ROWS: usize = 5_000;
 struct OwnTop {
     /// The values the evidence's rank table was built from.
     count: usize,
-    /// The top values of each entity, ascending.
-    by_entity: std::collections::HashMap<String, Vec<f64>>,
+    /// The top values, ascending: a value among them is ranked exactly, not from the rank table (which
+    /// keeps evenly spaced order statistics of a large table, too coarse for one entity's few rows).
+    top: Vec<f64>,
+    /// The top values of each entity, ascending (ordered by key: the model file is the same for the same
+    /// fit).
+    by_entity: std::collections::BTreeMap<String, Vec<f64>>,
 }
 
 impl OwnTop {
@@ -362,27 +366,36 @@ impl OwnTop {
         order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
         // The top percent, rounded up (less a rounding error of 1 − 0.99).
         let top = ((values.len() as f64 * (1.0 - EVIDENCE_TOP) - 1e-9).ceil() as usize).min(OWN_TOP_ROWS);
-        let mut by_entity: std::collections::HashMap<String, Vec<f64>> = std::collections::HashMap::new();
+        let mut by_entity: std::collections::BTreeMap<String, Vec<f64>> = std::collections::BTreeMap::new();
         for &i in order.iter().take(top) {
             if let Some(key) = rows.key_of(i) {
                 by_entity.entry(key.to_owned()).or_default().push(values[i]);
             }
         }
         by_entity.values_mut().for_each(|v| v.sort_by(f64::total_cmp));
-        OwnTop { count: values.len(), by_entity }
+        let mut top: Vec<f64> = order.iter().take(top).map(|&i| values[i]).collect();
+        top.reverse();
+        OwnTop { count: values.len(), top, by_entity }
     }
 
-    /// `rank` (among every training value) of `v`, a row of entity `key`, with that entity's top
-    /// training values left out.
+    /// `rank` (among every training value, from the rank table) of `v`, a row of entity `key`, with
+    /// that entity's top training values left out; from the top values themselves when `v` reaches them.
     fn among_others(&self, rank: f64, v: f64, key: Option<&str>) -> f64 {
         let Some(own) = key.and_then(|k| self.by_entity.get(k)) else { return rank };
         let m = own.len();
         if self.count <= m {
             return rank;
         }
-        let below = own.partition_point(|&u| u < v) as f64;
-        let equal = own[own.partition_point(|&u| u < v)..].iter().take_while(|&&u| u == v).count() as f64;
-        ((rank * self.count as f64 - below - 0.5 * equal) / (self.count - m) as f64).clamp(0.0, 1.0)
+        // Values below `v` plus half of those equal to it: the mid-rank count.
+        let mid = |sorted: &[f64]| {
+            let below = sorted.partition_point(|&u| u < v);
+            below as f64 + 0.5 * sorted[below..].iter().take_while(|&&u| u == v).count() as f64
+        };
+        let among_all = match self.top.first() {
+            Some(&least) if v >= least => (self.count - self.top.len()) as f64 + mid(&self.top),
+            _ => rank * self.count as f64,
+        };
+        ((among_all - mid(own)) / (self.count - m) as f64).clamp(0.0, 1.0)
     }
 }
 
@@ -481,6 +494,20 @@ impl Scorer {
         }
         if !self.evidence_stats.is_empty() && self.evidence_stats.len() != self.evidence.len() + 1 {
             return Err(format!("{} evidences but {} rank tables", self.evidence.len(), self.evidence_stats.len()));
+        }
+        if self.evidence_rules > crate::evidence::RULES {
+            return Err(format!(
+                "its evidence follows rules {}, newer than this build's {} (upgrade Outflow to read it)",
+                self.evidence_rules,
+                crate::evidence::RULES
+            ));
+        }
+        if !self.evidence_tops.is_empty() && self.evidence_tops.len() != self.evidence.len() {
+            return Err(format!(
+                "{} evidences but {} tables of top rows",
+                self.evidence.len(),
+                self.evidence_tops.len()
+            ));
         }
         Ok(())
     }
@@ -604,8 +631,8 @@ impl Scorer {
     }
 
     /// Fuses raw signals into scores in [0, 1], joined to the rows' values of [`Scorer::evidence`]; each
-    /// with the evidence in which its row stands out: a positive value in the top 1 % of the training
-    /// rows' ([`EVIDENCE_TOP`]), strongest first.
+    /// with the evidence in which its row stands out: a positive value in the top 1 % of the other
+    /// entities' training rows ([`EVIDENCE_TOP`]), strongest first.
     pub(crate) fn fuse(&self, raw: &RawSignals, evidence: &[Vec<f64>], rows: &EntityRows) -> Vec<Scored> {
         let cols: Vec<&[f64]> = raw.iter().map(Vec::as_slice).collect();
         self.join_evidence(self.fusion.combine(&cols), evidence, rows)
@@ -651,6 +678,21 @@ mod tests {
         // An entity outside the top, or a row without one, keeps its rank among every row.
         assert_eq!(top.among_others(stats.rank(500.0), 500.0, Some("z")), stats.rank(500.0));
         assert_eq!(top.among_others(stats.rank(999.0), 999.0, None), stats.rank(999.0));
+
+        // A large table's rank table keeps evenly spaced order statistics only; the top is ranked from its
+        // own values, so an entity's 24 top hours all stand above the others, in their order.
+        let n = 100_000;
+        let values: Vec<f64> = (1..=n).map(f64::from).collect();
+        let keys = vec!["beacon".to_owned(), "others".to_owned()];
+        let windows: Vec<(usize, f64)> = (0..n).map(|i| (usize::from(i < n - 24), f64::from(i))).collect();
+        let rows = EntityRows { windows, keys };
+        let top = OwnTop::of(&values, &rows);
+        let stats = MemberStats::of(&values, Some(ECDF_SIZE));
+        let ranks: Vec<f64> =
+            (n - 23..=n).map(f64::from).map(|v| top.among_others(stats.rank(v), v, Some("beacon"))).collect();
+        assert!(ranks.iter().all(|&r| r == 1.0), "{ranks:?}");
+        let below = top.among_others(stats.rank(f64::from(n - 24)), f64::from(n - 24), Some("others"));
+        assert!(below < 1.0 && below > 0.999, "{below}");
     }
 
     use super::*;

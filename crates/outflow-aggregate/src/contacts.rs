@@ -65,9 +65,9 @@ impl Contacts {
         self.sources.values().map(|s| s.dsts.len() + s.ports.len()).sum()
     }
 
-    /// Whether no contact is kept.
+    /// Whether no contact is kept (a source is kept only while it has a contact).
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.sources.is_empty()
     }
 
     /// Records that `src` reached `dst` in window `window`.

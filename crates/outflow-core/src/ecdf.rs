@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(e.rank(1.0), 0.125); // half of the one equal value
 /// assert_eq!(e.rank(5.0), 1.0);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ecdf {
     #[serde(with = "crate::codec::f64s")]
     sorted: Vec<f64>,

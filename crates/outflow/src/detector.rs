@@ -603,10 +603,14 @@ fn entity_windows(table: &Table, rows: &[usize]) -> EntityRows {
                 Some(d) => format!("{} {}", src.value(r), d.value(r)),
                 None => src.value(r).to_string(),
             };
-            let id = *ids.entry(key.clone()).or_insert_with(|| {
-                keys.push(key);
-                keys.len() - 1
-            });
+            let id = match ids.get(&key) {
+                Some(&id) => id,
+                None => {
+                    ids.insert(key.clone(), keys.len());
+                    keys.push(key);
+                    keys.len() - 1
+                }
+            };
             (id, window.f64_at(r).unwrap_or(f64::NAN))
         })
         .collect();

@@ -23,7 +23,7 @@
 use ndarray::ArrayView2;
 use outflow_aggregate::Level;
 use outflow_cluster::Membership;
-use outflow_core::{Fit, InputError, ScoreSamples};
+use outflow_core::{Ecdf, Fit, InputError, ScoreSamples};
 use outflow_io::Family;
 use outflow_outlier::{
     Algorithm as Outlier, FusionMethod, IForestParams, MemberStats, Model as OutlierModelAny, OutlierModel, PcaParams,
@@ -352,30 +352,34 @@ const OWN_TOP_ROWS: usize = 5_000;
 struct OwnTop {
     /// The values the evidence's rank table was built from.
     count: usize,
-    /// The top values, ascending: a value among them is ranked exactly, not from the rank table (which
-    /// keeps evenly spaced order statistics of a large table, too coarse for one entity's few rows).
-    top: Vec<f64>,
-    /// The top values of each entity, ascending (ordered by key: the model file is the same for the same
-    /// fit).
-    by_entity: std::collections::BTreeMap<String, Vec<f64>>,
+    /// The top values: a value among them is ranked exactly, not from the rank table (which keeps
+    /// evenly spaced order statistics of a large table, too coarse for one entity's few rows).
+    top: Ecdf,
+    /// The top values of each entity (ordered by key: the model file is the same for the same fit).
+    by_entity: std::collections::BTreeMap<String, Ecdf>,
 }
 
 impl OwnTop {
     fn of(values: &[f64], rows: &EntityRows) -> OwnTop {
         let mut order: Vec<usize> = (0..values.len()).filter(|&i| values[i] > 0.0).collect();
-        order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
         // The top percent, rounded up (less a rounding error of 1 − 0.99).
         let top = ((values.len() as f64 * (1.0 - EVIDENCE_TOP) - 1e-9).ceil() as usize).min(OWN_TOP_ROWS);
+        if order.len() > top {
+            order.select_nth_unstable_by(top, |&a, &b| values[b].total_cmp(&values[a]));
+            order.truncate(top);
+        }
         let mut by_entity: std::collections::BTreeMap<String, Vec<f64>> = std::collections::BTreeMap::new();
-        for &i in order.iter().take(top) {
+        for &i in &order {
             if let Some(key) = rows.key_of(i) {
                 by_entity.entry(key.to_owned()).or_default().push(values[i]);
             }
         }
-        by_entity.values_mut().for_each(|v| v.sort_by(f64::total_cmp));
-        let mut top: Vec<f64> = order.iter().take(top).map(|&i| values[i]).collect();
-        top.reverse();
-        OwnTop { count: values.len(), top, by_entity }
+        let top: Vec<f64> = order.iter().map(|&i| values[i]).collect();
+        OwnTop {
+            count: values.len(),
+            top: Ecdf::new(&top),
+            by_entity: by_entity.into_iter().map(|(k, v)| (k, Ecdf::new(&v))).collect(),
+        }
     }
 
     /// `rank` (among every training value, from the rank table) of `v`, a row of entity `key`, with
@@ -387,11 +391,8 @@ impl OwnTop {
             return rank;
         }
         // Values below `v` plus half of those equal to it: the mid-rank count.
-        let mid = |sorted: &[f64]| {
-            let below = sorted.partition_point(|&u| u < v);
-            below as f64 + 0.5 * sorted[below..].iter().take_while(|&&u| u == v).count() as f64
-        };
-        let among_all = match self.top.first() {
+        let mid = |e: &Ecdf| e.rank(v) * e.len() as f64;
+        let among_all = match self.top.values().first() {
             Some(&least) if v >= least => (self.count - self.top.len()) as f64 + mid(&self.top),
             _ => rank * self.count as f64,
         };
@@ -666,8 +667,8 @@ mod tests {
             .collect();
         let rows = EntityRows { windows, keys };
         let top = OwnTop::of(&values, &rows);
-        assert_eq!(top.by_entity.get("a"), Some(&vec![998.0, 999.0, 1000.0]));
-        assert_eq!(top.by_entity.values().map(Vec::len).sum::<usize>(), 10, "the top percent: {:?}", top.by_entity);
+        assert_eq!(top.by_entity.get("a").map(Ecdf::values), Some(&[998.0, 999.0, 1000.0][..]));
+        assert_eq!(top.by_entity.values().map(Ecdf::len).sum::<usize>(), 10, "the top percent: {:?}", top.by_entity);
         let stats = MemberStats::of(&values, None);
         // Every row of "a" stands above every other entity's row.
         for v in [998.0, 999.0, 1000.0] {

@@ -31,7 +31,7 @@ F-measure first, stability as tie-break). Choices made here:
 
 Per run: the parameters, `labels`, `probabilities` (6 decimals), `cluster_rows` (sorted [λ, weighted size]
 of the condensed tree's cluster rows), `selected` (condensed-tree node ids), and for the main run of a case
-also `core_distances`, the whole `condensed_tree` ([parent, child, λ, child_size] rows, fast_hdbscan's order;
+and every `min_samples=1` run (no tied mutual-reachability edges: the tree is determined by the data) also `core_distances`, the whole `condensed_tree` ([parent, child, λ, child_size] rows, fast_hdbscan's order;
 λ to 7 significant digits) and `stability` ([node, score] as fast_hdbscan's score_condensed_tree_nodes).
 """
 
@@ -207,7 +207,7 @@ def write(out, name, doc):
 
 def weighted_case(out, name, x, w, mcs, ms, extra):
     runs = [run_record(x, w, None, main=True, mcs=mcs, ms=ms)]
-    runs += [run_record(x, w, None, **dict(dict(mcs=mcs, ms=ms), **e)) for e in extra]
+    runs += [run_record(x, w, None, main=e.get("ms") == 1, **dict(dict(mcs=mcs, ms=ms), **e)) for e in extra]
     exact = runs[0]["labels"]
     default = fit(x, w, mcs=mcs, ms=ms, exact=False).labels_
     unweighted = fit(x, None, mcs=mcs, ms=ms).labels_
@@ -229,7 +229,7 @@ def semi_supervised_case(out, name, x, y, mcs, ms):
     runs = [run_record(x, None, y, main=True, mcs=mcs, ms=ms, ss="bc")]
     runs.append(run_record(x, None, y, mcs=mcs, ms=ms, ss="bc_simple"))
     runs.append(run_record(x, None, y, mcs=mcs, ms=ms, ss="bc", single=True))
-    runs.append(run_record(x, None, y, mcs=mcs, ms=1, ss="bc"))
+    runs.append(run_record(x, None, y, main=True, mcs=mcs, ms=1, ss="bc"))
     runs.append(run_record(x, None, y, mcs=mcs, ms=ms))  # plain EOM, labels unused
     doc = {"name": name, "x": x.tolist(), "y": y.tolist(), "unpatched_error": unpatched, "runs": runs}
     write(out, name, doc)

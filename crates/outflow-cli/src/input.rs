@@ -203,6 +203,11 @@ pub fn aggregate_batches(
 
 /// Reads a numeric CSV (header, every column numeric, no nulls) as a matrix with its column names.
 pub fn numeric_csv(path: &std::path::Path) -> Result<(Vec<String>, ndarray::Array2<f64>)> {
+    numeric_csv_with(path, None)
+}
+
+/// [`numeric_csv`] where the empty cells of one column (`nullable`) read as NaN instead of failing.
+pub fn numeric_csv_with(path: &std::path::Path, nullable: Option<&str>) -> Result<(Vec<String>, ndarray::Array2<f64>)> {
     let input = open_input(path).with_context(|| format!("cannot open {}", shown(path)))?;
     let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default(), columns: None };
     let (table, _) = read_input(&input, &opts)?;
@@ -218,8 +223,15 @@ pub fn numeric_csv(path: &std::path::Path) -> Result<(Vec<String>, ndarray::Arra
         );
     }
     let names: Vec<String> = table.names().iter().map(|s| s.to_string()).collect();
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let x = table.to_array(&refs, outflow::io::NullPolicy::Error).with_context(|| shown(path))?;
+    let strict: Vec<&str> = names.iter().map(String::as_str).filter(|n| Some(*n) != nullable).collect();
+    let mut x = table.to_array(&strict, outflow::io::NullPolicy::Error).with_context(|| shown(path))?;
+    if let Some(col) = nullable.and_then(|n| names.iter().position(|m| m == n)) {
+        let v = table.to_array(&[names[col].as_str()], outflow::io::NullPolicy::Nan).with_context(|| shown(path))?;
+        x = ndarray::concatenate(
+            ndarray::Axis(1),
+            &[x.slice(ndarray::s![.., ..col]), v.view(), x.slice(ndarray::s![.., col..])],
+        )?;
+    }
     Ok((names, x))
 }
 

@@ -36,7 +36,7 @@ enum Command {
     /// Describe a flow log (EDA) and show what preparation would clean, correlate and prune.
     Eda(cmd::eda::Args),
     /// Cluster a numeric CSV (used as is) and write a label, probability and outlier score per row.
-    Cluster(cmd::cluster::Args),
+    Cluster(Box<cmd::cluster::Args>),
     /// Explain labels (e.g. clusters) with a surrogate forest: fidelity, importances, SHAP, profiles.
     Explain(cmd::explain::Args),
     /// Validate a labelling: silhouette, Davies–Bouldin, Calinski–Harabasz, DBCV (noise excluded), as JSON.
@@ -75,7 +75,7 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd::report::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Eda(a) => cmd::eda::run(a),
-        Command::Cluster(a) => cmd::cluster::run(a),
+        Command::Cluster(a) => cmd::cluster::run(*a),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Validate(a) => cmd::validate::run(a),
         Command::Tendency(a) => cmd::tendency::run(a),

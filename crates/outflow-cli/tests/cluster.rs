@@ -176,3 +176,77 @@ fn hdbscan_options() {
         assert!(capped.iter().filter(|&&m| m == *l).count() <= 12, "{capped:?}");
     }
 }
+
+/// Three groups of 4 rows on a line, with a weight column `w` and a partial-label column `y` (dropped
+/// when `label_of_row_2` is `None`).
+fn write_guided(path: &Path, weight_of_row_5: &str, label_of_row_2: Option<&str>) {
+    let mut s = String::from(if label_of_row_2.is_some() { "a,w,b,y\n" } else { "a,w,b\n" });
+    for g in 0..3 {
+        for i in 0..4 {
+            let row = g * 4 + i;
+            let w = if row == 5 { weight_of_row_5.to_string() } else { "2".into() };
+            let y = match row {
+                2 => label_of_row_2.unwrap_or_default().to_string(),
+                0 | 1 => "0".into(),
+                9 => "1".into(),
+                _ => String::new(),
+            };
+            let y = if label_of_row_2.is_some() { format!(",{y}") } else { String::new() };
+            s.push_str(&format!("{},{w},{}{y}\n", g as f64 * 10.0 + i as f64 * 0.1, (i % 2) as f64 * 0.1));
+        }
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+#[test]
+fn sample_weights_and_partial_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("x.csv");
+    write_guided(&input, "2", Some("0"));
+    let label = |rows: &[Vec<String>], i: usize| rows[i][0].parse::<i64>().unwrap();
+    // Groups of 4 rows are below min_cluster_size 6; weighing 2 each they are clusters. The weight and
+    // label columns are not features (else the groups would not be this close).
+    let common = ["--min-cluster-size", "6", "--min-samples", "2"];
+    let (_, rows) = run(dir.path(), &[&common[..], &["--label-column", "y"]].concat());
+    assert!(rows.iter().all(|r| r[0] == "-1"), "unweighted: no cluster");
+    write_guided(&input, "2", None);
+    let tree = dir.path().join("tree.csv");
+    let args = [&common[..], &["--weight-column", "w", "--tree", tree.to_str().unwrap()]].concat();
+    let (_, rows) = run(dir.path(), &args);
+    let labels: Vec<i64> = (0..12).map(|i| label(&rows, i)).collect();
+    assert!(labels.iter().all(|&l| l >= 0), "{labels:?}");
+    assert!(labels[0] != labels[4] && labels[4] != labels[8] && labels[0] != labels[8]);
+    let text = std::fs::read_to_string(&tree).unwrap();
+    assert_eq!(text.lines().next(), Some("parent,child,lambda_val,child_size,child_weight"));
+    assert!(text.lines().any(|l| l.ends_with(",4,8")), "a cluster row of 4 rows weighing 8:\n{text}");
+    // Partial labels with weights: each labelled group stays a cluster.
+    write_guided(&input, "2", Some("0"));
+    let (_, rows) = run(
+        dir.path(),
+        &[&common[..], &["--weight-column", "w", "--label-column", "y", "--ss-algorithm", "bc_simple"]].concat(),
+    );
+    assert!(label(&rows, 0) >= 0 && label(&rows, 0) != label(&rows, 9));
+
+    let fail = |args: &[&str]| {
+        let out = outflow()
+            .args(["cluster", input.to_str().unwrap(), "-o", dir.path().join("bad.csv").to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} must fail");
+        assert!(!dir.path().join("bad.csv").exists(), "{args:?}: no output");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let e = fail(&["--weight-column", "weight", "--label-column", "y"]);
+    assert!(e.contains("no such column") && e.contains("a, w, b, y"), "{e}");
+    assert!(fail(&["--weight-column", "w", "--algorithm", "kmeans", "--k", "2"]).contains("--algorithm hdbscan"));
+    assert!(fail(&["--ss-algorithm", "bc"]).contains("--label-column"));
+    write_guided(&input, "-1", Some("0"));
+    let e = fail(&["--weight-column", "w", "--label-column", "y"]);
+    assert!(e.contains("line 7") && e.contains("'w'") && e.contains("≥ 0"), "{e}");
+    write_guided(&input, "2", Some("0.5"));
+    let e = fail(&["--label-column", "y"]);
+    assert!(e.contains("line 4") && e.contains("'y'"), "{e}");
+    write_guided(&input, "2", Some("-3"));
+    assert!(fail(&["--label-column", "y"]).contains("line 4"));
+}

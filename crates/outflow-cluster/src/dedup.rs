@@ -95,18 +95,25 @@ pub(crate) fn dedup(x: ArrayView2<'_, f64>) -> Option<Dedup> {
 }
 
 /// The distance at which the cumulative weight of `(distance, weight)` pairs sorted by distance reaches
-/// `m` (the pairs must hold at least that much weight).
-pub(crate) fn weighted_kth(sorted: impl Iterator<Item = (f64, u32)>, m: usize) -> f64 {
-    let mut acc = 0usize;
+/// `m`, or the last distance when the pairs hold less (callers list enough weight; see [`kth_of_mass`]).
+pub(crate) fn weighted_kth<W: Copy + Into<f64>>(sorted: impl Iterator<Item = (f64, W)>, m: usize) -> f64 {
     let mut last = 0.0;
+    kth_of_mass(sorted.inspect(|&(d, _)| last = d), m).unwrap_or(last)
+}
+
+/// The distance at which the cumulative weight of `(distance, weight)` pairs sorted by distance reaches
+/// `m`; `None` when the pairs hold less. Weights are multiplicities or sample weights (any non-negative
+/// value: a zero weight adds nothing).
+pub(crate) fn kth_of_mass<W: Copy + Into<f64>>(sorted: impl Iterator<Item = (f64, W)>, m: usize) -> Option<f64> {
+    let target = m as f64;
+    let mut acc = 0.0f64;
     for (d, w) in sorted {
-        acc += w as usize;
-        last = d;
-        if acc >= m {
-            return d;
+        acc += w.into();
+        if acc >= target {
+            return Some(d);
         }
     }
-    last
+    None
 }
 
 #[cfg(test)]
@@ -132,5 +139,10 @@ mod tests {
         assert_eq!(weighted_kth(v.iter().copied(), 2), 0.0);
         assert_eq!(weighted_kth(v.iter().copied(), 3), 1.0);
         assert_eq!(weighted_kth(v.iter().copied(), 8), 2.0);
+        // Fractional and zero sample weights: the point itself (first) may weigh nothing.
+        let f = [(0.0, 0.0f64), (1.0, 0.5), (2.0, 0.25), (3.0, 2.0)];
+        assert_eq!(kth_of_mass(f.iter().copied(), 1), Some(3.0));
+        assert_eq!(kth_of_mass(f[..3].iter().copied(), 1), None);
+        assert_eq!(weighted_kth(f[..3].iter().copied(), 1), 2.0);
     }
 }

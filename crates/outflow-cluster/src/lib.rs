@@ -10,7 +10,8 @@
 //! `cluster_selection_epsilon_max` (the same for clusters born above a distance), labels, membership
 //! probabilities, GLOSH outlier scores, cluster persistence, exemplars, soft clustering (membership
 //! vectors), the DBSCAN* clustering at any cut of the single-linkage tree (`dbscan_clustering`), `alpha`,
-//! fast_hdbscan's `cluster_selection_persistence`, every metric of [`Metric`] including haversine and a
+//! fast_hdbscan's `cluster_selection_persistence`, sample weights and semi-supervised selection from
+//! partial labels ([`HdbscanParams::fit_with`]), every metric of [`Metric`] including haversine and a
 //! precomputed distance matrix — and predicts new points with `approximate_predict` semantics.
 //!
 //! ## Options compared with the other implementations
@@ -28,16 +29,26 @@
 //! | `dbscan_clustering(cut)` | ✔ | ✗ | ✔ | ✗ | ✔ (both, exact) |
 //! | tree export (condensed, single linkage) | ✔ | ✔ | private | ✔ | ✔ (hdbscan's columns; `outflow cluster --tree`) |
 //! | metrics | many | Euclidean | many | Euclidean | Euclidean, Manhattan, Chebyshev, Minkowski p, cosine, haversine, precomputed (scikit-learn, hdbscan) |
-//! | sample weights | ✗ | ✔ | ✗ | ✗ | ✗ (duplicate rows are weighted internally) |
+//! | sample weights | ✗ | ✔ | ✗ | ✗ | ✔ (fast_hdbscan; every metric, [`HdbscanParams::fit_weighted`]) |
 //! | soft clustering | ✔ | ✗ | ✗ | ✔ | ✔ (hdbscan: `all_points_membership_vectors`, `membership_vectors`) |
 //! | cluster_selection_persistence | ✗ | ✔ | ✗ | ✗ | ✔ (fast_hdbscan) |
 //! | branch detection (FLASC) | ✔ | ✔ | ✗ | ✗ | ✗ |
-//! | semi-supervised | ✗ | ✔ | ✗ | ✗ | ✗ |
+//! | semi-supervised | ✗ | ✔ | ✗ | ✗ | ✔ (fast_hdbscan's HDBSCAN*(BC), both variants; [`HdbscanParams::fit_semi_supervised`]) |
 //!
 //! Where tied edges make a point a bridge between two sub-clusters (its core distance is the weight of the
 //! split), Outflow lets it fall out of the parent at the split, as the density levels define it; hdbscan's
 //! binary tree files it under one child first. The labels rarely move (one point in the fixtures), but
 //! that child's size, its largest λ and so its exemplars and membership vectors can.
+//!
+//! Sample weights and partial labels follow fast_hdbscan's exact (Kruskal) path, with two deliberate
+//! differences: a row whose own weight reaches `min_cluster_size` stays a point of the tree (fast_hdbscan
+//! loses it and can select an empty "phantom" cluster), and with partial labels a tree without any split
+//! selects the root under `allow_single_cluster` as the unsupervised selection does (fast_hdbscan selects
+//! nothing). fast_hdbscan's weights are not repetitions: a point row counts once in its cluster's
+//! stability whatever its weight, and a zero-weight row stays in the tree, so weight k is not k copies
+//! (scikit-learn's `sample_weight` contract) — core distances and cluster sizes are.
+//! With partial labels, leaf selection, `max_cluster_size` and `cluster_selection_epsilon_max` are
+//! refused (fast_hdbscan ignores the labels or the limit silently).
 //!
 //! `alpha` is defined by hdbscan's generic and Prim paths (distances divided by alpha, core distances
 //! not); hdbscan's Borůvka paths ignore it and scikit-learn's `brute` path divides the core distances
@@ -161,7 +172,7 @@ pub use crate::dbscan::{CentroidFilter, Dbscan, DbscanParams, Eps, EpsRule, KnnE
 pub use crate::error::{ClusterError, Result};
 pub use crate::hdbscan::{
     BORUVKA_MAX_DIM, Hdbscan, HdbscanParams, MinSamplesConvention, MstAlgorithm, MstEdge, MutualReachability,
-    Prediction, auto_leaf_size, stages,
+    Prediction, SemiSupervised, auto_leaf_size, stages,
 };
 pub use outflow_core::InputError;
 

@@ -113,4 +113,44 @@ proptest! {
             prop_assert!(close(m.outlier_scores()[i], m.outlier_scores()[i + n]));
         }
     }
+
+    /// Unit sample weights are no weights: the same labels, probabilities and scores.
+    #[test]
+    fn unit_weights_change_nothing(n in 30usize..250, d in 1usize..5, seed in 0u64..10_000, mcs in 3usize..15, ms in 1usize..8) {
+        let x = data(n, d, seed);
+        let p = HdbscanParams::new(mcs).min_samples(ms);
+        let (a, b) = (p.fit(x.view()).unwrap(), p.fit_weighted(x.view(), &vec![1.0; n]).unwrap());
+        prop_assert_eq!(a.labels(), b.labels());
+        prop_assert_eq!(a.core_distances(), b.core_distances());
+        for i in 0..n {
+            prop_assert!(close(a.probabilities()[i], b.probabilities()[i]));
+            prop_assert!(close(a.outlier_scores()[i], b.outlier_scores()[i]));
+        }
+    }
+
+    /// A row of integer weight w has the core distance it has as w copies (its weight counts first, as
+    /// the copies sit at distance 0), and weights ½ need twice as many neighbours (the kd-tree's and
+    /// Prim's searches agree).
+    #[test]
+    fn integer_weights_are_copies_for_core_distances(n in 20usize..150, d in 1usize..4, seed in 0u64..10_000, ms in 2usize..9) {
+        let x = data(n, d, seed);
+        let w: Vec<f64> = (0..n).map(|i| (1 + (i * 7 + seed as usize) % 3) as f64).collect();
+        let rows: Vec<usize> = (0..n).flat_map(|i| std::iter::repeat_n(i, w[i] as usize)).collect();
+        let copies = x.select(Axis(0), &rows);
+        let p = HdbscanParams::new(5).min_samples(ms);
+        let weighted = p.fit_weighted(x.view(), &w).unwrap();
+        let copied = p.fit(copies.view()).unwrap();
+        let first: Vec<usize> = (0..n).map(|i| rows.iter().position(|&r| r == i).unwrap()).collect();
+        for (i, &f) in first.iter().enumerate() {
+            prop_assert!(close(weighted.core_distances()[i], copied.core_distances()[f]), "row {}", i);
+        }
+        let half = vec![0.5; n];
+        let by_tree = p.fit_weighted(x.view(), &half).unwrap();
+        let by_prim = p.clone().mst_algorithm(outflow_cluster::MstAlgorithm::Prim).fit_weighted(x.view(), &half).unwrap();
+        let whole = HdbscanParams::new(5).min_samples(2 * ms).fit(x.view()).unwrap();
+        prop_assert_eq!(by_tree.core_distances(), by_prim.core_distances());
+        for i in 0..n {
+            prop_assert!(close(by_tree.core_distances()[i], whole.core_distances()[i]), "row {}", i);
+        }
+    }
 }

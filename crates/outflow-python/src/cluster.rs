@@ -1,7 +1,7 @@
 //! Clusterers on numpy arrays: HDBSCAN (fit, tree-based prediction for new points, persistence),
 //! DBSCAN, k-means and Ward.
 
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray2, ToPyArray};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, ToPyArray};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -62,12 +62,22 @@ impl HdbscanModel {
         Ok((slf.get_type().getattr("from_bytes")?, (bytes,)))
     }
 
-    /// Fits `x` (float64, 2-D) with the JSON of `HdbscanParams`.
+    /// Fits `x` (float64, 2-D) with the JSON of `HdbscanParams`, optional sample weights (float64) and
+    /// partial labels (int64, −1 unlabelled; semi-supervised selection).
     #[staticmethod]
-    fn fit(py: Python<'_>, x: PyReadonlyArray2<'_, f64>, params: &str) -> PyResult<Self> {
+    #[pyo3(signature = (x, params, sample_weight=None, partial_labels=None))]
+    fn fit(
+        py: Python<'_>,
+        x: PyReadonlyArray2<'_, f64>,
+        params: &str,
+        sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+        partial_labels: Option<PyReadonlyArray1<'_, i64>>,
+    ) -> PyResult<Self> {
         let params: HdbscanParams = parse("HDBSCAN parameters", params)?;
         let x = x.as_array();
-        let inner = py.detach(|| params.fit(x)).map_err(errors::cluster)?;
+        let w = sample_weight.as_ref().map(|w| w.as_array().to_vec());
+        let y = partial_labels.as_ref().map(|y| y.as_array().to_vec());
+        let inner = py.detach(|| params.fit_with(x, w.as_deref(), y.as_deref())).map_err(errors::cluster)?;
         Ok(HdbscanModel { inner })
     }
 

@@ -125,12 +125,25 @@ def test_index_inputs_are_checked():
         outflow.dbcv(X, labels, metric=None)
 
 
+# HDBSCAN's sample weights are fast_hdbscan's, the only HDBSCAN with weights, and those are not
+# repetitions: a point row counts once in a cluster's stability whatever its weight, and a zero-weight
+# row stays in the tree. scikit-learn's check that weight k equals k copies (and 0 equals removal)
+# therefore fails by definition, for fast_hdbscan as for us.
+EXPECTED_FAILURES = {
+    "HDBSCAN": {"check_sample_weight_equivalence_on_dense_data": "fast_hdbscan's weights are not repetitions"},
+}
+
+
 def test_scikit_learn_estimator_checks():
-    """scikit-learn's own estimator checks, every one of them."""
+    """scikit-learn's own estimator checks, every one of them (expected failures named and asserted)."""
     need("sklearn")
     from sklearn.utils.estimator_checks import check_estimator
 
     for estimator in [outflow.HDBSCAN(), outflow.DBSCAN(), outflow.KMeans(n_clusters=2), outflow.Ward()]:
-        results = check_estimator(estimator, on_fail=None)
+        name = type(estimator).__name__
+        expected = EXPECTED_FAILURES.get(name, {})
+        results = check_estimator(estimator, on_fail=None, expected_failed_checks=expected)
         failed = [r["check_name"] for r in results if r["status"] == "failed"]
-        assert not failed, f"{type(estimator).__name__}: {failed}"
+        assert not failed, f"{name}: {failed}"
+        xfailed = {r["check_name"] for r in results if r["status"] == "xfail"}
+        assert xfailed == set(expected), f"{name}: expected failures {sorted(xfailed)}"

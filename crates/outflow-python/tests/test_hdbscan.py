@@ -358,3 +358,54 @@ def test_fit_releases_the_gil():
     # Each tick is a return of this thread to Python; with the GIL held by the fit there would be
     # none between its start and end (at most one straddling the call).
     assert len(inside) >= 5, f"{len(inside)} ticks during a fit of {window['end'] - window['start']:.3f} s"
+
+
+def _weights_fixture(name):
+    import json
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "outflow-cluster/tests/fixtures/hdbscan_weights" / f"{name}.json"
+    return json.loads(path.read_text())
+
+
+def test_sample_weights_and_partial_labels_match_fast_hdbscan():
+    """fast_hdbscan's results recorded by tools/reference/hdbscan_weights_reference.py (fast_hdbscan is not
+    in this environment): sample weights, and partial labels with HDBSCAN*(BC)."""
+    metrics = need("sklearn.metrics")
+    d = _weights_fixture("blobs_int_weights")
+    run = d["runs"][0]
+    X, w = np.array(d["x"]), np.array(d["weights"])
+    ours = outflow.HDBSCAN(min_cluster_size=run["min_cluster_size"], min_samples=run["min_samples"]).fit(X, sample_weight=w)
+    assert metrics.adjusted_rand_score(run["labels"], ours.labels_) == 1.0
+    assert np.array_equal(ours.labels_ < 0, np.array(run["labels"]) < 0)
+    unweighted = outflow.HDBSCAN(min_cluster_size=run["min_cluster_size"], min_samples=run["min_samples"]).fit(X)
+    assert metrics.adjusted_rand_score(run["labels"], unweighted.labels_) < 0.99, "the weights matter here"
+
+    d = _weights_fixture("nested_semi_supervised")
+    X, y = np.array(d["x"]), np.array(d["y"])
+    for run in d["runs"][:2]:
+        # fast_hdbscan counts min_samples without the row itself when unweighted.
+        est = outflow.HDBSCAN(
+            min_cluster_size=run["min_cluster_size"], min_samples=run["min_samples"], min_samples_includes_self=False,
+            semi_supervised=True, ss_algorithm=run["ss_algorithm"],
+        )
+        assert metrics.adjusted_rand_score(run["labels"], est.fit(X, y).labels_) == 1.0, run["ss_algorithm"]
+
+
+def test_bad_weights_and_labels_are_input_errors():
+    X = blobs(d=2, seed=0)
+    n = X.shape[0]
+    with pytest.raises(outflow.InputError, match="one per row"):
+        outflow.HDBSCAN().fit(X, sample_weight=np.ones(n - 1))
+    with pytest.raises(outflow.InputError, match="sample_weight"):
+        outflow.HDBSCAN().fit(X, sample_weight=-np.ones(n))
+    with pytest.raises(outflow.InputError, match="non-zero"):
+        outflow.HDBSCAN().fit(X, sample_weight=np.zeros(n))
+    with pytest.raises(outflow.InputError, match="partial labels y"):
+        outflow.HDBSCAN(semi_supervised=True).fit(X)
+    with pytest.raises(outflow.InputError, match="whole numbers"):
+        outflow.HDBSCAN(semi_supervised=True).fit(X, np.full(n, 0.5))
+    with pytest.raises(outflow.InputError, match="unlabelled"):
+        outflow.HDBSCAN(semi_supervised=True).fit(X, np.full(n, -1))
+    with pytest.raises(outflow.InputError, match="ss_algorithm"):
+        outflow.HDBSCAN(semi_supervised=True, ss_algorithm="bcubed").fit(X, np.zeros(n))

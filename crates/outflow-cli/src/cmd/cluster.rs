@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use outflow::cluster::{Fit, Model};
 
 use crate::algorithm::AlgorithmArgs;
-use crate::input::{numeric_csv, set_threads};
+use crate::input::{numeric_csv_with, set_threads};
 
 /// Arguments of `outflow cluster`.
 #[derive(clap::Args, Debug)]
@@ -23,7 +23,8 @@ pub struct Args {
     pub seed: u64,
     /// Also write the clustering's tree. Ward: its merge tree as JSON (SciPy linkage rows `[a, b, distance,
     /// size]`). HDBSCAN: as JSON, the condensed tree and the single-linkage tree as records with the
-    /// `hdbscan` package's columns (`condensed_tree`: parent, child, lambda_val, child_size;
+    /// `hdbscan` package's columns (`condensed_tree`: parent, child, lambda_val, child_size, and with
+    /// --weight-column child_weight, fast_hdbscan's weighted child_size;
     /// `single_linkage_tree`: parent, left_child, right_child, distance, size); as CSV (a path ending in
     /// `.csv`), the condensed tree there and the single-linkage tree beside it (`NAME.single_linkage.csv`).
     #[arg(long, visible_alias = "tree-out")]
@@ -42,6 +43,20 @@ pub struct Args {
     /// some cluster).
     #[arg(long)]
     pub soft: bool,
+    /// HDBSCAN: the column of INPUT holding each row's sample weight (finite, ≥ 0; not a feature), as
+    /// fast_hdbscan's `sample_weight`: core distances reach `min_samples` by cumulative weight, cluster
+    /// sizes are weight sums.
+    #[arg(long, value_name = "COLUMN")]
+    pub weight_column: Option<String>,
+    /// HDBSCAN: the column of INPUT holding partial labels (not a feature): a class ≥ 0, or −1 or an
+    /// empty cell for an unlabelled row. The clusters are then chosen by the BCubed F-measure of the labels
+    /// (fast_hdbscan's semi-supervised HDBSCAN*(BC)); the output labels are cluster numbers, not classes.
+    #[arg(long, value_name = "COLUMN")]
+    pub label_column: Option<String>,
+    /// HDBSCAN with --label-column: `bc` counts a labelled row that leaves a cluster before it splits
+    /// below the split too (fast_hdbscan's default), `bc_simple` for the cluster only.
+    #[arg(long, value_parser = ["bc", "bc_simple"], requires = "label_column")]
+    pub ss_algorithm: Option<String>,
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -73,15 +88,29 @@ pub fn run(a: Args) -> Result<()> {
     if a.soft && algorithm.name() != "hdbscan" {
         bail!("--soft reads HDBSCAN's condensed tree: it needs --algorithm hdbscan");
     }
+    let guided = a.weight_column.is_some() || a.label_column.is_some();
+    if guided && algorithm.name() != "hdbscan" {
+        bail!("--weight-column and --label-column guide HDBSCAN: they need --algorithm hdbscan");
+    }
     let trees = a.tree.as_ref().map(|p| tree_paths(p, algorithm.name()));
     for p in trees.iter().flatten() {
         crate::input::check_output(p, a.force)?;
     }
     let t0 = Instant::now();
-    let (_, x) = numeric_csv(&a.input)?;
+    let (names, x) = numeric_csv_with(&a.input, a.label_column.as_deref())?;
+    let (x, weights, partial) = split_guides(&a, &names, x)?;
     let read_s = t0.elapsed().as_secs_f64();
     let t = Instant::now();
-    let model = algorithm.fit(x.view())?;
+    let model = match (&algorithm, guided) {
+        (outflow::cluster::Algorithm::Hdbscan(p), true) => {
+            let mut p = p.clone();
+            if a.ss_algorithm.as_deref() == Some("bc_simple") {
+                p = p.ss_algorithm(outflow::cluster::SemiSupervised::BcSimple);
+            }
+            Model::Hdbscan(p.fit_with(x.view(), weights.as_deref(), partial.as_deref())?)
+        }
+        _ => algorithm.fit(x.view())?,
+    };
     let fit_s = t.elapsed().as_secs_f64();
     let mut columns: Vec<(String, Vec<f64>)> =
         model.row_columns(x.view())?.into_iter().map(|(n, v)| (n.to_owned(), v)).collect();
@@ -130,6 +159,66 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
+/// Takes the --weight-column and --label-column columns out of the features.
+type Guides = (ndarray::Array2<f64>, Option<Vec<f64>>, Option<Vec<i64>>);
+fn split_guides(a: &Args, names: &[String], x: ndarray::Array2<f64>) -> Result<Guides> {
+    let find = |flag: &str, name: &str| {
+        names.iter().position(|n| n == name).with_context(|| {
+            format!(
+                "{flag} {name}: {} has no such column (columns: {})",
+                crate::input::shown(&a.input),
+                names.join(", ")
+            )
+        })
+    };
+    let wcol = a.weight_column.as_deref().map(|n| find("--weight-column", n)).transpose()?;
+    let lcol = a.label_column.as_deref().map(|n| find("--label-column", n)).transpose()?;
+    if wcol.is_some() && wcol == lcol {
+        bail!("--weight-column and --label-column name the same column");
+    }
+    let line = |i: usize| i + 2; // the header is line 1
+    let weights = wcol.map(|c| x.column(c).to_vec());
+    if let (Some(c), Some(w)) = (wcol, &weights)
+        && let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0))
+    {
+        bail!(
+            "{} line {}, column '{}': a sample weight is finite and ≥ 0, got {}",
+            crate::input::shown(&a.input),
+            line(i),
+            names[c],
+            w[i]
+        );
+    }
+    let partial = lcol
+        .map(|c| {
+            x.column(c)
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    if v.is_nan() {
+                        Ok(-1)
+                    } else if v.fract() == 0.0 && (-1.0..9.0e15).contains(&v) {
+                        Ok(v as i64)
+                    } else {
+                        bail!(
+                            "{} line {}, column '{}': a partial label is a class ≥ 0 or −1 (or empty) for an \
+                             unlabelled row, got {v}",
+                            crate::input::shown(&a.input),
+                            line(i),
+                            names[c]
+                        )
+                    }
+                })
+                .collect::<Result<Vec<i64>>>()
+        })
+        .transpose()?;
+    let keep: Vec<usize> = (0..x.ncols()).filter(|&c| Some(c) != wcol && Some(c) != lcol).collect();
+    if keep.is_empty() {
+        bail!("{}: no feature column is left besides the weights and labels", crate::input::shown(&a.input));
+    }
+    Ok((x.select(ndarray::Axis(1), &keep), weights, partial))
+}
+
 /// The files `--tree PATH` writes: PATH, and for HDBSCAN as CSV the single-linkage tree beside it.
 fn tree_paths(path: &std::path::Path, algorithm: &str) -> Vec<PathBuf> {
     let csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
@@ -148,9 +237,15 @@ fn hdbscan_trees(h: &outflow::cluster::Hdbscan, csv: bool) -> Result<Vec<Vec<u8>
     let sl = h.single_linkage_tree();
     let n = sl.n_points;
     if csv {
-        let mut c = String::from("parent,child,lambda_val,child_size\n");
+        let weighted = ct.is_weighted();
+        let mut c = String::from(if weighted {
+            "parent,child,lambda_val,child_size,child_weight\n"
+        } else {
+            "parent,child,lambda_val,child_size\n"
+        });
         for i in 0..ct.len() {
-            let _ = writeln!(c, "{},{},{},{}", ct.parent[i], ct.child[i], ct.lambda_val[i], ct.child_size[i]);
+            let _ = write!(c, "{},{},{},{}", ct.parent[i], ct.child[i], ct.lambda_val[i], ct.child_size[i]);
+            let _ = if weighted { writeln!(c, ",{}", ct.child_weight[i]) } else { writeln!(c) };
         }
         let mut s = String::from("parent,left_child,right_child,distance,size\n");
         for (i, m) in sl.merges.iter().enumerate() {
@@ -160,8 +255,12 @@ fn hdbscan_trees(h: &outflow::cluster::Hdbscan, csv: bool) -> Result<Vec<Vec<u8>
     }
     let condensed: Vec<serde_json::Value> = (0..ct.len())
         .map(|i| {
-            serde_json::json!({"parent": ct.parent[i], "child": ct.child[i], "lambda_val": ct.lambda_val[i],
-                "child_size": ct.child_size[i]})
+            let mut row = serde_json::json!({"parent": ct.parent[i], "child": ct.child[i],
+                "lambda_val": ct.lambda_val[i], "child_size": ct.child_size[i]});
+            if ct.is_weighted() {
+                row["child_weight"] = ct.child_weight[i].into();
+            }
+            row
         })
         .collect();
     let linkage: Vec<serde_json::Value> = sl

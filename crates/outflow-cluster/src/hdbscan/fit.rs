@@ -13,9 +13,9 @@ use super::prim;
 use outflow_core::{check_len, check_matrix, check_width};
 
 use super::tree;
-use crate::dedup::{dedup, weighted_kth};
+use crate::dedup::{dedup, kth_of_mass};
 use crate::error::{ClusterError, Result};
-use crate::kdtree::KdTree;
+use crate::kdtree::{KdTree, NONE};
 use crate::metric::{Kernel, Metric, dispatch_tree};
 use crate::traits::Fit;
 
@@ -35,11 +35,12 @@ pub mod stages {
         params.metric_fits(x)?;
         check_min_samples(min_samples, x.nrows())?;
         let pts = Points::of(x, metric);
+        let mass = pts.masses();
         let core_u = if params.use_prim(x.ncols()) {
-            prim::kth_distances(pts.view(), metric, min_samples, pts.weights())
+            prim::kth_distances(pts.view(), metric, min_samples, mass.as_deref())
         } else {
             let tree = tree_for(pts.view(), metric, params.leaf_size);
-            dispatch_tree!(metric, K => tree_core::<K>(&tree, &pts, min_samples, min_samples.min(tree.n)).0)
+            dispatch_tree!(metric, K => tree_core::<K>(&tree, mass.as_deref(), min_samples, min_samples.min(tree.n)).0)
         };
         Ok(pts.per_row(&core_u))
     }
@@ -64,8 +65,9 @@ pub mod stages {
     pub(crate) fn mst_of_points(pts: &Points, params: &HdbscanParams) -> (Vec<MstEdge>, Vec<f64>) {
         let m = params.effective_min_samples();
         let alpha = params.alpha;
+        let mass = pts.masses();
         let (mut edges, core) = if params.use_prim(pts.view().ncols()) {
-            let core = prim::kth_distances(pts.view(), params.metric, m, pts.weights());
+            let core = prim::kth_distances(pts.view(), params.metric, m, mass.as_deref());
             let scaled: Vec<f64>;
             let reach = if alpha == 1.0 {
                 &core
@@ -77,7 +79,7 @@ pub mod stages {
             (e.into_iter().map(|(a, b, d)| MstEdge { a: a as usize, b: b as usize, distance: d }).collect(), core)
         } else {
             let tree = tree_for(pts.view(), params.metric, params.leaf_size);
-            dispatch_tree!(params.metric, K => tree_mst::<K>(&tree, pts, m, alpha))
+            dispatch_tree!(params.metric, K => tree_mst::<K>(&tree, mass.as_deref(), m, alpha))
         };
         if alpha != 1.0 {
             for e in &mut edges {
@@ -93,30 +95,59 @@ pub mod stages {
         (edges, core)
     }
 
-    /// Reduced core distances per tree position (weighted by multiplicity) and the neighbour lists.
+    /// Reduced core distances per tree position (weighted by the points' mass) and the neighbour lists of
+    /// the `k` nearest points.
     pub(super) fn tree_core<K: Kernel>(
         tree: &KdTree,
-        pts: &Points,
+        mass: Option<&[f64]>,
         m: usize,
         k: usize,
     ) -> (Vec<f64>, Vec<f64>, Vec<u32>) {
         let (dist, pos) = tree.knn_all::<K>(k);
+        let mass_at = |q: u32| mass.map_or(1.0, |w| w[tree.index[q as usize] as usize]);
         let core_r: Vec<f64> = (0..tree.n)
             .into_par_iter()
             .with_min_len(1024)
             .map(|p| {
                 let list = dist[p * k..(p + 1) * k].iter().zip(&pos[p * k..(p + 1) * k]);
-                weighted_kth(list.map(|(&d, &q)| (d, pts.weight(tree.index[q as usize] as usize))), m)
+                match kth_of_mass(list.map(|(&d, &q)| (d, mass_at(q))), m) {
+                    Some(d) => d,
+                    // Sample weights below 1: the k nearest points hold less than m; look further.
+                    None => deeper_core::<K>(tree, mass_at, p, m, k),
+                }
             })
             .collect();
         (to_rows(tree, &core_r, K::to_dist), dist, pos)
     }
 
+    /// The reduced core distance of tree point `p` from ever longer neighbour lists (doubling from `k`).
+    fn deeper_core<K: Kernel>(tree: &KdTree, mass_at: impl Fn(u32) -> f64, p: usize, m: usize, k: usize) -> f64 {
+        let mut k = k;
+        loop {
+            k = (2 * k).min(tree.n);
+            let (mut d, mut q) = (vec![0.0; k], vec![0u32; k]);
+            tree.knn::<K>(tree.point(p), &mut d, &mut q);
+            let listed = d.iter().zip(&q).filter(|(_, q)| **q != NONE);
+            if let Some(c) = kth_of_mass(listed.clone().map(|(&d, &q)| (d, mass_at(q))), m) {
+                return c;
+            }
+            if k == tree.n {
+                // Validation keeps the total mass at least m; rounding aside, the farthest point.
+                return listed.map(|(&d, _)| d).fold(0.0, f64::max);
+            }
+        }
+    }
+
     /// The MST over the kd-tree, on core distances scaled by `alpha` (see [`mst_of_points`]).
-    pub(super) fn tree_mst<K: Kernel>(tree: &KdTree, pts: &Points, m: usize, alpha: f64) -> (Vec<MstEdge>, Vec<f64>) {
+    pub(super) fn tree_mst<K: Kernel>(
+        tree: &KdTree,
+        mass: Option<&[f64]>,
+        m: usize,
+        alpha: f64,
+    ) -> (Vec<MstEdge>, Vec<f64>) {
         // Enough unique neighbours to reach weight m, plus a few for Borůvka's first round.
         let k = (m + 1).max(3).min(tree.n);
-        let (core_u, dist, pos) = tree_core::<K>(tree, pts, m, k);
+        let (core_u, dist, pos) = tree_core::<K>(tree, mass, m, k);
         let core_r: Vec<f64> = (0..tree.n).map(|p| K::to_rdist(alpha * core_u[tree.index[p] as usize])).collect();
         let edges = boruvka::mst::<K>(tree, &core_r, &dist, &pos, k)
             .into_iter()
@@ -168,15 +199,24 @@ pub(crate) struct Points {
     /// Point of each original row (empty: identity).
     #[serde(with = "outflow_core::codec::u32s")]
     pub(super) of_row: Vec<u32>,
+    /// Sample weight of each original row (empty: unweighted, every row 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "outflow_core::codec::f64s")]
+    pub(super) row_weight: Vec<f64>,
 }
 
 impl Points {
     pub(crate) fn new(x: ArrayView2<'_, f64>) -> Points {
         match dedup(x) {
-            Some(d) => Points { points: d.points, weights: d.weight, first: d.first, of_row: d.of_row },
-            None => {
-                Points { points: x.as_standard_layout().into_owned(), weights: vec![], first: vec![], of_row: vec![] }
+            Some(d) => {
+                Points { points: d.points, weights: d.weight, first: d.first, of_row: d.of_row, row_weight: vec![] }
             }
+            None => Points {
+                points: x.as_standard_layout().into_owned(),
+                weights: vec![],
+                first: vec![],
+                of_row: vec![],
+                row_weight: vec![],
+            },
         }
     }
 
@@ -184,7 +224,13 @@ impl Points {
     /// points to merge).
     pub(crate) fn of(x: ArrayView2<'_, f64>, metric: Metric) -> Points {
         if metric == Metric::Precomputed {
-            Points { points: x.as_standard_layout().into_owned(), weights: vec![], first: vec![], of_row: vec![] }
+            Points {
+                points: x.as_standard_layout().into_owned(),
+                weights: vec![],
+                first: vec![],
+                of_row: vec![],
+                row_weight: vec![],
+            }
         } else {
             Points::new(x)
         }
@@ -198,13 +244,25 @@ impl Points {
         self.points.nrows()
     }
 
-    pub(crate) fn weights(&self) -> Option<&[u32]> {
-        (!self.weights.is_empty()).then_some(&self.weights[..])
+    /// The mass of each point: the sum of its rows' sample weights, else its multiplicity; `None` when
+    /// every point is one unweighted row.
+    pub(crate) fn masses(&self) -> Option<Vec<f64>> {
+        if !self.row_weight.is_empty() {
+            let mut m = vec![0.0; self.len()];
+            for (row, &w) in self.row_weight.iter().enumerate() {
+                m[self.unique_of(row)] += w;
+            }
+            Some(m)
+        } else if !self.weights.is_empty() {
+            Some(self.weights.iter().map(|&w| f64::from(w)).collect())
+        } else {
+            None
+        }
     }
 
-    #[inline]
-    pub(crate) fn weight(&self, u: usize) -> u32 {
-        if self.weights.is_empty() { 1 } else { self.weights[u] }
+    /// The rows' sample weights, if any.
+    pub(crate) fn row_weights(&self) -> Option<&[f64]> {
+        (!self.row_weight.is_empty()).then_some(&self.row_weight[..])
     }
 
     /// The point of an original row.
@@ -246,12 +304,66 @@ impl Fit for HdbscanParams {
     type Error = ClusterError;
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Hdbscan> {
-        self.validate_for(x)?;
-        let points = Points::of(x, self.metric);
+        self.fit_with(x, None, None)
+    }
+}
+
+impl HdbscanParams {
+    /// Fits with a weight per row, as fast_hdbscan's `fit(X, sample_weight=w)` defines them (the only
+    /// HDBSCAN with weights): a core distance is the distance at which the cumulative weight of the
+    /// nearest rows, the row itself first, reaches `min_samples`; a cluster's size is the sum of its rows'
+    /// weights (so `min_cluster_size` and `max_cluster_size` compare weights); stability is fast_hdbscan's
+    /// `Σ λ(point rows) + Σ λ_D·W_D (child clusters) − λ_C·W_C`, where a point row counts 1 whatever its
+    /// weight. Weights are finite and ≥ 0 (0: a row that gives no weight to others but is still
+    /// clustered), and sum to at least `min_samples`. Unlike fast_hdbscan, a row whose own weight reaches
+    /// `min_cluster_size` is kept as a point of the tree (fast_hdbscan drops it, a bug), and every metric
+    /// takes weights (fast_hdbscan: Euclidean only).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use outflow_cluster::{ClusterModel, HdbscanParams};
+    /// let x = array![[0.0], [0.1], [0.2], [5.0], [5.1], [5.2]];
+    /// // Unweighted, groups of 3 rows are below min_cluster_size 4: no cluster.
+    /// let w = [2.0, 1.0, 1.0, 2.0, 1.0, 1.0];
+    /// let model = HdbscanParams::new(4).min_samples(2).fit_weighted(x.view(), &w).unwrap();
+    /// assert_eq!(model.n_clusters(), 2);
+    /// ```
+    pub fn fit_weighted(&self, x: ArrayView2<'_, f64>, sample_weight: &[f64]) -> Result<Hdbscan> {
+        self.fit_with(x, Some(sample_weight), None)
+    }
+
+    /// Fits with partial labels (semi-supervised HDBSCAN*(BC), as fast_hdbscan's `semi_supervised=True`
+    /// defines it): `partial_labels[i]` is row i's class (≥ 0) or −1 for an unlabelled row. The tree is
+    /// the unsupervised one; only the excess-of-mass selection changes: bottom-up, a cluster is kept over
+    /// its descendants when its BCubed F-measure over the labelled rows is higher, stability deciding
+    /// ties (see [`SemiSupervised`]). The output labels are cluster numbers, not classes.
+    pub fn fit_semi_supervised(&self, x: ArrayView2<'_, f64>, partial_labels: &[i64]) -> Result<Hdbscan> {
+        self.fit_with(x, None, Some(partial_labels))
+    }
+
+    /// Fits with sample weights and partial labels, each optional (see [`Self::fit_weighted`] and
+    /// [`Self::fit_semi_supervised`]).
+    pub fn fit_with(
+        &self,
+        x: ArrayView2<'_, f64>,
+        sample_weight: Option<&[f64]>,
+        partial_labels: Option<&[i64]>,
+    ) -> Result<Hdbscan> {
+        match sample_weight {
+            None => self.validate_for(x)?,
+            Some(w) => self.validate_weighted(x, w)?,
+        }
+        if let Some(y) = partial_labels {
+            self.check_partial_labels(y, x.nrows())?;
+        }
+        let mut points = Points::of(x, self.metric);
+        if let Some(w) = sample_weight {
+            points.row_weight = w.to_vec();
+        }
         let (edges, core_u) = stages::mst_of_points(&points, self);
         let mst = points.expand_edges(edges, &core_u);
         let core_distances = points.per_row(&core_u);
-        Ok(self.finish(x, points, mst, core_distances))
+        Ok(self.finish(x, points, mst, core_distances, partial_labels))
     }
 }
 
@@ -319,25 +431,31 @@ impl HdbscanParams {
         }
         check_width(x.ncols(), mr.n_features)?;
         check_len("the mutual-reachability MST's rows", x.nrows(), mr.core_distances.len())?;
-        Ok(self.finish(x, mr.points.clone(), mr.mst.clone(), mr.core_distances.clone()))
+        Ok(self.finish(x, mr.points.clone(), mr.mst.clone(), mr.core_distances.clone(), None))
     }
 
-    /// The stages after the MST: trees, selection, scores.
+    /// The stages after the MST: trees, selection (by partial labels when given), scores.
     pub(super) fn finish(
         &self,
         x: ArrayView2<'_, f64>,
         points: Points,
         mst: Vec<MstEdge>,
         core_distances: Vec<f64>,
+        partial_labels: Option<&[i64]>,
     ) -> Hdbscan {
         let n = x.nrows();
         let sorted: Vec<(usize, usize, f64)> = mst.iter().map(|e| (e.a, e.b, e.distance)).collect();
         let single_linkage = tree::single_linkage(n, &sorted);
-        let mut condensed = tree::condense(&tree::level_tree(n, &sorted), self.min_cluster_size);
+        let level = tree::level_tree(n, &sorted, points.row_weights());
+        let mut condensed = tree::condense(&level, self.min_cluster_size);
         if self.cluster_selection_persistence > 0.0 {
             condensed = tree::simplify(&condensed, self.cluster_selection_persistence);
         }
-        let sel = tree::select(&condensed, &self.selection_rule());
+        let rule = self.selection_rule();
+        let sel = match partial_labels {
+            None => tree::select(&condensed, &rule),
+            Some(y) => tree::select_semi_supervised(&condensed, &rule, y, self.ss_algorithm),
+        };
         let outlier_scores = tree::glosh(&condensed);
         Hdbscan {
             params: self.clone(),

@@ -14,5 +14,5 @@ pub use self::fit::{MutualReachability, auto_leaf_size, stages};
 pub(crate) use self::fit::{Points, tree_for};
 pub use self::model::{Hdbscan, MstEdge, Prediction};
 use self::params::check_min_samples;
-pub use self::params::{BORUVKA_MAX_DIM, HdbscanParams, MinSamplesConvention, MstAlgorithm};
+pub use self::params::{BORUVKA_MAX_DIM, HdbscanParams, MinSamplesConvention, MstAlgorithm, SemiSupervised};
 use self::predict::Derived;

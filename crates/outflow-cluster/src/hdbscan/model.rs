@@ -88,6 +88,7 @@ impl Hdbscan {
         let p = &self.points;
         let u = p.len();
         let maps_ok = (p.weights.is_empty() || p.weights.len() == u)
+            && (p.row_weight.is_empty() || p.row_weight.len() == n)
             && (p.first.is_empty() || (p.first.len() == u && p.first.iter().all(|&r| r < n)))
             && (p.of_row.is_empty() || (p.of_row.len() == n && p.of_row.iter().all(|&q| (q as usize) < u)))
             && (!p.first.is_empty() || !p.of_row.is_empty() || u == n)
@@ -97,7 +98,11 @@ impl Hdbscan {
         }
         let ct = &self.condensed;
         let len = ct.parent.len();
-        if ct.n_points != n || [ct.child.len(), ct.lambda_val.len(), ct.child_size.len()].iter().any(|&l| l != len) {
+        let weights_ok = ct.child_weight.is_empty() || ct.child_weight.len() == len;
+        if ct.n_points != n
+            || !weights_ok
+            || [ct.child.len(), ct.lambda_val.len(), ct.child_size.len()].iter().any(|&l| l != len)
+        {
             return Err(format!("a condensed tree of {} points and ragged columns for {n} rows", ct.n_points));
         }
         let bound = n + len;
@@ -117,6 +122,11 @@ impl Hdbscan {
     /// The parameters used.
     pub fn params(&self) -> &HdbscanParams {
         &self.params
+    }
+
+    /// The sample weight of each training row, when fitted with weights ([`HdbscanParams::fit_weighted`]).
+    pub fn sample_weights(&self) -> Option<&[f64]> {
+        self.points.row_weights()
     }
 
     /// Membership strength of each training point (0 for noise).

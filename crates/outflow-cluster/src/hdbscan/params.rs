@@ -3,7 +3,7 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use outflow_core::{InputError, check_matrix};
+use outflow_core::{InputError, check_len, check_matrix};
 
 use super::tree::ClusterSelection;
 use crate::error::{ClusterError, Result};
@@ -38,6 +38,19 @@ pub enum MinSamplesConvention {
     Sklearn,
     /// The point itself does not count (the `hdbscan` package).
     Hdbscan,
+}
+
+/// How semi-supervised selection ([`HdbscanParams::fit_semi_supervised`]) counts a labelled row that
+/// leaves a cluster before the cluster splits (fast_hdbscan's `ss_algorithm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SemiSupervised {
+    /// `"bc"`: such a row also counts below the split, as a cluster of its own ("virtual node"), so
+    /// splitting is not penalised for the labelled rows the children lose.
+    #[default]
+    Bc,
+    /// `"bc_simple"`: such a row counts for the cluster only, which favours keeping it whole.
+    BcSimple,
 }
 
 /// HDBSCAN parameters. `min_samples` counts the point itself, as scikit-learn's `HDBSCAN` and
@@ -87,6 +100,8 @@ pub struct HdbscanParams {
     /// (core distances unscaled), so alpha > 1 lowers the reach of sparse links and keeps more points as
     /// noise, alpha < 1 does the opposite. 1 (the default) is plain mutual reachability.
     pub alpha: f64,
+    /// How partial labels are counted when fitting with them ([`SemiSupervised`]; no effect otherwise).
+    pub ss_algorithm: SemiSupervised,
     /// MST strategy.
     pub mst_algorithm: MstAlgorithm,
     /// Points per kd-tree leaf; 0 (the default) chooses by dimension (see [`auto_leaf_size`](crate::auto_leaf_size)).
@@ -107,6 +122,7 @@ impl Default for HdbscanParams {
             allow_single_cluster: false,
             metric: Metric::Euclidean,
             alpha: 1.0,
+            ss_algorithm: SemiSupervised::Bc,
             mst_algorithm: MstAlgorithm::Auto,
             leaf_size: 0,
         }
@@ -176,6 +192,12 @@ impl HdbscanParams {
     /// Sets `alpha` (distance scaling of the mutual reachability).
     pub fn alpha(mut self, alpha: f64) -> Self {
         self.alpha = alpha;
+        self
+    }
+
+    /// Sets how partial labels are counted ([`SemiSupervised`]).
+    pub fn ss_algorithm(mut self, a: SemiSupervised) -> Self {
+        self.ss_algorithm = a;
         self
     }
 
@@ -283,6 +305,61 @@ impl HdbscanParams {
             return Err(InputError::too_few_rows(what, self.min_cluster_size, n).into());
         }
         check_min_samples(self.effective_min_samples(), n)
+    }
+
+    /// [`Self::validate_for`] with sample weights: one finite, non-negative weight per row, summing to at
+    /// least `min_samples` (which may then exceed the rows).
+    pub(super) fn validate_weighted(&self, x: ArrayView2<'_, f64>, w: &[f64]) -> Result<()> {
+        self.validate()?;
+        check_matrix(x)?;
+        self.metric_fits(x)?;
+        let n = x.nrows();
+        if n < self.min_cluster_size {
+            let what = format!("HDBSCAN with min_cluster_size = {}", self.min_cluster_size);
+            return Err(InputError::too_few_rows(what, self.min_cluster_size, n).into());
+        }
+        check_len("sample weights", n, w.len())?;
+        if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(ClusterError::param(
+                "sample_weight",
+                format!("weights must be finite and ≥ 0, got {} for row {i} (0-based)", w[i]),
+            ));
+        }
+        let total: f64 = w.iter().sum();
+        let m = self.effective_min_samples();
+        if total < m as f64 {
+            return Err(ClusterError::param(
+                "sample_weight",
+                format!("the weights sum to {total}, below min_samples = {m}: no row could reach its core distance"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Partial labels: one per row, each a class ≥ 0 or −1 (unlabelled), at least one labelled, and a
+    /// selection they can act on (excess of mass without `max_cluster_size` or
+    /// `cluster_selection_epsilon_max`, which fast_hdbscan silently ignores with labels).
+    pub(super) fn check_partial_labels(&self, y: &[i64], n: usize) -> Result<()> {
+        let bad = |m: String| Err(ClusterError::param("partial_labels", m));
+        check_len("partial labels", n, y.len())?;
+        if let Some(i) = y.iter().position(|&c| c < -1) {
+            return bad(format!(
+                "a label is a class ≥ 0 or −1 for an unlabelled row, got {} for row {i} (0-based)",
+                y[i]
+            ));
+        }
+        if y.iter().all(|&c| c == -1) {
+            return bad("every row is −1 (unlabelled): label at least one row, or fit without labels".into());
+        }
+        if self.cluster_selection != ClusterSelection::Eom {
+            return bad("partial labels guide the excess-of-mass selection; leaf selection would ignore them".into());
+        }
+        if self.max_cluster_size != 0 || self.cluster_selection_epsilon_max.is_some() {
+            return bad("partial labels choose clusters by their BCubed score: max_cluster_size and \
+                 cluster_selection_epsilon_max do not apply with them"
+                .into());
+        }
+        Ok(())
     }
 
     /// The metric applies to `x`: vectors of its width, or a distance matrix for `precomputed`.

@@ -5,7 +5,7 @@ use ndarray::ArrayView2;
 
 use outflow_core::{ScoreSamples, check_width};
 
-use crate::dedup::weighted_kth;
+use crate::dedup::{kth_of_mass, weighted_kth};
 use crate::error::{ClusterError, Result};
 use crate::input::{at_row, check_point};
 use crate::kdtree::{KdTree, NONE};
@@ -68,9 +68,16 @@ impl Hdbscan {
         let m = self.params.effective_min_samples();
         // hdbscan queries 2·min_samples neighbours (its min_samples is ours − 1); the new point's core
         // distance is that of its m-th nearest training row, counting duplicates.
-        let k = (2 * m.saturating_sub(1)).max(m).min(pts.len());
-        let nb = self.neighbours(q, k);
-        let core_q = weighted_kth(nb.iter().map(|&(d, u)| (d, pts.weight(u))), m);
+        let mut k = (2 * m.saturating_sub(1)).max(m).min(pts.len());
+        let mass = self.derived().mass.as_deref();
+        let mass_of = |u: usize| mass.map_or(1.0, |w| w[u]);
+        let mut nb = self.neighbours(q, k);
+        // Sample weights below 1 may need more neighbours to reach m.
+        while k < pts.len() && kth_of_mass(nb.iter().map(|&(d, u)| (d, mass_of(u))), m).is_none() {
+            k = (2 * k).min(pts.len());
+            nb = self.neighbours(q, k);
+        }
+        let core_q = weighted_kth(nb.iter().map(|&(d, u)| (d, mass_of(u))), m);
         let (mut best, mut nn) = (f64::INFINITY, pts.first_row(nb[0].1));
         for &(d, u) in &nb {
             let row = pts.first_row(u);
@@ -145,6 +152,8 @@ pub(super) struct Derived {
     /// cluster's largest λ.
     pub(super) cluster_map: Vec<i64>,
     pub(super) cluster_max: Vec<f64>,
+    /// Mass of each training point (multiplicity or summed sample weights; `None`: all 1).
+    pub(super) mass: Option<Vec<f64>>,
 }
 
 impl Derived {
@@ -171,6 +180,7 @@ impl Derived {
             subtree_max: ct.subtree_max_lambdas(),
             cluster_map,
             cluster_max,
+            mass: m.points.masses(),
         }
     }
 }

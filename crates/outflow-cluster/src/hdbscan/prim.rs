@@ -6,27 +6,32 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
-use crate::dedup::weighted_kth;
+use crate::dedup::{kth_of_mass, weighted_kth};
 use crate::metric::Metric;
 
 /// Distance from each row to its `k`-th nearest row, the row itself included (k = 1 → 0); rows may carry
-/// multiplicities (`weights`), which count as that many copies.
-pub(crate) fn kth_distances(x: ArrayView2<'_, f64>, metric: Metric, k: usize, weights: Option<&[u32]>) -> Vec<f64> {
+/// a mass (`mass`: multiplicities, or sample weights), and the distance is then the one at which the
+/// cumulative mass of the nearest rows reaches `k`.
+pub(crate) fn kth_distances(x: ArrayView2<'_, f64>, metric: Metric, k: usize, mass: Option<&[f64]>) -> Vec<f64> {
     let n = x.nrows();
     let kk = k.min(n);
     (0..n)
         .into_par_iter()
         .map_init(
             || Vec::with_capacity(n),
-            |buf: &mut Vec<(f64, u32)>, i| {
+            |buf: &mut Vec<(f64, f64)>, i| {
                 buf.clear();
-                let w = |j: usize| weights.map_or(1, |w| w[j]);
+                let w = |j: usize| mass.map_or(1.0, |w| w[j]);
                 buf.extend((0..n).map(|j| (if i == j { 0.0 } else { between(x, metric, i, j) }, w(j))));
-                // The k nearest rows hold weight ≥ k: sort just those and walk their weights.
+                // With masses of at least 1 the k nearest rows hold mass ≥ k: sort just those and walk
+                // them. Lighter rows (sample weights below 1) may need more: then all rows are sorted.
                 buf.select_nth_unstable_by(kk - 1, |a, b| a.0.total_cmp(&b.0));
                 let head = &mut buf[..kk];
                 head.sort_by(|a, b| a.0.total_cmp(&b.0));
-                weighted_kth(head.iter().copied(), k)
+                kth_of_mass(head.iter().copied(), k).unwrap_or_else(|| {
+                    buf.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    weighted_kth(buf.iter().copied(), k)
+                })
             },
         )
         .collect()

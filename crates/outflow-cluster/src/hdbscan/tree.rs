@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::params::SemiSupervised;
+
 /// One merge of the single-linkage dendrogram (scipy's linkage format: a row `[left, right, distance,
 /// size]`; nodes `0..n` are points, node `n + i` is the cluster made by merge `i`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -46,6 +48,10 @@ pub struct CondensedTree {
     /// Points carried by the child.
     #[serde(with = "outflow_core::codec::usizes")]
     pub child_size: Vec<usize>,
+    /// With sample weights, fast_hdbscan's `child_size`: the weight a cluster row carries (the sum of its
+    /// rows' weights), 1 for a point row whatever its weight; empty without weights.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "outflow_core::codec::f64s")]
+    pub child_weight: Vec<f64>,
 }
 
 impl CondensedTree {
@@ -67,6 +73,23 @@ impl CondensedTree {
     /// One past the largest cluster id.
     pub fn n_nodes(&self) -> usize {
         self.parent.iter().chain(self.child.iter()).copied().max().map_or(self.n_points + 1, |m| m + 1)
+    }
+
+    /// Whether the tree was built with sample weights.
+    pub fn is_weighted(&self) -> bool {
+        !self.child_weight.is_empty()
+    }
+
+    /// The size of row `i` as selection counts it: its weight with sample weights, else its points.
+    pub fn size_of_row(&self, i: usize) -> f64 {
+        if self.child_weight.is_empty() { self.child_size[i] as f64 } else { self.child_weight[i] }
+    }
+
+    /// The stability of every cluster, indexed by cluster id (points and ids without a cluster hold 0):
+    /// hdbscan's excess of mass `Σ (λ_row − λ_birth)·child_size` over the cluster's rows; with sample
+    /// weights fast_hdbscan's (see [`crate::HdbscanParams::fit_weighted`]).
+    pub fn stabilities(&self) -> Vec<f64> {
+        stability(self)
     }
 
     /// Row indices of cluster children (child_size > 1 rows), in order.
@@ -154,6 +177,9 @@ pub(crate) struct LevelTree {
     pub children: Vec<usize>,
     pub distance: Vec<f64>,
     pub size: Vec<usize>,
+    /// With sample weights: each point's weight, and each internal node's total (else both empty).
+    pub point_weight: Vec<f64>,
+    pub weight: Vec<f64>,
 }
 
 impl LevelTree {
@@ -164,6 +190,10 @@ impl LevelTree {
 
     fn size_of(&self, node: usize) -> usize {
         if node < self.n { 1 } else { self.size[node - self.n] }
+    }
+
+    fn weight_of(&self, node: usize) -> f64 {
+        if node < self.n { self.point_weight[node] } else { self.weight[node - self.n] }
     }
 
     /// The root (all points), when the MST spans every point.
@@ -186,13 +216,21 @@ pub(crate) fn find(uf: &mut [usize], mut x: usize) -> usize {
     r
 }
 
-/// Builds the [`LevelTree`] from MST edges sorted by weight.
-pub(crate) fn level_tree(n: usize, sorted_edges: &[(usize, usize, f64)]) -> LevelTree {
+/// Builds the [`LevelTree`] from MST edges sorted by weight, with the rows' sample weights if any.
+pub(crate) fn level_tree(n: usize, sorted_edges: &[(usize, usize, f64)], row_weight: Option<&[f64]>) -> LevelTree {
     let mut uf: Vec<usize> = (0..n).collect();
     // Tree node currently representing each union-find root, and the smallest row under each node.
     let mut node_of: Vec<usize> = (0..n).collect();
     let mut min_row: Vec<usize> = (0..n).collect();
-    let mut lt = LevelTree { n, start: vec![0], children: Vec::new(), distance: Vec::new(), size: Vec::new() };
+    let mut lt = LevelTree {
+        n,
+        start: vec![0],
+        children: Vec::new(),
+        distance: Vec::new(),
+        size: Vec::new(),
+        point_weight: row_weight.map_or_else(Vec::new, <[f64]>::to_vec),
+        weight: Vec::new(),
+    };
     let mut sizes: Vec<usize> = vec![1; n];
     let mut touched: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
@@ -237,6 +275,10 @@ pub(crate) fn level_tree(n: usize, sorted_edges: &[(usize, usize, f64)]) -> Leve
                 lt.start.push(lt.children.len());
                 lt.distance.push(w);
                 lt.size.push(size);
+                if row_weight.is_some() {
+                    let total: f64 = kids.iter().map(|&k| lt.weight_of(k)).sum();
+                    lt.weight.push(total);
+                }
                 sizes.push(size);
                 min_row.push(mr);
                 node_of[root] = id;
@@ -279,9 +321,15 @@ pub(crate) fn lambda_of(distance: f64, floor: f64) -> f64 {
 /// Condenses the level tree with `min_cluster_size` (hdbscan's `condense_tree`, generalised to nodes
 /// with more than two children: every child of at least `min_cluster_size` points becomes a cluster when
 /// there are two or more such children; a single one continues its parent; smaller children fall out).
+/// With sample weights a child's size is its weight (fast_hdbscan), and a single point always falls
+/// out, however heavy (fast_hdbscan loses a point whose weight reaches `min_cluster_size`).
 pub(crate) fn condense(lt: &LevelTree, min_cluster_size: usize) -> CondensedTree {
     let n = lt.n;
     let mut ct = CondensedTree { n_points: n, ..Default::default() };
+    let weighted = !lt.point_weight.is_empty();
+    let big = |k: usize| {
+        if weighted { k >= n && lt.weight_of(k) >= min_cluster_size as f64 } else { lt.size_of(k) >= min_cluster_size }
+    };
     if n < 2 || lt.distance.is_empty() {
         return ct;
     }
@@ -302,18 +350,21 @@ pub(crate) fn condense(lt: &LevelTree, min_cluster_size: usize) -> CondensedTree
         let lambda = lambda_of(lt.distance[node - n], floor);
         let me = label[node - n];
         let kids = lt.kids(node);
-        let big = kids.iter().filter(|&&k| lt.size_of(k) >= min_cluster_size).count();
+        let n_big = kids.iter().filter(|&&k| big(k)).count();
         for &k in kids {
             let size = lt.size_of(k);
-            if size >= min_cluster_size && big >= 2 {
+            if big(k) && n_big >= 2 {
                 label[k - n] = next_label;
                 next_label += 1;
                 ct.parent.push(me);
                 ct.child.push(label[k - n]);
                 ct.lambda_val.push(lambda);
                 ct.child_size.push(size);
+                if weighted {
+                    ct.child_weight.push(lt.weight_of(k));
+                }
                 queue.push(k);
-            } else if size >= min_cluster_size {
+            } else if big(k) {
                 label[k - n] = me;
                 queue.push(k);
             } else {
@@ -324,6 +375,9 @@ pub(crate) fn condense(lt: &LevelTree, min_cluster_size: usize) -> CondensedTree
                     ct.child.push(p);
                     ct.lambda_val.push(lambda);
                     ct.child_size.push(1);
+                    if weighted {
+                        ct.child_weight.push(1.0);
+                    }
                 }
             }
         }
@@ -412,19 +466,34 @@ pub(crate) fn simplify(ct: &CondensedTree, threshold: f64) -> CondensedTree {
         out.child.push(if c >= n { new_id[c] } else { c });
         out.lambda_val.push(lambda_map[p].unwrap_or(ct.lambda_val[i]));
         out.child_size.push(ct.child_size[i]);
+        if ct.is_weighted() {
+            out.child_weight.push(ct.child_weight[i]);
+        }
     }
     out
 }
 
-/// Stability of every cluster id (index = node id; points hold 0), hdbscan's `compute_stability`.
+/// Stability of every cluster id (index = node id; points hold 0), hdbscan's `compute_stability`. With
+/// sample weights, fast_hdbscan's: `Σ λ·child_weight` over the cluster's rows (a point row weighs 1)
+/// minus its birth λ times its weight.
 pub(crate) fn stability(ct: &CondensedTree) -> Vec<f64> {
     let nn = ct.n_nodes();
+    let mut s = vec![0.0f64; nn];
+    if ct.is_weighted() {
+        for i in 0..ct.len() {
+            let w = ct.child_weight[i];
+            s[ct.parent[i]] += ct.lambda_val[i] * w;
+            if ct.child[i] >= ct.n_points {
+                s[ct.child[i]] -= ct.lambda_val[i] * w;
+            }
+        }
+        return s;
+    }
     let mut births = vec![0.0f64; nn];
     for i in 0..ct.len() {
         births[ct.child[i]] = ct.lambda_val[i];
     }
     births[ct.root()] = 0.0;
-    let mut s = vec![0.0f64; nn];
     for i in 0..ct.len() {
         let p = ct.parent[i];
         s[p] += (ct.lambda_val[i] - births[p]) * ct.child_size[i] as f64;
@@ -557,6 +626,21 @@ impl SelectionRule {
 
 /// hdbscan's `get_clusters`: selection, labelling, probabilities and persistence.
 pub(crate) fn select(ct: &CondensedTree, rule: &SelectionRule) -> Selection {
+    select_by(ct, rule, None)
+}
+
+/// [`select`] with the excess of mass replaced by fast_hdbscan's semi-supervised selection (BCubed
+/// F-measure of the partial labels, then stability; see [`bcubed_selection`]).
+pub(crate) fn select_semi_supervised(
+    ct: &CondensedTree,
+    rule: &SelectionRule,
+    partial_labels: &[i64],
+    variant: SemiSupervised,
+) -> Selection {
+    select_by(ct, rule, Some((partial_labels, variant)))
+}
+
+fn select_by(ct: &CondensedTree, rule: &SelectionRule, partial: Option<(&[i64], SemiSupervised)>) -> Selection {
     let SelectionRule { method, allow_single_cluster, epsilon, max_cluster_size, epsilon_max } = *rule;
     let n = ct.n_points;
     if ct.is_empty() {
@@ -585,19 +669,30 @@ pub(crate) fn select(ct: &CondensedTree, rule: &SelectionRule) -> Selection {
     // A cluster's size is its row's child_size and its birth distance 1 / λ of that row; the root's,
     // when it may be selected, the sum of its cluster children's sizes (not of every point: hdbscan and
     // scikit-learn count it so) and the tree's largest distance.
-    let mut size = vec![0usize; nn];
+    let mut size = vec![0.0f64; nn];
     let mut born = vec![0.0f64; nn];
     for i in ct.cluster_rows() {
-        size[ct.child[i]] = ct.child_size[i];
+        size[ct.child[i]] = ct.size_of_row(i);
         born[ct.child[i]] = 1.0 / ct.lambda_val[i];
     }
     if allow_single_cluster {
         size[root] = children[root].iter().map(|&c| size[c]).sum();
         born[root] = ct.lambda_val.iter().map(|&l| 1.0 / l).fold(0.0, f64::max);
     }
-    let over_limit = |c: usize| (max_cluster_size != 0 && size[c] > max_cluster_size) || born[c] > epsilon_max;
+    let over_limit = |c: usize| (max_cluster_size != 0 && size[c] > max_cluster_size as f64) || born[c] > epsilon_max;
     match method {
+        ClusterSelection::Eom if partial.is_some() => {
+            let (y, variant) = partial.expect("checked");
+            is_cluster.fill(false);
+            for c in bcubed_selection(ct, &stab, &children, y, variant, allow_single_cluster) {
+                is_cluster[c] = true;
+            }
+        }
         ClusterSelection::Eom => {
+            if ct.is_weighted() {
+                // fast_hdbscan clamps at 0: its weighted stability can be negative (points count 1, births W).
+                stab.iter_mut().for_each(|v| *v = v.max(0.0));
+            }
             for &node in &node_list {
                 // hdbscan accumulates the children's stability in a C `float`; replicated so that
                 // near-ties are decided the same way.
@@ -616,20 +711,6 @@ pub(crate) fn select(ct: &CondensedTree, rule: &SelectionRule) -> Selection {
                     }
                 }
             }
-            if epsilon != 0.0 && has_cluster_tree {
-                let eom: Vec<usize> = node_list.iter().copied().filter(|&c| is_cluster[c]).collect();
-                let selected = if eom.len() == 1 && eom[0] == root {
-                    if allow_single_cluster { eom } else { Vec::new() }
-                } else {
-                    let mut cands = eom;
-                    cands.sort_unstable();
-                    epsilon_search(&cands, &parents, &children, epsilon, allow_single_cluster, root)
-                };
-                is_cluster.fill(false);
-                for c in selected {
-                    is_cluster[c] = true;
-                }
-            }
         }
         ClusterSelection::Leaf => {
             let mut lv = if has_cluster_tree { leaves(&children, root) } else { Vec::new() };
@@ -645,11 +726,110 @@ pub(crate) fn select(ct: &CondensedTree, rule: &SelectionRule) -> Selection {
             }
         }
     }
+    // Epsilon merges the excess-of-mass choice (supervised or not) up to clusters born below it.
+    if method == ClusterSelection::Eom && epsilon != 0.0 && has_cluster_tree {
+        let eom: Vec<usize> = (n..nn).filter(|&c| is_cluster[c]).collect();
+        let selected = if eom.len() == 1 && eom[0] == root {
+            if allow_single_cluster { eom } else { Vec::new() }
+        } else {
+            epsilon_search(&eom, &parents, &children, epsilon, allow_single_cluster, root)
+        };
+        is_cluster.fill(false);
+        for c in selected {
+            is_cluster[c] = true;
+        }
+    }
     let clusters: Vec<usize> = (n..nn).filter(|&c| is_cluster[c]).collect();
     let labels = labelling(ct, &clusters, allow_single_cluster, epsilon);
     let probabilities = probabilities(ct, &clusters, &labels);
     let persistence = persistence(ct, &clusters, &labels, &stab);
     Selection { clusters, labels, probabilities, persistence }
+}
+
+/// fast_hdbscan's semi-supervised selection (HDBSCAN*(BC), Castro Gertrudes et al. 2019) on the
+/// condensed tree: bottom-up, a cluster is compared with the best total of its descendants first by its
+/// BCubed F-measure over the labelled rows, `Σ_c 2·k_c² / (L·(m + N_c))` (k_c of its m labelled rows in
+/// class c, N_c of all L labelled rows), then by stability (not clamped); a full tie keeps the cluster.
+/// With [`SemiSupervised::Bc`] a labelled row that leaves a cluster before it splits also counts below
+/// the split as a cluster of its own (a "virtual node", never returned). Sums are in `f32`, as
+/// fast_hdbscan compares them. Returns the selected clusters, ascending.
+pub(crate) fn bcubed_selection(
+    ct: &CondensedTree,
+    stab: &[f64],
+    children: &[Vec<usize>],
+    y: &[i64],
+    variant: SemiSupervised,
+    allow_single_cluster: bool,
+) -> Vec<usize> {
+    use std::collections::BTreeMap;
+    let (n, nn, root) = (ct.n_points, ct.n_nodes(), ct.root());
+    let mut class_total: BTreeMap<i64, f64> = BTreeMap::new();
+    for &c in y.iter().filter(|&&c| c >= 0) {
+        *class_total.entry(c).or_default() += 1.0;
+    }
+    let labelled: f64 = class_total.values().sum();
+    let score = |counts: &BTreeMap<i64, f64>| -> f64 {
+        let m: f64 = counts.values().sum();
+        counts.iter().map(|(c, &k)| 2.0 * k * k / (labelled * (m + class_total[c]))).sum()
+    };
+    // Per cluster: the classes of the labelled rows in its subtree; and its children in row order,
+    // clusters and (bc) virtual nodes.
+    enum Kid {
+        Cluster(usize),
+        Virtual(f32),
+    }
+    let mut counts: Vec<BTreeMap<i64, f64>> = vec![BTreeMap::new(); nn];
+    let mut kids: Vec<Vec<Kid>> = (0..nn).map(|_| Vec::new()).collect();
+    let mut parent_of = vec![usize::MAX; nn];
+    for i in 0..ct.len() {
+        let (p, c) = (ct.parent[i], ct.child[i]);
+        if c >= n {
+            parent_of[c] = p;
+            kids[p].push(Kid::Cluster(c));
+        } else if y[c] >= 0 {
+            *counts[p].entry(y[c]).or_default() += 1.0;
+            if variant == SemiSupervised::Bc && !children[p].is_empty() {
+                let alone = 2.0 / (labelled * (1.0 + class_total[&y[c]]));
+                kids[p].push(Kid::Virtual(alone as f32));
+            }
+        }
+    }
+    let mut bc = vec![0.0f32; nn];
+    for c in (n..nn).rev() {
+        bc[c] = score(&counts[c]) as f32;
+        if c != root {
+            for (class, k) in std::mem::take(&mut counts[c]) {
+                *counts[parent_of[c]].entry(class).or_default() += k;
+            }
+        }
+    }
+    // Children have larger ids than their parents: descending ids visit bottom-up.
+    let mut best = vec![(0.0f32, 0.0f32); nn];
+    let mut chosen = vec![false; nn];
+    let last = if allow_single_cluster { root } else { root + 1 };
+    for c in (last..nn).rev() {
+        let cur = (stab[c] as f32, bc[c]);
+        let (mut ts, mut tb) = (0.0f32, 0.0f32);
+        for k in &kids[c] {
+            let (s, b) = match *k {
+                Kid::Cluster(d) => best[d],
+                Kid::Virtual(b) => (0.0, b),
+            };
+            ts += s;
+            tb += b;
+        }
+        let keep = tb < cur.1 || (tb == cur.1 && ts <= cur.0);
+        if keep {
+            chosen[c] = true;
+            for d in bfs_clusters(children, c).into_iter().skip(1) {
+                chosen[d] = false;
+            }
+            best[c] = cur;
+        } else {
+            best[c] = (ts, tb);
+        }
+    }
+    (n..nn).filter(|&c| chosen[c]).collect()
 }
 
 /// hdbscan's `do_labelling`.
@@ -760,12 +940,12 @@ mod tests {
     fn equal_weight_merges_are_simultaneous() {
         // Four points joined at the same distance, in two different MST shapes: one node, 4 children.
         for edges in [[(0, 1, 2.0), (1, 2, 2.0), (2, 3, 2.0)], [(2, 3, 2.0), (0, 3, 2.0), (1, 0, 2.0)]] {
-            let lt = level_tree(4, &edges);
+            let lt = level_tree(4, &edges, None);
             assert_eq!(lt.distance, vec![2.0]);
             assert_eq!(lt.children, vec![0, 1, 2, 3]);
         }
         // Disjoint merges at one distance stay separate nodes.
-        let lt = level_tree(4, &[(0, 1, 1.0), (2, 3, 1.0), (1, 2, 5.0)]);
+        let lt = level_tree(4, &[(0, 1, 1.0), (2, 3, 1.0), (1, 2, 5.0)], None);
         assert_eq!(lt.distance, vec![1.0, 1.0, 5.0]);
         assert_eq!(lt.kids(6), &[4, 5]);
     }
@@ -775,7 +955,7 @@ mod tests {
         // Three groups of 3 meeting at one distance: three clusters, not a nested pair.
         let mut e = vec![(0, 1, 1.0), (1, 2, 1.0), (3, 4, 1.0), (4, 5, 1.0), (6, 7, 1.0), (7, 8, 1.0)];
         e.extend([(2, 3, 9.0), (5, 6, 9.0)]);
-        let ct = condense(&level_tree(9, &e), 3);
+        let ct = condense(&level_tree(9, &e, None), 3);
         let clusters: Vec<usize> = ct.cluster_rows().map(|r| ct.child[r]).collect();
         assert_eq!(clusters.len(), 3);
         assert!(ct.cluster_rows().all(|r| ct.parent[r] == 9 && ct.lambda_val[r] == 1.0 / 9.0));
@@ -787,7 +967,7 @@ mod tests {
         [(0, 1, 1.0), (1, 2, 1.0), (3, 4, 1.0), (4, 5, 2.0), (2, 3, 10.0), (5, 6, 20.0)];
 
     fn toy() -> LevelTree {
-        level_tree(7, &EDGES)
+        level_tree(7, &EDGES, None)
     }
 
     #[test]
@@ -819,7 +999,7 @@ mod tests {
     #[test]
     fn all_zero_distances_are_finite() {
         let edges: Vec<_> = (0..9).map(|i| (i, i + 1, 0.0)).collect();
-        let ct = condense(&level_tree(10, &edges), 3);
+        let ct = condense(&level_tree(10, &edges, None), 3);
         assert!(ct.lambda_val.iter().all(|l| l.is_finite()));
         let s = select(&ct, &SelectionRule::eom(true));
         assert!(s.labels.iter().all(|&l| l == 0));

@@ -69,6 +69,27 @@ def _fit_input(estimator: Any, X: Any, density: bool = False) -> np.ndarray:
     return X
 
 
+def _per_row(name: str, values: Any, n: int, dtype: Any) -> np.ndarray:
+    """A 1-D array of one value per row (weights as float64; labels as int64, which must be whole)."""
+    if isinstance(values, (str, bytes)):
+        raise InputError(f"{name} must be a 1-D array of {n} values, got {type(values).__name__}")
+    arr = np.asarray(values)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise InputError(f"{name} must be a 1-D array of {n} values (one per row), got shape {arr.shape}")
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise InputError(f"{name} must be numeric, got dtype {arr.dtype}")
+    if dtype is np.int64:
+        as_float = arr.astype(np.float64)
+        bad = ~np.isfinite(as_float) | (as_float != np.round(as_float))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(f"{name} must hold whole numbers (a class ≥ 0, or -1 unlabelled), got {arr[i]!r} at row {i}")
+    elif arr.size and not np.any(arr.astype(np.float64) != 0):
+        # scikit-learn's wording for the same check.
+        raise InputError("Sample weights must contain at least one non-zero number.")
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
 def _predict_input(estimator: Any, X: Any) -> np.ndarray:
     names = _feature_names(X)
     fitted = getattr(estimator, "feature_names_in_", None)
@@ -97,6 +118,10 @@ class HDBSCAN(_ClusterMixin, _Base):
     longitude in radians) or precomputed (``X`` a square matrix of distances; ``approximate_predict``
     then takes rows of distances to the training rows); ``alpha`` scales distances in the mutual reachability as hdbscan's
     ``alpha`` (core distances unscaled); ``cluster_selection_persistence`` as fast_hdbscan's.
+    ``fit(X, y, sample_weight=w)`` takes fast_hdbscan's sample weights (core distances reach ``min_samples``
+    by cumulative weight, the row's own first; cluster sizes are weight sums), and with
+    ``semi_supervised=True`` partial labels ``y`` (a class ≥ 0, −1 unlabelled) choose the clusters by their
+    BCubed F-measure, as fast_hdbscan's HDBSCAN*(BC) (``ss_algorithm`` "bc" or "bc_simple").
 
     Attributes after ``fit``: ``labels_`` (−1 noise), ``probabilities_``, ``outlier_scores_`` (GLOSH),
     ``cluster_persistence_``, ``relative_validity_`` (DBCV over the minimum spanning tree),
@@ -124,6 +149,8 @@ class HDBSCAN(_ClusterMixin, _Base):
         alpha: float = 1.0,
         p: Optional[float] = None,
         cluster_selection_persistence: float = 0.0,
+        semi_supervised: bool = False,
+        ss_algorithm: str = "bc",
     ) -> None:
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
@@ -140,6 +167,8 @@ class HDBSCAN(_ClusterMixin, _Base):
         self.alpha = alpha
         self.p = p
         self.cluster_selection_persistence = cluster_selection_persistence
+        self.semi_supervised = semi_supervised
+        self.ss_algorithm = ss_algorithm
 
     def _native_params(self) -> str:
         mcs = count("min_cluster_size", self.min_cluster_size, 2)
@@ -168,13 +197,23 @@ class HDBSCAN(_ClusterMixin, _Base):
             "max_cluster_size": cap,
             "cluster_selection_epsilon_max": None if np.isinf(eps_max) and eps_max > 0 else float(eps_max),
         }
+        if self.ss_algorithm not in ("bc", "bc_simple"):
+            raise InputError(f"ss_algorithm must be 'bc' or 'bc_simple', got {self.ss_algorithm!r}")
+        params["ss_algorithm"] = self.ss_algorithm
         return json.dumps(params, allow_nan=False)
 
-    def fit(self, X: Any, y: Any = None) -> "HDBSCAN":
-        """Clusters ``X`` (rows × features); ``y`` is ignored."""
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "HDBSCAN":
+        """Clusters ``X`` (rows × features), with ``sample_weight`` (one finite weight ≥ 0 per row) if
+        given; ``y`` holds partial labels with ``semi_supervised=True`` and is ignored otherwise."""
         params = self._native_params()
         X = _fit_input(self, X, density=True)
-        model = _outflow.HdbscanModel.fit(X, params)
+        weights = None if sample_weight is None else _per_row("sample_weight", sample_weight, X.shape[0], np.float64)
+        labels = None
+        if self.semi_supervised:
+            if y is None:
+                raise InputError("semi_supervised=True needs partial labels y (a class ≥ 0, or -1 for an unlabelled row)")
+            labels = _per_row("y", y, X.shape[0], np.int64)
+        model = _outflow.HdbscanModel.fit(X, params, weights, labels)
         self._model = model
         self._raw_data = X
         self.labels_ = model.labels

@@ -10,7 +10,12 @@ __version__: str
 
 class HdbscanModel:
     @staticmethod
-    def fit(x: npt.NDArray[np.float64], params: str) -> "HdbscanModel": ...
+    def fit(
+        x: npt.NDArray[np.float64],
+        params: str,
+        sample_weight: Optional[npt.NDArray[np.float64]] = None,
+        partial_labels: Optional[npt.NDArray[np.int64]] = None,
+    ) -> "HdbscanModel": ...
     @property
     def labels(self) -> npt.NDArray[np.int64]: ...
     @property

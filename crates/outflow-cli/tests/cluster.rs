@@ -226,6 +226,16 @@ fn sample_weights_and_partial_labels() {
         &[&common[..], &["--weight-column", "w", "--label-column", "y", "--ss-algorithm", "bc_simple"]].concat(),
     );
     assert!(label(&rows, 0) >= 0 && label(&rows, 0) != label(&rows, 9));
+    // One class across the three groups: with --allow-single-cluster the labels keep them together
+    // (BCubed 1 against 1/2 split), where stability alone splits them.
+    let one_class = std::fs::read_to_string(&input).unwrap().replace(",1\n", ",0\n");
+    write_guided(&input, "2", None);
+    let single = [&common[..], &["--weight-column", "w", "--allow-single-cluster"]].concat();
+    let (_, rows) = run(dir.path(), &single);
+    assert!(label(&rows, 0) != label(&rows, 9), "stability splits the groups");
+    std::fs::write(&input, one_class).unwrap();
+    let (_, rows) = run(dir.path(), &[&single[..], &["--label-column", "y"]].concat());
+    assert!((0..12).all(|i| label(&rows, i) == 0), "the labels join them");
 
     let fail = |args: &[&str]| {
         let out = outflow()

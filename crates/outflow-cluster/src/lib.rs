@@ -40,11 +40,13 @@
 //! binary tree files it under one child first. The labels rarely move (one point in the fixtures), but
 //! that child's size, its largest λ and so its exemplars and membership vectors can.
 //!
-//! Sample weights and partial labels follow fast_hdbscan's exact (Kruskal) path, with two deliberate
-//! differences: a row whose own weight reaches `min_cluster_size` stays a point of the tree (fast_hdbscan
-//! loses it and can select an empty "phantom" cluster), and with partial labels a tree without any split
-//! selects the root under `allow_single_cluster` as the unsupervised selection does (fast_hdbscan selects
-//! nothing). fast_hdbscan's weights are not repetitions: a point row counts once in its cluster's
+//! Sample weights and partial labels follow fast_hdbscan's exact (Kruskal) path, except where it fails:
+//! a row whose own weight reaches `min_cluster_size` stays a point of the tree (fast_hdbscan loses it
+//! and can select an empty "phantom" cluster); with partial labels a tree without any split selects the
+//! root under `allow_single_cluster`, as the unsupervised selection does (fast_hdbscan selects nothing);
+//! every metric takes weights (fast_hdbscan: Euclidean); labels below −1 are refused (fast_hdbscan
+//! treats them as unlabelled); sums of weights are in `f64` of the `f32` weights (fast_hdbscan sums
+//! in `f32`: a size can differ in its last bits). fast_hdbscan's weights are not repetitions: a point row counts once in its cluster's
 //! stability whatever its weight, and a zero-weight row stays in the tree, so weight k is not k copies
 //! (scikit-learn's `sample_weight` contract) — core distances and cluster sizes are.
 //! With partial labels, leaf selection, `max_cluster_size` and `cluster_selection_epsilon_max` are

@@ -257,3 +257,70 @@ fn weighted_models_predict_their_training_rows() {
     assert_eq!(back, m);
     assert!(back.check().is_ok());
 }
+
+#[test]
+fn weight_edge_cases() {
+    use ndarray::Array2;
+    use outflow_cluster::MstAlgorithm;
+    // A jittered 6 × 4 grid (no tied distances), a far group of three rows weighing nothing, and one
+    // heavy row.
+    let jitter = |i: usize, a: usize, b: usize| ((i * a) % b) as f64 * 0.0031;
+    let mut rows: Vec<[f64; 2]> =
+        (0..24).map(|i| [(i % 6) as f64 * 0.1 + jitter(i, 37, 11), (i / 6) as f64 * 0.1 + jitter(i, 53, 7)]).collect();
+    rows.extend([[40.0, 40.0], [40.1, 40.0], [40.0, 40.1], [3.0, 0.0]]);
+    let x = Array2::from_shape_fn((rows.len(), 2), |(i, j)| rows[i][j]);
+    let mut w = vec![1.0; rows.len()];
+    w[24..27].fill(0.0);
+    w[27] = 50.0;
+    let p = HdbscanParams::new(10).min_samples(3);
+    let by_tree = p.fit_weighted(x.view(), &w).unwrap();
+    let by_prim = p.clone().mst_algorithm(MstAlgorithm::Prim).fit_weighted(x.view(), &w).unwrap();
+    // The weightless group reaches weight 3 only at the grid: its core distances come from the whole
+    // data set (the kd-tree search widens to every row), as Prim's do.
+    for (a, b) in by_tree.core_distances().iter().zip(by_prim.core_distances()) {
+        assert!(close(*a, *b, 1e-12), "{a} against {b}");
+    }
+    assert!(by_tree.core_distances()[24] > 50.0);
+    assert_eq!(by_tree.labels(), by_prim.labels());
+    // The heavy row (weight 50 ≥ min_cluster_size) stays a point of the tree; its own weight reaches
+    // min_samples at distance 0.
+    let ct = by_tree.condensed_tree();
+    assert!(ct.child.contains(&27));
+    assert_eq!(by_tree.core_distances()[27], 0.0);
+    assert!(by_tree.persistence().iter().all(|p| (0.0..=1.0).contains(p)), "{:?}", by_tree.persistence());
+    // Persistence simplification keeps the weights aligned with the rows.
+    let simple = p.clone().cluster_selection_persistence(0.5).fit_weighted(x.view(), &w).unwrap();
+    let st = simple.condensed_tree();
+    assert_eq!(st.child_weight.len(), st.len());
+
+    // A duplicated row with two weights is one point of their summed weight.
+    let mut dup = x.clone().into_shape_with_order((rows.len() * 2,)).unwrap().to_vec();
+    dup.extend_from_slice(&[0.0, 0.0]);
+    let xd = Array2::from_shape_vec((rows.len() + 1, 2), dup).unwrap();
+    let (mut wd, mut ws) = (vec![1.0; rows.len() + 1], vec![1.0; rows.len()]);
+    wd[0] = 0.5;
+    wd[rows.len()] = 2.5;
+    ws[0] = 3.0;
+    let a = p.fit_weighted(xd.view(), &wd).unwrap();
+    let b = p.fit_weighted(x.view(), &ws).unwrap();
+    assert_eq!(a.core_distances()[..rows.len()], b.core_distances()[..]);
+    assert_eq!(a.core_distances()[0], a.core_distances()[rows.len()]);
+}
+
+#[test]
+fn semi_supervised_models_take_epsilon_and_round_trip() {
+    let f = fixtures().into_iter().find(|f| f.name == "nested_semi_supervised").expect("fixture");
+    let x = matrix(&f.x);
+    let y = f.y.as_deref().unwrap();
+    let base = HdbscanParams::new(15).min_samples(5).min_samples_convention(MinSamplesConvention::Hdbscan);
+    let split = base.fit_semi_supervised(x.view(), y).unwrap();
+    assert_eq!(split.n_clusters(), 4);
+    // Epsilon acts after the labels' choice: the pairs of sub-blobs (about 2 apart) merge back.
+    let merged = base.clone().cluster_selection_epsilon(3.0).fit_semi_supervised(x.view(), y).unwrap();
+    assert!(merged.n_clusters() < 4, "{}", merged.n_clusters());
+    let back: Hdbscan = serde_json::from_str(&serde_json::to_string(&split).unwrap()).unwrap();
+    assert_eq!(back, split);
+    let predicted = outflow_cluster::Predict::predict(&back, x.view()).unwrap();
+    let same = predicted.iter().zip(split.labels()).filter(|(a, b)| a == b).count();
+    assert!(same as f64 >= 0.95 * x.nrows() as f64);
+}

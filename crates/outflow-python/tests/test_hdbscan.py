@@ -384,12 +384,15 @@ def test_sample_weights_and_partial_labels_match_fast_hdbscan():
     d = _weights_fixture("nested_semi_supervised")
     X, y = np.array(d["x"]), np.array(d["y"])
     for run in d["runs"][:2]:
-        # fast_hdbscan counts min_samples without the row itself when unweighted.
+        # fast_hdbscan counts min_samples without the row itself when unweighted. Tied edges move its own
+        # result with the row order (reordered_ari), so agreement is asked within 0.02 of that.
         est = outflow.HDBSCAN(
             min_cluster_size=run["min_cluster_size"], min_samples=run["min_samples"], min_samples_includes_self=False,
             semi_supervised=True, ss_algorithm=run["ss_algorithm"],
         )
-        assert metrics.adjusted_rand_score(run["labels"], est.fit(X, y).labels_) == 1.0, run["ss_algorithm"]
+        ari = metrics.adjusted_rand_score(run["labels"], est.fit_predict(X, y))
+        assert ari >= run["reordered_ari"] - 0.02, (run["ss_algorithm"], ari)
+    assert np.array_equal(outflow.HDBSCAN().fit(X, sample_weight=2.0).labels_, outflow.HDBSCAN().fit(X, sample_weight=np.full(len(X), 2.0)).labels_)
 
 
 def test_bad_weights_and_labels_are_input_errors():

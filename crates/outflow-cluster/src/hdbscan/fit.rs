@@ -145,8 +145,11 @@ pub mod stages {
         m: usize,
         alpha: f64,
     ) -> (Vec<MstEdge>, Vec<f64>) {
-        // Enough unique neighbours to reach weight m, plus a few for Borůvka's first round.
-        let k = (m + 1).max(3).min(tree.n);
+        // Enough unique neighbours to reach weight m (twice m over the mean weight when weights are
+        // below 1, as fast_hdbscan sizes its search), plus a few for Borůvka's first round.
+        let light = mass.map_or(1.0, |w| (w.iter().sum::<f64>() / w.len() as f64).min(1.0));
+        let k = ((m + 1) as f64 / light.max(1e-9)).ceil().min(tree.n as f64) as usize;
+        let k = k.max(3).min(tree.n);
         let (core_u, dist, pos) = tree_core::<K>(tree, mass, m, k);
         let core_r: Vec<f64> = (0..tree.n).map(|p| K::to_rdist(alpha * core_u[tree.index[p] as usize])).collect();
         let edges = boruvka::mst::<K>(tree, &core_r, &dist, &pos, k)
@@ -315,9 +318,13 @@ impl HdbscanParams {
     /// weights (so `min_cluster_size` and `max_cluster_size` compare weights); stability is fast_hdbscan's
     /// `Σ λ(point rows) + Σ λ_D·W_D (child clusters) − λ_C·W_C`, where a point row counts 1 whatever its
     /// weight. Weights are finite and ≥ 0 (0: a row that gives no weight to others but is still
-    /// clustered), and sum to at least `min_samples`. Unlike fast_hdbscan, a row whose own weight reaches
-    /// `min_cluster_size` is kept as a point of the tree (fast_hdbscan drops it, a bug), and every metric
-    /// takes weights (fast_hdbscan: Euclidean only).
+    /// clustered), and sum to at least `min_samples`; like fast_hdbscan's they are held as `f32` values.
+    /// `min_samples` is compared with a weight that includes the row's own (under
+    /// [`MinSamplesConvention::Hdbscan`] the target is `min_samples + 1`). Unlike fast_hdbscan, a row whose
+    /// own weight reaches `min_cluster_size` is kept as a point of the tree (fast_hdbscan drops it, a bug),
+    /// and every metric takes weights (fast_hdbscan: Euclidean only). Cluster persistence is the stability
+    /// over the cluster's weight times the largest λ, at most 1. [`Hdbscan::dbscan_clustering`] counts
+    /// rows, not weights.
     ///
     /// ```
     /// use ndarray::array;
@@ -349,6 +356,9 @@ impl HdbscanParams {
         sample_weight: Option<&[f64]>,
         partial_labels: Option<&[i64]>,
     ) -> Result<Hdbscan> {
+        // fast_hdbscan holds weights in f32: decimal weights (0.1) then sum past a threshold as there.
+        let sample_weight: Option<Vec<f64>> = sample_weight.map(|w| w.iter().map(|&v| f64::from(v as f32)).collect());
+        let sample_weight = sample_weight.as_deref();
         match sample_weight {
             None => self.validate_for(x)?,
             Some(w) => self.validate_weighted(x, w)?,
@@ -457,12 +467,16 @@ impl HdbscanParams {
             Some(y) => tree::select_semi_supervised(&condensed, &rule, y, self.ss_algorithm),
         };
         let outlier_scores = tree::glosh(&condensed);
+        let persistence = match points.row_weights() {
+            None => sel.persistence,
+            Some(w) => tree::weighted_persistence(&condensed, &sel.clusters, &sel.labels, w),
+        };
         Hdbscan {
             params: self.clone(),
             labels: sel.labels,
             probabilities: sel.probabilities,
             outlier_scores,
-            persistence: sel.persistence,
+            persistence,
             core_distances,
             mst,
             single_linkage,

@@ -88,7 +88,8 @@ impl Hdbscan {
         let p = &self.points;
         let u = p.len();
         let maps_ok = (p.weights.is_empty() || p.weights.len() == u)
-            && (p.row_weight.is_empty() || p.row_weight.len() == n)
+            && (p.row_weight.is_empty()
+                || (p.row_weight.len() == n && p.row_weight.iter().all(|w| w.is_finite() && *w >= 0.0)))
             && (p.first.is_empty() || (p.first.len() == u && p.first.iter().all(|&r| r < n)))
             && (p.of_row.is_empty() || (p.of_row.len() == n && p.of_row.iter().all(|&q| (q as usize) < u)))
             && (!p.first.is_empty() || !p.of_row.is_empty() || u == n)

@@ -53,6 +53,14 @@ pub enum SemiSupervised {
     BcSimple,
 }
 
+impl SemiSupervised {
+    /// Whether this is the default (`bc`); the field is then left out of model files, which older
+    /// builds read.
+    fn is_default(&self) -> bool {
+        *self == SemiSupervised::Bc
+    }
+}
+
 /// HDBSCAN parameters. `min_samples` counts the point itself, as scikit-learn's `HDBSCAN` and
 /// `DBSCAN` do, unless `min_samples_convention` says [`MinSamplesConvention::Hdbscan`] (see there).
 ///
@@ -101,6 +109,7 @@ pub struct HdbscanParams {
     /// noise, alpha < 1 does the opposite. 1 (the default) is plain mutual reachability.
     pub alpha: f64,
     /// How partial labels are counted when fitting with them ([`SemiSupervised`]; no effect otherwise).
+    #[serde(skip_serializing_if = "SemiSupervised::is_default")]
     pub ss_algorithm: SemiSupervised,
     /// MST strategy.
     pub mst_algorithm: MstAlgorithm,
@@ -307,22 +316,21 @@ impl HdbscanParams {
         check_min_samples(self.effective_min_samples(), n)
     }
 
-    /// [`Self::validate_for`] with sample weights: one finite, non-negative weight per row, summing to at
-    /// least `min_samples` (which may then exceed the rows).
+    /// [`Self::validate_for`] with sample weights: one finite (as `f32`), non-negative weight per row,
+    /// summing to at least `min_samples`; `min_samples` and `min_cluster_size` may then exceed the rows.
     pub(super) fn validate_weighted(&self, x: ArrayView2<'_, f64>, w: &[f64]) -> Result<()> {
         self.validate()?;
         check_matrix(x)?;
         self.metric_fits(x)?;
         let n = x.nrows();
-        if n < self.min_cluster_size {
-            let what = format!("HDBSCAN with min_cluster_size = {}", self.min_cluster_size);
-            return Err(InputError::too_few_rows(what, self.min_cluster_size, n).into());
+        if n < 2 {
+            return Err(InputError::too_few_rows("HDBSCAN", 2, n).into());
         }
         check_len("sample weights", n, w.len())?;
         if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
             return Err(ClusterError::param(
                 "sample_weight",
-                format!("weights must be finite and ≥ 0, got {} for row {i} (0-based)", w[i]),
+                format!("weights must be finite (as f32: at most 3.4e38) and ≥ 0, got {} for row {i} (0-based)", w[i]),
             ));
         }
         let total: f64 = w.iter().sum();

@@ -67,7 +67,8 @@ impl Hdbscan {
         let pts = &self.points;
         let m = self.params.effective_min_samples();
         // hdbscan queries 2·min_samples neighbours (its min_samples is ours − 1); the new point's core
-        // distance is that of its m-th nearest training row, counting duplicates.
+        // distance is where the training rows' mass (duplicates, sample weights) reaches m, the new
+        // point itself weighing nothing.
         let mut k = (2 * m.saturating_sub(1)).max(m).min(pts.len());
         let mass = self.derived().mass.as_deref();
         let mass_of = |u: usize| mass.map_or(1.0, |w| w[u]);

@@ -915,6 +915,36 @@ fn persistence(ct: &CondensedTree, clusters: &[usize], labels: &[i64], stab: &[f
         .collect()
 }
 
+/// [`persistence`] with sample weights: a cluster's stability (clamped at 0) over its rows' total weight
+/// times the tree's largest λ, at most 1 (fast_hdbscan's weighted stability counts a point row once,
+/// its birth term by weight, so the ratio is not bounded by itself).
+pub(crate) fn weighted_persistence(
+    ct: &CondensedTree,
+    clusters: &[usize],
+    labels: &[i64],
+    row_weight: &[f64],
+) -> Vec<f64> {
+    let stab = stability(ct);
+    let max_lambda = ct.lambda_val.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut weight = vec![0.0f64; clusters.len()];
+    for (&l, &w) in labels.iter().zip(row_weight) {
+        if l >= 0 {
+            weight[l as usize] += w;
+        }
+    }
+    clusters
+        .iter()
+        .zip(&weight)
+        .map(|(&c, &w)| {
+            if max_lambda.is_infinite() || max_lambda == 0.0 || w == 0.0 {
+                1.0
+            } else {
+                (stab[c].max(0.0) / (w * max_lambda)).min(1.0)
+            }
+        })
+        .collect()
+}
+
 /// GLOSH outlier scores (Campello et al. 2015) as hdbscan's `outlier_scores_`: `(λ_max − λ_x) / λ_max`
 /// with `λ_max` the largest λ in the subtree of the point's cluster.
 pub(crate) fn glosh(ct: &CondensedTree) -> Vec<f64> {

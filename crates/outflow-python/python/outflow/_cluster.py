@@ -119,7 +119,8 @@ class HDBSCAN(_ClusterMixin, _Base):
     then takes rows of distances to the training rows); ``alpha`` scales distances in the mutual reachability as hdbscan's
     ``alpha`` (core distances unscaled); ``cluster_selection_persistence`` as fast_hdbscan's.
     ``fit(X, y, sample_weight=w)`` takes fast_hdbscan's sample weights (core distances reach ``min_samples``
-    by cumulative weight, the row's own first; cluster sizes are weight sums), and with
+    by cumulative weight, the row's own first — so with ``min_samples_includes_self=False`` the target is
+    ``min_samples + 1`` — and cluster sizes are weight sums), and with
     ``semi_supervised=True`` partial labels ``y`` (a class ≥ 0, −1 unlabelled) choose the clusters by their
     BCubed F-measure, as fast_hdbscan's HDBSCAN*(BC) (``ss_algorithm`` "bc" or "bc_simple").
 
@@ -203,10 +204,13 @@ class HDBSCAN(_ClusterMixin, _Base):
         return json.dumps(params, allow_nan=False)
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "HDBSCAN":
-        """Clusters ``X`` (rows × features), with ``sample_weight`` (one finite weight ≥ 0 per row) if
-        given; ``y`` holds partial labels with ``semi_supervised=True`` and is ignored otherwise."""
+        """Clusters ``X`` (rows × features), with ``sample_weight`` (one finite weight ≥ 0 per row, or one
+        number for all) if given; ``y`` holds partial labels with ``semi_supervised=True`` and is ignored
+        otherwise."""
         params = self._native_params()
         X = _fit_input(self, X, density=True)
+        if isinstance(sample_weight, (int, float, np.integer, np.floating)) and not isinstance(sample_weight, bool):
+            sample_weight = np.full(X.shape[0], sample_weight, dtype=np.float64)
         weights = None if sample_weight is None else _per_row("sample_weight", sample_weight, X.shape[0], np.float64)
         labels = None
         if self.semi_supervised:
@@ -221,6 +225,10 @@ class HDBSCAN(_ClusterMixin, _Base):
         self.outlier_scores_ = model.outlier_scores
         self.cluster_persistence_ = model.cluster_persistence
         return self
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """``fit(X, y, sample_weight)`` and the labels (``y`` reaches the fit: partial labels)."""
+        return self.fit(X, y, sample_weight=sample_weight).labels_
 
     @property
     def relative_validity_(self) -> float:

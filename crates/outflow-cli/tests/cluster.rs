@@ -260,3 +260,46 @@ fn sample_weights_and_partial_labels() {
     write_guided(&input, "2", Some("-3"));
     assert!(fail(&["--label-column", "y"]).contains("line 4"));
 }
+
+#[test]
+fn sparse_distances_from_an_edge_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("x.csv");
+    // Two chains of 6 rows (0–5, 6–11), close inside, joined by one long edge; pair (1, 0) listed both ways.
+    let mut s = String::from("i,j,d\n1,0,0.1\n0,1,0.1\n");
+    for c in [0, 6] {
+        for k in c + 1..c + 5 {
+            s.push_str(&format!("{k},{},0.{}\n", k + 1, 1 + k % 3));
+            s.push_str(&format!("{},{},0.3\n", k - 1, k + 1));
+        }
+    }
+    s.push_str("6,7,0.1\n5,6,9\n");
+    std::fs::write(&input, &s).unwrap();
+    let common = ["--metric", "precomputed", "--sparse", "--min-cluster-size", "4", "--min-samples", "2"];
+    let (h, rows) = run(dir.path(), &[&common[..], &["--exemplars"]].concat());
+    assert_eq!(h, "label,probability,outlier_score,exemplar");
+    assert_eq!(rows.len(), 12);
+    let label = |i: usize| rows[i][0].parse::<i64>().unwrap();
+    assert!(label(0) >= 0 && label(11) >= 0 && label(0) != label(11), "{rows:?}");
+    let fail = |body: &str, extra: &[&str]| {
+        std::fs::write(&input, body).unwrap();
+        let out = outflow()
+            .args(["cluster", input.to_str().unwrap(), "-o", dir.path().join("bad.csv").to_str().unwrap()])
+            .args(common)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(fail("i,j,d\n0,1,1\n2,3,1\n", &[]).contains("connected components"));
+    assert!(fail("i,j,d\n0,1,1\n1,2,1\n1,0,2\n", &[]).contains("line 4"));
+    assert!(fail("i,j,d\n0,1.5,1\n", &[]).contains("line 2"));
+    assert!(fail("i,j\n0,1\n", &[]).contains("three columns"));
+    let out = outflow()
+        .args(["cluster", input.to_str().unwrap(), "-o", dir.path().join("bad.csv").to_str().unwrap()])
+        .args(["--metric", "precomputed", "--sparse", "--algorithm", "dbscan", "--eps", "1"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--algorithm hdbscan --metric precomputed"));
+}

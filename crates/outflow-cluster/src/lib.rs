@@ -12,7 +12,8 @@
 //! vectors), the DBSCAN* clustering at any cut of the single-linkage tree (`dbscan_clustering`), `alpha`,
 //! fast_hdbscan's `cluster_selection_persistence`, sample weights and semi-supervised selection from
 //! partial labels ([`HdbscanParams::fit_with`]), every metric of [`Metric`] including haversine and a
-//! precomputed distance matrix — and predicts new points with `approximate_predict` semantics.
+//! precomputed distance matrix, dense or sparse (a neighbour graph, [`SparseDistances`]) — and predicts
+//! new points with `approximate_predict` semantics.
 //!
 //! ## Options compared with the other implementations
 //! From their documentation and source; each ✔ of Outflow's column has a parity test against the
@@ -23,7 +24,7 @@
 //! | `max_cluster_size` | ✔ | ✔ | ✔ | ✔ | ✔ (scikit-learn, hdbscan) |
 //! | `cluster_selection_epsilon_max` | ✔ | ✗ | ✗ | ✗ | ✔ (hdbscan) |
 //! | `alpha` | ✔ | ✗ | ✔ | ✔ | ✔ (hdbscan `generic`, scikit-learn's tree paths) |
-//! | precomputed distances | ✔ | ✔ | ✔ | ✗ | dense ✔ (both; prediction from a row of distances); sparse ✗ |
+//! | precomputed distances | ✔ | ✔ | ✔ | ✗ | dense ✔ (both; prediction from a row of distances); sparse ✔ (scikit-learn, hdbscan: [`HdbscanParams::fit_sparse`]) |
 //! | `min_samples` convention switch | — | — | — | — | ✔ ([`MinSamplesConvention`]) |
 //! | exemplars | ✔ | ✗ | ✗ | ✗ | ✔ (hdbscan's sets where the condensed trees agree; see below) |
 //! | `dbscan_clustering(cut)` | ✔ | ✗ | ✔ | ✗ | ✔ (both, exact) |
@@ -51,6 +52,11 @@
 //! (scikit-learn's `sample_weight` contract) — core distances and cluster sizes are.
 //! With partial labels, leaf selection, `max_cluster_size` and `cluster_selection_epsilon_max` are
 //! refused (fast_hdbscan ignores the labels or the limit silently).
+//!
+//! Sparse precomputed distances follow scikit-learn (hdbscan agrees wherever both accept an input):
+//! unstored pairs are no edges, a row's core distance is its `(min_samples − 1)`-th stored distance, and
+//! a row with fewer, or a graph of several components, is refused as there. fast_hdbscan instead joins
+//! components and short rows by infinite edges (noise at λ = 0); Outflow refuses them with the reason.
 //!
 //! `alpha` is defined by hdbscan's generic and Prim paths (distances divided by alpha, core distances
 //! not); hdbscan's Borůvka paths ignore it and scikit-learn's `brute` path divides the core distances
@@ -174,7 +180,7 @@ pub use crate::dbscan::{CentroidFilter, Dbscan, DbscanParams, Eps, EpsRule, KnnE
 pub use crate::error::{ClusterError, Result};
 pub use crate::hdbscan::{
     BORUVKA_MAX_DIM, Hdbscan, HdbscanParams, MinSamplesConvention, MstAlgorithm, MstEdge, MutualReachability,
-    Prediction, SemiSupervised, auto_leaf_size, stages,
+    Prediction, SemiSupervised, SparseDistances, auto_leaf_size, stages,
 };
 pub use outflow_core::InputError;
 

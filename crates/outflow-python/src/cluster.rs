@@ -6,7 +6,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use outflow_cluster::{
-    ClusterModel, Dbscan, DbscanParams, Fit, Hdbscan, HdbscanParams, KMeans, KMeansParams, Predict, WardParams,
+    ClusterModel, Dbscan, DbscanParams, Fit, Hdbscan, HdbscanParams, KMeans, KMeansParams, Predict, SparseDistances,
+    WardParams,
 };
 
 use crate::errors;
@@ -78,6 +79,34 @@ impl HdbscanModel {
         let w = sample_weight.as_ref().map(|w| w.as_array().to_vec());
         let y = partial_labels.as_ref().map(|y| y.as_array().to_vec());
         let inner = py.detach(|| params.fit_with(x, w.as_deref(), y.as_deref())).map_err(errors::cluster)?;
+        Ok(HdbscanModel { inner })
+    }
+
+    /// Fits a sparse matrix of distances given as compressed sparse rows (scipy's `indptr`, `indices`,
+    /// `data`) with the JSON of `HdbscanParams` (metric precomputed).
+    #[staticmethod]
+    fn fit_sparse(
+        py: Python<'_>,
+        n: usize,
+        indptr: PyReadonlyArray1<'_, i64>,
+        indices: PyReadonlyArray1<'_, i64>,
+        data: PyReadonlyArray1<'_, f64>,
+        params: &str,
+    ) -> PyResult<Self> {
+        let params: HdbscanParams = parse("HDBSCAN parameters", params)?;
+        let to_usize = |v: &[i64]| -> PyResult<Vec<usize>> {
+            v.iter()
+                .map(|&x| {
+                    usize::try_from(x).map_err(|_| errors::input(format!("sparse distances: negative index {x}")))
+                })
+                .collect()
+        };
+        let indptr = to_usize(indptr.as_slice()?)?;
+        let indices = to_usize(indices.as_slice()?)?;
+        let data = data.as_slice()?.to_vec();
+        let inner = py
+            .detach(|| SparseDistances::from_csr(n, indptr, indices, data).and_then(|d| params.fit_sparse(&d)))
+            .map_err(errors::cluster)?;
         Ok(HdbscanModel { inner })
     }
 

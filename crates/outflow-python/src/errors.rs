@@ -70,6 +70,11 @@ pub(crate) fn artifact(e: outflow::ArtifactError) -> PyErr {
     raise(Kind::ModelFile, e.to_string())
 }
 
+/// Input refused before it reaches the library.
+pub(crate) fn input(message: String) -> PyErr {
+    raise(Kind::Input, message)
+}
+
 /// Parameters that do not parse as the Rust parameter type.
 pub(crate) fn params(what: &str, e: serde_json::Error) -> PyErr {
     raise(Kind::Input, format!("{what}: {e}"))

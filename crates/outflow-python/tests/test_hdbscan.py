@@ -328,6 +328,31 @@ def test_sparse_input_is_refused():
         outflow.HDBSCAN().fit(sparse.csr_matrix(np.ones((10, 2))))
 
 
+def test_sparse_precomputed_distances_match_scikit_learn():
+    """A symmetric k-nearest-neighbour graph as scikit-learn's sparse precomputed input: same labels,
+    scikit-learn's min_samples=k being ours k+1 (no stored diagonal)."""
+    sparse = need("scipy.sparse")
+    neighbors = need("sklearn.neighbors")
+    cluster = need("sklearn.cluster")
+    metrics = need("sklearn.metrics")
+    X = blobs(d=3, seed=7)
+    G = neighbors.kneighbors_graph(X, 12, mode="distance")
+    G = G.maximum(G.T).tocoo()  # symmetric; coordinate format on purpose (converted inside)
+    ref = cluster.HDBSCAN(min_cluster_size=15, min_samples=4, metric="precomputed").fit(G.tocsr())
+    ours = outflow.HDBSCAN(min_cluster_size=15, min_samples=4, min_samples_includes_self=False, metric="precomputed").fit(G)
+    assert metrics.adjusted_rand_score(ref.labels_, ours.labels_) >= 0.98
+    assert len(ours.exemplars_) == ours.labels_.max() + 1
+    rows = G.tocsr()[:5].toarray()
+    rows[rows == 0] = np.inf
+    np.fill_diagonal(rows[:, :5], 0.0)
+    labels, _ = outflow.approximate_predict(ours, rows)
+    assert (labels == ours.labels_[:5]).mean() >= 0.8
+    with pytest.raises(outflow.InputError, match="connected components"):
+        outflow.HDBSCAN(metric="precomputed").fit(sparse.block_diag([G, G]).tocsr())
+    with pytest.raises(outflow.InputError, match="square"):
+        outflow.HDBSCAN(metric="precomputed").fit(sparse.csr_matrix(np.ones((4, 3))))
+
+
 def test_prediction_checks_width_and_fit():
     X = blobs(seed=2)
     with pytest.raises((AttributeError, ValueError), match="not fitted"):

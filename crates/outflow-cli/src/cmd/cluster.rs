@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use outflow::cluster::{Fit, Model};
+use outflow::cluster::{ClusterModel, Fit, Model};
 
 use crate::algorithm::AlgorithmArgs;
 use crate::input::{numeric_csv_with, set_threads};
@@ -57,6 +57,13 @@ pub struct Args {
     /// below the split too (fast_hdbscan's default), `bc_simple` for the cluster only.
     #[arg(long, value_parser = ["bc", "bc_simple"], requires = "label_column")]
     pub ss_algorithm: Option<String>,
+    /// HDBSCAN with --metric precomputed: INPUT is a sparse matrix of distances, a CSV of edges with three
+    /// columns (row, column, distance; rows numbered from 0; each pair once, or both ways with the same
+    /// distance) — a neighbour graph, as scikit-learn's sparse precomputed input: pairs not listed are no
+    /// edges, every row needs min_samples − 1 listed distances and the graph must be connected. Writes
+    /// one line per row 0 … largest row number.
+    #[arg(long)]
+    pub sparse: bool,
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -92,11 +99,24 @@ pub fn run(a: Args) -> Result<()> {
     if guided && algorithm.name() != "hdbscan" {
         bail!("--weight-column and --label-column guide HDBSCAN: they need --algorithm hdbscan");
     }
+    let sparse_fit = match (&algorithm, a.sparse) {
+        (_, false) => None,
+        (outflow::cluster::Algorithm::Hdbscan(p), true) if p.metric == outflow::cluster::Metric::Precomputed => {
+            if guided || a.soft {
+                bail!("--sparse takes neither --weight-column, --label-column nor --soft");
+            }
+            Some(p.clone())
+        }
+        _ => bail!("--sparse reads a sparse matrix of distances: it needs --algorithm hdbscan --metric precomputed"),
+    };
     let trees = a.tree.as_ref().map(|p| tree_paths(p, algorithm.name()));
     for p in trees.iter().flatten() {
         crate::input::check_output(p, a.force)?;
     }
     let t0 = Instant::now();
+    if let Some(p) = sparse_fit {
+        return run_sparse(&a, &p, trees.as_deref(), t0);
+    }
     let (names, x) = numeric_csv_with(&a.input, a.label_column.as_deref())?;
     let (x, weights, partial) = split_guides(&a, &names, x)?;
     let read_s = t0.elapsed().as_secs_f64();
@@ -156,6 +176,91 @@ pub fn run(a: Args) -> Result<()> {
     crate::input::write_output(&a.output, out.as_bytes(), a.force)
         .with_context(|| format!("cannot write {}", crate::input::shown(&a.output)))?;
     eprintln!("{} rows × {} features: {} (read {read_s:.3}s, fit {fit_s:.3}s)", x.nrows(), x.ncols(), model.describe());
+    Ok(())
+}
+
+/// `--sparse`: HDBSCAN on an edge list of distances.
+fn run_sparse(a: &Args, p: &outflow::cluster::HdbscanParams, trees: Option<&[PathBuf]>, t0: Instant) -> Result<()> {
+    let (names, edges) = crate::input::numeric_csv(&a.input)?;
+    let shown = crate::input::shown(&a.input);
+    if edges.ncols() != 3 {
+        bail!(
+            "{shown}: --sparse reads three columns (row, column, distance), got {} ({})",
+            edges.ncols(),
+            names.join(", ")
+        );
+    }
+    let index = |v: f64, line: usize, what: &str| -> Result<usize> {
+        if v.fract() == 0.0 && (0.0..4.0e9).contains(&v) {
+            Ok(v as usize)
+        } else {
+            bail!("{shown} line {line}: the {what} is a row number (0, 1, …), got {v}")
+        }
+    };
+    // (distance, line, listed as row < column, listed both ways)
+    let mut pairs: std::collections::BTreeMap<(usize, usize), (f64, usize, bool, bool)> = Default::default();
+    for (r, e) in edges.rows().into_iter().enumerate() {
+        let line = r + 2;
+        let (i, j, d) = (index(e[0], line, "row")?, index(e[1], line, "column")?, e[2]);
+        if i == j {
+            continue; // the distance of a row to itself says nothing
+        }
+        let key = (i.min(j), i.max(j));
+        match pairs.get_mut(&key) {
+            None => {
+                pairs.insert(key, (d, line, i < j, false));
+            }
+            Some((seen, at, forward, both)) => {
+                if *both || *forward == (i < j) {
+                    bail!("{shown} line {line}: the pair ({i}, {j}) is listed again (line {at})");
+                }
+                if (*seen - d).abs() > 1e-8 + 1e-5 * d.abs() {
+                    bail!("{shown} line {line}: distance {d} from {i} to {j}, but {seen} the other way (line {at})");
+                }
+                *both = true;
+            }
+        }
+    }
+    let n = pairs.keys().map(|&(_, j)| j + 1).max().unwrap_or(0);
+    let d = outflow::cluster::SparseDistances::from_edges(n, pairs.iter().map(|(&(i, j), &(d, ..))| (i, j, d)))
+        .with_context(|| shown.clone())?;
+    let read_s = t0.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let h = p.fit_sparse(&d).with_context(|| shown.clone())?;
+    let fit_s = t.elapsed().as_secs_f64();
+    let mut out = String::from("label,probability,outlier_score");
+    if a.exemplars {
+        out.push_str(",exemplar");
+    }
+    out.push('\n');
+    let mut flag = vec![0u8; n];
+    if a.exemplars {
+        h.exemplars().iter().flatten().for_each(|&i| flag[i] = 1);
+    }
+    let cut = a.cut_distance.map(|c| h.dbscan_clustering(c, p.min_cluster_size)).transpose()?;
+    if cut.is_some() {
+        out = out.replacen('\n', ",cut_label\n", 1);
+    }
+    for i in 0..n {
+        let _ = write!(out, "{},{},{}", h.labels()[i], h.probabilities()[i], h.outlier_scores()[i]);
+        if a.exemplars {
+            let _ = write!(out, ",{}", flag[i]);
+        }
+        if let Some(c) = &cut {
+            let _ = write!(out, ",{}", c[i]);
+        }
+        out.push('\n');
+    }
+    if let Some(paths) = trees {
+        for (path, bytes) in paths.iter().zip(hdbscan_trees(&h, paths.len() == 2)?) {
+            crate::input::write_output(path, &bytes, a.force)
+                .with_context(|| format!("cannot write {}", crate::input::shown(path)))?;
+        }
+    }
+    crate::input::write_output(&a.output, out.as_bytes(), a.force)
+        .with_context(|| format!("cannot write {}", crate::input::shown(&a.output)))?;
+    let described = Model::Hdbscan(h).describe();
+    eprintln!("{n} rows, {} distances: {described} (read {read_s:.3}s, fit {fit_s:.3}s)", pairs.len());
     Ok(())
 }
 

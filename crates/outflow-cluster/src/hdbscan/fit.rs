@@ -205,20 +205,29 @@ pub(crate) struct Points {
     /// Sample weight of each original row (empty: unweighted, every row 1).
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "outflow_core::codec::f64s")]
     pub(super) row_weight: Vec<f64>,
+    /// A model fitted on sparse distances keeps them here (`points` is then `n × 0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sparse: Option<super::sparse::SparseDistances>,
 }
 
 impl Points {
     pub(crate) fn new(x: ArrayView2<'_, f64>) -> Points {
         match dedup(x) {
-            Some(d) => {
-                Points { points: d.points, weights: d.weight, first: d.first, of_row: d.of_row, row_weight: vec![] }
-            }
+            Some(d) => Points {
+                points: d.points,
+                weights: d.weight,
+                first: d.first,
+                of_row: d.of_row,
+                row_weight: vec![],
+                sparse: None,
+            },
             None => Points {
                 points: x.as_standard_layout().into_owned(),
                 weights: vec![],
                 first: vec![],
                 of_row: vec![],
                 row_weight: vec![],
+                sparse: None,
             },
         }
     }
@@ -233,6 +242,7 @@ impl Points {
                 first: vec![],
                 of_row: vec![],
                 row_weight: vec![],
+                sparse: None,
             }
         } else {
             Points::new(x)
@@ -373,7 +383,7 @@ impl HdbscanParams {
         let (edges, core_u) = stages::mst_of_points(&points, self);
         let mst = points.expand_edges(edges, &core_u);
         let core_distances = points.per_row(&core_u);
-        Ok(self.finish(x, points, mst, core_distances, partial_labels))
+        Ok(self.finish(x.nrows(), x.ncols(), points, mst, core_distances, partial_labels))
     }
 }
 
@@ -441,19 +451,19 @@ impl HdbscanParams {
         }
         check_width(x.ncols(), mr.n_features)?;
         check_len("the mutual-reachability MST's rows", x.nrows(), mr.core_distances.len())?;
-        Ok(self.finish(x, mr.points.clone(), mr.mst.clone(), mr.core_distances.clone(), None))
+        Ok(self.finish(x.nrows(), x.ncols(), mr.points.clone(), mr.mst.clone(), mr.core_distances.clone(), None))
     }
 
     /// The stages after the MST: trees, selection (by partial labels when given), scores.
     pub(super) fn finish(
         &self,
-        x: ArrayView2<'_, f64>,
+        n: usize,
+        n_features: usize,
         points: Points,
         mst: Vec<MstEdge>,
         core_distances: Vec<f64>,
         partial_labels: Option<&[i64]>,
     ) -> Hdbscan {
-        let n = x.nrows();
         let sorted: Vec<(usize, usize, f64)> = mst.iter().map(|e| (e.a, e.b, e.distance)).collect();
         let single_linkage = tree::single_linkage(n, &sorted);
         let level = tree::level_tree(n, &sorted, points.row_weights());
@@ -483,7 +493,7 @@ impl HdbscanParams {
             condensed,
             selected: sel.clusters,
             points,
-            n_features: x.ncols(),
+            n_features,
             derived: OnceLock::new(),
         }
     }

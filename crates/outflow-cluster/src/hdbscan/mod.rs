@@ -8,6 +8,7 @@ mod params;
 mod predict;
 mod prim;
 mod soft;
+mod sparse;
 pub(crate) mod tree;
 
 pub use self::fit::{MutualReachability, auto_leaf_size, stages};
@@ -16,3 +17,4 @@ pub use self::model::{Hdbscan, MstEdge, Prediction};
 use self::params::check_min_samples;
 pub use self::params::{BORUVKA_MAX_DIM, HdbscanParams, MinSamplesConvention, MstAlgorithm, SemiSupervised};
 use self::predict::Derived;
+pub use self::sparse::SparseDistances;

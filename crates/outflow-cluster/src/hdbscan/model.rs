@@ -94,7 +94,14 @@ impl Hdbscan {
             && (p.of_row.is_empty() || (p.of_row.len() == n && p.of_row.iter().all(|&q| (q as usize) < u)))
             && (!p.first.is_empty() || !p.of_row.is_empty() || u == n)
             && u > 0;
-        if !maps_ok || p.points.ncols() != self.n_features {
+        let width_ok = match &p.sparse {
+            None => p.points.ncols() == self.n_features,
+            Some(d) => {
+                d.check_structure()?;
+                p.points.ncols() == 0 && d.n_rows() == n && self.n_features == n
+            }
+        };
+        if !maps_ok || !width_ok {
             return Err(format!("{u} points of {} features do not map onto {n} rows", p.points.ncols()));
         }
         let ct = &self.condensed;

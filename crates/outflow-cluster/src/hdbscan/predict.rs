@@ -58,11 +58,19 @@ impl Hdbscan {
     /// The training row a new point attaches to, the λ at which it does (hdbscan's
     /// `_find_neighbor_and_lambda`) and whether the point lies on a training row.
     pub(super) fn attach(&self, q: &[f64]) -> Result<(usize, f64, bool)> {
-        check_point(q, self.n_features())?;
+        if self.points.sparse.is_some() {
+            // Fitted on sparse distances: +∞ marks a distance the caller does not know.
+            check_width(q.len(), self.n_features())?;
+        } else {
+            check_point(q, self.n_features())?;
+        }
         if self.params.metric == Metric::Precomputed
-            && let Some(j) = q.iter().position(|&d| d < 0.0)
+            && let Some(j) = q.iter().position(|&d| d.is_nan() || d < 0.0)
         {
-            return Err(ClusterError::param("metric", format!("precomputed distance {} to row {j} is negative", q[j])));
+            return Err(ClusterError::param(
+                "metric",
+                format!("precomputed distance {} to row {j} is negative or NaN", q[j]),
+            ));
         }
         let pts = &self.points;
         let m = self.params.effective_min_samples();

@@ -83,6 +83,10 @@ impl<'a> Soft<'a> {
             })
             .collect();
         let sum: f64 = v.iter().sum();
+        if sum == 0.0 {
+            // No exemplar within a known distance (sparse distances): nothing favours one cluster.
+            return vec![1.0 / k as f64; k];
+        }
         v.iter_mut().for_each(|x| *x /= sum);
         v
     }
@@ -110,9 +114,14 @@ impl Hdbscan {
     }
 
     /// The training row `r` as the metric reads it (for precomputed distances: its row of the matrix,
-    /// which the model keeps).
-    fn training_row(&self, r: usize) -> ndarray::ArrayView1<'_, f64> {
-        self.points.points.row(self.points.unique_of(r))
+    /// which the model keeps; for sparse ones +∞ where no distance is stored).
+    fn training_row(&self, r: usize) -> std::borrow::Cow<'_, [f64]> {
+        match &self.points.sparse {
+            Some(d) => std::borrow::Cow::Owned(d.dense_row(r)),
+            None => std::borrow::Cow::Borrowed(
+                self.points.points.row(self.points.unique_of(r)).to_slice().expect("standard layout"),
+            ),
+        }
     }
 
     /// hdbscan's `all_points_membership_vectors`: for every training row, the probability of belonging
@@ -142,7 +151,7 @@ impl Hdbscan {
             .into_par_iter()
             .map(|i| {
                 let q = self.training_row(i);
-                let q = q.as_slice().expect("standard layout");
+                let q = &q[..];
                 let distance = soft.distance_vector(|r| self.distance_to_row(q, r));
                 let row = point_rows[i];
                 let (cluster, lambda) = (ct.parent[row], ct.lambda_val[row]);

@@ -115,8 +115,11 @@ class HDBSCAN(_ClusterMixin, _Base):
     ``max_cluster_size`` (0 or None: no limit) and ``cluster_selection_epsilon_max`` (inf: none) limit
     the excess-of-mass selection as in hdbscan and scikit-learn. ``metric`` is one of euclidean,
     manhattan, chebyshev, cosine, minkowski (exponent ``p``, default 2) or haversine (latitude and
-    longitude in radians) or precomputed (``X`` a square matrix of distances; ``approximate_predict``
-    then takes rows of distances to the training rows); ``alpha`` scales distances in the mutual reachability as hdbscan's
+    longitude in radians) or precomputed (``X`` a square matrix of distances, or a scipy sparse one — a
+    neighbour graph, as scikit-learn's sparse ``precomputed``: entries not stored are no edges, every row
+    needs ``min_samples - 1`` stored distances to others and the graph must be connected; without a stored
+    diagonal scikit-learn's ``min_samples=k`` is ``min_samples=k+1`` here; ``approximate_predict``
+    then takes rows of distances to the training rows, ``inf`` where unknown after a sparse fit); ``alpha`` scales distances in the mutual reachability as hdbscan's
     ``alpha`` (core distances unscaled); ``cluster_selection_persistence`` as fast_hdbscan's.
     ``fit(X, y, sample_weight=w)`` takes fast_hdbscan's sample weights (core distances reach ``min_samples``
     by cumulative weight, the row's own first — so with ``min_samples_includes_self=False`` the target is
@@ -208,6 +211,8 @@ class HDBSCAN(_ClusterMixin, _Base):
         number for all) if given; ``y`` holds partial labels with ``semi_supervised=True`` and is ignored
         otherwise."""
         params = self._native_params()
+        if hasattr(X, "tocsr") and hasattr(X, "nnz") and self.metric == "precomputed":
+            return self._fit_sparse(X, params, y, sample_weight)
         X = _fit_input(self, X, density=True)
         if isinstance(sample_weight, (int, float, np.integer, np.floating)) and not isinstance(sample_weight, bool):
             sample_weight = np.full(X.shape[0], sample_weight, dtype=np.float64)
@@ -220,6 +225,30 @@ class HDBSCAN(_ClusterMixin, _Base):
         model = _outflow.HdbscanModel.fit(X, params, weights, labels)
         self._model = model
         self._raw_data = X
+        self.labels_ = model.labels
+        self.probabilities_ = model.probabilities
+        self.outlier_scores_ = model.outlier_scores
+        self.cluster_persistence_ = model.cluster_persistence
+        return self
+
+    def _fit_sparse(self, X: Any, params: str, y: Any, sample_weight: Any) -> "HDBSCAN":
+        """A sparse matrix of distances (a neighbour graph; scikit-learn's sparse ``precomputed``)."""
+        if sample_weight is not None or self.semi_supervised:
+            raise InputError("sparse precomputed distances take neither sample_weight nor partial labels")
+        n, cols = X.shape
+        if n != cols:
+            raise InputError(f"precomputed distances need a square matrix, got {n} rows × {cols} columns")
+        X = X.tocsr().astype(np.float64)
+        if not X.has_sorted_indices:
+            X = X.sorted_indices()
+        model = _outflow.HdbscanModel.fit_sparse(
+            n, X.indptr.astype(np.int64), X.indices.astype(np.int64), np.ascontiguousarray(X.data), params
+        )
+        self.n_features_in_ = n
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self._model = model
+        self._raw_data = X  # exemplars_ are its rows, as hdbscan gives a precomputed matrix's rows
         self.labels_ = model.labels
         self.probabilities_ = model.probabilities
         self.outlier_scores_ = model.outlier_scores

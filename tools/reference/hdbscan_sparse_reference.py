@@ -45,7 +45,6 @@ generator asserts that on these inputs the Borůvka path gives the same MST weig
 replaces infinite mutual reachabilities.
 """
 
-import argparse
 import json
 import pathlib
 import warnings
@@ -61,6 +60,8 @@ from sklearn.cluster._hdbscan._reachability import mutual_reachability_graph
 from sklearn.cluster._hdbscan._tree import _condense_tree
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
+
+from fixture_dir import fixture_dir  # tools/reference/fixture_dir.py
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "crates/outflow-cluster/tests/fixtures/hdbscan_sparse"
 REFS = ("sklearn", "hdbscan", "fast_hdbscan")
@@ -349,12 +350,7 @@ def case(out, name, description, g, mcs, ms_list, diagonal=False, max_dist_runs=
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=pathlib.Path, default=OUT, help="output directory (default: the crate's fixtures)")
-    out = ap.parse_args().out
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob("*.json"):
-        stale.unlink()
+    out = fixture_dir(__doc__, OUT)
     case(out, "knn_blobs", knn_blobs.__doc__, knn_blobs(np.random.default_rng(31)), mcs=10, ms_list=[1, 4])
     case(out, "radius_components", radius_components.__doc__, radius_components(np.random.default_rng(32)),
          mcs=8, ms_list=[1, 4])

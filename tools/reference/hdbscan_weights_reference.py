@@ -35,7 +35,6 @@ and every `min_samples=1` run (no tied mutual-reachability edges: the tree is de
 λ to 7 significant digits) and `stability` ([node, score] as fast_hdbscan's score_condensed_tree_nodes).
 """
 
-import argparse
 import inspect
 import json
 import pathlib
@@ -47,6 +46,8 @@ import fast_hdbscan.hdbscan as fh
 import numba
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
+
+from fixture_dir import fixture_dir  # tools/reference/fixture_dir.py
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "crates/outflow-cluster/tests/fixtures/hdbscan_weights"
 
@@ -236,12 +237,7 @@ def semi_supervised_case(out, name, x, y, mcs, ms):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=pathlib.Path, default=OUT, help="output directory (default: the crate's fixtures)")
-    out = ap.parse_args().out
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob("*.json"):
-        stale.unlink()
+    out = fixture_dir(__doc__, OUT)
     x, w = blobs_int(np.random.default_rng(21))
     weighted_case(out, "blobs_int_weights", x, w, mcs=15, ms=5, extra=[
         dict(ms=1), dict(method="leaf"), dict(cap=150), dict(single=True, mcs=40),

@@ -213,40 +213,20 @@ pub(crate) struct Points {
 impl Points {
     pub(crate) fn new(x: ArrayView2<'_, f64>) -> Points {
         match dedup(x) {
-            Some(d) => Points {
-                points: d.points,
-                weights: d.weight,
-                first: d.first,
-                of_row: d.of_row,
-                row_weight: vec![],
-                sparse: None,
-            },
-            None => Points {
-                points: x.as_standard_layout().into_owned(),
-                weights: vec![],
-                first: vec![],
-                of_row: vec![],
-                row_weight: vec![],
-                sparse: None,
-            },
+            Some(d) => Points { weights: d.weight, first: d.first, of_row: d.of_row, ..Points::rows(d.points) },
+            None => Points::rows(x.as_standard_layout().into_owned()),
         }
+    }
+
+    /// Every row a point of its own (no duplicates merged, no weights).
+    pub(crate) fn rows(points: Array2<f64>) -> Points {
+        Points { points, weights: vec![], first: vec![], of_row: vec![], row_weight: vec![], sparse: None }
     }
 
     /// The points of `x` for a metric: a precomputed distance matrix is kept as it is (its rows are not
     /// points to merge).
     pub(crate) fn of(x: ArrayView2<'_, f64>, metric: Metric) -> Points {
-        if metric == Metric::Precomputed {
-            Points {
-                points: x.as_standard_layout().into_owned(),
-                weights: vec![],
-                first: vec![],
-                of_row: vec![],
-                row_weight: vec![],
-                sparse: None,
-            }
-        } else {
-            Points::new(x)
-        }
+        if metric == Metric::Precomputed { Points::rows(x.as_standard_layout().into_owned()) } else { Points::new(x) }
     }
 
     pub(crate) fn view(&self) -> ArrayView2<'_, f64> {

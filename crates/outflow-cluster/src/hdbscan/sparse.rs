@@ -232,14 +232,7 @@ impl HdbscanParams {
                  HDBSCAN needs one: store distances between the groups, or cluster each group alone"
             )));
         }
-        let points = Points {
-            points: Array2::zeros((n, 0)),
-            weights: vec![],
-            first: vec![],
-            of_row: vec![],
-            row_weight: vec![],
-            sparse: Some(d.clone()),
-        };
+        let points = Points { sparse: Some(d.clone()), ..Points::rows(Array2::zeros((n, 0))) };
         Ok(self.finish(n, n, points, mst, core, None))
     }
 }

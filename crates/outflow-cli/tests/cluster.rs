@@ -303,3 +303,31 @@ fn sparse_distances_from_an_edge_list() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("--algorithm hdbscan --metric precomputed"));
 }
+
+#[test]
+fn branches_of_a_star() {
+    let dir = tempfile::tempdir().unwrap();
+    // A star of three arms, 30 rows each, and its centre.
+    let mut s = String::from("a,b\n0,0\n");
+    for arm in 0..3 {
+        let angle = arm as f64 * 2.0 * std::f64::consts::PI / 3.0;
+        for k in 1..=30 {
+            let t = 0.1 * k as f64;
+            s.push_str(&format!("{},{}\n", t * angle.cos(), t * angle.sin()));
+        }
+    }
+    std::fs::write(dir.path().join("x.csv"), s).unwrap();
+    let args = ["--min-cluster-size", "20", "--min-samples", "2", "--allow-single-cluster", "--branches", "full"];
+    let (h, rows) = run(dir.path(), &[&args[..], &["--min-branch-size", "10"]].concat());
+    assert_eq!(h, "label,probability,outlier_score,flasc_label,branch_label,branch_probability,centrality");
+    let flasc = |i: usize| rows[i][3].parse::<i64>().unwrap();
+    // With allow_single_cluster and one cluster, every row is in it (hdbscan's rule for branches).
+    assert!((0..rows.len()).all(|i| flasc(i) >= 0), "{rows:?}");
+    assert!(flasc(5) != flasc(35) && flasc(35) != flasc(65) && flasc(5) != flasc(65), "three arms: {rows:?}");
+    let out = outflow()
+        .args(["cluster", dir.path().join("x.csv").to_str().unwrap(), "-o", dir.path().join("k.csv").to_str().unwrap()])
+        .args(["--algorithm", "kmeans", "--k", "2", "--branches", "core"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--algorithm hdbscan"));
+}

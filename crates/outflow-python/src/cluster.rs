@@ -6,8 +6,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use outflow_cluster::{
-    ClusterModel, Dbscan, DbscanParams, Fit, Hdbscan, HdbscanParams, KMeans, KMeansParams, Predict, SparseDistances,
-    WardParams,
+    BranchParams, ClusterModel, Dbscan, DbscanParams, Fit, Hdbscan, HdbscanParams, KMeans, KMeansParams, Predict,
+    SparseDistances, WardParams,
 };
 
 use crate::errors;
@@ -177,6 +177,38 @@ impl HdbscanModel {
     ) -> PyResult<Bound<'py, PyArray1<i64>>> {
         let labels = self.inner.dbscan_clustering(cut_distance, min_cluster_size).map_err(errors::cluster)?;
         Ok(labels.into_pyarray(py))
+    }
+
+    /// FLASC branches within the clusters of the training rows `x`, with the JSON of `BranchParams`:
+    /// (labels, probabilities, cluster labels, cluster probabilities, branch labels, branch
+    /// probabilities, centralities).
+    #[allow(clippy::type_complexity)]
+    fn branches<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'_, f64>,
+        params: &str,
+    ) -> PyResult<(
+        Bound<'py, PyArray1<i64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<i64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<i64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+    )> {
+        let params: BranchParams = parse("branch parameters", params)?;
+        let x = x.as_array();
+        let b = py.detach(|| self.inner.branches(x, &params)).map_err(errors::cluster)?;
+        Ok((
+            b.labels.into_pyarray(py),
+            b.probabilities.into_pyarray(py),
+            b.cluster_labels.into_pyarray(py),
+            b.cluster_probabilities.into_pyarray(py),
+            b.branch_labels.into_pyarray(py),
+            b.branch_probabilities.into_pyarray(py),
+            b.centralities.into_pyarray(py),
+        ))
     }
 
     /// The row indices of each cluster's exemplars, by label (hdbscan's `exemplars_` holds the rows).

@@ -437,3 +437,32 @@ def test_bad_weights_and_labels_are_input_errors():
         outflow.HDBSCAN(semi_supervised=True).fit(X, np.full(n, -1))
     with pytest.raises(outflow.InputError, match="ss_algorithm"):
         outflow.HDBSCAN(semi_supervised=True, ss_algorithm="bcubed").fit(X, np.zeros(n))
+
+
+def test_branch_detector_matches_hdbscan():
+    """FLASC branches against hdbscan's BranchDetector (run here) and the fixture's tie-independent
+    reference (tools/reference/hdbscan_branches_reference.py)."""
+    hdbscan = need("hdbscan")
+    metrics = need("sklearn.metrics")
+    import json
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "outflow-cluster/tests/fixtures/hdbscan_branches/star3_blob.json"
+    d = json.loads(path.read_text())
+    X = np.array(d["x"])
+    clusterer = outflow.HDBSCAN(min_cluster_size=50, min_samples=2).fit(X)
+    for run in d["runs"]:
+        ours = outflow.BranchDetector(
+            branch_detection_method=run["method"], cluster_selection_method=run["selection"],
+            min_cluster_size=run["min_branch_size"], label_sides_as_branches=run["label_sides_as_branches"],
+        ).fit(clusterer)
+        assert metrics.adjusted_rand_score(run["level"]["labels"], ours.labels_) == 1.0
+        assert np.allclose(ours.centralities_, d["centralities"], rtol=0, atol=2e-6)  # recorded to 6 decimals
+        ref_clusterer = hdbscan.HDBSCAN(min_cluster_size=50, min_samples=1, algorithm="prims_kdtree", branch_detection_data=True).fit(X)
+        ref = hdbscan.branches.BranchDetector(
+            branch_detection_method=run["method"], cluster_selection_method=run["selection"],
+            min_cluster_size=run["min_branch_size"], label_sides_as_branches=run["label_sides_as_branches"],
+        ).fit(ref_clusterer)
+        assert metrics.adjusted_rand_score(ref.labels_, ours.labels_) >= run["level"]["ari_vs_hdbscan"] - 1e-6
+    with pytest.raises(outflow.InputError, match="branch_detection_method"):
+        outflow.BranchDetector(branch_detection_method="all").fit(clusterer)

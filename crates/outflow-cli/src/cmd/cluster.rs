@@ -43,6 +43,19 @@ pub struct Args {
     /// some cluster).
     #[arg(long)]
     pub soft: bool,
+    /// HDBSCAN: also find branches within the clusters (FLASC, as hdbscan's `BranchDetector`) on the `full`
+    /// graph of each cluster (pairs within its longest tree edge) or the `core` one (tree and nearest
+    /// neighbours), and write `flasc_label` (a split cluster's centre and each branch get their own label),
+    /// `branch_label` (−1 the centre), `branch_probability` and `centrality` (1 / distance to the
+    /// cluster's centroid).
+    #[arg(long, value_name = "GRAPH", value_parser = ["full", "core"])]
+    pub branches: Option<String>,
+    /// With --branches: the smallest branch (default: --min-cluster-size).
+    #[arg(long, requires = "branches")]
+    pub min_branch_size: Option<usize>,
+    /// With --branches: split a cluster of two branches (its two sides) too.
+    #[arg(long, requires = "branches")]
+    pub label_sides_as_branches: bool,
     /// HDBSCAN: the column of INPUT holding each row's sample weight (finite, ≥ 0; not a feature), as
     /// fast_hdbscan's `sample_weight`: core distances reach `min_samples` by cumulative weight, cluster
     /// sizes are weight sums.
@@ -95,6 +108,9 @@ pub fn run(a: Args) -> Result<()> {
     if a.soft && algorithm.name() != "hdbscan" {
         bail!("--soft reads HDBSCAN's condensed tree: it needs --algorithm hdbscan");
     }
+    if a.branches.is_some() && (algorithm.name() != "hdbscan" || a.sparse) {
+        bail!("--branches looks inside HDBSCAN's clusters of rows: it needs --algorithm hdbscan on coordinates");
+    }
     let guided = a.weight_column.is_some() || a.label_column.is_some();
     if guided && algorithm.name() != "hdbscan" {
         bail!("--weight-column and --label-column guide HDBSCAN: they need --algorithm hdbscan");
@@ -142,6 +158,24 @@ pub fn run(a: Args) -> Result<()> {
         let mut flag = vec![0.0; x.nrows()];
         h.exemplars().iter().flatten().for_each(|&i| flag[i] = 1.0);
         columns.push(("exemplar".into(), flag));
+    }
+    if let (Some(graph), Model::Hdbscan(h)) = (&a.branches, &model) {
+        let params = outflow::cluster::BranchParams {
+            graph: if graph == "core" {
+                outflow::cluster::BranchGraph::Core
+            } else {
+                outflow::cluster::BranchGraph::Full
+            },
+            label_sides_as_branches: a.label_sides_as_branches,
+            min_branch_size: a.min_branch_size,
+            ..Default::default()
+        };
+        let b = h.branches(x.view(), &params)?;
+        let ints = |v: &[i64]| v.iter().map(|&l| l as f64).collect();
+        columns.push(("flasc_label".into(), ints(&b.labels)));
+        columns.push(("branch_label".into(), ints(&b.branch_labels)));
+        columns.push(("branch_probability".into(), b.branch_probabilities));
+        columns.push(("centrality".into(), b.centralities));
     }
     if let (true, Model::Hdbscan(h)) = (a.soft, &model) {
         let soft = h.all_points_membership_vectors();

@@ -2,6 +2,7 @@
 //! prediction for new points.
 
 mod boruvka;
+mod branches;
 mod fit;
 mod model;
 mod params;
@@ -11,6 +12,7 @@ mod soft;
 mod sparse;
 pub(crate) mod tree;
 
+pub use self::branches::{BranchGraph, BranchParams, Branches, ClusterBranches};
 pub use self::fit::{MutualReachability, auto_leaf_size, stages};
 pub(crate) use self::fit::{Points, tree_for};
 pub use self::model::{Hdbscan, MstEdge, Prediction};

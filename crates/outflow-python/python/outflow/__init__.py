@@ -14,6 +14,7 @@ The work runs in Rust with the GIL released.
 from ._outflow import __version__
 from ._errors import InputError, ModelFileError, OutflowError
 from ._cluster import (
+    BranchDetector,
     DBSCAN,
     HDBSCAN,
     KMeans,
@@ -32,6 +33,7 @@ __all__ = [
     "InputError",
     "ModelFileError",
     "HDBSCAN",
+    "BranchDetector",
     "DBSCAN",
     "KMeans",
     "Ward",

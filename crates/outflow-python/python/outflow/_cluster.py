@@ -291,6 +291,75 @@ class HDBSCAN(_ClusterMixin, _Base):
         return [self._raw_data[idx.astype(np.intp)] for idx in self._model.exemplar_indices]
 
 
+class BranchDetector(_Base):
+    """Branches within the clusters of a fitted :class:`HDBSCAN` (FLASC), with hdbscan's
+    ``hdbscan.branches.BranchDetector`` parameters and attributes.
+
+    Each cluster's rows are ranked by their distance to the cluster's centroid (weighted by membership
+    probability); a graph of the cluster — ``"full"``: pairs within its longest spanning-tree edge, or
+    ``"core"``: its spanning-tree edges and nearest neighbours — is filtered from the outside in, and the
+    parts that stay apart longest become branches, selected as HDBSCAN selects clusters (``None``
+    parameters take the clusterer's). A cluster of more than two branches (more than one with
+    ``label_sides_as_branches``) is split: its centre and each branch get a label in ``labels_``.
+    Attributes after ``fit``: ``labels_``, ``probabilities_``, ``cluster_labels_``,
+    ``cluster_probabilities_``, ``branch_labels_`` (−1 a split cluster's centre), ``branch_probabilities_``,
+    ``centralities_``. At a branch merge the joining row falls out of the parent (hdbscan files it under one
+    branch by its sort order), so results do not depend on the row order.
+    """
+
+    def __init__(
+        self,
+        branch_detection_method: str = "full",
+        label_sides_as_branches: bool = False,
+        min_cluster_size: Optional[int] = None,
+        max_cluster_size: Optional[int] = None,
+        allow_single_cluster: Optional[bool] = None,
+        cluster_selection_method: Optional[str] = None,
+        cluster_selection_epsilon: float = 0.0,
+        cluster_selection_persistence: float = 0.0,
+    ) -> None:
+        self.branch_detection_method = branch_detection_method
+        self.label_sides_as_branches = label_sides_as_branches
+        self.min_cluster_size = min_cluster_size
+        self.max_cluster_size = max_cluster_size
+        self.allow_single_cluster = allow_single_cluster
+        self.cluster_selection_method = cluster_selection_method
+        self.cluster_selection_epsilon = cluster_selection_epsilon
+        self.cluster_selection_persistence = cluster_selection_persistence
+
+    def fit(self, clusterer: "HDBSCAN") -> "BranchDetector":
+        """Finds the branches of a fitted ``HDBSCAN``'s clusters, on the rows it was fitted on."""
+        model = _native_model(clusterer)
+        if clusterer._raw_data is None or hasattr(clusterer._raw_data, "nnz") or clusterer.metric == "precomputed":
+            raise InputError("branch detection needs a clusterer fitted on the rows' coordinates, not on distances")
+        graph = self.branch_detection_method
+        if graph not in ("full", "core"):
+            raise InputError(f"branch_detection_method must be 'full' or 'core', got {graph!r}")
+        method = self.cluster_selection_method
+        if method not in (None, "eom", "leaf"):
+            raise InputError(f"cluster_selection_method must be 'eom', 'leaf' or None, got {method!r}")
+        params = {
+            "graph": graph,
+            "label_sides_as_branches": bool(self.label_sides_as_branches),
+            "min_branch_size": count("min_cluster_size", self.min_cluster_size, 2, allow_none=True),
+            "max_branch_size": None if self.max_cluster_size is None else count("max_cluster_size", self.max_cluster_size, 0),
+            "allow_single_branch": None if self.allow_single_cluster is None else bool(self.allow_single_cluster),
+            "branch_selection": method,
+            "branch_selection_epsilon": real("cluster_selection_epsilon", self.cluster_selection_epsilon, 0.0),
+            "branch_selection_persistence": real("cluster_selection_persistence", self.cluster_selection_persistence, 0.0),
+        }
+        (
+            self.labels_,
+            self.probabilities_,
+            self.cluster_labels_,
+            self.cluster_probabilities_,
+            self.branch_labels_,
+            self.branch_probabilities_,
+            self.centralities_,
+        ) = model.branches(clusterer._raw_data, json.dumps(params, allow_nan=False))
+        return self
+
+
 def _native_model(clusterer: Any) -> Any:
     if not isinstance(clusterer, HDBSCAN):
         raise TypeError(f"expected a fitted outflow.HDBSCAN, got {type(clusterer).__name__}")

@@ -16,6 +16,14 @@ class HdbscanModel:
         sample_weight: Optional[npt.NDArray[np.float64]] = None,
         partial_labels: Optional[npt.NDArray[np.int64]] = None,
     ) -> "HdbscanModel": ...
+    def branches(self, x: npt.NDArray[np.float64], params: str) -> Tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64],
+        npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64],
+    ]: ...
+    @staticmethod
+    def fit_sparse(
+        n: int, indptr: npt.NDArray[np.int64], indices: npt.NDArray[np.int64], data: npt.NDArray[np.float64], params: str
+    ) -> "HdbscanModel": ...
     @property
     def labels(self) -> npt.NDArray[np.int64]: ...
     @property

@@ -296,6 +296,7 @@ fn sparse_distances_from_an_edge_list() {
     assert!(fail("i,j,d\n0,1,1\n1,2,1\n1,0,2\n", &[]).contains("line 4"));
     assert!(fail("i,j,d\n0,1.5,1\n", &[]).contains("line 2"));
     assert!(fail("i,j\n0,1\n", &[]).contains("three columns"));
+    assert!(fail("i,j,d\n0,0,1\n0,1,1\n", &[]).contains("itself"));
     let out = outflow()
         .args(["cluster", input.to_str().unwrap(), "-o", dir.path().join("bad.csv").to_str().unwrap()])
         .args(["--metric", "precomputed", "--sparse", "--algorithm", "dbscan", "--eps", "1"])

@@ -126,12 +126,58 @@ fn bad_branch_requests_are_named() {
     assert!(model.branches(short, &BranchParams::default()).is_err());
     let slim = model.clone().slim();
     assert!(slim.branches(x.view(), &BranchParams::default()).expect_err("slim").to_string().contains("slim"));
-    // Persistence on a cluster whose branch tree has no split: no split, where hdbscan crashes.
-    let b = model
-        .branches(
-            x.view(),
-            &BranchParams { branch_selection_persistence: 0.3, graph: BranchGraph::Core, ..Default::default() },
-        )
-        .unwrap();
-    assert_eq!(b.labels.len(), x.nrows());
+    // Persistence above every branch's: no split (hdbscan crashes where a branch tree has none).
+    let b =
+        model.branches(x.view(), &BranchParams { branch_selection_persistence: 1e6, ..Default::default() }).unwrap();
+    assert!(b.clusters.iter().all(|c| !c.split && c.n_branches <= 1));
+    assert_eq!(b.labels, model.labels());
+    // Rows that are not the training rows.
+    let mut moved = x.clone();
+    moved[[3, 0]] += 1.0;
+    assert!(
+        model.branches(moved.view(), &BranchParams::default()).expect_err("other rows").to_string().contains("row 3")
+    );
+}
+
+#[test]
+fn small_clusters_noise_and_row_order() {
+    use ndarray::array;
+    let p = HdbscanParams::new(2).min_samples(1);
+    let x = array![[0.0, 0.0], [1.0, 0.0], [5.0, 5.0], [9.0, 9.0], [9.0, 9.5]];
+    let mst = [
+        MstEdge { a: 0, b: 1, distance: 1.0 },
+        MstEdge { a: 3, b: 4, distance: 0.5 },
+        MstEdge { a: 1, b: 2, distance: 6.4 },
+        MstEdge { a: 2, b: 3, distance: 5.7 },
+    ];
+    // A one-row cluster (its row on the centroid: centrality +inf), a two-row one, noise.
+    let labels = [0, 0, 1, 2, -1];
+    let b = BranchParams::default().detect(x.view(), &labels, None, &mst, &p).unwrap();
+    assert_eq!(b.labels, vec![0, 0, 1, 2, -1]);
+    assert!(b.centralities[2].is_infinite() && b.centralities[4] == 0.0);
+    assert_eq!((b.branch_labels[4], b.branch_probabilities[4]), (0, 1.0));
+    // Every row noise.
+    let none = BranchParams::default().detect(x.view(), &[-1; 5], None, &[], &p).unwrap();
+    assert!(none.labels.iter().all(|&l| l == -1) && none.clusters.is_empty());
+    // Bad clusterings are refused, not indexed past.
+    assert!(BranchParams::default().detect(x.view(), &[0, 0, 9, -1, -1], None, &mst, &p).is_err());
+    let far = [MstEdge { a: 0, b: 7, distance: 1.0 }];
+    assert!(BranchParams::default().detect(x.view(), &labels, None, &far, &p).is_err());
+
+    // The full graph's branches do not depend on the row order.
+    let f = common::fixtures::<Fixture>("hdbscan_branches", 3).into_iter().find(|f| f.name == "two_stars").unwrap();
+    let x = matrix(&f.x);
+    let p = HdbscanParams::new(f.outflow_params.min_cluster_size).min_samples(f.outflow_params.min_samples);
+    let params =
+        BranchParams { min_branch_size: Some(8), branch_selection: Some(ClusterSelection::Leaf), ..Default::default() };
+    let base = p.fit(x.view()).unwrap().branches(x.view(), &params).unwrap();
+    assert!(base.clusters.iter().any(|c| c.split));
+    let perm: Vec<usize> = (0..x.nrows()).map(|i| (i * 7919) % x.nrows()).collect();
+    let xp = x.select(ndarray::Axis(0), &perm);
+    let moved = p.fit(xp.view()).unwrap().branches(xp.view(), &params).unwrap();
+    let mut back = vec![0; x.nrows()];
+    for (k, &i) in perm.iter().enumerate() {
+        back[i] = moved.labels[k];
+    }
+    same_partition(&back, &base.labels).unwrap();
 }

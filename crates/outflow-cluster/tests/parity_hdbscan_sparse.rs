@@ -178,6 +178,27 @@ fn bad_sparse_input_is_named() {
     let d = SparseDistances::from_edges(4, [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0)]).unwrap();
     let wrong_metric = HdbscanParams::new(2).fit_sparse(&d).expect_err("euclidean");
     assert!(wrong_metric.to_string().contains("precomputed"));
+    assert!(e(SparseDistances::from_csr(2, vec![0, 3, 2], vec![1, 0], vec![0.5, 0.5])).contains("decrease"));
+    // A model file with a broken matrix is refused when read.
+    let good = fit(&SparseDistances::from_edges(4, [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0)]).unwrap(), 2, 2).unwrap();
+    let text = serde_json::to_string(&good).unwrap();
+    assert!(serde_json::from_str::<Hdbscan>(&text).is_ok());
+    let broken = text.replacen("\"n\":4", "\"n\":5", 1);
+    assert_ne!(broken, text);
+    assert!(serde_json::from_str::<Hdbscan>(&broken).is_err());
+    // Explicit zero distances are edges of weight 0; alpha divides the distances, not the cores.
+    let zeros = SparseDistances::from_edges(4, [(0, 1, 0.0), (1, 2, 2.0), (2, 3, 0.0)]).unwrap();
+    let m = fit(&zeros, 2, 1).unwrap();
+    let mut w: Vec<f64> = m.mst().iter().map(|e| e.distance).collect();
+    w.sort_by(f64::total_cmp);
+    assert_eq!(w, [0.0, 0.0, 2.0]);
+    assert_eq!(m.labels()[0], m.labels()[1]);
+    assert_ne!(m.labels()[1], m.labels()[2]);
+    let halved =
+        HdbscanParams::new(2).min_samples(2).alpha(2.0).metric(Metric::Precomputed).fit_sparse(&zeros).unwrap();
+    let mut w: Vec<f64> = halved.mst().iter().map(|e| e.distance).collect();
+    w.sort_by(f64::total_cmp);
+    assert_eq!(w, [0.0, 0.0, 1.0], "cores 0, the middle distance 2 / alpha 2");
     // A diagonal of stored zeros is ignored.
     let z = SparseDistances::from_csr(2, vec![0, 2, 4], vec![0, 1, 0, 1], vec![0.0, 0.5, 0.5, 0.0]).unwrap();
     assert_eq!(fit(&z, 2, 2).unwrap().core_distances(), &[0.5, 0.5]);

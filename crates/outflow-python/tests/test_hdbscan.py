@@ -351,6 +351,9 @@ def test_sparse_precomputed_distances_match_scikit_learn():
         outflow.HDBSCAN(metric="precomputed").fit(sparse.block_diag([G, G]).tocsr())
     with pytest.raises(outflow.InputError, match="square"):
         outflow.HDBSCAN(metric="precomputed").fit(sparse.csr_matrix(np.ones((4, 3))))
+    twice = sparse.coo_matrix(([1.0, 1.0, 2.0, 2.0], ([0, 0, 1, 1], [1, 1, 0, 0])), shape=(2, 2))
+    with pytest.raises(outflow.InputError, match="more than once"):
+        outflow.HDBSCAN(metric="precomputed", min_cluster_size=2).fit(twice)
 
 
 def test_prediction_checks_width_and_fit():

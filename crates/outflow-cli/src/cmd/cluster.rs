@@ -233,11 +233,16 @@ fn run_sparse(a: &Args, p: &outflow::cluster::HdbscanParams, trees: Option<&[Pat
     };
     // (distance, line, listed as row < column, listed both ways)
     let mut pairs: std::collections::BTreeMap<(usize, usize), (f64, usize, bool, bool)> = Default::default();
+    let mut rows = 0;
     for (r, e) in edges.rows().into_iter().enumerate() {
         let line = r + 2;
         let (i, j, d) = (index(e[0], line, "row")?, index(e[1], line, "column")?, e[2]);
+        rows = rows.max(i.max(j) + 1);
         if i == j {
-            continue; // the distance of a row to itself says nothing
+            if d != 0.0 {
+                bail!("{shown} line {line}: the distance of row {i} to itself is {d}, not 0");
+            }
+            continue; // a zero distance to itself says nothing
         }
         let key = (i.min(j), i.max(j));
         match pairs.get_mut(&key) {
@@ -255,7 +260,7 @@ fn run_sparse(a: &Args, p: &outflow::cluster::HdbscanParams, trees: Option<&[Pat
             }
         }
     }
-    let n = pairs.keys().map(|&(_, j)| j + 1).max().unwrap_or(0);
+    let n = pairs.keys().map(|&(_, j)| j + 1).max().unwrap_or(0).max(rows);
     let d = outflow::cluster::SparseDistances::from_edges(n, pairs.iter().map(|(&(i, j), &(d, ..))| (i, j, d)))
         .with_context(|| shown.clone())?;
     let read_s = t0.elapsed().as_secs_f64();

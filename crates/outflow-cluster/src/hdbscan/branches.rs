@@ -14,7 +14,9 @@ use outflow_core::check_matrix;
 use super::tree::{self, ClusterSelection, CondensedTree, SelectionRule};
 use super::{Hdbscan, HdbscanParams, MstEdge};
 use crate::error::{ClusterError, Result};
-use crate::metric::Metric;
+use crate::kdtree::KdTree;
+use crate::kdtree::range::{for_each_within, reduced_radius};
+use crate::metric::{Metric, dispatch_tree};
 use crate::neighbors::NearestNeighbors;
 use crate::traits::ClusterModel;
 
@@ -107,8 +109,10 @@ impl Hdbscan {
     /// Deliberate difference: a branch merge is always a tie (the vertex joining two branches reaches both
     /// at its own centrality). hdbscan's binary tree files that vertex, and any small piece joined in the
     /// same step, under one branch in the order its sort happens to give (its result moves with the row
-    /// order, and can hold a branch of zero persistence); here they fall out of the parent, and the result
-    /// does not depend on the row order.
+    /// order, and can hold a branch of zero persistence); here they fall out of the parent. The "full"
+    /// graph then does not depend on the row order; the "core" graph takes the clustering's tree edges
+    /// and nearest neighbours, which can (ties in mutual reachability and distance). A row exactly on
+    /// its cluster's centroid has centrality +∞, as in hdbscan (a one-row cluster's only row too).
     ///
     /// ```
     /// use ndarray::Array2;
@@ -134,6 +138,14 @@ impl Hdbscan {
         if self.points.row_weights().is_some() {
             return Err(ClusterError::Unsupported("branch detection is defined without sample weights".into()));
         }
+        if self.params.metric == Metric::Precomputed {
+            return Err(ClusterError::param("metric", "branch detection needs the rows' coordinates".to_string()));
+        }
+        outflow_core::check_width(x.ncols(), self.n_features)?;
+        outflow_core::check_len("the rows the model was fitted on", self.labels.len(), x.nrows())?;
+        if let Some(r) = (0..x.nrows()).find(|&r| x.row(r) != self.points.points.row(self.points.unique_of(r))) {
+            return Err(ClusterError::param("x", format!("row {r} is not the row the model was fitted on")));
+        }
         let (labels, probabilities) = self.single_cluster_labels();
         params.detect(x, &labels, Some(&probabilities), &self.mst, &self.params)
     }
@@ -155,7 +167,8 @@ impl Hdbscan {
 impl BranchParams {
     /// Branch detection from a given clustering of `x`: its labels, probabilities (`None`: 1 for
     /// clustered rows) and mutual-reachability minimum spanning tree, with the HDBSCAN parameters it came
-    /// from (hdbscan's `labels=` override; [`Hdbscan::branches`] passes the model's own).
+    /// from (hdbscan's `labels=` override; [`Hdbscan::branches`] passes the model's own). Where a given
+    /// cluster's graph is not connected, it is not split (hdbscan labels its components as branches).
     pub fn detect(
         &self,
         x: ArrayView2<'_, f64>,
@@ -169,6 +182,18 @@ impl BranchParams {
         let bad = |name: &str, m: String| Err(ClusterError::param(name, m));
         if labels.len() != n || probabilities.is_some_and(|p| p.len() != n) {
             return bad("x", format!("{n} rows against {} labels of the clustering", labels.len()));
+        }
+        if let Some(i) = labels.iter().position(|&l| l < -1 || l >= n as i64) {
+            return bad(
+                "labels",
+                format!("label {} of row {i} is neither −1 (noise) nor a cluster below {n}", labels[i]),
+            );
+        }
+        if let Some(i) = probabilities.and_then(|p| p.iter().position(|v| !(0.0..=1.0).contains(v))) {
+            return bad("probabilities", format!("row {i}: a membership probability is in [0, 1]"));
+        }
+        if let Some(e) = mst.iter().find(|e| e.a >= n || e.b >= n || e.distance.is_nan()) {
+            return bad("mst", format!("edge ({}, {}, {}) is not an edge between {n} rows", e.a, e.b, e.distance));
         }
         if hdbscan.metric == Metric::Precomputed {
             return bad("metric", "branch detection needs the rows' coordinates, not precomputed distances".into());
@@ -216,23 +241,35 @@ impl BranchParams {
             }
             BranchGraph::Full => None,
         };
+        // The clustering's tree edges inside each cluster, in in-cluster ids.
+        let id = |r: usize| rows_of[labels[r] as usize].binary_search(&r).expect("a row of its cluster");
+        let mut tree_of: Vec<Vec<(usize, usize, f64)>> = vec![Vec::new(); k];
+        for e in mst.iter().filter(|e| labels[e.a] >= 0 && labels[e.a] == labels[e.b]) {
+            let (a, b) = (id(e.a), id(e.b));
+            tree_of[labels[e.a] as usize].push((a.min(b), a.max(b), e.distance));
+        }
         let x = x.as_standard_layout();
         let row = |r: usize| x.row(r).to_slice().expect("standard layout");
         let metric = hdbscan.metric;
         let per_cluster: Vec<(Vec<f64>, Option<tree::Selection>, CondensedTree)> = rows_of
             .par_iter()
-            .map(|rows| {
+            .zip(&tree_of)
+            .map(|(rows, tree_edges)| {
                 let centrality = centralities(rows, &cluster_probabilities, &row, metric);
                 if rows.len() < 2 {
                     return (centrality, None, CondensedTree::default());
                 }
-                let edges = self.graph_of(rows, &centrality, labels, mst, knn.as_ref(), &row, metric);
-                let ct = branch_tree(rows.len(), edges, min_size, self.branch_selection_persistence);
-                let mut sel = tree::select(&ct, &rule);
-                if rule.allow_single_cluster && sel.clusters.len() == 1 && sel.clusters[0] == ct.root() {
-                    // hdbscan's single-cluster relabelling, at the branch level.
-                    single_branch(&ct, &mut sel, rule.epsilon);
-                }
+                let spanning = match self.graph {
+                    BranchGraph::Full => full_graph_tree(rows, &centrality, tree_edges, &row, metric),
+                    BranchGraph::Core => {
+                        let edges = core_graph(rows, &centrality, tree_edges, knn.as_ref());
+                        kruskal(rows.len(), edges)
+                    }
+                };
+                let ct = branch_tree(rows.len(), &spanning, min_size, self.branch_selection_persistence);
+                // (A cluster of one branch is not split, so hdbscan's single-cluster relabelling of a
+                // branch tree leaves no trace.)
+                let sel = tree::select(&ct, &rule);
                 (centrality, Some(sel), ct)
             })
             .collect();
@@ -280,66 +317,106 @@ impl BranchParams {
         }
         Ok(out)
     }
+}
 
-    /// The cluster's graph in in-cluster ids: `(a, b, weight)` with the weight the larger centrality.
-    #[allow(clippy::too_many_arguments)]
-    fn graph_of<'a>(
-        &self,
-        rows: &[usize],
-        centrality: &[f64],
-        labels: &[i64],
-        mst: &[MstEdge],
-        knn: Option<&ndarray::Array2<usize>>,
-        row: &(impl Fn(usize) -> &'a [f64] + Sync),
-        metric: Metric,
-    ) -> Vec<(usize, usize, f64)> {
-        let label = labels[rows[0]];
-        let id = |r: usize| rows.binary_search(&r).ok();
-        let weight = |a: usize, b: usize| centrality[a].max(centrality[b]);
-        let tree: Vec<(usize, usize, f64)> = mst
-            .iter()
-            .filter(|e| labels[e.a] == label && labels[e.b] == label)
-            .filter_map(|e| Some((id(e.a)?, id(e.b)?, e.distance)))
-            .map(|(a, b, d)| (a.min(b), a.max(b), d))
-            .collect();
-        let mut pairs: std::collections::HashMap<(usize, usize), f64> =
-            tree.iter().map(|&(a, b, _)| ((a, b), weight(a, b))).collect();
-        match self.graph {
-            BranchGraph::Full => {
-                let reach = tree.iter().map(|e| e.2).fold(0.0, f64::max);
-                let near: Vec<(usize, usize)> = (0..rows.len())
-                    .into_par_iter()
-                    .flat_map_iter(|a| {
-                        (a + 1..rows.len())
-                            .filter(move |&b| metric.distance(row(rows[a]), row(rows[b])) <= reach)
-                            .map(move |b| (a, b))
-                    })
-                    .collect();
-                for (a, b) in near {
-                    pairs.entry((a, b)).or_insert_with(|| weight(a, b));
+/// The minimum spanning tree of the "full" graph (every pair of the cluster within its longest tree
+/// edge, weighing the larger centrality) without listing its pairs, which can be most of the m² of a
+/// compact cluster: rows join from the outside in (ascending centrality), each to every row taken
+/// before it within reach, at its own centrality — Kruskal's order, as every edge of a row weighs that
+/// row's centrality when the row is the later end. Memory O(m); ascending weights.
+fn full_graph_tree<'a>(
+    rows: &[usize],
+    centrality: &[f64],
+    tree_edges: &[(usize, usize, f64)],
+    row: &(impl Fn(usize) -> &'a [f64] + Sync),
+    metric: Metric,
+) -> Vec<(usize, usize, f64)> {
+    let m = rows.len();
+    let reach = tree_edges.iter().map(|e| e.2).fold(0.0, f64::max);
+    let mut tree_adj: Vec<Vec<usize>> = vec![Vec::new(); m];
+    for &(a, b, _) in tree_edges {
+        tree_adj[a].push(b);
+        tree_adj[b].push(a);
+    }
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| centrality[a].total_cmp(&centrality[b]).then(a.cmp(&b)));
+    let index = metric.has_tree().then(|| {
+        let pts = ndarray::Array2::from_shape_fn((m, row(rows[0]).len()), |(i, j)| row(rows[i])[j]);
+        KdTree::build(pts.view(), 32)
+    });
+    // The search radius keeps a rounding margin; each candidate is then tested as hdbscan tests it.
+    let radius = reduced_radius(metric, reach * (1.0 + 1e-9) + 1e-12);
+    let mut added = vec![false; m];
+    let mut uf: Vec<usize> = (0..m).collect();
+    let mut out = Vec::with_capacity(m - 1);
+    let mut near: Vec<usize> = Vec::new();
+    for &v in &order {
+        added[v] = true;
+        near.clear();
+        near.extend(tree_adj[v].iter().copied().filter(|&u| added[u]));
+        let within = |u: usize| u != v && added[u] && metric.distance(row(rows[v]), row(rows[u])) <= reach;
+        match &index {
+            Some(t) => dispatch_tree!(metric, K => for_each_within::<K>(t, row(rows[v]), radius, |pos| {
+                let u = t.index[pos] as usize;
+                if within(u) {
+                    near.push(u);
                 }
+                true
+            })),
+            None => near.extend((0..m).filter(|&u| within(u))),
+        }
+        for &u in &near {
+            let (ru, rv) = (tree::find(&mut uf, u), tree::find(&mut uf, v));
+            if ru != rv {
+                uf[ru] = rv;
+                out.push((u.min(v), u.max(v), centrality[v]));
             }
-            BranchGraph::Core => {
-                if let Some(knn) = knn {
-                    let mut listed: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
-                    for (a, &r) in rows.iter().enumerate() {
-                        for &q in knn.row(r) {
-                            if let Some(b) = id(q).filter(|&b| b != a) {
-                                listed.insert((a.min(b), a.max(b)));
-                            }
-                        }
-                    }
-                    for (a, b) in listed {
-                        // A pair both in the tree and among the neighbours counts twice (hdbscan sums
-                        // its two entries).
-                        let w = weight(a, b);
-                        pairs.entry((a, b)).and_modify(|v| *v = 2.0 * w).or_insert(w);
-                    }
+        }
+    }
+    out
+}
+
+/// The "core" graph in in-cluster ids: the cluster's tree edges and its rows' nearest-neighbour pairs,
+/// weighing the larger centrality; a pair that is both counts twice (hdbscan sums its two entries).
+fn core_graph(
+    rows: &[usize],
+    centrality: &[f64],
+    tree_edges: &[(usize, usize, f64)],
+    knn: Option<&ndarray::Array2<usize>>,
+) -> Vec<(usize, usize, f64)> {
+    let weight = |a: usize, b: usize| centrality[a].max(centrality[b]);
+    let mut pairs: std::collections::HashMap<(usize, usize), f64> =
+        tree_edges.iter().map(|&(a, b, _)| ((a, b), weight(a, b))).collect();
+    if let Some(knn) = knn {
+        let mut listed: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
+        for (a, &r) in rows.iter().enumerate() {
+            for &q in knn.row(r) {
+                if let Some(b) = rows.binary_search(&q).ok().filter(|&b| b != a) {
+                    listed.insert((a.min(b), a.max(b)));
                 }
             }
         }
-        pairs.into_iter().map(|((a, b), w)| (a, b, w)).collect()
+        for (a, b) in listed {
+            let w = weight(a, b);
+            pairs.entry((a, b)).and_modify(|v| *v = 2.0 * w).or_insert(w);
+        }
     }
+    pairs.into_iter().map(|((a, b), w)| (a, b, w)).collect()
+}
+
+/// Kruskal's minimum spanning forest of `m` vertices, ascending weights (ties by vertex ids).
+fn kruskal(m: usize, mut edges: Vec<(usize, usize, f64)>) -> Vec<(usize, usize, f64)> {
+    edges.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+    let mut uf: Vec<usize> = (0..m).collect();
+    let mut out = Vec::with_capacity(m.saturating_sub(1));
+    for (a, b, w) in edges {
+        let (ra, rb) = (tree::find(&mut uf, a), tree::find(&mut uf, b));
+        if ra != rb {
+            uf[rb] = ra;
+            out.push((a, b, w));
+        }
+    }
+    out
 }
 
 /// 1 / the distance of each of the cluster's rows to its probability-weighted centroid.
@@ -363,32 +440,15 @@ fn centralities<'a>(
     rows.iter().map(|&r| 1.0 / metric.distance(&centroid, row(r))).collect()
 }
 
-/// The branch condensed tree of a cluster's graph: its exact minimum spanning tree (Kruskal), the level
-/// tree, condensed with `min_size`, simplified by `persistence`.
-fn branch_tree(m: usize, mut edges: Vec<(usize, usize, f64)>, min_size: usize, persistence: f64) -> CondensedTree {
-    edges.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
-    let mut uf: Vec<usize> = (0..m).collect();
-    let mut mst = Vec::with_capacity(m - 1);
-    for (a, b, w) in edges {
-        let (ra, rb) = (tree::find(&mut uf, a), tree::find(&mut uf, b));
-        if ra != rb {
-            uf[rb] = ra;
-            mst.push((a, b, w));
-        }
-    }
-    if mst.len() + 1 < m {
+/// The branch condensed tree of a cluster from the spanning tree of its graph (ascending weights): the
+/// level tree, condensed with `min_size`, simplified by `persistence`.
+fn branch_tree(m: usize, spanning: &[(usize, usize, f64)], min_size: usize, persistence: f64) -> CondensedTree {
+    if spanning.len() + 1 < m {
         // Not connected (only with a clustering given from outside): no split.
         return CondensedTree { n_points: m, ..Default::default() };
     }
-    let ct = tree::condense(&tree::level_tree(m, &mst, None), min_size);
+    let ct = tree::condense(&tree::level_tree(m, spanning, None), min_size);
     if persistence > 0.0 { tree::simplify(&ct, persistence) } else { ct }
-}
-
-/// hdbscan's `update_single_cluster_labels` on a branch tree whose root is the one selection.
-fn single_branch(ct: &CondensedTree, sel: &mut tree::Selection, epsilon: f64) {
-    sel.labels.iter_mut().for_each(|l| *l = 0);
-    sel.probabilities.iter_mut().for_each(|p| *p = 1.0);
-    one_cluster(ct, &mut sel.labels, &mut sel.probabilities, epsilon);
 }
 
 /// With `epsilon`, the rows of a one-cluster labelling that leave the tree below λ = 1 / epsilon are

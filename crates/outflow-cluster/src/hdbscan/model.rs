@@ -96,9 +96,12 @@ impl Hdbscan {
             && u > 0;
         let width_ok = match &p.sparse {
             None => p.points.ncols() == self.n_features,
+            // Read back through `SparseDistances::from_csr`: checked already.
             Some(d) => {
-                d.check_structure()?;
-                p.points.ncols() == 0 && d.n_rows() == n && self.n_features == n
+                p.points.ncols() == 0
+                    && d.n_rows() == n
+                    && self.n_features == n
+                    && self.params.metric == crate::metric::Metric::Precomputed
             }
         };
         if !maps_ok || !width_ok {

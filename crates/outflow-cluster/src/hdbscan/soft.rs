@@ -78,7 +78,8 @@ impl<'a> Soft<'a> {
             .exemplars
             .iter()
             .map(|rows| {
-                let d = rows.iter().map(|&r| dist(r)).fold(f64::MAX, f64::min);
+                // An unknown (infinite) distance gives 0: no evidence for the cluster.
+                let d = rows.iter().map(|&r| dist(r)).fold(f64::INFINITY, f64::min);
                 if d != 0.0 { 1.0 / d } else { f64::MAX / k as f64 }
             })
             .collect();
@@ -114,14 +115,9 @@ impl Hdbscan {
     }
 
     /// The training row `r` as the metric reads it (for precomputed distances: its row of the matrix,
-    /// which the model keeps; for sparse ones +∞ where no distance is stored).
-    fn training_row(&self, r: usize) -> std::borrow::Cow<'_, [f64]> {
-        match &self.points.sparse {
-            Some(d) => std::borrow::Cow::Owned(d.dense_row(r)),
-            None => std::borrow::Cow::Borrowed(
-                self.points.points.row(self.points.unique_of(r)).to_slice().expect("standard layout"),
-            ),
-        }
+    /// which the model keeps).
+    fn training_row(&self, r: usize) -> ndarray::ArrayView1<'_, f64> {
+        self.points.points.row(self.points.unique_of(r))
     }
 
     /// hdbscan's `all_points_membership_vectors`: for every training row, the probability of belonging
@@ -150,9 +146,16 @@ impl Hdbscan {
         let rows: Vec<(Vec<f64>, Vec<f64>, f64)> = (0..n)
             .into_par_iter()
             .map(|i| {
-                let q = self.training_row(i);
-                let q = &q[..];
-                let distance = soft.distance_vector(|r| self.distance_to_row(q, r));
+                let distance = match &self.points.sparse {
+                    // Only the exemplars' columns: +∞ where no distance is stored.
+                    Some(d) => {
+                        soft.distance_vector(|r| if r == i { 0.0 } else { d.get(i, r).unwrap_or(f64::INFINITY) })
+                    }
+                    None => {
+                        let q = self.training_row(i);
+                        soft.distance_vector(|r| self.distance_to_row(q.as_slice().expect("standard layout"), r))
+                    }
+                };
                 let row = point_rows[i];
                 let (cluster, lambda) = (ct.parent[row], ct.lambda_val[row]);
                 let heights = soft.merge_heights(cluster, lambda);

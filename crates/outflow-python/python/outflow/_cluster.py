@@ -238,6 +238,9 @@ class HDBSCAN(_ClusterMixin, _Base):
         n, cols = X.shape
         if n != cols:
             raise InputError(f"precomputed distances need a square matrix, got {n} rows × {cols} columns")
+        coo = X.tocoo()
+        if np.unique(coo.row.astype(np.int64) * n + coo.col).size != coo.nnz:
+            raise InputError("precomputed distances list a pair more than once; keep one distance per pair")
         X = X.tocsr().astype(np.float64)
         if not X.has_sorted_indices:
             X = X.sorted_indices()
@@ -303,8 +306,9 @@ class BranchDetector(_Base):
     ``label_sides_as_branches``) is split: its centre and each branch get a label in ``labels_``.
     Attributes after ``fit``: ``labels_``, ``probabilities_``, ``cluster_labels_``,
     ``cluster_probabilities_``, ``branch_labels_`` (−1 a split cluster's centre), ``branch_probabilities_``,
-    ``centralities_``. At a branch merge the joining row falls out of the parent (hdbscan files it under one
-    branch by its sort order), so results do not depend on the row order.
+    ``centralities_`` (``inf`` for a row exactly on its cluster's centroid). At a branch merge the joining
+    row falls out of the parent (hdbscan files it under one branch by its sort order), so the ``"full"``
+    graph's branches do not depend on the row order.
     """
 
     def __init__(

@@ -49,7 +49,6 @@ default, the clusterer's min_cluster_size; `min_branch_size_effective` the value
 `doubled_pairs` per cluster (core), `reordered_ari`, `level`.
 """
 
-import argparse
 import json
 import pathlib
 import warnings
@@ -64,6 +63,8 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial.distance import cdist
 from sklearn.metrics import adjusted_rand_score
+
+from fixture_dir import fixture_dir  # tools/reference/fixture_dir.py
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "crates/outflow-cluster/tests/fixtures/hdbscan_branches"
 
@@ -541,12 +542,7 @@ def run(method, selection, mbs, sides=False, single=False):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=pathlib.Path, default=OUT, help="output directory (default: the crate's fixtures)")
-    out = ap.parse_args().out
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob("*.json"):
-        stale.unlink()
+    out = fixture_dir(__doc__, OUT)
     case(out, "star3_blob", "Y-shaped star (3 arms) + round blob + uniform noise; S=2: unique MST, the core "
          "graph is the cluster's MST alone (kNN with itself only)", star3_blob(np.random.default_rng(11)),
          mcs=50, s=2, runs=[run("full", "eom", 15), run("full", "leaf", 8, sides=True),

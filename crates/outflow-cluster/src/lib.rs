@@ -47,17 +47,18 @@
 //! root under `allow_single_cluster`, as the unsupervised selection does (fast_hdbscan selects nothing);
 //! every metric takes weights (fast_hdbscan: Euclidean); labels below −1 are refused (fast_hdbscan
 //! treats them as unlabelled); sums of weights are in `f64` of the `f32` weights (fast_hdbscan sums
-//! in `f32`: a size can differ in its last bits). fast_hdbscan's weights are not repetitions: a point row counts once in its cluster's
-//! stability whatever its weight, and a zero-weight row stays in the tree, so weight k is not k copies
-//! (scikit-learn's `sample_weight` contract) — core distances and cluster sizes are.
+//! in `f32`: a size can differ in its last bits). fast_hdbscan's weights are not repetitions: a point
+//! row counts once in its cluster's stability whatever its weight, and a zero-weight row stays in the
+//! tree, so weight k is not k copies (scikit-learn's `sample_weight` contract) — core distances and
+//! cluster sizes are.
 //! With partial labels, leaf selection, `max_cluster_size` and `cluster_selection_epsilon_max` are
 //! refused (fast_hdbscan ignores the labels or the limit silently).
 //!
 //! Branch detection follows hdbscan's `hdbscan.branches` (fast_hdbscan's has only the "core" graph and a
 //! spanning tree that is not always minimal), with the tie rule above: the row at which two branches
-//! meet falls out of their parent instead of joining one branch in sort order, so branches do not depend
-//! on the row order (hdbscan's own move with it, to ARI 0.72–0.99 against themselves on the fixtures, and can
-//! hold a branch of zero persistence).
+//! meet falls out of their parent instead of joining one branch in sort order, so the "full" graph's
+//! branches do not depend on the row order (hdbscan's move with it, to ARI 0.72–0.99 against themselves
+//! on the fixtures, and can hold a branch of zero persistence).
 //!
 //! Sparse precomputed distances follow scikit-learn (hdbscan agrees wherever both accept an input):
 //! unstored pairs are no edges, a row's core distance is its `(min_samples − 1)`-th stored distance, and

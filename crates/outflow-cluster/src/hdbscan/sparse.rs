@@ -27,9 +27,13 @@ use crate::metric::Metric;
 /// assert_eq!(model.n_clusters(), 2);
 /// assert_ne!(model.labels()[0], model.labels()[5]);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(try_from = "Csr")]
-pub struct SparseDistances {
+pub struct SparseDistances(Csr);
+
+/// The compressed rows themselves; read back (a model file) only through [`SparseDistances::from_csr`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Csr {
     n: usize,
     #[serde(with = "outflow_core::codec::usizes")]
     indptr: Vec<usize>,
@@ -39,16 +43,10 @@ pub struct SparseDistances {
     data: Vec<f64>,
 }
 
-/// The stored form, checked by [`SparseDistances::from_csr`] when read back (a model file).
-#[derive(Deserialize)]
-struct Csr {
-    n: usize,
-    #[serde(with = "outflow_core::codec::usizes")]
-    indptr: Vec<usize>,
-    #[serde(with = "outflow_core::codec::usizes")]
-    indices: Vec<usize>,
-    #[serde(with = "outflow_core::codec::f64s")]
-    data: Vec<f64>,
+impl Serialize for SparseDistances {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
 }
 
 impl TryFrom<Csr> for SparseDistances {
@@ -101,7 +99,7 @@ impl SparseDistances {
                 }
             }
         }
-        let d = SparseDistances { n, indptr, indices, data };
+        let d = SparseDistances(Csr { n, indptr, indices, data });
         for i in 0..n {
             for (j, a) in d.row(i) {
                 match d.get(j, i) {
@@ -151,29 +149,31 @@ impl SparseDistances {
 
     /// Number of rows (= columns).
     pub fn n_rows(&self) -> usize {
-        self.n
+        self.0.n
     }
 
     /// Number of stored entries (both directions of an edge, and a stored diagonal).
     pub fn nnz(&self) -> usize {
-        self.data.len()
+        self.0.data.len()
     }
 
     /// The stored entries of row `i`: (column, distance), columns ascending.
     pub fn row(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
-        let (s, e) = (self.indptr[i], self.indptr[i + 1]);
-        self.indices[s..e].iter().copied().zip(self.data[s..e].iter().copied())
+        let Csr { indptr, indices, data, .. } = &self.0;
+        let (s, e) = (indptr[i], indptr[i + 1]);
+        indices[s..e].iter().copied().zip(data[s..e].iter().copied())
     }
 
     /// The stored distance at row `i`, column `j`.
     pub fn get(&self, i: usize, j: usize) -> Option<f64> {
-        let (s, e) = (self.indptr[i], self.indptr[i + 1]);
-        self.indices[s..e].binary_search(&j).ok().map(|k| self.data[s + k])
+        let Csr { indptr, indices, data, .. } = &self.0;
+        let (s, e) = (indptr[i], indptr[i + 1]);
+        indices[s..e].binary_search(&j).ok().map(|k| data[s + k])
     }
 
     /// Row `i` as a dense row of distances: 0 to itself, +∞ where nothing is stored.
     pub fn dense_row(&self, i: usize) -> Vec<f64> {
-        let mut out = vec![f64::INFINITY; self.n];
+        let mut out = vec![f64::INFINITY; self.0.n];
         out[i] = 0.0;
         for (j, v) in self.row(i) {
             out[j] = v;
@@ -204,7 +204,7 @@ impl HdbscanParams {
                 format!("fit_sparse takes a matrix of distances: set metric precomputed, not {}", self.metric),
             ));
         }
-        let n = d.n;
+        let n = d.n_rows();
         if n < self.min_cluster_size.max(2) {
             let what = format!("HDBSCAN with min_cluster_size = {}", self.min_cluster_size);
             return Err(InputError::too_few_rows(what, self.min_cluster_size.max(2), n).into());
@@ -250,7 +250,7 @@ impl HdbscanParams {
 /// Each row's distance to its `m`-th nearest row, itself first: 0 for `m = 1`, else its `(m − 1)`-th
 /// smallest stored distance to another row.
 fn core_distances(d: &SparseDistances, m: usize) -> Result<Vec<f64>> {
-    let core: Vec<std::result::Result<f64, usize>> = (0..d.n)
+    let core: Vec<std::result::Result<f64, usize>> = (0..d.n_rows())
         .into_par_iter()
         .map_init(Vec::new, |buf: &mut Vec<f64>, i| {
             if m == 1 {

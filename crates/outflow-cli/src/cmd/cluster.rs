@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use outflow::cluster::{ClusterModel, Fit, Model};
+use outflow::cluster::{Fit, Model};
 
 use crate::algorithm::AlgorithmArgs;
 use crate::input::{numeric_csv_with, set_threads};
@@ -115,30 +115,38 @@ pub fn run(a: Args) -> Result<()> {
     if guided && algorithm.name() != "hdbscan" {
         bail!("--weight-column and --label-column guide HDBSCAN: they need --algorithm hdbscan");
     }
-    let sparse_fit = match (&algorithm, a.sparse) {
-        (_, false) => None,
-        (outflow::cluster::Algorithm::Hdbscan(p), true) if p.metric == outflow::cluster::Metric::Precomputed => {
-            if guided || a.soft {
-                bail!("--sparse takes neither --weight-column, --label-column nor --soft");
+    if a.sparse {
+        match &algorithm {
+            outflow::cluster::Algorithm::Hdbscan(p) if p.metric == outflow::cluster::Metric::Precomputed => {}
+            _ => {
+                bail!("--sparse reads a sparse matrix of distances: it needs --algorithm hdbscan --metric precomputed")
             }
-            Some(p.clone())
         }
-        _ => bail!("--sparse reads a sparse matrix of distances: it needs --algorithm hdbscan --metric precomputed"),
-    };
+        if guided || a.soft {
+            bail!("--sparse takes neither --weight-column, --label-column nor --soft");
+        }
+    }
     let trees = a.tree.as_ref().map(|p| tree_paths(p, algorithm.name()));
     for p in trees.iter().flatten() {
         crate::input::check_output(p, a.force)?;
     }
     let t0 = Instant::now();
-    if let Some(p) = sparse_fit {
-        return run_sparse(&a, &p, trees.as_deref(), t0);
-    }
-    let (names, x) = numeric_csv_with(&a.input, a.label_column.as_deref())?;
-    let (x, weights, partial) = split_guides(&a, &names, x)?;
+    // A sparse fit has no features: its rows are the matrix's (n × 0 here).
+    let (x, weights, partial, sparse) = if a.sparse {
+        let d = read_sparse(&a)?;
+        (ndarray::Array2::zeros((d.n_rows(), 0)), None, None, Some(d))
+    } else {
+        let (names, x) = numeric_csv_with(&a.input, a.label_column.as_deref())?;
+        let (x, weights, partial) = split_guides(&a, &names, x)?;
+        (x, weights, partial, None)
+    };
     let read_s = t0.elapsed().as_secs_f64();
     let t = Instant::now();
-    let model = match (&algorithm, guided) {
-        (outflow::cluster::Algorithm::Hdbscan(p), true) => {
+    let model = match (&algorithm, &sparse) {
+        (outflow::cluster::Algorithm::Hdbscan(p), Some(d)) => {
+            Model::Hdbscan(p.fit_sparse(d).with_context(|| crate::input::shown(&a.input))?)
+        }
+        (outflow::cluster::Algorithm::Hdbscan(p), None) if guided => {
             let mut p = p.clone();
             if a.ss_algorithm.as_deref() == Some("bc_simple") {
                 p = p.ss_algorithm(outflow::cluster::SemiSupervised::BcSimple);
@@ -209,12 +217,16 @@ pub fn run(a: Args) -> Result<()> {
     }
     crate::input::write_output(&a.output, out.as_bytes(), a.force)
         .with_context(|| format!("cannot write {}", crate::input::shown(&a.output)))?;
-    eprintln!("{} rows × {} features: {} (read {read_s:.3}s, fit {fit_s:.3}s)", x.nrows(), x.ncols(), model.describe());
+    let shape = match &sparse {
+        Some(d) => format!("{} rows, {} distances", d.n_rows(), d.nnz() / 2),
+        None => format!("{} rows × {} features", x.nrows(), x.ncols()),
+    };
+    eprintln!("{shape}: {} (read {read_s:.3}s, fit {fit_s:.3}s)", model.describe());
     Ok(())
 }
 
-/// `--sparse`: HDBSCAN on an edge list of distances.
-fn run_sparse(a: &Args, p: &outflow::cluster::HdbscanParams, trees: Option<&[PathBuf]>, t0: Instant) -> Result<()> {
+/// `--sparse`: the edge list of distances INPUT holds.
+fn read_sparse(a: &Args) -> Result<outflow::cluster::SparseDistances> {
     let (names, edges) = crate::input::numeric_csv(&a.input)?;
     let shown = crate::input::shown(&a.input);
     if edges.ncols() != 3 {
@@ -261,46 +273,8 @@ fn run_sparse(a: &Args, p: &outflow::cluster::HdbscanParams, trees: Option<&[Pat
         }
     }
     let n = pairs.keys().map(|&(_, j)| j + 1).max().unwrap_or(0).max(rows);
-    let d = outflow::cluster::SparseDistances::from_edges(n, pairs.iter().map(|(&(i, j), &(d, ..))| (i, j, d)))
-        .with_context(|| shown.clone())?;
-    let read_s = t0.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let h = p.fit_sparse(&d).with_context(|| shown.clone())?;
-    let fit_s = t.elapsed().as_secs_f64();
-    let mut out = String::from("label,probability,outlier_score");
-    if a.exemplars {
-        out.push_str(",exemplar");
-    }
-    out.push('\n');
-    let mut flag = vec![0u8; n];
-    if a.exemplars {
-        h.exemplars().iter().flatten().for_each(|&i| flag[i] = 1);
-    }
-    let cut = a.cut_distance.map(|c| h.dbscan_clustering(c, p.min_cluster_size)).transpose()?;
-    if cut.is_some() {
-        out = out.replacen('\n', ",cut_label\n", 1);
-    }
-    for i in 0..n {
-        let _ = write!(out, "{},{},{}", h.labels()[i], h.probabilities()[i], h.outlier_scores()[i]);
-        if a.exemplars {
-            let _ = write!(out, ",{}", flag[i]);
-        }
-        if let Some(c) = &cut {
-            let _ = write!(out, ",{}", c[i]);
-        }
-        out.push('\n');
-    }
-    if let Some(paths) = trees {
-        for (path, bytes) in paths.iter().zip(hdbscan_trees(&h, paths.len() == 2)?) {
-            crate::input::write_output(path, &bytes, a.force)
-                .with_context(|| format!("cannot write {}", crate::input::shown(path)))?;
-        }
-    }
-    crate::input::write_output(&a.output, out.as_bytes(), a.force)
-        .with_context(|| format!("cannot write {}", crate::input::shown(&a.output)))?;
-    let described = Model::Hdbscan(h).describe();
-    eprintln!("{n} rows, {} distances: {described} (read {read_s:.3}s, fit {fit_s:.3}s)", pairs.len());
-    Ok(())
+    outflow::cluster::SparseDistances::from_edges(n, pairs.iter().map(|(&(i, j), &(d, ..))| (i, j, d)))
+        .with_context(|| shown.clone())
 }
 
 /// Takes the --weight-column and --label-column columns out of the features.

@@ -263,7 +263,7 @@ impl BranchParams {
                     BranchGraph::Full => full_graph_tree(rows, &centrality, tree_edges, &row, metric),
                     BranchGraph::Core => {
                         let edges = core_graph(rows, &centrality, tree_edges, knn.as_ref());
-                        kruskal(rows.len(), edges)
+                        tree::spanning_forest(rows.len(), edges)
                     }
                 };
                 let ct = branch_tree(rows.len(), &spanning, min_size, self.branch_selection_persistence);
@@ -402,21 +402,6 @@ fn core_graph(
         }
     }
     pairs.into_iter().map(|((a, b), w)| (a, b, w)).collect()
-}
-
-/// Kruskal's minimum spanning forest of `m` vertices, ascending weights (ties by vertex ids).
-fn kruskal(m: usize, mut edges: Vec<(usize, usize, f64)>) -> Vec<(usize, usize, f64)> {
-    edges.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
-    let mut uf: Vec<usize> = (0..m).collect();
-    let mut out = Vec::with_capacity(m.saturating_sub(1));
-    for (a, b, w) in edges {
-        let (ra, rb) = (tree::find(&mut uf, a), tree::find(&mut uf, b));
-        if ra != rb {
-            uf[rb] = ra;
-            out.push((a, b, w));
-        }
-    }
-    out
 }
 
 /// 1 / the distance of each of the cluster's rows to its probability-weighted centroid.

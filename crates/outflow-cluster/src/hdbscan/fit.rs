@@ -459,7 +459,7 @@ impl HdbscanParams {
         let outlier_scores = tree::glosh(&condensed);
         let persistence = match points.row_weights() {
             None => sel.persistence,
-            Some(w) => tree::weighted_persistence(&condensed, &sel.clusters, &sel.labels, w),
+            Some(w) => tree::persistence(&condensed, &sel.clusters, &sel.labels, &condensed.stabilities(), Some(w)),
         };
         Hdbscan {
             params: self.clone(),

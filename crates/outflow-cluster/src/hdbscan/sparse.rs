@@ -9,7 +9,7 @@ use outflow_core::InputError;
 
 use super::fit::Points;
 use super::params::check_min_samples;
-use super::tree::find;
+use super::tree::spanning_forest;
 use super::{Hdbscan, HdbscanParams, MstEdge};
 use crate::error::{ClusterError, Result};
 use crate::metric::Metric;
@@ -212,36 +212,25 @@ impl HdbscanParams {
         let m = self.effective_min_samples();
         check_min_samples(m, n)?;
         let core = core_distances(d, m)?;
-        let mut edges: Vec<(f64, usize, usize)> = (0..n)
+        let edges: Vec<(usize, usize, f64)> = (0..n)
             .into_par_iter()
             .flat_map_iter(|i| {
                 let core = &core;
                 d.row(i).filter(move |&(j, _)| j > i).map(move |(j, dij)| {
                     let dji = d.get(j, i).expect("symmetric structure, checked");
-                    (core[i].max(core[j]).max(dij.min(dji) / self.alpha), i, j)
+                    (i, j, core[i].max(core[j]).max(dij.min(dji) / self.alpha))
                 })
             })
             .collect();
-        edges.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        let mut uf: Vec<usize> = (0..n).collect();
-        let mut mst = Vec::with_capacity(n - 1);
-        for &(w, a, b) in &edges {
-            let (ra, rb) = (find(&mut uf, a), find(&mut uf, b));
-            if ra != rb {
-                uf[rb] = ra;
-                mst.push(MstEdge { a, b, distance: w });
-                if mst.len() == n - 1 {
-                    break;
-                }
-            }
-        }
-        if mst.len() < n - 1 {
-            let components = (0..n).filter(|&i| find(&mut uf, i) == i).count();
+        let forest = spanning_forest(n, edges);
+        if forest.len() + 1 < n {
+            let components = n - forest.len();
             return Err(bad(format!(
                 "the stored distances leave the rows in {components} separate groups (connected components); \
                  HDBSCAN needs one: store distances between the groups, or cluster each group alone"
             )));
         }
+        let mst = forest.into_iter().map(|(a, b, distance)| MstEdge { a, b, distance }).collect();
         let points = Points { sparse: Some(d.clone()), ..Points::rows(Array2::zeros((n, 0))) };
         Ok(self.finish(n, n, points, mst, core, None))
     }

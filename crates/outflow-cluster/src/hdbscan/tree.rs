@@ -216,6 +216,26 @@ pub(crate) fn find(uf: &mut [usize], mut x: usize) -> usize {
     r
 }
 
+/// Kruskal's minimum spanning forest of `m` vertices: its edges, ascending weight (ties by vertex ids,
+/// so the result does not depend on the input order); fewer than `m − 1` when the graph is not connected.
+pub(crate) fn spanning_forest(m: usize, mut edges: Vec<(usize, usize, f64)>) -> Vec<(usize, usize, f64)> {
+    use rayon::prelude::*;
+    edges.par_sort_unstable_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+    let mut uf: Vec<usize> = (0..m).collect();
+    let mut out = Vec::with_capacity(m.saturating_sub(1));
+    for (a, b, w) in edges {
+        let (ra, rb) = (find(&mut uf, a), find(&mut uf, b));
+        if ra != rb {
+            uf[rb] = ra;
+            out.push((a, b, w));
+            if out.len() + 1 == m {
+                break;
+            }
+        }
+    }
+    out
+}
+
 /// Builds the [`LevelTree`] from MST edges sorted by weight, with the rows' sample weights if any.
 pub(crate) fn level_tree(n: usize, sorted_edges: &[(usize, usize, f64)], row_weight: Option<&[f64]>) -> LevelTree {
     let mut uf: Vec<usize> = (0..n).collect();
@@ -742,7 +762,7 @@ fn select_by(ct: &CondensedTree, rule: &SelectionRule, partial: Option<(&[i64], 
     let clusters: Vec<usize> = (n..nn).filter(|&c| is_cluster[c]).collect();
     let labels = labelling(ct, &clusters, allow_single_cluster, epsilon);
     let probabilities = probabilities(ct, &clusters, &labels);
-    let persistence = persistence(ct, &clusters, &labels, &stab);
+    let persistence = persistence(ct, &clusters, &labels, &stab, None);
     Selection { clusters, labels, probabilities, persistence }
 }
 
@@ -895,51 +915,32 @@ fn probabilities(ct: &CondensedTree, clusters: &[usize], labels: &[i64]) -> Vec<
     out
 }
 
-/// hdbscan's `get_stability_scores` (`cluster_persistence_`).
-fn persistence(ct: &CondensedTree, clusters: &[usize], labels: &[i64], stab: &[f64]) -> Vec<f64> {
+/// hdbscan's `get_stability_scores` (`cluster_persistence_`): a cluster's stability over its size times
+/// the tree's largest λ. With sample weights (`row_weight`) the size is its rows' total weight and the
+/// stability is clamped to 0 and the ratio to 1 (fast_hdbscan's weighted stability counts a point row
+/// once, its birth term by weight, so the ratio is not bounded by itself).
+pub(crate) fn persistence(
+    ct: &CondensedTree,
+    clusters: &[usize],
+    labels: &[i64],
+    stab: &[f64],
+    row_weight: Option<&[f64]>,
+) -> Vec<f64> {
     let max_lambda = ct.lambda_val.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut sizes = vec![0usize; clusters.len()];
-    for &l in labels.iter().filter(|&&l| l >= 0) {
-        sizes[l as usize] += 1;
+    let mut sizes = vec![0.0f64; clusters.len()];
+    for (p, &l) in labels.iter().enumerate().filter(|(_, l)| **l >= 0) {
+        sizes[l as usize] += row_weight.map_or(1.0, |w| w[p]);
     }
     clusters
         .iter()
         .zip(&sizes)
         .map(|(&c, &size)| {
-            if max_lambda.is_infinite() || max_lambda == 0.0 || size == 0 {
+            if max_lambda.is_infinite() || max_lambda == 0.0 || size == 0.0 {
                 1.0
+            } else if row_weight.is_some() {
+                (stab[c].max(0.0) / (size * max_lambda)).min(1.0)
             } else {
-                stab[c] / (size as f64 * max_lambda)
-            }
-        })
-        .collect()
-}
-
-/// [`persistence`] with sample weights: a cluster's stability (clamped at 0) over its rows' total weight
-/// times the tree's largest λ, at most 1 (fast_hdbscan's weighted stability counts a point row once,
-/// its birth term by weight, so the ratio is not bounded by itself).
-pub(crate) fn weighted_persistence(
-    ct: &CondensedTree,
-    clusters: &[usize],
-    labels: &[i64],
-    row_weight: &[f64],
-) -> Vec<f64> {
-    let stab = stability(ct);
-    let max_lambda = ct.lambda_val.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut weight = vec![0.0f64; clusters.len()];
-    for (&l, &w) in labels.iter().zip(row_weight) {
-        if l >= 0 {
-            weight[l as usize] += w;
-        }
-    }
-    clusters
-        .iter()
-        .zip(&weight)
-        .map(|(&c, &w)| {
-            if max_lambda.is_infinite() || max_lambda == 0.0 || w == 0.0 {
-                1.0
-            } else {
-                (stab[c].max(0.0) / (w * max_lambda)).min(1.0)
+                stab[c] / (size * max_lambda)
             }
         })
         .collect()

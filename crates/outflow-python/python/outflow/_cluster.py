@@ -222,9 +222,13 @@ class HDBSCAN(_ClusterMixin, _Base):
             if y is None:
                 raise InputError("semi_supervised=True needs partial labels y (a class ≥ 0, or -1 for an unlabelled row)")
             labels = _per_row("y", y, X.shape[0], np.int64)
-        model = _outflow.HdbscanModel.fit(X, params, weights, labels)
+        return self._fitted(_outflow.HdbscanModel.fit(X, params, weights, labels), X)
+
+    def _fitted(self, model: Any, raw: Any) -> "HDBSCAN":
+        """Keeps a native model and its training data (``exemplars_`` are rows of it) and reads the
+        fitted attributes."""
         self._model = model
-        self._raw_data = X
+        self._raw_data = raw
         self.labels_ = model.labels
         self.probabilities_ = model.probabilities
         self.outlier_scores_ = model.outlier_scores
@@ -250,13 +254,7 @@ class HDBSCAN(_ClusterMixin, _Base):
         self.n_features_in_ = n
         if hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        self._model = model
-        self._raw_data = X  # exemplars_ are its rows, as hdbscan gives a precomputed matrix's rows
-        self.labels_ = model.labels
-        self.probabilities_ = model.probabilities
-        self.outlier_scores_ = model.outlier_scores
-        self.cluster_persistence_ = model.cluster_persistence
-        return self
+        return self._fitted(model, X)
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """``fit(X, y, sample_weight)`` and the labels (``y`` reaches the fit: partial labels)."""

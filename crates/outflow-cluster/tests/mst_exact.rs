@@ -180,3 +180,44 @@ fn few_large_components_equal_prim() {
     };
     assert_eq!(fit(1), fit(2));
 }
+
+/// Gaussian-like clusters of mixed widths and 3 % uniform background noise: the noise joins the clusters
+/// and the last rounds leave a few large, scattered components (the bounds that ignore points too far
+/// by their core distance, and the final round searched from the smaller component only).
+fn clusters_and_noise(n: usize, d: usize, seed: u64) -> Array2<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let centers: Vec<Vec<f64>> = (0..6).map(|_| (0..d).map(|_| rng.random_range(-15.0..15.0)).collect()).collect();
+    Array2::from_shape_fn((n, d), |(i, j)| {
+        if i % 33 == 0 {
+            rng.random_range(-30.0..30.0)
+        } else {
+            let c = i % 6;
+            let sd = 0.5 + 0.3 * c as f64;
+            centers[c][j] + (rng.random_range(-1.0..1.0) + rng.random_range(-1.0..1.0)) * sd
+        }
+    })
+}
+
+#[test]
+fn clusters_with_background_noise_equal_prim() {
+    for (d, seed) in [(2, 1), (8, 2), (20, 3)] {
+        let x = clusters_and_noise(1500, d, seed);
+        for metric in [Metric::Euclidean, Metric::Manhattan, Metric::Chebyshev] {
+            for m in [1, 5, 10] {
+                let (a, ca) = total(&x, metric, m, MstAlgorithm::Boruvka);
+                let (b, cb) = total(&x, metric, m, MstAlgorithm::Prim);
+                assert_eq!(ca, cb, "core distances d={d} {metric} m={m}");
+                assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "d={d} {metric} m={m}: {a} vs {b}");
+            }
+        }
+    }
+    let x = clusters_and_noise(4000, 8, 4);
+    let fit = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| stages::mutual_reachability_mst(x.view(), &HdbscanParams::new(20).min_samples(10)).unwrap())
+    };
+    assert_eq!(fit(1), fit(3));
+}

@@ -2,8 +2,8 @@
 //!
 //! Each round, every point searches the tree for its nearest point (in mutual reachability) outside its
 //! own component, in parallel. Searches are pruned by
-//! - nodes whose points all lie in the searcher's component,
-//! - the lower bound `max(core(p), min core in node, box distance)`,
+//! - the lower bound `max(core(p), smallest core distance in the node outside p's component, box
+//!   distance)`, +∞ for nodes whose points all lie in p's component,
 //! - a per-component upper bound shared through an atomic (the best edge any point of the component has
 //!   found so far), seeded from the previous round's still-valid edges.
 //!
@@ -18,7 +18,15 @@
 //! line between group centroids (`projection_bounds`), the points with the smallest bounds are searched
 //! first, and the rest are skipped once their bound exceeds their component's best edge, which makes the
 //! late rounds cheap. Where the bounds do not separate the components (no cluster structure), the round
-//! stops that after one wave and searches as before.
+//! stops that after one wave and searches as before. Points whose core distance exceeds every
+//! component's best edge so far cannot end a winning edge and are left out of those bounds: scattered
+//! background points (1 % of the rows of a realistic log) otherwise spread every component over the
+//! whole space. With two components left, only the smaller one searches.
+//!
+//! What stays superlinear: on clusters far apart joined through scattered points, the last rounds'
+//! best edges are long, and every point of a component has nearly the same distance to the others (a
+//! far query into a dense cluster, which a kd-tree's boxes cannot prune in 8 or more dimensions). The
+//! MST of 1,000,000 × 8 such rows takes 30 s on 2 cores (`benches/scripts/hdbscan_scaling.py`).
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -97,8 +105,38 @@ struct State<'a> {
     balls: Option<Balls>,
     core: &'a [f64],
     comp: Vec<u32>,
-    node_comp: Vec<u32>,
-    node_min_core: Vec<f64>,
+    /// Per node, the smallest core distances by component (refreshed each round).
+    node_core: Vec<NodeCore>,
+}
+
+/// The smallest core distance in a node (`min`, of a point of component `comp`) and the smallest of the
+/// points of other components (`other`; +∞ when the whole node is in `comp`). From them, the smallest core
+/// distance outside any searcher's component ([`NodeCore::outside`]) bounds every edge into the node.
+///
+/// Why not one minimum over the node: in the last rounds a node near a cluster often mixes the cluster's
+/// points (small core distances, the searcher's own component) with scattered points of other components
+/// (large ones). The node's overall minimum then bounds nothing, and every point of the cluster searched
+/// the whole neighbourhood of its component: about n² work once 1 % of the rows were background noise.
+#[derive(Debug, Clone, Copy)]
+struct NodeCore {
+    min: f64,
+    comp: u32,
+    other: f64,
+}
+
+impl NodeCore {
+    const EMPTY: NodeCore = NodeCore { min: f64::INFINITY, comp: NONE, other: f64::INFINITY };
+
+    /// The smallest core distance among the node's points outside component `c` (+∞: none).
+    #[inline(always)]
+    fn outside(&self, c: u32) -> f64 {
+        if self.comp == c { self.other } else { self.min }
+    }
+
+    fn merge(a: NodeCore, b: NodeCore) -> NodeCore {
+        let (lo, hi) = if (b.min, b.comp) < (a.min, a.comp) { (b, a) } else { (a, b) };
+        NodeCore { min: lo.min, comp: lo.comp, other: lo.other.min(hi.outside(lo.comp)) }
+    }
 }
 
 impl State<'_> {
@@ -106,12 +144,12 @@ impl State<'_> {
         let t = self.tree;
         for i in (0..t.nodes.len()).rev() {
             let nd = t.nodes[i];
-            self.node_comp[i] = if nd.is_leaf() {
-                let c = self.comp[nd.start as usize];
-                if self.comp[nd.start as usize..nd.end as usize].iter().all(|&x| x == c) { c } else { NONE }
+            self.node_core[i] = if nd.is_leaf() {
+                (nd.start as usize..nd.end as usize).fold(NodeCore::EMPTY, |s, p| {
+                    NodeCore::merge(s, NodeCore { min: self.core[p], comp: self.comp[p], other: f64::INFINITY })
+                })
             } else {
-                let (l, r) = (self.node_comp[nd.left as usize], self.node_comp[nd.right as usize]);
-                if l == r { l } else { NONE }
+                NodeCore::merge(self.node_core[nd.left as usize], self.node_core[nd.right as usize])
             };
         }
     }
@@ -143,8 +181,9 @@ impl State<'_> {
         let mut stack = Stack::new();
         let (mut node, mut b) = (0usize, t.min_rdist::<K>(qb, 0));
         loop {
-            let lb = fmax(fmax(core_p, self.node_min_core[node]), b);
-            if self.node_comp[node] != c && lb <= best.w && lb <= f64::from_bits(bound.load(Ordering::Relaxed)) {
+            // +∞ (the whole node in p's component) never passes the tests below.
+            let lb = fmax(fmax(core_p, self.node_core[node].outside(c)), b);
+            if lb <= best.w && lb <= f64::from_bits(bound.load(Ordering::Relaxed)) {
                 let nd = t.nodes[node];
                 if nd.is_leaf() {
                     let limit = std::cell::Cell::new(best.w);
@@ -189,24 +228,9 @@ pub(crate) fn mst<K: Kernel>(tree: &KdTree, core: &[f64], knn_dist: &[f64], knn_
     if n < 2 {
         return edges;
     }
-    let mut node_min_core = vec![f64::INFINITY; tree.nodes.len()];
-    for i in (0..tree.nodes.len()).rev() {
-        let nd = tree.nodes[i];
-        node_min_core[i] = if nd.is_leaf() {
-            core[nd.start as usize..nd.end as usize].iter().copied().fold(f64::INFINITY, f64::min)
-        } else {
-            node_min_core[nd.left as usize].min(node_min_core[nd.right as usize])
-        };
-    }
     let balls = (tree.dim >= BATCH_MIN_DIM).then(|| Balls::new::<K>(tree));
-    let mut st = State {
-        tree,
-        balls,
-        core,
-        comp: (0..n as u32).collect(),
-        node_comp: vec![NONE; tree.nodes.len()],
-        node_min_core,
-    };
+    let mut st =
+        State { tree, balls, core, comp: (0..n as u32).collect(), node_core: vec![NodeCore::EMPTY; tree.nodes.len()] };
     let mut uf = UnionFind::new(n);
 
     // Round 0 from the neighbour lists: the best listed edge is p's best overall when it is no heavier than
@@ -236,7 +260,7 @@ pub(crate) fn mst<K: Kernel>(tree: &KdTree, core: &[f64], knn_dist: &[f64], knn_
         // Start every point from its best known edge leaving its component: last round's edge if still
         // valid, or the best edge in its neighbour list — which is exact when it is no heavier than the last
         // listed distance (then no search is needed). Each component's bound starts at its best start.
-        let starts: Vec<(Cand, bool)> = (0..n)
+        let mut starts: Vec<(Cand, bool)> = (0..n)
             .into_par_iter()
             .with_min_len(256)
             .map(|p| {
@@ -255,6 +279,21 @@ pub(crate) fn mst<K: Kernel>(tree: &KdTree, core: &[f64], knn_dist: &[f64], knn_
                 (start, exact)
             })
             .collect();
+        // Two components left: the lightest edge leaving either is the lightest between them, so only the
+        // smaller one searches (the other's points start done, with no candidate).
+        if n - edges.len() == 2 {
+            let first = st.comp[0];
+            let in_first = st.comp.iter().filter(|&&c| c == first).count();
+            let other = st.comp.iter().copied().find(|&c| c != first).expect("two components");
+            let (small, large) =
+                if (in_first, first) <= (n - in_first, other) { (first, other) } else { (other, first) };
+            debug_assert_ne!(small, large);
+            starts
+                .par_iter_mut()
+                .zip(&st.comp)
+                .filter(|(_, c)| **c == large)
+                .for_each(|(s, _)| *s = (Cand::NONE, true));
+        }
         let bounds: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(f64::INFINITY.to_bits())).collect();
         for (p, (cand, _)) in starts.iter().enumerate() {
             if cand.q != NONE {
@@ -423,13 +462,11 @@ impl State<'_> {
             if let Some(b) = &self.balls {
                 b.tighten::<K>(t.dim, qcols, node, &mut bl);
             }
-            let nc = self.node_comp[node];
-            let nmin = self.node_min_core[node];
+            let nc = self.node_core[node];
             let mut any = false;
             for l in 0..lanes {
-                let lb = fmax(fmax(core[l], nmin), bl[l]);
+                let lb = fmax(fmax(core[l], nc.outside(comp[l])), bl[l]);
                 need[l] = active[l]
-                    && nc != comp[l]
                     && lb <= best[l].w
                     && lb <= f64::from_bits(bounds[comp[l] as usize].load(Ordering::Relaxed));
                 any |= need[l];
@@ -524,7 +561,13 @@ fn few_components_warm_up<K: Kernel>(
     out: &mut [Cand],
 ) -> (Vec<f64>, bool) {
     let n = st.comp.len();
-    let mut lb = projection_bounds::<K>(st.tree, groups, &st.comp, st.core, |p| !starts[p].1);
+    // No edge heavier than every component's bound can still win, and an edge is never lighter than its
+    // endpoints' core distances: points whose core distance exceeds them all are left out of the bounds.
+    let reach = (0..st.comp.len())
+        .filter(|&p| st.comp[p] as usize == p)
+        .map(|c| f64::from_bits(bounds[c].load(Ordering::Relaxed)))
+        .fold(0.0, fmax);
+    let mut lb = projection_bounds::<K>(st.tree, groups, &st.comp, st.core, reach, |p| !starts[p].1);
     // The points still to search, per component.
     let (cid, nc) = dense_ids(&st.comp);
     let mut order: Vec<Vec<u32>> = vec![Vec::new(); nc];
@@ -618,6 +661,7 @@ fn projection_bounds<K: Kernel>(
     groups: &[u32],
     comp: &[u32],
     core: &[f64],
+    reach: f64,
     wanted: impl Fn(usize) -> bool + Sync,
 ) -> Vec<f64> {
     let (n, d) = (tree.n, tree.dim);
@@ -626,7 +670,10 @@ fn projection_bounds<K: Kernel>(
     for (&g, &c) in gid.iter().zip(comp) {
         group_comp[g as usize] = c;
     }
-    // Per group: coordinate sums, then the point count; and the largest coordinate magnitude.
+    // Points that can end an edge of weight ≤ reach; the others are as far as their core distance.
+    let reachable = |q: usize| core[q] <= reach;
+    // Per group: coordinate sums of its reachable points, then their count; and the largest coordinate
+    // magnitude of all points.
     let (sums, max_abs) = (0..n)
         .into_par_iter()
         .with_min_len(4096)
@@ -635,11 +682,11 @@ fn projection_bounds<K: Kernel>(
             |(mut acc, mut m), p| {
                 let g = gid[p] as usize;
                 let x = tree.point(p);
-                for (s, &v) in acc[g * (d + 1)..g * (d + 1) + d].iter_mut().zip(x) {
-                    *s += v;
-                    m = m.max(v.abs());
+                m = x.iter().fold(m, |m, v| m.max(v.abs()));
+                if reachable(p) {
+                    acc[g * (d + 1)..g * (d + 1) + d].iter_mut().zip(x).for_each(|(s, &v)| *s += v);
+                    acc[g * (d + 1) + d] += 1.0;
                 }
-                acc[g * (d + 1) + d] += 1.0;
                 (acc, m)
             },
         )
@@ -649,7 +696,7 @@ fn projection_bounds<K: Kernel>(
         );
     let centroid: Vec<f64> = (0..ng)
         .flat_map(|g| (0..d).map(move |j| (g, j)))
-        .map(|(g, j)| sums[g * (d + 1) + j] / sums[g * (d + 1) + d])
+        .map(|(g, j)| sums[g * (d + 1) + j] / sums[g * (d + 1) + d].max(1.0))
         .collect();
     // For p in group g and every group a: s[a] = (c_g − c_a)·p = u[a][g]·p, with u[a][g] = c_g − c_a. Then
     // min over q ∈ g of s[a] is min_proj[a][g], and u[g][h]·p = −s[h]. The vectors are stored per group
@@ -691,6 +738,9 @@ fn projection_bounds<K: Kernel>(
         .fold(
             || (vec![f64::INFINITY; ng * ng], vec![0.0; ng]),
             |(mut acc, mut sp), q| {
+                if !reachable(q) {
+                    return (acc, sp);
+                }
                 project(q, &mut sp);
                 let g = gid[q] as usize;
                 for a in 0..ng {

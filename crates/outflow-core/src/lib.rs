@@ -14,6 +14,8 @@
 //!   rule, medians; the mid-rank empirical CDF ([`Ecdf`]).
 //! - **One seeded row sampler** ([`sample_indices`]), squared distances ([`sq_euclidean`]), atomic file
 //!   writes ([`write_atomic`]) and compact serde encodings of numeric arrays ([`codec`]).
+//! - **Exact duplicate rows** ([`unique_rows`], parallel): the clusterers fit unique rows with
+//!   multiplicities, and the detector scores each distinct row once.
 //!
 //! ```
 //! use ndarray::array;
@@ -39,6 +41,7 @@ mod fs;
 mod sample;
 pub mod stats;
 mod traits;
+mod unique;
 
 pub use crate::check::{
     MAX_MAGNITUDE, check_finite, check_len, check_matrix, check_query, check_values, check_width, is_usable,
@@ -49,3 +52,4 @@ pub use crate::error::{InputError, Result};
 pub use crate::fs::{WriteError, write_atomic};
 pub use crate::sample::sample_indices;
 pub use crate::traits::{Fit, FitSupervised, Predict, ScoreSamples, Transform};
+pub use crate::unique::{UniqueRows, unique_rows};

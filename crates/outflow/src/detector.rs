@@ -6,7 +6,7 @@ use std::time::Instant;
 use ndarray::{Array2, ArrayView2, Axis};
 use outflow_aggregate::{AggregateParams, Entities, Level, aggregate};
 use outflow_cluster::{Algorithm, ClusterModel, Fit, HdbscanParams, Membership, Model as Clustering};
-use outflow_core::{InputError, sample_indices, stats};
+use outflow_core::{InputError, sample_indices, stats, unique_rows};
 use outflow_io::{Schema, Table};
 use outflow_outlier::glosh::cluster_rarity;
 use outflow_prep::{FitReport, Prep, PrepFit, PrepParams, Prepared, RowStatus};
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::evidence::{Evidence, evidence_columns};
-use crate::scoring::{EntityContext, EntityRows, Scorer, ScoringParams, Signal};
+use crate::scoring::{EntityContext, EntityRows, RawSignals, Scorer, ScoringParams, Signal};
 
 /// Everything a detector is fitted with.
 ///
@@ -720,6 +720,31 @@ impl Detector {
         Ok(assemble(&prepared.rows, &scored, &self.summary.thresholds))
     }
 
+    /// Scores rows this detector's preparation has already transformed (`detector.prep().transform(&t)`),
+    /// as [`Detector::score`] does after that step: the in-memory part of batch scoring, for callers that
+    /// prepare once and score several times or keep prepared batches. Flow models only: host and pair
+    /// models also read evidence columns of the table (use [`Detector::score`]).
+    ///
+    /// ```no_run
+    /// use outflow::{Detector, ReadOptions, read_table};
+    /// let detector = Detector::load("model.json")?;
+    /// let prepared = detector.prep().transform(&read_table("conn.log", &ReadOptions::default())?)?;
+    /// let scores = detector.score_prepared_rows(&prepared)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn score_prepared_rows(&self, prepared: &Prepared) -> Result<Vec<FlowScore>> {
+        if !self.scorer.evidence().is_empty() {
+            return Err(InputError::param(
+                "level",
+                "host and pair models read evidence columns of the table: score the table with Detector::score",
+            )
+            .into());
+        }
+        let none = Table::new(Vec::new())?;
+        let scored = self.score_prepared(&none, prepared, None)?;
+        Ok(assemble(&prepared.rows, &scored, &self.summary.thresholds))
+    }
+
     /// Cluster, membership and fused score of the prepared rows of `table`: all of them, or those of
     /// `only`.
     pub(crate) fn score_prepared(
@@ -734,8 +759,7 @@ impl Detector {
         if x.nrows() == 0 {
             return Ok(Vec::new());
         }
-        let memberships: Vec<Membership> = self.clustering.assign(x)?;
-        let raw = self.scorer.raw_new(x, &memberships)?;
+        let (memberships, raw) = self.memberships_and_signals(x)?;
         // Flow models have no evidence: the table rows are looked up only for host and pair models.
         let (values, features, history) = if self.scorer.evidence().is_empty() {
             (Array2::zeros((0, 0)), Vec::new(), EntityRows::default())
@@ -759,6 +783,24 @@ impl Detector {
             .collect::<std::result::Result<Vec<_>, _>>()?;
         let fused = self.scorer.fuse(&raw, &evidence, &history);
         Ok(memberships.iter().zip(fused).map(|(m, (s, e))| (m.label, m.probability, s, e)).collect())
+    }
+
+    /// Cluster memberships and raw signals of prepared rows. Both depend on a row's values alone, so
+    /// repeated rows (scans, retries: a third of KDD Cup 99's rows are distinct) are scored once.
+    fn memberships_and_signals(&self, x: ArrayView2<'_, f64>) -> Result<(Vec<Membership>, RawSignals)> {
+        let score = |x: ArrayView2<'_, f64>| -> Result<(Vec<Membership>, RawSignals)> {
+            let memberships = self.clustering.assign(x)?;
+            let raw = self.scorer.raw_new(x, &memberships)?;
+            Ok((memberships, raw))
+        };
+        let Some(unique) = unique_rows(x) else { return score(x) };
+        // Errors would name rows of the unique matrix: every row is scored again for one naming the input's.
+        let Ok((memberships, raw)) = score(unique.points.view()) else { return score(x) };
+        let of_row = &unique.of_row;
+        Ok((
+            of_row.iter().map(|&k| memberships[k as usize]).collect(),
+            raw.iter().map(|col| of_row.iter().map(|&k| col[k as usize]).collect()).collect(),
+        ))
     }
 
     /// The scores of every prepared row: the scorers' training rows (`fit_rows`, ascending) from the fit, the

@@ -273,3 +273,13 @@ fn scorers_fit_on_a_larger_sample_than_the_clustering() {
     let e = bad.validate().unwrap_err().to_string();
     assert!(e.contains("max_score_rows") && e.contains("1000"), "{e}");
 }
+
+#[test]
+fn prepared_rows_score_as_the_table() {
+    let t = sample();
+    let fit = DetectorParams::default().fit(&t).unwrap();
+    let prepared = fit.detector.prep().transform(&t).unwrap();
+    assert_eq!(fit.detector.score_prepared_rows(&prepared).unwrap(), fit.detector.score(&t).unwrap());
+    let hosts = DetectorParams { level: outflow::Level::Host, ..Default::default() }.fit(&t).unwrap();
+    assert!(matches!(hosts.detector.score_prepared_rows(&hosts.prepared), Err(OutflowError::Input(_))));
+}

@@ -30,12 +30,12 @@ use rayon::prelude::*;
 
 use outflow_core::stats::quantile_sorted;
 
-use crate::dedup::dedup;
 use crate::error::{ClusterError, Result};
 use crate::kdtree::KdTree;
 use crate::kdtree::range::reduced_radius;
 use crate::metric::{Metric, dispatch_tree};
 use crate::traits::Fit;
+use outflow_core::unique_rows;
 
 use self::grow::{brute_dbscan, kth_distances, tree_dbscan};
 pub use self::model::{CentroidFilter, Dbscan};
@@ -49,7 +49,7 @@ impl Fit for DbscanParams {
         self.validate_for(x)?;
         let x = x.as_standard_layout();
         let n_rows = x.nrows();
-        let dd = dedup(x.view());
+        let dd = unique_rows(x.view());
         let (points, weights, of_row) = match &dd {
             Some(d) => (d.points.view(), Some(&d.weight[..]), Some(&d.of_row[..])),
             None => (x.view(), None, None),

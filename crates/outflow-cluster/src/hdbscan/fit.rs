@@ -13,11 +13,12 @@ use super::prim;
 use outflow_core::{check_len, check_matrix, check_width};
 
 use super::tree;
-use crate::dedup::{dedup, kth_of_mass};
+use crate::dedup::kth_of_mass;
 use crate::error::{ClusterError, Result};
 use crate::kdtree::{KdTree, NONE};
 use crate::metric::{Kernel, Metric, dispatch_tree};
 use crate::traits::Fit;
+use outflow_core::unique_rows;
 
 use super::*;
 
@@ -212,7 +213,7 @@ pub(crate) struct Points {
 
 impl Points {
     pub(crate) fn new(x: ArrayView2<'_, f64>) -> Points {
-        match dedup(x) {
+        match unique_rows(x) {
             Some(d) => Points { weights: d.weight, first: d.first, of_row: d.of_row, ..Points::rows(d.points) },
             None => Points::rows(x.as_standard_layout().into_owned()),
         }

@@ -1,8 +1,8 @@
 """How Outflow's exact HDBSCAN grows with the number of rows on scattered data: Gaussian blobs of mixed
 widths (12 centres drawn from N(0, 10²) per axis, standard deviations 0.5–2) holding 99 % of the rows and
 1 % uniform background noise in [−30, 30] per axis, 8 dimensions, min_cluster_size 50, min_samples 10,
-2 threads. Prints the core-distance and MST times of each size (the `stage_times` tool) and the exponent
-between consecutive sizes (time ∝ n^e).
+2 threads. Prints the core-distance and MST times of each size (the `stage_times` tool) and the exponents
+between consecutive sizes (time ∝ n^e) of the MST and of both stages.
 
     python benches/scripts/hdbscan_scaling.py [--sizes 100000,300000,1000000] [--bin PATH] [--seed 0]
 
@@ -46,7 +46,7 @@ def main():
                        cwd=ROOT, check=True)
         tool = f"{ROOT}/target/release/stage_times"
     env = dict(os.environ, RAYON_NUM_THREADS="2")
-    print(f"{'rows':>10} {'core s':>8} {'MST s':>8} {'core+MST s':>11} {'exponent':>9}")
+    print(f"{'rows':>10} {'core s':>8} {'MST s':>8} {'core+MST s':>11} {'e (MST)':>8} {'e (both)':>9}")
     prev = None
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(s) for s in args.sizes.split(",")):
@@ -55,9 +55,11 @@ def main():
             out = subprocess.run([tool, path, "50", "10"], capture_output=True, text=True, check=True, env=env).stdout
             core = float(re.search(r"core distances: ([\d.]+)s", out).group(1))
             both = float(re.search(r"core \+ MST: ([\d.]+)s", out).group(1))
-            exp = f"{math.log(both / prev[1]) / math.log(n / prev[0]):.2f}" if prev else ""
-            print(f"{n:>10} {core:>8.2f} {both - core:>8.2f} {both:>11.2f} {exp:>9}", flush=True)
-            prev = (n, both)
+            mst = both - core
+            e = (lambda t, t0: f"{math.log(t / t0) / math.log(n / prev[0]):.2f}") if prev else (lambda t, t0: "")
+            print(f"{n:>10} {core:>8.2f} {mst:>8.2f} {both:>11.2f} {e(mst, prev and prev[2]):>8} "
+                  f"{e(both, prev and prev[1]):>9}", flush=True)
+            prev = (n, both, mst)
             os.remove(path)
 
 

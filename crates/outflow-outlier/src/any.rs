@@ -73,6 +73,17 @@ pub enum Model {
 }
 
 impl Algorithm {
+    /// Whether a row's score depends on its own values alone (and the fitted model). ECOD and COPOD, as
+    /// PyOD defines them, rebuild their distributions from the training rows and the scored batch
+    /// together, so their scores (and a fusion holding them) depend on the rest of the batch.
+    pub fn row_local(&self) -> bool {
+        match self {
+            Algorithm::Ecod(_) | Algorithm::Copod(_) => false,
+            Algorithm::Fusion(f) => f.members.iter().all(Algorithm::row_local),
+            _ => true,
+        }
+    }
+
     /// The names [`Algorithm::from_str`](std::str::FromStr) accepts, in the benchmark's `all` order.
     pub const NAMES: &'static [&'static str] = &[
         "iforest",

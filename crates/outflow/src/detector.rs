@@ -722,8 +722,8 @@ impl Detector {
 
     /// Scores rows this detector's preparation has already transformed (`detector.prep().transform(&t)`),
     /// as [`Detector::score`] does after that step: the in-memory part of batch scoring, for callers that
-    /// prepare once and score several times or keep prepared batches. Flow models only: host and pair
-    /// models also read evidence columns of the table (use [`Detector::score`]).
+    /// prepare once and score several times or keep prepared batches. Models without evidence (every
+    /// flow model): host and pair models read evidence columns of the table (use [`Detector::score`]).
     ///
     /// ```no_run
     /// use outflow::{Detector, ReadOptions, read_table};
@@ -785,8 +785,9 @@ impl Detector {
         Ok(memberships.iter().zip(fused).map(|(m, (s, e))| (m.label, m.probability, s, e)).collect())
     }
 
-    /// Cluster memberships and raw signals of prepared rows. Both depend on a row's values alone, so
-    /// repeated rows (scans, retries: a third of KDD Cup 99's rows are distinct) are scored once.
+    /// Cluster memberships and raw signals of prepared rows. A membership depends on the row's values
+    /// alone, so repeated rows (scans, retries: two thirds of KDD Cup 99's rows repeat another) are
+    /// assigned once; so are the signals, unless one depends on the whole batch (ECOD, COPOD).
     fn memberships_and_signals(&self, x: ArrayView2<'_, f64>) -> Result<(Vec<Membership>, RawSignals)> {
         let score = |x: ArrayView2<'_, f64>| -> Result<(Vec<Membership>, RawSignals)> {
             let memberships = self.clustering.assign(x)?;
@@ -794,13 +795,18 @@ impl Detector {
             Ok((memberships, raw))
         };
         let Some(unique) = unique_rows(x) else { return score(x) };
+        let u = unique.points.view();
+        let expand = |col: &[Membership]| unique.of_row.iter().map(|&k| col[k as usize]).collect::<Vec<_>>();
         // Errors would name rows of the unique matrix: every row is scored again for one naming the input's.
-        let Ok((memberships, raw)) = score(unique.points.view()) else { return score(x) };
-        let of_row = &unique.of_row;
-        Ok((
-            of_row.iter().map(|&k| memberships[k as usize]).collect(),
-            raw.iter().map(|col| of_row.iter().map(|&k| col[k as usize]).collect()).collect(),
-        ))
+        if !self.scorer.row_local() {
+            let Ok(memberships) = self.clustering.assign(u) else { return score(x) };
+            let memberships = expand(&memberships);
+            let raw = self.scorer.raw_new(x, &memberships)?;
+            return Ok((memberships, raw));
+        }
+        let Ok((memberships, raw)) = score(u) else { return score(x) };
+        let raw = raw.iter().map(|col| unique.of_row.iter().map(|&k| col[k as usize]).collect()).collect();
+        Ok((expand(&memberships), raw))
     }
 
     /// The scores of every prepared row: the scorers' training rows (`fit_rows`, ascending) from the fit, the
@@ -856,5 +862,33 @@ impl Detector {
     /// The fitted scorer.
     pub fn scorer(&self) -> &Scorer {
         &self.scorer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outflow_io::{ReadOptions, read_table};
+
+    /// Scoring the distinct rows once gives every row what scoring all of them gives, also for signals
+    /// whose scores depend on the whole batch (ECOD, COPOD).
+    #[test]
+    fn repeated_rows_score_as_when_scored_one_by_one() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/ctu-mixed-008.conn.log.labeled");
+        let table = read_table(path, &ReadOptions::default()).unwrap();
+        for signals in ["iforest,pca", "ecod", "copod,iforest", "glosh,cluster_rarity"] {
+            let signals = signals.split(',').map(|s| s.parse().unwrap()).collect();
+            let params =
+                DetectorParams { scoring: ScoringParams { signals, ..Default::default() }, ..Default::default() };
+            let detector = params.fit(&table).unwrap().detector;
+            let prepared = detector.prep.transform(&table).unwrap();
+            let x = prepared.model_input().view();
+            assert!(unique_rows(x).is_some(), "the sample repeats rows");
+            let memberships = detector.clustering.assign(x).unwrap();
+            let raw = detector.scorer.raw_new(x, &memberships).unwrap();
+            let (m, r) = detector.memberships_and_signals(x).unwrap();
+            assert_eq!((m, r), (memberships, raw), "{:?}", detector.scorer.params().signals);
+        }
     }
 }

@@ -606,6 +606,14 @@ impl Scorer {
         self.raw(memberships, |m, _| Ok(m.training_scores().to_vec()))
     }
 
+    /// Whether every raw signal of a row depends on that row alone (not on the rest of the batch).
+    pub(crate) fn row_local(&self) -> bool {
+        self.params.signals.iter().all(|s| match s {
+            Signal::Detector(d) => d.row_local(),
+            Signal::Glosh | Signal::ClusterRarity => true,
+        })
+    }
+
     /// Raw signals of new flows from their features and cluster memberships.
     pub(crate) fn raw_new(&self, x: ArrayView2<'_, f64>, memberships: &[Membership]) -> Result<RawSignals> {
         self.raw(memberships, |m, d| {

@@ -2,8 +2,9 @@
 //!
 //! Each round, every point searches the tree for its nearest point (in mutual reachability) outside its
 //! own component, in parallel. Searches are pruned by
+//! - nodes whose points all lie in the searcher's component,
 //! - the lower bound `max(core(p), smallest core distance in the node outside p's component, box
-//!   distance)`, +∞ for nodes whose points all lie in p's component,
+//!   distance)`,
 //! - a per-component upper bound shared through an atomic (the best edge any point of the component has
 //!   found so far), seeded from the previous round's still-valid edges.
 //!
@@ -21,12 +22,13 @@
 //! stops that after one wave and searches as before. Points whose core distance exceeds every
 //! component's best edge so far cannot end a winning edge and are left out of those bounds: scattered
 //! background points (1 % of the rows of a realistic log) otherwise spread every component over the
-//! whole space. With two components left, only the smaller one searches.
+//! whole space. The largest component never searches (the others' lightest edges suffice for a round),
+//! so with two components left only the smaller one does.
 //!
 //! What stays superlinear: on clusters far apart joined through scattered points, the last rounds'
 //! best edges are long, and every point of a component has nearly the same distance to the others (a
-//! far query into a dense cluster, which a kd-tree's boxes cannot prune in 8 or more dimensions). The
-//! MST of 1,000,000 × 8 such rows takes 30 s on 2 cores (`benches/scripts/hdbscan_scaling.py`).
+//! far query into a dense cluster, which a kd-tree's boxes cannot prune in 8 or more dimensions);
+//! `benches/scripts/hdbscan_scaling.py` measures it.
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -109,9 +111,10 @@ struct State<'a> {
     node_core: Vec<NodeCore>,
 }
 
-/// The smallest core distance in a node (`min`, of a point of component `comp`) and the smallest of the
-/// points of other components (`other`; +∞ when the whole node is in `comp`). From them, the smallest core
-/// distance outside any searcher's component ([`NodeCore::outside`]) bounds every edge into the node.
+/// The smallest core distance in a node (`min`, of a point of component `comp`), the smallest of the
+/// points of other components (`other`; +∞ when there are none) and the component holding every point
+/// (`only`, [`NONE`] when they are several). From them, the smallest core distance outside any
+/// searcher's component ([`NodeCore::outside`]) bounds every edge into the node.
 ///
 /// Why not one minimum over the node: in the last rounds a node near a cluster often mixes the cluster's
 /// points (small core distances, the searcher's own component) with scattered points of other components
@@ -122,10 +125,15 @@ struct NodeCore {
     min: f64,
     comp: u32,
     other: f64,
+    only: u32,
 }
 
 impl NodeCore {
-    const EMPTY: NodeCore = NodeCore { min: f64::INFINITY, comp: NONE, other: f64::INFINITY };
+    const EMPTY: NodeCore = NodeCore { min: f64::INFINITY, comp: NONE, other: f64::INFINITY, only: NONE };
+
+    fn point(core: f64, comp: u32) -> NodeCore {
+        NodeCore { min: core, comp, other: f64::INFINITY, only: comp }
+    }
 
     /// The smallest core distance among the node's points outside component `c` (+∞: none).
     #[inline(always)]
@@ -135,7 +143,8 @@ impl NodeCore {
 
     fn merge(a: NodeCore, b: NodeCore) -> NodeCore {
         let (lo, hi) = if (b.min, b.comp) < (a.min, a.comp) { (b, a) } else { (a, b) };
-        NodeCore { min: lo.min, comp: lo.comp, other: lo.other.min(hi.outside(lo.comp)) }
+        let only = if a.only == b.only { a.only } else { NONE };
+        NodeCore { min: lo.min, comp: lo.comp, other: lo.other.min(hi.outside(lo.comp)), only }
     }
 }
 
@@ -145,8 +154,9 @@ impl State<'_> {
         for i in (0..t.nodes.len()).rev() {
             let nd = t.nodes[i];
             self.node_core[i] = if nd.is_leaf() {
-                (nd.start as usize..nd.end as usize).fold(NodeCore::EMPTY, |s, p| {
-                    NodeCore::merge(s, NodeCore { min: self.core[p], comp: self.comp[p], other: f64::INFINITY })
+                let (s, e) = (nd.start as usize, nd.end as usize);
+                (s + 1..e).fold(NodeCore::point(self.core[s], self.comp[s]), |acc, p| {
+                    NodeCore::merge(acc, NodeCore::point(self.core[p], self.comp[p]))
                 })
             } else {
                 NodeCore::merge(self.node_core[nd.left as usize], self.node_core[nd.right as usize])
@@ -181,9 +191,9 @@ impl State<'_> {
         let mut stack = Stack::new();
         let (mut node, mut b) = (0usize, t.min_rdist::<K>(qb, 0));
         loop {
-            // +∞ (the whole node in p's component) never passes the tests below.
-            let lb = fmax(fmax(core_p, self.node_core[node].outside(c)), b);
-            if lb <= best.w && lb <= f64::from_bits(bound.load(Ordering::Relaxed)) {
+            let nc = self.node_core[node];
+            let lb = fmax(fmax(core_p, nc.outside(c)), b);
+            if nc.only != c && lb <= best.w && lb <= f64::from_bits(bound.load(Ordering::Relaxed)) {
                 let nd = t.nodes[node];
                 if nd.is_leaf() {
                     let limit = std::cell::Cell::new(best.w);
@@ -279,21 +289,14 @@ pub(crate) fn mst<K: Kernel>(tree: &KdTree, core: &[f64], knn_dist: &[f64], knn_
                 (start, exact)
             })
             .collect();
-        // Two components left: the lightest edge leaving either is the lightest between them, so only the
-        // smaller one searches (the other's points start done, with no candidate).
-        if n - edges.len() == 2 {
-            let first = st.comp[0];
-            let in_first = st.comp.iter().filter(|&&c| c == first).count();
-            let other = st.comp.iter().copied().find(|&c| c != first).expect("two components");
-            let (small, large) =
-                if (in_first, first) <= (n - in_first, other) { (first, other) } else { (other, first) };
-            debug_assert_ne!(small, large);
-            starts
-                .par_iter_mut()
-                .zip(&st.comp)
-                .filter(|(_, c)| **c == large)
-                .for_each(|(s, _)| *s = (Cand::NONE, true));
-        }
+        // The largest component does not search: any component's lightest leaving edge is in the MST (cut
+        // property), so a round may add the others' alone, and the largest joins through theirs. In the
+        // last rounds it holds most points (with two left, only the smaller searches). Its points start
+        // done, with no candidate.
+        let mut size = vec![0u32; n];
+        st.comp.iter().for_each(|&c| size[c as usize] += 1);
+        let largest = (0..n as u32).max_by_key(|&c| (size[c as usize], std::cmp::Reverse(c))).expect("n ≥ 2");
+        starts.par_iter_mut().zip(&st.comp).filter(|(_, c)| **c == largest).for_each(|(s, _)| *s = (Cand::NONE, true));
         let bounds: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(f64::INFINITY.to_bits())).collect();
         for (p, (cand, _)) in starts.iter().enumerate() {
             if cand.q != NONE {
@@ -467,6 +470,7 @@ impl State<'_> {
             for l in 0..lanes {
                 let lb = fmax(fmax(core[l], nc.outside(comp[l])), bl[l]);
                 need[l] = active[l]
+                    && nc.only != comp[l]
                     && lb <= best[l].w
                     && lb <= f64::from_bits(bounds[comp[l] as usize].load(Ordering::Relaxed));
                 any |= need[l];
@@ -563,9 +567,10 @@ fn few_components_warm_up<K: Kernel>(
     let n = st.comp.len();
     // No edge heavier than every component's bound can still win, and an edge is never lighter than its
     // endpoints' core distances: points whose core distance exceeds them all are left out of the bounds.
+    // Only the bounds of components that search matter (the bounds are read for their points alone).
     let reach = (0..st.comp.len())
-        .filter(|&p| st.comp[p] as usize == p)
-        .map(|c| f64::from_bits(bounds[c].load(Ordering::Relaxed)))
+        .filter(|&p| !starts[p].1)
+        .map(|p| f64::from_bits(bounds[st.comp[p] as usize].load(Ordering::Relaxed)))
         .fold(0.0, fmax);
     let mut lb = projection_bounds::<K>(st.tree, groups, &st.comp, st.core, reach, |p| !starts[p].1);
     // The points still to search, per component.
@@ -646,8 +651,9 @@ impl<K: Kernel> Job for OrderedSearchJob<'_, '_, K> {
     }
 }
 
-/// A lower bound (reduced) of each point's mutual-reachability distance to every other component, for
-/// the points where `wanted` holds (0 elsewhere).
+/// A lower bound (reduced) of each point's mutual-reachability distance to the points of other
+/// components whose core distance is at most `reach` — the only ones that can end an edge no heavier
+/// than `reach` — for the points where `wanted` holds (0 elsewhere).
 ///
 /// `groups` partitions the points into groups that each lie in one component (earlier components). For
 /// `p` in group `g`, `q` in group `h` of another component and `u = c_h − c_g` (centroids), Hölder
@@ -656,6 +662,8 @@ impl<K: Kernel> Job for OrderedSearchJob<'_, '_, K> {
 /// deep inside a cluster get a bound above the closest pair between clusters. Groups finer than the
 /// components keep the bound tight after clusters have merged into non-convex components. The bound is
 /// shrunk by the worst-case rounding of the dot products, so it never exceeds a computed distance.
+/// Centroids are those of the groups' points within `reach` (the origin for a group without one: it
+/// bounds nothing then, its minimum projection being +∞, and its own points are beyond `reach`).
 fn projection_bounds<K: Kernel>(
     tree: &KdTree,
     groups: &[u32],

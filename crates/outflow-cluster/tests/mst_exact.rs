@@ -15,6 +15,11 @@ fn blobs(n: usize, d: usize, seed: u64, grid: bool) -> Array2<f64> {
     })
 }
 
+/// `f` run on a pool of `threads` threads.
+fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
+}
+
 fn total(x: &Array2<f64>, metric: Metric, m: usize, algo: MstAlgorithm) -> (f64, Vec<f64>) {
     let p = HdbscanParams::new(5).min_samples(m).metric(metric).mst_algorithm(algo);
     let (edges, core) = stages::mutual_reachability_mst(x.view(), &p).unwrap();
@@ -59,13 +64,7 @@ fn duplicates_and_identical_points() {
 #[test]
 fn independent_of_thread_count() {
     let x = blobs(3000, 4, 3, true);
-    let fit = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| HdbscanParams::new(15).min_samples(5).fit(x.view()).unwrap())
-    };
+    let fit = |threads| on_threads(threads, || HdbscanParams::new(15).min_samples(5).fit(x.view()).unwrap());
     let (a, b) = (fit(1), fit(3));
     assert_eq!(a, b);
     assert!(a.n_clusters() >= 2);
@@ -172,11 +171,9 @@ fn few_large_components_equal_prim() {
     // Ties between clusters on an integer grid: the same tree for any thread count.
     let x = separated(9, 200, 3, 4).mapv(f64::round);
     let fit = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| stages::mutual_reachability_mst(x.view(), &HdbscanParams::new(10).min_samples(4)).unwrap())
+        on_threads(threads, || {
+            stages::mutual_reachability_mst(x.view(), &HdbscanParams::new(10).min_samples(4)).unwrap()
+        })
     };
     assert_eq!(fit(1), fit(2));
 }
@@ -213,11 +210,9 @@ fn clusters_with_background_noise_equal_prim() {
     }
     let x = clusters_and_noise(4000, 8, 4);
     let fit = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| stages::mutual_reachability_mst(x.view(), &HdbscanParams::new(20).min_samples(10)).unwrap())
+        on_threads(threads, || {
+            stages::mutual_reachability_mst(x.view(), &HdbscanParams::new(20).min_samples(10)).unwrap()
+        })
     };
     assert_eq!(fit(1), fit(3));
 }

@@ -649,6 +649,11 @@ fn assemble(rows: &[RowStatus], per_kept: &[RowScore], th: &Thresholds) -> Vec<F
         .collect()
 }
 
+/// The value of each row's distinct row (`of_row`, as [`unique_rows`] maps them).
+fn expand<T: Copy>(of_row: &[u32], distinct: &[T]) -> Vec<T> {
+    of_row.iter().map(|&k| distinct[k as usize]).collect()
+}
+
 /// What [`Detector::score_log`] returns.
 #[derive(Debug, Clone)]
 pub struct ScoredLog {
@@ -795,18 +800,17 @@ impl Detector {
             Ok((memberships, raw))
         };
         let Some(unique) = unique_rows(x) else { return score(x) };
-        let u = unique.points.view();
-        let expand = |col: &[Membership]| unique.of_row.iter().map(|&k| col[k as usize]).collect::<Vec<_>>();
+        let (u, of_row) = (unique.points.view(), &unique.of_row);
         // Errors would name rows of the unique matrix: every row is scored again for one naming the input's.
-        if !self.scorer.row_local() {
-            let Ok(memberships) = self.clustering.assign(u) else { return score(x) };
-            let memberships = expand(&memberships);
-            let raw = self.scorer.raw_new(x, &memberships)?;
-            return Ok((memberships, raw));
-        }
-        let Ok((memberships, raw)) = score(u) else { return score(x) };
-        let raw = raw.iter().map(|col| unique.of_row.iter().map(|&k| col[k as usize]).collect()).collect();
-        Ok((expand(&memberships), raw))
+        let Ok(distinct) = self.clustering.assign(u) else { return score(x) };
+        let memberships = expand(of_row, &distinct);
+        let raw = if self.scorer.row_local() {
+            let Ok(raw) = self.scorer.raw_new(u, &distinct) else { return score(x) };
+            raw.iter().map(|col| expand(of_row, col)).collect()
+        } else {
+            self.scorer.raw_new(x, &memberships)?
+        };
+        Ok((memberships, raw))
     }
 
     /// The scores of every prepared row: the scorers' training rows (`fit_rows`, ascending) from the fit, the

@@ -460,7 +460,11 @@ impl Aggregator {
         // First contacts are host features: a pair table alone has no use for them.
         if let Some(failed) = names.iter().position(|n| *n == "failed_fraction").filter(|_| self.hosts_wanted) {
             let known = |s: u32, d: u32, w: i64| earlier.is_some_and(|e| e.destination_before(name(s), name(d), w));
-            count_new_failed_dsts(&pair_rows, failed, known, &mut from_pairs);
+            let probes = self.params.max_probe_attempts.map(|most| Probes {
+                most: f64::from(most),
+                ports: names.iter().position(|n| *n == "distinct_dst_ports"),
+            });
+            count_new_failed_dsts(&pair_rows, failed, probes, known, &mut from_pairs);
         }
         if self.hosts_wanted && available.ports {
             let ports = &self.ports;
@@ -512,12 +516,22 @@ impl Aggregator {
     }
 }
 
+/// Which failed contacts are probes: at most `most` failed connections per destination port (the
+/// pair's `distinct_dst_ports` column, when the log has ports).
+#[derive(Debug, Clone, Copy)]
+struct Probes {
+    most: f64,
+    ports: Option<usize>,
+}
+
 /// Adds to each source's windows the destinations first contacted there (no pair of the two in an
-/// earlier window, here or `known` from other aggregators) with a failed connection. Windows are
+/// earlier window, here or `known` from other aggregators) with a failed connection — only those it
+/// probed rather than polled, when `probes` is given. Windows are
 /// compared by index, so the order the flows came in does not matter.
 fn count_new_failed_dsts(
     rows: &[Row],
     failed: usize,
+    probes: Option<Probes>,
     known: impl Fn(u32, u32, i64) -> bool,
     into: &mut FxHashMap<(u32, i64), FromPairs>,
 ) {
@@ -526,7 +540,14 @@ fn count_new_failed_dsts(
         let w = first.entry((r.key.src, r.key.dst.expect("a pair"))).or_insert(r.key.window);
         *w = (*w).min(r.key.window);
     }
-    for r in rows.iter().filter(|r| r.values[failed] > 0.0) {
+    let probed = |r: &&Row| {
+        r.values[failed] > 0.0
+            && probes.is_none_or(|p| {
+                let failures = (r.values[failed] * r.flows as f64).round();
+                failures <= p.most * p.ports.map_or(1.0, |c| r.values[c].max(1.0))
+            })
+    };
+    for r in rows.iter().filter(probed) {
         let dst = r.key.dst.expect("a pair");
         if first[&(r.key.src, dst)] == r.key.window && !known(r.key.src, dst, r.key.window) {
             into.entry((r.key.src, r.key.window)).or_default().new_failed_dsts += 1.0;

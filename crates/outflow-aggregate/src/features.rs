@@ -15,7 +15,7 @@
 //! | `distinct_services` | application protocols of its connections |
 //! | `failed_out_fraction`, `failed_in_fraction` | share of failed or rejected connections per role |
 //! | `duration_mean`, `duration_max`, `duration_total` | connection durations, seconds (summed in whole microseconds) |
-//! | `new_failed_dsts` | destinations first contacted in this window (not in an earlier window of the log) with a failed connection: a scan's targets are new, a monitor retrying the same hosts every hour has none after its first |
+//! | `new_failed_dsts` | destinations first contacted in this window (not in an earlier window of the log) and probed: failed connections, at most [`crate::AggregateParams::max_probe_attempts`] (default 2) per destination port. A scan's targets are new and tried once or twice; a monitor polling the same hosts every few minutes has none |
 //! | `external_bytes_out`, `external_dsts` | bytes it sent to, and hosts it contacted, outside the network, as an inside host |
 //! | `dns_long_bytes` | payload bytes its DNS queries (to port 53 or of service `dns`) sent beyond [`crate::DNS_QUERY_BYTES`] a packet: ordinary queries send none, a tunnel's long encoded names a lot (logs with ports or services) |
 //! | `beacon_max` | the highest beacon score of its pairs (as originator) in the window, each divided by its `beacon_peers` (logs with timestamps) |
@@ -164,7 +164,7 @@ pub(crate) const SRC_DISTINCT_DSTS: &str = "src_distinct_dsts";
 pub(crate) const DST_DISTINCT_SRCS: &str = "dst_distinct_srcs";
 
 /// Host rows: destinations first contacted in this window (no connection to them from this host in an
-/// earlier window of the log) with at least one failed connection.
+/// earlier window of the log) with failed connections, at most `max_probe_attempts` per port.
 pub(crate) const NEW_FAILED_DSTS: &str = "new_failed_dsts";
 
 /// Pair rows: the destinations the source reaches on this pair's schedule in the window (see the module

@@ -63,7 +63,7 @@ pub use crate::entities::{ENTITY_COLUMNS, Entities};
 pub use crate::error::{AggregateError, Result};
 pub use crate::level::Level;
 pub use crate::network::{Network, Networks};
-pub use crate::params::{AggregateParams, Locality};
+pub use crate::params::{AggregateParams, Locality, MAX_PROBE_ATTEMPTS};
 pub use crate::time::parse_timestamp;
 pub use crate::traffic::DNS_QUERY_BYTES;
 pub use crate::window::Window;

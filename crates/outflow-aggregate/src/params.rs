@@ -25,11 +25,30 @@ pub struct AggregateParams {
     /// Connection start times kept per pair and window for the beacon statistics; past this many, a
     /// hash-chosen share is kept (memory stays bounded by the number of pairs and windows).
     pub max_beacon_points: usize,
+    /// A failed first contact counts in `new_failed_dsts` when the source's failed connections to the
+    /// destination in the window are at most this many per destination port: a scan probes a port once
+    /// or twice, a monitor polls the same ones every few minutes. `None` counts every failed first
+    /// contact, as models saved before this parameter did (their files lack it and read as `None`).
+    #[serde(default = "every_failed_contact")]
+    pub max_probe_attempts: Option<u32>,
 }
+
+/// What a model file saved before [`AggregateParams::max_probe_attempts`] existed counted.
+fn every_failed_contact() -> Option<u32> {
+    None
+}
+
+/// The default of [`AggregateParams::max_probe_attempts`].
+pub const MAX_PROBE_ATTEMPTS: u32 = 2;
 
 impl Default for AggregateParams {
     fn default() -> Self {
-        AggregateParams { window: Window::default(), internal: None, max_beacon_points: 10_000 }
+        AggregateParams {
+            window: Window::default(),
+            internal: None,
+            max_beacon_points: 10_000,
+            max_probe_attempts: Some(MAX_PROBE_ATTEMPTS),
+        }
     }
 }
 
@@ -41,6 +60,9 @@ impl AggregateParams {
                 "max_beacon_points",
                 format!("must be at least {}, got {}", crate::beacon::MIN_CONNECTIONS, self.max_beacon_points),
             ));
+        }
+        if self.max_probe_attempts == Some(0) {
+            return Err(InputError::param("max_probe_attempts", "must be at least 1, got 0".to_owned()));
         }
         Ok(())
     }
@@ -56,4 +78,18 @@ pub enum Locality {
     ZeekFields,
     /// The private address ranges.
     PrivateRanges,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_saved_before_probes_counts_every_failed_contact() {
+        let old: AggregateParams = serde_json::from_str(r#"{"window": "all", "max_beacon_points": 64}"#).unwrap();
+        assert_eq!(old.max_probe_attempts, None);
+        let new = AggregateParams::default();
+        let back: AggregateParams = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
+        assert_eq!(back, new);
+    }
 }

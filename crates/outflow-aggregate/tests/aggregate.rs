@@ -127,6 +127,33 @@ fn first_contacts_and_long_dns_queries() {
 }
 
 #[test]
+fn polled_targets_are_not_probes() {
+    let log = zeek(&[
+        // Polled: three failures on one port in the hour.
+        "100.0 10.0.0.5 10.0.1.1 80 tcp - - - - S0 1 0 benign",
+        "1300.0 10.0.0.5 10.0.1.1 80 tcp - - - - S0 1 0 benign",
+        "2500.0 10.0.0.5 10.0.1.1 80 tcp - - - - S0 1 0 benign",
+        // Probed: two ports, one failure each.
+        "110.0 10.0.0.5 10.0.1.2 22 tcp - - - - S0 1 0 benign",
+        "120.0 10.0.0.5 10.0.1.2 23 tcp - - - - REJ 1 1 benign",
+        // Probed: one port tried twice.
+        "130.0 10.0.0.5 10.0.1.3 22 tcp - - - - S0 1 0 benign",
+        "140.0 10.0.0.5 10.0.1.3 22 tcp - - - - S0 1 0 benign",
+    ]);
+    let new_failed = |most: Option<u32>| {
+        let params = AggregateParams { max_probe_attempts: most, ..AggregateParams::default() };
+        value(&aggregate(&log, &params, Level::Host).unwrap(), "new_failed_dsts", "10.0.0.5", None, 0.0)
+    };
+    assert_eq!(AggregateParams::default().max_probe_attempts, Some(outflow_aggregate::MAX_PROBE_ATTEMPTS));
+    assert_eq!(new_failed(Some(2)), 2.0);
+    assert_eq!(new_failed(Some(3)), 3.0);
+    assert_eq!(new_failed(Some(1)), 1.0);
+    assert_eq!(new_failed(None), 3.0);
+    let zero = AggregateParams { max_probe_attempts: Some(0), ..AggregateParams::default() };
+    assert!(zero.validate().unwrap_err().to_string().contains("max_probe_attempts"));
+}
+
+#[test]
 fn beacons_sharing_a_clock_are_counted_and_discounted_on_the_host() {
     // 10.0.0.9 polls three servers every 60 s (a monitoring clock); 10.0.0.5 calls one home every 300 s
     // and 10.0.0.7 every 66 s (within 10 % of 60 s, but another source).

@@ -7,7 +7,10 @@
 //! not all of them as a batch run does: a live window has no future. A host model's first contacts
 //! (`new_failed_dsts`, `new_dst_ports`) are counted against the contacts of the windows closed in the last 24 window
 //! lengths, as a batch run counts them against the earlier windows of its log: a monitor polling the
-//! same addresses every hour is not a new scan every hour. Both are kept next to the checkpoint.
+//! same addresses every hour is not a new scan every hour. The model's rank of a window is measured
+//! against the entity's windows closed in the last 24 window lengths ([`outflow::OwnPast`]), as a batch
+//! run measures it against the earlier windows of its log: a host unusual every hour is unusual once.
+//! All three are kept next to the checkpoint.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -18,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use outflow::aggregate::features::robust_z;
 use outflow::aggregate::{Aggregator, Contacts, Entities, Level, Window};
 use outflow::io::{Family, Table};
-use outflow::{Detector, Severity};
+use outflow::{Detector, OwnPast, Severity};
 
 use crate::alert::{Alert, EntityAlert, ModelInfo, entity_alert};
 use crate::error::{Result, WatchError};
@@ -30,13 +33,17 @@ type EntityKey = (String, Option<String>);
 /// Per entity: (window index, `log1p(bytes_out)`) of its latest closed windows, as saved.
 type SavedHistory = Vec<(String, Option<String>, Vec<(i64, f64)>)>;
 
-/// The file kept next to the checkpoint: the baseline history and the contacts of recent windows.
+/// The file kept next to the checkpoint: the baseline history, the contacts and the model tails of
+/// recent windows.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum SavedFile {
     Current {
         baseline: SavedHistory,
         contacts: Contacts,
+        /// Absent in files written before the own past was kept.
+        #[serde(default)]
+        own_past: OwnPast,
         /// The window length the window indexes count in (0: not recorded).
         #[serde(default)]
         window_seconds: u64,
@@ -50,6 +57,7 @@ enum SavedFile {
 struct SavedRef<'a> {
     baseline: SavedHistory,
     contacts: &'a Contacts,
+    own_past: &'a OwnPast,
     window_seconds: u64,
 }
 
@@ -88,6 +96,8 @@ pub struct LiveWindows {
     history: HashMap<EntityKey, Vec<(i64, f64)>>,
     /// Destinations and ports each source reached in recently closed windows.
     contacts: Contacts,
+    /// The model's tails of recently closed windows.
+    past: OwnPast,
     history_file: Option<PathBuf>,
     history_dirty: bool,
     last_state: (FollowState, String),
@@ -122,13 +132,13 @@ impl LiveWindows {
             },
             None => SavedFile::Baseline(Vec::new()),
         };
-        let (entries, contacts) = match saved {
+        let (entries, contacts, past) = match saved {
             // Saved under another window length: its window indexes mean other times.
             SavedFile::Current { window_seconds, .. } if window_seconds != 0 && window_seconds != seconds => {
-                (Vec::new(), Contacts::new())
+                (Vec::new(), Contacts::new(), OwnPast::new())
             }
-            SavedFile::Current { baseline, contacts, .. } => (baseline, contacts),
-            SavedFile::Baseline(baseline) => (baseline, Contacts::new()),
+            SavedFile::Current { baseline, contacts, own_past, .. } => (baseline, contacts, own_past),
+            SavedFile::Baseline(baseline) => (baseline, Contacts::new(), OwnPast::new()),
         };
         let history = entries.into_iter().map(|(s, d, h)| ((s, d), h)).collect();
         Ok(LiveWindows {
@@ -142,6 +152,7 @@ impl LiveWindows {
             alerted: state.alerted.into_iter().map(|(w, s, d, sev)| ((w, s, d), sev)).collect(),
             history,
             contacts,
+            past,
             history_file: history_file.map(Path::to_owned),
             history_dirty: false,
             last_state: replay,
@@ -246,9 +257,10 @@ impl LiveWindows {
             // Only host rows count first contacts.
             let contacts = (self.level == Level::Host).then(|| open.aggregator.contacts());
             match self.score(detector, open.aggregator, &self.contacts) {
-                Ok(Some((entities, scored))) => {
+                Ok(Some((entities, mut scored))) => {
                     alerts.extend(self.alerts_of(&entities, &scored, model, false));
                     self.remember(&entities, index);
+                    self.past.absorb(std::mem::take(&mut scored.past));
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -260,6 +272,7 @@ impl LiveWindows {
                 self.contacts.absorb(contacts);
                 self.contacts.forget_before(index + 1 - HISTORY as i64);
             }
+            self.past.forget_before((index + 1 - HISTORY as i64) as f64 * w);
             self.history_dirty = true;
         }
         if self.history_dirty {
@@ -267,7 +280,8 @@ impl LiveWindows {
             if let Some(p) = &self.history_file {
                 let baseline: SavedHistory =
                     self.history.iter().map(|((s, d), h)| (s.clone(), d.clone(), h.clone())).collect();
-                let saved = SavedRef { baseline, contacts: &self.contacts, window_seconds: self.seconds };
+                let saved =
+                    SavedRef { baseline, contacts: &self.contacts, own_past: &self.past, window_seconds: self.seconds };
                 let bytes = serde_json::to_vec(&saved).expect("history serialises");
                 if let Err(e) = outflow::write_atomic(p, &bytes, true) {
                     log(&format!("baseline history: {e}"));
@@ -319,7 +333,7 @@ impl LiveWindows {
         };
         let Some(mut entities) = entities.filter(|e| !e.is_empty()) else { return Ok(None) };
         self.fill_baseline(&mut entities);
-        let scored = detector.score_entities(entities.clone())?;
+        let scored = detector.score_entities_after(entities.clone(), &self.past)?;
         Ok(Some((entities, scored)))
     }
 
@@ -447,15 +461,22 @@ mod tests {
         let mut contacts = Contacts::new();
         contacts.add_destination("10.0.0.5", "10.0.0.9", 7);
         let baseline: SavedHistory = vec![("10.0.0.5".into(), None, vec![(7, 3.5)])];
-        let bytes =
-            serde_json::to_vec(&SavedRef { baseline: baseline.clone(), contacts: &contacts, window_seconds: 3600 })
-                .unwrap();
+        let past: OwnPast = serde_json::from_str(r#"{"by_entity": {"10.0.0.5": [[25200.0, 0.25]]}}"#).unwrap();
+        let saved = SavedRef { baseline: baseline.clone(), contacts: &contacts, own_past: &past, window_seconds: 3600 };
+        let bytes = serde_json::to_vec(&saved).unwrap();
         match serde_json::from_slice(&bytes).unwrap() {
-            SavedFile::Current { baseline: b, contacts: c, window_seconds } => {
-                assert_eq!((b, window_seconds), (baseline.clone(), 3600));
+            SavedFile::Current { baseline: b, contacts: c, own_past, window_seconds } => {
+                assert_eq!((b, own_past.clone(), window_seconds), (baseline.clone(), past.clone(), 3600));
+                assert_eq!(own_past.len(), 1);
                 assert!(c.destination_before("10.0.0.5", "10.0.0.9", 8));
                 assert!(!c.destination_before("10.0.0.5", "10.0.0.9", 7));
             }
+            SavedFile::Baseline(_) => panic!("read as the older form"),
+        }
+        // Written before the own past was kept: read with none.
+        let without = serde_json::json!({"baseline": baseline, "contacts": contacts, "window_seconds": 3600});
+        match serde_json::from_value(without).unwrap() {
+            SavedFile::Current { own_past, .. } => assert!(own_past.is_empty()),
             SavedFile::Baseline(_) => panic!("read as the older form"),
         }
         let older = serde_json::to_vec(&baseline).unwrap();

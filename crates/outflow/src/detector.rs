@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::evidence::{Evidence, evidence_columns};
-use crate::scoring::{EntityContext, EntityRows, RawSignals, Scorer, ScoringParams, Signal};
+use crate::scoring::{EntityContext, EntityRows, OwnPast, RawSignals, Scorer, ScoringParams, Signal};
 
 /// Everything a detector is fitted with.
 ///
@@ -614,7 +614,7 @@ fn entity_windows(table: &Table, rows: &[usize]) -> EntityRows {
             (id, window.f64_at(r).unwrap_or(f64::NAN))
         })
         .collect();
-    EntityRows { windows, keys }
+    EntityRows { windows, keys, prior: Vec::new() }
 }
 
 fn table_rows(status: &[RowStatus], kept: &[usize]) -> Vec<usize> {
@@ -664,7 +664,14 @@ pub struct ScoredLog {
     /// Why each host or pair row scored as it did (see [`Detector::reasons`]; empty strings for unscored
     /// rows); empty at the flow level, where [`Detector::reasons`] gives them on demand.
     pub reasons: Vec<String>,
+    /// The model's upper-tail probability of each host or pair row by entity and window, for scoring
+    /// later windows after them ([`Detector::score_entities_after`]); empty for flows and for models
+    /// that measure no own past.
+    pub past: OwnPast,
 }
+
+/// Scores, reasons and model tails of a table's rows ([`Detector::score_rows`]).
+type ScoredRows = (Vec<FlowScore>, Vec<String>, OwnPast);
 
 impl Detector {
     /// Scores a flow log at the detector's level: flows directly, or the log's hosts or pairs after
@@ -672,8 +679,8 @@ impl Detector {
     pub fn score_log(&self, flows: &Table) -> Result<ScoredLog> {
         match self.params.level {
             Level::Flow => {
-                let (scores, _) = self.score_rows(flows, false)?;
-                Ok(ScoredLog { entities: None, scores, reasons: Vec::new() })
+                let (scores, _, _) = self.score_rows(flows, false, None)?;
+                Ok(ScoredLog { entities: None, scores, reasons: Vec::new(), past: OwnPast::new() })
             }
             level => self.score_entities(aggregate(flows, &self.params.aggregation, level)?),
         }
@@ -682,6 +689,32 @@ impl Detector {
     /// Scores host or pair rows aggregated beforehand (e.g. by an [`outflow_aggregate::Aggregator`] fed a
     /// log batch by batch), at the detector's level and with its aggregation settings.
     pub fn score_entities(&self, entities: Entities) -> Result<ScoredLog> {
+        self.score_entities_with(entities, None)
+    }
+
+    /// Scores host or pair rows as [`Detector::score_entities`] does, measuring each row's model rank
+    /// against the windows of its entity in `past` as well as those in `entities`: for rows scored one
+    /// window at a time (a live watch), which have no earlier windows of their own. Carry
+    /// [`ScoredLog::past`] into the next call.
+    ///
+    /// ```no_run
+    /// use outflow::{Detector, OwnPast, read_table, ReadOptions};
+    /// use outflow::aggregate::aggregate;
+    /// let detector = Detector::load("hosts-model.json")?;
+    /// let mut past = OwnPast::new();
+    /// for hour in ["hour-00.log", "hour-01.log"] {
+    ///     let flows = read_table(hour, &ReadOptions::default())?;
+    ///     let rows = aggregate(&flows, &detector.params().aggregation, detector.level())?;
+    ///     let scored = detector.score_entities_after(rows, &past)?;
+    ///     past.absorb(scored.past);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn score_entities_after(&self, entities: Entities, past: &OwnPast) -> Result<ScoredLog> {
+        self.score_entities_with(entities, Some(past))
+    }
+
+    fn score_entities_with(&self, entities: Entities, past: Option<&OwnPast>) -> Result<ScoredLog> {
         if entities.level() != self.params.level {
             let why = format!("the rows are {} rows; the model's level is {}", entities.level(), self.params.level);
             return Err(InputError::param("level", why).into());
@@ -690,18 +723,18 @@ impl Detector {
             let why = "the rows were aggregated with other settings than the model's".to_owned();
             return Err(InputError::param("aggregation", why).into());
         }
-        let (scores, reasons) = self.score_rows(entities.table(), true)?;
-        Ok(ScoredLog { entities: Some(entities), scores, reasons })
+        let (scores, reasons, past) = self.score_rows(entities.table(), true, past)?;
+        Ok(ScoredLog { entities: Some(entities), scores, reasons, past })
     }
 
     /// Scores of a table's rows, with their reasons when asked (flow logs can be long and their outputs
     /// do not show reasons: those are computed on demand).
-    fn score_rows(&self, rows: &Table, with_reasons: bool) -> Result<(Vec<FlowScore>, Vec<String>)> {
+    fn score_rows(&self, rows: &Table, with_reasons: bool, past: Option<&OwnPast>) -> Result<ScoredRows> {
         let prepared = self.prep.transform(rows)?;
-        let scored = self.score_prepared(rows, &prepared, None)?;
+        let (scored, tails) = self.score_prepared(rows, &prepared, None, past)?;
         let scores = assemble(&prepared.rows, &scored, &self.summary.thresholds);
         let reasons = if with_reasons { self.reasons(&prepared, 3) } else { Vec::new() };
-        Ok((scores, reasons))
+        Ok((scores, reasons, tails))
     }
 
     /// The level a row is at.
@@ -721,7 +754,7 @@ impl Detector {
     /// time; extra columns are ignored.
     pub fn score(&self, table: &Table) -> Result<Vec<FlowScore>> {
         let prepared = self.prep.transform(table)?;
-        let scored = self.score_prepared(table, &prepared, None)?;
+        let (scored, _) = self.score_prepared(table, &prepared, None, None)?;
         Ok(assemble(&prepared.rows, &scored, &self.summary.thresholds))
     }
 
@@ -746,23 +779,25 @@ impl Detector {
             .into());
         }
         let none = Table::new(Vec::new())?;
-        let scored = self.score_prepared(&none, prepared, None)?;
+        let (scored, _) = self.score_prepared(&none, prepared, None, None)?;
         Ok(assemble(&prepared.rows, &scored, &self.summary.thresholds))
     }
 
     /// Cluster, membership and fused score of the prepared rows of `table`: all of them, or those of
-    /// `only`.
+    /// `only`; host and pair rows measured against `past` as well as each other, and their model tails
+    /// returned for later windows.
     pub(crate) fn score_prepared(
         &self,
         table: &Table,
         prepared: &Prepared,
         only: Option<&[usize]>,
-    ) -> Result<RowScores> {
+        past: Option<&OwnPast>,
+    ) -> Result<(RowScores, OwnPast)> {
         let pick = |m: &Array2<f64>| only.map(|rows| m.select(Axis(0), rows));
         let x = pick(prepared.model_input());
         let x = x.as_ref().unwrap_or(prepared.model_input()).view();
         if x.nrows() == 0 {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), OwnPast::new()));
         }
         let (memberships, raw) = self.memberships_and_signals(x)?;
         // Flow models have no evidence: the table rows are looked up only for host and pair models.
@@ -774,7 +809,15 @@ impl Detector {
                 None => table_rows(&prepared.rows, &(0..x.nrows()).collect::<Vec<_>>()),
             };
             let (values, features) = evidence_columns(table, &rows);
-            (values, features, entity_windows(table, &rows))
+            let windows = entity_windows(table, &rows);
+            (
+                values,
+                features,
+                match past {
+                    Some(past) => windows.after(past),
+                    None => windows,
+                },
+            )
         };
         let evidence = self
             .scorer
@@ -787,7 +830,8 @@ impl Detector {
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
         let fused = self.scorer.fuse(&raw, &evidence, &history);
-        Ok(memberships.iter().zip(fused).map(|(m, (s, e))| (m.label, m.probability, s, e)).collect())
+        let tails = self.scorer.model_tails(&raw, &history);
+        Ok((memberships.iter().zip(fused).map(|(m, (s, e))| (m.label, m.probability, s, e)).collect(), tails))
     }
 
     /// Cluster memberships and raw signals of prepared rows. A membership depends on the row's values
@@ -825,7 +869,7 @@ impl Detector {
             per_row[r] = Some(s);
         }
         let rest: Vec<usize> = (0..n).filter(|r| per_row[*r].is_none()).collect();
-        let scored = self.score_prepared(table, prepared, Some(&rest))?;
+        let (scored, _) = self.score_prepared(table, prepared, Some(&rest), None)?;
         for (r, s) in rest.into_iter().zip(scored) {
             per_row[r] = Some(s);
         }

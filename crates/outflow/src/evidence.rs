@@ -20,8 +20,9 @@
 //! walk, first contacts), while a monitor that sweeps the same 243 addresses every ten minutes retries
 //! them; so the spread of failures is weighted by destinations (ports) per connection. A host's failed
 //! destinations (ports) count only when first contacted in the window (none of its connections reached
-//! them in an earlier window of the log): a monitor failing to the same hosts every hour is a scan in its
-//! first hour at most. DNS carries data out in its queries: a tunnel sends thousands of queries of 200 bytes
+//! them in an earlier window of the log) and, for destinations, only when probed (failed at most twice
+//! per port in the window): a monitor failing to the same hosts every ten minutes is not a scan, not even
+//! in its first hour. DNS carries data out in its queries: a tunnel sends thousands of queries of 200 bytes
 //! (encoded names), a busy workstation hundreds of 35, a resolver many of ordinary size; so what counts is
 //! the bytes DNS queries carry beyond an ordinary query's size. Each evidence is
 //! turned into its rank among the training rows, like the model's score, and a row scores the highest of

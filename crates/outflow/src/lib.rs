@@ -61,7 +61,7 @@ pub use crate::detector::{
 };
 pub use crate::error::{ArtifactError, OutflowError, Result};
 pub use crate::evidence::Evidence;
-pub use crate::scoring::{Scorer, ScoringParams, Signal};
+pub use crate::scoring::{OwnPast, Scorer, ScoringParams, Signal};
 pub use crate::stats::{ClusterStats, NumericStats, RowFilter, cluster_statistics};
 pub use crate::tune::{TuneParams, TuneResult, Tuning};
 pub use outflow_aggregate as aggregate;

@@ -278,32 +278,38 @@ fn once_per_group(values: &[f64], groups: &[usize]) -> Vec<f64> {
 /// behaviours that persist (a beacon, a slow exfiltration) are carried by their evidence, which is
 /// ranked against the other entities' rows, not against the entity's own past. `resolution` (one training rank step) keeps the ratio finite.
 /// The past is the rows scored together: every row of a log in `detect` (up to `max_score_rows`; the
-/// rows beyond are scored as a second batch) and `score`; a row scored alone (the service, a live
-/// watch's window) has none and keeps its population rank.
-fn beyond_own_past(rank: &[f64], history: &[(usize, f64)], resolution: f64) -> Vec<f64> {
+/// rows beyond are scored as a second batch) and `score`; plus `prior` (per entity: window start and
+/// `p` of windows scored before, an [`OwnPast`] a live watch carries from window to window). A row
+/// scored alone without a prior (the service) keeps its population rank. A prior window with the same
+/// start as a row is that row scored before (a window closed again after a restart): not its past.
+fn beyond_own_past(rank: &[f64], history: &[(usize, f64)], prior: &[Vec<(f64, f64)>], resolution: f64) -> Vec<f64> {
     let mut by_entity: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
     for (i, &(entity, _)) in history.iter().enumerate() {
         by_entity.entry(entity).or_default().push(i);
     }
     let mut out = rank.to_vec();
-    for mut rows in by_entity.into_values() {
-        rows.sort_by(|&a, &b| history[a].1.total_cmp(&history[b].1));
+    for (entity, rows) in by_entity {
+        // (window start, p, row): the rows and the entity's prior windows, in time order.
+        let mut windows: Vec<(f64, f64, Option<usize>)> =
+            rows.iter().map(|&r| (history[r].1, 1.0 - rank[r], Some(r))).collect();
+        windows.extend(prior.get(entity).into_iter().flatten().map(|&(start, p)| (start, p, None)));
+        windows.sort_by(|a, b| a.0.total_cmp(&b.0));
         // The earlier windows' p, kept sorted for their median.
-        let mut past: Vec<f64> = Vec::with_capacity(rows.len());
+        let mut past: Vec<f64> = Vec::with_capacity(windows.len());
         let mut k = 0;
-        while k < rows.len() {
+        while k < windows.len() {
             // Rows of one window (a table holds one per entity and window; kept general) share a past.
-            let start = history[rows[k]].1;
-            let end = k + rows[k..].iter().take_while(|&&r| history[r].1.total_cmp(&start).is_eq()).count();
-            let base = (!past.is_empty()).then(|| outflow_core::stats::median_sorted(&past));
-            for &r in &rows[k..end] {
-                if let Some(base) = base {
-                    let p = 1.0 - rank[r];
-                    out[r] = 1.0 - ((p + resolution) / (base + resolution)).min(1.0);
+            let start = windows[k].0;
+            let end = k + windows[k..].iter().take_while(|w| w.0.total_cmp(&start).is_eq()).count();
+            if !past.is_empty() {
+                let base = outflow_core::stats::median_sorted(&past);
+                for &(_, p, row) in &windows[k..end] {
+                    if let Some(r) = row {
+                        out[r] = 1.0 - ((p + resolution) / (base + resolution)).min(1.0);
+                    }
                 }
             }
-            for &r in &rows[k..end] {
-                let p = 1.0 - rank[r];
+            for &(_, p, _) in &windows[k..end] {
                 let at = past.partition_point(|&x| x < p);
                 past.insert(at, p);
             }
@@ -311,6 +317,74 @@ fn beyond_own_past(rank: &[f64], history: &[(usize, f64)], resolution: f64) -> V
         }
     }
     out
+}
+
+/// The model's upper-tail probability (`1 −` its rank among the training rows) of host or pair windows
+/// scored before, by entity: the past a row's model rank is also measured against (a host unusual every
+/// hour is unusual once). A batch run has its whole log; a live watch scores one window at a time and
+/// carries this from window to window ([`crate::Detector::score_entities_after`],
+/// [`crate::ScoredLog::past`]).
+///
+/// ```
+/// use outflow::OwnPast;
+/// let mut past = OwnPast::new();
+/// assert!(past.is_empty());
+/// past.forget_before(3600.0);
+/// assert_eq!(past.len(), 0);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OwnPast {
+    /// Per entity key (the host, or `"source destination"`): window start and `p`, by window start.
+    by_entity: std::collections::BTreeMap<String, Vec<(f64, f64)>>,
+}
+
+impl OwnPast {
+    /// No windows.
+    pub fn new() -> OwnPast {
+        OwnPast::default()
+    }
+
+    /// Whether it holds no window.
+    pub fn is_empty(&self) -> bool {
+        self.by_entity.is_empty()
+    }
+
+    /// How many entity windows it holds.
+    pub fn len(&self) -> usize {
+        self.by_entity.values().map(Vec::len).sum()
+    }
+
+    /// Adds the windows of `newer`; a window it already holds (the same entity and start) is replaced.
+    pub fn absorb(&mut self, newer: OwnPast) {
+        for (key, windows) in newer.by_entity {
+            let held = self.by_entity.entry(key).or_default();
+            for (start, p) in windows {
+                match held.binary_search_by(|w| w.0.total_cmp(&start)) {
+                    Ok(i) => held[i].1 = p,
+                    Err(i) => held.insert(i, (start, p)),
+                }
+            }
+        }
+    }
+
+    /// Drops the windows starting before `start`.
+    pub fn forget_before(&mut self, start: f64) {
+        self.by_entity.retain(|_, w| {
+            w.retain(|(s, _)| *s >= start);
+            !w.is_empty()
+        });
+    }
+
+    /// Each entity's windows, in the order of `keys`.
+    fn windows_of(&self, keys: &[String]) -> Vec<Vec<(f64, f64)>> {
+        keys.iter().map(|k| self.by_entity.get(k).cloned().unwrap_or_default()).collect()
+    }
+
+    fn push(&mut self, key: &str, start: f64, p: f64) {
+        let held = self.by_entity.entry(key.to_owned()).or_default();
+        let at = held.partition_point(|w| w.0 < start);
+        held.insert(at, (start, p));
+    }
 }
 
 /// What host and pair rows bring to scoring beside their features (all empty for flows).
@@ -331,9 +405,17 @@ pub(crate) struct EntityRows {
     pub(crate) windows: Vec<(usize, f64)>,
     /// Per entity: its key (the host, or the source and destination), for [`OwnTop`].
     pub(crate) keys: Vec<String>,
+    /// Per entity: its windows scored before (window start, `p`), from an [`OwnPast`].
+    pub(crate) prior: Vec<Vec<(f64, f64)>>,
 }
 
 impl EntityRows {
+    /// With the windows `past` holds of these rows' entities.
+    pub(crate) fn after(mut self, past: &OwnPast) -> EntityRows {
+        self.prior = past.windows_of(&self.keys);
+        self
+    }
+
     fn key_of(&self, row: usize) -> Option<&str> {
         self.windows.get(row).and_then(|&(e, _)| self.keys.get(e)).map(String::as_str)
     }
@@ -534,7 +616,7 @@ impl Scorer {
         let mut model: Vec<f64> = fused.iter().map(|&m| self.evidence_stats[0].rank(m)).collect();
         if self.evidence_rules >= 3 && history.len() == model.len() {
             let resolution = 1.0 / (self.evidence_stats[0].ecdf.values().len() + 1) as f64;
-            model = beyond_own_past(&model, history, resolution);
+            model = beyond_own_past(&model, history, &rows.prior, resolution);
         }
         let k = self.evidence_stats.len() as f64;
         let floors: Vec<f64> = self.evidence_stats[1..]
@@ -639,6 +721,24 @@ impl Scorer {
             .collect()
     }
 
+    /// The model's upper-tail probability of each row by entity and window, for rows scored later
+    /// ([`OwnPast`]); empty when the scorer measures no own past (no evidence, rules before 3) or the
+    /// rows have no entity keys.
+    pub(crate) fn model_tails(&self, raw: &RawSignals, rows: &EntityRows) -> OwnPast {
+        let mut past = OwnPast::new();
+        let n = raw.first().map_or(0, Vec::len);
+        if self.evidence_stats.is_empty() || self.evidence_rules < 3 || rows.windows.len() != n {
+            return past;
+        }
+        let cols: Vec<&[f64]> = raw.iter().map(Vec::as_slice).collect();
+        for (fused, &(entity, start)) in self.fusion.combine(&cols).into_iter().zip(&rows.windows) {
+            if start.is_finite() {
+                past.push(&rows.keys[entity], start, 1.0 - self.evidence_stats[0].rank(fused));
+            }
+        }
+        past
+    }
+
     /// Fuses raw signals into scores in [0, 1], joined to the rows' values of [`Scorer::evidence`]; each
     /// with the evidence in which its row stands out: a positive value in the top 1 % of the other
     /// entities' training rows ([`EVIDENCE_TOP`]), strongest first.
@@ -673,7 +773,7 @@ mod tests {
                 )
             })
             .collect();
-        let rows = EntityRows { windows, keys };
+        let rows = EntityRows { windows, keys, prior: Vec::new() };
         let top = OwnTop::of(&values, &rows);
         assert_eq!(top.by_entity.get("a").map(Ecdf::values), Some(&[998.0, 999.0, 1000.0][..]));
         assert_eq!(top.by_entity.values().map(Ecdf::len).sum::<usize>(), 10, "the top percent: {:?}", top.by_entity);
@@ -694,7 +794,7 @@ mod tests {
         let values: Vec<f64> = (1..=n).map(f64::from).collect();
         let keys = vec!["beacon".to_owned(), "others".to_owned()];
         let windows: Vec<(usize, f64)> = (0..n).map(|i| (usize::from(i < n - 24), f64::from(i))).collect();
-        let rows = EntityRows { windows, keys };
+        let rows = EntityRows { windows, keys, prior: Vec::new() };
         let top = OwnTop::of(&values, &rows);
         let stats = MemberStats::of(&values, Some(ECDF_SIZE));
         let ranks: Vec<f64> =
@@ -731,12 +831,60 @@ mod tests {
         // Rows come in any order: windows are compared by start.
         let history = [(0, 7200.0), (1, 0.0), (0, 0.0), (1, 7200.0), (2, 0.0), (0, 3600.0), (1, 3600.0)];
         let rank = [0.999, 0.5, 0.999, 0.999, 0.999, 0.999, 0.5];
-        let out = beyond_own_past(&rank, &history, 0.0);
+        let out = beyond_own_past(&rank, &history, &[], 0.0);
         // Its first window keeps its rank; later ones are no more unusual than its past.
         assert_eq!((out[2], out[5], out[0]), (0.999, 0.0, 0.0));
         // p = 0.001 against a past median of 0.5: 1 − 0.002.
         assert!((out[3] - 0.998).abs() < 1e-12, "{}", out[3]);
         assert_eq!((out[1], out[6], out[4]), (0.5, 0.0, 0.999));
+    }
+
+    #[test]
+    fn windows_scored_one_at_a_time_after_their_past_rank_as_scored_together() {
+        // Three entities over five windows, ranks spread over (0, 1); entity 2 misses window 2.
+        let mut history = Vec::new();
+        let mut rank = Vec::new();
+        for w in 0..5 {
+            for e in 0..3usize {
+                if (e, w) != (2, 2) {
+                    history.push((e, f64::from(w) * 3600.0));
+                    rank.push(((e * 7 + w as usize * 13) % 17) as f64 / 17.0 + 0.01);
+                }
+            }
+        }
+        let keys: Vec<String> = ["a", "b", "a c"].iter().map(|k| k.to_string()).collect();
+        let whole = beyond_own_past(&rank, &history, &[], 1e-3);
+        let mut past = OwnPast::new();
+        for w in 0..5 {
+            let start = f64::from(w) * 3600.0;
+            let rows: Vec<usize> = (0..rank.len()).filter(|&r| history[r].1 == start).collect();
+            // Entities renumbered within the window, as each batch numbers them.
+            let local_keys: Vec<String> = rows.iter().map(|&r| keys[history[r].0].clone()).collect();
+            let local: Vec<(usize, f64)> = rows.iter().enumerate().map(|(i, &r)| (i, history[r].1)).collect();
+            let ranks: Vec<f64> = rows.iter().map(|&r| rank[r]).collect();
+            let prior = past.windows_of(&local_keys);
+            let out = beyond_own_past(&ranks, &local, &prior, 1e-3);
+            for (i, &r) in rows.iter().enumerate() {
+                assert_eq!(out[i], whole[r], "window {w}, row {r}");
+            }
+            let mut tails = OwnPast::new();
+            for (i, _) in rows.iter().enumerate() {
+                tails.push(&local_keys[i], start, 1.0 - ranks[i]);
+            }
+            past.absorb(tails.clone());
+            // Absorbing the same windows again replaces them.
+            past.absorb(tails);
+            // A window scored again (closed again after a restart) is not its own past.
+            for (i, &r) in rows.iter().enumerate() {
+                let again = beyond_own_past(&[rank[r]], &[(0, start)], &past.windows_of(&local_keys[i..=i]), 1e-3);
+                assert_eq!(again[0], whole[r], "window {w}, row {r} again");
+            }
+        }
+        assert_eq!(past.len(), rank.len());
+        past.forget_before(2.0 * 3600.0);
+        assert_eq!(past.len(), rank.len() - 6);
+        let back: OwnPast = serde_json::from_str(&serde_json::to_string(&past).unwrap()).unwrap();
+        assert_eq!(back, past);
     }
 
     #[test]

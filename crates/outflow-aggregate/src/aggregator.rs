@@ -109,6 +109,26 @@ impl Partial {
     }
 }
 
+/// The batch's row numbers grouped by window, each group in row order (rows without a time together:
+/// they are counted, not summed). One group when the window is the whole log.
+fn rows_by_window(ts: &TimeColumn<'_>, window: Window, n: usize) -> Vec<Vec<u32>> {
+    if window == Window::All {
+        return vec![(0..n as u32).collect()];
+    }
+    let of = |i: usize| ts.get(i).map(|t| window.index_of(t));
+    let windows: Vec<Option<i64>> = (0..n).into_par_iter().map(of).collect();
+    let mut group: FxHashMap<Option<i64>, usize> = FxHashMap::default();
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    for (i, w) in windows.into_iter().enumerate() {
+        let g = *group.entry(w).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(i as u32);
+    }
+    groups
+}
+
 fn merge_maps<K: std::hash::Hash + Eq, V>(
     into: &mut FxHashMap<K, V>,
     from: FxHashMap<K, V>,
@@ -255,16 +275,25 @@ impl Aggregator {
         // Pairs are always summed: host rows take the highest beacon score of their pairs.
         let (hosts, pairs) = (self.hosts_wanted, true);
         let rows = self.columns(flows, &roles)?;
-        // One contiguous share per thread: every share may touch every entity, so more shares would
-        // multiply the accumulators to build and merge. Flows are read from the columns as they are
-        // summed, never held as a batch of their own.
+        // The flows are summed window by window: one window's accumulators stay in cache whatever the
+        // order of the log (a log sorted by host, or merged from several sensors, visits every window
+        // over and over), and tasks of different windows fill different entries, which the merge moves
+        // without combining. A window larger than a thread's share is cut into shares. Flows are read
+        // from the columns as they are summed, never held as a batch of their own.
         let n = flows.n_rows();
+        if u32::try_from(n).is_err() {
+            let reason = format!("{n} rows; a batch holds at most {} (push the log in smaller batches)", u32::MAX);
+            return Err(AggregateError::Batch { batch: self.batches, reason });
+        }
         let share = n.div_ceil(rayon::current_num_threads().max(1)).max(MIN_SHARE);
-        let part = (0..n.div_ceil(share).max(1))
+        let order = rows_by_window(&rows.ts, window, n);
+        let tasks: Vec<&[u32]> = order.iter().flat_map(|w| w.chunks(share)).collect();
+        let part = tasks
             .into_par_iter()
-            .map(|k| {
+            .map(|task| {
                 let mut part = Partial::default();
-                for i in k * share..((k + 1) * share).min(n) {
+                for &i in task {
+                    let i = i as usize;
                     match rows.flow(i) {
                         Some(flow) => {
                             let labels = rows.labels.iter().map(|l| l.get(i));

@@ -395,11 +395,21 @@ fn chunks_threads_and_batches_do_not_matter() {
         Column::from_i64_opt("id.resp_p", port),
     ])
     .unwrap();
-    let params = AggregateParams { max_beacon_points: 64, ..Default::default() };
+    // Hours: six windows, none larger than a thread's share; a day and the whole log: one window, cut
+    // into shares.
+    for window in [Window::Tumbling { seconds: 3600 }, Window::Tumbling { seconds: 86_400 }, Window::All] {
+        let params = AggregateParams { max_beacon_points: 64, window, ..Default::default() };
+        same_whatever_the_chunks(&table, &params, n);
+    }
+}
+
+fn same_whatever_the_chunks(table: &Table, params: &AggregateParams, n: usize) {
     for level in [Level::Host, Level::Pair] {
-        let all = aggregate(&table, &params, level).unwrap();
+        let all = aggregate(table, params, level).unwrap();
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-        let single = one.install(|| aggregate(&table, &params, level).unwrap());
+        let single = one.install(|| aggregate(table, params, level).unwrap());
+        let three = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        assert_eq!(cells(&all), cells(&three.install(|| aggregate(table, params, level).unwrap())));
         assert_eq!(cells(&all), cells(&single));
         let mut agg = Aggregator::new(params.clone(), &[level]).unwrap();
         for start in (0..n).step_by(40_000) {

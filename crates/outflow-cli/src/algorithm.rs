@@ -86,6 +86,12 @@ pub struct AlgorithmArgs {
     /// (points join at max(core a, core b, distance / alpha); default 1).
     #[arg(long)]
     pub alpha: Option<f64>,
+    /// HDBSCAN: how neighbours are found — exact (the default), approximate (an NN-descent graph of
+    /// max(min_samples + 5, 15) neighbours per row, `--param graph_neighbors=K` for another count, seeded by
+    /// --seed; its recall, measured on a sample, is printed) or auto (approximate from 31 dimensions and
+    /// 20,000 rows).
+    #[arg(long, value_parser = ["exact", "approximate", "auto"])]
+    pub neighbors: Option<String>,
     /// Any parameter of the algorithm as NAME=VALUE, repeatable (`--param leaf_size=40`): the
     /// parameters without an option of their own, named as in the model file.
     #[arg(long = "param", value_name = "NAME=VALUE")]
@@ -126,6 +132,7 @@ impl AlgorithmArgs {
         put("metric", "metric", self.metric.clone());
         put("alpha", "alpha", self.alpha.map(|x| x.to_string()));
         put("persistence", "cluster_selection_persistence", self.persistence.map(|x| x.to_string()));
+        put("neighbors", "neighbors", self.neighbors.clone());
         for p in &self.params {
             let Some((name, value)) = p.split_once('=') else {
                 bail!("--param {p}: expected NAME=VALUE");

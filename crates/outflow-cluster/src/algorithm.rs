@@ -118,10 +118,19 @@ impl Algorithm {
 
     /// The names of the algorithm's parameters (its fields, as [`Algorithm::set`] takes them).
     pub fn fields(&self) -> Vec<String> {
-        match serde_json::to_value(self) {
+        let mut fields: Vec<String> = match serde_json::to_value(self) {
             Ok(serde_json::Value::Object(m)) => m.keys().filter(|k| *k != "kind").cloned().collect(),
             _ => Vec::new(),
+        };
+        // Fields left out of model files at their default still take a value.
+        if let Algorithm::Hdbscan(_) = self {
+            for f in HdbscanParams::FIELDS_SKIPPED_AT_DEFAULT {
+                if !fields.iter().any(|g| g == f) {
+                    fields.push((*f).to_owned());
+                }
+            }
         }
+        fields
     }
 
     /// Parameters without a default that suits most data, which a user should give (`k` for k-means and
@@ -158,7 +167,8 @@ impl Algorithm {
         match &mut self {
             Algorithm::KMeans(p) => p.seed = seed,
             Algorithm::Ward(p) => p.seed = seed,
-            Algorithm::Hdbscan(_) | Algorithm::Dbscan(_) => {}
+            Algorithm::Hdbscan(p) => p.seed = seed,
+            Algorithm::Dbscan(_) => {}
         }
         self
     }
@@ -398,7 +408,11 @@ impl Model {
                 format!("{base}, eps {}, {anomalies} anomalies", m.eps())
             }
             Model::KMeans(m) => format!("{base}, inertia {}, {} iterations", m.inertia(), m.n_iter()),
-            Model::Hdbscan(_) | Model::Ward(_) => base,
+            Model::Hdbscan(m) => match m.neighbor_recall() {
+                Some(r) => format!("{base}, neighbour recall {r:.3}"),
+                None => base,
+            },
+            Model::Ward(_) => base,
         }
     }
 

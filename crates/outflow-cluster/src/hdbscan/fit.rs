@@ -54,16 +54,21 @@ pub mod stages {
         let m = params.effective_min_samples();
         check_min_samples(m, x.nrows())?;
         let pts = Points::of(x, params.metric);
-        let (edges, core_u) = mst_of_points(&pts, params);
+        let (edges, core_u, _) = mst_of_points(&pts, params);
         Ok((pts.expand_edges(edges, &core_u), pts.per_row(&core_u)))
     }
 
-    /// MST between unique points (unique ids) and their core distances.
+    /// MST between unique points (unique ids), their core distances and, from an approximate
+    /// neighbour graph, its measured recall.
     ///
     /// With `alpha ≠ 1` the MST of `max(core(a), core(b), d / alpha)` is that of
     /// `max(alpha·core(a), alpha·core(b), d)` with its weights divided by alpha (the same order, so the same
     /// tree): the searches run on scaled core distances and stay exact.
-    pub(crate) fn mst_of_points(pts: &Points, params: &HdbscanParams) -> (Vec<MstEdge>, Vec<f64>) {
+    pub(crate) fn mst_of_points(pts: &Points, params: &HdbscanParams) -> (Vec<MstEdge>, Vec<f64>, Option<f64>) {
+        if params.use_approximate(pts.len(), pts.view().ncols()) && pts.len() > 2 {
+            let (edges, core, recall) = super::approximate::mst(pts, params);
+            return (edges, core, Some(recall));
+        }
         let m = params.effective_min_samples();
         let alpha = params.alpha;
         let mass = pts.masses();
@@ -93,7 +98,7 @@ pub mod stages {
                 }
             }
         }
-        (edges, core)
+        (edges, core, None)
     }
 
     /// Reduced core distances per tree position (weighted by the points' mass) and the neighbour lists of
@@ -361,10 +366,12 @@ impl HdbscanParams {
         if let Some(w) = sample_weight {
             points.row_weight = w.to_vec();
         }
-        let (edges, core_u) = stages::mst_of_points(&points, self);
+        let (edges, core_u, recall) = stages::mst_of_points(&points, self);
         let mst = points.expand_edges(edges, &core_u);
         let core_distances = points.per_row(&core_u);
-        Ok(self.finish(x.nrows(), x.ncols(), points, mst, core_distances, partial_labels))
+        let mut model = self.finish(x.nrows(), x.ncols(), points, mst, core_distances, partial_labels);
+        model.neighbor_recall = recall;
+        Ok(model)
     }
 }
 
@@ -391,7 +398,7 @@ impl MutualReachability {
         let m = params.effective_min_samples();
         check_min_samples(m, x.nrows())?;
         let points = Points::of(x, params.metric);
-        let (edges, core_u) = stages::mst_of_points(&points, params);
+        let (edges, core_u, _) = stages::mst_of_points(&points, params);
         let mst = points.expand_edges(edges, &core_u);
         let core_distances = points.per_row(&core_u);
         Ok(MutualReachability {
@@ -475,6 +482,7 @@ impl HdbscanParams {
             selected: sel.clusters,
             points,
             n_features,
+            neighbor_recall: None,
             derived: OnceLock::new(),
         }
     }

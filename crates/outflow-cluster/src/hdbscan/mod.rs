@@ -1,6 +1,7 @@
 //! HDBSCAN: parameters, fitting (core distances → exact MST → trees → selection), the fitted model and
 //! prediction for new points.
 
+mod approximate;
 mod boruvka;
 mod branches;
 mod fit;
@@ -17,6 +18,9 @@ pub use self::fit::{MutualReachability, auto_leaf_size, stages};
 pub(crate) use self::fit::{Points, tree_for};
 pub use self::model::{Hdbscan, MstEdge, Prediction};
 use self::params::check_min_samples;
-pub use self::params::{BORUVKA_MAX_DIM, HdbscanParams, MinSamplesConvention, MstAlgorithm, SemiSupervised};
+pub use self::params::{
+    APPROXIMATE_MIN_DIM, APPROXIMATE_MIN_ROWS, BORUVKA_MAX_DIM, HdbscanParams, MinSamplesConvention, MstAlgorithm,
+    Neighbors, SemiSupervised,
+};
 use self::predict::Derived;
 pub use self::sparse::SparseDistances;

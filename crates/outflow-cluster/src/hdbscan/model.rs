@@ -42,6 +42,9 @@ pub struct Hdbscan {
     /// Training rows (deduplicated), kept for prediction.
     pub(super) points: Points,
     pub(super) n_features: usize,
+    /// Recall of the approximate neighbour graph, measured on a sample (exact fits: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) neighbor_recall: Option<f64>,
     /// Lookup tables for prediction, built on first use (also after deserialisation).
     #[serde(skip)]
     pub(super) derived: OnceLock<Derived>,
@@ -75,6 +78,12 @@ pub struct Prediction {
 }
 
 impl Hdbscan {
+    /// The share of true nearest neighbours the approximate neighbour graph held, measured against an
+    /// exact scan of a sample of rows ([`crate::Neighbors::Approximate`]); `None` for an exact fit.
+    pub fn neighbor_recall(&self) -> Option<f64> {
+        self.neighbor_recall
+    }
+
     /// Checks what a fit guarantees and a model file could break, where a broken value would make
     /// prediction index past its arrays, allocate without bound or climb the tree forever: per-row arrays
     /// of one length, the unique points and their row maps in range, and a condensed tree whose indices

@@ -68,6 +68,18 @@ fn approximate_fit_matches_the_exact_partition_and_reports_its_recall() {
 }
 
 #[test]
+fn weighted_fits_take_the_approximate_graph_too() {
+    let x = noisy_blobs(2500, 36, 5, 17);
+    let w: Vec<f64> = (0..x.nrows()).map(|i| 1.0 + (i % 3) as f64).collect();
+    let params = HdbscanParams::new(60).min_samples(12);
+    let exact = params.fit_weighted(x.view(), &w).unwrap();
+    let approx = params.clone().neighbors(Neighbors::Approximate).fit_weighted(x.view(), &w).unwrap();
+    assert!(approx.neighbor_recall().is_some());
+    let score = ari(exact.labels(), approx.labels());
+    assert!(score >= 0.98, "ARI {score}");
+}
+
+#[test]
 fn approximate_fits_are_deterministic_for_a_seed_and_any_thread_count() {
     let x = noisy_blobs(3000, 33, 6, 11);
     let params = HdbscanParams::new(30).min_samples(8).neighbors(Neighbors::Approximate).seed(3);

@@ -423,6 +423,24 @@ def test_sample_weights_and_partial_labels_match_fast_hdbscan():
     assert np.array_equal(outflow.HDBSCAN().fit(X, sample_weight=2.0).labels_, outflow.HDBSCAN().fit(X, sample_weight=np.full(len(X), 2.0)).labels_)
 
 
+def test_approximate_neighbours_match_the_exact_partition():
+    metrics = need("sklearn.metrics")
+    rng = np.random.default_rng(5)
+    centres = rng.normal(0, 10, (6, 40))
+    X = np.vstack([c + rng.normal(0, 1, (300, 40)) for c in centres] + [rng.uniform(-30, 30, (20, 40))])
+    exact = outflow.HDBSCAN(min_cluster_size=30, min_samples=10).fit(X)
+    assert exact.neighbor_recall_ is None
+    approx = outflow.HDBSCAN(min_cluster_size=30, min_samples=10, neighbors="approximate", random_state=3).fit(X)
+    assert 0.9 < approx.neighbor_recall_ <= 1.0
+    assert metrics.adjusted_rand_score(exact.labels_, approx.labels_) >= 0.98
+    again = outflow.HDBSCAN(min_cluster_size=30, min_samples=10, neighbors="approximate", random_state=3).fit(X)
+    assert np.array_equal(again.labels_, approx.labels_)
+    with pytest.raises(outflow.InputError, match="neighbors"):
+        outflow.HDBSCAN(neighbors="nearest").fit(X)
+    with pytest.raises(outflow.InputError, match="knn_k"):
+        outflow.HDBSCAN(min_samples=10, neighbors="approximate", knn_k=3).fit(X)
+
+
 def test_bad_weights_and_labels_are_input_errors():
     X = blobs(d=2, seed=0)
     n = X.shape[0]

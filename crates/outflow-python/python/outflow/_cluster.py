@@ -126,6 +126,10 @@ class HDBSCAN(_ClusterMixin, _Base):
     ``min_samples + 1`` — and cluster sizes are weight sums), and with
     ``semi_supervised=True`` partial labels ``y`` (a class ≥ 0, −1 unlabelled) choose the clusters by their
     BCubed F-measure, as fast_hdbscan's HDBSCAN*(BC) (``ss_algorithm`` "bc" or "bc_simple").
+    ``neighbors="approximate"`` finds neighbours on a seeded NN-descent graph of ``knn_k`` neighbours per
+    row (fast_hdbscan's name; 0: ``max(min_samples + 5, 15)``) instead of exactly — for many dimensions;
+    ``"auto"`` from 31 dimensions and 20,000 rows — deterministic for ``random_state`` (an int), its
+    measured recall in ``neighbor_recall_`` (None after an exact fit).
 
     Attributes after ``fit``: ``labels_`` (−1 noise), ``probabilities_``, ``outlier_scores_`` (GLOSH),
     ``cluster_persistence_``, ``relative_validity_`` (DBCV over the minimum spanning tree),
@@ -155,6 +159,9 @@ class HDBSCAN(_ClusterMixin, _Base):
         cluster_selection_persistence: float = 0.0,
         semi_supervised: bool = False,
         ss_algorithm: str = "bc",
+        neighbors: str = "exact",
+        knn_k: int = 0,
+        random_state: Optional[int] = None,
     ) -> None:
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
@@ -173,6 +180,9 @@ class HDBSCAN(_ClusterMixin, _Base):
         self.cluster_selection_persistence = cluster_selection_persistence
         self.semi_supervised = semi_supervised
         self.ss_algorithm = ss_algorithm
+        self.neighbors = neighbors
+        self.knn_k = knn_k
+        self.random_state = random_state
 
     def _native_params(self) -> str:
         mcs = count("min_cluster_size", self.min_cluster_size, 2)
@@ -204,6 +214,15 @@ class HDBSCAN(_ClusterMixin, _Base):
         if self.ss_algorithm not in ("bc", "bc_simple"):
             raise InputError(f"ss_algorithm must be 'bc' or 'bc_simple', got {self.ss_algorithm!r}")
         params["ss_algorithm"] = self.ss_algorithm
+        if self.neighbors not in ("exact", "approximate", "auto"):
+            raise InputError(f"neighbors must be 'exact', 'approximate' or 'auto', got {self.neighbors!r}")
+        params["neighbors"] = self.neighbors
+        knn_k = count("knn_k", self.knn_k, 0)
+        needed = (mcs if ms is None else ms) - 1
+        if 0 < knn_k < needed:
+            raise InputError(f"knn_k must be 0 (automatic) or at least min_samples - 1 = {needed}, got {knn_k}")
+        params["graph_neighbors"] = knn_k
+        params["seed"] = 0 if self.random_state is None else count("random_state", self.random_state, 0)
         return json.dumps(params, allow_nan=False)
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "HDBSCAN":
@@ -233,6 +252,7 @@ class HDBSCAN(_ClusterMixin, _Base):
         self.probabilities_ = model.probabilities
         self.outlier_scores_ = model.outlier_scores
         self.cluster_persistence_ = model.cluster_persistence
+        self.neighbor_recall_ = model.neighbor_recall
         return self
 
     def _fit_sparse(self, X: Any, params: str, y: Any, sample_weight: Any) -> "HDBSCAN":

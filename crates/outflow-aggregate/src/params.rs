@@ -28,14 +28,18 @@ pub struct AggregateParams {
     /// A failed first contact counts in `new_failed_dsts` when the source's failed connections to the
     /// destination in the window are at most this many per destination port: a scan probes a port once
     /// or twice, a monitor polls the same ones every few minutes. `None` counts every failed first
-    /// contact, as models saved before this parameter did (their files lack it and read as `None`).
-    #[serde(default = "every_failed_contact")]
+    /// contact, as models saved before this parameter did (the facade reads their files so). Left out
+    /// of saved settings at its default.
+    #[serde(default = "probe_default", skip_serializing_if = "is_probe_default")]
     pub max_probe_attempts: Option<u32>,
 }
 
-/// What a model file saved before [`AggregateParams::max_probe_attempts`] existed counted.
-fn every_failed_contact() -> Option<u32> {
-    None
+fn probe_default() -> Option<u32> {
+    Some(MAX_PROBE_ATTEMPTS)
+}
+
+fn is_probe_default(v: &Option<u32>) -> bool {
+    *v == probe_default()
 }
 
 /// The default of [`AggregateParams::max_probe_attempts`].
@@ -85,11 +89,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_model_saved_before_probes_counts_every_failed_contact() {
-        let old: AggregateParams = serde_json::from_str(r#"{"window": "all", "max_beacon_points": 64}"#).unwrap();
-        assert_eq!(old.max_probe_attempts, None);
-        let new = AggregateParams::default();
-        let back: AggregateParams = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
-        assert_eq!(back, new);
+    fn settings_without_the_probe_limit_take_the_default() {
+        let given: AggregateParams = serde_json::from_str(r#"{"window": "all", "max_beacon_points": 64}"#).unwrap();
+        assert_eq!(given.max_probe_attempts, Some(MAX_PROBE_ATTEMPTS));
+        for p in [AggregateParams::default(), AggregateParams { max_probe_attempts: None, ..Default::default() }] {
+            let text = serde_json::to_string(&p).unwrap();
+            assert_eq!(text.contains("max_probe_attempts"), p.max_probe_attempts.is_none());
+            assert_eq!(serde_json::from_str::<AggregateParams>(&text).unwrap(), p);
+        }
     }
 }

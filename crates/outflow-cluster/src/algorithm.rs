@@ -162,12 +162,14 @@ impl Algorithm {
     }
 
     /// The same parameters with the seed of a randomised algorithm (k-means' initialisation, Ward's
-    /// sample) set to `seed`; the others have no randomness.
+    /// sample, HDBSCAN's approximate neighbour graph) set to `seed`; the others (DBSCAN, exact HDBSCAN)
+    /// have no randomness and keep their settings.
     pub fn with_seed(mut self, seed: u64) -> Algorithm {
         match &mut self {
             Algorithm::KMeans(p) => p.seed = seed,
             Algorithm::Ward(p) => p.seed = seed,
-            Algorithm::Hdbscan(p) => p.seed = seed,
+            Algorithm::Hdbscan(p) if p.neighbors != crate::Neighbors::Exact => p.seed = seed,
+            Algorithm::Hdbscan(_) => {}
             Algorithm::Dbscan(_) => {}
         }
         self

@@ -116,7 +116,7 @@
 //! a brute-force scan of the cluster. There, [`Neighbors::Approximate`] (opt in) finds neighbours on an
 //! NN-descent graph instead (the `nndescent` module; our own: the Rust approximate-neighbour crates build
 //! HNSW indexes whose parallel construction depends on thread timing) and builds the MST from its
-//! edges: 3–9× faster than the exact fit at 32 and 64 dimensions with ARI ≥ 0.998 against it, and its
+//! edges: 5–9× faster than the exact fit at 32 and 64 dimensions with ARI ≥ 0.998 against it, and its
 //! recall reported. Timings against hdbscan and fast_hdbscan are in the README
 //! (`benches/scripts/hdbscan_vs_python.py`, `benches/scripts/hdbscan_approximate.py`).
 //!

@@ -263,11 +263,13 @@ fn rp_leaves(space: &Space<'_>, n: usize, leaf: usize, seed: u64) -> Vec<Vec<u32
         let (pa, pb) = (space.row(a), space.row(b));
         let normal: Vec<f64> = pa.iter().zip(pb).map(|(x, y)| x - y).collect();
         let offset: f64 = normal.iter().zip(pa.iter().zip(pb)).map(|(w, (x, y))| w * (x + y) / 2.0).sum();
-        let side = |r: u32| {
-            let s: f64 = normal.iter().zip(space.row(r)).map(|(w, v)| w * v).sum::<f64>() - offset;
-            if s == 0.0 { hash(seed, node, u64::from(r), 3) & 1 == 1 } else { s > 0.0 }
-        };
-        let (mut left, mut right): (Vec<u32>, Vec<u32>) = rows.iter().partition(|&&r| side(r));
+        let mut left = Vec::with_capacity(rows.len() / 2 + 1);
+        let mut right = Vec::with_capacity(rows.len() / 2 + 1);
+        for &r in &rows {
+            let s = dot(&normal, space.row(r)) - offset;
+            let goes_left = if s == 0.0 { hash(seed, node, u64::from(r), 3) & 1 == 1 } else { s > 0.0 };
+            if goes_left { left.push(r) } else { right.push(r) }
+        }
         if left.is_empty() || right.is_empty() {
             (left, right) = rows.iter().partition(|&&r| hash(seed, node, u64::from(r), 4) & 1 == 1);
         }
@@ -275,6 +277,19 @@ fn rp_leaves(space: &Space<'_>, n: usize, leaf: usize, seed: u64) -> Vec<Vec<u32
         stack.push((right, 2 * node + 1));
     }
     out
+}
+
+/// The dot product, four partial sums.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = [0.0; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            s[l] += x[l] * y[l];
+        }
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
 /// One row's list offered the other rows of its leaf.
@@ -291,9 +306,11 @@ impl simd::Job for LeafMates<'_> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        for &q in self.mates.iter().filter(|&&q| q != self.row) {
-            let d = self.space.dist(self.row, q);
-            insert(self.idx, self.dist, self.new, q, d);
+        for &q in self.mates {
+            if q != self.row {
+                let d = self.space.dist(self.row, q);
+                insert(self.idx, self.dist, self.new, q, d);
+            }
         }
     }
 }
@@ -390,25 +407,19 @@ impl simd::Job for LocalJoin<'_> {
     type Output = Vec<(u32, u32, f32)>;
     #[inline(always)]
     fn run(self) -> Self::Output {
+        // Plain loops, no closure: a closure is not reliably compiled with the wrapper's vector unit.
         let mut out = Vec::new();
-        let mut offer = |p: u32, q: u32| {
-            if p == q {
-                return;
-            }
-            let d = self.space.dist(p, q);
-            if d < self.thr[p as usize] {
-                out.push((p, q, d));
-            }
-            if d < self.thr[q as usize] {
-                out.push((q, p, d));
-            }
-        };
         for (i, &p) in self.new.iter().enumerate() {
-            for &q in &self.new[i + 1..] {
-                offer(p, q);
-            }
-            for &q in self.old {
-                offer(p, q);
+            for &q in self.new[i + 1..].iter().chain(self.old) {
+                if p != q {
+                    let d = self.space.dist(p, q);
+                    if d < self.thr[p as usize] {
+                        out.push((p, q, d));
+                    }
+                    if d < self.thr[q as usize] {
+                        out.push((q, p, d));
+                    }
+                }
             }
         }
         out
@@ -440,7 +451,7 @@ pub(crate) fn recall(x: ArrayView2<'_, f64>, metric: Metric, graph: &KnnGraph, s
             let mut exact: Vec<f64> =
                 all.iter().filter(|(d, _)| f64::from(*d) <= near).map(|&(_, j)| space.exact(i as u32, j)).collect();
             exact.sort_unstable_by(f64::total_cmp);
-            let kth = exact[kk - 1];
+            let Some(&kth) = exact.get(kk - 1) else { return 0 };
             graph.neighbors(i).filter(|&(_, d)| d <= kth * (1.0 + 1e-12)).count().min(kk)
         })
         .sum();
@@ -458,7 +469,13 @@ impl simd::Job for Scan<'_> {
     #[inline(always)]
     fn run(self) -> Vec<(f32, u32)> {
         let n = (self.space.x.len() / self.space.d) as u32;
-        (0..n).filter(|&j| j != self.row).map(|j| (self.space.dist(self.row, j), j)).collect()
+        let mut out = Vec::with_capacity(n as usize);
+        for j in 0..n {
+            if j != self.row {
+                out.push((self.space.dist(self.row, j), j));
+            }
+        }
+        out
     }
 }
 

@@ -135,15 +135,15 @@ impl HdbscanModel {
     }
 
     /// Core distance per training row.
+    #[getter]
+    fn core_distances<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        floats(py, self.inner.core_distances())
+    }
+
     /// The recall of the approximate neighbour graph, measured on a sample; None for an exact fit.
     #[getter]
     fn neighbor_recall(&self) -> Option<f64> {
         self.inner.neighbor_recall()
-    }
-
-    #[getter]
-    fn core_distances<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        floats(py, self.inner.core_distances())
     }
 
     /// Columns of the training data.

@@ -171,6 +171,12 @@ impl LiveWindows {
         Ok(())
     }
 
+    /// Forgets the model tails of past windows: they are ranks among another model's training rows.
+    pub fn model_changed(&mut self) {
+        self.past = OwnPast::new();
+        self.history_dirty = true;
+    }
+
     /// Whether a window ends at or before `watermark`.
     pub fn closes_any(&self, watermark: f64) -> bool {
         self.open.keys().next().is_some_and(|i| (*i + 1) as f64 * self.seconds as f64 <= watermark)

@@ -247,6 +247,9 @@ pub fn watch(
                 Ok((d, i)) => match live.as_ref().map(|l| l.accepts(&d)).unwrap_or_else(|| check_flow_model(&d)) {
                     Ok(()) => {
                         log(&format!("model reloaded: {} ({})", i.name, &i.sha256[..12.min(i.sha256.len())]));
+                        if let Some(l) = live.as_mut() {
+                            l.model_changed();
+                        }
                         model = Model { detector: d, info: i };
                         counters.reloads += 1;
                     }

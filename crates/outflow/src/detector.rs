@@ -346,7 +346,9 @@ impl DetectorParams {
                 let mcs = mcs.min(n).max(2);
                 let p = HdbscanParams { min_cluster_size: mcs, ..p.clone() }.in_sklearn_convention();
                 let ms = p.effective_min_samples().min(mcs).min(n).max(1);
-                Algorithm::Hdbscan(HdbscanParams { min_samples: Some(ms), ..p })
+                // Exact fits have no randomness: their settings stay without a seed.
+                let seed = if p.neighbors == outflow_cluster::Neighbors::Exact { p.seed } else { self.seed };
+                Algorithm::Hdbscan(HdbscanParams { min_samples: Some(ms), seed, ..p })
             }
             other => other.clone().with_seed(self.seed),
         }
@@ -879,6 +881,14 @@ impl Detector {
     /// Figures of the fit.
     pub fn summary(&self) -> &FitSummary {
         &self.summary
+    }
+
+    /// A model read from a file saved under evidence rules before 5 counted every failed first
+    /// contact of a host (probed or polled): it aggregates new logs so.
+    pub(crate) fn read_older_rules(&mut self) {
+        if self.scorer.evidence_rules() < 5 {
+            self.params.aggregation.max_probe_attempts = None;
+        }
     }
 
     /// The parameters it was fitted with (the preparation resolved).

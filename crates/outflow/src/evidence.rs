@@ -36,7 +36,9 @@
 //! a pair is its source's, so its rank table holds a value shared by the pairs of one source in one
 //! window once (the 700 probes of one scan are one scan, not the top 10 % of the pair table). An evidence
 //! whose features the rows lack (no timestamps, no connection states) is left out. A model keeps the
-//! [`RULES`] it was fitted under: one fitted under rules 3 ranks a row among every training row, its
+//! [`RULES`] it was fitted under: one fitted under rules 4 or before counts a host's failed first
+//! contacts whether probed or polled (its aggregation's `max_probe_attempts` is read as `None`); one
+//! fitted under rules 3 ranks a row among every training row, its
 //! own entity's included; one fitted under rules 2 counts every destination and port a host
 //! failed to, has no floors and no own-past measure of the model; one fitted before the rules were
 //! numbered computes the failure evidence as spread × failed share.
@@ -47,7 +49,7 @@ use serde::{Deserialize, Serialize};
 
 /// The evidence rules a new model follows (kept in the model: one saved under older rules computes its
 /// evidence as it was fitted).
-pub const RULES: u32 = 4;
+pub const RULES: u32 = 5;
 
 /// A behaviour's evidence; see the module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

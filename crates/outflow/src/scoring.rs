@@ -309,9 +309,13 @@ fn beyond_own_past(rank: &[f64], history: &[(usize, f64)], prior: &[Vec<(f64, f6
                     }
                 }
             }
-            for &(_, p, _) in &windows[k..end] {
-                let at = past.partition_point(|&x| x < p);
-                past.insert(at, p);
+            // A window scored again counts once: its row's p, not also the prior one.
+            let scored_now = windows[k..end].iter().any(|w| w.2.is_some());
+            for &(_, p, row) in &windows[k..end] {
+                if row.is_some() || !scored_now {
+                    let at = past.partition_point(|&x| x < p);
+                    past.insert(at, p);
+                }
             }
             k = end;
         }
@@ -881,6 +885,13 @@ mod tests {
             }
         }
         assert_eq!(past.len(), rank.len());
+        // Every window scored again at once, the prior holding other values for them (another model's):
+        // each row's past is its own rows', the prior's copies of the same windows left out.
+        let mut other = OwnPast::new();
+        for (r, &(e, start)) in history.iter().enumerate() {
+            other.push(&keys[e], start, (1.0 - rank[r]) * 0.5);
+        }
+        assert_eq!(beyond_own_past(&rank, &history, &other.windows_of(&keys), 1e-3), whole);
         past.forget_before(2.0 * 3600.0);
         assert_eq!(past.len(), rank.len() - 6);
         let back: OwnPast = serde_json::from_str(&serde_json::to_string(&past).unwrap()).unwrap();

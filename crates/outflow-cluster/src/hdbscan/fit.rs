@@ -46,7 +46,8 @@ pub mod stages {
         Ok(pts.per_row(&core_u))
     }
 
-    /// The exact mutual-reachability MST (`n − 1` edges, ascending distance) and the core distances.
+    /// The mutual-reachability MST (`n − 1` edges, ascending distance) and the core distances: exact,
+    /// unless `params.neighbors` asks for the approximate neighbour graph.
     pub fn mutual_reachability_mst(x: ArrayView2<'_, f64>, params: &HdbscanParams) -> Result<(Vec<MstEdge>, Vec<f64>)> {
         params.validate()?;
         check_matrix(x)?;

@@ -65,6 +65,8 @@ impl std::str::FromStr for Neighbors {
 pub const APPROXIMATE_MIN_DIM: usize = 31;
 /// ... and this many rows (below, an exact search is fast anyway).
 pub const APPROXIMATE_MIN_ROWS: usize = 20_000;
+/// Largest magnitude the approximate search takes (its single-precision squared distances stay finite).
+const APPROXIMATE_MAX_ABS: f64 = 1e18;
 
 /// How `min_samples` counts a point's neighbourhood. The two Python implementations differ, a frequent
 /// source of wrong comparisons: scikit-learn's `HDBSCAN` (and `DBSCAN`) count the point itself, the
@@ -404,6 +406,7 @@ impl HdbscanParams {
         self.validate()?;
         check_matrix(x)?;
         self.metric_fits(x)?;
+        self.single_precision_fits(x)?;
         let n = x.nrows();
         if n < self.min_cluster_size {
             let what = format!("HDBSCAN with min_cluster_size = {}", self.min_cluster_size);
@@ -418,6 +421,7 @@ impl HdbscanParams {
         self.validate()?;
         check_matrix(x)?;
         self.metric_fits(x)?;
+        self.single_precision_fits(x)?;
         let n = x.nrows();
         if n < 2 {
             return Err(InputError::too_few_rows("HDBSCAN", 2, n).into());
@@ -467,6 +471,21 @@ impl HdbscanParams {
     }
 
     /// The metric applies to `x`: vectors of its width, or a distance matrix for `precomputed`.
+    /// The approximate graph searches in single precision, whose squared distances overflow beyond
+    /// about ±1e18 (an exact fit takes such values).
+    fn single_precision_fits(&self, x: ArrayView2<'_, f64>) -> Result<()> {
+        if self.use_approximate(x.nrows(), x.ncols()) && x.iter().any(|v| v.abs() > APPROXIMATE_MAX_ABS) {
+            return Err(ClusterError::param(
+                "neighbors",
+                format!(
+                    "approximate neighbours search in single precision: values beyond ±{APPROXIMATE_MAX_ABS:e} \
+                     overflow it (scale the data, or use exact neighbours)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     pub(super) fn metric_fits(&self, x: ArrayView2<'_, f64>) -> Result<()> {
         match self.metric {
             Metric::Precomputed => check_distance_matrix(x),

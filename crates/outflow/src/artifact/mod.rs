@@ -281,10 +281,11 @@ impl Detector {
             return Err(ArtifactError::Checksum);
         }
         let body_error = |e: serde_json::Error| ArtifactError::Body(e.to_string());
-        let detector: Detector = match header.format_version {
+        let mut detector: Detector = match header.format_version {
             1 => v1::detector(body).map_err(body_error)?,
             _ => serde_json::from_slice(body).map_err(body_error)?,
         };
+        detector.read_older_rules();
         detector.check_fitted().map_err(ArtifactError::Body)?;
         // The checksum covers the body only: the header's metadata must say what the body holds.
         if header.format_version >= 2

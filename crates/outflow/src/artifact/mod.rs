@@ -382,6 +382,20 @@ mod tests {
     }
 
     #[test]
+    fn models_under_older_evidence_rules_count_every_failed_contact() {
+        let t = Table::new(vec![
+            Column::from_f64("a", (0..200).map(|i| (i % 13) as f64).collect()),
+            Column::from_f64("b", (0..200).map(|i| (i * 7 % 29) as f64).collect()),
+        ])
+        .unwrap();
+        let bytes = crate::DetectorParams::default().fit(&t).unwrap().detector.to_bytes();
+        let probes = |b: &[u8]| Detector::from_bytes(b).unwrap().params().aggregation.max_probe_attempts;
+        assert_eq!(probes(&bytes), Some(outflow_aggregate::MAX_PROBE_ATTEMPTS));
+        let older = rehashed(&bytes, |v| v["scorer"]["evidence_rules"] = 4.into());
+        assert_eq!(probes(&older), None);
+    }
+
+    #[test]
     fn a_rehashed_body_is_still_checked() {
         let t = Table::new(vec![
             Column::from_f64("a", (0..200).map(|i| (i % 13) as f64).collect()),

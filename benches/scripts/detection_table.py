@@ -14,7 +14,7 @@ import sys
 from collections import defaultdict
 
 SINGLES = ["iforest", "lof", "knn", "knn_mean", "knn_median", "cblof", "ecod", "copod", "gmm", "gmm_diag",
-           "pca", "pca_mahalanobis", "pca_reconstruction", "glosh", "cluster_rarity"]
+           "pca", "pca_mahalanobis", "pca_reconstruction", "glosh", "cluster_rarity", "autoencoder", "vae"]
 
 
 def main() -> None:

@@ -5,7 +5,8 @@
 //! cargo run --release -p outflow-benches --bin detection_quality -- \
 //!     [--data ../shared/data] [--odds DIR] [--sets FILTER,...] [--seeds 1-3] \
 //!     [--preps detection,notebook,onehot+log1p,...] [--fusions iforest+pca,max:lof+iforest,...] \
-//!     [--singles all|iforest,lof,...] [--out results.csv] [--dump DIR] [--scores DIR] [--max-fit-rows N]
+//!     [--singles all|iforest,lof,...] [--out results.csv] [--dump DIR] [--dump-prepared DIR] [--scores DIR] \
+//!     [--max-fit-rows N]
 //! ```
 //!
 //! - **Sets**: every labeled log of the shared data, plus the KDD Cup 99-derived ODDS sets `http` and
@@ -23,8 +24,10 @@
 //!   detector itself (`DetectorParams::default()` with the preparation variant), so the row is what a
 //!   user gets.
 //! - **Output**: one line per set, preparation and score with the mean over seeds; `--out` writes every
-//!   seed's value as CSV; `--dump` writes each seed's evaluated rows (numeric input columns and the
-//!   label) for the Python baseline (`benches/scripts/iforest_baseline.py`); `--scores` writes each
+//!   seed's value (and a single detector's fit time) as CSV; `--dump` writes each seed's evaluated rows
+//!   (numeric input columns and the label) for the Python baseline (`benches/scripts/iforest_baseline.py`);
+//!   `--dump-prepared` the prepared matrix the single detectors fit, for PyOD on the same features
+//!   (`benches/scripts/autoencoder_vs_pyod.py`); `--scores` writes each
 //!   seed's single-detector scores and labels, for searching fusions offline.
 
 use std::collections::BTreeMap;
@@ -48,6 +51,7 @@ struct Args {
     singles: Vec<String>,
     out: Option<PathBuf>,
     dump: Option<PathBuf>,
+    dump_prepared: Option<PathBuf>,
     scores: Option<PathBuf>,
     max_fit_rows: Option<usize>,
 }
@@ -63,6 +67,7 @@ fn parse_args() -> Args {
         singles: singles(),
         out: None,
         dump: None,
+        dump_prepared: None,
         scores: None,
         max_fit_rows: None,
     };
@@ -81,6 +86,7 @@ fn parse_args() -> Args {
             "--singles" => a.singles = list(v),
             "--out" => a.out = Some(v.into()),
             "--dump" => a.dump = Some(v.into()),
+            "--dump-prepared" => a.dump_prepared = Some(v.into()),
             "--scores" => a.scores = Some(v.into()),
             "--max-fit-rows" => a.max_fit_rows = Some(v.parse().expect("--max-fit-rows")),
             _ => panic!("unknown flag {flag}"),
@@ -144,7 +150,7 @@ fn main() {
     }
     let mut out = a.out.as_ref().map(|p| {
         let mut f = std::fs::File::create(p).expect("--out");
-        writeln!(f, "set,prep,score,seed,roc_auc,pr_auc,positives,rows").unwrap();
+        writeln!(f, "set,prep,score,seed,roc_auc,pr_auc,positives,rows,seconds").unwrap();
         f
     });
     println!("{:28} {:24} {:30} {:>8} {:>8} {:>8} {:>8}", "set", "prep", "score", "ROC", "PR", "worstROC", "worstPR");
@@ -160,11 +166,12 @@ fn main() {
         for variant in &a.preps {
             // score name → (roc, pr) per seed
             let mut results: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-            let mut record = |score: &str, seed: u64, y: &[bool], s: &[f64]| {
+            let mut record = |score: &str, seed: u64, y: &[bool], s: &[f64], secs: Option<f64>| {
                 let (roc, pr) = (roc_auc(y, s).unwrap(), average_precision(y, s).unwrap());
                 if let Some(f) = out.as_mut() {
                     let pos = y.iter().filter(|&&b| b).count();
-                    writeln!(f, "{name},{variant},{score},{seed},{roc:.6},{pr:.6},{pos},{}", y.len()).unwrap();
+                    let secs = secs.map(|t| format!("{t:.2}")).unwrap_or_default();
+                    writeln!(f, "{name},{variant},{score},{seed},{roc:.6},{pr:.6},{pos},{},{secs}", y.len()).unwrap();
                 }
                 results.entry(score.to_owned()).or_default().push((roc, pr));
             };
@@ -176,13 +183,20 @@ fn main() {
                 {
                     dump(dir, &name, seed, &table, &m.label_column, &m.rows, &m.y);
                 }
+                if let Some(dir) = &a.dump_prepared
+                    && variant == &a.preps[0]
+                {
+                    dump_prepared(dir, &name, seed, &m.x, &m.y);
+                }
                 let mut scores: BTreeMap<String, Vec<f64>> = BTreeMap::new();
                 for single in &a.singles {
                     let det = Algorithm::preset(single, seed).expect("detector");
+                    let start = std::time::Instant::now();
                     match det.fit(m.x.view()) {
                         Ok(model) => {
+                            let secs = start.elapsed().as_secs_f64();
                             let s = model.training_scores().to_vec();
-                            record(single, seed, &m.y, &s);
+                            record(single, seed, &m.y, &s, Some(secs));
                             scores.insert(single.clone(), s);
                         }
                         Err(e) => eprintln!("{name} {variant} {single} seed {seed}: {e}"),
@@ -200,7 +214,7 @@ fn main() {
                         members.split('+').map(|m| scores.get(m).map(Vec::as_slice)).collect();
                     let Some(cols) = cols else { continue };
                     let fused = ScoreFusion::fit(method, &cols, None).unwrap().combine(&cols);
-                    record(spec, seed, &m.y, &fused);
+                    record(spec, seed, &m.y, &fused, None);
                 }
                 // The product's own path on the same rows: the detector with this preparation.
                 let t = table.take_rows(&m.rows);
@@ -214,7 +228,7 @@ fn main() {
                 match params.fit(&t) {
                     Ok(fit) => {
                         let s: Vec<f64> = fit.flows.iter().map(|f| f.outlier_score.unwrap_or(0.0)).collect();
-                        record("default", seed, &m.y, &s);
+                        record("default", seed, &m.y, &s, None);
                     }
                     Err(e) => eprintln!("{name} {variant} default seed {seed}: {e}"),
                 }
@@ -259,6 +273,20 @@ fn dump(dir: &Path, name: &str, seed: u64, table: &Table, label: &str, rows: &[u
                 Some(v) => write!(f, "{v},").unwrap(),
                 None => write!(f, ",").unwrap(),
             }
+        }
+        writeln!(f, "{}", u8::from(pos)).unwrap();
+    }
+}
+
+/// Writes the prepared matrix the single detectors fit and the label (1 = positive).
+fn dump_prepared(dir: &Path, name: &str, seed: u64, x: &ndarray::Array2<f64>, y: &[bool]) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("{name}-{seed}.csv"))).unwrap());
+    let header: Vec<String> = (0..x.ncols()).map(|j| format!("f{j}")).collect();
+    writeln!(f, "{},__label", header.join(",")).unwrap();
+    for (row, &pos) in x.rows().into_iter().zip(y) {
+        for v in row {
+            write!(f, "{v},").unwrap();
         }
         writeln!(f, "{}", u8::from(pos)).unwrap();
     }

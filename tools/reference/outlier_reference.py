@@ -28,6 +28,10 @@ Cases
                     precisions: per-row log-likelihood, lower_bound_, n_iter_, converged_.
 * cblof.json     -- PyOD CBLOF (8 clusters, use_weights False / True): k-means labels_ and
                     cluster_centers_, decision_scores_, decision_function on new rows.
+* autoencoder.json -- PyOD AutoEncoder and VAE (defaults, ten seeds) on rows near a 2-D manifold in 6
+                    dimensions with rows off it: ROC-AUC of decision_scores_ and of decision_function on new
+                    rows per seed, the scores of three seeds and the Spearman between them for scale (PyTorch's random streams
+                    cannot be reproduced, so the Rust side compares rankings and ROC-AUC).
 * metrics.json   -- sklearn roc_auc_score, average_precision_score and PyOD precision_n_scores on
                     scores with many ties.
 """
@@ -40,6 +44,7 @@ import numpy as np
 import pyod
 import scipy.stats
 import sklearn
+from pyod.models.auto_encoder import AutoEncoder
 from pyod.models.cblof import CBLOF
 from pyod.models.copod import COPOD
 from pyod.models.ecod import ECOD
@@ -47,6 +52,7 @@ from pyod.models.iforest import IForest
 from pyod.models.knn import KNN
 from pyod.models.lof import LOF
 from pyod.models.pca import PCA
+from pyod.models.vae import VAE
 from pyod.utils.utility import precision_n_scores
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, roc_auc_score
@@ -55,6 +61,12 @@ from sklearn.mixture import GaussianMixture
 warnings.filterwarnings("ignore")
 OUT = pathlib.Path(__file__).resolve().parents[2] / "crates" / "outflow-outlier" / "tests" / "fixtures"
 VERSIONS = {"pyod": pyod.__version__, "sklearn": sklearn.__version__, "numpy": np.__version__}
+try:
+    import torch
+
+    torch.set_num_threads(2)
+except ImportError:  # only the autoencoder case needs it
+    torch = None
 
 
 def lst(a):
@@ -69,8 +81,8 @@ def blobs(rng, n, d, n_out, decimals=5):
     return np.round(np.vstack([a, b, o]), decimals)
 
 
-def write(name, obj):
-    obj["versions"] = VERSIONS
+def write(name, obj, extra_versions=None):
+    obj["versions"] = {**VERSIONS, **(extra_versions or {})}
     (OUT / name).write_text(json.dumps(obj, separators=(",", ":")))
 
 
@@ -195,6 +207,37 @@ def metrics_case(rng):
     write("metrics.json", {"cases": cases})
 
 
+def autoencoder_case(rng):
+    # Rows near a 2-D manifold (a smooth map of two latent values) in 6 dimensions, and rows off it whose
+    # every coordinate is in the inliers' range: only the structure gives them away.
+    def manifold(n):
+        t = rng.uniform(-2, 2, size=(n, 2))
+        cols = [t[:, 0], t[:, 1], t[:, 0] * t[:, 1], np.sin(t[:, 0]), t[:, 1] ** 2, t[:, 0] - t[:, 1]]
+        return np.column_stack(cols) + rng.normal(scale=0.05, size=(n, 6))
+
+    def off(n):
+        base = manifold(n)
+        return np.column_stack([base[:, j][rng.permutation(n)] for j in range(6)])
+
+    x = np.round(np.vstack([manifold(400), off(16)]), 5)
+    y = np.r_[np.zeros(400), np.ones(16)].astype(int)
+    new = np.round(np.vstack([manifold(30), off(10)]), 5)
+    y_new = np.r_[np.zeros(30), np.ones(10)].astype(int)
+    out = {"x": lst(x), "y": y.tolist(), "new": lst(new), "y_new": y_new.tolist()}
+    for name, cls in (("autoencoder", AutoEncoder), ("vae", VAE)):
+        runs = []
+        for seed in range(10):
+            m = cls(random_state=seed, verbose=0).fit(x)
+            s, s_new = m.decision_scores_, m.decision_function(new)
+            run = {"seed": seed, "roc_auc": float(roc_auc_score(y, s)), "new_roc_auc": float(roc_auc_score(y_new, s_new))}
+            if seed < 3:  # scores of three seeds are enough to compare rankings
+                run.update(scores=lst(s), new_scores=lst(s_new))
+            runs.append(run)
+        rho = [scipy.stats.spearmanr(runs[a]["scores"], runs[b]["scores"]).statistic for a, b in ((0, 1), (0, 2), (1, 2))]
+        out[name] = {"runs": runs, "spearman_between_pyod_seeds": [float(r) for r in rho]}
+    write("autoencoder.json", out, {"torch": torch.__version__})
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     for p in OUT.glob("*.json"):
@@ -207,6 +250,7 @@ def main():
     gmm_case(rng)
     cblof_case(rng)
     metrics_case(rng)
+    autoencoder_case(rng)
     total = sum(p.stat().st_size for p in OUT.glob("*.json"))
     print(f"wrote {len(list(OUT.glob('*.json')))} fixtures, {total / 1024:.0f} KiB, into {OUT}")
 

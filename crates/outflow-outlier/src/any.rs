@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use outflow_core::{Fit, ScoreSamples};
 
+use crate::autoencoder::{AutoEncoder, AutoEncoderParams, Vae, VaeParams};
 use crate::cblof::{Cblof, CblofParams};
 use crate::detector::OutlierModel;
 use crate::ecod::{Copod, CopodParams, Ecod, EcodParams};
@@ -49,6 +50,11 @@ pub enum Algorithm {
     Pca(PcaParams),
     /// HDBSCAN's GLOSH or cluster rarity.
     Hdbscan(HdbscanOutlierParams),
+    /// Autoencoder reconstruction error.
+    #[serde(rename = "autoencoder")]
+    AutoEncoder(AutoEncoderParams),
+    /// Variational autoencoder reconstruction error.
+    Vae(VaeParams),
     /// Score fusion of other detectors.
     Fusion(FusionParams),
 }
@@ -69,6 +75,9 @@ pub enum Model {
     Gmm(Gmm),
     Pca(Pca),
     Hdbscan(HdbscanOutlier),
+    #[serde(rename = "autoencoder")]
+    AutoEncoder(AutoEncoder),
+    Vae(Vae),
     Fusion(Fusion),
 }
 
@@ -101,6 +110,8 @@ impl Algorithm {
         "pca_reconstruction",
         "glosh",
         "cluster_rarity",
+        "autoencoder",
+        "vae",
         "fusion_rank",
         "fusion_zscore",
         "fusion_max",
@@ -119,6 +130,8 @@ impl Algorithm {
             Algorithm::Gmm(p) => p.name(),
             Algorithm::Pca(p) => p.name(),
             Algorithm::Hdbscan(p) => p.name(),
+            Algorithm::AutoEncoder(p) => p.name(),
+            Algorithm::Vae(p) => p.name(),
             Algorithm::Fusion(p) => p.name(),
         }
     }
@@ -156,6 +169,8 @@ impl Algorithm {
             "cluster_rarity" => {
                 Algorithm::Hdbscan(HdbscanOutlierParams { score: HdbscanScore::ClusterRarity, ..Default::default() })
             }
+            "autoencoder" | "auto_encoder" => Algorithm::AutoEncoder(AutoEncoderParams { seed, ..Default::default() }),
+            "vae" => Algorithm::Vae(VaeParams { seed, ..Default::default() }),
             "fusion_rank" => fusion(FusionMethod::Rank),
             "fusion_zscore" => fusion(FusionMethod::ZScore),
             "fusion_max" => fusion(FusionMethod::Max),
@@ -170,12 +185,14 @@ impl Algorithm {
     }
 
     /// The same parameters with the seed of every randomised detector (Isolation Forest, CBLOF's
-    /// k-means, GMM; fusion members included) set to `seed`.
+    /// k-means, GMM, the autoencoders; fusion members included) set to `seed`.
     pub fn with_seed(mut self, seed: u64) -> Algorithm {
         match &mut self {
             Algorithm::Iforest(p) => p.seed = seed,
             Algorithm::Cblof(p) => p.seed = seed,
             Algorithm::Gmm(p) => p.seed = seed,
+            Algorithm::AutoEncoder(p) => p.seed = seed,
+            Algorithm::Vae(p) => p.seed = seed,
             Algorithm::Fusion(p) => p.members = p.members.drain(..).map(|m| m.with_seed(seed)).collect(),
             Algorithm::Lof(_)
             | Algorithm::Knn(_)
@@ -199,6 +216,8 @@ impl Algorithm {
             Algorithm::Gmm(p) => p.validate(),
             Algorithm::Pca(p) => p.validate(),
             Algorithm::Hdbscan(p) => p.validate(),
+            Algorithm::AutoEncoder(p) => p.validate(),
+            Algorithm::Vae(p) => p.validate(),
             Algorithm::Fusion(p) => p.validate(),
         }
     }
@@ -226,6 +245,8 @@ impl Fit for Algorithm {
             Algorithm::Gmm(p) => Model::Gmm(p.fit(x)?),
             Algorithm::Pca(p) => Model::Pca(p.fit(x)?),
             Algorithm::Hdbscan(p) => Model::Hdbscan(p.fit(x)?),
+            Algorithm::AutoEncoder(p) => Model::AutoEncoder(p.fit(x)?),
+            Algorithm::Vae(p) => Model::Vae(p.fit(x)?),
             Algorithm::Fusion(p) => Model::Fusion(p.fit(x)?),
         })
     }
@@ -243,6 +264,8 @@ macro_rules! each_model {
             Model::Gmm($v) => $e,
             Model::Pca($v) => $e,
             Model::Hdbscan($v) => $e,
+            Model::AutoEncoder($v) => $e,
+            Model::Vae($v) => $e,
             Model::Fusion($v) => $e,
         }
     };
@@ -250,14 +273,16 @@ macro_rules! each_model {
 
 impl Model {
     /// Checks what a fit guarantees and a model file could break, where a broken value would make scoring
-    /// loop, overrun or allocate without bound: the Isolation Forest's trees and the neighbour counts of
-    /// kNN and LOF (the other detectors score by arithmetic over their stored arrays, whose widths scoring
+    /// loop, overrun or allocate without bound: the Isolation Forest's trees, the neighbour counts of
+    /// kNN and LOF and the layer shapes of the autoencoders (the other detectors score by arithmetic over their stored arrays, whose widths scoring
     /// checks).
     pub fn check(&self) -> std::result::Result<(), String> {
         match self {
             Model::Iforest(m) => m.check(),
             Model::Knn(m) => m.check(),
             Model::Lof(m) => m.check(),
+            Model::AutoEncoder(m) => m.check(),
+            Model::Vae(m) => m.check(),
             Model::Fusion(f) => f.members.iter().try_for_each(Model::check),
             _ => Ok(()),
         }

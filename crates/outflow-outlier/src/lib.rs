@@ -16,6 +16,7 @@
 //! | ECOD, COPOD | [`ecod`] | PyOD (skewness correction included) |
 //! | Gaussian mixture (full / diagonal) | [`gmm`] | scikit-learn `GaussianMixture` EM, PyOD `GMM` |
 //! | PCA (PyOD's score, Mahalanobis, reconstruction) | [`pca`] | PyOD `PCA` |
+//! | AutoEncoder, VAE (reconstruction error) | [`autoencoder`] | PyOD `AutoEncoder`, `VAE` |
 //! | HDBSCAN GLOSH, cluster rarity | [`glosh`] | outflow-cluster's HDBSCAN |
 //! | fusion (rank / z-score mean, max) | [`fusion`] | PyOD `combination` |
 //!
@@ -56,6 +57,7 @@
 #![warn(missing_docs)]
 
 pub mod any;
+pub mod autoencoder;
 pub mod benchmark;
 pub mod cblof;
 pub mod detector;
@@ -70,6 +72,7 @@ pub mod metrics;
 pub mod pca;
 
 pub use crate::any::{Algorithm, Model};
+pub use crate::autoencoder::{Activation, AutoEncoder, AutoEncoderParams, Vae, VaeParams};
 pub use crate::benchmark::{
     BenchmarkParams, BenchmarkReport, ClassSpec, DetectorResult, LabelRule, LabeledMatrix, benchmark, prepare_labeled,
 };

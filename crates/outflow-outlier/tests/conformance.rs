@@ -32,7 +32,15 @@ fn detectors() -> Vec<(&'static str, Algorithm)> {
 /// Detectors whose scores do not depend on the order of the training rows: no random draw, no
 /// order-dependent initialisation.
 fn order_free(a: &Algorithm) -> bool {
-    !matches!(a, Algorithm::Iforest(_) | Algorithm::Cblof(_) | Algorithm::Gmm(_) | Algorithm::Fusion(_))
+    !matches!(
+        a,
+        Algorithm::Iforest(_)
+            | Algorithm::Cblof(_)
+            | Algorithm::Gmm(_)
+            | Algorithm::AutoEncoder(_)
+            | Algorithm::Vae(_)
+            | Algorithm::Fusion(_)
+    )
 }
 
 #[test]

@@ -37,6 +37,8 @@ enum Command {
     Eda(cmd::eda::Args),
     /// Cluster a numeric CSV (used as is) and write a label, probability and outlier score per row.
     Cluster(Box<cmd::cluster::Args>),
+    /// Map a numeric CSV (used as is) to 1–3 dimensions with t-SNE and write the coordinates per row.
+    Embed(cmd::embed::Args),
     /// Explain labels (e.g. clusters) with a surrogate forest: fidelity, importances, SHAP, profiles.
     Explain(cmd::explain::Args),
     /// Validate a labelling: silhouette, Davies–Bouldin, Calinski–Harabasz, DBCV (noise excluded), as JSON.
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Eda(a) => cmd::eda::run(a),
         Command::Cluster(a) => cmd::cluster::run(*a),
+        Command::Embed(a) => cmd::embed::run(a),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Validate(a) => cmd::validate::run(a),
         Command::Tendency(a) => cmd::tendency::run(a),

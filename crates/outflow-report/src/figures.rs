@@ -24,6 +24,10 @@ pub enum FigureId {
     ScoreMap,
     /// Membership strength in the PCA plane.
     ProbabilityMap,
+    /// t-SNE map by cluster, anomalies marked.
+    TsneClusters,
+    /// Outlier score in the t-SNE map.
+    TsneScores,
     /// Histogram of the outlier scores with the thresholds.
     ScoreHistogram,
     /// Flows per cluster.
@@ -54,10 +58,12 @@ pub enum FigureId {
 
 impl FigureId {
     /// Every figure, in page order.
-    pub const ALL: [FigureId; 16] = [
+    pub const ALL: [FigureId; 18] = [
         FigureId::PcaClusters,
         FigureId::ScoreMap,
         FigureId::ProbabilityMap,
+        FigureId::TsneClusters,
+        FigureId::TsneScores,
         FigureId::ScoreHistogram,
         FigureId::ClusterSizes,
         FigureId::CondensedTree,
@@ -79,6 +85,8 @@ impl FigureId {
             FigureId::PcaClusters => "pca-clusters",
             FigureId::ScoreMap => "score-map",
             FigureId::ProbabilityMap => "probability-map",
+            FigureId::TsneClusters => "tsne-clusters",
+            FigureId::TsneScores => "tsne-scores",
             FigureId::ScoreHistogram => "score-histogram",
             FigureId::ClusterSizes => "cluster-sizes",
             FigureId::CondensedTree => "condensed-tree",
@@ -101,6 +109,8 @@ impl FigureId {
             FigureId::PcaClusters => "PCA projection by cluster",
             FigureId::ScoreMap => "Outlier-score map",
             FigureId::ProbabilityMap => "Membership-probability map",
+            FigureId::TsneClusters => "t-SNE map by cluster",
+            FigureId::TsneScores => "t-SNE outlier-score map",
             FigureId::ScoreHistogram => "Score histogram",
             FigureId::ClusterSizes => "Cluster sizes",
             FigureId::CondensedTree => "Condensed tree",
@@ -303,10 +313,45 @@ impl ReportData {
                 clustering.title()
             ))
         };
+        let (tsne_clusters, tsne_scores) = match &self.tsne {
+            Ok(t) => {
+                let note = format!(
+                    "t-SNE of {} of {} sampled flows (perplexity {})",
+                    plots::fmt_int(t.rows.len() as u64),
+                    plots::fmt_int(s.len() as u64),
+                    plots::fmt_num(t.perplexity)
+                );
+                let clusters = ClusterScatter {
+                    title: "Flows in a t-SNE map, by cluster".into(),
+                    x_label: "t-SNE 1".into(),
+                    y_label: "t-SNE 2".into(),
+                    points: t.points.clone(),
+                    labels: t.rows.iter().map(|&i| s.cluster[i]).collect(),
+                    severity: t.rows.iter().map(|&i| severity(i)).collect(),
+                    note: note.clone(),
+                };
+                let scores = ValueMap {
+                    title: "Outlier score of each flow in the t-SNE map".into(),
+                    x_label: "t-SNE 1".into(),
+                    y_label: "t-SNE 2".into(),
+                    points: t.points.clone(),
+                    values: t.rows.iter().map(|&i| s.outlier_score[i]).collect(),
+                    value_label: "outlier score".into(),
+                    range: (0.0, 1.0),
+                    scale: ColorScale::Inferno,
+                    marks: vec![(tm, format!("p{}", fmt_pct(pm))), (ts, format!("p{}", fmt_pct(ps)))],
+                    note,
+                };
+                (Kind::ClusterScatter(clusters), Kind::ValueMap(scores))
+            }
+            Err(e) => (Kind::Skipped(e.clone()), Kind::Skipped(e.clone())),
+        };
         vec![
             FigureSpec { id: FigureId::PcaClusters, kind: Kind::ClusterScatter(clusters) },
             FigureSpec { id: FigureId::ScoreMap, kind: Kind::ValueMap(scores) },
             FigureSpec { id: FigureId::ProbabilityMap, kind: probability },
+            FigureSpec { id: FigureId::TsneClusters, kind: tsne_clusters },
+            FigureSpec { id: FigureId::TsneScores, kind: tsne_scores },
         ]
     }
 

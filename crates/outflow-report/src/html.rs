@@ -262,6 +262,17 @@ fn map_section(h: &mut String, run: &RunDir, opts: &ReportOptions, data: &Report
         FigureId::ProbabilityMap,
         &format!("Colour: {clusterer} membership strength; noise has probability 0."),
     );
+    figs.place(
+        h,
+        FigureId::TsneClusters,
+        &format!(
+            "A t-SNE map (Barnes–Hut, scikit-learn's defaults, PCA start) of a seeded sample of the shown flows{}: \
+             neighbours in the map are neighbours in the features, distances between groups mean little. \
+             Colour and marks as above.",
+            if data.tsne.as_ref().is_ok_and(|t| t.compressed) { ", features asinh-compressed" } else { "" }
+        ),
+    );
+    figs.place(h, FigureId::TsneScores, "Colour: fused outlier score in the t-SNE map.");
     h.push_str("</section>\n");
 }
 

@@ -14,6 +14,8 @@
 //! | `pca-clusters` | 2-D PCA scatter by cluster, anomalies marked | `sample.csv` (asinh-compressed, seeded subsample) |
 //! | `score-map` | outlier score in the PCA plane | `sample.csv` |
 //! | `probability-map` | membership probability in the PCA plane (HDBSCAN) | `sample.csv` |
+//! | `tsne-clusters` | t-SNE map by cluster, anomalies marked | `sample.csv` (2,000 of the shown flows, [`ReportOptions::tsne_points`]; `outflow-embed`) |
+//! | `tsne-scores` | outlier score in the t-SNE map | `sample.csv` |
 //! | `score-histogram` | score histogram with the p95 / p99 thresholds | `scores.csv`, `summary.json` |
 //! | `cluster-sizes` | flows per cluster with percentages | `clusters.json` |
 //! | `condensed-tree` | HDBSCAN condensed tree, selected clusters boxed | the model |
@@ -60,7 +62,7 @@ pub mod html;
 pub mod plots;
 mod report;
 
-pub use crate::data::{Importances, ReportData};
+pub use crate::data::{Importances, ReportData, TsneMap};
 pub use crate::error::{ReportError, Result};
 pub use crate::figures::{FigureId, FigureSpec, Kind, Rendered};
 pub use crate::report::{FigureInfo, RenderedReport, ReportOptions, ReportSummary, render_report, write_report};

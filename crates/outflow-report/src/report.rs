@@ -21,8 +21,10 @@ pub struct ReportOptions {
     pub shap_rows: usize,
     /// Largest k of the elbow / silhouette / gap curves (0: skip them).
     pub k_max: usize,
-    /// Compress the features with `asinh` before the 2-D PCA (flow features are heavy-tailed).
+    /// Compress the features with `asinh` before the 2-D PCA and t-SNE (flow features are heavy-tailed).
     pub compress: bool,
+    /// Flows in the t-SNE maps at most (a seeded sample of the scatter plots' points; 0: no t-SNE maps).
+    pub tsne_points: usize,
     /// Write a PNG copy of every figure into `DIR/figures/`.
     pub write_png: bool,
 }
@@ -36,6 +38,7 @@ impl Default for ReportOptions {
             shap_rows: 800,
             k_max: 10,
             compress: true,
+            tsne_points: 2000,
             write_png: true,
         }
     }

@@ -71,6 +71,7 @@ pub use outflow_core::{
     Fit, FitSupervised, InputError, Predict, ScoreSamples, Transform, WriteError, sample_indices, stats as numeric,
     write_atomic,
 };
+pub use outflow_embed as embed;
 pub use outflow_explain as explain;
 pub use outflow_io as io;
 pub use outflow_io::{Format, ReadOptions, Table, read_table};

@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod compare;
 pub mod detect;
 pub mod eda;
+pub mod embed;
 pub mod explain;
 pub mod inspect;
 pub mod report;

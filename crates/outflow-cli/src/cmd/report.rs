@@ -21,14 +21,22 @@ pub struct Args {
     /// Points drawn in each scatter plot at most (a seeded sample).
     #[arg(long, default_value_t = 3000)]
     pub max_points: usize,
+    /// Flows in the t-SNE maps at most (a seeded sample of the scatter plots' points; 0: no t-SNE maps).
+    #[arg(long, default_value_t = 2000)]
+    pub tsne_points: usize,
     /// Print nothing on success.
     #[arg(long)]
     pub quiet: bool,
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let opts =
-        ReportOptions { seed: a.seed, overwrite: a.force, max_scatter_points: a.max_points, ..Default::default() };
+    let opts = ReportOptions {
+        seed: a.seed,
+        overwrite: a.force,
+        max_scatter_points: a.max_points,
+        tsne_points: a.tsne_points,
+        ..Default::default()
+    };
     let at = crate::input::location(&a.run_dir)?;
     if at.is_remote() {
         return remote(&a, &at, opts);

@@ -50,6 +50,15 @@ pub(crate) fn cluster(e: outflow_cluster::ClusterError) -> PyErr {
     raise(kind, e.to_string())
 }
 
+pub(crate) fn embed(e: outflow::embed::EmbedError) -> PyErr {
+    use outflow::embed::EmbedError as E;
+    let kind = match &e {
+        E::Input(_) | E::Cluster(outflow_cluster::ClusterError::Input(_)) => Kind::Input,
+        _ => Kind::Other,
+    };
+    raise(kind, e.to_string())
+}
+
 /// Every validation error is about the data or labels given.
 pub(crate) fn validate(e: outflow_validate::ValidateError) -> PyErr {
     raise(Kind::Input, e.to_string())

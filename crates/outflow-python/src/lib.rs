@@ -20,6 +20,7 @@
 
 mod cluster;
 mod detector;
+mod embed;
 mod errors;
 mod io;
 mod validate;
@@ -33,6 +34,7 @@ fn _outflow(m: &Bound<'_, PyModule>) -> PyResult<()> {
     cluster::register(m)?;
     validate::register(m)?;
     detector::register(m)?;
+    embed::register(m)?;
     io::register(m)?;
     Ok(())
 }

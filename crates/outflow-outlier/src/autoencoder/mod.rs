@@ -141,6 +141,48 @@ fn check_layers(name: &str, sizes: &[usize], may_be_empty: bool) -> Result<()> {
     Ok(())
 }
 
+/// What both fits start from: the checked rows, their standardisation (when asked) and the network's
+/// input.
+fn training_input(
+    what: &str,
+    x: ArrayView2<'_, f64>,
+    preprocessing: bool,
+) -> Result<(Option<Standardisation>, Array2<f32>)> {
+    check_matrix(x)?;
+    if x.nrows() < 2 {
+        return Err(InputError::too_few_rows(what, 2, x.nrows()).into());
+    }
+    let scaler = preprocessing.then(|| Standardisation::fit(x));
+    let z = network_input(x, scaler.as_ref());
+    Ok((scaler, z))
+}
+
+/// The detector traits of a fitted network: its training scores, its input width (that of the first
+/// layer of the field `$first`), and scoring new rows through its standardisation and its
+/// `score_network_input`.
+macro_rules! reconstruction_model {
+    ($model:ty, $first:ident) => {
+        impl OutlierModel for $model {
+            fn training_scores(&self) -> &[f64] {
+                &self.training_scores
+            }
+
+            fn n_features(&self) -> usize {
+                self.$first.first().map_or(0, Dense::inputs)
+            }
+        }
+
+        impl ScoreSamples for $model {
+            type Error = OutlierError;
+
+            fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
+                check_query(x, self.n_features())?;
+                Ok(self.score_network_input(&network_input(x, self.scaler.as_ref())))
+            }
+        }
+    };
+}
+
 /// A network trained by [`train`].
 trait Network {
     /// One Adam step on a batch; returns the batch's loss.
@@ -365,13 +407,8 @@ impl Fit for AutoEncoderParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<AutoEncoder> {
         self.validate()?;
-        check_matrix(x)?;
-        if x.nrows() < 2 {
-            return Err(InputError::too_few_rows("AutoEncoder", 2, x.nrows()).into());
-        }
+        let (scaler, z) = training_input("AutoEncoder", x, self.preprocessing)?;
         let d = x.ncols();
-        let scaler = self.preprocessing.then(|| Standardisation::fit(x));
-        let z = network_input(x, scaler.as_ref());
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let dropout = self.dropout_rate as f32;
         let mut widths = vec![d];
@@ -402,7 +439,7 @@ impl AutoEncoder {
 
     /// Checks the shapes a model file could break.
     pub fn check(&self) -> std::result::Result<(), String> {
-        let d = self.layers.first().map_or(0, Dense::inputs);
+        let d = self.n_features();
         check_scaler(self.scaler.as_ref(), d)?;
         if check_chain(&self.layers, d)? != d || d == 0 {
             return Err("the autoencoder's output width is not its input width".into());
@@ -411,24 +448,7 @@ impl AutoEncoder {
     }
 }
 
-impl OutlierModel for AutoEncoder {
-    fn training_scores(&self) -> &[f64] {
-        &self.training_scores
-    }
-
-    fn n_features(&self) -> usize {
-        self.layers.first().map_or(0, Dense::inputs)
-    }
-}
-
-impl ScoreSamples for AutoEncoder {
-    type Error = OutlierError;
-
-    fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
-        check_query(x, self.n_features())?;
-        Ok(self.score_network_input(&network_input(x, self.scaler.as_ref())))
-    }
-}
+reconstruction_model!(AutoEncoder, layers);
 
 // ---------------------------------------------------------------------------------------------------
 // VAE
@@ -616,13 +636,8 @@ impl Fit for VaeParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>) -> Result<Vae> {
         self.validate()?;
-        check_matrix(x)?;
-        if x.nrows() < 2 {
-            return Err(InputError::too_few_rows("VAE", 2, x.nrows()).into());
-        }
+        let (scaler, z) = training_input("VAE", x, self.preprocessing)?;
         let d = x.ncols();
-        let scaler = self.preprocessing.then(|| Standardisation::fit(x));
-        let z = network_input(x, scaler.as_ref());
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let dropout = self.dropout_rate as f32;
         let (act, bn) = (self.hidden_activation, self.batch_norm);
@@ -721,24 +736,7 @@ impl Vae {
     }
 }
 
-impl OutlierModel for Vae {
-    fn training_scores(&self) -> &[f64] {
-        &self.training_scores
-    }
-
-    fn n_features(&self) -> usize {
-        self.encoder.first().map_or(0, Dense::inputs)
-    }
-}
-
-impl ScoreSamples for Vae {
-    type Error = OutlierError;
-
-    fn score_samples(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>> {
-        check_query(x, self.n_features())?;
-        Ok(self.score_network_input(&network_input(x, self.scaler.as_ref())))
-    }
-}
+reconstruction_model!(Vae, encoder);
 
 #[cfg(test)]
 mod tests {

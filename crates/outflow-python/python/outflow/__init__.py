@@ -5,6 +5,8 @@
   :class:`Ward`.
 - Validation indices: :func:`dbcv`, :func:`silhouette_score`, :func:`davies_bouldin_score`,
   :func:`calinski_harabasz_score`, :func:`hopkins`.
+- Embeddings: :class:`TSNE` (scikit-learn's Barnes–Hut t-SNE, same defaults) and
+  :func:`trustworthiness`.
 - :class:`Detector`: the flow anomaly detector of the ``outflow`` command on Arrow data (pyarrow,
   pandas), reading and writing the command's model files.
 
@@ -26,6 +28,7 @@ from ._cluster import (
 )
 from ._validate import HopkinsResult, calinski_harabasz_score, davies_bouldin_score, dbcv, hopkins, silhouette_score
 from ._detector import Detector, read_log, simulate_log
+from ._embed import TSNE, trustworthiness
 
 __all__ = [
     "__version__",
@@ -47,6 +50,8 @@ __all__ = [
     "calinski_harabasz_score",
     "hopkins",
     "HopkinsResult",
+    "TSNE",
+    "trustworthiness",
     "Detector",
     "read_log",
     "simulate_log",

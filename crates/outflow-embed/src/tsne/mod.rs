@@ -214,8 +214,7 @@ impl TsneParams {
                 let z = pca.transform(x)?;
                 let y: Vec<f32> = z.iter().map(|&v| v as f32).collect();
                 let first: Vec<f64> = (0..n).map(|i| f64::from(y[i * dim])).collect();
-                let mean = outflow_core::stats::mean(&first);
-                let sd = (first.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64).sqrt() as f32;
+                let sd = outflow_core::stats::variance(&first, 0).unwrap_or(0.0).sqrt() as f32;
                 if sd.is_nan() || sd <= 0.0 {
                     // Every row the same along the first axis: a PCA start is all zeros.
                     return Ok(vec![0.0; n * dim]);
@@ -224,17 +223,10 @@ impl TsneParams {
             }
             TsneInit::Random => {
                 let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-                Ok((0..n * dim).map(|_| 1e-4 * standard_normal(&mut rng)).collect())
+                Ok((0..n * dim).map(|_| 1e-4 * outflow_core::standard_normal(&mut rng) as f32).collect())
             }
         }
     }
-}
-
-fn standard_normal(rng: &mut ChaCha8Rng) -> f32 {
-    use rand::RngExt;
-    let u1 = 1.0 - rng.random::<f64>();
-    let u2 = rng.random::<f64>();
-    ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
 }
 
 /// The gradient descent of one run: `P`, the kernel and the step settings.

@@ -48,8 +48,13 @@ impl Cell {
 /// depth-first copy ([`Node`]) whose traversal needs no stack and touches memory in order.
 pub(crate) struct SpaceTree {
     dim: usize,
-    cells: Vec<Cell>,
     nodes: Vec<Node>,
+}
+
+/// The tree while points are inserted.
+struct Cells {
+    dim: usize,
+    cells: Vec<Cell>,
 }
 
 /// A cell as the traversal reads it, in depth-first order with children in slot order: a node's first
@@ -76,7 +81,7 @@ impl SpaceTree {
             // scikit-learn widens the upper bound so the largest point falls inside.
             max[a] = (hi * (1.0 + 1e-3 * sign(hi))).max(hi + 1e-3);
         }
-        let mut t = SpaceTree { dim, cells: vec![Cell::new(min, max, dim)], nodes: Vec::new() };
+        let mut t = Cells { dim, cells: vec![Cell::new(min, max, dim)] };
         let mut p = [0.0f32; 3];
         for i in 0..n {
             p[..dim].copy_from_slice(&y[i * dim..(i + 1) * dim]);
@@ -84,10 +89,11 @@ impl SpaceTree {
         }
         let mut nodes = Vec::with_capacity(t.cells.len());
         t.flatten(0, &mut nodes);
-        t.nodes = nodes;
-        t
+        SpaceTree { dim, nodes }
     }
+}
 
+impl Cells {
     fn flatten(&self, id: usize, out: &mut Vec<Node>) {
         let c = &self.cells[id];
         let at = out.len();
@@ -176,7 +182,9 @@ impl SpaceTree {
             self.new_child(id, b, s);
         }
     }
+}
 
+impl SpaceTree {
     /// The repulsive force on `point` and its share of the normalisation `Z = Σ q_ij` (unnormalised
     /// Student-t kernel with `dof` degrees of freedom), summing cells as scikit-learn's `summarize`.
     pub(crate) fn negative_force(&self, point: &[f32], squared_theta: f32, dof: f32, force: &mut [f32]) -> f64 {
@@ -223,7 +231,7 @@ impl SpaceTree {
 
     #[cfg(test)]
     fn points(&self) -> usize {
-        self.cells[0].size
+        self.nodes[0].size as usize
     }
 }
 
@@ -281,6 +289,6 @@ mod tests {
         }
         let t = SpaceTree::build(&y, 3);
         assert_eq!(t.points(), 50);
-        assert!(t.cells.len() < 50);
+        assert!(t.nodes.len() < 50);
     }
 }

@@ -369,14 +369,6 @@ impl Adam {
     }
 }
 
-/// A standard normal draw (Box–Muller), for the VAE's reparameterisation.
-pub(crate) fn standard_normal(rng: &mut ChaCha8Rng) -> f32 {
-    // 1 − u keeps the logarithm finite (u is in [0, 1)).
-    let u1 = 1.0 - rng.random::<f64>();
-    let u2 = rng.random::<f64>();
-    ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,14 +442,5 @@ mod tests {
         for (t, s) in train.iter().zip(&scored) {
             assert!((t * ratio - s).abs() < 1e-3, "{t} {s}");
         }
-    }
-
-    #[test]
-    fn normal_draws_have_unit_variance() {
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let v: Vec<f32> = (0..20_000).map(|_| standard_normal(&mut rng)).collect();
-        let mean = v.iter().sum::<f32>() / v.len() as f32;
-        let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / v.len() as f32;
-        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");
     }
 }

@@ -53,10 +53,10 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use outflow_core::{Fit, InputError, ScoreSamples, check_matrix, check_query};
+use outflow_core::{Fit, InputError, ScoreSamples, check_matrix, check_query, standard_normal, stats};
 
 pub use self::layers::{Activation, BatchNorm, Dense};
-use self::layers::{Adam, DenseMoments, Init, standard_normal};
+use self::layers::{Adam, DenseMoments, Init};
 use crate::detector::OutlierModel;
 use crate::error::{OutlierError, Result};
 
@@ -76,18 +76,10 @@ pub struct Standardisation {
 
 impl Standardisation {
     fn fit(x: ArrayView2<'_, f64>) -> Standardisation {
-        let n = x.nrows() as f64;
-        let mean: Vec<f64> =
-            x.columns().into_iter().map(|c| outflow_core::stats::pairwise_sum(&c.to_vec()) / n).collect();
-        let std = x
-            .columns()
-            .into_iter()
-            .zip(&mean)
-            .map(|(c, m)| {
-                let sq: Vec<f64> = c.iter().map(|v| (v - m) * (v - m)).collect();
-                (outflow_core::stats::pairwise_sum(&sq) / n).sqrt()
-            })
-            .collect();
+        let columns: Vec<Vec<f64>> = x.columns().into_iter().map(|c| c.to_vec()).collect();
+        let mean = columns.iter().map(|c| stats::mean(c)).collect();
+        // At least two rows reach here, so the population variance exists.
+        let std = columns.iter().map(|c| stats::variance(c, 0).unwrap_or(0.0).sqrt()).collect();
         Standardisation { mean, std }
     }
 }
@@ -595,7 +587,7 @@ impl Network for VaeNet<'_> {
         let (lv, lv_cache) = self.logvar.forward(h, rng);
         let lvc = lv.mapv(|v| clip(v, self.clip));
         let std = lvc.mapv(|v| (0.5 * v).exp());
-        let eps = Array2::from_shape_simple_fn(mu.raw_dim(), || standard_normal(rng));
+        let eps = Array2::from_shape_simple_fn(mu.raw_dim(), || standard_normal(rng) as f32);
         let z = &mu + &(&eps * &std);
         let (recon, dec_caches) = forward_all(self.decoder, z, rng);
         let (recon_loss, d_recon) = mse(&recon, &batch);
@@ -713,7 +705,7 @@ impl Vae {
             for (i, mut row) in latent.rows_mut().into_iter().enumerate() {
                 let mut rng = ChaCha8Rng::seed_from_u64(row_seed(self.params.seed, b.row(i)));
                 for (m, &l) in row.iter_mut().zip(lv.row(i)) {
-                    *m += standard_normal(&mut rng) * (0.5 * clip(l, clip_bounds)).exp();
+                    *m += standard_normal(&mut rng) as f32 * (0.5 * clip(l, clip_bounds)).exp();
                 }
             }
             row_distances(b, predict_all(&self.decoder, latent.view()).view())

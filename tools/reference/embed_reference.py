@@ -18,6 +18,14 @@ Cases
 * tsne_runs.json     -- scikit-learn TSNE with its defaults (random_state 0) on three shapes: the
                         trustworthiness of its embedding at 5 and 10 neighbours, kl_divergence_, n_iter_.
 * trustworthiness.json -- scikit-learn's trustworthiness of given embeddings (k = 1, 5, 12), for exact parity.
+* umap_curve.json    -- umap-learn's find_ab_params(spread, min_dist) for several pairs.
+* umap_graph.json    -- on 200 x 4 rows (below 4,096, so umap-learn searches neighbours exactly): the fuzzy
+                        graph (`fuzzy_simplicial_set` on UMAP.fit's exact neighbours) as (row, column, value) triplets, `_sigmas` and `_rhos`, for three
+                        parameter sets (default; n_neighbors 7 with local_connectivity 2; set_op_mix_ratio 0.5).
+* umap_runs.json     -- umap-learn with its defaults (random_state 0, 1, 2) on the three shapes of
+                        tsne_runs.json (referred to by name): the trustworthiness of its embedding at 5 and 10
+                        neighbours, and of its `transform` of the last fifth of the rows after a fit on the
+                        first four fifths.
 """
 import json
 import pathlib
@@ -26,6 +34,7 @@ import warnings
 import numpy as np
 import scipy.sparse
 import sklearn
+import umap
 from sklearn.datasets import make_blobs, make_s_curve
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE, trustworthiness
@@ -34,7 +43,7 @@ from sklearn.neighbors import NearestNeighbors
 
 warnings.filterwarnings("ignore")
 OUT = pathlib.Path(__file__).resolve().parents[2] / "crates" / "outflow-embed" / "tests" / "fixtures"
-VERSIONS = {"sklearn": sklearn.__version__, "numpy": np.__version__}
+VERSIONS = {"sklearn": sklearn.__version__, "numpy": np.__version__, "umap-learn": umap.__version__}
 
 
 def lst(a):
@@ -85,6 +94,7 @@ def runs_case(rng):
                      "trustworthiness_10": float(trustworthiness(x, m.embedding_, n_neighbors=10)),
                      "kl_divergence": float(m.kl_divergence_), "n_iter": int(m.n_iter_)})
     write("tsne_runs.json", {"runs": runs})
+    return {"blobs": blobs, "s_curve": curve, "flows": flows}
 
 
 def trust_case(rng):
@@ -96,14 +106,64 @@ def trust_case(rng):
     write("trustworthiness.json", {"x": lst(x), "cases": cases})
 
 
+def umap_curve_case():
+    from umap.umap_ import find_ab_params
+    pairs = [(1.0, 0.1), (1.0, 0.0), (1.0, 0.5), (2.0, 0.3), (0.5, 0.25), (1.0, 1.0)]
+    out = []
+    for spread, min_dist in pairs:
+        a, b = find_ab_params(spread, min_dist)
+        out.append({"spread": spread, "min_dist": min_dist, "a": float(a), "b": float(b)})
+    write("umap_curve.json", {"cases": out})
+
+
+def umap_graph_case(rng):
+    x = np.round(np.vstack([rng.normal(size=(100, 4)), rng.normal(size=(100, 4)) * 0.3 + 2.0]), 5)
+    cases = []
+    from sklearn.metrics import pairwise_distances
+    from umap.umap_ import fuzzy_simplicial_set
+    dmat = pairwise_distances(x)
+    order = np.argsort(dmat, axis=1)
+    for params in ({}, {"n_neighbors": 7, "local_connectivity": 2.0}, {"set_op_mix_ratio": 0.5}):
+        # UMAP.fit's exact neighbours below 4,096 rows; graph_ itself is pruned in place by the layout.
+        k = params.get("n_neighbors", 15)
+        idx = order[:, :k]
+        g, sigmas, rhos = fuzzy_simplicial_set(x, k, np.random.RandomState(0), "euclidean", knn_indices=idx,
+                                               knn_dists=np.take_along_axis(dmat, idx, axis=1),
+                                               local_connectivity=params.get("local_connectivity", 1.0),
+                                               set_op_mix_ratio=params.get("set_op_mix_ratio", 1.0))
+        g = g.tocoo()
+        # Single-precision values: 9 significant digits hold them exactly.
+        cases.append({"params": params, "rows": g.row.tolist(), "cols": g.col.tolist(),
+                      "values": [float(f"{v:.9g}") for v in g.data], "sigmas": lst(sigmas), "rhos": lst(rhos)})
+    write("umap_graph.json", {"x": lst(x), "cases": cases})
+
+
+def umap_runs_case(shapes):
+    runs = []
+    for name, x in shapes.items():
+        x = np.round(x, 5)
+        cut = len(x) * 4 // 5
+        for seed in (0, 1, 2):
+            m = umap.UMAP(random_state=seed).fit(x)
+            held = umap.UMAP(random_state=seed).fit(x[:cut]).transform(x[cut:])
+            runs.append({"name": name, "seed": seed,
+                         "trustworthiness_5": float(trustworthiness(x, m.embedding_, n_neighbors=5)),
+                         "trustworthiness_10": float(trustworthiness(x, m.embedding_, n_neighbors=10)),
+                         "transform_trustworthiness_5": float(trustworthiness(x[cut:], held, n_neighbors=5))})
+    write("umap_runs.json", {"runs": runs})
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     for p in OUT.glob("*.json"):
         p.unlink()
     rng = np.random.default_rng(20261205)
     gradient_case(rng)
-    runs_case(rng)
+    shapes = runs_case(rng)
     trust_case(rng)
+    umap_curve_case()
+    umap_graph_case(rng)
+    umap_runs_case(shapes)
     total = sum(p.stat().st_size for p in OUT.glob("*.json"))
     print(f"wrote {len(list(OUT.glob('*.json')))} fixtures, {total / 1024:.0f} KiB, into {OUT}")
 

@@ -5,6 +5,7 @@
 //! | embedding | module | reference |
 //! |---|---|---|
 //! | Barnes–Hut t-SNE | [`tsne`] | scikit-learn 1.9 `TSNE` (same parameters, defaults and optimisation) |
+//! | UMAP, with `transform` for new rows | [`umap`] | umap-learn 0.5.12 `UMAP` (same parameters, defaults, graph and layout) |
 //! | trustworthiness | [`trustworthiness`] | scikit-learn `manifold.trustworthiness` |
 //!
 //! Parameters are plain structs with `Default` and `validate()` implementing [`Fit`]; the fitted type is
@@ -35,8 +36,11 @@
 mod error;
 mod quality;
 pub mod tsne;
+pub mod umap;
 
 pub use crate::error::{EmbedError, Result};
 pub use crate::quality::trustworthiness;
 pub use crate::tsne::{LearningRate, Tsne, TsneInit, TsneParams};
-pub use outflow_core::{Fit, InputError};
+pub use crate::umap::{FuzzyGraph, Umap, UmapInit, UmapParams};
+pub use outflow_cluster::Metric;
+pub use outflow_core::{Fit, InputError, Transform};

@@ -14,7 +14,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const EXPECTED = [
-  'pca-clusters', 'score-map', 'probability-map', 'tsne-clusters', 'tsne-scores', 'score-histogram', 'cluster-sizes', 'condensed-tree',
+  'pca-clusters', 'score-map', 'probability-map', 'tsne-clusters', 'tsne-scores', 'umap-clusters', 'umap-scores', 'score-histogram', 'cluster-sizes', 'condensed-tree',
   'silhouette', 'cluster-distances', 'elbow', 'silhouette-k', 'gap', 'correlation', 'importance', 'shap',
   'entity-bytes', 'beacon-intervals',
 ];

@@ -321,3 +321,45 @@ pub fn on_signals(handler: impl Fn(&'static str) + Send + 'static) {
     #[cfg(not(unix))]
     let _ = handler;
 }
+
+/// UMAP's parameters from `umap` or `umap:key=value,...` (umap-learn's parameter names).
+pub fn umap_spec(spec: &str) -> Result<outflow::embed::UmapParams> {
+    use outflow::embed::{UmapInit, UmapParams};
+    let (method, rest) = spec.split_once(':').unwrap_or((spec, ""));
+    if method != "umap" {
+        bail!("'{method}' is not an embedding a model can apply to new flows (umap; t-SNE has no transform)");
+    }
+    let mut p = UmapParams::default();
+    for item in rest.split(',').filter(|s| !s.is_empty()) {
+        let (key, value) = item.split_once('=').ok_or_else(|| anyhow::anyhow!("'{item}' is not key=value"))?;
+        let number = |v: &str| v.parse::<f64>().map_err(|_| anyhow::anyhow!("{key}: '{v}' is not a number"));
+        let count = |v: &str| v.parse::<usize>().map_err(|_| anyhow::anyhow!("{key}: '{v}' is not a whole number"));
+        match key {
+            "n_components" => p.n_components = count(value)?,
+            "n_neighbors" => p.n_neighbors = count(value)?,
+            "min_dist" => p.min_dist = number(value)?,
+            "spread" => p.spread = number(value)?,
+            "metric" => p.metric = value.parse().map_err(|e| anyhow::anyhow!("metric: {e}"))?,
+            "n_epochs" => p.n_epochs = Some(count(value)?),
+            "learning_rate" => p.learning_rate = number(value)?,
+            "init" => {
+                p.init = match value {
+                    "spectral" => UmapInit::Spectral,
+                    "pca" => UmapInit::Pca,
+                    "random" => UmapInit::Random,
+                    other => bail!("init: '{other}' is not spectral, pca or random"),
+                }
+            }
+            "local_connectivity" => p.local_connectivity = number(value)?,
+            "set_op_mix_ratio" => p.set_op_mix_ratio = number(value)?,
+            "repulsion_strength" => p.repulsion_strength = number(value)?,
+            "negative_sample_rate" => p.negative_sample_rate = count(value)?,
+            "seed" | "random_state" => bail!("{key}: the embedding takes the detector's --seed"),
+            other => bail!(
+                "'{other}' is not a UMAP parameter (n_components, n_neighbors, min_dist, spread, metric, n_epochs, learning_rate, init, local_connectivity, set_op_mix_ratio, repulsion_strength, negative_sample_rate)"
+            ),
+        }
+    }
+    p.validate()?;
+    Ok(p)
+}

@@ -442,3 +442,46 @@ fn a_key_in_the_environment_signs_models_and_score_refuses_others() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("edited after signing"));
 }
+
+#[test]
+fn an_embedded_clustering_is_saved_and_score_embeds_new_flows_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    // UMAP fitted on 3,000 flows; the other flows are embedded by the model's transform, as `score` does.
+    let out = outflow()
+        .args(["detect", "--quiet", "--max-fit-rows", "3000", "--embed", "umap:n_components=4,min_dist=0", "--out"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    let e = &summary["embedding"];
+    assert_eq!(e["params"]["n_components"], 4);
+    assert_eq!(e["params"]["seed"], 42, "the detector's seed");
+    assert!(e["trustworthiness"].as_f64().unwrap() > 0.8, "{e}");
+    let model = run.join(summary["model_file"].as_str().unwrap());
+    let header: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&model).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(header["format_version"], 3, "models with an embedding are format 3");
+
+    let sample = sample_file(dir.path());
+    let rescored = dir.path().join("again.csv");
+    let out = outflow().arg("score").arg(&model).arg(&sample).arg("-o").arg(&rescored).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (first, again) = (csv_rows(&run.join("scores.csv")), csv_rows(&rescored));
+    assert_eq!(first.len(), again.len());
+    let same = first.iter().zip(&again).filter(|(a, b)| a[1] == b[1]).count();
+    // Only the 3,000 fitted flows may move: their clusters came from the fit, not from the transform.
+    assert!(first.len() - same <= 3000, "{} of {} flows changed cluster", first.len() - same, first.len());
+    for (a, b) in first.iter().zip(&again) {
+        assert_eq!(a[4], b[4], "severity of row {}", a[0]);
+    }
+
+    // An embedding t-SNE cannot apply to new flows, and unknown keys, are refused before reading.
+    for (spec, needle) in [("tsne", "transform"), ("umap:k=3", "not a UMAP parameter"), ("umap:seed=1", "--seed")] {
+        let out =
+            outflow().args(["detect", "--quiet", "--embed", spec, "--out"]).arg(dir.path().join("x")).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(needle), "{spec}: {err}");
+    }
+}

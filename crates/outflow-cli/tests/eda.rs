@@ -106,3 +106,24 @@ fn eda_human_output_presets_and_non_finite_values() {
     let out = outflow().args(["eda", "/nonexistent/file.log"]).output().unwrap();
     assert!(!out.status.success());
 }
+
+#[test]
+fn eda_draws_umap_and_tsne_maps_and_keeps_existing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let maps = dir.path().join("maps");
+    let out = outflow().args(["eda", "--map-points", "600", "--maps"]).arg(&maps).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for name in ["umap-clusters.svg", "umap-scores.svg", "tsne-clusters.svg", "tsne-scores.svg"] {
+        let svg = std::fs::read_to_string(maps.join(name)).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("600 of"), "{name}: the sample size is stated");
+        assert!(svg.matches("<circle").count() >= 600, "{name}: every sampled flow drawn");
+    }
+    let before = std::fs::read(maps.join("umap-scores.svg")).unwrap();
+    let out = outflow().args(["eda", "--map-points", "600", "--maps"]).arg(&maps).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("umap-clusters.svg"), "{err}");
+    assert_eq!(std::fs::read(maps.join("umap-scores.svg")).unwrap(), before);
+    let out = outflow().args(["eda", "--map-points", "600", "--force", "--maps"]).arg(&maps).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(maps.join("umap-scores.svg")).unwrap(), before, "same seed, same map");
+}

@@ -20,10 +20,10 @@ fn detect_report_writes_the_page_and_report_refuses_to_overwrite() {
     let html = std::fs::read_to_string(run.join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     // Every figure drawn, the behaviour ones included (the run has host and pair tables).
-    assert_eq!(html.matches("<figure class=\"fig\" id=\"fig-").count(), 18, "skipped: {:?}", skipped(&html));
+    assert_eq!(html.matches("<figure class=\"fig\" id=\"fig-").count(), 20, "skipped: {:?}", skipped(&html));
     assert!(html.contains("id=\"fig-entity-bytes\"") && html.contains("id=\"fig-beacon-intervals\""));
     let pngs = std::fs::read_dir(run.join("figures")).unwrap().count();
-    assert_eq!(pngs, 18);
+    assert_eq!(pngs, 20);
 
     // An existing report is kept without --force.
     let out = outflow().arg("report").arg(&run).output().unwrap();

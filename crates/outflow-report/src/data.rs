@@ -9,6 +9,7 @@ use crate::analysis::{
     self, BeaconIntervals, Beeswarm, Centroid, EntitySeries, Histogram, Projection, SilhouetteData, SizeBar, TreeLayout,
 };
 use crate::error::Result;
+use crate::maps;
 use crate::report::ReportOptions;
 use outflow::run::{RunDir, Sample};
 
@@ -35,7 +36,9 @@ pub struct ReportData {
     /// 2-D PCA of every sampled flow (index like the sample).
     pub projection: Projection,
     /// 2-D t-SNE map of a seeded sample of the shown flows.
-    pub tsne: std::result::Result<TsneMap, String>,
+    pub tsne: std::result::Result<maps::FlowMap, String>,
+    /// 2-D UMAP map of the same kind of sample.
+    pub umap: std::result::Result<maps::FlowMap, String>,
     /// Histogram of the outlier scores of every scored flow.
     pub histogram: Histogram,
     /// (moderate, severe) thresholds from `summary.json`.
@@ -79,9 +82,11 @@ impl ReportData {
         let (importances, beeswarm) = surrogate_figures(s, opts);
         let (entities, beacon) = behaviour(run);
         let shown = analysis::subsample(s.len(), opts.max_scatter_points, opts.seed);
-        let tsne = tsne_map(x, &shown, opts);
+        let tsne = maps::tsne_map(x, &shown, opts.tsne_points, opts.seed, opts.compress);
+        let umap = maps::umap_map(x, &shown, opts.umap_points, opts.seed, opts.compress);
         Ok(ReportData {
             tsne,
+            umap,
             entities,
             beacon,
             shown,
@@ -99,42 +104,6 @@ impl ReportData {
             projection,
         })
     }
-}
-
-/// A t-SNE map of some sampled flows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TsneMap {
-    /// Indices into the sample of the mapped flows (ascending).
-    pub rows: Vec<usize>,
-    /// Their positions.
-    pub points: Vec<[f64; 2]>,
-    /// The perplexity used (30, or a third of the rows for small samples).
-    pub perplexity: f64,
-    /// Whether the features were compressed with `asinh` first.
-    pub compressed: bool,
-}
-
-/// Fewest flows a t-SNE map is drawn for.
-const TSNE_MIN_ROWS: usize = 10;
-
-/// t-SNE (scikit-learn's defaults, PCA start) of at most `opts.tsne_points` of the shown flows.
-fn tsne_map(x: ndarray::ArrayView2<'_, f64>, shown: &[usize], opts: &ReportOptions) -> Fallible<TsneMap> {
-    use outflow::embed::{Fit, TsneParams};
-    if opts.tsne_points == 0 {
-        return Err("t-SNE maps are off (tsne_points 0)".to_owned());
-    }
-    let rows: Vec<usize> =
-        analysis::subsample(shown.len(), opts.tsne_points, opts.seed ^ 0x75e).into_iter().map(|k| shown[k]).collect();
-    if rows.len() < TSNE_MIN_ROWS {
-        return Err(format!("needs at least {TSNE_MIN_ROWS} sampled flows, the run has {}", rows.len()));
-    }
-    let sub = x.select(ndarray::Axis(0), &rows);
-    let sub = if opts.compress { analysis::compress(sub.view()) } else { sub };
-    let perplexity = 30.0f64.min((rows.len() - 1) as f64 / 3.0);
-    let params = TsneParams { perplexity, seed: opts.seed, ..Default::default() };
-    let fit = params.fit(sub.view()).map_err(|e| format!("t-SNE: {e}"))?;
-    let points = fit.embedding.rows().into_iter().map(|r| [r[0], r[1]]).collect();
-    Ok(TsneMap { rows, points, perplexity, compressed: opts.compress })
 }
 
 /// Entities shown in the bytes-per-window figure.

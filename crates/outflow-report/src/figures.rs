@@ -28,6 +28,10 @@ pub enum FigureId {
     TsneClusters,
     /// Outlier score in the t-SNE map.
     TsneScores,
+    /// UMAP map by cluster, anomalies marked.
+    UmapClusters,
+    /// Outlier score in the UMAP map.
+    UmapScores,
     /// Histogram of the outlier scores with the thresholds.
     ScoreHistogram,
     /// Flows per cluster.
@@ -58,12 +62,14 @@ pub enum FigureId {
 
 impl FigureId {
     /// Every figure, in page order.
-    pub const ALL: [FigureId; 18] = [
+    pub const ALL: [FigureId; 20] = [
         FigureId::PcaClusters,
         FigureId::ScoreMap,
         FigureId::ProbabilityMap,
         FigureId::TsneClusters,
         FigureId::TsneScores,
+        FigureId::UmapClusters,
+        FigureId::UmapScores,
         FigureId::ScoreHistogram,
         FigureId::ClusterSizes,
         FigureId::CondensedTree,
@@ -87,6 +93,8 @@ impl FigureId {
             FigureId::ProbabilityMap => "probability-map",
             FigureId::TsneClusters => "tsne-clusters",
             FigureId::TsneScores => "tsne-scores",
+            FigureId::UmapClusters => "umap-clusters",
+            FigureId::UmapScores => "umap-scores",
             FigureId::ScoreHistogram => "score-histogram",
             FigureId::ClusterSizes => "cluster-sizes",
             FigureId::CondensedTree => "condensed-tree",
@@ -111,6 +119,8 @@ impl FigureId {
             FigureId::ProbabilityMap => "Membership-probability map",
             FigureId::TsneClusters => "t-SNE map by cluster",
             FigureId::TsneScores => "t-SNE outlier-score map",
+            FigureId::UmapClusters => "UMAP map by cluster",
+            FigureId::UmapScores => "UMAP outlier-score map",
             FigureId::ScoreHistogram => "Score histogram",
             FigureId::ClusterSizes => "Cluster sizes",
             FigureId::CondensedTree => "Condensed tree",
@@ -313,45 +323,24 @@ impl ReportData {
                 clustering.title()
             ))
         };
-        let (tsne_clusters, tsne_scores) = match &self.tsne {
-            Ok(t) => {
-                let note = format!(
-                    "t-SNE of {} of {} sampled flows (perplexity {})",
-                    plots::fmt_int(t.rows.len() as u64),
-                    plots::fmt_int(s.len() as u64),
-                    plots::fmt_num(t.perplexity)
-                );
-                let clusters = ClusterScatter {
-                    title: "Flows in a t-SNE map, by cluster".into(),
-                    x_label: "t-SNE 1".into(),
-                    y_label: "t-SNE 2".into(),
-                    points: t.points.clone(),
-                    labels: t.rows.iter().map(|&i| s.cluster[i]).collect(),
-                    severity: t.rows.iter().map(|&i| severity(i)).collect(),
-                    note: note.clone(),
-                };
-                let scores = ValueMap {
-                    title: "Outlier score of each flow in the t-SNE map".into(),
-                    x_label: "t-SNE 1".into(),
-                    y_label: "t-SNE 2".into(),
-                    points: t.points.clone(),
-                    values: t.rows.iter().map(|&i| s.outlier_score[i]).collect(),
-                    value_label: "outlier score".into(),
-                    range: (0.0, 1.0),
-                    scale: ColorScale::Inferno,
-                    marks: vec![(tm, format!("p{}", fmt_pct(pm))), (ts, format!("p{}", fmt_pct(ps)))],
-                    note,
-                };
-                (Kind::ClusterScatter(clusters), Kind::ValueMap(scores))
-            }
-            Err(e) => (Kind::Skipped(e.clone()), Kind::Skipped(e.clone())),
+        let colours = crate::maps::MapColours {
+            cluster: &s.cluster,
+            score: &s.outlier_score,
+            severity: &(0..s.len()).map(severity).collect::<Vec<_>>(),
+            thresholds: (tm, ts),
+            percentiles: (pm, ps),
         };
+        let map_figures = |map| crate::maps::map_figures(map, s.len(), &colours);
+        let (tsne_clusters, tsne_scores) = map_figures(&self.tsne);
+        let (umap_clusters, umap_scores) = map_figures(&self.umap);
         vec![
             FigureSpec { id: FigureId::PcaClusters, kind: Kind::ClusterScatter(clusters) },
             FigureSpec { id: FigureId::ScoreMap, kind: Kind::ValueMap(scores) },
             FigureSpec { id: FigureId::ProbabilityMap, kind: probability },
             FigureSpec { id: FigureId::TsneClusters, kind: tsne_clusters },
             FigureSpec { id: FigureId::TsneScores, kind: tsne_scores },
+            FigureSpec { id: FigureId::UmapClusters, kind: umap_clusters },
+            FigureSpec { id: FigureId::UmapScores, kind: umap_scores },
         ]
     }
 

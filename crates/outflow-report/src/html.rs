@@ -273,6 +273,16 @@ fn map_section(h: &mut String, run: &RunDir, opts: &ReportOptions, data: &Report
         ),
     );
     figs.place(h, FigureId::TsneScores, "Colour: fused outlier score in the t-SNE map.");
+    figs.place(
+        h,
+        FigureId::UmapClusters,
+        &format!(
+            "A UMAP map (umap-learn's defaults: 15 neighbours, min_dist 0.1, spectral start) of the same flows{}: \
+             it keeps more of the layout between groups than t-SNE, still only roughly. Colour and marks as above.",
+            if data.umap.as_ref().is_ok_and(|t| t.compressed) { ", features asinh-compressed" } else { "" }
+        ),
+    );
+    figs.place(h, FigureId::UmapScores, "Colour: fused outlier score in the UMAP map.");
     h.push_str("</section>\n");
 }
 

@@ -16,6 +16,8 @@
 //! | `probability-map` | membership probability in the PCA plane (HDBSCAN) | `sample.csv` |
 //! | `tsne-clusters` | t-SNE map by cluster, anomalies marked | `sample.csv` (2,000 of the shown flows, [`ReportOptions::tsne_points`]; `outflow-embed`) |
 //! | `tsne-scores` | outlier score in the t-SNE map | `sample.csv` |
+//! | `umap-clusters` | UMAP map by cluster, anomalies marked | `sample.csv` (the same 2,000 flows, [`ReportOptions::umap_points`]; `outflow-embed`) |
+//! | `umap-scores` | outlier score in the UMAP map | `sample.csv` |
 //! | `score-histogram` | score histogram with the p95 / p99 thresholds | `scores.csv`, `summary.json` |
 //! | `cluster-sizes` | flows per cluster with percentages | `clusters.json` |
 //! | `condensed-tree` | HDBSCAN condensed tree, selected clusters boxed | the model |
@@ -59,11 +61,13 @@ mod data;
 mod error;
 mod figures;
 pub mod html;
+pub mod maps;
 pub mod plots;
 mod report;
 
-pub use crate::data::{Importances, ReportData, TsneMap};
+pub use crate::data::{Importances, ReportData};
 pub use crate::error::{ReportError, Result};
 pub use crate::figures::{FigureId, FigureSpec, Kind, Rendered};
+pub use crate::maps::FlowMap;
 pub use crate::report::{FigureInfo, RenderedReport, ReportOptions, ReportSummary, render_report, write_report};
 pub use outflow::run::RunDir;

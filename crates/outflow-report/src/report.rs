@@ -25,6 +25,8 @@ pub struct ReportOptions {
     pub compress: bool,
     /// Flows in the t-SNE maps at most (a seeded sample of the scatter plots' points; 0: no t-SNE maps).
     pub tsne_points: usize,
+    /// Flows in the UMAP maps at most (the same seeded choice as t-SNE's; 0: no UMAP maps).
+    pub umap_points: usize,
     /// Write a PNG copy of every figure into `DIR/figures/`.
     pub write_png: bool,
 }
@@ -39,6 +41,7 @@ impl Default for ReportOptions {
             k_max: 10,
             compress: true,
             tsne_points: 2000,
+            umap_points: 2000,
             write_png: true,
         }
     }

@@ -8,12 +8,14 @@ use outflow::run::RunDirError;
 use outflow::{DetectorParams, OutflowError};
 use outflow_report::{Kind, ReportData, ReportError, ReportOptions, RunDir, render_report, write_report};
 
-const FIGURES: [&str; 18] = [
+const FIGURES: [&str; 20] = [
     "pca-clusters",
     "score-map",
     "probability-map",
     "tsne-clusters",
     "tsne-scores",
+    "umap-clusters",
+    "umap-scores",
     "score-histogram",
     "cluster-sizes",
     "condensed-tree",
@@ -54,7 +56,7 @@ fn figure_data_match_the_run_directory() {
     let figs = data.figures(&run);
     let ids: Vec<&str> = figs.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, FIGURES);
-    let Kind::Histogram(h) = &figs[5].kind else { panic!("histogram expected") };
+    let Kind::Histogram(h) = &figs[7].kind else { panic!("histogram expected") };
     let lines: Vec<f64> = h.lines.iter().map(|l| l.value).collect();
     assert_eq!(lines, vec![run.summary.thresholds.moderate, run.summary.thresholds.severe]);
     assert_eq!(h.lines[0].tag, "p95");
@@ -94,14 +96,27 @@ fn figure_data_match_the_run_directory() {
         }
         _ => panic!("t-SNE maps expected"),
     }
-    let off = ReportData::compute(&run, &ReportOptions { tsne_points: 0, ..opts.clone() }).unwrap();
-    assert!(off.tsne.is_err());
+    // UMAP maps: the same flows.
+    let umap = data.umap.as_ref().unwrap();
+    assert_eq!(umap.rows, tsne.rows);
+    assert!(umap.points.iter().flatten().all(|v| v.is_finite()));
+    match (&figs[5].kind, &figs[6].kind) {
+        (Kind::ClusterScatter(c), Kind::ValueMap(v)) => {
+            assert_eq!(c.labels, umap.rows.iter().map(|&i| s.cluster[i]).collect::<Vec<_>>());
+            assert_eq!(v.values, umap.rows.iter().map(|&i| s.outlier_score[i]).collect::<Vec<_>>());
+            assert!(c.note.contains("UMAP of 2,000 of 5,000 sampled flows (neighbours 15)"), "{}", c.note);
+        }
+        _ => panic!("UMAP maps expected"),
+    }
+    let off = ReportData::compute(&run, &ReportOptions { tsne_points: 0, umap_points: 0, ..opts.clone() }).unwrap();
+    assert!(off.tsne.is_err() && off.umap.is_err());
+    assert!(off.umap.unwrap_err().contains("umap_points 0"));
 
     // Condensed tree: one box per selected cluster.
     let tree = data.tree.as_ref().unwrap();
     assert_eq!(tree.selected.len(), run.summary.clusters.len());
     assert_eq!(tree.n_points, run.summary.rows_fitted);
-    let Kind::Tree(t) = &figs[7].kind else { panic!("tree expected") };
+    let Kind::Tree(t) = &figs[9].kind else { panic!("tree expected") };
     assert!(t.log_lambda, "the sample's λ spans decades");
 
     // Silhouette: every non-noise sampled flow, mean as outflow-validate computes it.
@@ -174,7 +189,7 @@ fn writes_a_self_contained_deterministic_page_and_pngs() {
         let info = decoder.read_info().unwrap().info().clone();
         assert!(info.width >= 600 && info.height >= 300, "{id}: {}×{}", info.width, info.height);
     }
-    assert_eq!(html.matches("<svg").count(), 18);
+    assert_eq!(html.matches("<svg").count(), 20);
     assert!(html.contains("3,000 of the 5,000 sampled flows"));
     assert!(html.contains("id=\"cluster-profiles\"") && html.contains("id=\"top-anomalies\""));
     // Self-contained: no script, no stylesheet link, nothing fetched but data: URIs.
@@ -228,8 +243,8 @@ fn figures_that_need_two_clusters_are_skipped_with_a_reason() {
         assert!(r.html.contains(&format!("data-skipped=\"{id}\"")), "{id}");
         assert!(!why.is_empty());
     }
-    assert_eq!(r.figures.len(), 18);
-    assert_eq!(r.pngs.len() + r.skipped.len(), 18);
+    assert_eq!(r.figures.len(), 20);
+    assert_eq!(r.pngs.len() + r.skipped.len(), 20);
     // A flow-only run says how to get the behaviour figures.
     let why = |id: &str| r.skipped.iter().find(|(f, _)| f.as_str() == id).map(|(_, w)| w.clone()).unwrap();
     assert!(why("entity-bytes").contains("--level all") && why("beacon-intervals").contains("--level all"));

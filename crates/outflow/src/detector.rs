@@ -7,6 +7,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use outflow_aggregate::{AggregateParams, Entities, Level, aggregate};
 use outflow_cluster::{Algorithm, ClusterModel, Fit, HdbscanParams, Membership, Model as Clustering};
 use outflow_core::{InputError, sample_indices, stats, unique_rows};
+use outflow_embed::{Transform as _, Umap, UmapParams};
 use outflow_io::{Schema, Table};
 use outflow_outlier::glosh::cluster_rarity;
 use outflow_prep::{FitReport, Prep, PrepFit, PrepParams, Prepared, RowStatus};
@@ -59,6 +60,12 @@ pub struct DetectorParams {
     pub level: Level,
     /// How flows become host and pair rows (host and pair levels).
     pub aggregation: AggregateParams,
+    /// A UMAP embedding of the prepared features for the clusterer to be fitted on (the reference
+    /// notebooks cluster a UMAP map of the flows; density is easier to find in a few dimensions than in
+    /// thirty). Its seed is [`DetectorParams::seed`]. The scorers and the reasons keep the prepared
+    /// features; new flows are embedded by [`Umap`]'s `transform`, each on its own. `None`: the clusterer
+    /// sees the prepared features.
+    pub embed: Option<UmapParams>,
 }
 
 impl Default for DetectorParams {
@@ -72,6 +79,7 @@ impl Default for DetectorParams {
             seed: 42,
             level: Level::Flow,
             aggregation: AggregateParams::default(),
+            embed: None,
         }
     }
 }
@@ -237,7 +245,25 @@ pub struct FitSummary {
     /// What was chosen from the table's columns rather than given; `None` when everything was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defaults: Option<FamilyDefaults>,
+    /// The embedding the clusterer was fitted on, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<EmbeddingSummary>,
 }
+
+/// The UMAP embedding a clusterer was fitted on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmbeddingSummary {
+    /// Its parameters (the seed is the detector's).
+    pub params: UmapParams,
+    /// scikit-learn's trustworthiness of the map at 5 neighbours, over a seeded sample of the fitted rows
+    /// (1 keeps every row's 5 nearest neighbours; umap-learn's maps of the reference shapes: 0.96–1.0).
+    pub trustworthiness: Option<f64>,
+    /// The rows of that sample.
+    pub trustworthiness_rows: usize,
+}
+
+/// Rows of the sample the embedding's trustworthiness is measured on (exact: quadratic in the sample).
+const TRUSTWORTHINESS_SAMPLE: usize = 2000;
 
 /// The parts of a detector chosen for the log family its columns name: a preparation or signals left
 /// unset in [`DetectorParams`] are the family's, as measured for detection (see
@@ -265,6 +291,9 @@ pub struct Detector {
     /// Median of each unscaled feature over the training rows: the "typical value" reasons compare to.
     #[serde(default)]
     pub(crate) typical: Vec<f64>,
+    /// The embedding the clusterer works in, when [`DetectorParams::embed`] asked for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) embedding: Option<Umap>,
 }
 
 /// Seconds spent in each stage.
@@ -402,8 +431,13 @@ impl DetectorParams {
         let prepare = t0.elapsed().as_secs_f64();
 
         let t1 = Instant::now();
-        let (algorithm, model, dbcv) = self.cluster(x_fit.view())?;
-        let memberships = memberships_of(&model, x_score, &score_rows, &fit_rows)?;
+        let embedding = match &self.embed {
+            Some(p) => Some(UmapParams { seed: self.seed, ..p.clone() }.fit(x_fit.view())?),
+            None => None,
+        };
+        let (algorithm, model, dbcv) = self.cluster(embedding.as_ref().map_or(x_fit.view(), |u| u.embedding.view()))?;
+        let memberships = memberships_of(&model, embedding.as_ref(), x_score, &score_rows, &fit_rows)?;
+        let embedding_summary = embedding.as_ref().map(|u| self.embedding_summary(u, x_fit.view()));
         let cluster = t1.elapsed().as_secs_f64();
 
         let t2 = Instant::now();
@@ -450,6 +484,7 @@ impl DetectorParams {
                 preparation: self.prep.is_none(),
                 signals: self.scoring.signals.is_empty(),
             }),
+            embedding: embedding_summary,
         };
         let t3 = Instant::now();
         let fitted: RowScores =
@@ -462,6 +497,7 @@ impl DetectorParams {
             scorer,
             summary: summary.clone(),
             typical: crate::reasons::typical_values(&pf.output.unscaled),
+            embedding,
         };
         let per_kept = detector.complete(table, &pf.output, &score_rows, fitted)?;
         let predict = t3.elapsed().as_secs_f64();
@@ -493,6 +529,15 @@ impl DetectorParams {
         Ok((params, pf))
     }
 
+    /// The embedding's parameters and its trustworthiness on a sample of the fitted rows `x`.
+    fn embedding_summary(&self, u: &Umap, x: ArrayView2<'_, f64>) -> EmbeddingSummary {
+        let rows = sample_indices(x.nrows(), TRUSTWORTHINESS_SAMPLE, self.seed);
+        let (xs, zs) = (x.select(Axis(0), &rows), u.embedding.select(Axis(0), &rows));
+        let k = 5.min(rows.len().saturating_sub(1) / 2);
+        let trustworthiness = (k > 0).then(|| outflow_embed::trustworthiness(xs.view(), zs.view(), k).ok()).flatten();
+        EmbeddingSummary { params: u.params().clone(), trustworthiness, trustworthiness_rows: rows.len() }
+    }
+
     /// Fits the clusterer on the sampled rows; with HDBSCAN also its relative validity. The parameters
     /// returned are those used, DBSCAN's automatic radius included.
     fn cluster(&self, x: ArrayView2<'_, f64>) -> Result<(Algorithm, Clustering, Option<f64>)> {
@@ -511,6 +556,7 @@ impl DetectorParams {
 /// features are `x`: the fitted rows' from the fit, the others assigned like new flows.
 fn memberships_of(
     model: &Clustering,
+    embedding: Option<&Umap>,
     x: ArrayView2<'_, f64>,
     score_rows: &[usize],
     fit_rows: &[usize],
@@ -527,7 +573,11 @@ fn memberships_of(
     }
     let rest: Vec<usize> = (0..out.len()).filter(|&i| out[i].is_none()).collect();
     if !rest.is_empty() {
-        let assigned = model.assign(x.select(Axis(0), &rest).view())?;
+        let rows = x.select(Axis(0), &rest);
+        let assigned = match embedding {
+            Some(u) => model.assign(u.transform(rows.view())?.view())?,
+            None => model.assign(rows.view())?,
+        };
         for (i, m) in rest.into_iter().zip(assigned) {
             out[i] = Some(m);
         }
@@ -841,14 +891,14 @@ impl Detector {
     /// assigned once; so are the signals, unless one depends on the whole batch (ECOD, COPOD).
     fn memberships_and_signals(&self, x: ArrayView2<'_, f64>) -> Result<(Vec<Membership>, RawSignals)> {
         let score = |x: ArrayView2<'_, f64>| -> Result<(Vec<Membership>, RawSignals)> {
-            let memberships = self.clustering.assign(x)?;
+            let memberships = self.assign(x)?;
             let raw = self.scorer.raw_new(x, &memberships)?;
             Ok((memberships, raw))
         };
         let Some(unique) = unique_rows(x) else { return score(x) };
         let (u, of_row) = (unique.points.view(), &unique.of_row);
         // Errors would name rows of the unique matrix: every row is scored again for one naming the input's.
-        let Ok(distinct) = self.clustering.assign(u) else { return score(x) };
+        let Ok(distinct) = self.assign(u) else { return score(x) };
         let memberships = expand(of_row, &distinct);
         let raw = if self.scorer.row_local() {
             let Ok(raw) = self.scorer.raw_new(u, &distinct) else { return score(x) };
@@ -857,6 +907,19 @@ impl Detector {
             self.scorer.raw_new(x, &memberships)?
         };
         Ok((memberships, raw))
+    }
+
+    /// The clusters of prepared rows, through the embedding when the clusterer works in one.
+    fn assign(&self, x: ArrayView2<'_, f64>) -> Result<Vec<Membership>> {
+        Ok(match &self.embedding {
+            Some(u) => self.clustering.assign(u.transform(x)?.view())?,
+            None => self.clustering.assign(x)?,
+        })
+    }
+
+    /// The embedding the clusterer works in, when it has one.
+    pub fn embedding(&self) -> Option<&Umap> {
+        self.embedding.as_ref()
     }
 
     /// The scores of every prepared row: the scorers' training rows (`fit_rows`, ascending) from the fit, the

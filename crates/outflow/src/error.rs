@@ -27,6 +27,9 @@ pub enum OutflowError {
     /// Validity indices.
     #[error(transparent)]
     Validate(#[from] outflow_validate::ValidateError),
+    /// The embedding the clusterer is fitted on.
+    #[error(transparent)]
+    Embed(#[from] outflow_embed::EmbedError),
     /// One signal of the anomaly score.
     #[error("signal {signal}: {source}")]
     Signal {

@@ -58,6 +58,13 @@ pub struct Args {
     /// Seed of every random choice.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Fit the clusterer on a UMAP embedding of the prepared features: `umap` (umap-learn's defaults) or
+    /// `umap:n_components=5,n_neighbors=30,min_dist=0` (also spread, metric, n_epochs, learning_rate,
+    /// init, local_connectivity, set_op_mix_ratio, repulsion_strength, negative_sample_rate). Saved in
+    /// the model: `score` and `serve` embed new flows the same way. Scores and reasons keep the prepared
+    /// features.
+    #[arg(long, value_name = "SPEC")]
+    pub embed: Option<String>,
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -292,6 +299,12 @@ fn params(a: &Args) -> Result<DetectorParams> {
     if a.tune && params.clustering.name() != "hdbscan" {
         bail!("--tune searches HDBSCAN's parameters; it needs --algorithm hdbscan");
     }
+    if let Some(spec) = &a.embed {
+        if a.tune {
+            bail!("--tune searches the prepared features, not an embedding: use --embed or --tune");
+        }
+        params.embed = Some(crate::input::umap_spec(spec).context("--embed")?);
+    }
     if !a.signals.is_empty() {
         params.scoring.signals = a.signals.iter().map(|s| s.parse()).collect::<std::result::Result<Vec<_>, _>>()?;
     }
@@ -394,6 +407,16 @@ fn print_flow_summary(s: &RunSummary, out: &str) {
         s.preset,
         s.features_dropped.len()
     );
+    if let Some(e) = &s.embedding {
+        println!(
+            "clustered on a UMAP map: {} components, {} neighbours, min_dist {} (trustworthiness {} on {} fitted rows)",
+            e.params.n_components,
+            e.params.n_neighbors,
+            e.params.min_dist,
+            e.trustworthiness.map_or("n/a".into(), |t| format!("{t:.3}")),
+            e.trustworthiness_rows
+        );
+    }
     println!(
         "{} ({}): {} clusters, {:.1}% noise, DBCV {}",
         s.clustering.title(),

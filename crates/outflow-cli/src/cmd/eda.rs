@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use outflow::prep::{ColumnStats, EdaReport, PrepParams, eda};
 use serde::Serialize;
 
@@ -27,6 +27,20 @@ pub struct Args {
     /// Print JSON instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Also draw 2-D UMAP and t-SNE maps of the flows into this directory (`umap-clusters.svg`,
+    /// `umap-scores.svg`, `tsne-clusters.svg`, `tsne-scores.svg`): the default detector's prepared features
+    /// of a seeded sample of the flows, coloured by its clusters and by its outlier score.
+    #[arg(long, value_name = "DIR")]
+    pub maps: Option<PathBuf>,
+    /// Flows in each map at most (a seeded sample; the figures state it).
+    #[arg(long, default_value_t = 2000)]
+    pub map_points: usize,
+    /// Seed of the maps' sample, the detector and the embeddings.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Replace existing map files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Serialize)]
@@ -38,6 +52,14 @@ struct Report<'a> {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    if let Some(dir) = &args.maps {
+        for name in MAP_FILES {
+            crate::input::check_output(&dir.join(name), args.force)?;
+        }
+        if args.map_points == 0 {
+            bail!("--map-points must be at least 1");
+        }
+    }
     let (input, table, format) = read(args.input.as_ref(), &args.format)?;
     let config = match &args.config {
         Some(path) => {
@@ -49,13 +71,78 @@ pub fn run(args: Args) -> Result<()> {
         None => PrepParams::preset(args.preset.parse::<outflow::io::Family>()?),
     };
     let report = eda(&table, &config)?;
+    let maps = match &args.maps {
+        Some(dir) => draw_maps(&table, dir, &args).with_context(|| format!("maps of {}", input.name()))?,
+        None => Vec::new(),
+    };
     if args.json {
         let r = Report { input: input.name(), format: format.name(), eda: &report };
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(());
     }
     print_human(input.name(), format.name(), &report, args.top);
+    for line in maps {
+        println!("{line}");
+    }
     Ok(())
+}
+
+/// The files `--maps` writes.
+const MAP_FILES: [&str; 4] = ["umap-clusters.svg", "umap-scores.svg", "tsne-clusters.svg", "tsne-scores.svg"];
+
+/// Fits the default detector, maps a sample of its prepared flows with UMAP and t-SNE, and writes the four
+/// figures; returns one line per file (or per map that could not be drawn).
+fn draw_maps(table: &outflow::io::Table, dir: &std::path::Path, args: &Args) -> Result<Vec<String>> {
+    use outflow::{DetectorParams, Severity};
+    use outflow_report::maps::{MapColours, map_figures, tsne_map, umap_map};
+    use outflow_report::{FigureId, FigureSpec};
+    let fit = DetectorParams { seed: args.seed, ..DetectorParams::default() }.fit(table)?;
+    let x = fit.prepared.model_input();
+    let flows: Vec<&outflow::FlowScore> = fit.prepared.kept.iter().map(|&r| &fit.flows[r]).collect();
+    let cluster: Vec<i64> = flows.iter().map(|f| f.cluster.unwrap_or(-1)).collect();
+    let score: Vec<f64> = flows.iter().map(|f| f.outlier_score.unwrap_or(0.0)).collect();
+    let severity: Vec<u8> = flows
+        .iter()
+        .map(|f| match f.severity {
+            Severity::Severe => 2,
+            Severity::Moderate => 1,
+            _ => 0,
+        })
+        .collect();
+    let sc = &fit.detector.params().scoring;
+    let th = fit.summary.thresholds;
+    let colours = MapColours {
+        cluster: &cluster,
+        score: &score,
+        severity: &severity,
+        thresholds: (th.moderate, th.severe),
+        percentiles: (sc.moderate_percentile, sc.severe_percentile),
+    };
+    let all: Vec<usize> = (0..x.nrows()).collect();
+    let umap = umap_map(x.view(), &all, args.map_points, args.seed, true);
+    let tsne = tsne_map(x.view(), &all, args.map_points, args.seed, true);
+    let (uc, us) = map_figures(&umap, x.nrows(), &colours);
+    let (tc, ts) = map_figures(&tsne, x.nrows(), &colours);
+    let figures = [
+        (FigureId::UmapClusters, uc),
+        (FigureId::UmapScores, us),
+        (FigureId::TsneClusters, tc),
+        (FigureId::TsneScores, ts),
+    ];
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut lines = Vec::new();
+    for ((id, kind), name) in figures.into_iter().zip(MAP_FILES) {
+        let why = if let outflow_report::Kind::Skipped(why) = &kind { Some(why.clone()) } else { None };
+        match (FigureSpec { id, kind }).render(false)? {
+            Some(r) => {
+                let path = dir.join(name);
+                crate::input::write_output(&path, r.svg.as_bytes(), args.force)?;
+                lines.push(format!("wrote {} ({})", path.display(), id.title()));
+            }
+            None => lines.push(format!("{}: not drawn: {}", id.title(), why.unwrap_or_default())),
+        }
+    }
+    Ok(lines)
 }
 
 fn print_human(input: &str, format: &str, r: &EdaReport, top: usize) {

@@ -24,6 +24,9 @@ pub struct Args {
     /// Flows in the t-SNE maps at most (a seeded sample of the scatter plots' points; 0: no t-SNE maps).
     #[arg(long, default_value_t = 2000)]
     pub tsne_points: usize,
+    /// Flows in the UMAP maps at most (the same seeded sample as t-SNE's; 0: no UMAP maps).
+    #[arg(long, default_value_t = 2000)]
+    pub umap_points: usize,
     /// Print nothing on success.
     #[arg(long)]
     pub quiet: bool,
@@ -35,6 +38,7 @@ pub fn run(a: Args) -> Result<()> {
         overwrite: a.force,
         max_scatter_points: a.max_points,
         tsne_points: a.tsne_points,
+        umap_points: a.umap_points,
         ..Default::default()
     };
     let at = crate::input::location(&a.run_dir)?;

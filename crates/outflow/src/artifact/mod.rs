@@ -11,7 +11,9 @@
 //! again. Against deliberate edits a model can be **signed** with a secret key ([`ModelKey`], HMAC-SHA256;
 //! the `outflow` command takes it from `OUTFLOW_MODEL_KEY`): the header then carries
 //! `"signature": "hmac-sha256:<hex>"` over the format, version, creation time and body checksum, and a
-//! reader given the key refuses a file that is unsigned or signed with another key. Format version 2 holds any clusterer of `outflow-cluster`; files of version
+//! reader given the key refuses a file that is unsigned or signed with another key. Format version 2 holds any clusterer of `outflow-cluster`; version 3 adds the UMAP embedding a
+//! clusterer may work in (written only by such detectors, so other models stay readable by version-2
+//! readers); files of version
 //! 1 (HDBSCAN only) are read and converted so that they score exactly as they did. Writing goes to a
 //! temporary file moved into place, and never replaces an existing file unless asked to.
 
@@ -32,7 +34,14 @@ use crate::error::{ArtifactError, OutflowError, Result};
 /// The format name in every model file.
 pub const FORMAT: &str = "outflow-model";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
+
+/// The version a detector is written with: 3 when its clusterer works in an embedding (a reader of
+/// version 2 would ignore the embedding and assign flows in the wrong space), else 2, which every
+/// reader since version 2 loads.
+fn version_of(d: &Detector) -> u32 {
+    if d.embedding().is_some() { 3 } else { 2 }
+}
 
 /// What a model file says about itself (readable without loading the model).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -193,7 +202,7 @@ impl Detector {
         let body = serde_json::to_vec(self).expect("a fitted detector serialises");
         let header = ModelHeader {
             format: FORMAT.into(),
-            format_version: FORMAT_VERSION,
+            format_version: version_of(self),
             outflow_version: env!("CARGO_PKG_VERSION").into(),
             created: Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
             body_bytes: body.len(),
@@ -308,6 +317,15 @@ impl Detector {
             ));
         }
         self.clustering().check().map_err(|e| format!("clustering: {e}"))?;
+        if let Some(u) = self.embedding()
+            && u.n_features() != self.summary().features.len()
+        {
+            return Err(format!(
+                "embedding: fitted on {} features, the model prepares {}",
+                u.n_features(),
+                self.summary().features.len()
+            ));
+        }
         self.scorer().check()
     }
 }

@@ -138,6 +138,7 @@ impl Summary {
             rows_fitted: self.rows_fitted,
             rows_fitted_scorers: self.rows_fitted,
             defaults: None,
+            embedding: None,
             features: self.features,
             clustering: Algorithm::Hdbscan(self.hdbscan),
             clusters: self
@@ -195,6 +196,7 @@ pub(super) fn detector(body: &[u8]) -> serde_json::Result<Detector> {
         scorer: b.scorer.current(),
         summary: b.summary.current(),
         typical: Vec::new(),
+        embedding: None,
     })
 }
 

@@ -146,6 +146,9 @@ pub struct RunSummary {
     /// (measured per family); absent when both were given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defaults: Option<crate::FamilyDefaults>,
+    /// The UMAP embedding the clusterer was fitted on (`--embed`), with its trustworthiness on a sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<crate::EmbeddingSummary>,
     /// Whether `--tune` chose the parameters.
     pub tuned: bool,
     /// Seconds per stage.

@@ -309,6 +309,7 @@ fn summary(run: &RunInput<'_>, model_file: String) -> RunSummary {
         clustering: s.clustering.clone(),
         signals: fit.detector.scorer().params().signals.iter().map(|s| s.name()).collect(),
         defaults: s.defaults.clone(),
+        embedding: s.embedding.clone(),
         tuned: run.tuning.is_some(),
         timings_seconds: RunTimings {
             read: run.read_seconds,

@@ -1,6 +1,7 @@
 //! # outflow-embed
 //!
-//! Non-linear embeddings of flow features, for maps of a log and for clustering in fewer dimensions:
+//! Non-linear embeddings of flow features, for maps of a log and for clustering in fewer dimensions (a
+//! detector can cluster a UMAP map and embed new flows with it):
 //!
 //! | embedding | module | reference |
 //! |---|---|---|
@@ -13,9 +14,12 @@
 //! depend on the number of threads (rayon).
 //!
 //! Written here rather than taken from a crate: the t-SNE crates on crates.io implement the exact
-//! O(n²) method or an older Barnes–Hut without scikit-learn's schedule, so their maps are not comparable
-//! with the Python ones researchers have; the neighbour search and the PCA start reuse
-//! outflow-cluster's kd-tree and outflow-prep's PCA.
+//! O(n²) method or an older Barnes–Hut without scikit-learn's schedule, and we found no UMAP crate that
+//! reproduces umap-learn's fuzzy graph, defaults and `transform` — what comparing maps with the Python
+//! ones researchers have, and embedding new flows in a saved model, need. The neighbour searches and the
+//! PCA start reuse outflow-cluster's kd-tree and outflow-prep's PCA; the spectral start's eigenvectors
+//! come from faer's dense decomposition (small graphs) or a block Krylov method written here (large ones:
+//! faer has no sparse symmetric eigensolver).
 //!
 //! ```
 //! use ndarray::Array2;
@@ -29,6 +33,13 @@
 //! let t = TsneParams { perplexity: 10.0, ..Default::default() }.fit(x.view()).unwrap();
 //! assert_eq!(t.embedding.dim(), (120, 2));
 //! assert!(trustworthiness(x.view(), t.embedding.view(), 5).unwrap() > 0.9);
+//!
+//! // UMAP, then new rows placed in its map.
+//! use outflow_embed::{Transform, UmapParams};
+//! let u = UmapParams { n_neighbors: 10, seed: 7, ..Default::default() }.fit(x.view()).unwrap();
+//! assert!(trustworthiness(x.view(), u.embedding.view(), 5).unwrap() > 0.9);
+//! let new = u.transform(x.slice(ndarray::s![..3, ..])).unwrap();
+//! assert_eq!(new.dim(), (3, 2));
 //! ```
 
 #![warn(missing_docs)]

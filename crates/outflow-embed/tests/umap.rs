@@ -81,8 +81,12 @@ fn duplicated_rows_are_embedded() {
     }
     let u = UmapParams { n_epochs: Some(50), ..Default::default() }.fit(x.view()).unwrap();
     assert!(u.embedding.iter().all(|v| v.is_finite()));
-    let t = u.transform(x.slice(s![..3, ..])).unwrap();
+    let t = u.transform(x.slice(s![..30, ..])).unwrap();
     assert!(t.iter().all(|v| v.is_finite()));
+    // A repeated row and a distinct one land where they land in the batch.
+    for r in [0, 1, 3] {
+        assert_eq!(u.transform(x.slice(s![r..r + 1, ..])).unwrap().row(0), t.row(r), "row {r}");
+    }
 }
 
 #[test]

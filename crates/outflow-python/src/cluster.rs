@@ -33,12 +33,12 @@ fn floats<'py>(py: Python<'py>, v: &[f64]) -> Bound<'py, PyArray1<f64>> {
 }
 
 /// A fitted model as bytes (JSON), for pickling.
-fn model_bytes<'py>(py: Python<'py>, model: &impl serde::Serialize) -> Bound<'py, PyBytes> {
+pub(crate) fn model_bytes<'py>(py: Python<'py>, model: &impl serde::Serialize) -> Bound<'py, PyBytes> {
     PyBytes::new(py, &serde_json::to_vec(model).expect("a fitted model serialises"))
 }
 
 /// A fitted model from [`model_bytes`], checked (`check`) before use: pickles are data from outside.
-fn model_from_bytes<T: serde::de::DeserializeOwned>(
+pub(crate) fn model_from_bytes<T: serde::de::DeserializeOwned>(
     what: &str,
     bytes: &[u8],
     check: impl Fn(&T) -> Result<(), String>,

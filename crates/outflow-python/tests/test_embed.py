@@ -50,3 +50,41 @@ def test_bad_parameters_name_themselves():
         outflow.TSNE(perplexity=5).fit(np.array([[1.0, np.nan]] * 20))
     with pytest.raises(outflow.InputError, match="n_neighbors"):
         outflow.trustworthiness(x, x[:, :2], n_neighbors=20)
+
+
+def test_umap_maps_are_trustworthy_deterministic_and_transform_new_rows():
+    x, _ = make_blobs(n_samples=500, n_features=8, centers=4, random_state=2)
+    model = outflow.UMAP(random_state=3).fit(x[:400])
+    assert model.embedding_.shape == (400, 2) and model.n_features_in_ == 8
+    # umap-learn's maps of such blobs: trustworthiness ~0.96-0.99 at 5 neighbours.
+    assert sk_trustworthiness(x[:400], model.embedding_, n_neighbors=5) > 0.95
+    assert model._a == pytest.approx(1.5769, abs=1e-3) and model._b == pytest.approx(0.8951, abs=1e-3)
+    assert np.array_equal(outflow.UMAP(random_state=3).fit_transform(x[:400]), model.embedding_)
+    new = model.transform(x[400:])
+    assert new.shape == (100, 2)
+    assert sk_trustworthiness(x[400:], new, n_neighbors=5) > 0.9
+    # A row lands where it lands in a batch; a pickled model places rows the same way.
+    assert np.array_equal(model.transform(x[450:451])[0], new[50])
+    import pickle
+
+    again = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(again.transform(x[400:]), new)
+    minkowski = outflow.UMAP(metric="minkowski", metric_kwds={"p": 3}, n_components=3, n_epochs=50).fit(x)
+    assert minkowski.embedding_.shape == (500, 3)
+
+
+def test_umap_bad_parameters_name_themselves():
+    x = np.random.default_rng(1).normal(size=(40, 3))
+    for kwargs, needle in (
+        ({"n_neighbors": 40}, "n_neighbors"),
+        ({"min_dist": 2.0}, "min_dist"),
+        ({"init": "tsne"}, "init"),
+        ({"metric": "nope"}, "metric"),
+        ({"metric_kwds": {"w": 1}}, "metric_kwds"),
+    ):
+        with pytest.raises(outflow.InputError, match=needle):
+            outflow.UMAP(**kwargs).fit(x)
+    with pytest.raises(outflow.InputError):
+        outflow.UMAP(n_neighbors=5).fit(np.array([[1.0, np.nan]] * 20))
+    with pytest.raises(outflow.InputError):
+        outflow.UMAP(n_neighbors=5).fit(x).transform(np.zeros((2, 4)))

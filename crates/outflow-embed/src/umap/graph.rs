@@ -42,10 +42,19 @@ impl Csr {
     }
 }
 
+/// How small a bandwidth may get where the search ends below 1e-3 of a mean distance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Floor {
+    /// umap-learn's rule: the row's mean distance when `rho > 0`, else the mean over all rows.
+    Fit,
+    /// The row's own mean distance always, so a new row's bandwidth never depends on its batch.
+    PerRow,
+}
+
 /// Per row, the distance to its first `local_connectivity` nearest non-zero neighbours (`rho`) and the
 /// bandwidth `sigma` with `Σ_j exp(−max(d_j − rho, 0) / sigma) = log2(k)` over the neighbours after the
 /// first column. `dists` is `n × k`, each row ascending.
-pub(crate) fn smooth_knn_dist(dists: &[f32], k: usize, local_connectivity: f64) -> (Vec<f32>, Vec<f32>) {
+pub(crate) fn smooth_knn_dist(dists: &[f32], k: usize, local_connectivity: f64, floor: Floor) -> (Vec<f32>, Vec<f32>) {
     let n = dists.len() / k;
     let target = (k as f64).log2();
     let mean_all = dists.iter().map(|&d| f64::from(d)).sum::<f64>() / dists.len().max(1) as f64;
@@ -95,7 +104,7 @@ pub(crate) fn smooth_knn_dist(dists: &[f32], k: usize, local_connectivity: f64) 
                     }
                 }
             }
-            let floor = if rho > 0.0 {
+            let floor = if rho > 0.0 || floor == Floor::PerRow {
                 MIN_SCALE * row.iter().map(|&d| f64::from(d)).sum::<f64>() / k as f64
             } else {
                 MIN_SCALE * mean_all
@@ -116,7 +125,7 @@ pub(crate) fn membership(d: f32, rho: f32, sigma: f32) -> f32 {
 /// itself first): memberships `A`, then `mix·(A + Aᵀ − A∘Aᵀ) + (1 − mix)·A∘Aᵀ`, zeros dropped.
 pub(crate) fn fuzzy_simplicial_set(indices: &[u32], dists: &[f32], k: usize, local_connectivity: f64, mix: f64) -> Csr {
     let n = indices.len() / k;
-    let (sigma, rho) = smooth_knn_dist(dists, k, local_connectivity);
+    let (sigma, rho) = smooth_knn_dist(dists, k, local_connectivity, Floor::Fit);
     // A in rows (columns sorted), and Aᵀ.
     let rows: Vec<Vec<(u32, f32)>> = (0..n)
         .into_par_iter()
@@ -205,7 +214,7 @@ mod tests {
     #[test]
     fn bandwidth_gives_log2_k_mass() {
         let d = [0.0f32, 1.0, 1.5, 2.0, 3.0];
-        let (sigma, rho) = smooth_knn_dist(&d, 5, 1.0);
+        let (sigma, rho) = smooth_knn_dist(&d, 5, 1.0, Floor::Fit);
         assert_eq!(rho[0], 1.0);
         let mass: f64 = d[1..].iter().map(|&x| f64::from(membership(x, rho[0], sigma[0]))).sum();
         assert!((mass - 5f64.log2()).abs() < 1e-4, "{mass}");

@@ -23,7 +23,8 @@
 //!
 //! **New rows** ([`Umap::transform`]): their `n_neighbors` nearest training rows with `local_connectivity −
 //! 1` (umap-learn's rule), the start at the membership-weighted mean of those rows' positions (or at an
-//! identical row's), then `n_epochs / 3` epochs (100 by default) moving only the new row at a quarter of the
+//! identical row's; a bandwidth floored by the row's own mean distance, where umap-learn takes the
+//! batch's), then `n_epochs / 3` epochs (100 by default) moving only the new row at a quarter of the
 //! learning rate. Unlike umap-learn — whose epoch count and edge pruning depend on the batch — every row is
 //! placed on its own with its own random stream drawn from its values, so a row's position does not depend
 //! on the rest of its batch, on its place in it or on the thread count: scoring a flow alone or in a
@@ -44,7 +45,7 @@ use outflow_cluster::{Metric, NearestNeighbors};
 use outflow_core::{Fit, InputError, Transform, check_matrix, check_query};
 use outflow_prep::{PcaComponents, PcaParams};
 
-use self::graph::{fuzzy_simplicial_set, membership, smooth_knn_dist};
+use self::graph::{Floor, fuzzy_simplicial_set, membership, smooth_knn_dist};
 use self::layout::{Schedule, Sgd, VertexRng};
 use crate::error::{EmbedError, Result};
 
@@ -278,7 +279,7 @@ impl UmapParams {
         let (_, idx, dist) = self.neighbours(x)?;
         let k = self.n_neighbors;
         let g = fuzzy_simplicial_set(&idx, &dist, k, self.local_connectivity, self.set_op_mix_ratio);
-        let (sigmas, rhos) = smooth_knn_dist(&dist, k, self.local_connectivity);
+        let (sigmas, rhos) = smooth_knn_dist(&dist, k, self.local_connectivity, Floor::Fit);
         let edges = (0..g.n).flat_map(|i| {
             let (c, v) = g.row(i);
             c.iter().zip(v).map(move |(&j, &w)| (i, j as usize, w)).collect::<Vec<_>>()
@@ -391,7 +392,7 @@ impl Transform for Umap {
         let (d, i) = self.index.kneighbors(x, k)?;
         let dists: Vec<f32> = d.iter().map(|&v| v as f32).collect();
         let lc = (self.params.local_connectivity - 1.0).max(0.0);
-        let (sigma, rho) = smooth_knn_dist(&dists, k, lc);
+        let (sigma, rho) = smooth_knn_dist(&dists, k, lc, Floor::PerRow);
         let n_epochs = self.params.n_epochs.map_or(100, |e| e / 3);
         let sgd = self.sgd(n_epochs, self.params.learning_rate / 4.0);
         let fixed: Vec<f32> = self.embedding.iter().map(|&v| v as f32).collect();

@@ -5,8 +5,8 @@
   :class:`Ward`.
 - Validation indices: :func:`dbcv`, :func:`silhouette_score`, :func:`davies_bouldin_score`,
   :func:`calinski_harabasz_score`, :func:`hopkins`.
-- Embeddings: :class:`TSNE` (scikit-learn's Barnes–Hut t-SNE, same defaults) and
-  :func:`trustworthiness`.
+- Embeddings: :class:`UMAP` (umap-learn's UMAP, same defaults, with ``transform``), :class:`TSNE`
+  (scikit-learn's Barnes–Hut t-SNE, same defaults) and :func:`trustworthiness`.
 - :class:`Detector`: the flow anomaly detector of the ``outflow`` command on Arrow data (pyarrow,
   pandas), reading and writing the command's model files.
 
@@ -28,7 +28,7 @@ from ._cluster import (
 )
 from ._validate import HopkinsResult, calinski_harabasz_score, davies_bouldin_score, dbcv, hopkins, silhouette_score
 from ._detector import Detector, read_log, simulate_log
-from ._embed import TSNE, trustworthiness
+from ._embed import TSNE, UMAP, trustworthiness
 
 __all__ = [
     "__version__",
@@ -51,6 +51,7 @@ __all__ = [
     "hopkins",
     "HopkinsResult",
     "TSNE",
+    "UMAP",
     "trustworthiness",
     "Detector",
     "read_log",

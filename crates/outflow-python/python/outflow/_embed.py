@@ -1,5 +1,6 @@
-"""Embeddings with scikit-learn's names: :class:`TSNE` (Barnes–Hut, scikit-learn's definition,
-schedule and defaults) and :func:`trustworthiness`.
+"""Embeddings with their Python peers' names: :class:`UMAP` (umap-learn's definition, defaults and
+``transform``), :class:`TSNE` (Barnes–Hut, scikit-learn's definition, schedule and defaults) and
+:func:`trustworthiness`.
 
 Parameters are stored as given by ``__init__`` and checked at ``fit``; fitted attributes end in ``_``.
 """
@@ -7,12 +8,12 @@ Parameters are stored as given by ``__init__`` and checked at ``fit``; fitted at
 from __future__ import annotations
 
 import json
-from typing import Any, Union
+from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
 from . import _outflow
-from ._array import as_matrix, count, real, seed_of
+from ._array import as_matrix, check_fitted, count, metric_name, real, seed_of
 from ._cluster import _Base, _fit_input
 from ._errors import InputError
 
@@ -90,6 +91,93 @@ class TSNE(_Base):
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
         """Embeds ``X`` and returns the embedding."""
         return self.fit(X).embedding_
+
+
+class UMAP(_Base):
+    """UMAP as umap-learn 0.5's ``UMAP``: the same parameters, defaults, fuzzy graph (checked against
+    umap-learn on fixtures), spectral start and layout; exact neighbours at every size. Deterministic for
+    a ``random_state`` whatever the thread count (``None`` is seed 0), and parallel all the same.
+    ``transform`` places new rows each on its own: a row's position does not depend on its batch.
+    ``metric`` is one of ``euclidean``, ``manhattan``, ``chebyshev``, ``cosine``, ``minkowski`` (with
+    ``metric_kwds={"p": p}``), ``haversine``.
+
+    Attributes after ``fit``: ``embedding_``, ``n_features_in_``, ``_a``, ``_b`` (the fitted curve, as
+    umap-learn names them).
+    """
+
+    def __init__(
+        self,
+        n_neighbors: int = 15,
+        n_components: int = 2,
+        metric: str = "euclidean",
+        metric_kwds: Optional[Dict[str, Any]] = None,
+        n_epochs: Optional[int] = None,
+        learning_rate: float = 1.0,
+        init: str = "spectral",
+        min_dist: float = 0.1,
+        spread: float = 1.0,
+        set_op_mix_ratio: float = 1.0,
+        local_connectivity: float = 1.0,
+        repulsion_strength: float = 1.0,
+        negative_sample_rate: int = 5,
+        random_state: Any = None,
+    ) -> None:
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.metric = metric
+        self.metric_kwds = metric_kwds
+        self.n_epochs = n_epochs
+        self.learning_rate = learning_rate
+        self.init = init
+        self.min_dist = min_dist
+        self.spread = spread
+        self.set_op_mix_ratio = set_op_mix_ratio
+        self.local_connectivity = local_connectivity
+        self.repulsion_strength = repulsion_strength
+        self.negative_sample_rate = negative_sample_rate
+        self.random_state = random_state
+
+    def _native_params(self) -> str:
+        if self.init not in ("spectral", "pca", "random"):
+            raise InputError(f"init must be 'spectral', 'pca' or 'random', got {self.init!r}")
+        kwds = dict(self.metric_kwds or {})
+        unknown = set(kwds) - {"p"}
+        if unknown:
+            raise InputError(f"metric_kwds: only p (minkowski) is known, got {sorted(unknown)}")
+        params = {
+            "n_neighbors": count("n_neighbors", self.n_neighbors, 2),
+            "n_components": count("n_components", self.n_components, 1),
+            "metric": metric_name(self.metric, kwds.get("p")),
+            "min_dist": real("min_dist", self.min_dist, 0.0),
+            "spread": real("spread", self.spread, 0.0),
+            "n_epochs": None if self.n_epochs is None else count("n_epochs", self.n_epochs, 0),
+            "learning_rate": real("learning_rate", self.learning_rate, 0.0),
+            "init": self.init,
+            "local_connectivity": real("local_connectivity", self.local_connectivity, 0.0),
+            "set_op_mix_ratio": real("set_op_mix_ratio", self.set_op_mix_ratio, 0.0),
+            "repulsion_strength": real("repulsion_strength", self.repulsion_strength, 0.0),
+            "negative_sample_rate": count("negative_sample_rate", self.negative_sample_rate, 0),
+            "seed": seed_of(self.random_state),
+        }
+        return json.dumps(params, allow_nan=False)
+
+    def fit(self, X: Any, y: Any = None) -> "UMAP":
+        """Embeds ``X``; ``y`` is ignored."""
+        params = self._native_params()
+        X = _fit_input(self, X)
+        self._model = _outflow.UmapModel.fit(X, params)
+        self.embedding_ = self._model.embedding
+        self._a, self._b = self._model.curve
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """Embeds ``X`` and returns the embedding."""
+        return self.fit(X).embedding_
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The positions of new rows in the fitted map."""
+        check_fitted(self, ["_model"])
+        return self._model.transform(as_matrix(X))
 
 
 def trustworthiness(X: Any, X_embedded: Any, *, n_neighbors: int = 5) -> float:

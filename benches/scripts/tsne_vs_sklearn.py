@@ -18,24 +18,9 @@ import subprocess
 import tempfile
 import time
 
-import numpy as np
 import pandas as pd
+from embed_data import blobs, read_numeric
 from sklearn.manifold import TSNE, trustworthiness
-
-MAX_ROWS = 20_000
-
-
-def blobs(n, seed=0):
-    rng = np.random.default_rng(seed)
-    k = 10
-    centres = rng.normal(scale=8.0, size=(k, 10))
-    widths = rng.uniform(0.5, 2.0, size=k)
-    m = int(n * 0.99)
-    lab = rng.integers(0, k, size=m)
-    x = centres[lab] + rng.normal(size=(m, 10)) * widths[lab, None]
-    noise = rng.uniform(-25, 25, size=(n - m, 10))
-    return np.round(np.vstack([x, noise]), 5)
-
 
 def run(name, x, binary):
     with tempfile.TemporaryDirectory() as d:
@@ -64,13 +49,7 @@ def main():
     for n in [int(v) for v in a.blobs.split(",") if v]:
         run("blobs + 1 % noise", blobs(n), a.bin)
     for path in a.csv:
-        d = pd.read_csv(path)
-        d = d.drop(columns=[c for c in d.columns if c == "__label"])
-        x = d.to_numpy(dtype=float)
-        if x.shape[0] > MAX_ROWS:
-            x = x[np.random.default_rng(0).choice(x.shape[0], MAX_ROWS, replace=False)]
-        run(os.path.basename(path), x, a.bin)
-
+        run(os.path.basename(path), read_numeric(path), a.bin)
 
 if __name__ == "__main__":
     main()

@@ -55,3 +55,15 @@ pub use crate::tsne::{LearningRate, Tsne, TsneInit, TsneParams};
 pub use crate::umap::{FuzzyGraph, Umap, UmapInit, UmapParams};
 pub use outflow_cluster::Metric;
 pub use outflow_core::{Fit, InputError, Transform};
+
+/// The first `dim` principal components of `x` (outflow-prep's PCA, scikit-learn's): the PCA start of
+/// t-SNE and UMAP.
+pub(crate) fn pca_start(x: ndarray::ArrayView2<'_, f64>, dim: usize) -> Result<ndarray::Array2<f64>> {
+    use outflow_prep::{PcaComponents, PcaParams};
+    if x.ncols() < dim {
+        let why = format!("init pca needs at least {dim} columns, the input has {}", x.ncols());
+        return Err(InputError::param("n_components", why).into());
+    }
+    let pca = PcaParams { n_components: PcaComponents::Count(dim) }.fit(x)?;
+    Ok(outflow_core::Transform::transform(&pca, x)?)
+}

@@ -59,12 +59,11 @@ pub fn tsne_map(
     compress: bool,
 ) -> Result<FlowMap, String> {
     use outflow::embed::{Fit, TsneParams};
-    let (rows, sub) = take(x, shown, (points, seed), compress, ("t-SNE", "tsne_points"))?;
-    let perplexity = 30.0f64.min((rows.len() - 1) as f64 / 3.0);
-    let params = TsneParams { perplexity, seed, ..Default::default() };
-    let fit = params.fit(sub.view()).map_err(|e| format!("t-SNE: {e}"))?;
-    let points = fit.embedding.rows().into_iter().map(|r| [r[0], r[1]]).collect();
-    Ok(FlowMap { method: "t-SNE", rows, points, neighbourhood: perplexity, compressed: compress })
+    map_with(x, shown, (points, seed), compress, ("t-SNE", "tsne_points"), |sub, n| {
+        let perplexity = 30.0f64.min((n - 1) as f64 / 3.0);
+        let fit = TsneParams { perplexity, seed, ..Default::default() }.fit(sub).map_err(|e| e.to_string())?;
+        Ok((fit.embedding, perplexity))
+    })
 }
 
 /// UMAP (umap-learn's defaults, spectral start) of the same kind of sample (the same rows as
@@ -77,12 +76,27 @@ pub fn umap_map(
     compress: bool,
 ) -> Result<FlowMap, String> {
     use outflow::embed::{Fit, UmapParams};
-    let (rows, sub) = take(x, shown, (points, seed), compress, ("UMAP", "umap_points"))?;
-    let n_neighbors = 15.min(rows.len() - 1);
-    let params = UmapParams { n_neighbors, seed, ..Default::default() };
-    let fit = params.fit(sub.view()).map_err(|e| format!("UMAP: {e}"))?;
-    let points = fit.embedding.rows().into_iter().map(|r| [r[0], r[1]]).collect();
-    Ok(FlowMap { method: "UMAP", rows, points, neighbourhood: n_neighbors as f64, compressed: compress })
+    map_with(x, shown, (points, seed), compress, ("UMAP", "umap_points"), |sub, n| {
+        let n_neighbors = 15.min(n - 1);
+        let fit = UmapParams { n_neighbors, seed, ..Default::default() }.fit(sub).map_err(|e| e.to_string())?;
+        Ok((fit.embedding, n_neighbors as f64))
+    })
+}
+
+/// A map of a sample drawn by [`take`]: `embed` gives the sample's positions and its neighbourhood
+/// setting.
+fn map_with(
+    x: ArrayView2<'_, f64>,
+    shown: &[usize],
+    sample: (usize, u64),
+    compress: bool,
+    (method, option): (&'static str, &str),
+    embed: impl FnOnce(ArrayView2<'_, f64>, usize) -> Result<(ndarray::Array2<f64>, f64), String>,
+) -> Result<FlowMap, String> {
+    let (rows, sub) = take(x, shown, sample, compress, (method, option))?;
+    let (embedding, neighbourhood) = embed(sub.view(), rows.len()).map_err(|e| format!("{method}: {e}"))?;
+    let points = embedding.rows().into_iter().map(|r| [r[0], r[1]]).collect();
+    Ok(FlowMap { method, rows, points, neighbourhood, compressed: compress })
 }
 
 /// What colours the flows of a map, indexed like the rows of the mapped matrix.

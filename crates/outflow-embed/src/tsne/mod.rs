@@ -28,8 +28,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use outflow_core::{Fit, InputError, Transform, check_matrix};
-use outflow_prep::{PcaComponents, PcaParams};
+use outflow_core::{Fit, InputError, check_matrix};
 
 use self::affinities::{SparseP, joint_probabilities};
 use self::tree::SpaceTree;
@@ -203,15 +202,7 @@ impl TsneParams {
         let (n, dim) = (x.nrows(), self.n_components);
         match self.init {
             TsneInit::Pca => {
-                if x.ncols() < dim {
-                    return Err(InputError::param(
-                        "n_components",
-                        format!("init pca needs at least {dim} columns, the input has {}", x.ncols()),
-                    )
-                    .into());
-                }
-                let pca = PcaParams { n_components: PcaComponents::Count(dim) }.fit(x)?;
-                let z = pca.transform(x)?;
+                let z = crate::pca_start(x, dim)?;
                 let y: Vec<f32> = z.iter().map(|&v| v as f32).collect();
                 let first: Vec<f64> = (0..n).map(|i| f64::from(y[i * dim])).collect();
                 let sd = outflow_core::stats::variance(&first, 0).unwrap_or(0.0).sqrt() as f32;

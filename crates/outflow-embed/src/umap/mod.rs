@@ -43,7 +43,6 @@ use serde::{Deserialize, Serialize};
 
 use outflow_cluster::{Metric, NearestNeighbors};
 use outflow_core::{Fit, InputError, Transform, check_matrix, check_query};
-use outflow_prep::{PcaComponents, PcaParams};
 
 use self::graph::{Floor, fuzzy_simplicial_set, membership, smooth_knn_dist};
 use self::layout::{Schedule, Sgd, VertexRng};
@@ -187,7 +186,9 @@ struct UmapFile {
     params: UmapParams,
     a: f64,
     b: f64,
+    #[serde(with = "outflow_core::codec::matrix")]
     train: Array2<f64>,
+    #[serde(with = "outflow_core::codec::matrix")]
     embedding: Array2<f64>,
 }
 
@@ -327,15 +328,7 @@ impl Fit for UmapParams {
                 s
             }
             UmapInit::Pca => {
-                if x.ncols() < dim {
-                    return Err(InputError::param(
-                        "n_components",
-                        format!("init pca needs at least {dim} columns, the input has {}", x.ncols()),
-                    )
-                    .into());
-                }
-                let pca = PcaParams { n_components: PcaComponents::Count(dim) }.fit(x)?;
-                let mut s: Vec<f64> = pca.transform(x)?.iter().copied().collect();
+                let mut s: Vec<f64> = crate::pca_start(x, dim)?.iter().copied().collect();
                 noisy_scale(&mut s, &mut rng);
                 s
             }

@@ -20,23 +20,21 @@ pub(crate) struct Sgd {
 /// epochs, its negative samples `negative_sample_rate` times as often.
 #[derive(Debug, Clone)]
 pub(crate) struct Schedule {
-    every: Vec<f64>,
-    next: Vec<f64>,
-    neg_every: Vec<f64>,
-    neg_next: Vec<f64>,
+    edges: Vec<EdgeState>,
 }
 
 impl Schedule {
     pub fn new(weights: &[f32], max_w: f32, n_epochs: usize, negative_sample_rate: f64) -> Self {
-        let every: Vec<f64> = weights
+        let edges = weights
             .iter()
             .map(|&w| {
                 let samples = n_epochs as f64 * (f64::from(w) / f64::from(max_w));
-                if samples > 0.0 { n_epochs as f64 / samples } else { -1.0 }
+                let every = if samples > 0.0 { n_epochs as f64 / samples } else { -1.0 };
+                let neg_every = every / negative_sample_rate;
+                EdgeState { every, next: every, neg_every, neg_next: neg_every }
             })
             .collect();
-        let neg_every: Vec<f64> = every.iter().map(|e| e / negative_sample_rate).collect();
-        Schedule { next: every.clone(), neg_next: neg_every.clone(), every, neg_every }
+        Schedule { edges }
     }
 }
 
@@ -68,13 +66,27 @@ impl VertexRng {
     }
 }
 
-/// The sampling state of one edge in the parallel fit.
+/// The sampling state of one edge: when it is next sampled, and its negative samples.
 #[derive(Debug, Clone, Copy)]
 struct EdgeState {
     every: f64,
     next: f64,
     neg_every: f64,
     neg_next: f64,
+}
+
+impl EdgeState {
+    /// Whether the edge is sampled in epoch `n`; if so, advances it and returns its negative samples.
+    #[inline]
+    fn sample(&mut self, n: f64) -> Option<usize> {
+        if self.next > n {
+            return None;
+        }
+        self.next += self.every;
+        let n_neg = ((n - self.neg_next) / self.neg_every).max(0.0) as usize;
+        self.neg_next += n_neg as f64 * self.neg_every;
+        Some(n_neg)
+    }
 }
 
 /// `x^b` for `x > 0` as `2^(b·log2 x)` with polynomial `log2` and `exp2` (relative error below 1e-5
@@ -173,16 +185,8 @@ impl Sgd {
     pub fn fit(&self, emb: &mut [f32], dim: usize, indptr: &[usize], tails: &[u32], sched: &mut Schedule, seed: u64) {
         let n_vertices = emb.len() / dim;
         let mut rngs: Vec<VertexRng> = (0..n_vertices as u64).map(|v| VertexRng::new(seed, v)).collect();
-        let mut edges: Vec<EdgeState> = (0..tails.len())
-            .map(|i| EdgeState {
-                every: sched.every[i],
-                next: sched.next[i],
-                neg_every: sched.neg_every[i],
-                neg_next: sched.neg_next[i],
-            })
-            .collect();
         let mut per_vertex: Vec<&mut [EdgeState]> = Vec::with_capacity(n_vertices);
-        let mut rest: &mut [EdgeState] = &mut edges;
+        let mut rest: &mut [EdgeState] = &mut sched.edges;
         for v in 0..n_vertices {
             let (mine, tail) = rest.split_at_mut(indptr[v + 1] - indptr[v]);
             per_vertex.push(mine);
@@ -202,9 +206,7 @@ impl Sgd {
                 .for_each(|(j, ((cur, states), rng))| {
                     let my_tails = &tails[indptr[j]..indptr[j + 1]];
                     for (st, &k) in states.iter_mut().zip(my_tails) {
-                        if st.next > n {
-                            continue;
-                        }
+                        let Some(n_neg) = st.sample(n) else { continue };
                         let other = &prev[k as usize * dim..(k as usize + 1) * dim];
                         for _ in 0..2 {
                             let gc = self.attraction(rdist(cur, other));
@@ -212,10 +214,7 @@ impl Sgd {
                                 cur[d] += clip(gc * (cur[d] - other[d])) * alpha;
                             }
                         }
-                        st.next += st.every;
-                        let n_neg = ((n - st.neg_next) / st.neg_every).max(0.0) as usize;
                         self.repel(cur, prev, j, n_neg, rng, alpha);
-                        st.neg_next += n_neg as f64 * st.neg_every;
                     }
                 });
             alpha = self.alpha(epoch);
@@ -229,19 +228,14 @@ impl Sgd {
         let mut alpha = self.initial_alpha;
         for epoch in 0..self.n_epochs {
             let n = epoch as f64;
-            for (i, &k) in tails.iter().enumerate() {
-                if sched.next[i] > n {
-                    continue;
-                }
+            for (st, &k) in sched.edges.iter_mut().zip(tails) {
+                let Some(n_neg) = st.sample(n) else { continue };
                 let other = &fixed[k as usize * dim..(k as usize + 1) * dim];
                 let gc = self.attraction(rdist(point, other));
                 for d in 0..dim {
                     point[d] += clip(gc * (point[d] - other[d])) * alpha;
                 }
-                sched.next[i] += sched.every[i];
-                let n_neg = ((n - sched.neg_next[i]) / sched.neg_every[i]).max(0.0) as usize;
                 self.repel(point, fixed, usize::MAX, n_neg, rng, alpha);
-                sched.neg_next[i] += n_neg as f64 * sched.neg_every[i];
             }
             alpha = self.alpha(epoch);
         }

@@ -236,17 +236,6 @@ impl Umap {
     pub fn n_features(&self) -> usize {
         self.train.ncols()
     }
-
-    fn sgd(&self, n_epochs: usize, alpha: f64) -> Sgd {
-        Sgd {
-            a: self.a as f32,
-            b: self.b as f32,
-            gamma: self.params.repulsion_strength as f32,
-            initial_alpha: alpha as f32,
-            negative_sample_rate: self.params.negative_sample_rate as f64,
-            n_epochs,
-        }
-    }
 }
 
 /// `n × k` neighbour indices and distances (single precision), the row itself first.
@@ -305,6 +294,19 @@ impl UmapParams {
         let (idx, dist) = self_neighbours(&index, k)?;
         Ok((index, idx, dist))
     }
+
+    /// The descent for curve `(a, b)`: the fit's (`learning_rate`, every epoch) and `transform`'s (a
+    /// quarter of the rate, a third of the epochs) differ only in their step and length.
+    fn sgd(&self, (a, b): (f64, f64), n_epochs: usize, alpha: f64) -> Sgd {
+        Sgd {
+            a: a as f32,
+            b: b as f32,
+            gamma: self.repulsion_strength as f32,
+            initial_alpha: alpha as f32,
+            negative_sample_rate: self.negative_sample_rate as f64,
+            n_epochs,
+        }
+    }
 }
 
 impl Fit for UmapParams {
@@ -349,14 +351,7 @@ impl Fit for UmapParams {
         let (a, b) = find_ab_params(self.spread, self.min_dist);
         let max_w = g.values.iter().copied().fold(0.0f32, f32::max);
         let mut sched = Schedule::new(&g.values, max_w, n_epochs, self.negative_sample_rate as f64);
-        let sgd = Sgd {
-            a: a as f32,
-            b: b as f32,
-            gamma: self.repulsion_strength as f32,
-            initial_alpha: self.learning_rate as f32,
-            negative_sample_rate: self.negative_sample_rate as f64,
-            n_epochs,
-        };
+        let sgd = self.sgd((a, b), n_epochs, self.learning_rate);
         sgd.fit(&mut emb, dim, &g.indptr, &g.indices, &mut sched, rng.random());
         if emb.iter().any(|v| !v.is_finite()) {
             return Err(EmbedError::Numerical("UMAP diverged (non-finite positions): lower the learning rate".into()));
@@ -387,7 +382,7 @@ impl Transform for Umap {
         let lc = (self.params.local_connectivity - 1.0).max(0.0);
         let (sigma, rho) = smooth_knn_dist(&dists, k, lc, Floor::PerRow);
         let n_epochs = self.params.n_epochs.map_or(100, |e| e / 3);
-        let sgd = self.sgd(n_epochs, self.params.learning_rate / 4.0);
+        let sgd = self.params.sgd((self.a, self.b), n_epochs, self.params.learning_rate / 4.0);
         let fixed: Vec<f32> = self.embedding.iter().map(|&v| v as f32).collect();
         let x = x.as_standard_layout();
         let rows: Vec<Vec<f32>> = (0..m)

@@ -86,10 +86,10 @@ pub struct AlgorithmArgs {
     /// (points join at max(core a, core b, distance / alpha); default 1).
     #[arg(long)]
     pub alpha: Option<f64>,
-    /// HDBSCAN: how neighbours are found — exact (the default), approximate (an NN-descent graph of
-    /// max(min_samples + 5, 15) neighbours per row, `--param graph_neighbors=K` for another count, seeded by
-    /// --seed; its recall, measured on a sample, is printed) or auto (approximate from 31 dimensions and
-    /// 20,000 rows).
+    /// HDBSCAN and DBSCAN: how neighbours are found — exact (the default), approximate (an NN-descent
+    /// graph of max(min_samples + 5, 15) neighbours per row, `--param graph_neighbors=K` for another
+    /// count, seeded by --seed; its recall, measured on a sample, is printed) or auto (approximate from
+    /// 31 dimensions and 20,000 rows).
     #[arg(long, value_parser = ["exact", "approximate", "auto"])]
     pub neighbors: Option<String>,
     /// Any parameter of the algorithm as NAME=VALUE, repeatable (`--param leaf_size=40`): the

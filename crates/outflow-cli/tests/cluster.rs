@@ -177,6 +177,37 @@ fn hdbscan_options() {
     }
 }
 
+#[test]
+fn approximate_neighbours_for_both_density_clusterers() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(&dir.path().join("x.csv"));
+    for alg in [["--min-cluster-size", "5"], ["--algorithm", "dbscan"]] {
+        let (_, exact) = run(dir.path(), &alg);
+        let approx = ["--neighbors", "approximate", "--seed", "3"];
+        let (_, rows) = run(dir.path(), &[&alg[..], &approx[..]].concat());
+        assert_eq!(rows, exact, "{alg:?}");
+        let out = outflow()
+            .args(["cluster", dir.path().join("x.csv").to_str().unwrap(), "-o"])
+            .arg(dir.path().join("shown.csv"))
+            .args(["--force"])
+            .args(alg)
+            .args(approx)
+            .output()
+            .unwrap();
+        let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && shown.contains("neighbour recall"), "{alg:?}: {shown}");
+    }
+    let out = outflow()
+        .args(["cluster", dir.path().join("x.csv").to_str().unwrap(), "-o"])
+        .arg(dir.path().join("bad.csv"))
+        .args(["--algorithm", "dbscan", "--neighbors", "approximate", "--min-samples", "10"])
+        .args(["--param", "graph_neighbors=3"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("graph_neighbors"), "{err}");
+}
+
 /// Three groups of 4 rows on a line, with a weight column `w` and a partial-label column `y` (dropped
 /// when `label_of_row_2` is `None`).
 fn write_guided(path: &Path, weight_of_row_5: &str, label_of_row_2: Option<&str>) {

@@ -122,6 +122,21 @@ fn clustering_options_reach_the_model() {
         (Some("hdbscan"), Some(5), Some(40))
     );
     assert!(c["min_cluster_size"].as_u64().unwrap() >= 10, "resolved from the data: {c}");
+    assert!(summary.get("neighbor_recall").is_none(), "an exact fit has no recall");
+    // Approximate neighbours (DBSCAN here): the recall in summary.json and in the command's output.
+    let approx = dir.path().join("approx");
+    let out = outflow()
+        .args(["detect", "--algorithm", "dbscan", "--neighbors", "approximate", "--out"])
+        .arg(&approx)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(approx.join("summary.json")).unwrap()).unwrap();
+    let recall = summary["neighbor_recall"].as_f64().expect("recall reported");
+    assert!(recall > 0.5 && recall <= 1.0, "{recall}");
+    assert_eq!(summary["clustering"]["neighbors"], "approximate");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("neighbour recall"));
 
     for (args, message) in [
         (vec!["--param", "bogus=1"], "--param bogus does not apply to --algorithm hdbscan"),

@@ -123,11 +123,14 @@ impl Algorithm {
             _ => Vec::new(),
         };
         // Fields left out of model files at their default still take a value.
-        if let Algorithm::Hdbscan(_) = self {
-            for f in HdbscanParams::FIELDS_SKIPPED_AT_DEFAULT {
-                if !fields.iter().any(|g| g == f) {
-                    fields.push((*f).to_owned());
-                }
+        let skipped = match self {
+            Algorithm::Hdbscan(_) => HdbscanParams::FIELDS_SKIPPED_AT_DEFAULT,
+            Algorithm::Dbscan(_) => DbscanParams::FIELDS_SKIPPED_AT_DEFAULT,
+            Algorithm::KMeans(_) | Algorithm::Ward(_) => &[],
+        };
+        for f in skipped {
+            if !fields.iter().any(|g| g == f) {
+                fields.push((*f).to_owned());
             }
         }
         fields
@@ -162,15 +165,15 @@ impl Algorithm {
     }
 
     /// The same parameters with the seed of a randomised algorithm (k-means' initialisation, Ward's
-    /// sample, HDBSCAN's approximate neighbour graph) set to `seed`; the others (DBSCAN, exact HDBSCAN)
-    /// have no randomness and keep their settings.
+    /// sample, HDBSCAN's and DBSCAN's approximate neighbour graph) set to `seed`; the others (exact
+    /// HDBSCAN and DBSCAN) have no randomness and keep their settings.
     pub fn with_seed(mut self, seed: u64) -> Algorithm {
         match &mut self {
             Algorithm::KMeans(p) => p.seed = seed,
             Algorithm::Ward(p) => p.seed = seed,
             Algorithm::Hdbscan(p) if p.neighbors != crate::Neighbors::Exact => p.seed = seed,
-            Algorithm::Hdbscan(_) => {}
-            Algorithm::Dbscan(_) => {}
+            Algorithm::Dbscan(p) if p.neighbors != crate::Neighbors::Exact => p.seed = seed,
+            Algorithm::Hdbscan(_) | Algorithm::Dbscan(_) => {}
         }
         self
     }
@@ -407,7 +410,8 @@ impl Model {
         match self {
             Model::Dbscan(m) => {
                 let anomalies = m.anomalies().iter().filter(|&&b| b).count();
-                format!("{base}, eps {}, {anomalies} anomalies", m.eps())
+                let recall = m.neighbor_recall().map(|r| format!(", neighbour recall {r:.3}")).unwrap_or_default();
+                format!("{base}, eps {}, {anomalies} anomalies{recall}", m.eps())
             }
             Model::KMeans(m) => format!("{base}, inertia {}, {} iterations", m.inertia(), m.n_iter()),
             Model::Hdbscan(m) => match m.neighbor_recall() {
@@ -415,6 +419,16 @@ impl Model {
                 None => base,
             },
             Model::Ward(_) => base,
+        }
+    }
+
+    /// The recall of the approximate neighbour graph HDBSCAN or DBSCAN was fitted on (measured on a
+    /// sample); `None` for exact fits and the other algorithms.
+    pub fn neighbor_recall(&self) -> Option<f64> {
+        match self {
+            Model::Hdbscan(m) => m.neighbor_recall(),
+            Model::Dbscan(m) => m.neighbor_recall(),
+            Model::KMeans(_) | Model::Ward(_) => None,
         }
     }
 

@@ -149,7 +149,10 @@
 //! radius queries (core counts with early exit, lock-free union–find of core pairs with whole ε-cliques
 //! of cores merged at once, smallest neighbouring cluster of the other points); duplicate rows are
 //! weighted points. scikit-learn has no `predict`; [`Dbscan`]'s gives a new point the smallest label
-//! among the core points within `eps` (how border points are labelled), else −1.
+//! among the core points within `eps` (how border points are labelled), else −1. In many dimensions,
+//! where radius queries prune little, [`Neighbors::Approximate`] reads the ε-neighbourhoods from the
+//! NN-descent graph instead (a point sees at most `graph_neighbors` of them; its recall reported in
+//! [`Dbscan::neighbor_recall`]).
 //!
 //! **k-means** ([`KMeansParams`] → [`KMeans`]): scikit-learn's greedy k-means++ (`2 + ⌊ln k⌋` trials
 //! sampled ∝ D²), Lloyd iterations with scikit-learn's rules (tolerance × mean feature variance, strict

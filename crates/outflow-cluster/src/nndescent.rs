@@ -26,6 +26,8 @@ const MAX_ROUNDS: usize = 12;
 const TREES: u64 = 5;
 /// Neighbours sampled per point and round, new and old each (pynndescent's `max_candidates`).
 const MAX_CANDIDATES: usize = 20;
+/// Rows on which a graph's recall is measured ([`recall`]).
+pub(crate) const RECALL_SAMPLE: usize = 128;
 /// An empty list slot.
 const EMPTY: u32 = u32::MAX;
 
@@ -424,6 +426,105 @@ impl simd::Job for LocalJoin<'_> {
         }
         out
     }
+}
+
+/// Components compared pairwise at most by [`closest_pairs`]; above, each with its nearest by centroid.
+const ALL_PAIRS: usize = 64;
+/// Nearest components by centroid tried per component above [`ALL_PAIRS`].
+const NEAREST_COMPONENTS: usize = 8;
+
+/// The members of each set of the union-find forest `uf` among `rows`, ascending, sets in order of
+/// their first member.
+pub(crate) fn components(uf: &mut [usize], rows: impl Iterator<Item = usize>) -> Vec<Vec<usize>> {
+    let mut comp_of_root = std::collections::HashMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for i in rows {
+        let r = crate::hdbscan::tree::find(uf, i);
+        let c = *comp_of_root.entry(r).or_insert_with(|| {
+            members.push(Vec::new());
+            members.len() - 1
+        });
+        members[c].push(i);
+    }
+    members
+}
+
+/// For the components a neighbour graph left apart (`members`: rows of each), candidate pairs of
+/// components — every pair when there are few, else each with its nearest by centroid — and for each
+/// pair the closest rows found under `cost(i, j, distance)` (a pair's cost, symmetric) by alternating
+/// scans: from the member of A nearest B's centroid, the closest member of B, then of A, and so on.
+/// Returns the pairs `(a, b)` (a < b) and their `(row of a, row of b, cost)`.
+#[allow(clippy::type_complexity)]
+pub(crate) fn closest_pairs(
+    x: ArrayView2<'_, f64>,
+    metric: Metric,
+    members: &[Vec<usize>],
+    cost: impl Fn(usize, usize, f64) -> f64 + Sync,
+) -> (Vec<(usize, usize)>, Vec<(usize, usize, f64)>) {
+    let c = members.len();
+    let d = x.ncols();
+    let centroids: Vec<Vec<f64>> = members
+        .par_iter()
+        .map(|rows| {
+            let mut s = vec![0.0; d];
+            for &r in rows {
+                s.iter_mut().zip(x.row(r)).for_each(|(a, v)| *a += v);
+            }
+            s.iter_mut().for_each(|a| *a /= rows.len() as f64);
+            s
+        })
+        .collect();
+    let xs = x.as_slice().expect("points in standard layout");
+    let row = |i: usize| &xs[i * d..(i + 1) * d];
+    let dist = |a: &[f64], b: &[f64]| metric.distance(a, b);
+    let pairs: Vec<(usize, usize)> = if c <= ALL_PAIRS {
+        (0..c).flat_map(|a| (a + 1..c).map(move |b| (a, b))).collect()
+    } else {
+        let mut p: Vec<(usize, usize)> = (0..c)
+            .into_par_iter()
+            .flat_map_iter(|a| {
+                let mut near: Vec<(f64, usize)> =
+                    (0..c).filter(|&b| b != a).map(|b| (dist(&centroids[a], &centroids[b]), b)).collect();
+                let keep = NEAREST_COMPONENTS.min(near.len());
+                near.select_nth_unstable_by(keep - 1, |u, v| u.0.total_cmp(&v.0).then(u.1.cmp(&v.1)));
+                near.truncate(keep);
+                near.into_iter().map(move |(_, b)| (a.min(b), a.max(b))).collect::<Vec<_>>()
+            })
+            .collect();
+        p.sort_unstable();
+        p.dedup();
+        p
+    };
+    // The row of `among` closest to `from` (ties by row).
+    let best_of = |from: usize, among: &[usize]| -> (usize, f64) {
+        among
+            .iter()
+            .map(|&j| (j, cost(from, j, dist(row(from), row(j)))))
+            .min_by(|u, v| u.1.total_cmp(&v.1).then(u.0.cmp(&v.0)))
+            .expect("a component has rows")
+    };
+    let closest: Vec<(usize, usize, f64)> = pairs
+        .par_iter()
+        .map(|&(ca, cb)| {
+            let (a_rows, b_rows) = (&members[ca], &members[cb]);
+            let toward = |i: usize| dist(row(i), &centroids[cb]);
+            let mut a = *a_rows
+                .iter()
+                .min_by(|&&i, &&j| toward(i).total_cmp(&toward(j)).then(i.cmp(&j)))
+                .expect("a component has rows");
+            let (mut b, mut w) = best_of(a, b_rows);
+            for _ in 0..3 {
+                let (na, _) = best_of(b, a_rows);
+                let (nb, wb) = best_of(na, b_rows);
+                if wb >= w {
+                    break;
+                }
+                (a, b, w) = (na, nb, wb);
+            }
+            (a, b, w)
+        })
+        .collect();
+    (pairs, closest)
 }
 
 /// The share of true `k` nearest neighbours the graph holds, measured on up to `sample` rows chosen by

@@ -275,19 +275,20 @@ impl HdbscanModel {
     }
 }
 
-/// Fits DBSCAN with the JSON of `DbscanParams`: labels, the radius used, and the core rows.
+/// Fits DBSCAN with the JSON of `DbscanParams`: labels, the radius used, the core rows and the
+/// approximate neighbour graph's recall (None for an exact fit).
 #[pyfunction]
 #[allow(clippy::type_complexity)]
 fn dbscan_fit<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'_, f64>,
     params: &str,
-) -> PyResult<(Bound<'py, PyArray1<i64>>, f64, Bound<'py, PyArray1<i64>>)> {
+) -> PyResult<(Bound<'py, PyArray1<i64>>, f64, Bound<'py, PyArray1<i64>>, Option<f64>)> {
     let params: DbscanParams = parse("DBSCAN parameters", params)?;
     let x = x.as_array();
     let model: Dbscan = py.detach(|| params.fit(x)).map_err(errors::cluster)?;
     let core: Vec<i64> = model.core_sample_indices().into_iter().map(|i| i as i64).collect();
-    Ok((ints(py, model.labels()), model.eps(), core.into_pyarray(py)))
+    Ok((ints(py, model.labels()), model.eps(), core.into_pyarray(py), model.neighbor_recall()))
 }
 
 /// Fits Ward's agglomerative clustering with the JSON of `WardParams`: the labels.

@@ -31,6 +31,23 @@ def test_dbscan_auto_radius_is_the_knn_rule():
     assert np.array_equal(cluster.DBSCAN(eps=ours.eps_, min_samples=5).fit(X).labels_, ours.labels_)
 
 
+def test_dbscan_approximate_neighbours_agree_with_scikit_learn():
+    cluster = need("sklearn.cluster")
+    metrics = need("sklearn.metrics")
+    rng = np.random.default_rng(5)
+    centres = rng.normal(0, 10, (6, 40))
+    X = centres[np.arange(3000) % 6] + rng.normal(0, 1.0, (3000, 40))
+    ref = cluster.DBSCAN(eps=9.0, min_samples=10).fit(X)
+    ours = outflow.DBSCAN(eps=9.0, min_samples=10, neighbors="approximate", random_state=4).fit(X)
+    assert ours.neighbor_recall_ is not None and 0.9 < ours.neighbor_recall_ <= 1.0
+    assert metrics.adjusted_rand_score(ref.labels_, ours.labels_) >= 0.98
+    again = outflow.DBSCAN(eps=9.0, min_samples=10, neighbors="approximate", random_state=4).fit(X)
+    assert np.array_equal(again.labels_, ours.labels_)
+    assert outflow.DBSCAN(eps=9.0, min_samples=10).fit(X).neighbor_recall_ is None
+    with pytest.raises(outflow.InputError, match="neighbors"):
+        outflow.DBSCAN(neighbors="nearest").fit(X)
+
+
 def test_kmeans_matches_scikit_learn_from_the_same_centres():
     cluster = need("sklearn.cluster")
     X = blobs(seed=3)

@@ -240,6 +240,10 @@ pub struct FitSummary {
     pub noise_fraction: f64,
     /// DBCV approximation of the clustering (hdbscan's `relative_validity_`; HDBSCAN only), when defined.
     pub dbcv: Option<f64>,
+    /// Recall of the approximate neighbour graph the clustering was fitted on (`neighbors` approximate),
+    /// measured on a sample; absent for exact fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neighbor_recall: Option<f64>,
     /// Severity thresholds.
     pub thresholds: Thresholds,
     /// What was chosen from the table's columns rather than given; `None` when everything was given.
@@ -478,6 +482,7 @@ impl DetectorParams {
             clusters: cluster_sizes(&model),
             noise_fraction: model.noise_fraction(),
             dbcv,
+            neighbor_recall: model.neighbor_recall(),
             thresholds,
             defaults: (self.prep.is_none() || self.scoring.signals.is_empty()).then_some(FamilyDefaults {
                 family: prep_params.preset,

@@ -18,8 +18,8 @@ pub struct Args {
     pub input: PathBuf,
     #[command(flatten)]
     pub clustering: AlgorithmArgs,
-    /// k-means: seed of the initialisation; Ward: seed of the --sample-size sample; HDBSCAN: seed of the
-    /// approximate neighbour graph (--neighbors approximate).
+    /// k-means: seed of the initialisation; Ward: seed of the --sample-size sample; HDBSCAN and DBSCAN:
+    /// seed of the approximate neighbour graph (--neighbors approximate).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Also write the clustering's tree. Ward: its merge tree as JSON (SciPy linkage rows `[a, b, distance,

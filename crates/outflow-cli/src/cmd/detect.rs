@@ -418,12 +418,13 @@ fn print_flow_summary(s: &RunSummary, out: &str) {
         );
     }
     println!(
-        "{} ({}): {} clusters, {:.1}% noise, DBCV {}",
+        "{} ({}): {} clusters, {:.1}% noise, DBCV {}{}",
         s.clustering.title(),
         s.clustering.key_parameters().join(", "),
         s.clusters.len(),
         s.noise_percent,
-        s.dbcv.map_or("n/a".into(), |d| format!("{d:.3}"))
+        s.dbcv.map_or("n/a".into(), |d| format!("{d:.3}")),
+        s.neighbor_recall.map(|r| format!(", neighbour recall {r:.3}")).unwrap_or_default()
     );
     println!(
         "anomaly score ({}): {} severe (≥ {:.3}), {} moderate (≥ {:.3}), {} normal",

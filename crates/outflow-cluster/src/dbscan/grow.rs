@@ -54,6 +54,25 @@ impl AtomicUf {
     }
 }
 
+/// Labels of the core points' components (−1 for the other points), ranked by their smallest id — the
+/// union-find's root, so the same labels whatever the order of the unions.
+pub(super) fn component_labels(core: &[bool], uf: &AtomicUf) -> Vec<i64> {
+    let mut labels = vec![-1i64; core.len()];
+    let mut next = 0i64;
+    for u in 0..core.len() {
+        if core[u] {
+            let root = uf.find(u as u32) as usize;
+            if root == u {
+                labels[u] = next;
+                next += 1;
+            } else {
+                labels[u] = labels[root];
+            }
+        }
+    }
+    labels
+}
+
 /// The clustering of unique points: core flags and labels (−1 noise), indexed by unique point.
 pub(super) struct PointLabels {
     pub(super) core: Vec<bool>,
@@ -157,19 +176,7 @@ pub(super) fn tree_dbscan<K: BoxBounds>(
     for p in 0..n {
         core[id(p) as usize] = core_pos[p];
     }
-    let mut labels = vec![-1i64; n];
-    let mut next = 0i64;
-    for u in 0..n {
-        if core[u] {
-            let root = uf.find(u as u32) as usize;
-            if root == u {
-                labels[u] = next;
-                next += 1;
-            } else {
-                labels[u] = labels[root];
-            }
-        }
-    }
+    let mut labels = component_labels(&core, &uf);
     // 4. non-core points: the smallest label among their core neighbours.
     let border: Vec<(usize, i64)> = (0..n)
         .into_par_iter()

@@ -17,6 +17,7 @@
 //! Exact duplicate rows are collapsed into weighted points first. The union–find links a larger root under
 //! a smaller one, so the final partition — and therefore every label — is the same for any thread count.
 
+mod approximate;
 mod grow;
 mod model;
 mod params;
@@ -34,6 +35,7 @@ use crate::error::{ClusterError, Result};
 use crate::kdtree::KdTree;
 use crate::kdtree::range::reduced_radius;
 use crate::metric::{Metric, dispatch_tree};
+use crate::nndescent;
 use crate::traits::Fit;
 use outflow_core::unique_rows;
 
@@ -55,11 +57,20 @@ impl Fit for DbscanParams {
             None => (x.view(), None, None),
         };
         let unique_of = |row: usize| of_row.map_or(row, |o| o[row] as usize);
-        let tree = (self.metric.has_tree()).then(|| KdTree::build(points, self.leaf_size));
+        let n_points = points.nrows();
+        let graph = self
+            .use_approximate(n_points, points.ncols())
+            .then(|| nndescent::knn_graph(points, self.metric, self.graph_k(n_points), self.seed));
+        let neighbor_recall =
+            graph.as_ref().map(|g| nndescent::recall(points, self.metric, g, nndescent::RECALL_SAMPLE, self.seed));
+        let tree = (graph.is_none() && self.metric.has_tree()).then(|| KdTree::build(points, self.leaf_size));
         let (eps, knn_distances) = match self.eps {
             Eps::Value(e) => (e, None),
             Eps::Auto(k) => {
-                let per_point = kth_distances(points, tree.as_ref(), weights, self.metric, k.k);
+                let per_point = match &graph {
+                    Some(g) => approximate::kth_distances(g, n_points, weights, k.k),
+                    None => kth_distances(points, tree.as_ref(), weights, self.metric, k.k),
+                };
                 let per_row: Vec<f64> = (0..n_rows).map(|i| per_point[unique_of(i)]).collect();
                 let e = k.eps_from(&per_row);
                 if !(e > 0.0 && e.is_finite()) {
@@ -74,12 +85,13 @@ impl Fit for DbscanParams {
                 (e, Some(per_row))
             }
         };
-        let pl = match &tree {
-            Some(t) => {
+        let pl = match (&graph, &tree) {
+            (Some(g), _) => approximate::graph_dbscan(points, self.metric, g, weights, eps, self.min_samples),
+            (None, Some(t)) => {
                 let r = reduced_radius(self.metric, eps);
                 dispatch_tree!(self.metric, K => tree_dbscan::<K>(t, weights, r, self.min_samples))
             }
-            None => brute_dbscan(points, weights, self.metric, eps, self.min_samples),
+            (None, None) => brute_dbscan(points, weights, self.metric, eps, self.min_samples),
         };
         let labels: Vec<i64> = (0..n_rows).map(|i| pl.labels[unique_of(i)]).collect();
         let core: Vec<bool> = (0..n_rows).map(|i| pl.core[unique_of(i)]).collect();
@@ -106,6 +118,7 @@ impl Fit for DbscanParams {
             filter,
             core_points,
             core_labels,
+            neighbor_recall,
             index: OnceLock::new(),
         })
     }

@@ -46,6 +46,9 @@ pub struct Dbscan {
     pub(super) core_points: Array2<f64>,
     #[serde(with = "outflow_core::codec::i64s")]
     pub(super) core_labels: Vec<i64>,
+    /// Recall of the approximate neighbour graph, measured on a sample (exact fits: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) neighbor_recall: Option<f64>,
     #[serde(skip)]
     pub(super) index: OnceLock<Option<KdTree>>,
 }
@@ -61,6 +64,7 @@ impl PartialEq for Dbscan {
             && self.filter == o.filter
             && self.core_points == o.core_points
             && self.core_labels == o.core_labels
+            && self.neighbor_recall == o.neighbor_recall
     }
 }
 
@@ -90,6 +94,12 @@ impl Dbscan {
     /// Number of features.
     pub fn n_features(&self) -> usize {
         self.core_points.ncols()
+    }
+
+    /// The share of true nearest neighbours the approximate graph held, measured on a sample of rows
+    /// against an exact scan; `None` for an exact fit.
+    pub fn neighbor_recall(&self) -> Option<f64> {
+        self.neighbor_recall
     }
 
     /// The radius used (the resolved value when it was automatic).

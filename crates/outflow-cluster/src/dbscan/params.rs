@@ -7,6 +7,7 @@ use outflow_core::stats::{self, quantile_sorted};
 use outflow_core::{InputError, check_matrix};
 
 use crate::error::{ClusterError, Result};
+use crate::hdbscan::{Neighbors, graph_k};
 use crate::metric::Metric;
 
 /// How [`Eps::Auto`] turns the k-th neighbour distances `d₁ … dₙ` (one per row) into ε.
@@ -161,6 +162,20 @@ pub struct DbscanParams {
     /// cluster's centroid than the `p`-th percentile of that cluster's member-to-centroid distances is
     /// not reported as an anomaly (see [`Dbscan::anomalies`](crate::Dbscan::anomalies)). Labels are not changed.
     pub centroid_filter: Option<f64>,
+    /// Exact radius searches over the kd-tree (the default) or an approximate neighbour graph
+    /// ([`Neighbors`]; `auto`: approximate from 31 dimensions and 20,000 rows): ε-neighbourhoods read
+    /// from an NN-descent graph, seeded by [`DbscanParams::seed`], its recall measured on a sample
+    /// ([`Dbscan::neighbor_recall`](crate::Dbscan::neighbor_recall)). For many dimensions, where radius
+    /// searches prune little; a point sees at most `graph_neighbors` of its ε-neighbours.
+    #[serde(skip_serializing_if = "Neighbors::is_exact")]
+    pub neighbors: Neighbors,
+    /// Neighbours per point in the approximate graph; 0 (the default) = `max(min_samples + 5, 15)`, and
+    /// never fewer than the ε heuristic's `k`.
+    #[serde(skip_serializing_if = "crate::hdbscan::is_zero")]
+    pub graph_neighbors: usize,
+    /// Seed of the approximate graph (no effect on exact fits).
+    #[serde(skip_serializing_if = "crate::hdbscan::is_zero_u64")]
+    pub seed: u64,
 }
 
 impl Default for DbscanParams {
@@ -171,11 +186,17 @@ impl Default for DbscanParams {
             metric: Metric::Euclidean,
             leaf_size: 24,
             centroid_filter: None,
+            neighbors: Neighbors::Exact,
+            graph_neighbors: 0,
+            seed: 0,
         }
     }
 }
 
 impl DbscanParams {
+    /// The fields a model file leaves out at their default (so that older builds read it).
+    pub const FIELDS_SKIPPED_AT_DEFAULT: &'static [&'static str] = &["neighbors", "graph_neighbors", "seed"];
+
     /// A given `eps` and `min_samples`.
     pub fn new(eps: f64, min_samples: usize) -> Self {
         DbscanParams { eps: Eps::Value(eps), min_samples, ..Default::default() }
@@ -196,6 +217,33 @@ impl DbscanParams {
     pub fn metric(mut self, m: Metric) -> Self {
         self.metric = m;
         self
+    }
+
+    /// Sets how neighbours are found ([`Neighbors`]).
+    pub fn neighbors(mut self, n: Neighbors) -> Self {
+        self.neighbors = n;
+        self
+    }
+
+    /// Sets the seed of the approximate neighbour graph.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Whether a fit of `n` unique points in `dim` dimensions reads neighbourhoods from the approximate
+    /// graph (it needs two points).
+    pub(super) fn use_approximate(&self, n: usize, dim: usize) -> bool {
+        n >= 2 && self.neighbors.approximate_for(self.metric, n, dim)
+    }
+
+    /// Neighbours per point in the approximate graph of `n` points: enough for the ε heuristic too.
+    pub(super) fn graph_k(&self, n: usize) -> usize {
+        let eps_k = match self.eps {
+            Eps::Auto(k) => k.k.saturating_sub(1),
+            Eps::Value(_) => 0,
+        };
+        graph_k(self.graph_neighbors, self.min_samples, eps_k, n)
     }
 
     /// Turns the centroid filter on at percentile `p`.
@@ -233,6 +281,22 @@ impl DbscanParams {
         if self.leaf_size == 0 {
             return bad("leaf_size", "must be at least 1".into());
         }
+        if self.neighbors == Neighbors::Approximate && self.metric == Metric::Precomputed {
+            return bad(
+                "neighbors",
+                "approximate neighbours search points; a precomputed distance matrix is searched exactly".into(),
+            );
+        }
+        if self.graph_neighbors != 0 && self.graph_neighbors < self.min_samples.saturating_sub(1) {
+            return bad(
+                "graph_neighbors",
+                format!(
+                    "{} neighbours cannot hold the min_samples − 1 = {} a core point needs",
+                    self.graph_neighbors,
+                    self.min_samples - 1
+                ),
+            );
+        }
         if let Some(p) = self.centroid_filter
             && !(0.0..=100.0).contains(&p)
         {
@@ -245,6 +309,9 @@ impl DbscanParams {
         self.validate()?;
         check_matrix(x)?;
         self.metric.validate(x.ncols())?;
+        if self.neighbors.approximate_for(self.metric, x.nrows(), x.ncols()) {
+            Neighbors::check_single_precision(x)?;
+        }
         if let Eps::Auto(k) = self.eps
             && k.k > x.nrows()
         {

@@ -22,5 +22,6 @@ pub use self::params::{
     APPROXIMATE_MIN_DIM, APPROXIMATE_MIN_ROWS, BORUVKA_MAX_DIM, HdbscanParams, MinSamplesConvention, MstAlgorithm,
     Neighbors, SemiSupervised,
 };
+pub(crate) use self::params::{graph_k, is_zero, is_zero_u64};
 use self::predict::Derived;
 pub use self::sparse::SparseDistances;

@@ -43,9 +43,40 @@ pub enum Neighbors {
 }
 
 impl Neighbors {
-    fn is_exact(&self) -> bool {
+    pub(crate) fn is_exact(&self) -> bool {
         *self == Neighbors::Exact
     }
+
+    /// Whether a fit of `n` points in `dim` dimensions under `metric` searches the approximate graph.
+    pub(crate) fn approximate_for(self, metric: Metric, n: usize, dim: usize) -> bool {
+        match self {
+            Neighbors::Exact => false,
+            Neighbors::Approximate => true,
+            Neighbors::Auto => metric != Metric::Precomputed && dim >= APPROXIMATE_MIN_DIM && n >= APPROXIMATE_MIN_ROWS,
+        }
+    }
+
+    /// Refuses values the approximate graph's single-precision search cannot take (its squared
+    /// distances overflow beyond about ±1e18; an exact fit takes such values).
+    pub(crate) fn check_single_precision(x: ArrayView2<'_, f64>) -> Result<()> {
+        if x.iter().any(|v| v.abs() > APPROXIMATE_MAX_ABS) {
+            return Err(ClusterError::param(
+                "neighbors",
+                format!(
+                    "approximate neighbours search in single precision: values beyond ±{APPROXIMATE_MAX_ABS:e} \
+                     overflow it (scale the data, or use exact neighbours)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Neighbours per point of an approximate graph: `graph_neighbors`, or when 0 `max(min_samples + 5,
+/// 15)` (see [`HdbscanParams::graph_neighbors`]); at least `at_least`, at most `n − 1`.
+pub(crate) fn graph_k(graph_neighbors: usize, min_samples: usize, at_least: usize, n: usize) -> usize {
+    let k = if graph_neighbors == 0 { (min_samples + 5).max(15) } else { graph_neighbors };
+    k.max(at_least).min(n.saturating_sub(1)).max(1)
 }
 
 impl std::str::FromStr for Neighbors {
@@ -171,11 +202,13 @@ pub struct HdbscanParams {
     pub seed: u64,
 }
 
-fn is_zero(v: &usize) -> bool {
+/// Serde's test for a count left at its default (left out of model files, so older builds read them).
+pub(crate) fn is_zero(v: &usize) -> bool {
     *v == 0
 }
 
-fn is_zero_u64(v: &u64) -> bool {
+/// [`is_zero`] for a seed.
+pub(crate) fn is_zero_u64(v: &u64) -> bool {
     *v == 0
 }
 
@@ -470,18 +503,10 @@ impl HdbscanParams {
         Ok(())
     }
 
-    /// The metric applies to `x`: vectors of its width, or a distance matrix for `precomputed`.
-    /// The approximate graph searches in single precision, whose squared distances overflow beyond
-    /// about ±1e18 (an exact fit takes such values).
+    /// Values the approximate graph can search, when it is used.
     fn single_precision_fits(&self, x: ArrayView2<'_, f64>) -> Result<()> {
-        if self.use_approximate(x.nrows(), x.ncols()) && x.iter().any(|v| v.abs() > APPROXIMATE_MAX_ABS) {
-            return Err(ClusterError::param(
-                "neighbors",
-                format!(
-                    "approximate neighbours search in single precision: values beyond ±{APPROXIMATE_MAX_ABS:e} \
-                     overflow it (scale the data, or use exact neighbours)"
-                ),
-            ));
+        if self.use_approximate(x.nrows(), x.ncols()) {
+            Neighbors::check_single_precision(x)?;
         }
         Ok(())
     }
@@ -505,20 +530,12 @@ impl HdbscanParams {
 
     /// Whether a fit of `n` points in `dim` dimensions uses the approximate neighbour graph.
     pub(super) fn use_approximate(&self, n: usize, dim: usize) -> bool {
-        match self.neighbors {
-            Neighbors::Exact => false,
-            Neighbors::Approximate => true,
-            Neighbors::Auto => {
-                self.metric != Metric::Precomputed && dim >= APPROXIMATE_MIN_DIM && n >= APPROXIMATE_MIN_ROWS
-            }
-        }
+        self.neighbors.approximate_for(self.metric, n, dim)
     }
 
     /// Neighbours per point in the approximate graph of `n` points.
     pub(super) fn graph_k(&self, n: usize) -> usize {
-        let k =
-            if self.graph_neighbors == 0 { (self.effective_min_samples() + 5).max(15) } else { self.graph_neighbors };
-        k.min(n.saturating_sub(1)).max(1)
+        graph_k(self.graph_neighbors, self.effective_min_samples(), 1, n)
     }
 
     pub(super) fn use_prim(&self, dim: usize) -> bool {

@@ -72,32 +72,69 @@ impl Hdbscan {
                 format!("precomputed distance {} to row {j} is negative or NaN", q[j]),
             ));
         }
+        Ok(self.attach_near(q).unwrap_or_else(|| self.attach_full(q)))
+    }
+
+    /// The training rows' mass of unique point `u` (its copies, or their summed sample weights).
+    fn mass_of(&self, u: usize) -> f64 {
+        self.derived().mass.as_deref().map_or(1.0, |w| w[u])
+    }
+
+    /// The mutual reachability of a new point (core distance `core_q`) to unique point `u` at distance
+    /// `d`, and `u`'s first training row.
+    fn reach(&self, d: f64, core_q: f64, u: usize) -> (f64, usize) {
+        let row = self.points.first_row(u);
+        ((d / self.params.alpha).max(core_q).max(self.core_distances[row]), row)
+    }
+
+    /// [`Hdbscan::attach`] from the nearest neighbours holding mass `min_samples`, when one of them
+    /// attaches at the point's own core distance: no neighbour attaches below it, so that one (the
+    /// first in distance order) is [`Hdbscan::attach_full`]'s answer without searching farther. The
+    /// nearest `m` are the first `m` of the longer list, ties in the same order (one depth-first search;
+    /// the shorter one prunes only what the longer meets later). `None` otherwise.
+    fn attach_near(&self, q: &[f64]) -> Option<(usize, f64, bool)> {
+        let m = self.params.effective_min_samples();
+        if m >= self.first_k() {
+            return None;
+        }
+        let near = self.neighbours(q, m);
+        let core_q = kth_of_mass(near.iter().map(|&(d, u)| (d, self.mass_of(u))), m)?;
+        let (mr, row) = near.iter().map(|&(d, u)| self.reach(d, core_q, u)).find(|&(mr, _)| mr <= core_q)?;
+        let lambda = if mr > 0.0 { 1.0 / mr } else { f64::MAX };
+        Some((row, lambda, near[0].0 == 0.0))
+    }
+
+    /// How many neighbours hdbscan's rule looks at: 2·min_samples in its convention (ours − 1).
+    fn first_k(&self) -> usize {
+        let m = self.params.effective_min_samples();
+        (2 * m.saturating_sub(1)).max(m).min(self.points.len())
+    }
+
+    /// [`Hdbscan::attach`] of a checked point as hdbscan computes it: over its [`Hdbscan::first_k`]
+    /// nearest neighbours (more when sample weights below 1 leave them short of mass `min_samples`).
+    fn attach_full(&self, q: &[f64]) -> (usize, f64, bool) {
         let pts = &self.points;
         let m = self.params.effective_min_samples();
-        // hdbscan queries 2·min_samples neighbours (its min_samples is ours − 1); the new point's core
-        // distance is where the training rows' mass (duplicates, sample weights) reaches m, the new
-        // point itself weighing nothing.
-        let mut k = (2 * m.saturating_sub(1)).max(m).min(pts.len());
-        let mass = self.derived().mass.as_deref();
-        let mass_of = |u: usize| mass.map_or(1.0, |w| w[u]);
+        // The new point's core distance is where the training rows' mass (duplicates, sample weights)
+        // reaches m, the new point itself weighing nothing.
+        let mut k = self.first_k();
         let mut nb = self.neighbours(q, k);
         // Sample weights below 1 may need more neighbours to reach m.
-        while k < pts.len() && kth_of_mass(nb.iter().map(|&(d, u)| (d, mass_of(u))), m).is_none() {
+        while k < pts.len() && kth_of_mass(nb.iter().map(|&(d, u)| (d, self.mass_of(u))), m).is_none() {
             k = (2 * k).min(pts.len());
             nb = self.neighbours(q, k);
         }
-        let core_q = weighted_kth(nb.iter().map(|&(d, u)| (d, mass_of(u))), m);
+        let core_q = weighted_kth(nb.iter().map(|&(d, u)| (d, self.mass_of(u))), m);
         let (mut best, mut nn) = (f64::INFINITY, pts.first_row(nb[0].1));
         for &(d, u) in &nb {
-            let row = pts.first_row(u);
-            let mr = (d / self.params.alpha).max(core_q).max(self.core_distances[row]);
+            let (mr, row) = self.reach(d, core_q, u);
             if mr < best {
                 best = mr;
                 nn = row;
             }
         }
         let lambda = if best > 0.0 { 1.0 / best } else { f64::MAX };
-        Ok((nn, lambda, nb[0].0 == 0.0))
+        (nn, lambda, nb[0].0 == 0.0)
     }
 
     /// Label, probability and outlier score of one new point (hdbscan's `approximate_predict` and
@@ -208,5 +245,45 @@ impl Predict for Hdbscan {
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> Result<Vec<i64>> {
         Ok(self.predict_batch(x)?.into_iter().map(|p| p.label).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array2;
+
+    use crate::{Fit, HdbscanParams};
+
+    /// Attaching from the nearest `min_samples` when one of them attaches at the point's core distance
+    /// gives what the full `2·(min_samples − 1)` list gives, also on a grid full of ties, with
+    /// duplicate rows, sample weights and alpha.
+    #[test]
+    fn the_short_search_attaches_as_the_full_one() {
+        // Half the rows on a coarse grid (ties), half scattered (a hash of the index).
+        let coord = |i: usize, j: usize, salt: usize| {
+            let h = (i * 2 + j + salt).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+            if i.is_multiple_of(2) { ((i * (j + 3) * 7919) % 13) as f64 * 0.5 } else { (h % 65_536) as f64 / 10_000.0 }
+        };
+        let x = Array2::from_shape_fn((600, 3), |(i, j)| coord(i, j, 0));
+        let weights: Vec<f64> = (0..600).map(|i| 0.3 + (i % 4) as f64).collect();
+        let queries = Array2::from_shape_fn((400, 3), |(i, j)| coord(i, j, 77) * 0.9 + 0.1);
+        let mut counts = Vec::new();
+        for (alpha, weighted) in [(1.0, false), (1.0, true), (0.7, false), (1.3, true)] {
+            let params = HdbscanParams { alpha, ..HdbscanParams::new(8).min_samples(6) };
+            let model = if weighted { params.fit_weighted(x.view(), &weights) } else { params.fit(x.view()) }.unwrap();
+            let mut short = 0;
+            for q in queries.rows().into_iter().chain(x.rows()) {
+                let q = q.as_slice().unwrap();
+                let full = model.attach_full(q);
+                if let Some(near) = model.attach_near(q) {
+                    assert_eq!(near, full, "alpha {alpha}, weighted {weighted}, {q:?}");
+                    short += 1;
+                }
+                assert_eq!(model.attach(q).unwrap(), full);
+            }
+            counts.push(short);
+        }
+        // Both paths are exercised.
+        assert!(counts.iter().all(|&c| c > 100) && counts.iter().any(|&c| c < 1000), "{counts:?} of 1000");
     }
 }

@@ -148,6 +148,7 @@ impl Summary {
                 .collect(),
             noise_fraction: self.noise_fraction,
             dbcv: self.dbcv,
+            neighbor_recall: None,
             thresholds: self.thresholds,
         }
     }

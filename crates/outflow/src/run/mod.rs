@@ -134,6 +134,10 @@ pub struct RunSummary {
     pub noise_percent: f64,
     /// DBCV of the clustering (HDBSCAN), when defined.
     pub dbcv: Option<f64>,
+    /// Recall of the approximate neighbour graph the clustering was fitted on, measured on a sample;
+    /// absent for exact fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neighbor_recall: Option<f64>,
     /// Severity thresholds of the outlier score.
     pub thresholds: Thresholds,
     /// Records per severity.

@@ -304,6 +304,7 @@ fn summary(run: &RunInput<'_>, model_file: String) -> RunSummary {
         clusters: s.clusters.clone(),
         noise_percent: 100.0 * s.noise_fraction,
         dbcv: s.dbcv,
+        neighbor_recall: s.neighbor_recall,
         thresholds: s.thresholds,
         severity_counts: counts,
         clustering: s.clustering.clone(),

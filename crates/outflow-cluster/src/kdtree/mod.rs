@@ -63,6 +63,9 @@ pub(crate) struct KdTree {
     /// Rotated coordinates in tree order and in the `soa` layout (empty without a rotation).
     pub rdata: Vec<f64>,
     pub rsoa: Vec<f64>,
+    /// How far every box was widened per coordinate for the rounding of the rotated frame (0 without
+    /// a rotation); boxes built later from points of the tree widen by it too.
+    pub slack: f64,
 }
 
 /// An orthonormal change of basis (principal axes, largest variance first) around the mean.
@@ -190,7 +193,7 @@ impl KdTree {
                 hi.iter_mut().for_each(|v| *v += slack);
             }
         }
-        KdTree { dim, n, data, index: perm, nodes, bounds, soa, soa_off, rot, rdata, rsoa }
+        KdTree { dim, n, data, index: perm, nodes, bounds, soa, soa_off, rot, rdata, rsoa, slack }
     }
 
     /// Coordinates of tree point `pos` in the frame of the boxes.

@@ -4,7 +4,7 @@ widths (12 centres drawn from N(0, 10²) per axis, standard deviations 0.5–2) 
 2 threads. Prints the core-distance and MST times of each size (the `stage_times` tool) and the exponents
 between consecutive sizes (time ∝ n^e) of the MST and of both stages.
 
-    python benches/scripts/hdbscan_scaling.py [--sizes 100000,300000,1000000] [--bin PATH] [--seed 0]
+    python benches/scripts/hdbscan_scaling.py [--sizes 100000,300000,1000000,3000000] [--bin PATH] [--seed 0]
 
 `--bin` times another build of `stage_times` (for a before / after comparison on the same files). Needs
 numpy; builds the release `stage_times` tool unless `--bin` is given.
@@ -35,7 +35,7 @@ def noisy_blobs(n, d, seed, path):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="100000,300000,1000000")
+    ap.add_argument("--sizes", default="100000,300000,1000000,3000000")
     ap.add_argument("--dim", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--bin", default=None)

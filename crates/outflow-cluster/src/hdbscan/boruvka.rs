@@ -486,14 +486,7 @@ pub(crate) fn mst<K: Kernel>(tree: &KdTree, core: &[f64], knn_dist: &[f64], knn_
             });
         } else {
             // High dimensions: the points of a leaf chunk share one traversal (8 lanes).
-            let mut work = Vec::new();
-            let mut rest = &mut cands[..];
-            for (id, nd) in tree.nodes.iter().enumerate().filter(|(_, nd)| nd.is_leaf()) {
-                let (mine, tail) = rest.split_at_mut((nd.end - nd.start) as usize);
-                rest = tail;
-                work.push((id, mine));
-            }
-            work.into_par_iter().for_each(|(leaf, out)| {
+            tree.leaf_slices(&mut cands, 1).into_par_iter().for_each(|(leaf, out)| {
                 crate::simd::run(LeafSearchJob::<K> {
                     st: &st,
                     leaf,
@@ -956,14 +949,7 @@ fn leaf_ball_bounds<K: Kernel>(st: &State<'_>, starts: &[(Cand, bool)], bounds: 
     let t = st.tree;
     let d = t.dim;
     let mut out = vec![0.0; t.n];
-    let mut work = Vec::new();
-    let mut rest = &mut out[..];
-    for (id, nd) in t.nodes.iter().enumerate().filter(|(_, nd)| nd.is_leaf()) {
-        let (mine, tail) = rest.split_at_mut((nd.end - nd.start) as usize);
-        rest = tail;
-        work.push((id, mine));
-    }
-    work.into_par_iter().for_each_init(
+    t.leaf_slices(&mut out, 1).into_par_iter().for_each_init(
         || (vec![0.0; d], vec![0.0; d]),
         |(centre, cb), (leaf, out)| {
             let nd = t.nodes[leaf];

@@ -250,6 +250,18 @@ impl KdTree {
         }
     }
 
+    /// A per-point array (`per_point` values a point, in tree order) cut into the slices of the leaves,
+    /// each with its leaf's node id: for work shared out leaf by leaf.
+    pub(crate) fn leaf_slices<'a, T>(&self, mut v: &'a mut [T], per_point: usize) -> Vec<(usize, &'a mut [T])> {
+        let mut out = Vec::new();
+        for (id, nd) in self.nodes.iter().enumerate().filter(|(_, nd)| nd.is_leaf()) {
+            let (mine, rest) = v.split_at_mut((nd.end - nd.start) as usize * per_point);
+            v = rest;
+            out.push((id, mine));
+        }
+        out
+    }
+
     #[inline(always)]
     pub fn point(&self, pos: usize) -> &[f64] {
         &self.data[pos * self.dim..(pos + 1) * self.dim]
@@ -354,15 +366,12 @@ impl KdTree {
             });
             return (dist, pos);
         }
-        let mut work = Vec::new();
-        let (mut dr, mut pr) = (&mut dist[..], &mut pos[..]);
-        for (id, nd) in self.nodes.iter().enumerate().filter(|(_, nd)| nd.is_leaf()) {
-            let len = (nd.end - nd.start) as usize * k;
-            let (d, rest_d) = dr.split_at_mut(len);
-            let (p, rest_p) = pr.split_at_mut(len);
-            (dr, pr) = (rest_d, rest_p);
-            work.push((id, d, p));
-        }
+        let work: Vec<_> = self
+            .leaf_slices(&mut dist, k)
+            .into_iter()
+            .zip(self.leaf_slices(&mut pos, k))
+            .map(|((leaf, d), (_, p))| (leaf, d, p))
+            .collect();
         let balls = Balls::new::<K>(self);
         work.into_par_iter().for_each(|(leaf, d, p)| {
             crate::simd::run(LeafKnnJob::<K> { tree: self, balls: &balls, leaf, k, dist: d, pos: p, _k: PhantomData })

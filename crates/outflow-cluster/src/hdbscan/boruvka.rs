@@ -115,7 +115,8 @@ struct State<'a> {
 }
 
 /// Per node, the points of one component (the node's main one, mostly its majority) and the rest, each
-/// group with its box and smallest core distance (refreshed each round; low dimensions only).
+/// group with its box and smallest core distance (refreshed in the rounds that read it: every round of
+/// the one-point searches below [`BATCH_MIN_DIM`], the few-component rounds' leaf balls above).
 ///
 /// Why: a leaf at a cluster's edge holds the cluster's points and a few scattered points of other
 /// components. Its box reaches into the cluster, so it bounds nothing for the cluster's own searches, and
@@ -192,6 +193,7 @@ impl Split {
             self.cores[i] = cores;
             self.boxes[i * 4 * d..(i + 1) * 4 * d].copy_from_slice(&b);
         }
+        let mut b = vec![0.0; 4 * d];
         for i in (0..tree.nodes.len()).rev() {
             let nd = tree.nodes[i];
             if nd.is_leaf() {
@@ -200,7 +202,6 @@ impl Split {
             let (l, r) = (nd.left as usize, nd.right as usize);
             let main = if self.count[l] >= self.count[r] { self.main[l] } else { self.main[r] };
             let mut cores = [f64::INFINITY; 2];
-            let mut b = vec![0.0; 4 * d];
             let (mb, ob) = b.split_at_mut(2 * d);
             empty_box(mb);
             empty_box(ob);
@@ -425,7 +426,9 @@ pub(crate) fn mst<K: Kernel>(tree: &KdTree, core: &[f64], knn_dist: &[f64], knn_
 
     while edges.len() < n - 1 {
         st.refresh_nodes();
-        st.split.refresh(tree, &st.comp, core);
+        if tree.dim < BATCH_MIN_DIM || n - edges.len() <= FEW_COMPONENTS {
+            st.split.refresh(tree, &st.comp, core);
+        }
         // Start every point from its best known edge leaving its component: last round's edge if still
         // valid, or the best edge in its neighbour list — which is exact when it is no heavier than the last
         // listed distance (then no search is needed). Each component's bound starts at its best start.

@@ -1,6 +1,11 @@
 //! Prints the time of each HDBSCAN stage on a numeric CSV (no header handling beyond skipping line 1).
-//! `cargo run --release -p outflow-benches --bin stage_times -- data.csv 50 10`
+//! `cargo run --release -p outflow-benches --bin stage_times -- data.csv 50 10 [core,mst,fit]`
+//!
+//! The optional fourth argument picks the stages (all three by default); each runs from the matrix
+//! alone, so `mst` includes the core distances it needs and `fit` everything. The rows are read into
+//! one flat matrix, so the peak memory of a run is the matrix plus the stages'.
 
+use std::io::BufRead;
 use std::time::Instant;
 
 use ndarray::Array2;
@@ -8,27 +13,40 @@ use outflow_cluster::{Fit, HdbscanParams, stages};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let text = std::fs::read_to_string(&args[1]).expect("read csv");
-    let mut rows: Vec<Vec<f64>> = Vec::new();
-    for line in text.lines().skip(1) {
-        rows.push(line.split(',').map(|v| v.parse().expect("number")).collect());
+    let file = std::io::BufReader::new(std::fs::File::open(&args[1]).expect("open csv"));
+    let (mut values, mut n, mut d) = (Vec::new(), 0usize, 0usize);
+    for line in file.lines().skip(1) {
+        let line = line.expect("read csv");
+        let before = values.len();
+        values.extend(line.split(',').map(|v| v.parse::<f64>().expect("number")));
+        d = values.len() - before;
+        n += 1;
     }
-    let (n, d) = (rows.len(), rows[0].len());
-    let x = Array2::from_shape_vec((n, d), rows.concat()).expect("shape");
+    let x = Array2::from_shape_vec((n, d), values).expect("shape");
     let mcs: usize = args.get(2).map_or(50, |s| s.parse().unwrap());
     let ms: usize = args.get(3).map_or(10, |s| s.parse().unwrap());
+    let wanted = args.get(4).map_or("core,mst,fit", String::as_str);
     let p = HdbscanParams::new(mcs).min_samples(ms);
-    let t = Instant::now();
-    let core = stages::core_distances(x.view(), p.metric, ms).unwrap();
-    println!("core distances: {:.3}s (sum {:.6})", t.elapsed().as_secs_f64(), core.iter().sum::<f64>());
-    let t = Instant::now();
-    let (mst, _) = stages::mutual_reachability_mst(x.view(), &p).unwrap();
-    println!(
-        "core + MST: {:.3}s (weight {:.6})",
-        t.elapsed().as_secs_f64(),
-        mst.iter().map(|e| e.distance).sum::<f64>()
-    );
-    let t = Instant::now();
-    let _ = p.fit(x.view()).unwrap();
-    println!("full fit: {:.3}s", t.elapsed().as_secs_f64());
+    for stage in wanted.split(',') {
+        let t = Instant::now();
+        match stage {
+            "core" => {
+                let core = stages::core_distances(x.view(), p.metric, ms).unwrap();
+                println!("core distances: {:.3}s (sum {:.6})", t.elapsed().as_secs_f64(), core.iter().sum::<f64>());
+            }
+            "mst" => {
+                let (mst, _) = stages::mutual_reachability_mst(x.view(), &p).unwrap();
+                println!(
+                    "core + MST: {:.3}s (weight {:.6})",
+                    t.elapsed().as_secs_f64(),
+                    mst.iter().map(|e| e.distance).sum::<f64>()
+                );
+            }
+            "fit" => {
+                let _ = p.fit(x.view()).unwrap();
+                println!("full fit: {:.3}s", t.elapsed().as_secs_f64());
+            }
+            other => panic!("unknown stage {other:?} (core, mst, fit)"),
+        }
+    }
 }

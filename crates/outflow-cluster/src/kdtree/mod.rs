@@ -7,6 +7,7 @@
 //! the run-time-dimension crates (kdtree, petal-neighbors) neither expose their nodes nor measure as fast.
 
 mod build;
+mod filter32;
 pub(crate) mod range;
 mod search;
 #[cfg(test)]
@@ -18,6 +19,7 @@ use std::marker::PhantomData;
 use rayon::prelude::*;
 
 use self::build::{build_par, chunked};
+use self::filter32::{Filter32, LANES32, min_lanes32, rdists32};
 pub(crate) use self::search::{Balls, Stack};
 use self::search::{KnnJob, LeafKnnJob, PointsKnnJob, insert_sorted, min_lanes};
 
@@ -66,6 +68,8 @@ pub(crate) struct KdTree {
     /// How far every box was widened per coordinate for the rounding of the rotated frame (0 without
     /// a rotation); boxes built later from points of the tree widen by it too.
     pub slack: f64,
+    /// The `f32` leaves that let Euclidean k-NN searches skip most points without an `f64` distance.
+    pub filter: Option<Filter32>,
 }
 
 /// An orthonormal change of basis (principal axes, largest variance first) around the mean.
@@ -193,7 +197,8 @@ impl KdTree {
                 hi.iter_mut().for_each(|v| *v += slack);
             }
         }
-        KdTree { dim, n, data, index: perm, nodes, bounds, soa, soa_off, rot, rdata, rsoa, slack }
+        let filter = if rot.is_some() { Filter32::new(&nodes, &data, dim) } else { None };
+        KdTree { dim, n, data, index: perm, nodes, bounds, soa, soa_off, rot, rdata, rsoa, slack, filter }
     }
 
     /// Coordinates of tree point `pos` in the frame of the boxes.
@@ -312,6 +317,12 @@ impl KdTree {
     /// Iterative depth-first search, nearer child first.
     #[inline(always)]
     pub(crate) fn knn_impl<K: Kernel>(&self, q: &[f64], qb: &[f64], dist: &mut [f64], pos: &mut [u32]) {
+        if K::SQUARED_L2
+            && q.len() <= MAX_FILTER_DIM
+            && let Some(f) = &self.filter
+        {
+            return self.knn_impl32::<K>(f, q, qb, dist, pos);
+        }
         dist.fill(f64::INFINITY);
         pos.fill(NONE);
         let k = dist.len();
@@ -335,6 +346,60 @@ impl KdTree {
                             worst.set(dist[k - 1]);
                         },
                     );
+                } else {
+                    (node, b) = self.nearer_child::<K>(qb, nd, &mut stack);
+                    continue;
+                }
+            }
+            match stack.pop() {
+                Some(x) => (node, b) = x,
+                None => break,
+            }
+        }
+    }
+
+    /// [`KdTree::knn_impl`] with the leaves scanned in `f32` first (see [`Filter32`]): the same results.
+    #[inline(always)]
+    fn knn_impl32<K: Kernel>(&self, f: &Filter32, q: &[f64], qb: &[f64], dist: &mut [f64], pos: &mut [u32]) {
+        dist.fill(f64::INFINITY);
+        pos.fill(NONE);
+        let (k, d) = (dist.len(), q.len());
+        let mut q32 = [0.0f32; MAX_FILTER_DIM];
+        let q32 = &mut q32[..d];
+        let qn = f.query(q, q32);
+        let mut out = [0.0f32; LANES32];
+        // The threshold and the bound it was computed for (a square root each: computed when it moves).
+        let (mut thr, mut thr_at) = (f32::INFINITY, f64::INFINITY);
+        let mut stack = Stack::new();
+        let (mut node, mut b) = (0usize, self.min_rdist::<K>(qb, 0));
+        loop {
+            if b < dist[k - 1] {
+                let nd = self.nodes[node];
+                if nd.is_leaf() {
+                    let (s, e) = (nd.start as usize, nd.end as usize);
+                    if dist[k - 1] != thr_at {
+                        thr_at = dist[k - 1];
+                        thr = f.threshold(qn, thr_at, d);
+                    }
+                    for (ci, c0) in (s..e).step_by(LANES32).enumerate() {
+                        rdists32(q32, f.chunk(node, ci, d), &mut out);
+                        if min_lanes32(&out) > thr {
+                            continue;
+                        }
+                        for (l, &v) in out.iter().enumerate().take(e - c0) {
+                            let p = c0 + l;
+                            if v <= thr {
+                                let r = K::rdist(q, self.point(p));
+                                if r < dist[k - 1] {
+                                    insert_sorted(dist, pos, r, p as u32);
+                                }
+                            }
+                        }
+                        if dist[k - 1] != thr_at {
+                            thr_at = dist[k - 1];
+                            thr = f.threshold(qn, thr_at, d);
+                        }
+                    }
                 } else {
                     (node, b) = self.nearer_child::<K>(qb, nd, &mut stack);
                     continue;
@@ -450,6 +515,9 @@ macro_rules! with_dim {
     };
 }
 pub(crate) use with_dim;
+
+/// Queries of at most this many dimensions use the `f32` filter (its query lives on the stack).
+const MAX_FILTER_DIM: usize = 64;
 
 /// Below this dimension one traversal per query point measures faster than chunked traversals.
 pub(crate) const BATCH_MIN_DIM: usize = 16;

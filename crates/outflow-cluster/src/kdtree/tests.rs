@@ -65,3 +65,32 @@ fn tree_covers_all_points() {
         }
     }
 }
+
+/// The `f32` filter changes no result: the same tree with and without it gives the same neighbours,
+/// bit for bit and tie for tie, on data `f32` cannot resolve (a large offset, duplicates, a grid).
+#[test]
+fn f32_filter_gives_the_f64_search() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let offset = Array2::from_shape_fn((3000, 8), |_| 1e6 + rng.random_range(0..1000) as f64 * 1e-4);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
+    let spread = Array2::from_shape_fn((4000, 8), |(i, _)| {
+        if i % 5 == 0 { rng.random_range(-1e4..1e4) } else { rng.random_range(-1.0..1.0) * 1e-3 }
+    });
+    let tiny = Array2::from_shape_fn((500, 3), |(i, j)| (i % 7) as f64 * 1e-39 + j as f64 * 1e-300);
+    for (x, k) in [(random(5000, 8, 3), 11), (random(2000, 4, 4), 3), (offset, 10), (spread, 6), (tiny, 5)] {
+        let with = KdTree::build_rotated(x.view(), 64);
+        assert!(with.filter.is_some());
+        let mut without = with.clone();
+        without.filter = None;
+        assert_eq!(with.knn_all::<Euclidean>(k), without.knn_all::<Euclidean>(k));
+        let q = x.row(x.nrows() / 2).mapv(|v| v * (1.0 + 1e-9) + 1e-7);
+        let q = q.as_slice().expect("contiguous");
+        let (mut d1, mut p1, mut d2, mut p2) = (vec![0.0; k], vec![0; k], vec![0.0; k], vec![0; k]);
+        with.knn::<Euclidean>(q, &mut d1, &mut p1);
+        without.knn::<Euclidean>(q, &mut d2, &mut p2);
+        assert_eq!((d1, p1), (d2, p2));
+    }
+    // Centred coordinates beyond what `f32` holds: no filter, the `f64` search alone.
+    let huge = Array2::from_shape_fn((100, 2), |(i, j)| (i * 2 + j) as f64 * 1e35);
+    assert!(KdTree::build_rotated(huge.view(), 16).filter.is_none());
+}

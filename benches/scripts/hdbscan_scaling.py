@@ -52,7 +52,8 @@ def main():
         for n in (int(s) for s in args.sizes.split(",")):
             path = os.path.join(tmp, f"noisy_{n}.csv")
             noisy_blobs(n, args.dim, args.seed, path)
-            out = subprocess.run([tool, path, "50", "10"], capture_output=True, text=True, check=True, env=env).stdout
+            cmd = [tool, path, "50", "10", "core,mst"]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
             core = float(re.search(r"core distances: ([\d.]+)s", out).group(1))
             both = float(re.search(r"core \+ MST: ([\d.]+)s", out).group(1))
             mst = both - core

@@ -3,33 +3,38 @@
 
 use rayon::prelude::*;
 
-use crate::metric::LANES;
-
 use super::*;
 
-/// Leaves in `LANES`-point chunks, dimension-major within a chunk (zero padding), and each leaf's offset.
-pub(super) fn chunked(nodes: &[Node], data: &[f64], dim: usize) -> (Vec<f64>, Vec<usize>) {
+/// Leaves in `lanes`-point chunks, dimension-major within a chunk (`T::default()` padding), and each
+/// leaf's offset; `value(j, v)` stores coordinate `j` of a point whose value is `v`.
+pub(super) fn chunked<T: Copy + Default + Send>(
+    nodes: &[Node],
+    data: &[f64],
+    dim: usize,
+    lanes: usize,
+    value: impl Fn(usize, f64) -> T + Sync,
+) -> (Vec<T>, Vec<usize>) {
     let mut soa_off = vec![0usize; nodes.len()];
     let mut total = 0;
     for (id, nd) in nodes.iter().enumerate().filter(|(_, nd)| nd.is_leaf()) {
         soa_off[id] = total;
-        total += ((nd.end - nd.start) as usize).div_ceil(LANES) * LANES * dim;
+        total += ((nd.end - nd.start) as usize).div_ceil(lanes) * lanes * dim;
     }
-    let mut soa = vec![0.0; total];
+    let mut soa = vec![T::default(); total];
     let mut work = Vec::new();
     let mut rest = &mut soa[..];
     for nd in nodes.iter().filter(|nd| nd.is_leaf()) {
-        let (mine, tail) = rest.split_at_mut(((nd.end - nd.start) as usize).div_ceil(LANES) * LANES * dim);
+        let (mine, tail) = rest.split_at_mut(((nd.end - nd.start) as usize).div_ceil(lanes) * lanes * dim);
         rest = tail;
         work.push((*nd, mine));
     }
     work.into_par_iter().with_min_len(64).for_each(|(nd, out)| {
         let (s, e) = (nd.start as usize, nd.end as usize);
-        for (ci, c0) in (s..e).step_by(LANES).enumerate() {
-            let base = ci * dim * LANES;
-            for p in c0..(c0 + LANES).min(e) {
+        for (ci, c0) in (s..e).step_by(lanes).enumerate() {
+            let base = ci * dim * lanes;
+            for p in c0..(c0 + lanes).min(e) {
                 for j in 0..dim {
-                    out[base + j * LANES + (p - c0)] = data[p * dim + j];
+                    out[base + j * lanes + (p - c0)] = value(j, data[p * dim + j]);
                 }
             }
         }

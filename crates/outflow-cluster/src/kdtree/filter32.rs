@@ -10,6 +10,7 @@
 use rayon::prelude::*;
 
 use super::Node;
+use super::build::chunked;
 
 /// Points per `f32` chunk: one AVX-512 register, two AVX2 ones.
 pub(crate) const LANES32: usize = 16;
@@ -51,49 +52,22 @@ impl Filter32 {
             })
             .reduce(|| vec![0.0; dim], |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect());
         let centre: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
-        let mut off = vec![0usize; nodes.len()];
-        let mut total = 0;
-        for (id, nd) in nodes.iter().enumerate().filter(|(_, nd)| nd.is_leaf()) {
-            off[id] = total;
-            total += ((nd.end - nd.start) as usize).div_ceil(LANES32) * LANES32 * dim;
-        }
-        let mut cols = vec![0.0f32; total];
-        let mut work = Vec::new();
-        let mut rest = &mut cols[..];
-        for nd in nodes.iter().filter(|nd| nd.is_leaf()) {
-            let (mine, tail) = rest.split_at_mut(((nd.end - nd.start) as usize).div_ceil(LANES32) * LANES32 * dim);
-            rest = tail;
-            work.push((*nd, mine));
-        }
-        let radii: Vec<(f64, f64)> = work
-            .into_par_iter()
-            .with_min_len(64)
-            .map(|(nd, out)| {
-                let (s, e) = (nd.start as usize, nd.end as usize);
-                let (mut radius, mut largest) = (0.0f64, 0.0f64);
-                for (ci, c0) in (s..e).step_by(LANES32).enumerate() {
-                    let base = ci * dim * LANES32;
-                    for p in c0..(c0 + LANES32).min(e) {
-                        let mut sq = 0.0;
-                        for j in 0..dim {
-                            let v = data[p * dim + j] - centre[j];
-                            sq += v * v;
-                            largest = largest.max(v.abs());
-                            out[base + j * LANES32 + (p - c0)] = v as f32;
-                        }
-                        radius = radius.max(sq.sqrt());
-                    }
+        let (radius, largest) = data
+            .par_chunks(dim)
+            .with_min_len(4096)
+            .map(|p| {
+                let (mut sq, mut largest) = (0.0f64, 0.0f64);
+                for (&v, &c) in p.iter().zip(&centre) {
+                    sq += (v - c) * (v - c);
+                    largest = largest.max((v - c).abs());
                 }
-                (radius, largest)
+                (sq.sqrt(), largest)
             })
-            .collect();
-        let mut radius = 0.0f64;
-        for &(r, largest) in &radii {
-            if largest >= MAX_MAGNITUDE {
-                return None;
-            }
-            radius = radius.max(r);
+            .reduce(|| (0.0, 0.0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+        if largest >= MAX_MAGNITUDE {
+            return None;
         }
+        let (cols, off) = chunked(nodes, data, dim, LANES32, |j, v| (v - centre[j]) as f32);
         Some(Filter32 { centre, cols, off, radius })
     }
 

@@ -176,8 +176,8 @@ impl KdTree {
         };
         let data = gather(x);
         let rdata = rotated.as_ref().map_or_else(Vec::new, |r| gather(r.view()));
-        let (soa, soa_off) = chunked(&nodes, &data, dim);
-        let rsoa = if rdata.is_empty() { Vec::new() } else { chunked(&nodes, &rdata, dim).0 };
+        let (soa, soa_off) = chunked(&nodes, &data, dim, LANES, |_, v| v);
+        let rsoa = if rdata.is_empty() { Vec::new() } else { chunked(&nodes, &rdata, dim, LANES, |_, v| v).0 };
         // The rotated coordinates carry rounding errors of a few ulps of the data's extent: bounds in
         // that frame give up 1e-9 of it so that they never exceed a true distance.
         let slack = if rot.is_some() {

@@ -1,8 +1,9 @@
 //! A single-precision copy of the leaves, used to skip points in the Euclidean k-NN searches.
 //!
 //! Why: at 8 dimensions a k-NN search scans about a hundred 64-point leaves per query at a million
-//! rows, and the scans are bound by memory traffic. In `f32` a leaf is half the bytes and a vector
-//! register holds twice the lanes. Nothing is decided in `f32`: a point whose `f32` distance is above a
+//! rows (more as the rows grow: 62 at 100,000, 173 at 3 million). In `f32` a leaf is half the bytes
+//! and a vector register holds twice the lanes: the core distances of HDBSCAN took 1.2–1.25× less
+//! time at 1–3 million rows. Nothing is decided in `f32`: a point whose `f32` distance is above a
 //! threshold that provably exceeds every `f32` rendering of a distance below the search's current
 //! bound is skipped; every other point is measured again in `f64`, in the order the `f64` scan would
 //! have met it. The results are therefore the `f64` search's, bit for bit (ties included).
@@ -111,7 +112,8 @@ impl Filter32 {
 }
 
 /// Squared `f32` distances from `q` to a chunk of [`LANES32`] points (dimension-major); vectorises
-/// over the lanes.
+/// over the lanes. Each dimension adds into a fresh array: accumulated in place, the loop compiled to
+/// scalar code.
 #[inline(always)]
 pub(crate) fn rdists32(q: &[f32], cols: &[f32], out: &mut [f32; LANES32]) {
     let mut acc = [0.0f32; LANES32];

@@ -35,24 +35,14 @@ pub(crate) struct Filter32 {
 }
 
 impl Filter32 {
-    /// The filter of the points `data` (tree order, `dim` values each) in the leaves of `nodes`;
-    /// `None` if a centred coordinate is too large for `f32`.
-    pub fn new(nodes: &[Node], data: &[f64], dim: usize) -> Option<Filter32> {
-        let n = data.len() / dim.max(1);
-        if n == 0 || dim == 0 {
+    /// The filter of the points `data` (tree order, `dim` values each) in the leaves of `nodes`, centred
+    /// on `centre` (the data's mean, which the tree's rotation already holds); `None` if a centred
+    /// coordinate is too large for `f32`.
+    pub fn new(nodes: &[Node], data: &[f64], dim: usize, centre: &[f64]) -> Option<Filter32> {
+        if data.is_empty() || dim == 0 {
             return None;
         }
-        let sums = data
-            .par_chunks(dim * 4096)
-            .map(|block| {
-                let mut s = vec![0.0; dim];
-                for p in block.chunks_exact(dim) {
-                    s.iter_mut().zip(p).for_each(|(a, &v)| *a += v);
-                }
-                s
-            })
-            .reduce(|| vec![0.0; dim], |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect());
-        let centre: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
+        let centre = centre.to_vec();
         let (radius, largest) = data
             .par_chunks(dim)
             .with_min_len(4096)

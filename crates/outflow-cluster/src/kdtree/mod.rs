@@ -197,7 +197,7 @@ impl KdTree {
                 hi.iter_mut().for_each(|v| *v += slack);
             }
         }
-        let filter = if rot.is_some() { Filter32::new(&nodes, &data, dim) } else { None };
+        let filter = rot.as_ref().and_then(|r| Filter32::new(&nodes, &data, dim, &r.mean));
         KdTree { dim, n, data, index: perm, nodes, bounds, soa, soa_off, rot, rdata, rsoa, slack, filter }
     }
 

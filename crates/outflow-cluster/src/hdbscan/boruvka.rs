@@ -720,9 +720,9 @@ const FEW_COMPONENTS: usize = 32;
 ///
 /// The bounds are the larger of two: projections onto the lines between the groups' centroids
 /// ([`projection_bounds`]) and balls over subtrees and leaves ([`leaf_ball_bounds`]), the latter
-/// computed after the first waves (up to [`BALLS_AFTER_WAVE`] points per component). On 300,000 rows of 12 blobs
-/// with 1 % background noise the round joining 14 components searched from 22,000 points, where it had
-/// searched from 156,000 with projections over whole groups and no ball bounds.
+/// computed after the first waves (up to [`BALLS_AFTER_WAVE`] points per component). On 300,000 rows of
+/// 12 blobs with 1 % background noise the round joining 14 components searched from 22,000 points,
+/// where it had searched from 156,000 with projections over whole groups and no ball bounds.
 fn few_components_warm_up<K: Kernel>(
     st: &State<'_>,
     groups: &[u32],
@@ -753,7 +753,7 @@ fn few_components_warm_up<K: Kernel>(
     loop {
         // The first waves, on the projection bounds alone, bring each component's bound near its best
         // edge; the ball bounds, computed against those bounds, then skip far more points and stop their
-        // searches sooner (3 million rows of the scaling script: MST 17 s → 11 s).
+        // searches sooner (3 million rows of the scaling script: MST 17.2 s → 9.6 s).
         if !balls && wave > BALLS_AFTER_WAVE {
             let by_ball = leaf_ball_bounds::<K>(st, starts, bounds, &lb);
             lb.par_iter_mut().zip(&by_ball).for_each(|(a, &b)| *a = fmax(*a, b));

@@ -368,6 +368,7 @@ impl KdTree {
         let q32 = &mut q32[..d];
         let qn = f.query(q, q32);
         let mut out = [0.0f32; LANES32];
+        let mut outs = [[0.0f32; LANES32]; LEAF_CHUNKS];
         // The threshold and the bound it was computed for (a square root each: computed when it moves).
         let (mut thr, mut thr_at) = (f32::INFINITY, f64::INFINITY);
         let mut stack = Stack::new();
@@ -381,8 +382,31 @@ impl KdTree {
                         thr_at = dist[k - 1];
                         thr = f.threshold(qn, thr_at, d);
                     }
+                    // Every chunk's distances first and one horizontal minimum for the leaf: most
+                    // leaves a search visits hold no point near enough.
+                    let chunks = (e - s).div_ceil(LANES32);
+                    if chunks <= LEAF_CHUNKS {
+                        let mut low = [f32::INFINITY; LANES32];
+                        for (ci, o) in outs.iter_mut().enumerate().take(chunks) {
+                            rdists32(q32, f.chunk(node, ci, d), o);
+                            for (m, &v) in low.iter_mut().zip(o.iter()) {
+                                *m = if v < *m { v } else { *m };
+                            }
+                        }
+                        if min_lanes32(&low) > thr {
+                            match stack.pop() {
+                                Some(x) => (node, b) = x,
+                                None => break,
+                            }
+                            continue;
+                        }
+                    }
                     for (ci, c0) in (s..e).step_by(LANES32).enumerate() {
-                        rdists32(q32, f.chunk(node, ci, d), &mut out);
+                        if chunks <= LEAF_CHUNKS {
+                            out = outs[ci];
+                        } else {
+                            rdists32(q32, f.chunk(node, ci, d), &mut out);
+                        }
                         if min_lanes32(&out) > thr {
                             continue;
                         }
@@ -518,6 +542,10 @@ pub(crate) use with_dim;
 
 /// Queries of at most this many dimensions use the `f32` filter (its query lives on the stack).
 const MAX_FILTER_DIM: usize = 64;
+
+/// Leaves of up to this many `f32` chunks are checked as a whole before their chunks (the default leaf
+/// size, 64 points, is 4).
+const LEAF_CHUNKS: usize = 4;
 
 /// Below this dimension one traversal per query point measures faster than chunked traversals.
 pub(crate) const BATCH_MIN_DIM: usize = 16;

@@ -17,7 +17,7 @@
 //! The last rounds join a few large components (whole clusters), and a search from every point then
 //! costs most of the MST. With at most [`FEW_COMPONENTS`] left, each point first gets a lower bound on
 //! its best edge — by projection onto the lines between group centroids, level by level of core
-//! distance (`projection_bounds`), and from a ball around its leaf (`leaf_ball_bounds`) — the points
+//! distance (`projection_bounds`), and from a ball around its leaf (`ball_bounds`) — the points
 //! with the smallest bounds are searched first, in waves, and the rest are skipped once their bound
 //! exceeds their component's best edge. Points whose core distance exceeds every component's best edge
 //! so far cannot end a winning edge and are left out of the projections: scattered background points
@@ -719,7 +719,7 @@ const FEW_COMPONENTS: usize = 32;
 /// here (their results are in `out`), above their component's bound for the others.
 ///
 /// The bounds are the larger of two: projections onto the lines between the groups' centroids
-/// ([`projection_bounds`]) and balls over subtrees and leaves ([`leaf_ball_bounds`]), the latter
+/// ([`projection_bounds`]) and balls over subtrees and leaves ([`ball_bounds`]), the latter
 /// computed after the first waves (up to [`BALLS_AFTER_WAVE`] points per component). On 300,000 rows of
 /// 12 blobs with 1 % background noise the round joining 14 components searched from 22,000 points,
 /// where it had searched from 156,000 with projections over whole groups and no ball bounds.
@@ -755,7 +755,7 @@ fn few_components_warm_up<K: Kernel>(
         // edge; the ball bounds, computed against those bounds, then skip far more points and stop their
         // searches sooner (3 million rows of the scaling script: MST 17.2 s → 9.6 s).
         if !balls && wave > BALLS_AFTER_WAVE {
-            let by_ball = leaf_ball_bounds::<K>(st, starts, bounds, &lb);
+            let by_ball = ball_bounds::<K>(st, starts, bounds, &lb);
             lb.par_iter_mut().zip(&by_ball).for_each(|(a, &b)| *a = fmax(*a, b));
             order.par_iter_mut().zip(&next).for_each(|(ps, &i)| {
                 ps[i..].sort_by(|&a, &b| lb[a as usize].total_cmp(&lb[b as usize]).then(a.cmp(&b)))
@@ -969,7 +969,7 @@ fn projection_bounds<K: Kernel>(
 /// their points, which only has to prove every edge heavier than the bound (a search that stops at the
 /// first counter-example): on 3 million rows the round joining two components spent 2.0 s on leaf
 /// balls, 0.3 s this way. Points already searched (`lb` +∞) are left out of the balls.
-fn leaf_ball_bounds<K: Kernel>(st: &State<'_>, starts: &[(Cand, bool)], bounds: &[AtomicU64], lb: &[f64]) -> Vec<f64> {
+fn ball_bounds<K: Kernel>(st: &State<'_>, starts: &[(Cand, bool)], bounds: &[AtomicU64], lb: &[f64]) -> Vec<f64> {
     let t = st.tree;
     let d = t.dim;
     let mut out = vec![0.0; t.n];
@@ -1001,7 +1001,7 @@ fn subtree_slices<'a, T>(t: &KdTree, node: usize, v: &'a mut [T], size: usize) -
 const BALL_SUBTREE: usize = 2048;
 
 impl State<'_> {
-    /// The ball bounds of [`leaf_ball_bounds`] for the searching points under `node` whose entry of `out`
+    /// The ball bounds of [`ball_bounds`] for the searching points under `node` whose entry of `out`
     /// (positions from `base`) is still 0. A ball over all the node's points of its main component
     /// first: when it proves every edge from them heavier than their component's bound, they are all
     /// skipped with one search; otherwise the children are bounded, down to one ball per leaf.

@@ -385,43 +385,41 @@ impl KdTree {
                     // Every chunk's distances first and one horizontal minimum for the leaf: most
                     // leaves a search visits hold no point near enough.
                     let chunks = (e - s).div_ceil(LANES32);
-                    if chunks <= LEAF_CHUNKS {
-                        let mut low = [f32::INFINITY; LANES32];
-                        for (ci, o) in outs.iter_mut().enumerate().take(chunks) {
-                            rdists32(q32, f.chunk(node, ci, d), o);
-                            for (m, &v) in low.iter_mut().zip(o.iter()) {
-                                *m = if v < *m { v } else { *m };
-                            }
-                        }
-                        if min_lanes32(&low) > thr {
-                            match stack.pop() {
-                                Some(x) => (node, b) = x,
-                                None => break,
-                            }
-                            continue;
-                        }
-                    }
-                    for (ci, c0) in (s..e).step_by(LANES32).enumerate() {
+                    'scan: {
                         if chunks <= LEAF_CHUNKS {
-                            out = outs[ci];
-                        } else {
-                            rdists32(q32, f.chunk(node, ci, d), &mut out);
-                        }
-                        if min_lanes32(&out) > thr {
-                            continue;
-                        }
-                        for (l, &v) in out.iter().enumerate().take(e - c0) {
-                            let p = c0 + l;
-                            if v <= thr {
-                                let r = K::rdist(q, self.point(p));
-                                if r < dist[k - 1] {
-                                    insert_sorted(dist, pos, r, p as u32);
+                            let mut low = [f32::INFINITY; LANES32];
+                            for (ci, o) in outs.iter_mut().enumerate().take(chunks) {
+                                rdists32(q32, f.chunk(node, ci, d), o);
+                                for (m, &v) in low.iter_mut().zip(o.iter()) {
+                                    *m = if v < *m { v } else { *m };
                                 }
                             }
+                            if min_lanes32(&low) > thr {
+                                break 'scan;
+                            }
                         }
-                        if dist[k - 1] != thr_at {
-                            thr_at = dist[k - 1];
-                            thr = f.threshold(qn, thr_at, d);
+                        for (ci, c0) in (s..e).step_by(LANES32).enumerate() {
+                            if chunks <= LEAF_CHUNKS {
+                                out = outs[ci];
+                            } else {
+                                rdists32(q32, f.chunk(node, ci, d), &mut out);
+                            }
+                            if min_lanes32(&out) > thr {
+                                continue;
+                            }
+                            for (l, &v) in out.iter().enumerate().take(e - c0) {
+                                let p = c0 + l;
+                                if v <= thr {
+                                    let r = K::rdist(q, self.point(p));
+                                    if r < dist[k - 1] {
+                                        insert_sorted(dist, pos, r, p as u32);
+                                    }
+                                }
+                            }
+                            if dist[k - 1] != thr_at {
+                                thr_at = dist[k - 1];
+                                thr = f.threshold(qn, thr_at, d);
+                            }
                         }
                     }
                 } else {
@@ -543,8 +541,8 @@ pub(crate) use with_dim;
 /// Queries of at most this many dimensions use the `f32` filter (its query lives on the stack).
 const MAX_FILTER_DIM: usize = 64;
 
-/// Leaves of up to this many `f32` chunks are checked as a whole before their chunks (the default leaf
-/// size, 64 points, is 4).
+/// Leaves of up to this many `f32` chunks are checked as a whole before their chunks (a 64-point leaf
+/// is 4).
 const LEAF_CHUNKS: usize = 4;
 
 /// Below this dimension one traversal per query point measures faster than chunked traversals.

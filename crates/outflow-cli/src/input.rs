@@ -129,13 +129,18 @@ pub fn check_output(path: &Path, force: bool) -> Result<()> {
 pub fn read(path: Option<&PathBuf>, fmt: &FormatArgs) -> Result<(Input, Table, Format)> {
     let input = open(path)?;
     let (table, format) = read_input(&input, &fmt.options()?)?;
+    warn_replaced_text(&input, &table);
+    Ok((input, table, format))
+}
+
+/// Warns about text that was not UTF-8 in a table read from `input`.
+pub fn warn_replaced_text(input: &Input, table: &Table) {
     for (column, rows) in table.replaced_text() {
         eprintln!(
             "warning: {}: column '{column}': {rows} value(s) hold bytes that are not UTF-8, read as U+FFFD",
             input.name()
         );
     }
-    Ok((input, table, format))
 }
 
 /// What [`aggregate_batches`] read and built.

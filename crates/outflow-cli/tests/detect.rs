@@ -275,6 +275,85 @@ fn host_and_pair_runs_stream_the_log_and_match_the_in_memory_run() {
 }
 
 #[test]
+fn flow_runs_longer_than_a_batch_fit_on_a_sample_and_write_every_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = sample_file(dir.path());
+    let run = |args: &[&str], name: &str| {
+        let out = dir.path().join(name);
+        let o = outflow().args(["detect", "--quiet"]).args(args).arg("--out").arg(&out).arg(&log).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let read = |run: &Path, file: &str| std::fs::read_to_string(run.join(file)).unwrap();
+    let summary = |run: &Path| serde_json::from_str::<serde_json::Value>(&read(run, "summary.json")).unwrap();
+    // A sample that holds every flow: the same run as in memory, file for file.
+    let whole = run(&[], "whole");
+    let batched = run(&["--batch-rows", "1000"], "batched");
+    for file in ["scores.csv", "anomalies.csv", "clusters.json", "sample.csv"] {
+        assert!(read(&whole, file) == read(&batched, file), "{file} differs between one batch and many");
+    }
+    for key in ["rows_read", "rows_kept", "severity_counts", "labels", "thresholds", "clusters"] {
+        assert_eq!(summary(&whole)[key], summary(&batched)[key], "{key}");
+    }
+
+    // A smaller sample and a selection: every flow written in order, the unselected unscored.
+    let args = ["--max-score-rows", "5000", "--max-fit-rows", "3000", "--service", "dns", "--service", "ssl"];
+    let sampled = run(&[&args[..], &["--batch-rows", "1000"]].concat(), "sampled");
+    let again = run(&[&args[..], &["--batch-rows", "1700"]].concat(), "again");
+    assert!(read(&sampled, "scores.csv") == read(&again, "scores.csv"), "the batch size changed the sample");
+    let s = summary(&sampled);
+    let n = sample().conns.len();
+    assert_eq!((s["rows_read"].as_u64(), s["rows_fitted_scorers"].as_u64()), (Some(n as u64), Some(5000)));
+    let scores = csv_rows(&sampled.join("scores.csv"));
+    assert_eq!(scores.len(), n);
+    let mut counts = std::collections::BTreeMap::<String, u64>::new();
+    for (i, r) in scores.iter().enumerate() {
+        assert_eq!(r[0], i.to_string());
+        *counts.entry(r[4].clone()).or_default() += 1;
+        if r[4] == "unscored" {
+            assert!(r[5].starts_with("not selected"), "{r:?}");
+        }
+    }
+    for (severity, count) in &counts {
+        assert_eq!(s["severity_counts"][severity].as_u64(), Some(*count), "{severity}");
+    }
+    assert_eq!(s["rows_selected"].as_u64(), Some(n as u64 - counts["unscored"]));
+    // anomalies.csv: the moderate and severe flows, highest score first, then by row.
+    let anomalies = csv_rows(&sampled.join("anomalies.csv"));
+    assert_eq!(anomalies.len() as u64, counts["moderate"] + counts["severe"]);
+    let keys: Vec<(f64, usize)> =
+        anomalies.iter().map(|r| (-r[1].parse::<f64>().unwrap(), r[0].parse().unwrap())).collect();
+    assert!(keys.windows(2).all(|w| w[0] <= w[1]), "anomalies out of order");
+    for r in &anomalies {
+        let row: usize = r[0].parse().unwrap();
+        assert_eq!((&r[1], &r[2]), (&scores[row][3], &scores[row][4]), "row {row}");
+    }
+    // The sample's flows keep their fitted results; the clusters count the whole log.
+    for r in csv_rows(&sampled.join("sample.csv")) {
+        let row: usize = r[0].parse().unwrap();
+        assert_eq!(&r[1..5], &scores[row][1..5], "sample row {row}");
+    }
+    let clusters: serde_json::Value = serde_json::from_str(&read(&sampled, "clusters.json")).unwrap();
+    let sizes: u64 = clusters.as_array().unwrap().iter().map(|c| c["size"].as_u64().unwrap()).sum();
+    assert_eq!(sizes, n as u64 - counts["unscored"]);
+    assert!(std::fs::read_dir(&sampled).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".tmp")));
+
+    // `score` reads in batches too: the same lines as one batch, to a file or standard output.
+    let model = sampled.join(s["model_file"].as_str().unwrap());
+    let score = |args: &[&str]| {
+        let o = outflow().arg("score").arg(&model).arg(&log).args(args).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    let one = score(&[]);
+    assert_eq!(score(&["--batch-rows", "999"]), one);
+    let file = dir.path().join("scores.csv");
+    score(&["--batch-rows", "999", "-o", file.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&file).unwrap(), one);
+    assert_eq!(String::from_utf8(one).unwrap().lines().count(), n + 1);
+}
+
+#[test]
 fn values_too_large_to_square_are_unscored_or_refused_never_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("huge.csv");

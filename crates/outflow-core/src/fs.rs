@@ -42,31 +42,99 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// assert_eq!(std::fs::read(&p).unwrap(), b"c,d\n");
 /// ```
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), WriteError> {
-    if !overwrite && path.exists() {
-        return Err(WriteError::Exists(path.to_owned()));
+    let mut f = AtomicFile::create(path, overwrite)?;
+    f.write_all(bytes).map_err(io(&f.tmp))?;
+    f.commit()
+}
+
+/// A file written in parts — a table too large to hold, batch by batch — that appears at its path only
+/// when [`AtomicFile::commit`] is called, whole: until then it is a temporary file in the same
+/// directory (`.NAME.PID.N.tmp`), removed if the writer is dropped uncommitted. Replacing an existing
+/// file follows [`write_atomic`]'s rules.
+///
+/// ```
+/// use std::io::Write;
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("scores.csv");
+/// let mut f = outflow_core::AtomicFile::create(&p, false).unwrap();
+/// f.write_all(b"row\n0\n").unwrap();
+/// assert!(!p.exists());
+/// f.write_all(b"1\n").unwrap();
+/// f.commit().unwrap();
+/// assert_eq!(std::fs::read(&p).unwrap(), b"row\n0\n1\n");
+/// ```
+#[derive(Debug)]
+pub struct AtomicFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    overwrite: bool,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl AtomicFile {
+    /// Starts the file (an existing one without `overwrite` is an error at once).
+    pub fn create(path: &Path, overwrite: bool) -> Result<Self, WriteError> {
+        if !overwrite && path.exists() {
+            return Err(WriteError::Exists(path.to_owned()));
+        }
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+        let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.{}.{unique}.tmp", std::process::id()));
+        let file = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+        Ok(AtomicFile {
+            path: path.to_owned(),
+            tmp,
+            overwrite,
+            file: Some(std::io::BufWriter::with_capacity(1 << 20, file)),
+        })
     }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.{}.{unique}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-        f.write_all(bytes).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
-        drop(f);
-        if overwrite {
-            return std::fs::rename(&tmp, path).map_err(io(path));
+
+    /// The path the file will have.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Flushes the file to disk and moves it into place.
+    pub fn commit(mut self) -> Result<(), WriteError> {
+        let file = self.file.take().expect("a file until committed");
+        let tmp = self.tmp.clone();
+        let result = (|| {
+            let f = file.into_inner().map_err(|e| io(&tmp)(e.into_error()))?;
+            f.sync_all().map_err(io(&tmp))?;
+            drop(f);
+            if self.overwrite {
+                return std::fs::rename(&tmp, &self.path).map_err(io(&self.path));
+            }
+            match std::fs::hard_link(&tmp, &self.path) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(WriteError::Exists(self.path.clone())),
+                // A file system without hard links: the check above is the best we can do.
+                Err(_) if !self.path.exists() => std::fs::rename(&tmp, &self.path).map_err(io(&self.path)),
+                Err(e) => Err(io(&self.path)(e)),
+            }
+        })();
+        let _ = std::fs::remove_file(&tmp);
+        result
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.as_mut().expect("a file until committed").write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.as_mut().expect("a file until committed").flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
         }
-        match std::fs::hard_link(&tmp, path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(WriteError::Exists(path.to_owned())),
-            // A file system without hard links: the check above is the best we can do.
-            Err(_) if !path.exists() => std::fs::rename(&tmp, path).map_err(io(path)),
-            Err(e) => Err(io(path)(e)),
-        }
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    result
+    }
 }
 
 #[cfg(test)]

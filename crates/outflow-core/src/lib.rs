@@ -49,7 +49,7 @@ pub use crate::check::{
 pub use crate::distance::{sq_euclidean, sq_euclidean_unrolled};
 pub use crate::ecdf::Ecdf;
 pub use crate::error::{InputError, Result};
-pub use crate::fs::{WriteError, write_atomic};
+pub use crate::fs::{AtomicFile, WriteError, write_atomic};
 pub use crate::sample::{sample_indices, standard_normal};
 pub use crate::traits::{Fit, FitSupervised, Predict, ScoreSamples, Transform};
 pub use crate::unique::{UniqueRows, unique_rows};

@@ -63,6 +63,6 @@ pub use crate::kdd::{KDD_DIFFICULTY, KDD_FEATURES, KDD_LABEL, read_kdd};
 pub use crate::source::{GZIP_RATIO_FROM, Input, MAX_FIELDS, MAX_GZIP_RATIO, MAX_LINE_BYTES};
 pub use crate::summary::{ColumnSummary, TableSummary, TopValue, summarize};
 pub use crate::table::{Categorical, Column, ColumnData, DataType, Field, NullPolicy, Schema, Table, Validity, Value};
-pub use crate::write::{f64_from_number_or_string, f64_or_string, opt_f64_or_string, write_csv};
+pub use crate::write::{CsvWriter, f64_from_number_or_string, f64_or_string, opt_f64_or_string, write_csv};
 pub use crate::zeek::{known_zeek_type, read_zeek, read_zeek_batches};
 pub use crate::zeek_json::read_zeek_json;

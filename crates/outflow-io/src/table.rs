@@ -242,12 +242,22 @@ impl ColumnData {
             ColumnData::Int(v) => ColumnData::Int(rows.iter().map(|&i| v[i]).collect()),
             ColumnData::Bool(v) => ColumnData::Bool(rows.iter().map(|&i| v[i]).collect()),
             ColumnData::Categorical(c) => {
-                // Re-intern so that unused levels disappear and codes stay dense.
-                let mut b = CategoricalBuilder::default();
-                for &i in rows {
-                    b.push(c.get(i));
-                }
-                ColumnData::Categorical(b.finish())
+                // Codes renumbered in order of first use, so that unused levels disappear and codes stay
+                // dense (levels are distinct, so no string is hashed).
+                let mut new_code = vec![u32::MAX; c.levels.len()];
+                let mut levels = Vec::new();
+                let codes = rows
+                    .iter()
+                    .map(|&i| {
+                        let old = c.codes[i] as usize;
+                        if new_code[old] == u32::MAX {
+                            new_code[old] = levels.len() as u32;
+                            levels.push(c.levels[old].clone());
+                        }
+                        new_code[old]
+                    })
+                    .collect();
+                ColumnData::Categorical(Categorical { codes, levels })
             }
         }
     }
@@ -648,6 +658,45 @@ impl Table {
         Table { columns: self.columns.iter().map(|c| c.take(rows)).collect(), n_rows: rows.len() }
     }
 
+    /// The rows of `parts` one after another. Columns are matched by name, in the order they first
+    /// appear; a part without a column has nulls there. A column must have one type in every part.
+    ///
+    /// ```
+    /// use outflow_io::{Column, Table};
+    /// let a = Table::new(vec![Column::from_f64("bytes", vec![1.0]), Column::from_str_opt("proto", [Some("tcp")])]).unwrap();
+    /// let b = Table::new(vec![Column::from_str_opt("proto", [Some("udp")])]).unwrap();
+    /// let t = Table::concat(&[a, b]).unwrap();
+    /// assert_eq!((t.n_rows(), t.column("bytes").unwrap().null_count()), (2, 1));
+    /// assert_eq!(t.column("proto").unwrap().str_at(1), Some("udp"));
+    /// ```
+    pub fn concat(parts: &[Table]) -> Result<Table> {
+        let mut names: Vec<&str> = Vec::new();
+        for t in parts {
+            for c in &t.columns {
+                if !names.contains(&c.name()) {
+                    names.push(c.name());
+                }
+            }
+        }
+        let n_rows = parts.iter().map(|t| t.n_rows).sum();
+        let columns = names
+            .into_iter()
+            .map(|name| {
+                let pieces: Vec<Option<&Column>> = parts.iter().map(|t| t.column(name)).collect();
+                let first = pieces.iter().flatten().next().expect("a named column is in some part");
+                if let Some(other) = pieces.iter().flatten().find(|c| c.dtype() != first.dtype()) {
+                    return Err(IoError::WrongType {
+                        name: name.to_owned(),
+                        expected: format!("{} (its type in an earlier part)", first.dtype()),
+                        found: other.dtype(),
+                    });
+                }
+                Ok(concat_columns(first, &pieces, parts, n_rows))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Table { columns, n_rows })
+    }
+
     /// The rows where `keep` is true.
     pub fn filter_rows(&self, keep: &[bool]) -> Result<Table> {
         if keep.len() != self.n_rows {
@@ -684,6 +733,91 @@ impl Table {
         }
         Ok(out)
     }
+}
+
+/// One column of [`Table::concat`]: `pieces[i]` is part `i`'s column (`None`: nulls there).
+fn concat_columns(first: &Column, pieces: &[Option<&Column>], parts: &[Table], n_rows: usize) -> Column {
+    let mut validity = Validity::default();
+    for (piece, part) in pieces.iter().zip(parts) {
+        for i in 0..part.n_rows {
+            validity.push(piece.is_some_and(|c| !c.is_null(i)));
+        }
+    }
+    fn gather<T: Copy>(
+        pieces: &[Option<&Column>],
+        parts: &[Table],
+        n_rows: usize,
+        fill: T,
+        get: impl Fn(&ColumnData) -> &[T],
+    ) -> Vec<T> {
+        let mut out = Vec::with_capacity(n_rows);
+        for (piece, part) in pieces.iter().zip(parts) {
+            match piece {
+                Some(c) => out.extend_from_slice(get(c.data())),
+                None => out.resize(out.len() + part.n_rows, fill),
+            }
+        }
+        out
+    }
+    let data = match first.data() {
+        ColumnData::Float(_) | ColumnData::Time(_) | ColumnData::Interval(_) => {
+            let v = gather(pieces, parts, n_rows, 0.0, |d| match d {
+                ColumnData::Float(v) | ColumnData::Time(v) | ColumnData::Interval(v) => v,
+                _ => unreachable!("one type per column"),
+            });
+            match first.dtype() {
+                DataType::Time => ColumnData::Time(v),
+                DataType::Interval => ColumnData::Interval(v),
+                _ => ColumnData::Float(v),
+            }
+        }
+        ColumnData::Int(_) => ColumnData::Int(gather(pieces, parts, n_rows, 0, |d| match d {
+            ColumnData::Int(v) => v,
+            _ => unreachable!("one type per column"),
+        })),
+        ColumnData::Bool(_) => ColumnData::Bool(gather(pieces, parts, n_rows, false, |d| match d {
+            ColumnData::Bool(v) => v,
+            _ => unreachable!("one type per column"),
+        })),
+        ColumnData::Categorical(_) => {
+            // Each level a part uses is looked up once; its rows only map codes.
+            let mut code_of: FxHashMap<&str, u32> = FxHashMap::default();
+            let mut levels: Vec<String> = Vec::new();
+            let mut codes: Vec<u32> = Vec::with_capacity(n_rows);
+            for (piece, part) in pieces.iter().zip(parts) {
+                match piece.map(|c| c.data()) {
+                    Some(ColumnData::Categorical(cat)) => {
+                        let mut map = vec![u32::MAX; cat.levels.len()];
+                        codes.extend(cat.codes.iter().map(|&c| {
+                            let c = c as usize;
+                            if map[c] == u32::MAX {
+                                let l = cat.levels[c].as_str();
+                                map[c] = *code_of.entry(l).or_insert_with(|| {
+                                    levels.push(l.to_owned());
+                                    levels.len() as u32 - 1
+                                });
+                            }
+                            map[c]
+                        }));
+                    }
+                    Some(_) => unreachable!("one type per column"),
+                    None => {
+                        // Null rows need a code that indexes a level.
+                        if levels.is_empty() {
+                            levels.push(String::new());
+                            code_of.insert("", 0);
+                        }
+                        codes.resize(codes.len() + part.n_rows, 0);
+                    }
+                }
+            }
+            ColumnData::Categorical(Categorical { codes, levels })
+        }
+    };
+    let source_type = pieces.iter().flatten().find_map(|c| c.source_type.clone());
+    let mut c = Column::with_validity(first.name(), data, validity).expect("one bit per row");
+    c.source_type = source_type;
+    c
 }
 
 /// A column's name and type, as stored in model artifacts.
@@ -747,5 +881,31 @@ mod tests {
     fn new_rejects_ragged_and_duplicates() {
         assert!(Table::new(vec![Column::from_f64("a", vec![1.0]), Column::from_f64("b", vec![])]).is_err());
         assert!(Table::new(vec![Column::from_f64("a", vec![1.0]), Column::from_f64("a", vec![2.0])]).is_err());
+    }
+
+    #[test]
+    fn concat_keeps_types_nulls_and_declared_types() {
+        let a = Table::new(vec![
+            Column::from_time_opt("ts", [Some(1.5), None]),
+            Column::from_str_opt("proto", [None, Some("tcp")]).with_source_type("enum"),
+            Column::from_i64_opt("port", [Some(80), Some(443)]),
+        ])
+        .unwrap();
+        let b =
+            Table::new(vec![Column::from_str_opt("proto", [Some("udp")]), Column::from_bool_opt("ok", [Some(true)])])
+                .unwrap();
+        let t = Table::concat(&[a.clone(), b.clone(), a.take_rows(&[])]).unwrap();
+        assert_eq!(t.names(), ["ts", "proto", "port", "ok"]);
+        let ts = t.column("ts").unwrap();
+        assert_eq!((ts.dtype(), ts.f64_at(0), ts.is_null(1), ts.is_null(2)), (DataType::Time, Some(1.5), true, true));
+        let proto = t.column("proto").unwrap();
+        assert_eq!((proto.str_at(0), proto.str_at(1), proto.str_at(2)), (None, Some("tcp"), Some("udp")));
+        assert_eq!(proto.source_type(), Some("enum"));
+        assert_eq!(t.column("port").unwrap().to_f64_opt().unwrap(), [Some(80.0), Some(443.0), None]);
+        assert_eq!(t.column("ok").unwrap().null_count(), 2);
+        assert_eq!(Table::concat(std::slice::from_ref(&a)).unwrap(), a);
+        let clash = Table::new(vec![Column::from_f64("port", vec![1.0])]).unwrap();
+        let e = Table::concat(&[a, clash]).unwrap_err().to_string();
+        assert!(e.contains("port"), "{e}");
     }
 }

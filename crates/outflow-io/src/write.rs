@@ -12,20 +12,80 @@ use crate::table::Table;
 /// and non-finite values `inf`, `-inf`, `NaN` (read back as such by [`crate::read_csv`], except `NaN`,
 /// which is a default null token).
 pub fn write_csv<W: Write>(table: &Table, out: W) -> Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    let err = |e: csv::Error| IoError::Write(e.to_string());
-    w.write_record(table.names()).map_err(err)?;
+    let mut w = CsvWriter::new(out, true);
+    w.write(table)?;
+    w.into_inner().map(drop)
+}
+
+/// Writes tables one after another as one CSV, as [`write_csv`] writes one: for a table too large to
+/// hold, written batch by batch. The columns are the first table's; a later table's columns are matched
+/// by name (one it lacks is empty there, one the first table lacked is left out).
+///
+/// ```
+/// use outflow_io::{Column, CsvWriter, Table};
+/// let mut w = CsvWriter::new(Vec::new(), true);
+/// w.write(&Table::new(vec![Column::from_f64("a", vec![1.0]), Column::from_f64("b", vec![2.0])]).unwrap()).unwrap();
+/// w.write(&Table::new(vec![Column::from_f64("b", vec![4.0])]).unwrap()).unwrap();
+/// assert_eq!(String::from_utf8(w.into_inner().unwrap()).unwrap(), "a,b\n1,2\n,4\n");
+/// ```
+#[derive(Debug)]
+pub struct CsvWriter<W: Write> {
+    w: csv::Writer<W>,
+    header: bool,
+    names: Option<Vec<String>>,
     // One text buffer per column, reused row after row: a fresh string per cell cost a sixth of writing
     // a run directory (1 million flows: 4.6 s → 3.8 s).
-    let mut cells: Vec<String> = vec![String::new(); table.n_cols()];
-    for i in 0..table.n_rows() {
-        for (cell, c) in cells.iter_mut().zip(table.columns()) {
-            cell.clear();
-            write!(cell, "{}", c.value(i)).expect("writing to a string");
-        }
-        w.write_record(&cells).map_err(err)?;
+    cells: Vec<String>,
+}
+
+impl<W: Write> CsvWriter<W> {
+    /// A writer into `out`; with `header`, the first table's column names come first.
+    pub fn new(out: W, header: bool) -> Self {
+        CsvWriter { w: csv::Writer::from_writer(out), header, names: None, cells: Vec::new() }
     }
-    w.flush().map_err(|e| IoError::Write(e.to_string()))
+
+    /// A writer whose columns are `names` rather than the first table's.
+    pub fn with_columns(out: W, names: Vec<String>, header: bool) -> Result<Self> {
+        let mut w = CsvWriter::new(out, header);
+        if header {
+            w.w.write_record(&names).map_err(|e| IoError::Write(e.to_string()))?;
+        }
+        w.cells = vec![String::new(); names.len()];
+        w.names = Some(names);
+        Ok(w)
+    }
+
+    /// Appends the rows of `table`.
+    pub fn write(&mut self, table: &Table) -> Result<()> {
+        let err = |e: csv::Error| IoError::Write(e.to_string());
+        let names = match &self.names {
+            Some(names) => names,
+            None => {
+                let names: Vec<String> = table.names().iter().map(|n| n.to_string()).collect();
+                if self.header {
+                    self.w.write_record(&names).map_err(err)?;
+                }
+                self.cells = vec![String::new(); names.len()];
+                self.names.insert(names)
+            }
+        };
+        let columns: Vec<Option<&crate::table::Column>> = names.iter().map(|n| table.column(n)).collect();
+        for i in 0..table.n_rows() {
+            for (cell, c) in self.cells.iter_mut().zip(&columns) {
+                cell.clear();
+                if let Some(c) = c {
+                    write!(cell, "{}", c.value(i)).expect("writing to a string");
+                }
+            }
+            self.w.write_record(&self.cells).map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes and returns the output.
+    pub fn into_inner(self) -> Result<W> {
+        self.w.into_inner().map_err(|e| IoError::Write(e.error().to_string()))
+    }
 }
 
 /// Serde helper: a finite `f64` as a JSON number, `inf`/`-inf`/`NaN` as strings (serde_json would write

@@ -68,8 +68,8 @@ pub use outflow_aggregate as aggregate;
 pub use outflow_aggregate::{AggregateParams, Entities, Level, Window};
 pub use outflow_cluster as cluster;
 pub use outflow_core::{
-    Fit, FitSupervised, InputError, Predict, ScoreSamples, Transform, WriteError, sample_indices, stats as numeric,
-    write_atomic,
+    AtomicFile, Fit, FitSupervised, InputError, Predict, ScoreSamples, Transform, WriteError, sample_indices,
+    stats as numeric, write_atomic,
 };
 pub use outflow_embed as embed;
 pub use outflow_explain as explain;

@@ -7,8 +7,10 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use outflow::io::Table;
+use outflow::io::{Format, Input, read_batches};
 use outflow::run::{
-    LabelEvaluation, RunDir, RunInput, RunSummary, TableFormat, claim_fresh_run_dir, claim_remote_run, claim_run_dir,
+    FlowRunWriter, FlowSample, LabelEvaluation, RemoteRunClaim, RunClaim, RunDir, RunInput, RunSummary, TableFormat,
+    claim_fresh_run_dir, claim_remote_run, claim_run_dir,
 };
 use outflow::{DetectorFit, DetectorParams, FlowScore, Level, RowFilter, TuneParams, Tuning, default_model_name};
 
@@ -52,7 +54,9 @@ pub struct Args {
     #[arg(long, default_value_t = 100_000)]
     pub max_fit_rows: usize,
     /// Fit the anomaly scorers and their rank tables on at most this many rows (a seeded sample holding
-    /// the clustering's); the others are scored by the fitted model.
+    /// the clustering's); the others are scored by the fitted model. At the flow level, a log longer
+    /// than one batch (--batch-rows) is never held whole: the whole detector is fitted on a sample of
+    /// this many flows taken while reading it, and every flow is scored on a second reading.
     #[arg(long, default_value_t = 1_000_000)]
     pub max_score_rows: usize,
     /// Seed of every random choice.
@@ -93,8 +97,9 @@ pub struct Args {
     /// Default: Zeek's local_orig / local_resp when set, else the private address ranges.
     #[arg(long)]
     pub internal: Option<String>,
-    /// Flows read per batch when only host and pair levels are asked for: a Zeek ASCII log is then
-    /// aggregated batch by batch, so memory grows with the hosts and pairs, not with the flows.
+    /// Flows read per batch (Zeek ASCII, Parquet and Arrow logs; other formats are read whole). Host and
+    /// pair levels aggregate each batch as it comes; the flow level alone samples, then scores and
+    /// writes, batch by batch (see --max-score-rows). Memory grows with the batch, not with the log.
     #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_rows: u64,
 }
@@ -161,18 +166,22 @@ pub fn run(a: Args) -> Result<()> {
     let levels = levels(&a)?;
     if levels[0] != Level::Flow {
         let summary = run_streamed(&a, &params, &levels, &out, show, started, model_key.as_ref())?;
-        if let Some(r) = remote {
-            r.publish(&out).with_context(|| format!("publishing the run to {shown}"))?;
-        }
-        claim.done();
-        if !a.quiet {
-            print_summary(&summary, &shown);
-        }
-        return Ok(());
+        return finish_run(&a, summary, &out, remote, claim, &shown);
     }
     let t = Instant::now();
     let pb = spinner(show, "reading");
-    let (input, table, format) = read(a.input.as_ref(), &a.format)?;
+    let (input, table, format) = if levels == [Level::Flow] && a.out_format == "csv" {
+        match read_or_sample(&a)? {
+            FirstPass::Whole(input, table, format) => (input, table, format),
+            FirstPass::Sampled(sampled) => {
+                pb.finish_and_clear();
+                let summary = run_sampled(&a, params, sampled, &out, show, started, model_key.as_ref())?;
+                return finish_run(&a, summary, &out, remote, claim, &shown);
+            }
+        }
+    } else {
+        read(a.input.as_ref(), &a.format)?
+    };
     pb.finish_and_clear();
     let read_seconds = t.elapsed().as_secs_f64();
     if table.n_rows() == 0 {
@@ -215,16 +224,29 @@ pub fn run(a: Args) -> Result<()> {
         started,
     };
     let summary = RunDir::write(&out, &run)?;
+    finish_run(&a, summary, &out, remote, claim, &shown)
+}
+
+/// Draws the report when asked, publishes a run bound for an object store, releases the directory and
+/// prints the summary.
+fn finish_run(
+    a: &Args,
+    summary: RunSummary,
+    out: &Path,
+    remote: Option<RemoteRunClaim>,
+    claim: RunClaim,
+    shown: &str,
+) -> Result<()> {
     // Drawn before the run is published: a run in a store is complete with its report or not at all.
-    let report = if a.report { Some(crate::cmd::report::after_detect(&out, a.seed)?) } else { None };
+    let report = if a.report { Some(crate::cmd::report::after_detect(out, a.seed)?) } else { None };
     if let Some(r) = remote {
-        r.publish(&out).with_context(|| format!("publishing the run to {shown}"))?;
+        r.publish(out).with_context(|| format!("publishing the run to {shown}"))?;
     }
     claim.done();
     if !a.quiet {
-        print_summary(&summary, &shown);
+        print_summary(&summary, shown);
         if let Some(report) = &report {
-            crate::cmd::report::print_summary(report, &shown);
+            crate::cmd::report::print_summary(report, shown);
         }
     }
     Ok(())
@@ -278,6 +300,128 @@ fn run_streamed(
         started,
     };
     Ok(RunDir::write(out, &run)?)
+}
+
+/// What the first read of a flow-level run gives: the whole log when it fits in one batch, else a sample.
+enum FirstPass {
+    Whole(Input, Table, Format),
+    Sampled(Sampled),
+}
+
+/// A log longer than one batch: the sample the detector is fitted on, and what reading it counted.
+struct Sampled {
+    input: Input,
+    format: Format,
+    table: Table,
+    rows: Vec<usize>,
+    rows_read: usize,
+    read_seconds: f64,
+}
+
+/// Reads the log batch by batch (`--batch-rows`; formats that are read whole come as one batch). A log
+/// of one batch is returned whole; a longer one leaves only a seeded sample of `--max-score-rows` of the
+/// selected flows, so memory never holds the log.
+fn read_or_sample(a: &Args) -> Result<FirstPass> {
+    let t = Instant::now();
+    let input = crate::input::open(a.input.as_ref())?;
+    let filter = RowFilter { services: a.services.clone(), hosts: a.hosts.clone() };
+    let batch_rows = usize::try_from(a.batch_rows).unwrap_or(usize::MAX);
+    let mut first: Option<Table> = None;
+    let mut sample: Option<FlowSample> = None;
+    let mut rows_read = 0usize;
+    let offer = |sample: &mut FlowSample, batch: Table, base: usize| -> Result<()> {
+        let rows = selected_rows(&filter, &batch)?;
+        Ok(sample.push(batch, base, &rows)?)
+    };
+    let format = read_batches(&input, &a.format.options()?, batch_rows, |batch: Table| -> Result<()> {
+        crate::input::warn_replaced_text(&input, &batch);
+        if first.is_none() && sample.is_none() {
+            rows_read = batch.n_rows();
+            first = Some(batch);
+            return Ok(());
+        }
+        if batch.n_rows() == 0 {
+            return Ok(());
+        }
+        let s = sample.get_or_insert_with(|| FlowSample::new(a.max_score_rows, a.seed));
+        if let Some(whole) = first.take() {
+            offer(s, whole, 0)?;
+        }
+        let n = batch.n_rows();
+        offer(s, batch, rows_read)?;
+        rows_read += n;
+        Ok(())
+    })?;
+    let Some(sample) = sample else {
+        return Ok(FirstPass::Whole(input, first.unwrap_or_default(), format));
+    };
+    let (table, rows) = sample.finish()?;
+    if table.n_rows() == 0 {
+        bail!("no flow matches the selection (--service {:?} --host {:?})", a.services, a.hosts);
+    }
+    Ok(FirstPass::Sampled(Sampled { input, format, table, rows, rows_read, read_seconds: t.elapsed().as_secs_f64() }))
+}
+
+/// The rows of a batch that the selection (`--service`, `--host`) keeps.
+fn selected_rows(filter: &RowFilter, batch: &Table) -> Result<Vec<usize>> {
+    if filter.is_empty() {
+        return Ok((0..batch.n_rows()).collect());
+    }
+    let excluded = filter.apply(batch)?;
+    Ok((0..batch.n_rows()).filter(|&i| excluded[i].is_none()).collect())
+}
+
+/// The flow level of a log longer than one batch: fitted on the sample, then the log read again and
+/// every flow scored and written batch by batch (`outflow::run::FlowRunWriter`).
+fn run_sampled(
+    a: &Args,
+    mut params: DetectorParams,
+    s: Sampled,
+    out: &Path,
+    show: bool,
+    started: Instant,
+    model_key: Option<&outflow::ModelKey>,
+) -> Result<RunSummary> {
+    let t = Instant::now();
+    let tuning = if a.tune { Some(tune(a, &s.table, &mut params, show)?) } else { None };
+    let tune_seconds = t.elapsed().as_secs_f64();
+    let pb = spinner(
+        show,
+        &format!("fitting flows on a sample of {} (prepare, {}, scores)", s.table.n_rows(), params.clustering.title()),
+    );
+    let fit = DetectorParams { level: Level::Flow, ..params }.fit(&s.table).context("the flow level")?;
+    pb.finish_and_clear();
+    let pb = spinner(show, "scoring and writing every flow");
+    let filter = RowFilter { services: a.services.clone(), hosts: a.hosts.clone() };
+    let mut writer = FlowRunWriter::new(out, &fit, &s.rows)?;
+    let batch_rows = usize::try_from(a.batch_rows).unwrap_or(usize::MAX);
+    let t = Instant::now();
+    read_batches(&s.input, &a.format.options()?, batch_rows, |batch: Table| -> Result<()> {
+        let excluded = if filter.is_empty() { Vec::new() } else { filter.apply(&batch)? };
+        Ok(writer.push(&batch, &excluded)?)
+    })
+    .with_context(|| format!("reading {} again", s.input.name()))?;
+    let read_again = t.elapsed().as_secs_f64() - writer.seconds();
+    let run = RunInput {
+        input: s.input.name(),
+        format: s.format.name(),
+        table: &s.table,
+        rows_read: s.rows_read,
+        flows: &fit.flows,
+        rows_selected: s.table.n_rows(),
+        fit: &fit,
+        levels: &[],
+        tuning: tuning.as_ref(),
+        seed: a.seed,
+        read_seconds: s.read_seconds + read_again,
+        tune_seconds,
+        model_key,
+        table_format: TableFormat::Csv,
+        started,
+    };
+    let summary = writer.finish(&run)?;
+    pb.finish_and_clear();
+    Ok(summary)
 }
 
 /// The detector's parameters from the options (tuning may change the clusterer later).

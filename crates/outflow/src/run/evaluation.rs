@@ -32,45 +32,83 @@ pub struct LabelEvaluation {
 /// The evaluation of `scores` (one per row of `table`) against the first label column of the known log
 /// families that `table` has with both attacks and non-attacks in its scored rows; `None` without one.
 pub fn label_evaluation(table: &Table, scores: &[FlowScore]) -> Option<LabelEvaluation> {
-    let rule = LeakageCheck::default();
-    let is_attack = |value: &str| {
-        let parts = value.split(';').map(str::trim).filter(|p| !p.is_empty() && *p != "-" && *p != "(empty)");
-        let mut parts = parts.peekable();
-        parts.peek()?;
-        Some(parts.any(|p| rule.target_of(p) > 0.5))
-    };
-    Family::union(|c| c.labels).into_iter().find_map(|name| {
-        let column = table.column(name)?;
-        if column.dtype().is_numeric() {
-            return None;
-        }
-        let mut y = Vec::new();
-        let mut s = Vec::new();
-        let (mut severe, mut severe_attacks) = (0usize, 0usize);
-        for f in scores {
-            let (Some(score), Some(value)) = (f.outlier_score, column.str_at(f.row)) else { continue };
-            let Some(attack) = is_attack(value) else { continue };
-            y.push(attack);
-            s.push(score);
-            if f.severity == Severity::Severe {
-                severe += 1;
-                severe_attacks += usize::from(attack);
+    let mut tally = LabelTally::default();
+    tally.push(table, scores);
+    tally.finish()
+}
+
+/// The labels and scores of a log read batch by batch, for one [`label_evaluation`] at the end: 9 bytes
+/// per labelled row and label column.
+#[derive(Debug, Default)]
+pub(crate) struct LabelTally {
+    columns: Vec<ColumnTally>,
+}
+
+#[derive(Debug)]
+struct ColumnTally {
+    name: &'static str,
+    attack: Vec<bool>,
+    score: Vec<f64>,
+    severe: usize,
+    severe_attacks: usize,
+}
+
+impl LabelTally {
+    /// Adds the scored rows of one batch (`scores[i].row` indexes `table`).
+    pub(crate) fn push(&mut self, table: &Table, scores: &[FlowScore]) {
+        let rule = LeakageCheck::default();
+        let is_attack = |value: &str| {
+            let parts = value.split(';').map(str::trim).filter(|p| !p.is_empty() && *p != "-" && *p != "(empty)");
+            let mut parts = parts.peekable();
+            parts.peek()?;
+            Some(parts.any(|p| rule.target_of(p) > 0.5))
+        };
+        for name in Family::union(|c| c.labels) {
+            let Some(column) = table.column(name).filter(|c| !c.dtype().is_numeric()) else { continue };
+            let at = match self.columns.iter().position(|c| c.name == name) {
+                Some(at) => at,
+                None => {
+                    let empty =
+                        ColumnTally { name, attack: Vec::new(), score: Vec::new(), severe: 0, severe_attacks: 0 };
+                    self.columns.push(empty);
+                    self.columns.len() - 1
+                }
+            };
+            let t = &mut self.columns[at];
+            for f in scores {
+                let (Some(score), Some(value)) = (f.outlier_score, column.str_at(f.row)) else { continue };
+                let Some(attack) = is_attack(value) else { continue };
+                t.attack.push(attack);
+                t.score.push(score);
+                if f.severity == Severity::Severe {
+                    t.severe += 1;
+                    t.severe_attacks += usize::from(attack);
+                }
             }
         }
-        let positives = y.iter().filter(|&&a| a).count();
-        if positives == 0 || positives == y.len() {
-            return None;
-        }
-        Some(LabelEvaluation {
-            column: name.to_owned(),
-            rows: y.len(),
-            positives,
-            roc_auc: roc_auc(&y, &s).ok()?,
-            pr_auc: average_precision(&y, &s).ok()?,
-            severe,
-            precision_at_severe: (severe > 0).then(|| severe_attacks as f64 / severe as f64),
+    }
+
+    /// The evaluation against the first label column (in the families' order) with both classes.
+    pub(crate) fn finish(self) -> Option<LabelEvaluation> {
+        let mut columns = self.columns;
+        let order = Family::union(|c| c.labels);
+        columns.sort_by_key(|c| order.iter().position(|n| *n == c.name));
+        columns.into_iter().find_map(|t| {
+            let positives = t.attack.iter().filter(|&&a| a).count();
+            if positives == 0 || positives == t.attack.len() {
+                return None;
+            }
+            Some(LabelEvaluation {
+                column: t.name.to_owned(),
+                rows: t.attack.len(),
+                positives,
+                roc_auc: roc_auc(&t.attack, &t.score).ok()?,
+                pr_auc: average_precision(&t.attack, &t.score).ok()?,
+                severe: t.severe,
+                precision_at_severe: (t.severe > 0).then(|| t.severe_attacks as f64 / t.severe as f64),
+            })
         })
-    })
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@
 //! is an interrupted run, never mistaken for a complete one. [`RunDir::read`] reads one back, checking
 //! that its files belong together.
 //!
+//! A log too large to hold is written by a [`FlowRunWriter`] instead: fitted on a [`FlowSample`] taken
+//! while reading it, then scored and written batch by batch, with the same files.
+//!
 //! In an object store (`s3://bucket/runs/r1`, …) a run is written to a local staging directory, then
 //! published by a [`RemoteRunClaim`]: every file uploaded whole, `summary.json` last; [`download_run`]
 //! fetches a finished one back.
@@ -36,6 +39,7 @@ mod evaluation;
 mod levels;
 mod read;
 mod remote;
+mod stream;
 mod write;
 
 use std::path::PathBuf;
@@ -53,9 +57,11 @@ pub use crate::run::levels::{
 };
 pub use crate::run::read::{Anomalies, RunDir, Sample, Scores, TOP_ANOMALIES};
 pub use crate::run::remote::{RemoteRunClaim, claim_remote_run, download_run, upload_files};
+pub use crate::run::stream::{FlowRunWriter, FlowSample};
 pub use crate::run::write::{
     INCOMPLETE, LOCK, RunClaim, RunInput, abandon_active_runs, anomalies_csv, anomalies_table, check_run_dir,
-    claim_fresh_run_dir, claim_run_dir, sample_csv, scores_csv, scores_csv_with, scores_table, table_bytes, tuning_csv,
+    claim_fresh_run_dir, claim_run_dir, sample_csv, scores_csv, scores_csv_with, scores_table, scores_table_at,
+    table_bytes, tuning_csv,
 };
 
 /// `summary.json`.

@@ -255,7 +255,7 @@ fn with_unselected_reasons(run: &RunInput<'_>) -> Result<Vec<String>> {
     Ok(run.fit.detector.reasons(&prepared, 3))
 }
 
-fn summary(run: &RunInput<'_>, model_file: String) -> RunSummary {
+pub(crate) fn summary(run: &RunInput<'_>, model_file: String) -> RunSummary {
     let fit = run.fit;
     let s = &fit.summary;
     let mut counts = SeverityCounts::default();
@@ -365,9 +365,15 @@ pub fn scores_csv_with(table: &Table, flows: &[FlowScore], extra: &[(String, Vec
 /// then the identifying columns with their types from the log. An identifying column named like a
 /// score column is left out.
 pub fn scores_table(table: &Table, flows: &[FlowScore], extra: &[(String, Vec<Option<f64>>)]) -> Table {
+    scores_table_at(table, flows, extra, 0)
+}
+
+/// [`scores_table`] of one batch of a log whose first record is record `base` of the log: `row` counts
+/// in the whole log.
+pub fn scores_table_at(table: &Table, flows: &[FlowScore], extra: &[(String, Vec<Option<f64>>)], base: usize) -> Table {
     let rows: Vec<usize> = flows.iter().map(|f| f.row).collect();
     let mut columns = vec![
-        Column::from_i64_opt(SCORE_COLUMNS[0], flows.iter().map(|f| Some(f.row as i64))),
+        Column::from_i64_opt(SCORE_COLUMNS[0], flows.iter().map(|f| Some((base + f.row) as i64))),
         Column::from_i64_opt(SCORE_COLUMNS[1], flows.iter().map(|f| f.cluster)),
         Column::from_f64_opt(SCORE_COLUMNS[2], flows.iter().map(|f| f.probability)),
         Column::from_f64_opt(SCORE_COLUMNS[3], flows.iter().map(|f| f.outlier_score)),
@@ -403,11 +409,16 @@ pub fn anomalies_csv(table: &Table, flows: &[FlowScore]) -> String {
 
 /// The table of [`anomalies_csv`], typed. A column of the log named like a score column is left out.
 pub fn anomalies_table(table: &Table, flows: &[FlowScore]) -> Table {
+    anomalies_table_at(table, flows, 0)
+}
+
+/// [`anomalies_table`] of one batch whose first record is record `base` of the log.
+pub(crate) fn anomalies_table_at(table: &Table, flows: &[FlowScore], base: usize) -> Table {
     let mut hits: Vec<&FlowScore> = flows.iter().filter(|f| f.severity.is_anomaly()).collect();
     hits.sort_by(|a, b| b.outlier_score.partial_cmp(&a.outlier_score).expect("finite").then(a.row.cmp(&b.row)));
     let rows: Vec<usize> = hits.iter().map(|f| f.row).collect();
     let mut columns = vec![
-        Column::from_i64_opt(ANOMALY_COLUMNS[0], hits.iter().map(|f| Some(f.row as i64))),
+        Column::from_i64_opt(ANOMALY_COLUMNS[0], hits.iter().map(|f| Some((base + f.row) as i64))),
         Column::from_f64_opt(ANOMALY_COLUMNS[1], hits.iter().map(|f| f.outlier_score)),
         Column::from_str_opt(ANOMALY_COLUMNS[2], hits.iter().map(|f| Some(f.severity.name()))),
         Column::from_i64_opt(ANOMALY_COLUMNS[3], hits.iter().map(|f| f.cluster)),
@@ -433,6 +444,12 @@ pub fn table_bytes(table: &Table, format: TableFormat) -> Result<Vec<u8>> {
 /// `sample.csv`: a seeded sample (≤ [`SAMPLE_ROWS`]) of the scored records with the features the model
 /// saw, `row,cluster,probability,outlier_score,severity,<model input columns>`, ascending row.
 pub fn sample_csv(fit: &DetectorFit, seed: u64) -> String {
+    sample_csv_at(fit, seed, &|row| row)
+}
+
+/// [`sample_csv`] of a fit on some records of a log: `log_row` gives the record of the log of each row
+/// of the table fitted.
+pub(crate) fn sample_csv_at(fit: &DetectorFit, seed: u64, log_row: &dyn Fn(usize) -> usize) -> String {
     let prepared = &fit.prepared;
     let x = prepared.model_input();
     let header: Vec<String> = strings(&SAMPLE_COLUMNS).into_iter().chain(prepared.model_input_names()).collect();
@@ -440,7 +457,7 @@ pub fn sample_csv(fit: &DetectorFit, seed: u64) -> String {
         let row = prepared.kept[k];
         let f = &fit.flows[row];
         let mut rec = vec![
-            row.to_string(),
+            log_row(row).to_string(),
             f.cluster.map_or(String::new(), |c| c.to_string()),
             opt(f.probability),
             opt(f.outlier_score),

@@ -1,0 +1,446 @@
+//! The flow level of a run over a log too large to hold: fitted on a sample, then every flow scored and
+//! written batch by batch.
+//!
+//! A log is read twice. The first pass keeps a seeded uniform sample of its flows ([`FlowSample`]); the
+//! detector is fitted on the sample; the second pass scores each batch and hands it to a
+//! [`FlowRunWriter`], which appends its lines to `scores.csv`, spills its anomalies, sorted, to a
+//! temporary file, and keeps only counts. At the end the spilled anomalies are merged into
+//! `anomalies.csv`, highest score first. Memory holds the sample, the fit and one batch, plus 9 bytes per
+//! labelled flow when the log has a label column.
+//!
+//! The flows of the sample keep their fitted results, as the clustering's sample does in a fit on a whole
+//! table; `clusters.json` gives each cluster's size in the whole log and its statistics on the sample.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use outflow_core::AtomicFile;
+use outflow_io::{CsvWriter, Table};
+
+use super::evaluation::LabelTally;
+use super::write::{RunInput, anomalies_table_at, sample_csv_at, scores_table_at};
+use super::{ANOMALIES, ANOMALY_COLUMNS, CLUSTERS, RunSummary, SAMPLE, SCORES, SUMMARY, SeverityCounts, TUNING};
+use crate::artifact::default_model_name;
+use crate::detector::{DetectorFit, FlowScore, Severity};
+use crate::error::{OutflowError, Result};
+use crate::stats::cluster_statistics;
+
+/// A seeded uniform sample of at most `size` rows of a log read batch by batch, without knowing its
+/// length beforehand: each row gets a pseudo-random key from the seed and its row number, and the
+/// sample is the `size` rows of smallest keys. The same seed picks the same rows whatever the batch
+/// sizes.
+///
+/// Rows that may still enter are copied out of their batch as it passes; copies pushed out by later
+/// rows are dropped every time they outnumber the sample, so memory holds at most twice `size` rows and
+/// a batch.
+///
+/// ```
+/// use outflow::io::{Column, Table};
+/// use outflow::run::FlowSample;
+/// let batch = |from: usize| Table::new(vec![Column::from_f64("x", (from..from + 10).map(|i| i as f64).collect())]).unwrap();
+/// let mut s = FlowSample::new(5, 7);
+/// for b in 0..3 {
+///     s.push(batch(10 * b), 10 * b, &(0..10).collect::<Vec<_>>()).unwrap();
+/// }
+/// let (table, rows) = s.finish().unwrap();
+/// assert_eq!((table.n_rows(), rows.len()), (5, 5));
+/// assert_eq!(table.column("x").unwrap().f64_at(0), Some(rows[0] as f64));
+/// ```
+#[derive(Debug)]
+pub struct FlowSample {
+    size: usize,
+    seed: u64,
+    pieces: Vec<Table>,
+    kept: Vec<Candidate>,
+    dropped: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    key: u64,
+    row: usize,
+    piece: usize,
+    at: usize,
+}
+
+impl FlowSample {
+    /// An empty sample of at most `size` rows.
+    pub fn new(size: usize, seed: u64) -> Self {
+        FlowSample { size, seed, pieces: Vec::new(), kept: Vec::new(), dropped: 0 }
+    }
+
+    /// The key of row `row` of the log (splitmix64 of the seeded row number).
+    fn key(&self, row: usize) -> u64 {
+        let mut z = self.seed.wrapping_mul(0xD1B5_4A32_D192_ED03) ^ (row as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D4_9BB1_33D1_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Offers the rows `rows` (ascending) of `batch`, whose first row is row `base` of the log.
+    pub fn push(&mut self, batch: Table, base: usize, rows: &[usize]) -> Result<()> {
+        if self.size == 0 {
+            return Ok(());
+        }
+        let bar = if self.kept.len() >= self.size { self.kept.iter().map(|c| (c.key, c.row)).max() } else { None };
+        let piece = self.pieces.len();
+        let mut taken = Vec::new();
+        for &r in rows {
+            let (key, row) = (self.key(base + r), base + r);
+            if bar.is_none_or(|b| (key, row) < b) {
+                self.kept.push(Candidate { key, row, piece, at: taken.len() });
+                taken.push(r);
+            }
+        }
+        if taken.is_empty() {
+            return Ok(());
+        }
+        // A batch taken whole (the first ones) is kept as it is.
+        self.pieces.push(if taken.len() == batch.n_rows() { batch } else { batch.take_rows(&taken) });
+        if self.kept.len() > self.size {
+            self.kept.select_nth_unstable_by_key(self.size - 1, |c| (c.key, c.row));
+            self.dropped += self.kept.len() - self.size;
+            self.kept.truncate(self.size);
+        }
+        if self.dropped > self.size {
+            self.compact()?;
+        }
+        Ok(())
+    }
+
+    /// Copies the kept rows into one piece, in log order.
+    fn compact(&mut self) -> Result<()> {
+        self.kept.sort_unstable_by_key(|c| c.row);
+        let mut by_piece: Vec<Vec<usize>> = vec![Vec::new(); self.pieces.len()];
+        for c in &self.kept {
+            by_piece[c.piece].push(c.at);
+        }
+        // Pieces hold rows in log order, so piece by piece is log order.
+        let parts: Vec<Table> =
+            self.pieces.iter().zip(&by_piece).filter(|(_, at)| !at.is_empty()).map(|(p, at)| p.take_rows(at)).collect();
+        self.pieces = vec![Table::concat(&parts)?];
+        for (i, c) in self.kept.iter_mut().enumerate() {
+            (c.piece, c.at) = (0, i);
+        }
+        self.dropped = 0;
+        Ok(())
+    }
+
+    /// The sample in log order, and the row of the log of each of its rows.
+    pub fn finish(mut self) -> Result<(Table, Vec<usize>)> {
+        self.compact()?;
+        let rows = self.kept.iter().map(|c| c.row).collect();
+        Ok((self.pieces.pop().unwrap_or_default(), rows))
+    }
+}
+
+/// Writes the flow level of a run directory from a log scored batch by batch (module docs):
+/// [`FlowRunWriter::push`] each batch in log order, then [`FlowRunWriter::finish`].
+#[derive(Debug)]
+pub struct FlowRunWriter<'a> {
+    dir: PathBuf,
+    fit: &'a DetectorFit,
+    sample_rows: &'a [usize],
+    next_sample: usize,
+    scores: Option<CsvWriter<AtomicFile>>,
+    anomaly_columns: Vec<String>,
+    spills: Vec<PathBuf>,
+    counts: SeverityCounts,
+    cluster_sizes: BTreeMap<i64, usize>,
+    labels: LabelTally,
+    rows_read: usize,
+    rows_selected: usize,
+    rows_scored: usize,
+    score_seconds: f64,
+    write_seconds: f64,
+}
+
+impl<'a> FlowRunWriter<'a> {
+    /// A writer into `dir` (which exists) for `fit`, the fit on the sample whose rows are the log's rows
+    /// `sample_rows` (ascending; [`FlowSample::finish`]).
+    pub fn new(dir: &Path, fit: &'a DetectorFit, sample_rows: &'a [usize]) -> Result<Self> {
+        if fit.detector.level().is_entity() {
+            let why = "writes flow-level runs; host and pair rows are written by RunDir::write";
+            return Err(outflow_core::InputError::param("FlowRunWriter", why).into());
+        }
+        let scores = AtomicFile::create(&dir.join(SCORES), true)?;
+        // The columns of `anomalies.csv`: what `anomalies_table` gives a table of the fitted columns.
+        let mut anomaly_columns: Vec<String> = ANOMALY_COLUMNS.iter().map(|s| s.to_string()).collect();
+        for f in &fit.detector.input_schema().fields {
+            if !anomaly_columns.contains(&f.name) {
+                anomaly_columns.push(f.name.clone());
+            }
+        }
+        Ok(FlowRunWriter {
+            dir: dir.to_owned(),
+            fit,
+            sample_rows,
+            next_sample: 0,
+            scores: Some(CsvWriter::new(scores, true)),
+            anomaly_columns,
+            spills: Vec::new(),
+            counts: SeverityCounts::default(),
+            cluster_sizes: BTreeMap::new(),
+            labels: LabelTally::default(),
+            rows_read: 0,
+            rows_selected: 0,
+            rows_scored: 0,
+            score_seconds: 0.0,
+            write_seconds: 0.0,
+        })
+    }
+
+    /// Scores the next batch of the log and writes it. `excluded` gives, per row, why it was left out of
+    /// the selection (`None`: selected; see [`crate::RowFilter::apply`]); an empty slice selects every
+    /// row.
+    pub fn push(&mut self, batch: &Table, excluded: &[Option<String>]) -> Result<()> {
+        let t = Instant::now();
+        let base = self.rows_read;
+        let n = batch.n_rows();
+        let selected: Vec<usize> = (0..n).filter(|&i| excluded.get(i).is_none_or(Option::is_none)).collect();
+        let mut flows: Vec<FlowScore> = (0..n)
+            .map(|row| match excluded.get(row).and_then(Option::as_ref) {
+                Some(why) => FlowScore { reason: Some(why.clone()), ..FlowScore::unscored(row, String::new()) },
+                None => FlowScore::unscored(row, String::new()),
+            })
+            .collect();
+        if !selected.is_empty() {
+            let scored = if selected.len() == n {
+                self.fit.detector.score_log(batch)?
+            } else {
+                self.fit.detector.score_log(&batch.take_rows(&selected))?
+            };
+            for (f, &row) in scored.scores.into_iter().zip(&selected) {
+                flows[row] = FlowScore { row, ..f };
+            }
+        }
+        // The sample's flows keep the results of the fit.
+        while let Some(&log_row) = self.sample_rows.get(self.next_sample).filter(|&&r| r < base + n) {
+            let fitted = &self.fit.flows[self.next_sample];
+            flows[log_row - base] = FlowScore { row: log_row - base, ..fitted.clone() };
+            self.next_sample += 1;
+        }
+        for f in &flows {
+            match f.severity {
+                Severity::Normal => self.counts.normal += 1,
+                Severity::Moderate => self.counts.moderate += 1,
+                Severity::Severe => self.counts.severe += 1,
+                Severity::Unscored => self.counts.unscored += 1,
+            }
+            if let Some(c) = f.cluster {
+                *self.cluster_sizes.entry(c).or_default() += 1;
+            }
+        }
+        self.score_seconds += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        self.rows_scored += flows.iter().filter(|f| f.outlier_score.is_some()).count();
+        self.labels.push(batch, &flows);
+        let scores = self.scores.as_mut().expect("a scores file until finished");
+        scores.write(&scores_table_at(batch, &flows, &[], base))?;
+        let anomalies = anomalies_table_at(batch, &flows, base);
+        if anomalies.n_rows() > 0 {
+            let path = self.dir.join(format!(".anomalies-{}.{}.{}.tmp", self.spills.len(), std::process::id(), base));
+            let file =
+                std::fs::File::create(&path).map_err(|source| OutflowError::File { path: path.clone(), source })?;
+            self.spills.push(path.clone());
+            let mut w = CsvWriter::with_columns(std::io::BufWriter::new(file), self.anomaly_columns.clone(), false)?;
+            w.write(&anomalies)?;
+            use std::io::Write;
+            w.into_inner()?.flush().map_err(|source| OutflowError::File { path, source })?;
+        }
+        self.rows_read += n;
+        self.rows_selected += selected.len();
+        self.write_seconds += t.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// Seconds spent in [`FlowRunWriter::push`] so far, scoring and writing (the time a caller's
+    /// reading took is the rest).
+    pub fn seconds(&self) -> f64 {
+        self.score_seconds + self.write_seconds
+    }
+
+    /// Writes the rest of the run directory — `anomalies.csv`, `clusters.json`, `sample.csv`, the model,
+    /// `tuning.csv` when tuned, and `summary.json` last — and returns the summary. `run` describes the
+    /// sample the detector was fitted on (`run.table`, `run.flows`: the fit's) and the run's settings
+    /// (`run.read_seconds`: both readings of the log); the counts of the log come from the batches
+    /// pushed.
+    pub fn finish(mut self, run: &RunInput<'_>) -> Result<RunSummary> {
+        let t = Instant::now();
+        let put = |name: &str, bytes: &[u8]| outflow_core::write_atomic(&self.dir.join(name), bytes, true);
+        self.scores.take().expect("a scores file until finished").into_inner()?.commit()?;
+        self.merge_anomalies()?;
+        let model_file = default_model_name();
+        self.fit.detector.save_signed(self.dir.join(&model_file), true, run.model_key)?;
+        let sample_rows = self.sample_rows;
+        put(SAMPLE, sample_csv_at(self.fit, run.seed, &|row| sample_rows[row]).as_bytes())?;
+        let mut stats = cluster_statistics(run.table, run.flows);
+        let scored: usize = self.cluster_sizes.values().sum();
+        for s in &mut stats {
+            s.size = self.cluster_sizes.get(&s.cluster).copied().unwrap_or(0);
+            s.fraction = s.size as f64 / scored.max(1) as f64;
+        }
+        put(CLUSTERS, serde_json::to_string_pretty(&stats).expect("statistics serialise").as_bytes())?;
+        if let Some(tuning) = run.tuning {
+            put(TUNING, super::tuning_csv(tuning).as_bytes())?;
+        }
+        let mut summary = super::write::summary(run, model_file);
+        summary.rows_read = self.rows_read;
+        summary.rows_selected = self.rows_selected;
+        summary.rows_kept = self.rows_scored;
+        summary.rows_unscored = self.counts.unscored;
+        summary.severity_counts = self.counts;
+        summary.labels = std::mem::take(&mut self.labels).finish();
+        summary.timings_seconds.predict += self.score_seconds;
+        summary.timings_seconds.write = self.write_seconds + t.elapsed().as_secs_f64();
+        summary.timings_seconds.total = run.started.elapsed().as_secs_f64();
+        put(SUMMARY, serde_json::to_string_pretty(&summary).expect("a summary serialises").as_bytes())?;
+        Ok(summary)
+    }
+
+    /// Merges the spilled anomalies (each file sorted) into `anomalies.csv`, highest score first, then
+    /// ascending row, as [`super::anomalies_table`] orders them.
+    fn merge_anomalies(&self) -> Result<()> {
+        let path = self.dir.join(ANOMALIES);
+        let mut out = csv::Writer::from_writer(AtomicFile::create(&path, true)?);
+        let bad = |p: &Path, e: &dyn std::fmt::Display| OutflowError::Run(super::RunDirError::invalid(p, e));
+        out.write_record(&self.anomaly_columns).map_err(|e| bad(&path, &e))?;
+        let mut readers = Vec::with_capacity(self.spills.len());
+        let mut heap = BinaryHeap::new();
+        for (i, p) in self.spills.iter().enumerate() {
+            let file = std::fs::File::open(p).map_err(|source| OutflowError::File { path: p.clone(), source })?;
+            let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(file);
+            if let Some(head) = next_anomaly(&mut r, p)? {
+                heap.push(Head { record: head.0, score: head.1, row: head.2, spill: i });
+            }
+            readers.push(r);
+        }
+        while let Some(h) = heap.pop() {
+            out.write_byte_record(&h.record).map_err(|e| bad(&path, &e))?;
+            if let Some(next) = next_anomaly(&mut readers[h.spill], &self.spills[h.spill])? {
+                heap.push(Head { record: next.0, score: next.1, row: next.2, spill: h.spill });
+            }
+        }
+        let file = out.into_inner().map_err(|e| bad(&path, e.error()))?;
+        file.commit()?;
+        Ok(())
+    }
+}
+
+impl Drop for FlowRunWriter<'_> {
+    /// The spilled anomalies go, whether the run finished or failed; an unfinished `scores.csv` is never
+    /// moved into place.
+    fn drop(&mut self) {
+        for s in &self.spills {
+            let _ = std::fs::remove_file(s);
+        }
+    }
+}
+
+/// The next record of a spill file with its score and row (its first two fields).
+fn next_anomaly(r: &mut csv::Reader<std::fs::File>, path: &Path) -> Result<Option<(csv::ByteRecord, f64, u64)>> {
+    let bad = |e: String| OutflowError::Run(super::RunDirError::invalid(path, e));
+    let mut record = csv::ByteRecord::new();
+    if !r.read_byte_record(&mut record).map_err(|e| bad(e.to_string()))? {
+        return Ok(None);
+    }
+    let field = |i: usize| std::str::from_utf8(record.get(i).unwrap_or_default()).unwrap_or_default().to_owned();
+    let row: u64 = field(0).parse().map_err(|_| bad(format!("row '{}' is not a number", field(0))))?;
+    let score: f64 = field(1).parse().map_err(|_| bad(format!("score '{}' is not a number", field(1))))?;
+    Ok(Some((record, score, row)))
+}
+
+/// The current record of one spill file in the merge.
+struct Head {
+    record: csv::ByteRecord,
+    score: f64,
+    row: u64,
+    spill: usize,
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Head {}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Head {
+    /// The heap's greatest is the next record: the highest score, then the lowest row.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.score.total_cmp(&other.score).then(other.row.cmp(&self.row))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outflow_io::Column;
+
+    fn batch(from: usize, len: usize) -> Table {
+        let x = (from..from + len).map(|i| i as f64).collect();
+        let name = (from..from + len).map(|i| format!("h{i}")).collect::<Vec<_>>();
+        Table::new(vec![Column::from_f64("x", x), Column::from_str_opt("name", name.iter().map(|s| Some(s.as_str())))])
+            .unwrap()
+    }
+
+    /// The sample of rows `0..n` read in batches of `size`, offering the rows `offered` keeps.
+    fn sample(
+        n: usize,
+        batch_size: usize,
+        k: usize,
+        seed: u64,
+        offered: impl Fn(usize) -> bool,
+    ) -> (Table, Vec<usize>) {
+        let mut s = FlowSample::new(k, seed);
+        for from in (0..n).step_by(batch_size) {
+            let len = batch_size.min(n - from);
+            let rows: Vec<usize> = (0..len).filter(|&r| offered(from + r)).collect();
+            s.push(batch(from, len), from, &rows).unwrap();
+            let held: usize = s.pieces.iter().map(Table::n_rows).sum();
+            assert!(held <= 2 * k + len, "{held} rows held for a sample of {k}");
+        }
+        s.finish().unwrap()
+    }
+
+    #[test]
+    fn the_sample_is_the_same_for_any_batch_size_and_holds_its_rows() {
+        let (t, rows) = sample(10_000, 1_000, 700, 5, |r| r % 3 != 0);
+        assert_eq!(rows.len(), 700);
+        assert!(rows.windows(2).all(|w| w[0] < w[1]) && rows.iter().all(|r| r % 3 != 0));
+        for (i, &r) in rows.iter().enumerate() {
+            assert_eq!(t.column("x").unwrap().f64_at(i), Some(r as f64));
+            assert_eq!(t.column("name").unwrap().str_at(i), Some(format!("h{r}").as_str()));
+        }
+        for size in [1, 333, 10_000] {
+            assert_eq!(sample(10_000, size, 700, 5, |r| r % 3 != 0).1, rows, "batches of {size}");
+        }
+        assert_ne!(sample(10_000, 1_000, 700, 6, |r| r % 3 != 0).1, rows, "another seed");
+        // Fewer rows than the sample: all of them.
+        assert_eq!(sample(50, 7, 700, 5, |_| true).1, (0..50).collect::<Vec<_>>());
+        assert_eq!(sample(50, 7, 0, 5, |_| true).0.n_rows(), 0);
+    }
+
+    #[test]
+    fn every_row_is_equally_likely() {
+        // 400 seeds of 10 rows of 100: each row is drawn 40 times on average (binomial, sd 6).
+        let mut drawn = [0usize; 100];
+        for seed in 0..400 {
+            for r in sample(100, 16, 10, seed, |_| true).1 {
+                drawn[r] += 1;
+            }
+        }
+        assert!(drawn.iter().all(|&d| (15..=70).contains(&d)), "{drawn:?}");
+        let first_half: usize = drawn[..50].iter().sum();
+        assert!((1_800..=2_200).contains(&first_half), "{first_half} of 4000 draws in the first half");
+    }
+}

@@ -128,3 +128,57 @@ fn a_zat_dataframe_parquet_copy_scores_like_the_zeek_log() {
         assert_eq!(a, b, "row, cluster, probability, outlier_score, severity, reason");
     }
 }
+
+#[test]
+fn a_run_longer_than_a_batch_writes_the_same_parquet_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sim.conn.log");
+    let out = outflow().args(["simulate", "--hosts", "12", "--output"]).arg(&log).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let run = |args: &[&str], name: &str| {
+        let run = dir.path().join(name);
+        let mut cmd = outflow();
+        cmd.args(["detect", "--quiet", "--out-format", "parquet"]).args(args).arg("--out").arg(&run).arg(&log);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        run
+    };
+    let read = |path: PathBuf| {
+        let input = outflow::io::Input::path(&path).unwrap();
+        outflow::io::read_input(&input, &outflow::ReadOptions::default()).unwrap().0
+    };
+    // One batch, or many with a sample holding every flow: the same tables, typed alike.
+    let whole = run(&[], "whole");
+    let batched = run(&["--batch-rows", "700"], "batched");
+    for table in ["scores.parquet", "anomalies.parquet"] {
+        let (a, b) = (read(whole.join(table)), read(batched.join(table)));
+        assert!(a.n_rows() > 0, "{table}");
+        assert_eq!(a.schema(), b.schema(), "{table}");
+        assert!(a == b, "{table} differs between one batch and many");
+    }
+    // A sample smaller than the log: the anomalies still come highest score first.
+    let sampled = run(&["--batch-rows", "700", "--max-score-rows", "3000", "--max-fit-rows", "2000"], "sampled");
+    let (scores, anomalies) = (read(sampled.join("scores.parquet")), read(sampled.join("anomalies.parquet")));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sampled.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(Some(scores.n_rows() as u64), summary["rows_read"].as_u64());
+    let c = &summary["severity_counts"];
+    assert_eq!(Some(anomalies.n_rows() as u64), Some(c["moderate"].as_u64().unwrap() + c["severe"].as_u64().unwrap()));
+    let (score, row) = (anomalies.column("outlier_score").unwrap(), anomalies.column("row").unwrap());
+    let keys: Vec<(f64, f64)> =
+        (0..anomalies.n_rows()).map(|i| (-score.f64_at(i).unwrap(), row.f64_at(i).unwrap())).collect();
+    assert!(keys.windows(2).all(|w| w[0] <= w[1]), "anomalies out of order");
+    // `score` writes Parquet batch by batch too: the same table as in one batch.
+    let model = sampled.join(summary["model_file"].as_str().unwrap());
+    let score = |batch: &str, name: &str| {
+        let path = dir.path().join(name);
+        let mut cmd = outflow();
+        let out = cmd.arg("score").arg(&model).arg(&log).args(["--batch-rows", batch, "-o"]).arg(&path).output();
+        let out = out.unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        read(path)
+    };
+    let (one, many) = (score("1000000", "one.parquet"), score("777", "many.parquet"));
+    assert_eq!(one.n_rows(), scores.n_rows());
+    assert!(one == many, "scores in batches differ from scores in one");
+}

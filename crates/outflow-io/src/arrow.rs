@@ -584,19 +584,106 @@ pub(crate) fn read_whole(input: &Input, parquet: bool, columns: Option<&[String]
     batch_to_table(input.name(), &whole)
 }
 
+/// Writes tables one after another as one Parquet file, as [`parquet_bytes`] writes one: for a table too
+/// large to hold, written batch by batch. The columns and their Arrow types are the first table's; a
+/// later table's columns are matched by name (one it lacks is null there, one the first table lacked is
+/// left out), and one whose values need another Arrow type (a port above 65,535 after a first batch of
+/// ports, a time that is not whole microseconds after whole ones) is an error naming the column.
+///
+/// ```
+/// use outflow_io::{Column, Table};
+/// use outflow_io::arrow::ParquetWriter;
+/// let mut w = ParquetWriter::new(Vec::new());
+/// w.write(&Table::new(vec![Column::from_f64("bytes", vec![1.0, 2.0])]).unwrap()).unwrap();
+/// w.write(&Table::new(vec![Column::from_f64("bytes", vec![3.0])]).unwrap()).unwrap();
+/// let bytes = w.finish().unwrap();
+/// let t = outflow_io::read_input(&outflow_io::Input::bytes("t.parquet", bytes), &Default::default()).unwrap().0;
+/// assert_eq!(t.n_rows(), 3);
+/// ```
+pub struct ParquetWriter<W: std::io::Write + Send> {
+    out: Option<W>,
+    w: Option<ArrowWriter<W>>,
+    schema: Option<Arc<Schema>>,
+}
+
+impl<W: std::io::Write + Send> std::fmt::Debug for ParquetWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParquetWriter").field("started", &self.w.is_some()).finish()
+    }
+}
+
+impl<W: std::io::Write + Send> ParquetWriter<W> {
+    /// A writer into `out`.
+    pub fn new(out: W) -> Self {
+        ParquetWriter { out: Some(out), w: None, schema: None }
+    }
+
+    fn start(&mut self, schema: Arc<Schema>) -> Result<&mut ArrowWriter<W>> {
+        if self.w.is_none() {
+            let props = WriterProperties::builder()
+                .set_compression(Compression::SNAPPY)
+                .set_max_row_group_row_count(Some(ROW_GROUP))
+                .build();
+            let out = self.out.take().expect("the output until the writer starts");
+            let w = ArrowWriter::try_new(out, Arc::clone(&schema), Some(props))
+                .map_err(|e| IoError::Write(e.to_string()))?;
+            self.w = Some(w);
+            self.schema = Some(schema);
+        }
+        Ok(self.w.as_mut().expect("started"))
+    }
+
+    /// Appends the rows of `table`.
+    pub fn write(&mut self, table: &Table) -> Result<()> {
+        let batch = table_to_batch(table)?;
+        let batch = match &self.schema {
+            None => batch,
+            Some(schema) => conform(&batch, schema)?,
+        };
+        let w = self.start(batch.schema())?;
+        w.write(&batch).map_err(|e| IoError::Write(e.to_string()))
+    }
+
+    /// Finishes the file (a writer given no table writes one without columns) and returns the output.
+    pub fn finish(mut self) -> Result<W> {
+        self.start(Arc::new(Schema::empty()))?;
+        self.w.take().expect("started").into_inner().map_err(|e| IoError::Write(e.to_string()))
+    }
+}
+
+/// `batch` with the columns and types of `schema` (see [`ParquetWriter`]).
+fn conform(batch: &RecordBatch, schema: &Arc<Schema>) -> Result<RecordBatch> {
+    let n = batch.num_rows();
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|f| match batch.column_by_name(f.name()) {
+            None => Ok(arrow_array::new_null_array(f.data_type(), n)),
+            Some(c) if c.data_type() == f.data_type() => Ok(Arc::clone(c)),
+            Some(c) => Err(IoError::Write(format!(
+                "column '{}' needs {} in a later batch, where the first batch had {}",
+                f.name(),
+                c.data_type(),
+                f.data_type()
+            ))),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(n));
+    RecordBatch::try_new_with_options(Arc::clone(schema), columns, &options).map_err(|e| arrow_error("record batch", e))
+}
+
+/// The tables of a Parquet file, `rows` at a time, read as they are asked for.
+pub fn parquet_tables(path: &std::path::Path, rows: usize) -> Result<impl Iterator<Item = Result<Table>> + use<>> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| IoError::Io { path: path.to_owned(), source })?;
+    let batches = parquet_reader(&name, file, rows.max(1), None)?;
+    Ok(batches.map(move |b| b.map_err(|e| arrow_error(&name, e)).and_then(|b| batch_to_table(&name, &b))))
+}
+
 /// A table as the bytes of a Parquet file (Snappy-compressed, row groups of 65,536 rows), ready to be
 /// written atomically.
 pub fn parquet_bytes(table: &Table) -> Result<Vec<u8>> {
-    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
-    let batch = table_to_batch(table)?;
-    let mut out = Vec::new();
-    let mut w =
-        ArrowWriter::try_new(&mut out, batch.schema(), Some(props)).map_err(|e| IoError::Write(e.to_string()))?;
-    let n = batch.num_rows();
-    for start in (0..n.max(1)).step_by(ROW_GROUP) {
-        w.write(&batch.slice(start, ROW_GROUP.min(n - start))).map_err(|e| IoError::Write(e.to_string()))?;
-        w.flush().map_err(|e| IoError::Write(e.to_string()))?;
-    }
-    w.close().map_err(|e| IoError::Write(e.to_string()))?;
-    Ok(out)
+    let mut w = ParquetWriter::new(Vec::new());
+    w.write(table)?;
+    w.finish()
 }

@@ -170,7 +170,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     let t = Instant::now();
     let pb = spinner(show, "reading");
-    let (input, table, format) = if levels == [Level::Flow] && a.out_format == "csv" {
+    let (input, table, format) = if levels == [Level::Flow] {
         match read_or_sample(&a)? {
             FirstPass::Whole(input, table, format) => (input, table, format),
             FirstPass::Sampled(sampled) => {
@@ -393,7 +393,7 @@ fn run_sampled(
     pb.finish_and_clear();
     let pb = spinner(show, "scoring and writing every flow");
     let filter = RowFilter { services: a.services.clone(), hosts: a.hosts.clone() };
-    let mut writer = FlowRunWriter::new(out, &fit, &s.rows)?;
+    let mut writer = FlowRunWriter::new(out, &fit, &s.rows, table_format(&a.out_format))?;
     let batch_rows = usize::try_from(a.batch_rows).unwrap_or(usize::MAX);
     let t = Instant::now();
     read_batches(&s.input, &a.format.options()?, batch_rows, |batch: Table| -> Result<()> {
@@ -416,7 +416,7 @@ fn run_sampled(
         read_seconds: s.read_seconds + read_again,
         tune_seconds,
         model_key,
-        table_format: TableFormat::Csv,
+        table_format: table_format(&a.out_format),
         started,
     };
     let summary = writer.finish(&run)?;

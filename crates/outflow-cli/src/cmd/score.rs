@@ -55,8 +55,11 @@ pub fn run(a: Args) -> Result<()> {
         Some(out) => crate::input::location(out)?.as_local().map(Path::to_owned).map(Some),
         None => Some(None),
     };
-    if let (false, false, Some(out)) = (detector.level().is_entity(), parquet, local_out) {
-        return score_flows_in_batches(&a, &detector, out.as_deref());
+    match (detector.level().is_entity(), parquet, local_out) {
+        (false, false, Some(out)) => return score_flows_in_batches(&a, &detector, out.as_deref()),
+        #[cfg(feature = "arrow")]
+        (false, true, Some(Some(out))) => return score_flows_to_parquet(&a, &detector, &out),
+        _ => {}
     }
     // Flow models write one line per flow; host and pair models their rows, highest score first.
     let scores = if detector.level().is_entity() {
@@ -85,7 +88,8 @@ pub fn run(a: Args) -> Result<()> {
 
 /// Scores the flows of a log batch by batch (`--batch-rows`; formats read whole come as one batch) into
 /// CSV on standard output or a local file, which appears whole when the last batch is written: memory
-/// holds one batch, not the log.
+/// holds one batch, not the log. (Parquet to a local file too; to standard output or a store, the
+/// scores are gathered first.)
 fn score_flows_in_batches(a: &Args, detector: &Detector, out: Option<&Path>) -> Result<()> {
     let input = crate::input::open_input(&a.input)?;
     let mut file = out.map(|p| AtomicFile::create(p, a.force)).transpose()?;
@@ -111,5 +115,25 @@ fn score_flows_in_batches(a: &Args, detector: &Detector, out: Option<&Path>) -> 
     if let Some(f) = file {
         f.commit()?;
     }
+    Ok(())
+}
+
+/// [`score_flows_in_batches`] into a local Parquet file (row groups of 65,536 rows; the column types of
+/// the first batch).
+#[cfg(feature = "arrow")]
+fn score_flows_to_parquet(a: &Args, detector: &Detector, out: &Path) -> Result<()> {
+    let input = crate::input::open_input(&a.input)?;
+    let mut w = outflow::io::arrow::ParquetWriter::new(AtomicFile::create(out, a.force)?);
+    let mut base = 0usize;
+    let batch_rows = usize::try_from(a.batch_rows).unwrap_or(usize::MAX);
+    read_batches(&input, &a.format.options()?, batch_rows, |batch: Table| -> Result<()> {
+        crate::input::warn_replaced_text(&input, &batch);
+        let scored = detector.score_log(&batch).with_context(|| format!("scoring {}", input.name()))?;
+        w.write(&scores_table_at(&batch, &scored.scores, &[], base))
+            .with_context(|| format!("writing {}", out.display()))?;
+        base += batch.n_rows();
+        Ok(())
+    })?;
+    w.finish()?.commit()?;
     Ok(())
 }

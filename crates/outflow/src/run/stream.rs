@@ -21,7 +21,9 @@ use outflow_io::{CsvWriter, Table};
 
 use super::evaluation::LabelTally;
 use super::write::{RunInput, anomalies_table_at, sample_csv_at, scores_table_at};
-use super::{ANOMALIES, ANOMALY_COLUMNS, CLUSTERS, RunSummary, SAMPLE, SCORES, SUMMARY, SeverityCounts, TUNING};
+use super::{
+    ANOMALIES, ANOMALY_COLUMNS, CLUSTERS, RunSummary, SAMPLE, SCORES, SUMMARY, SeverityCounts, TUNING, TableFormat,
+};
 use crate::artifact::default_model_name;
 use crate::detector::{DetectorFit, FlowScore, Severity};
 use crate::error::{OutflowError, Result};
@@ -144,7 +146,8 @@ pub struct FlowRunWriter<'a> {
     fit: &'a DetectorFit,
     sample_rows: &'a [usize],
     next_sample: usize,
-    scores: Option<CsvWriter<AtomicFile>>,
+    format: TableFormat,
+    scores: Option<TableOut<AtomicFile>>,
     anomaly_columns: Vec<String>,
     spills: Vec<PathBuf>,
     counts: SeverityCounts,
@@ -159,13 +162,13 @@ pub struct FlowRunWriter<'a> {
 
 impl<'a> FlowRunWriter<'a> {
     /// A writer into `dir` (which exists) for `fit`, the fit on the sample whose rows are the log's rows
-    /// `sample_rows` (ascending; [`FlowSample::finish`]).
-    pub fn new(dir: &Path, fit: &'a DetectorFit, sample_rows: &'a [usize]) -> Result<Self> {
+    /// `sample_rows` (ascending; [`FlowSample::finish`]); the scores and anomalies in `format`.
+    pub fn new(dir: &Path, fit: &'a DetectorFit, sample_rows: &'a [usize], format: TableFormat) -> Result<Self> {
         if fit.detector.level().is_entity() {
             let why = "writes flow-level runs; host and pair rows are written by RunDir::write";
             return Err(outflow_core::InputError::param("FlowRunWriter", why).into());
         }
-        let scores = AtomicFile::create(&dir.join(SCORES), true)?;
+        let scores = TableOut::new(AtomicFile::create(&dir.join(format.file_name(SCORES)), true)?, format)?;
         // The columns of `anomalies.csv`: what `anomalies_table` gives a table of the fitted columns.
         let mut anomaly_columns: Vec<String> = ANOMALY_COLUMNS.iter().map(|s| s.to_string()).collect();
         for f in &fit.detector.input_schema().fields {
@@ -178,7 +181,8 @@ impl<'a> FlowRunWriter<'a> {
             fit,
             sample_rows,
             next_sample: 0,
-            scores: Some(CsvWriter::new(scores, true)),
+            format,
+            scores: Some(scores),
             anomaly_columns,
             spills: Vec::new(),
             counts: SeverityCounts::default(),
@@ -245,10 +249,16 @@ impl<'a> FlowRunWriter<'a> {
             let file =
                 std::fs::File::create(&path).map_err(|source| OutflowError::File { path: path.clone(), source })?;
             self.spills.push(path.clone());
-            let mut w = CsvWriter::with_columns(std::io::BufWriter::new(file), self.anomaly_columns.clone(), false)?;
+            let mut w = match self.format {
+                TableFormat::Csv => {
+                    let columns = self.anomaly_columns.clone();
+                    TableOut::Csv(CsvWriter::with_columns(std::io::BufWriter::new(file), columns, false)?)
+                }
+                TableFormat::Parquet => TableOut::new(std::io::BufWriter::new(file), TableFormat::Parquet)?,
+            };
             w.write(&anomalies)?;
             use std::io::Write;
-            w.into_inner()?.flush().map_err(|source| OutflowError::File { path, source })?;
+            w.finish()?.flush().map_err(|source| OutflowError::File { path, source })?;
         }
         self.rows_read += n;
         self.rows_selected += selected.len();
@@ -270,8 +280,11 @@ impl<'a> FlowRunWriter<'a> {
     pub fn finish(mut self, run: &RunInput<'_>) -> Result<RunSummary> {
         let t = Instant::now();
         let put = |name: &str, bytes: &[u8]| outflow_core::write_atomic(&self.dir.join(name), bytes, true);
-        self.scores.take().expect("a scores file until finished").into_inner()?.commit()?;
-        self.merge_anomalies()?;
+        self.scores.take().expect("a scores file until finished").finish()?.commit()?;
+        match self.format {
+            TableFormat::Csv => self.merge_anomalies()?,
+            TableFormat::Parquet => self.merge_anomaly_tables()?,
+        }
         let model_file = default_model_name();
         self.fit.detector.save_signed(self.dir.join(&model_file), true, run.model_key)?;
         let sample_rows = self.sample_rows;
@@ -327,6 +340,21 @@ impl<'a> FlowRunWriter<'a> {
         file.commit()?;
         Ok(())
     }
+
+    /// [`FlowRunWriter::merge_anomalies`] for Parquet spills.
+    #[cfg(feature = "arrow")]
+    fn merge_anomaly_tables(&self) -> Result<()> {
+        let path = self.dir.join(TableFormat::Parquet.file_name(ANOMALIES));
+        let mut out = outflow_io::arrow::ParquetWriter::new(AtomicFile::create(&path, true)?);
+        merge_tables(&self.spills, &mut out, MERGE_ROWS)?;
+        out.finish()?.commit()?;
+        Ok(())
+    }
+
+    #[cfg(not(feature = "arrow"))]
+    fn merge_anomaly_tables(&self) -> Result<()> {
+        Err(outflow_core::InputError::param("table_format", "Parquet needs the `arrow` feature of outflow").into())
+    }
 }
 
 impl Drop for FlowRunWriter<'_> {
@@ -350,6 +378,169 @@ fn next_anomaly(r: &mut csv::Reader<std::fs::File>, path: &Path) -> Result<Optio
     let row: u64 = field(0).parse().map_err(|_| bad(format!("row '{}' is not a number", field(0))))?;
     let score: f64 = field(1).parse().map_err(|_| bad(format!("score '{}' is not a number", field(1))))?;
     Ok(Some((record, score, row)))
+}
+
+/// Rows read from a Parquet spill at a time, and written out at a time, in the merge.
+#[cfg(feature = "arrow")]
+const MERGE_ROWS: usize = 8_192;
+
+/// Merges Parquet spills of anomaly tables (each sorted) into `out`, highest score first, then ascending
+/// row: tables of `rows` rows read from each spill as they are needed, written out every `rows` rows.
+#[cfg(feature = "arrow")]
+fn merge_tables<W: std::io::Write + Send>(
+    spills: &[PathBuf],
+    out: &mut outflow_io::arrow::ParquetWriter<W>,
+    rows: usize,
+) -> Result<()> {
+    let mut sources = Vec::with_capacity(spills.len());
+    // Tables read and not yet written out; `picks` are (table, row) in merged order.
+    let mut live: Vec<Table> = Vec::new();
+    let mut picks: Vec<(usize, usize)> = Vec::new();
+    let mut heap = BinaryHeap::new();
+    for (i, p) in spills.iter().enumerate() {
+        let mut tables = outflow_io::arrow::parquet_tables(p, rows)?;
+        let mut source = Source { tables: Box::new(std::iter::empty()), table: usize::MAX, at: 0 };
+        if let Some((t, score, row)) = next_table(&mut tables, &mut live, p)? {
+            heap.push(Head { record: csv::ByteRecord::new(), score, row, spill: i });
+            source.table = t;
+        }
+        source.tables = Box::new(tables);
+        sources.push(source);
+    }
+    if heap.is_empty() {
+        // No anomaly at all: a table of the anomaly columns without rows.
+        out.write(&anomalies_table_at(&Table::default(), &[], 0))?;
+    }
+    while let Some(h) = heap.pop() {
+        let src = &mut sources[h.spill];
+        picks.push((src.table, src.at));
+        src.at += 1;
+        if src.at == live[src.table].n_rows() {
+            src.at = 0;
+            src.table = match next_table(&mut src.tables, &mut live, &spills[h.spill])? {
+                Some((t, ..)) => t,
+                None => usize::MAX,
+            };
+        }
+        if src.table != usize::MAX {
+            let (score, row) = score_and_row(&live[src.table], src.at);
+            heap.push(Head { record: csv::ByteRecord::new(), score, row, spill: h.spill });
+        }
+        if picks.len() == rows || heap.is_empty() {
+            out.write(&picked(&live, &picks)?)?;
+            picks.clear();
+            // Only the tables the spills are still reading stay.
+            let mut kept = Vec::new();
+            for s in sources.iter_mut().filter(|s| s.table != usize::MAX) {
+                kept.push(std::mem::take(&mut live[s.table]));
+                s.table = kept.len() - 1;
+            }
+            live = kept;
+        }
+    }
+    Ok(())
+}
+
+/// A Parquet spill being merged: its tables to come, its current table (an index of the merge's live
+/// tables; `usize::MAX` once the spill is exhausted) and row.
+#[cfg(feature = "arrow")]
+struct Source {
+    tables: Box<dyn Iterator<Item = outflow_io::Result<Table>>>,
+    table: usize,
+    at: usize,
+}
+
+/// The next table of a spill with rows, pushed onto `live`: its index, and the score and row of its
+/// first line.
+#[cfg(feature = "arrow")]
+fn next_table(
+    tables: &mut dyn Iterator<Item = outflow_io::Result<Table>>,
+    live: &mut Vec<Table>,
+    path: &Path,
+) -> Result<Option<(usize, f64, u64)>> {
+    for t in tables {
+        let t = t?;
+        if t.n_rows() == 0 {
+            continue;
+        }
+        if t.column(ANOMALY_COLUMNS[0]).is_none() || t.column(ANOMALY_COLUMNS[1]).is_none() {
+            return Err(OutflowError::Run(super::RunDirError::invalid(path, "a spill without row and score columns")));
+        }
+        let (score, row) = score_and_row(&t, 0);
+        live.push(t);
+        return Ok(Some((live.len() - 1, score, row)));
+    }
+    Ok(None)
+}
+
+/// The score and row of a line of a spilled anomaly table.
+#[cfg(feature = "arrow")]
+fn score_and_row(t: &Table, at: usize) -> (f64, u64) {
+    let value = |name: &str| t.column(name).and_then(|c| c.f64_at(at)).unwrap_or(f64::NAN);
+    (value(ANOMALY_COLUMNS[1]), value(ANOMALY_COLUMNS[0]) as u64)
+}
+
+/// The rows `picks` (table, row) of the tables `live`, in that order.
+#[cfg(feature = "arrow")]
+fn picked(live: &[Table], picks: &[(usize, usize)]) -> Result<Table> {
+    let mut rows: Vec<Vec<usize>> = vec![Vec::new(); live.len()];
+    let mut at = Vec::with_capacity(picks.len());
+    for &(t, r) in picks {
+        at.push((t, rows[t].len()));
+        rows[t].push(r);
+    }
+    let mut offset = vec![0usize; live.len()];
+    let mut parts = Vec::new();
+    for (t, r) in rows.iter().enumerate().filter(|(_, r)| !r.is_empty()) {
+        offset[t] = parts.iter().map(Table::n_rows).sum();
+        parts.push(live[t].take_rows(r));
+    }
+    let order: Vec<usize> = at.iter().map(|&(t, k)| offset[t] + k).collect();
+    Ok(Table::concat(&parts)?.take_rows(&order))
+}
+
+/// Where a table of scores or anomalies is written: CSV or Parquet.
+enum TableOut<W: std::io::Write + Send> {
+    Csv(CsvWriter<W>),
+    #[cfg(feature = "arrow")]
+    Parquet(outflow_io::arrow::ParquetWriter<W>),
+}
+
+impl<W: std::io::Write + Send> std::fmt::Debug for TableOut<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TableOut")
+    }
+}
+
+impl<W: std::io::Write + Send> TableOut<W> {
+    fn new(out: W, format: TableFormat) -> Result<Self> {
+        match format {
+            TableFormat::Csv => Ok(TableOut::Csv(CsvWriter::new(out, true))),
+            #[cfg(feature = "arrow")]
+            TableFormat::Parquet => Ok(TableOut::Parquet(outflow_io::arrow::ParquetWriter::new(out))),
+            #[cfg(not(feature = "arrow"))]
+            TableFormat::Parquet => {
+                Err(outflow_core::InputError::param("table_format", "Parquet needs the `arrow` feature of outflow")
+                    .into())
+            }
+        }
+    }
+
+    fn write(&mut self, table: &Table) -> Result<()> {
+        match self {
+            TableOut::Csv(w) => Ok(w.write(table)?),
+            #[cfg(feature = "arrow")]
+            TableOut::Parquet(w) => Ok(w.write(table)?),
+        }
+    }
+
+    fn finish(self) -> Result<W> {
+        match self {
+            TableOut::Csv(w) => Ok(w.into_inner()?),
+            #[cfg(feature = "arrow")]
+            TableOut::Parquet(w) => Ok(w.finish()?),
+        }
+    }
 }
 
 /// The current record of one spill file in the merge.
@@ -385,6 +576,38 @@ impl Ord for Head {
 mod tests {
     use super::*;
     use outflow_io::Column;
+
+    #[cfg(feature = "arrow")]
+    #[test]
+    fn parquet_spills_merge_in_score_order_across_their_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        // Three sorted spills of (row, outlier_score, name); ties in score broken by row.
+        let spill = |k: usize, lines: &[(i64, f64)]| {
+            let t = Table::new(vec![
+                Column::from_i64_opt("row", lines.iter().map(|l| Some(l.0))),
+                Column::from_f64("outlier_score", lines.iter().map(|l| l.1).collect()),
+                Column::from_str_opt("name", lines.iter().map(|l| Some(if l.0 % 2 == 0 { "even" } else { "odd" }))),
+            ])
+            .unwrap();
+            let path = dir.path().join(format!("spill{k}"));
+            std::fs::write(&path, outflow_io::arrow::parquet_bytes(&t).unwrap()).unwrap();
+            path
+        };
+        let spills = [
+            spill(0, &[(0, 0.99), (3, 0.97), (5, 0.97), (9, 0.5), (11, 0.4)]),
+            spill(1, &[(20, 0.98), (21, 0.97), (22, 0.2)]),
+            spill(2, &[]),
+            spill(3, &[(30, 1.0), (31, 0.3), (32, 0.3), (33, 0.3), (34, 0.1)]),
+        ];
+        let mut out = outflow_io::arrow::ParquetWriter::new(Vec::new());
+        merge_tables(&spills, &mut out, 2).unwrap();
+        let bytes = out.finish().unwrap();
+        let t = outflow_io::read_input(&outflow_io::Input::bytes("m.parquet", bytes), &Default::default()).unwrap().0;
+        let rows: Vec<i64> = (0..t.n_rows()).map(|i| t.column("row").unwrap().f64_at(i).unwrap() as i64).collect();
+        assert_eq!(rows, [30, 0, 20, 3, 5, 21, 9, 11, 31, 32, 33, 22, 34]);
+        let names: Vec<&str> = (0..t.n_rows()).map(|i| t.column("name").unwrap().str_at(i).unwrap()).collect();
+        assert!(rows.iter().zip(&names).all(|(r, n)| (*n == "even") == (r % 2 == 0)));
+    }
 
     fn batch(from: usize, len: usize) -> Table {
         let x = (from..from + len).map(|i| i as f64).collect();

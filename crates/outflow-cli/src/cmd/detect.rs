@@ -402,6 +402,16 @@ fn run_sampled(
     })
     .with_context(|| format!("reading {} again", s.input.name()))?;
     let read_again = t.elapsed().as_secs_f64() - writer.seconds();
+    // The sample's rows are numbered in the first reading: a log that changed since is not the one fitted.
+    if writer.rows_read() != s.rows_read {
+        bail!(
+            "{} changed between its two readings ({} flows, then {}): a log longer than one batch \
+             (--batch-rows) is read twice; run on a copy that does not change",
+            s.input.name(),
+            s.rows_read,
+            writer.rows_read()
+        );
+    }
     let run = RunInput {
         input: s.input.name(),
         format: s.format.name(),

@@ -266,6 +266,11 @@ impl<'a> FlowRunWriter<'a> {
         Ok(())
     }
 
+    /// Records of the log pushed so far.
+    pub fn rows_read(&self) -> usize {
+        self.rows_read
+    }
+
     /// Seconds spent in [`FlowRunWriter::push`] so far, scoring and writing (the time a caller's
     /// reading took is the rest).
     pub fn seconds(&self) -> f64 {

@@ -325,20 +325,23 @@ impl<'a> FlowRunWriter<'a> {
         let mut out = csv::Writer::from_writer(AtomicFile::create(&path, true)?);
         let bad = |p: &Path, e: &dyn std::fmt::Display| OutflowError::Run(super::RunDirError::invalid(p, e));
         out.write_record(&self.anomaly_columns).map_err(|e| bad(&path, &e))?;
+        // Each spill's reader and current record; the heap holds the records' keys.
         let mut readers = Vec::with_capacity(self.spills.len());
         let mut heap = BinaryHeap::new();
         for (i, p) in self.spills.iter().enumerate() {
             let file = std::fs::File::open(p).map_err(|source| OutflowError::File { path: p.clone(), source })?;
             let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(file);
-            if let Some(head) = next_anomaly(&mut r, p)? {
-                heap.push(Head { record: head.0, score: head.1, row: head.2, spill: i });
+            let mut record = csv::ByteRecord::new();
+            if let Some((score, row)) = next_anomaly(&mut r, &mut record, p)? {
+                heap.push(Head { score, row, spill: i });
             }
-            readers.push(r);
+            readers.push((r, record));
         }
         while let Some(h) = heap.pop() {
-            out.write_byte_record(&h.record).map_err(|e| bad(&path, &e))?;
-            if let Some(next) = next_anomaly(&mut readers[h.spill], &self.spills[h.spill])? {
-                heap.push(Head { record: next.0, score: next.1, row: next.2, spill: h.spill });
+            let (r, record) = &mut readers[h.spill];
+            out.write_byte_record(record).map_err(|e| bad(&path, &e))?;
+            if let Some((score, row)) = next_anomaly(r, record, &self.spills[h.spill])? {
+                heap.push(Head { score, row, spill: h.spill });
             }
         }
         let file = out.into_inner().map_err(|e| bad(&path, e.error()))?;
@@ -372,17 +375,20 @@ impl Drop for FlowRunWriter<'_> {
     }
 }
 
-/// The next record of a spill file with its score and row (its first two fields).
-fn next_anomaly(r: &mut csv::Reader<std::fs::File>, path: &Path) -> Result<Option<(csv::ByteRecord, f64, u64)>> {
+/// Reads the next record of a spill file into `record`; its score and row (its first two fields).
+fn next_anomaly(
+    r: &mut csv::Reader<std::fs::File>,
+    record: &mut csv::ByteRecord,
+    path: &Path,
+) -> Result<Option<(f64, u64)>> {
     let bad = |e: String| OutflowError::Run(super::RunDirError::invalid(path, e));
-    let mut record = csv::ByteRecord::new();
-    if !r.read_byte_record(&mut record).map_err(|e| bad(e.to_string()))? {
+    if !r.read_byte_record(record).map_err(|e| bad(e.to_string()))? {
         return Ok(None);
     }
     let field = |i: usize| std::str::from_utf8(record.get(i).unwrap_or_default()).unwrap_or_default().to_owned();
     let row: u64 = field(0).parse().map_err(|_| bad(format!("row '{}' is not a number", field(0))))?;
     let score: f64 = field(1).parse().map_err(|_| bad(format!("score '{}' is not a number", field(1))))?;
-    Ok(Some((record, score, row)))
+    Ok(Some((score, row)))
 }
 
 /// Rows read from a Parquet spill at a time, and written out at a time, in the merge.
@@ -406,7 +412,7 @@ fn merge_tables<W: std::io::Write + Send>(
         let mut tables = outflow_io::arrow::parquet_tables(p, rows)?;
         let mut source = Source { tables: Box::new(std::iter::empty()), table: usize::MAX, at: 0 };
         if let Some((t, score, row)) = next_table(&mut tables, &mut live, p)? {
-            heap.push(Head { record: csv::ByteRecord::new(), score, row, spill: i });
+            heap.push(Head { score, row, spill: i });
             source.table = t;
         }
         source.tables = Box::new(tables);
@@ -429,7 +435,7 @@ fn merge_tables<W: std::io::Write + Send>(
         }
         if src.table != usize::MAX {
             let (score, row) = score_and_row(&live[src.table], src.at);
-            heap.push(Head { record: csv::ByteRecord::new(), score, row, spill: h.spill });
+            heap.push(Head { score, row, spill: h.spill });
         }
         if picks.len() == rows || heap.is_empty() {
             out.write(&picked(&live, &picks)?)?;
@@ -548,9 +554,8 @@ impl<W: std::io::Write + Send> TableOut<W> {
     }
 }
 
-/// The current record of one spill file in the merge.
+/// The key of a spill's current record in the merge.
 struct Head {
-    record: csv::ByteRecord,
     score: f64,
     row: u64,
     spill: usize,

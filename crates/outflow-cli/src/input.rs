@@ -250,6 +250,49 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
     }
 }
 
+/// Standard output for a stream of writes that ends quietly when its reader stops early (`| head`):
+/// after a broken pipe the rest is dropped and `closed` is set, so the writer can stop producing. (On
+/// Unix the default SIGPIPE action, restored in `main`, ends the process first.)
+pub struct QuietStdout {
+    out: std::io::Stdout,
+    closed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl QuietStdout {
+    /// Standard output, reporting a closed pipe through `closed`.
+    pub fn new(closed: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
+        QuietStdout { out: std::io::stdout(), closed }
+    }
+
+    fn quiet(&self, r: std::io::Result<()>) -> std::io::Result<()> {
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed.store(true, std::sync::atomic::Ordering::Relaxed);
+                Ok(())
+            }
+            r => r,
+        }
+    }
+}
+
+impl std::io::Write for QuietStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.closed.load(std::sync::atomic::Ordering::Relaxed) {
+            let r = self.out.write_all(buf);
+            self.quiet(r)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(());
+        }
+        let r = self.out.flush();
+        self.quiet(r)
+    }
+}
+
 /// The widest a column of a printed table is padded to: names past it are printed whole, unaligned
 /// (format widths beyond 65,535 panic, and no terminal shows them anyway).
 pub const MAX_CELL_WIDTH: usize = 60;

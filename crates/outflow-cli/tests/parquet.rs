@@ -181,4 +181,10 @@ fn a_run_longer_than_a_batch_writes_the_same_parquet_tables() {
     let (one, many) = (score("1000000", "one.parquet"), score("777", "many.parquet"));
     assert_eq!(one.n_rows(), scores.n_rows());
     assert!(one == many, "scores in batches differ from scores in one");
+    // To standard output, batch by batch, the same file.
+    let out =
+        outflow().arg("score").arg(&model).arg(&log).args(["--batch-rows", "777", "--out-format", "parquet"]).output();
+    let out = out.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout == std::fs::read(dir.path().join("many.parquet")).unwrap(), "Parquet on standard output");
 }

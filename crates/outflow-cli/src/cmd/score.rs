@@ -2,10 +2,12 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
-use outflow::io::{CsvWriter, Table, read_batches};
-use outflow::run::{TableFormat, entity_scores_table, scores_table, scores_table_at, table_bytes};
+use outflow::io::{Table, read_batches};
+use outflow::run::{TableFormat, TableWriter, entity_scores_table, scores_table, scores_table_at, table_bytes};
 use outflow::{AtomicFile, Detector};
 
 use crate::input::{FormatArgs, aggregate_batches, read};
@@ -35,7 +37,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Flows read per batch (Zeek ASCII, Parquet and Arrow logs): a host or pair model aggregates each
-    /// batch; a flow model scores and writes each, when the output is CSV to a file or standard output.
+    /// batch; a flow model scores and writes each, when the output is a local file or standard output.
     #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_rows: u64,
 }
@@ -55,11 +57,9 @@ pub fn run(a: Args) -> Result<()> {
         Some(out) => crate::input::location(out)?.as_local().map(Path::to_owned).map(Some),
         None => Some(None),
     };
-    match (detector.level().is_entity(), parquet, local_out) {
-        (false, false, Some(out)) => return score_flows_in_batches(&a, &detector, out.as_deref()),
-        #[cfg(feature = "arrow")]
-        (false, true, Some(Some(out))) => return score_flows_to_parquet(&a, &detector, &out),
-        _ => {}
+    let format = if parquet { TableFormat::Parquet } else { TableFormat::Csv };
+    if let (false, Some(out)) = (detector.level().is_entity(), local_out) {
+        return score_flows_in_batches(&a, &detector, out.as_deref(), format);
     }
     // Flow models write one line per flow; host and pair models their rows, highest score first.
     let scores = if detector.level().is_entity() {
@@ -78,7 +78,7 @@ pub fn run(a: Args) -> Result<()> {
             detector.score_log(&table).with_context(|| format!("scoring {}", crate::input::shown(&a.input)))?;
         scores_table(&table, &scored.scores, &[])
     };
-    let bytes = table_bytes(&scores, if parquet { TableFormat::Parquet } else { TableFormat::Csv })?;
+    let bytes = table_bytes(&scores, format)?;
     match &a.out {
         Some(out) => crate::input::write_output(out, &bytes, a.force)?,
         None => crate::input::write_stdout(&bytes)?,
@@ -87,53 +87,60 @@ pub fn run(a: Args) -> Result<()> {
 }
 
 /// Scores the flows of a log batch by batch (`--batch-rows`; formats read whole come as one batch) into
-/// CSV on standard output or a local file, which appears whole when the last batch is written: memory
-/// holds one batch, not the log. (Parquet to a local file too; to standard output or a store, the
-/// scores are gathered first.)
-fn score_flows_in_batches(a: &Args, detector: &Detector, out: Option<&Path>) -> Result<()> {
-    let input = crate::input::open_input(&a.input)?;
-    let mut file = out.map(|p| AtomicFile::create(p, a.force)).transpose()?;
-    let mut columns: Option<Vec<String>> = None;
-    let mut base = 0usize;
-    let batch_rows = usize::try_from(a.batch_rows).unwrap_or(usize::MAX);
-    read_batches(&input, &a.format.options()?, batch_rows, |batch: Table| -> Result<()> {
-        crate::input::warn_replaced_text(&input, &batch);
-        let scored = detector.score_log(&batch).with_context(|| format!("scoring {}", input.name()))?;
-        let table = scores_table_at(&batch, &scored.scores, &[], base);
-        base += batch.n_rows();
-        let header = columns.is_none();
-        let names = columns.get_or_insert_with(|| table.names().iter().map(|n| n.to_string()).collect());
-        let mut w = CsvWriter::with_columns(Vec::new(), names.clone(), header)?;
-        w.write(&table)?;
-        let bytes = w.into_inner()?;
-        match &mut file {
-            Some(f) => f.write_all(&bytes).with_context(|| format!("writing {}", f.path().display()))?,
-            None => crate::input::write_stdout(&bytes)?,
+/// standard output or a local file, which appears whole when the last batch is written: memory holds
+/// one batch, not the log. Standard output closed by its reader (`| head`) ends the run quietly.
+fn score_flows_in_batches(a: &Args, detector: &Detector, out: Option<&Path>, format: TableFormat) -> Result<()> {
+    match out {
+        Some(path) => {
+            let file = AtomicFile::create(path, a.force)?;
+            stream_flow_scores(a, detector, file, format, &|| false)?.commit()?;
         }
-        Ok(())
-    })?;
-    if let Some(f) = file {
-        f.commit()?;
+        None => {
+            let closed = Arc::new(AtomicBool::new(false));
+            let stdout = crate::input::QuietStdout::new(Arc::clone(&closed));
+            match stream_flow_scores(a, detector, stdout, format, &|| closed.load(Ordering::Relaxed)) {
+                Err(e) if e.is::<ReaderGone>() => {}
+                r => {
+                    r?;
+                }
+            }
+        }
     }
     Ok(())
 }
 
-/// [`score_flows_in_batches`] into a local Parquet file (row groups of 65,536 rows; the column types of
-/// the first batch).
-#[cfg(feature = "arrow")]
-fn score_flows_to_parquet(a: &Args, detector: &Detector, out: &Path) -> Result<()> {
+/// The reader of standard output stopped: no need to score the rest.
+#[derive(Debug)]
+struct ReaderGone;
+
+impl std::fmt::Display for ReaderGone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("standard output was closed")
+    }
+}
+
+impl std::error::Error for ReaderGone {}
+
+fn stream_flow_scores<W: Write + Send>(
+    a: &Args,
+    detector: &Detector,
+    out: W,
+    format: TableFormat,
+    reader_gone: &dyn Fn() -> bool,
+) -> Result<W> {
     let input = crate::input::open_input(&a.input)?;
-    let mut w = outflow::io::arrow::ParquetWriter::new(AtomicFile::create(out, a.force)?);
+    let mut w = TableWriter::new(out, format)?;
     let mut base = 0usize;
     let batch_rows = usize::try_from(a.batch_rows).unwrap_or(usize::MAX);
     read_batches(&input, &a.format.options()?, batch_rows, |batch: Table| -> Result<()> {
         crate::input::warn_replaced_text(&input, &batch);
         let scored = detector.score_log(&batch).with_context(|| format!("scoring {}", input.name()))?;
-        w.write(&scores_table_at(&batch, &scored.scores, &[], base))
-            .with_context(|| format!("writing {}", out.display()))?;
+        w.write(&scores_table_at(&batch, &scored.scores, &[], base))?;
         base += batch.n_rows();
+        if reader_gone() {
+            return Err(ReaderGone.into());
+        }
         Ok(())
     })?;
-    w.finish()?.commit()?;
-    Ok(())
+    Ok(w.finish()?)
 }

@@ -59,9 +59,9 @@ pub use crate::run::read::{Anomalies, RunDir, Sample, Scores, TOP_ANOMALIES};
 pub use crate::run::remote::{RemoteRunClaim, claim_remote_run, download_run, upload_files};
 pub use crate::run::stream::{FlowRunWriter, FlowSample};
 pub use crate::run::write::{
-    INCOMPLETE, LOCK, RunClaim, RunInput, abandon_active_runs, anomalies_csv, anomalies_table, check_run_dir,
-    claim_fresh_run_dir, claim_run_dir, sample_csv, scores_csv, scores_csv_with, scores_table, scores_table_at,
-    table_bytes, tuning_csv,
+    INCOMPLETE, LOCK, RunClaim, RunInput, TableWriter, abandon_active_runs, anomalies_csv, anomalies_table,
+    check_run_dir, claim_fresh_run_dir, claim_run_dir, sample_csv, scores_csv, scores_csv_with, scores_table,
+    scores_table_at, table_bytes, tuning_csv,
 };
 
 /// `summary.json`.

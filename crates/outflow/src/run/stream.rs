@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use outflow_core::AtomicFile;
-use outflow_io::{CsvWriter, Table};
+use outflow_io::Table;
 
 use super::evaluation::LabelTally;
-use super::write::{RunInput, anomalies_table_at, sample_csv_at, scores_table_at};
+use super::write::{RunInput, TableWriter, anomalies_table_at, sample_csv_at, scores_table_at};
 use super::{
     ANOMALIES, ANOMALY_COLUMNS, CLUSTERS, RunSummary, SAMPLE, SCORES, SUMMARY, SeverityCounts, TUNING, TableFormat,
 };
@@ -147,7 +147,7 @@ pub struct FlowRunWriter<'a> {
     sample_rows: &'a [usize],
     next_sample: usize,
     format: TableFormat,
-    scores: Option<TableOut<AtomicFile>>,
+    scores: Option<TableWriter<AtomicFile>>,
     anomaly_columns: Vec<String>,
     spills: Vec<PathBuf>,
     counts: SeverityCounts,
@@ -168,7 +168,7 @@ impl<'a> FlowRunWriter<'a> {
             let why = "writes flow-level runs; host and pair rows are written by RunDir::write";
             return Err(outflow_core::InputError::param("FlowRunWriter", why).into());
         }
-        let scores = TableOut::new(AtomicFile::create(&dir.join(format.file_name(SCORES)), true)?, format)?;
+        let scores = TableWriter::new(AtomicFile::create(&dir.join(format.file_name(SCORES)), true)?, format)?;
         // The columns of `anomalies.csv`: what `anomalies_table` gives a table of the fitted columns.
         let mut anomaly_columns: Vec<String> = ANOMALY_COLUMNS.iter().map(|s| s.to_string()).collect();
         for f in &fit.detector.input_schema().fields {
@@ -249,12 +249,10 @@ impl<'a> FlowRunWriter<'a> {
             let file =
                 std::fs::File::create(&path).map_err(|source| OutflowError::File { path: path.clone(), source })?;
             self.spills.push(path.clone());
+            let file = std::io::BufWriter::new(file);
             let mut w = match self.format {
-                TableFormat::Csv => {
-                    let columns = self.anomaly_columns.clone();
-                    TableOut::Csv(CsvWriter::with_columns(std::io::BufWriter::new(file), columns, false)?)
-                }
-                TableFormat::Parquet => TableOut::new(std::io::BufWriter::new(file), TableFormat::Parquet)?,
+                TableFormat::Csv => TableWriter::csv_with_columns(file, self.anomaly_columns.clone(), false)?,
+                TableFormat::Parquet => TableWriter::new(file, TableFormat::Parquet)?,
             };
             w.write(&anomalies)?;
             use std::io::Write;
@@ -508,50 +506,6 @@ fn picked(live: &[Table], picks: &[(usize, usize)]) -> Result<Table> {
     }
     let order: Vec<usize> = at.iter().map(|&(t, k)| offset[t] + k).collect();
     Ok(Table::concat(&parts)?.take_rows(&order))
-}
-
-/// Where a table of scores or anomalies is written: CSV or Parquet.
-enum TableOut<W: std::io::Write + Send> {
-    Csv(CsvWriter<W>),
-    #[cfg(feature = "arrow")]
-    Parquet(outflow_io::arrow::ParquetWriter<W>),
-}
-
-impl<W: std::io::Write + Send> std::fmt::Debug for TableOut<W> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TableOut")
-    }
-}
-
-impl<W: std::io::Write + Send> TableOut<W> {
-    fn new(out: W, format: TableFormat) -> Result<Self> {
-        match format {
-            TableFormat::Csv => Ok(TableOut::Csv(CsvWriter::new(out, true))),
-            #[cfg(feature = "arrow")]
-            TableFormat::Parquet => Ok(TableOut::Parquet(outflow_io::arrow::ParquetWriter::new(out))),
-            #[cfg(not(feature = "arrow"))]
-            TableFormat::Parquet => {
-                Err(outflow_core::InputError::param("table_format", "Parquet needs the `arrow` feature of outflow")
-                    .into())
-            }
-        }
-    }
-
-    fn write(&mut self, table: &Table) -> Result<()> {
-        match self {
-            TableOut::Csv(w) => Ok(w.write(table)?),
-            #[cfg(feature = "arrow")]
-            TableOut::Parquet(w) => Ok(w.write(table)?),
-        }
-    }
-
-    fn finish(self) -> Result<W> {
-        match self {
-            TableOut::Csv(w) => Ok(w.into_inner()?),
-            #[cfg(feature = "arrow")]
-            TableOut::Parquet(w) => Ok(w.finish()?),
-        }
-    }
 }
 
 /// The key of a spill's current record in the merge.

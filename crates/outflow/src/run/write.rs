@@ -441,6 +441,68 @@ pub fn table_bytes(table: &Table, format: TableFormat) -> Result<Vec<u8>> {
     }
 }
 
+/// A table written batch by batch in a [`TableFormat`] — how streamed runs and `outflow score` write
+/// scores and anomalies: CSV with the first batch's columns (a later batch's missing column is empty,
+/// an extra one left out), or Parquet with its schema (feature `arrow`; a missing column is null, one
+/// needing another Arrow type is an error naming it).
+pub struct TableWriter<W: std::io::Write + Send>(TableSink<W>);
+
+enum TableSink<W: std::io::Write + Send> {
+    Csv(outflow_io::CsvWriter<W>),
+    #[cfg(feature = "arrow")]
+    Parquet(outflow_io::arrow::ParquetWriter<W>),
+}
+
+impl<W: std::io::Write + Send> std::fmt::Debug for TableWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            TableSink::Csv(_) => "TableWriter(csv)",
+            #[cfg(feature = "arrow")]
+            TableSink::Parquet(_) => "TableWriter(parquet)",
+        })
+    }
+}
+
+impl<W: std::io::Write + Send> TableWriter<W> {
+    /// A writer into `out` (CSV with a header line).
+    pub fn new(out: W, format: TableFormat) -> Result<Self> {
+        match format {
+            TableFormat::Csv => Ok(TableWriter(TableSink::Csv(outflow_io::CsvWriter::new(out, true)))),
+            #[cfg(feature = "arrow")]
+            TableFormat::Parquet => Ok(TableWriter(TableSink::Parquet(outflow_io::arrow::ParquetWriter::new(out)))),
+            #[cfg(not(feature = "arrow"))]
+            TableFormat::Parquet => {
+                Err(outflow_core::InputError::param("table_format", "Parquet needs the `arrow` feature of outflow")
+                    .into())
+            }
+        }
+    }
+
+    /// A CSV writer whose columns are `names` rather than the first table's; `header` writes them first.
+    pub fn csv_with_columns(out: W, names: Vec<String>, header: bool) -> Result<Self> {
+        Ok(TableWriter(TableSink::Csv(outflow_io::CsvWriter::with_columns(out, names, header)?)))
+    }
+
+    /// Appends the rows of `table`.
+    pub fn write(&mut self, table: &Table) -> Result<()> {
+        match &mut self.0 {
+            TableSink::Csv(w) => Ok(w.write(table)?),
+            #[cfg(feature = "arrow")]
+            TableSink::Parquet(w) => Ok(w.write(table)?),
+        }
+    }
+
+    /// Ends the table (Parquet's footer; with no table written, a CSV with no line and a Parquet file
+    /// of no rows and no columns) and hands back the output.
+    pub fn finish(self) -> Result<W> {
+        match self.0 {
+            TableSink::Csv(w) => Ok(w.into_inner()?),
+            #[cfg(feature = "arrow")]
+            TableSink::Parquet(w) => Ok(w.finish()?),
+        }
+    }
+}
+
 /// `sample.csv`: a seeded sample (≤ [`SAMPLE_ROWS`]) of the scored records with the features the model
 /// saw, `row,cluster,probability,outlier_score,severity,<model input columns>`, ascending row.
 pub fn sample_csv(fit: &DetectorFit, seed: u64) -> String {

@@ -2,7 +2,9 @@
 //! prepared rows (the in-memory part), each timed on its own, best of `--repeat` runs. Fits the default
 //! detector on the log first (the fit is not timed) unless `--model` gives a saved one.
 //!
-//! `cargo run --release -p outflow-benches --bin score_throughput -- LOG [--model M] [--repeat 3]`
+//! `cargo run --release -p outflow-benches --bin score_throughput -- LOG [--model M] [--repeat 3]
+//! [--score-only]` (`--score-only`: reading and preparing once, then only the in-memory scoring, to
+//! profile it)
 
 use std::time::Instant;
 
@@ -25,16 +27,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let log = args.first().ok_or("usage: score_throughput LOG [--model M] [--repeat N]")?;
     let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
     let repeat: usize = opt("--repeat").map_or(Ok(3), |s| s.parse())?;
-    let (read_s, table) = best(repeat, || read_table(log, &ReadOptions::default()));
+    let only = args.iter().any(|a| a == "--score-only");
+    let (read_s, table) = best(if only { 1 } else { repeat }, || read_table(log, &ReadOptions::default()));
     let table = table?;
     let detector = match opt("--model") {
         Some(m) => Detector::load(m)?,
         None => DetectorParams::default().fit(&table)?.detector,
     };
-    let (prep_s, prepared) = best(repeat, || detector.prep().transform(&table));
+    let (prep_s, prepared) = best(if only { 1 } else { repeat }, || detector.prep().transform(&table));
     let prepared = prepared?;
     let (score_s, scores) = best(repeat, || detector.score_prepared_rows(&prepared));
     let n = scores?.len() as f64;
+    if args.iter().any(|a| a == "--score-only") {
+        println!("rows {n}: score prepared {score_s:.3}s ({:.0} rows/s)", n / score_s);
+        return Ok(());
+    }
     let (whole_s, whole) = best(repeat, || detector.score(&table));
     whole?;
     let (assign_s, assigned) = best(repeat, || detector.clustering().assign(prepared.model_input().view()));

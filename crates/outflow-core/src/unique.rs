@@ -43,57 +43,55 @@ pub fn unique_rows(x: ArrayView2<'_, f64>) -> Option<UniqueRows> {
     let flat = x.as_slice().expect("standard layout");
     let d = x.ncols();
     let row = |i: usize| &flat[i * d..(i + 1) * d];
-    let hashes: Vec<u64> = (0..n).into_par_iter().with_min_len(4096).map(|i| row_hash(row(i))).collect();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.par_sort_unstable_by_key(|&i| (hashes[i as usize], i));
-    // Within a run of equal hashes, group equal rows; the group's id is its first (smallest) row.
-    let mut leader = vec![u32::MAX; n];
-    let mut any_dup = false;
-    let mut start = 0;
-    while start < n {
-        let h = hashes[order[start] as usize];
-        let mut end = start + 1;
-        while end < n && hashes[order[end] as usize] == h {
-            end += 1;
-        }
-        for a in start..end {
-            let i = order[a] as usize;
-            if leader[i] != u32::MAX {
-                continue;
-            }
-            leader[i] = i as u32;
-            for &j in &order[a + 1..end] {
-                let j = j as usize;
-                if leader[j] == u32::MAX && row(i) == row(j) {
-                    leader[j] = i as u32;
-                    any_dup = true;
+    // Each hash beside its row: sorting row numbers by a looked-up hash missed the cache at every
+    // comparison.
+    let mut keyed: Vec<(u64, u32)> =
+        (0..n).into_par_iter().with_min_len(4096).map(|i| (row_hash(row(i)), i as u32)).collect();
+    keyed.par_sort_unstable();
+    // Within each run of equal hashes (rows ascending), equal rows follow the first (smallest) of them,
+    // their leader: the leader of each entry of `keyed`, runs in parallel.
+    let leads: Vec<u32> = keyed
+        .par_chunk_by(|a, b| a.0 == b.0)
+        .flat_map_iter(|run| {
+            let mut lead = vec![u32::MAX; run.len()];
+            for a in 0..run.len() {
+                if lead[a] != u32::MAX {
+                    continue;
+                }
+                let i = run[a].1;
+                lead[a] = i;
+                for b in a + 1..run.len() {
+                    if lead[b] == u32::MAX && row(i as usize) == row(run[b].1 as usize) {
+                        lead[b] = i;
+                    }
                 }
             }
-        }
-        start = end;
+            lead
+        })
+        .collect();
+    let mut leader = vec![0u32; n];
+    for (&(_, i), &l) in keyed.iter().zip(&leads) {
+        leader[i as usize] = l;
     }
-    if !any_dup {
+    // Unique rows in order of first occurrence: the leaders, ascending.
+    let first: Vec<usize> = (0..n).into_par_iter().filter(|&i| leader[i] as usize == i).collect();
+    if first.len() == n {
         return None;
     }
-    let mut id_of_leader = vec![u32::MAX; n];
-    let mut first = Vec::new();
-    let mut weight = Vec::new();
-    let mut of_row = vec![0u32; n];
-    for i in 0..n {
-        let l = leader[i] as usize;
-        if id_of_leader[l] == u32::MAX {
-            id_of_leader[l] = first.len() as u32;
-            first.push(i);
-            weight.push(0);
-        }
-        let u = id_of_leader[l];
-        of_row[i] = u;
+    let mut id_of_leader = vec![0u32; n];
+    for (u, &i) in first.iter().enumerate() {
+        id_of_leader[i] = u as u32;
+    }
+    let of_row: Vec<u32> = leader.par_iter().with_min_len(4096).map(|&l| id_of_leader[l as usize]).collect();
+    let mut weight = vec![0u32; first.len()];
+    for &u in &of_row {
         weight[u as usize] += 1;
     }
-    let mut points = Array2::zeros((first.len(), d));
-    for (u, &i) in first.iter().enumerate() {
-        points.row_mut(u).assign(&x.row(i));
+    let mut points = vec![0.0; first.len() * d];
+    if d > 0 {
+        points.par_chunks_mut(d).zip(first.par_iter()).with_min_len(1024).for_each(|(p, &i)| p.copy_from_slice(row(i)));
     }
+    let points = Array2::from_shape_vec((first.len(), d), points).expect("one row per unique row");
     Some(UniqueRows { points, weight, first, of_row })
 }
 

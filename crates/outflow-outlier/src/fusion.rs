@@ -119,7 +119,10 @@ impl ScoreFusion {
         let n = cols.first().map_or(0, |c| c.len());
         let m = cols.len() as f64;
         let st = &self.stats;
+        use rayon::prelude::*;
         (0..n)
+            .into_par_iter()
+            .with_min_len(4096)
             .map(|i| match self.method {
                 FusionMethod::Rank => cols.iter().zip(st).map(|(c, s)| s.rank(c[i])).sum::<f64>() / m,
                 FusionMethod::ZScore => cols.iter().zip(st).map(|(c, s)| s.z(c[i])).sum::<f64>() / m,

@@ -685,7 +685,9 @@ fn table_rows(status: &[RowStatus], kept: &[usize]) -> Vec<usize> {
 }
 
 fn assemble(rows: &[RowStatus], per_kept: &[RowScore], th: &Thresholds) -> Vec<FlowScore> {
-    rows.iter()
+    use rayon::prelude::*;
+    rows.par_iter()
+        .with_min_len(4096)
         .enumerate()
         .map(|(row, st)| match st {
             RowStatus::Kept(k) => {
@@ -707,8 +709,8 @@ fn assemble(rows: &[RowStatus], per_kept: &[RowScore], th: &Thresholds) -> Vec<F
 }
 
 /// The value of each row's distinct row (`of_row`, as [`unique_rows`] maps them).
-fn expand<T: Copy>(of_row: &[u32], distinct: &[T]) -> Vec<T> {
-    of_row.iter().map(|&k| distinct[k as usize]).collect()
+fn expand<T: Clone>(of_row: &[u32], distinct: &[T]) -> Vec<T> {
+    of_row.iter().map(|k| distinct[*k as usize].clone()).collect()
 }
 
 /// What [`Detector::score_log`] returns.
@@ -856,11 +858,26 @@ impl Detector {
         if x.nrows() == 0 {
             return Ok((Vec::new(), OwnPast::new()));
         }
-        let (memberships, raw) = self.memberships_and_signals(x)?;
-        // Flow models have no evidence: the table rows are looked up only for host and pair models.
-        let (values, features, history) = if self.scorer.evidence().is_empty() {
-            (Array2::zeros((0, 0)), Vec::new(), EntityRows::default())
-        } else {
+        let (memberships, raw, of_row) = self.memberships_and_signals(x)?;
+        if self.scorer.evidence().is_empty() {
+            // Flow models have no evidence and no entity history: a row's fused score is a function of
+            // its signals alone, so distinct rows are fused once.
+            let fused = self.scorer.fuse(&raw, &[], &EntityRows::default());
+            let fused = match &of_row {
+                Some(of_row) => expand(of_row, &fused),
+                None => fused,
+            };
+            return Ok((
+                memberships.iter().zip(fused).map(|(m, (s, e))| (m.label, m.probability, s, e)).collect(),
+                OwnPast::new(),
+            ));
+        }
+        let raw = match &of_row {
+            Some(of_row) => raw.iter().map(|col| expand(of_row, col)).collect(),
+            None => raw,
+        };
+        // The table rows are looked up only for host and pair models.
+        let (values, features, history) = {
             let rows = match only {
                 Some(rows) => table_rows(&prepared.rows, rows),
                 None => table_rows(&prepared.rows, &(0..x.nrows()).collect::<Vec<_>>()),
@@ -891,27 +908,31 @@ impl Detector {
         Ok((memberships.iter().zip(fused).map(|(m, (s, e))| (m.label, m.probability, s, e)).collect(), tails))
     }
 
-    /// Cluster memberships and raw signals of prepared rows. A membership depends on the row's values
-    /// alone, so repeated rows (scans, retries: two thirds of KDD Cup 99's rows repeat another) are
-    /// assigned once; so are the signals, unless one depends on the whole batch (ECOD, COPOD).
-    fn memberships_and_signals(&self, x: ArrayView2<'_, f64>) -> Result<(Vec<Membership>, RawSignals)> {
-        let score = |x: ArrayView2<'_, f64>| -> Result<(Vec<Membership>, RawSignals)> {
+    /// Cluster memberships (one per row) and raw signals of prepared rows. A membership depends on the
+    /// row's values alone, so repeated rows (scans, retries: two thirds of KDD Cup 99's rows repeat
+    /// another) are assigned once; so are the signals, unless one depends on the whole batch (ECOD,
+    /// COPOD). Signals computed once per distinct row come with the distinct row of each row.
+    fn memberships_and_signals(
+        &self,
+        x: ArrayView2<'_, f64>,
+    ) -> Result<(Vec<Membership>, RawSignals, Option<Vec<u32>>)> {
+        let score = |x: ArrayView2<'_, f64>| -> Result<(Vec<Membership>, RawSignals, Option<Vec<u32>>)> {
             let memberships = self.assign(x)?;
             let raw = self.scorer.raw_new(x, &memberships)?;
-            Ok((memberships, raw))
+            Ok((memberships, raw, None))
         };
         let Some(unique) = unique_rows(x) else { return score(x) };
         let (u, of_row) = (unique.points.view(), &unique.of_row);
         // Errors would name rows of the unique matrix: every row is scored again for one naming the input's.
         let Ok(distinct) = self.assign(u) else { return score(x) };
         let memberships = expand(of_row, &distinct);
-        let raw = if self.scorer.row_local() {
+        if self.scorer.row_local() {
             let Ok(raw) = self.scorer.raw_new(u, &distinct) else { return score(x) };
-            raw.iter().map(|col| expand(of_row, col)).collect()
+            Ok((memberships, raw, Some(unique.of_row)))
         } else {
-            self.scorer.raw_new(x, &memberships)?
-        };
-        Ok((memberships, raw))
+            let raw = self.scorer.raw_new(x, &memberships)?;
+            Ok((memberships, raw, None))
+        }
     }
 
     /// The clusters of prepared rows, through the embedding when the clusterer works in one.
@@ -1013,8 +1034,17 @@ mod tests {
             assert!(unique_rows(x).is_some(), "the sample repeats rows");
             let memberships = detector.clustering.assign(x).unwrap();
             let raw = detector.scorer.raw_new(x, &memberships).unwrap();
-            let (m, r) = detector.memberships_and_signals(x).unwrap();
-            assert_eq!((m, r), (memberships, raw), "{:?}", detector.scorer.params().signals);
+            let (m, r, of_row) = detector.memberships_and_signals(x).unwrap();
+            let r: RawSignals = match of_row {
+                Some(of_row) => r.iter().map(|col| expand(&of_row, col)).collect(),
+                None => r,
+            };
+            assert_eq!((m, r), (memberships, raw.clone()), "{:?}", detector.scorer.params().signals);
+            // Fused once per distinct row, as when every row is fused.
+            let every_row = detector.scorer.fuse(&raw, &[], &EntityRows::default());
+            let none = Table::new(Vec::new()).unwrap();
+            let (scored, _) = detector.score_prepared(&none, &prepared, None, None).unwrap();
+            assert!(scored.iter().zip(&every_row).all(|(s, f)| s.2 == f.0), "{:?}", detector.scorer.params().signals);
         }
     }
 }

@@ -14,6 +14,11 @@ use crate::traits::Predict;
 
 use super::*;
 
+thread_local! {
+    /// The neighbours of one prediction, reused by the thread's next one.
+    static NEAR: std::cell::RefCell<Vec<(f64, usize)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Hdbscan {
     pub(super) fn derived(&self) -> &Derived {
         self.derived.get_or_init(|| Derived::new(self))
@@ -30,19 +35,32 @@ impl Hdbscan {
 
     /// The `k` nearest training points (unique rows) of `q`: (distance, point) ascending.
     pub(super) fn neighbours(&self, q: &[f64], k: usize) -> Vec<(f64, usize)> {
+        let mut out = Vec::with_capacity(k);
+        self.neighbours_into(q, k, &mut out);
+        out
+    }
+
+    /// [`Hdbscan::neighbours`] into `out` (cleared first): a search's buffers on the stack when `k` is
+    /// small, since most predictions need one search of `min_samples` neighbours.
+    pub(super) fn neighbours_into(&self, q: &[f64], k: usize, out: &mut Vec<(f64, usize)>) {
+        const ON_STACK: usize = 32;
         let metric = self.params.metric;
+        out.clear();
         match &self.derived().index {
             Some(t) => {
-                let (mut d, mut p) = (vec![0.0; k], vec![0u32; k]);
-                dispatch_tree!(metric, K => t.knn::<K>(q, &mut d, &mut p));
-                d.iter()
-                    .zip(&p)
-                    .filter(|(_, p)| **p != NONE)
-                    .map(|(&r, &p)| {
-                        let dist = if metric == Metric::Euclidean { r.sqrt() } else { r };
-                        (dist, t.index[p as usize] as usize)
-                    })
-                    .collect()
+                let (mut d_stack, mut p_stack) = ([0.0f64; ON_STACK], [0u32; ON_STACK]);
+                let (mut d_heap, mut p_heap): (Vec<f64>, Vec<u32>);
+                let (d, p) = if k <= ON_STACK {
+                    (&mut d_stack[..k], &mut p_stack[..k])
+                } else {
+                    (d_heap, p_heap) = (vec![0.0; k], vec![0u32; k]);
+                    (&mut d_heap[..], &mut p_heap[..])
+                };
+                dispatch_tree!(metric, K => t.knn::<K>(q, d, p));
+                out.extend(d.iter().zip(p.iter()).filter(|(_, p)| **p != NONE).map(|(&r, &p)| {
+                    let dist = if metric == Metric::Euclidean { r.sqrt() } else { r };
+                    (dist, t.index[p as usize] as usize)
+                }));
             }
             None => {
                 let mut all: Vec<(f64, usize)> = (0..self.points.len()).map(|u| (self.distance_to(q, u), u)).collect();
@@ -50,7 +68,7 @@ impl Hdbscan {
                 all.select_nth_unstable_by(k.saturating_sub(1), |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 all.truncate(k);
                 all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                all
+                *out = all;
             }
         }
     }
@@ -97,11 +115,15 @@ impl Hdbscan {
         if m >= self.first_k() {
             return None;
         }
-        let near = self.neighbours(q, m);
-        let core_q = kth_of_mass(near.iter().map(|&(d, u)| (d, self.mass_of(u))), m)?;
-        let (mr, row) = near.iter().map(|&(d, u)| self.reach(d, core_q, u)).find(|&(mr, _)| mr <= core_q)?;
+        let near = NEAR.with_borrow_mut(|near| {
+            self.neighbours_into(q, m, near);
+            let core_q = kth_of_mass(near.iter().map(|&(d, u)| (d, self.mass_of(u))), m)?;
+            let (mr, row) = near.iter().map(|&(d, u)| self.reach(d, core_q, u)).find(|&(mr, _)| mr <= core_q)?;
+            Some((mr, row, near[0].0 == 0.0))
+        });
+        let (mr, row, on_a_row) = near?;
         let lambda = if mr > 0.0 { 1.0 / mr } else { f64::MAX };
-        Some((row, lambda, near[0].0 == 0.0))
+        Some((row, lambda, on_a_row))
     }
 
     /// How many neighbours hdbscan's rule looks at: 2·min_samples in its convention (ours − 1).

@@ -81,8 +81,8 @@ pub(crate) struct KdTree {
 #[derive(Debug, Clone)]
 pub(crate) struct Rotation {
     mean: Vec<f64>,
-    /// Row k: the k-th axis.
-    basis: Vec<f64>,
+    /// Row j: the j-th coordinate of every axis (the basis transposed, for [`Rotation::apply`]).
+    basis_t: Vec<f64>,
 }
 
 impl Rotation {
@@ -116,21 +116,23 @@ impl Rotation {
         let eig = m.self_adjoint_eigen(faer::Side::Lower).ok()?;
         let u = eig.U();
         // Eigenvalues come ascending: the last column is the first axis.
-        let basis: Vec<f64> =
-            (0..d).flat_map(|k| (0..d).map(move |j| (k, j))).map(|(k, j)| u[(j, d - 1 - k)]).collect();
-        basis.iter().all(|v| v.is_finite()).then_some(Rotation { mean, basis })
+        // Axis k is column d − 1 − k of U; its j-th coordinate goes to row j.
+        let basis_t: Vec<f64> =
+            (0..d).flat_map(|j| (0..d).map(move |k| (j, k))).map(|(j, k)| u[(j, d - 1 - k)]).collect();
+        basis_t.iter().all(|v| v.is_finite()).then_some(Rotation { mean, basis_t })
     }
 
     /// Coordinates of `q` in the rotated frame.
     pub fn apply(&self, q: &[f64], out: &mut [f64]) {
+        // Coordinate k is Σ_j axis_k[j] · (q[j] − mean[j]), summed over j in order; every k advances at
+        // once (vector instructions over k), each sum in the same order as one at a time.
         let d = q.len();
-        for (k, o) in out.iter_mut().enumerate() {
-            let axis = &self.basis[k * d..(k + 1) * d];
-            let mut s = 0.0;
-            for j in 0..d {
-                s += axis[j] * (q[j] - self.mean[j]);
+        out.fill(0.0);
+        for (j, col) in self.basis_t.chunks_exact(d).enumerate() {
+            let c = q[j] - self.mean[j];
+            for (o, &b) in out.iter_mut().zip(col) {
+                *o += b * c;
             }
-            *o = s;
         }
     }
 }
@@ -310,8 +312,20 @@ impl KdTree {
     /// The `k` nearest tree points of `q` (reduced distances ascending, tree positions), written into
     /// `dist`/`pos` (length `k`). Ties at the k-th place keep the first point met.
     pub fn knn<K: Kernel>(&self, q: &[f64], dist: &mut [f64], pos: &mut [u32]) {
-        let qb = self.frame_of(q);
-        crate::simd::run(KnnJob::<K> { tree: self, query: q, qb: &qb, dist, pos, _k: PhantomData })
+        // The query's rotated copy on the stack: one allocation per search was a tenth of a prediction's.
+        let mut buf = [0.0f64; 64];
+        let owned;
+        let qb: &[f64] = match &self.rot {
+            Some(r) if q.len() <= buf.len() => {
+                r.apply(q, &mut buf[..q.len()]);
+                &buf[..q.len()]
+            }
+            _ => {
+                owned = self.frame_of(q);
+                &owned
+            }
+        };
+        crate::simd::run(KnnJob::<K> { tree: self, query: q, qb, dist, pos, _k: PhantomData })
     }
 
     /// Iterative depth-first search, nearer child first.
@@ -407,12 +421,24 @@ impl KdTree {
                             if min_lanes32(&out) > thr {
                                 continue;
                             }
-                            for (l, &v) in out.iter().enumerate().take(e - c0) {
-                                let p = c0 + l;
-                                if v <= thr {
-                                    let r = K::rdist(q, self.point(p));
-                                    if r < dist[k - 1] {
-                                        insert_sorted(dist, pos, r, p as u32);
+                            // The f64 distances of each half with a point that passed, all lanes at
+                            // once: a point's sum runs over the dimensions in order, as `K::rdist`'s
+                            // does, so the values are the same bit for bit (one at a time, the
+                            // dependent additions of 24 dimensions cost more than the 8 lanes).
+                            const { assert!(LANES32 == 2 * LANES) };
+                            let mut exact = [0.0f64; LANES];
+                            for h in 0..LANES32 / LANES {
+                                let first = c0 + h * LANES;
+                                let lanes = &out[h * LANES..(h + 1) * LANES];
+                                if first >= e || !lanes.iter().any(|&v| v <= thr) {
+                                    continue;
+                                }
+                                let w = d * LANES;
+                                let off = self.soa_off[node] + (2 * ci + h) * w;
+                                K::rdists_chunk(q, &self.soa[off..off + w], &mut exact);
+                                for (l, (&v, &r)) in lanes.iter().zip(&exact).enumerate().take(e - first) {
+                                    if v <= thr && r < dist[k - 1] {
+                                        insert_sorted(dist, pos, r, (first + l) as u32);
                                     }
                                 }
                             }

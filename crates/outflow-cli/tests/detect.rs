@@ -275,6 +275,33 @@ fn host_and_pair_runs_stream_the_log_and_match_the_in_memory_run() {
 }
 
 #[test]
+fn csv_and_kdd_logs_longer_than_a_batch_run_as_when_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    // The simulated sample as a CSV (its columns typed over every row, then read batch by batch) and a
+    // KDD Cup 99 file (fixed types).
+    let zeek = outflow::io::read_table(sample_file(dir.path()), &outflow::io::ReadOptions::default()).unwrap();
+    let csv = dir.path().join("sample.csv");
+    outflow::io::write_csv(&zeek, std::fs::File::create(&csv).unwrap()).unwrap();
+    let kdd = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../outflow-io/tests/data/kddcup-10pct-head200.gz");
+    for (log, batch) in [(&csv, "1000"), (&kdd, "60")] {
+        let run = |args: &[&str], name: &str| {
+            let out = dir.path().join(name);
+            let o = outflow().args(["detect", "--quiet"]).args(args).arg("--out").arg(&out).arg(log).output().unwrap();
+            assert!(o.status.success(), "{log:?} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+            out
+        };
+        let (whole, batched) = (run(&[], "whole"), run(&["--batch-rows", batch], "batched"));
+        let read = |run: &Path, file: &str| std::fs::read_to_string(run.join(file)).unwrap();
+        assert!(read(&whole, "scores.csv").lines().count() > batch.parse::<usize>().unwrap() + 1, "{log:?}");
+        for file in ["scores.csv", "anomalies.csv", "clusters.json", "sample.csv"] {
+            assert!(read(&whole, file) == read(&batched, file), "{log:?}: {file} differs between one batch and many");
+        }
+        std::fs::remove_dir_all(whole).unwrap();
+        std::fs::remove_dir_all(batched).unwrap();
+    }
+}
+
+#[test]
 fn flow_runs_longer_than_a_batch_fit_on_a_sample_and_write_every_flow() {
     let dir = tempfile::tempdir().unwrap();
     let log = sample_file(dir.path());

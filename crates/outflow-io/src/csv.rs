@@ -4,7 +4,7 @@ use csv::{ByteRecord, ReaderBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{IoError, Location, Result};
-use crate::infer::{InferBuilder, trim};
+use crate::infer::{InferBuilder, Inferred, trim};
 use crate::source::Input;
 use crate::table::{Column, Table};
 
@@ -71,63 +71,164 @@ impl NullSet {
 /// categorical); header names and values are trimmed of surrounding spaces; duplicate names get `.1`,
 /// `.2` suffixes as pandas does.
 pub fn read_csv(input: &Input, opts: &CsvOptions) -> Result<Table> {
-    let delimiter = match opts.delimiter {
-        Some(d) => d,
-        None => sniff_delimiter(&input.head(1 << 16)?),
-    };
-    let nulls = NullSet::new(&opts.null_tokens);
-    let file = input.name().to_owned();
-    let mut reader = open_reader(input, delimiter, opts.quote)?;
+    Ok(read_csv_upto(input, opts, usize::MAX)?.expect("no row limit"))
+}
+
+/// [`read_csv`] in tables of at most `max_rows` rows, handed to `f` in file order. A file of one batch
+/// is read as `read_csv` reads it; a longer one is read twice more, first for every column's type over
+/// every row (no value kept), then batch by batch with those types: the batches are `read_csv`'s table
+/// cut into pieces, and memory holds one batch.
+pub fn read_csv_batches<E: From<IoError>>(
+    input: &Input,
+    opts: &CsvOptions,
+    max_rows: usize,
+    mut f: impl FnMut(Table) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    if let Some(table) = read_csv_upto(input, opts, max_rows)? {
+        return f(table);
+    }
+    let mut header = Header::read(input, opts)?;
+    let mut types = vec![Inferred::Unknown; header.names.len()];
     let mut record = ByteRecord::new();
-    let got = reader.read_byte_record(&mut record).map_err(|e| csv_error(input, e))?;
-    if !got {
-        return Err(IoError::Empty { file, message: "no header line".into() });
-    }
-    let names = header_names(&record);
-    let ncols = names.len();
-    if ncols > crate::MAX_FIELDS {
-        let message = format!("{ncols} fields in the header, more than {} a flow log can have", crate::MAX_FIELDS);
-        return Err(IoError::Header { at: Location { file, line: 1, field: None }, message });
-    }
-    let mut builders: Vec<InferBuilder> = (0..ncols).map(|_| InferBuilder::new()).collect();
     let mut rows = 0usize;
-    while reader.read_byte_record(&mut record).map_err(|e| csv_error(input, e))? {
-        let line = record.position().map_or(0, |p| p.line());
-        check_one_line(&record, &names, &file, line)?;
-        check_ragged(&record, ncols, opts.ragged, &file, line)?;
-        for (j, b) in builders.iter_mut().enumerate() {
+    while header.next(input, opts, &mut record)? {
+        for (t, j) in types.iter_mut().zip(0..) {
             match record.get(j) {
-                Some(f) if !nulls.contains(f) => b.push(f),
-                _ => b.push_null(),
+                Some(v) if !header.nulls.contains(v) => t.push(v),
+                _ => {}
             }
         }
         rows += 1;
     }
-    let mut columns: Vec<Option<Column>> = builders.into_iter().zip(&names).map(|(b, n)| b.finish(n)).collect();
+    let mut header = Header::read(input, opts)?;
+    let (mut read, mut batch) = (0usize, 0usize);
+    let typed = || types.iter().map(|&t| InferBuilder::typed(t)).collect::<Vec<_>>();
+    let mut builders = typed();
+    loop {
+        let more = header.next(input, opts, &mut record)?;
+        if more {
+            header.push(&mut builders, &record);
+            (read, batch) = (read + 1, batch + 1);
+        }
+        if batch == max_rows || (!more && batch > 0) {
+            let columns = std::mem::replace(&mut builders, typed())
+                .into_iter()
+                .zip(&header.names)
+                .zip(&types)
+                .map(|((b, name), t)| b.finish(name).filter(|c| c.dtype() == t.dtype()))
+                .collect::<Option<Vec<Column>>>();
+            let Some(columns) = columns else {
+                let message = format!("{}: input changed while reading (a value of another type)", header.file);
+                return Err(IoError::invalid(message).into());
+            };
+            f(Table::new(columns)?)?;
+            batch = 0;
+        }
+        if !more {
+            break;
+        }
+    }
+    if read != rows {
+        return Err(
+            IoError::invalid(format!("{}: input changed while reading ({read} of {rows} rows)", header.file)).into()
+        );
+    }
+    Ok(())
+}
+
+/// An open CSV reader past its header line, with what reading each record needs.
+struct Header {
+    reader: csv::Reader<Box<dyn std::io::BufRead + Send>>,
+    names: Vec<String>,
+    nulls: NullSet,
+    file: String,
+    delimiter: u8,
+}
+
+impl Header {
+    fn read(input: &Input, opts: &CsvOptions) -> Result<Header> {
+        let delimiter = match opts.delimiter {
+            Some(d) => d,
+            None => sniff_delimiter(&input.head(1 << 16)?),
+        };
+        let file = input.name().to_owned();
+        let mut reader = open_reader(input, delimiter, opts.quote)?;
+        let mut record = ByteRecord::new();
+        let got = reader.read_byte_record(&mut record).map_err(|e| csv_error(input, e))?;
+        if !got {
+            return Err(IoError::Empty { file, message: "no header line".into() });
+        }
+        let names = header_names(&record);
+        let ncols = names.len();
+        if ncols > crate::MAX_FIELDS {
+            let message = format!("{ncols} fields in the header, more than {} a flow log can have", crate::MAX_FIELDS);
+            return Err(IoError::Header { at: Location { file, line: 1, field: None }, message });
+        }
+        Ok(Header { reader, names, nulls: NullSet::new(&opts.null_tokens), file, delimiter })
+    }
+
+    /// The next record, checked (one line, the header's width unless ragged records are allowed).
+    fn next(&mut self, input: &Input, opts: &CsvOptions, record: &mut ByteRecord) -> Result<bool> {
+        if !self.reader.read_byte_record(record).map_err(|e| csv_error(input, e))? {
+            return Ok(false);
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        check_one_line(record, &self.names, &self.file, line)?;
+        check_ragged(record, self.names.len(), opts.ragged, &self.file, line)?;
+        Ok(true)
+    }
+
+    /// Pushes a record's fields into the column builders.
+    fn push(&self, builders: &mut [InferBuilder], record: &ByteRecord) {
+        for (j, b) in builders.iter_mut().enumerate() {
+            match record.get(j) {
+                Some(f) if !self.nulls.contains(f) => b.push(f),
+                _ => b.push_null(),
+            }
+        }
+    }
+}
+
+/// [`read_csv`] of a file of at most `limit` rows; `None` for a longer one.
+fn read_csv_upto(input: &Input, opts: &CsvOptions, limit: usize) -> Result<Option<Table>> {
+    let mut header = Header::read(input, opts)?;
+    let ncols = header.names.len();
+    let mut record = ByteRecord::new();
+    let mut builders: Vec<InferBuilder> = (0..ncols).map(|_| InferBuilder::new()).collect();
+    let mut rows = 0usize;
+    while header.next(input, opts, &mut record)? {
+        if rows == limit {
+            return Ok(None);
+        }
+        header.push(&mut builders, &record);
+        rows += 1;
+    }
+    let names = &header.names;
+    let mut columns: Vec<Option<Column>> = builders.into_iter().zip(names).map(|(b, n)| b.finish(n)).collect();
     let reread: Vec<usize> = (0..ncols).filter(|&j| columns[j].is_none()).collect();
     if !reread.is_empty() {
         // Some columns turned out to be text after typed values: read those again as strings.
         let mut again: Vec<InferBuilder> = reread.iter().map(|_| InferBuilder::strings()).collect();
-        let mut reader = open_reader(input, delimiter, opts.quote)?;
+        let mut reader = open_reader(input, header.delimiter, opts.quote)?;
         reader.read_byte_record(&mut record).map_err(|e| csv_error(input, e))?;
         let mut n = 0usize;
         while n < rows && reader.read_byte_record(&mut record).map_err(|e| csv_error(input, e))? {
             for (b, &j) in again.iter_mut().zip(&reread) {
                 match record.get(j) {
-                    Some(f) if !nulls.contains(f) => b.push(f),
+                    Some(f) if !header.nulls.contains(f) => b.push(f),
                     _ => b.push_null(),
                 }
             }
             n += 1;
         }
         if n != rows {
-            return Err(IoError::invalid(format!("{file}: input changed while reading ({n} of {rows} rows)")));
+            return Err(IoError::invalid(format!("{}: input changed while reading ({n} of {rows} rows)", header.file)));
         }
         for (b, &j) in again.into_iter().zip(&reread) {
             columns[j] = b.finish(&names[j]);
         }
     }
-    Table::new(columns.into_iter().map(|c| c.expect("all columns finished")).collect())
+    Ok(Some(Table::new(columns.into_iter().map(|c| c.expect("all columns finished")).collect())?))
 }
 
 fn open_reader(input: &Input, delimiter: u8, quote: u8) -> Result<csv::Reader<Box<dyn std::io::BufRead + Send>>> {
@@ -243,6 +344,48 @@ mod tests {
         assert_eq!(c.dtype(), DataType::Categorical);
         assert_eq!(c.str_at(0), Some("007"));
         assert_eq!(c.str_at(1), Some("1.50"));
+    }
+
+    /// Every column type the inference can end with, each decided late in the file: the batches are the
+    /// whole table cut into pieces, typed as the whole, for any batch size.
+    #[test]
+    fn batches_are_the_whole_table_in_pieces() {
+        let mut text = String::from("int,late_float,late_text,flag,when,empty,big_then_float,ints_then_bool\n");
+        for i in 0..9 {
+            let late = |v: &str, other: &str| if i == 7 { v.to_owned() } else { other.to_owned() };
+            text.push_str(&format!(
+                "{i},{},{},{},2024-03-0{}T00:00:00Z,,{},{}\n",
+                late("2.5", &i.to_string()),
+                late("x7", &format!("00{i}")),
+                if i % 2 == 0 { "true" } else { "-" },
+                i + 1,
+                late("0.5", "9007199254740993"),
+                late("true", "1"),
+            ));
+        }
+        let input = Input::bytes("t.csv", text.as_bytes().to_vec());
+        let whole = read_csv(&input, &CsvOptions::default()).unwrap();
+        let types: Vec<_> = whole.columns().iter().map(|c| c.dtype()).collect();
+        use DataType::*;
+        assert_eq!(types, [Int, Float, Categorical, Bool, Time, Float, Categorical, Categorical]);
+        assert_eq!(whole.column("late_text").unwrap().str_at(0), Some("000"), "text kept exactly");
+        for size in [1, 2, 4, 8, 9, 50] {
+            let mut parts = Vec::new();
+            read_csv_batches(&input, &CsvOptions::default(), size, |t| {
+                parts.push(t);
+                Ok::<(), IoError>(())
+            })
+            .unwrap();
+            assert_eq!(parts.len(), 9usize.div_ceil(size), "batches of {size}");
+            for p in &parts {
+                assert_eq!(p.columns().iter().map(|c| c.dtype()).collect::<Vec<_>>(), types, "batches of {size}");
+            }
+            assert!(Table::concat(&parts).unwrap() == whole, "batches of {size}");
+        }
+        // Errors of a record past the first batch still name its line.
+        let bad = format!("{text}1,2\n");
+        let err = read_csv_batches(&Input::bytes("t.csv", bad), &CsvOptions::default(), 4, |_| Ok::<(), IoError>(()));
+        assert!(matches!(err, Err(IoError::Ragged { ref at, .. }) if at.line == 11), "{err:?}");
     }
 
     #[test]

@@ -199,10 +199,11 @@ fn without_arrow(input: &Input, format: Format) -> IoError {
 }
 
 /// Reads an input in tables of at most `max_rows` records, handing each to `f` (see
-/// [`read_zeek_batches`](crate::read_zeek_batches)); returns the format used. Zeek ASCII logs, Parquet
-/// files (by row group) and Arrow IPC files (by record batch) are read one batch at a time, so memory
-/// holds one batch; CSV, Zeek JSON and KDD files are read whole and handed over as one table, since their
-/// column types are inferred from every row.
+/// [`read_zeek_batches`](crate::read_zeek_batches)); returns the format used. Zeek ASCII logs, KDD files,
+/// Parquet files (by row group) and Arrow IPC files (by record batch) are read one batch at a time, so
+/// memory holds one batch; so are CSV files longer than a batch, after a first reading that infers
+/// each column's type from every row without keeping the values ([`read_csv_batches`]). Zeek JSON
+/// logs are read whole and handed over as one table.
 ///
 /// ```
 /// use outflow_io::{Input, ReadOptions, read_batches};
@@ -228,6 +229,10 @@ pub fn read_batches<E: From<IoError>>(
     let columns = opts.columns.as_deref();
     if format == Format::Zeek {
         crate::zeek::read_zeek_batches(input, max_rows, |t| f(project(input, t, columns)?))?;
+    } else if format == Format::Kdd {
+        crate::kdd::read_kdd_batches(input, max_rows, |t| f(project(input, t, columns)?))?;
+    } else if format == Format::Csv {
+        crate::csv::read_csv_batches(input, &opts.csv, max_rows, |t| f(project(input, t, columns)?))?;
     } else if matches!(format, Format::Parquet | Format::Arrow) {
         #[cfg(feature = "arrow")]
         crate::arrow::read_columnar_batches(input, format == Format::Parquet, max_rows, columns, f)?;

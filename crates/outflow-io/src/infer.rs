@@ -232,6 +232,57 @@ pub(crate) fn classify(b: &[u8]) -> Kind {
     Kind::Str
 }
 
+/// An integer that converts to `f64` exactly.
+fn exact_int(x: i64) -> bool {
+    x.unsigned_abs() <= EXACT_INT as u64
+}
+
+/// The type an [`InferBuilder`] ends with, followed over a column's fields without keeping them: one
+/// pass over a long file types its columns as reading it whole would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Inferred {
+    /// Only nulls so far (a column of nulls ends as floats).
+    Unknown,
+    Bool,
+    /// Integers; `exact` while every one converts to `f64` exactly (then a float widens them).
+    Int {
+        exact: bool,
+    },
+    Float,
+    Time,
+    Str,
+}
+
+impl Inferred {
+    /// The type after one more non-null field (as [`InferBuilder::push`] widens).
+    pub(crate) fn push(&mut self, field: &[u8]) {
+        if *self == Inferred::Str {
+            return;
+        }
+        *self = match (*self, classify(field)) {
+            (Inferred::Unknown | Inferred::Bool, Kind::Bool(_)) => Inferred::Bool,
+            (Inferred::Unknown, Kind::Int(x)) => Inferred::Int { exact: exact_int(x) },
+            (Inferred::Int { exact }, Kind::Int(x)) => Inferred::Int { exact: exact && exact_int(x) },
+            (Inferred::Unknown | Inferred::Int { exact: true } | Inferred::Float, Kind::Float(_)) => Inferred::Float,
+            (Inferred::Float, Kind::Int(_)) => Inferred::Float,
+            (Inferred::Unknown | Inferred::Time, Kind::Time(_)) => Inferred::Time,
+            _ => Inferred::Str,
+        };
+    }
+
+    /// The column type it ends as.
+    pub(crate) fn dtype(self) -> crate::table::DataType {
+        use crate::table::DataType;
+        match self {
+            Inferred::Unknown | Inferred::Float => DataType::Float,
+            Inferred::Bool => DataType::Bool,
+            Inferred::Int { .. } => DataType::Int,
+            Inferred::Time => DataType::Time,
+            Inferred::Str => DataType::Categorical,
+        }
+    }
+}
+
 /// Values collected so far for a column whose type is being inferred.
 #[derive(Debug)]
 enum Values {
@@ -332,13 +383,27 @@ impl InferBuilder {
                 c.push(&text(field));
                 Values::Str(c)
             }
-            (Values::Int(v), Kind::Float(x)) if v.iter().all(|x| x.abs() <= EXACT_INT) => {
+            (Values::Int(v), Kind::Float(x)) if v.iter().all(|x| exact_int(*x)) => {
                 let mut f: Vec<f64> = v.into_iter().map(|x| x as f64).collect();
                 f.push(x);
                 Values::Float(f)
             }
             _ => Values::Deferred,
         };
+    }
+
+    /// A builder for a column whose type is known: the values of a batch of a file whose columns were
+    /// typed over every row ([`Inferred`]), so that every batch ends with the file's type.
+    pub(crate) fn typed(t: Inferred) -> Self {
+        let values = match t {
+            Inferred::Unknown => Values::Unknown,
+            Inferred::Bool => Values::Bool(Vec::new()),
+            Inferred::Int { .. } => Values::Int(Vec::new()),
+            Inferred::Float => Values::Float(Vec::new()),
+            Inferred::Time => Values::Time(Vec::new()),
+            Inferred::Str => Values::Str(CategoricalBuilder::default()),
+        };
+        InferBuilder { values, validity: Validity::default() }
     }
 
     /// Finishes the column. `None` when the column needs a re-read as strings.

@@ -83,12 +83,35 @@ pub(crate) fn looks_like_kdd(first_line: &[u8]) -> bool {
 
 /// Reads a KDD Cup 99 (42 fields) or NSL-KDD (43 fields) file, or their 41 features without the label.
 pub fn read_kdd(input: &Input) -> Result<Table> {
+    let mut whole = None;
+    read_kdd_batches(input, usize::MAX, |t| {
+        whole = Some(t);
+        Ok::<(), IoError>(())
+    })?;
+    Ok(whole.expect("a KDD file has records"))
+}
+
+/// [`read_kdd`] in tables of at most `max_rows` records, handed to `f` in file order: the column types
+/// are fixed by the format, so memory holds one batch.
+pub fn read_kdd_batches<E: From<IoError>>(
+    input: &Input,
+    max_rows: usize,
+    mut f: impl FnMut(Table) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
     let file = input.name().to_owned();
     let mut reader =
         ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 17).from_reader(input.open()?);
     let mut record = ByteRecord::new();
     let mut builders: Vec<TypedBuilder> = Vec::new();
-    let mut first = true;
+    let (mut first, mut rows, mut batches) = (true, 0usize, 0usize);
+    let fresh = |width: usize| -> Vec<TypedBuilder> {
+        let names = KDD_FEATURES.iter().copied().chain([KDD_LABEL, KDD_DIFFICULTY]).take(width);
+        names.enumerate().map(|(j, n)| TypedBuilder::with_kind(n, None, Some(kind(j)), 0)).collect()
+    };
+    let finish = |builders: Vec<TypedBuilder>| -> Result<Table> {
+        Table::new(builders.into_iter().map(TypedBuilder::finish).collect::<Result<Vec<_>>>()?)
+    };
+    let mut width = 0;
     while reader.read_byte_record(&mut record).map_err(|e| csv_error(input, e))? {
         let line = record.position().map_or(0, |p| p.line());
         let at = |field: Option<&str>| Location { file: file.clone(), line, field: field.map(str::to_owned) };
@@ -98,26 +121,36 @@ pub fn read_kdd(input: &Input) -> Result<Table> {
                 continue; // a header line
             }
         }
-        if builders.is_empty() {
+        if width == 0 {
             if !(41..=43).contains(&record.len()) {
-                return Err(IoError::Ragged { at: at(None), expected: 42, found: record.len() });
+                return Err(IoError::Ragged { at: at(None), expected: 42, found: record.len() }.into());
             }
-            let names = KDD_FEATURES.iter().copied().chain([KDD_LABEL, KDD_DIFFICULTY]).take(record.len());
-            builders = names.enumerate().map(|(j, n)| TypedBuilder::with_kind(n, None, Some(kind(j)), 0)).collect();
+            width = record.len();
         }
-        if record.len() != builders.len() {
-            return Err(IoError::Ragged { at: at(None), expected: builders.len(), found: record.len() });
+        if record.len() != width {
+            return Err(IoError::Ragged { at: at(None), expected: width, found: record.len() }.into());
+        }
+        if builders.is_empty() {
+            builders = fresh(width);
         }
         for (b, f) in builders.iter_mut().zip(record.iter()) {
             if let Err(expected) = b.push(f.trim_ascii(), false) {
-                return Err(IoError::Parse { at: at(Some(&b.name)), expected: expected.into(), found: excerpt(f) });
+                let at = at(Some(&b.name));
+                return Err(IoError::Parse { at, expected: expected.into(), found: excerpt(f) }.into());
             }
         }
+        rows += 1;
+        if rows == max_rows {
+            f(finish(std::mem::take(&mut builders))?)?;
+            (rows, batches) = (0, batches + 1);
+        }
     }
-    if builders.is_empty() {
-        return Err(IoError::Empty { file, message: "no KDD records".into() });
+    if rows > 0 {
+        f(finish(builders)?)?;
+    } else if batches == 0 {
+        return Err(IoError::Empty { file, message: "no KDD records".into() }.into());
     }
-    Table::new(builders.into_iter().map(TypedBuilder::finish).collect::<Result<Vec<_>>>()?)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -143,6 +176,31 @@ mod tests {
         let t = read_kdd(&Input::bytes("k", format!("{unlabeled}\n{unlabeled}\n"))).unwrap();
         assert_eq!((t.n_rows(), t.n_cols()), (2, 41));
         assert!(t.column("label").is_none());
+    }
+
+    #[test]
+    fn batches_make_the_whole_file() {
+        let text: String = (0..7).map(|i| ROW.replacen("181", &i.to_string(), 1) + "\n").collect();
+        let input = Input::bytes("k", text);
+        let whole = read_kdd(&input).unwrap();
+        for size in [1, 3, 7, 100] {
+            let mut parts = Vec::new();
+            read_kdd_batches(&input, size, |t| {
+                parts.push(t);
+                Ok::<(), IoError>(())
+            })
+            .unwrap();
+            assert_eq!(parts.len(), 7usize.div_ceil(size), "batches of {size}");
+            assert!(parts.iter().all(|p| p.n_rows() <= size));
+            let src: Vec<f64> = parts
+                .iter()
+                .flat_map(|p| (0..p.n_rows()).map(|i| p.column("src_bytes").unwrap().f64_at(i).unwrap()))
+                .collect();
+            assert_eq!(src, (0..7).map(f64::from).collect::<Vec<_>>());
+            assert!(Table::concat(&parts).unwrap() == whole, "batches of {size}");
+        }
+        let err = read_kdd_batches(&Input::bytes("k", "duration,protocol_type\n"), 2, |_| Ok::<(), IoError>(()));
+        assert!(matches!(err, Err(IoError::Empty { .. })));
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub struct Args {
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// Flows read per batch (Zeek ASCII, Parquet and Arrow logs): a host or pair model aggregates each
+    /// Flows read per batch (every format but Zeek JSON): a host or pair model aggregates each
     /// batch; a flow model scores and writes each, when the output is a local file or standard output.
     #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_rows: u64,

@@ -202,7 +202,7 @@ fn without_arrow(input: &Input, format: Format) -> IoError {
 /// [`read_zeek_batches`](crate::read_zeek_batches)); returns the format used. Zeek ASCII logs, KDD files,
 /// Parquet files (by row group) and Arrow IPC files (by record batch) are read one batch at a time, so
 /// memory holds one batch; so are CSV files longer than a batch, after a first reading that infers
-/// each column's type from every row without keeping the values ([`read_csv_batches`]). Zeek JSON
+/// each column's type from every row without keeping the values ([`read_csv_batches`](crate::read_csv_batches)). Zeek JSON
 /// logs are read whole and handed over as one table.
 ///
 /// ```

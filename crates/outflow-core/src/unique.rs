@@ -53,6 +53,9 @@ pub fn unique_rows(x: ArrayView2<'_, f64>) -> Option<UniqueRows> {
     let leads: Vec<u32> = keyed
         .par_chunk_by(|a, b| a.0 == b.0)
         .flat_map_iter(|run| {
+            if let [(_, i)] = run {
+                return rayon::iter::Either::Left(std::iter::once(*i));
+            }
             let mut lead = vec![u32::MAX; run.len()];
             for a in 0..run.len() {
                 if lead[a] != u32::MAX {
@@ -66,7 +69,7 @@ pub fn unique_rows(x: ArrayView2<'_, f64>) -> Option<UniqueRows> {
                     }
                 }
             }
-            lead
+            rayon::iter::Either::Right(lead.into_iter())
         })
         .collect();
     let mut leader = vec![0u32; n];

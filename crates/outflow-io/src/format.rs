@@ -173,6 +173,16 @@ pub fn read_input(input: &Input, opts: &ReadOptions) -> Result<(Table, Format)> 
     Ok((project(input, table, opts.columns.as_deref())?, format))
 }
 
+/// The table a batch reader hands over when its batches are unbounded: the whole input.
+pub(crate) fn one_batch(read: impl FnOnce(&mut dyn FnMut(Table) -> Result<()>) -> Result<()>) -> Result<Table> {
+    let mut whole = None;
+    read(&mut |t| {
+        whole = Some(t);
+        Ok(())
+    })?;
+    Ok(whole.expect("a batch reader hands over at least one table"))
+}
+
 /// The requested columns of a table read whole.
 fn project(input: &Input, table: Table, columns: Option<&[String]>) -> Result<Table> {
     let Some(names) = columns else { return Ok(table) };

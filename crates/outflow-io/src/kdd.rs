@@ -83,12 +83,7 @@ pub(crate) fn looks_like_kdd(first_line: &[u8]) -> bool {
 
 /// Reads a KDD Cup 99 (42 fields) or NSL-KDD (43 fields) file, or their 41 features without the label.
 pub fn read_kdd(input: &Input) -> Result<Table> {
-    let mut whole = None;
-    read_kdd_batches(input, usize::MAX, |t| {
-        whole = Some(t);
-        Ok::<(), IoError>(())
-    })?;
-    Ok(whole.expect("a KDD file has records"))
+    crate::format::one_batch(|f| read_kdd_batches(input, usize::MAX, f))
 }
 
 /// [`read_kdd`] in tables of at most `max_rows` records, handed to `f` in file order: the column types

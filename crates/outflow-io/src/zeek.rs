@@ -66,12 +66,7 @@ fn header_parts(rest: &[u8], sep: u8) -> Vec<String> {
 /// Reads a Zeek ASCII log (or several concatenated). Columns of later logs are matched by name; a column
 /// missing from one log is null for its rows.
 pub fn read_zeek(input: &Input) -> Result<Table> {
-    let mut whole = None;
-    read_zeek_batches(input, usize::MAX, |t| {
-        whole = Some(t);
-        Ok::<(), IoError>(())
-    })?;
-    Ok(whole.expect("one batch when unbounded"))
+    crate::format::one_batch(|f| read_zeek_batches(input, usize::MAX, f))
 }
 
 /// Reads a Zeek ASCII log in tables of at most `max_rows` records, handing each to `f` as soon as it is

@@ -71,33 +71,29 @@ impl NullSet {
 /// categorical); header names and values are trimmed of surrounding spaces; duplicate names get `.1`,
 /// `.2` suffixes as pandas does.
 pub fn read_csv(input: &Input, opts: &CsvOptions) -> Result<Table> {
-    Ok(read_csv_upto(input, opts, usize::MAX)?.expect("no row limit"))
+    match read_csv_upto(input, opts, usize::MAX)? {
+        Upto::Whole(table) => Ok(table),
+        Upto::Longer { .. } => unreachable!("no file is longer than usize::MAX rows"),
+    }
 }
 
 /// [`read_csv`] in tables of at most `max_rows` rows, handed to `f` in file order. A file of one batch
-/// is read as `read_csv` reads it; a longer one is read twice more, first for every column's type over
-/// every row (no value kept), then batch by batch with those types: the batches are `read_csv`'s table
-/// cut into pieces, and memory holds one batch.
+/// is read as `read_csv` reads it; for a longer one that reading goes on to the end to follow every
+/// column's type over every row (no value kept), then the file is read again batch by batch with those
+/// types: the batches are `read_csv`'s table cut into pieces, and memory holds one batch.
 pub fn read_csv_batches<E: From<IoError>>(
     input: &Input,
     opts: &CsvOptions,
     max_rows: usize,
     mut f: impl FnMut(Table) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
-    if let Some(table) = read_csv_upto(input, opts, max_rows)? {
-        return f(table);
-    }
-    let mut header = Header::read(input, opts)?;
-    let mut types = vec![Inferred::Unknown; header.names.len()];
+    let (mut header, mut types, mut rows) = match read_csv_upto(input, opts, max_rows)? {
+        Upto::Whole(table) => return f(table),
+        Upto::Longer { header, types, rows } => (*header, types, rows),
+    };
     let mut record = ByteRecord::new();
-    let mut rows = 0usize;
     while header.next(input, opts, &mut record)? {
-        for (t, j) in types.iter_mut().zip(0..) {
-            match record.get(j) {
-                Some(v) if !header.nulls.contains(v) => t.push(v),
-                _ => {}
-            }
-        }
+        header.follow_types(&mut types, &record);
         rows += 1;
     }
     let mut header = Header::read(input, opts)?;
@@ -178,6 +174,15 @@ impl Header {
         Ok(true)
     }
 
+    /// Widens the column types by a record's non-null fields.
+    fn follow_types(&self, types: &mut [Inferred], record: &ByteRecord) {
+        for (t, f) in types.iter_mut().zip(record.iter()) {
+            if !self.nulls.contains(f) {
+                t.push(f);
+            }
+        }
+    }
+
     /// Pushes a record's fields into the column builders.
     fn push(&self, builders: &mut [InferBuilder], record: &ByteRecord) {
         for (j, b) in builders.iter_mut().enumerate() {
@@ -189,8 +194,16 @@ impl Header {
     }
 }
 
-/// [`read_csv`] of a file of at most `limit` rows; `None` for a longer one.
-fn read_csv_upto(input: &Input, opts: &CsvOptions, limit: usize) -> Result<Option<Table>> {
+/// What [`read_csv_upto`] found.
+enum Upto {
+    /// The file, read whole.
+    Whole(Table),
+    /// A longer file: its reader past the first `rows` rows, and their column types.
+    Longer { header: Box<Header>, types: Vec<Inferred>, rows: usize },
+}
+
+/// [`read_csv`] of a file of at most `limit` rows; for a longer one, where it stopped.
+fn read_csv_upto(input: &Input, opts: &CsvOptions, limit: usize) -> Result<Upto> {
     let mut header = Header::read(input, opts)?;
     let ncols = header.names.len();
     let mut record = ByteRecord::new();
@@ -198,7 +211,10 @@ fn read_csv_upto(input: &Input, opts: &CsvOptions, limit: usize) -> Result<Optio
     let mut rows = 0usize;
     while header.next(input, opts, &mut record)? {
         if rows == limit {
-            return Ok(None);
+            let mut types: Vec<Inferred> = builders.iter().map(InferBuilder::inferred).collect();
+            // The record just read is the first past the limit: its types count too.
+            header.follow_types(&mut types, &record);
+            return Ok(Upto::Longer { header: Box::new(header), types, rows: rows + 1 });
         }
         header.push(&mut builders, &record);
         rows += 1;
@@ -228,7 +244,7 @@ fn read_csv_upto(input: &Input, opts: &CsvOptions, limit: usize) -> Result<Optio
             columns[j] = b.finish(&names[j]);
         }
     }
-    Ok(Some(Table::new(columns.into_iter().map(|c| c.expect("all columns finished")).collect())?))
+    Ok(Upto::Whole(Table::new(columns.into_iter().map(|c| c.expect("all columns finished")).collect())?))
 }
 
 fn open_reader(input: &Input, delimiter: u8, quote: u8) -> Result<csv::Reader<Box<dyn std::io::BufRead + Send>>> {

@@ -392,6 +392,18 @@ impl InferBuilder {
         };
     }
 
+    /// The type the column has so far, as [`Inferred`] follows it.
+    pub(crate) fn inferred(&self) -> Inferred {
+        match &self.values {
+            Values::Unknown => Inferred::Unknown,
+            Values::Bool(_) => Inferred::Bool,
+            Values::Int(v) => Inferred::Int { exact: v.iter().all(|&x| exact_int(x)) },
+            Values::Float(_) => Inferred::Float,
+            Values::Time(_) => Inferred::Time,
+            Values::Str(_) | Values::Deferred => Inferred::Str,
+        }
+    }
+
     /// A builder for a column whose type is known: the values of a batch of a file whose columns were
     /// typed over every row ([`Inferred`]), so that every batch ends with the file's type.
     pub(crate) fn typed(t: Inferred) -> Self {

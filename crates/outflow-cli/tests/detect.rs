@@ -274,16 +274,52 @@ fn host_and_pair_runs_stream_the_log_and_match_the_in_memory_run() {
     assert!(!out.status.success());
 }
 
+/// A Zeek ASCII log as Zeek writes it with `LogAscii::use_json=T`: unset fields left out.
+fn zeek_to_json(log: &Path, out: &Path) {
+    let text = std::fs::read_to_string(log).unwrap();
+    let (mut fields, mut types) = (Vec::new(), Vec::new());
+    let mut json = String::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("#fields\t") {
+            fields = rest.split('\t').map(str::to_owned).collect();
+        } else if let Some(rest) = line.strip_prefix("#types\t") {
+            types = rest.split('\t').map(str::to_owned).collect();
+        } else if !line.starts_with('#') {
+            let mut obj = serde_json::Map::new();
+            for ((name, ty), v) in fields.iter().zip(&types).zip(line.split('\t')) {
+                let value = match (ty.as_str(), v) {
+                    (_, "-") => continue,
+                    ("time" | "interval" | "double", v) => serde_json::json!(v.parse::<f64>().unwrap()),
+                    ("count" | "port" | "int", v) => serde_json::json!(v.parse::<i64>().unwrap()),
+                    ("bool", v) => serde_json::json!(v == "T"),
+                    (t, "(empty)") if t.starts_with("set[") || t.starts_with("vector[") => serde_json::json!([]),
+                    (t, v) if t.starts_with("set[") || t.starts_with("vector[") => {
+                        serde_json::json!(v.split(',').collect::<Vec<_>>())
+                    }
+                    (_, v) => serde_json::json!(v),
+                };
+                obj.insert(name.clone(), value);
+            }
+            json += &serde_json::Value::Object(obj).to_string();
+            json.push('\n');
+        }
+    }
+    std::fs::write(out, json).unwrap();
+}
+
 #[test]
-fn csv_and_kdd_logs_longer_than_a_batch_run_as_when_read_whole() {
+fn csv_json_and_kdd_logs_longer_than_a_batch_run_as_when_read_whole() {
     let dir = tempfile::tempdir().unwrap();
-    // The simulated sample as a CSV (its columns typed over every row, then read batch by batch) and a
-    // KDD Cup 99 file (fixed types).
-    let zeek = outflow::io::read_table(sample_file(dir.path()), &outflow::io::ReadOptions::default()).unwrap();
+    // The simulated sample as a CSV and as Zeek JSON (their columns typed over every row, then read
+    // batch by batch) and a KDD Cup 99 file (fixed types).
+    let log = sample_file(dir.path());
+    let zeek = outflow::io::read_table(&log, &outflow::io::ReadOptions::default()).unwrap();
     let csv = dir.path().join("sample.csv");
     outflow::io::write_csv(&zeek, std::fs::File::create(&csv).unwrap()).unwrap();
+    let json = dir.path().join("sample.json.log");
+    zeek_to_json(&log, &json);
     let kdd = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../outflow-io/tests/data/kddcup-10pct-head200.gz");
-    for (log, batch) in [(&csv, "1000"), (&kdd, "60")] {
+    for (log, batch) in [(&csv, "1000"), (&json, "1000"), (&kdd, "60")] {
         let run = |args: &[&str], name: &str| {
             let out = dir.path().join(name);
             let o = outflow().args(["detect", "--quiet"]).args(args).arg("--out").arg(&out).arg(log).output().unwrap();

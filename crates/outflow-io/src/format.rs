@@ -209,11 +209,11 @@ fn without_arrow(input: &Input, format: Format) -> IoError {
 }
 
 /// Reads an input in tables of at most `max_rows` records, handing each to `f` (see
-/// [`read_zeek_batches`](crate::read_zeek_batches)); returns the format used. Zeek ASCII logs, KDD files,
-/// Parquet files (by row group) and Arrow IPC files (by record batch) are read one batch at a time, so
-/// memory holds one batch; so are CSV files longer than a batch, after a first reading that infers
-/// each column's type from every row without keeping the values ([`read_csv_batches`](crate::read_csv_batches)). Zeek JSON
-/// logs are read whole and handed over as one table.
+/// [`read_zeek_batches`](crate::read_zeek_batches)); returns the format used. Every format is read one
+/// batch at a time, so memory holds one batch: Zeek ASCII logs and KDD files as they come, Parquet files
+/// by row group, Arrow IPC files by record batch, CSV files and Zeek JSON logs longer than a batch after
+/// a first reading that follows each column's type over every row without keeping the values
+/// ([`read_csv_batches`](crate::read_csv_batches), [`read_zeek_json_batches`](crate::read_zeek_json_batches)).
 ///
 /// ```
 /// use outflow_io::{Input, ReadOptions, read_batches};
@@ -237,20 +237,19 @@ pub fn read_batches<E: From<IoError>>(
         other => other,
     };
     let columns = opts.columns.as_deref();
-    if format == Format::Zeek {
-        crate::zeek::read_zeek_batches(input, max_rows, |t| f(project(input, t, columns)?))?;
-    } else if format == Format::Kdd {
-        crate::kdd::read_kdd_batches(input, max_rows, |t| f(project(input, t, columns)?))?;
-    } else if format == Format::Csv {
-        crate::csv::read_csv_batches(input, &opts.csv, max_rows, |t| f(project(input, t, columns)?))?;
-    } else if matches!(format, Format::Parquet | Format::Arrow) {
+    let project = |t| project(input, t, columns);
+    match format {
+        Format::Zeek => crate::zeek::read_zeek_batches(input, max_rows, |t| f(project(t)?))?,
+        Format::ZeekJson => crate::zeek_json::read_zeek_json_batches(input, max_rows, |t| f(project(t)?))?,
+        Format::Kdd => crate::kdd::read_kdd_batches(input, max_rows, |t| f(project(t)?))?,
+        Format::Csv => crate::csv::read_csv_batches(input, &opts.csv, max_rows, |t| f(project(t)?))?,
         #[cfg(feature = "arrow")]
-        crate::arrow::read_columnar_batches(input, format == Format::Parquet, max_rows, columns, f)?;
+        Format::Parquet | Format::Arrow => {
+            crate::arrow::read_columnar_batches(input, format == Format::Parquet, max_rows, columns, f)?
+        }
         #[cfg(not(feature = "arrow"))]
-        return Err(without_arrow(input, format).into());
-    } else {
-        let (table, _) = read_input(input, &ReadOptions { format, ..opts.clone() })?;
-        f(table)?;
+        Format::Parquet | Format::Arrow => return Err(without_arrow(input, format).into()),
+        Format::Auto => unreachable!("resolved above"),
     }
     Ok(format)
 }

@@ -65,4 +65,4 @@ pub use crate::summary::{ColumnSummary, TableSummary, TopValue, summarize};
 pub use crate::table::{Categorical, Column, ColumnData, DataType, Field, NullPolicy, Schema, Table, Validity, Value};
 pub use crate::write::{CsvWriter, f64_from_number_or_string, f64_or_string, opt_f64_or_string, write_csv};
 pub use crate::zeek::{known_zeek_type, read_zeek, read_zeek_batches};
-pub use crate::zeek_json::read_zeek_json;
+pub use crate::zeek_json::{read_zeek_json, read_zeek_json_batches};

@@ -20,90 +20,365 @@ enum Cell {
     Str(String),
 }
 
-struct Col {
-    name: String,
-    cells: Vec<Cell>,
-}
-
 /// Reads a Zeek JSON-lines log. Nested objects are flattened with dots; arrays (Zeek sets and vectors)
 /// become their elements joined by `,`; keys absent from a line are null.
 pub fn read_zeek_json(input: &Input) -> Result<Table> {
-    let file = input.name().to_owned();
-    let mut r = input.open()?;
-    let mut buf = Vec::with_capacity(4096);
-    let mut lineno = 0u64;
-    let mut cols: Vec<Col> = Vec::new();
-    let mut index: rustc_hash::FxHashMap<String, usize> = Default::default();
-    let mut rows = 0usize;
-    let mut flat: Vec<(String, Cell)> = Vec::new();
+    crate::format::one_batch(|f| read_zeek_json_batches(input, usize::MAX, f))
+}
+
+/// [`read_zeek_json`] in tables of at most `max_rows` records, handed to `f` in file order. A log of one
+/// batch is read as `read_zeek_json` reads it; for a longer one that reading goes on to the end to learn
+/// every key and follow its type over every record (no value kept), then the log is read again batch
+/// by batch with those columns and types: the batches are `read_zeek_json`'s table cut into pieces
+/// (a key that appears late is a null column in the batches before it), and memory holds one batch.
+pub fn read_zeek_json_batches<E: From<IoError>>(
+    input: &Input,
+    max_rows: usize,
+    mut f: impl FnMut(Table) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let max_rows = max_rows.max(1);
+    let mut lines = Lines::open(input)?;
+    let mut batch = Batch::default();
+    let mut flat = Vec::new();
+    while batch.rows < max_rows && lines.next(&mut flat)? {
+        batch.push(&mut flat, &lines)?;
+    }
+    if batch.rows == 0 {
+        return Err(IoError::Empty { file: lines.file, message: "no JSON records".into() }.into());
+    }
+    if !lines.next(&mut flat)? {
+        let columns = batch.cols.into_iter().map(|c| {
+            let kind = Kind::of(&c.name, &c.cells);
+            build(c, kind.decide())
+        });
+        return f(Table::new(columns.collect())?);
+    }
+    // Longer than a batch: the types of the whole log, then the batches.
+    let mut kinds: Vec<Kind> = batch.cols.iter().map(|c| Kind::of(&c.name, &c.cells)).collect();
+    let mut index = batch.index;
+    let mut names: Vec<String> = batch.cols.into_iter().map(|c| c.name).collect();
+    let mut rows = batch.rows;
     loop {
-        buf.clear();
-        if r.read_until(b'\n', &mut buf).map_err(|e| input.read_error(lineno, e))? == 0 {
+        for (key, cell) in flat.drain(..) {
+            let j = match index.get(&key) {
+                Some(&j) => j,
+                None => {
+                    lines.check_width(names.len(), &key)?;
+                    kinds.push(Kind::new(&key));
+                    names.push(key.clone());
+                    index.insert(key, names.len() - 1);
+                    names.len() - 1
+                }
+            };
+            kinds[j].follow(&cell);
+        }
+        rows += 1;
+        if !lines.next(&mut flat)? {
             break;
         }
-        lineno += 1;
-        let line = buf.trim_ascii();
-        if line.is_empty() {
-            continue;
+    }
+    let decided: Vec<Decided> = kinds.iter().map(Kind::decide).collect();
+    let mut lines = Lines::open(input)?;
+    let empty = || Batch {
+        cols: names.iter().map(|n| Col { name: n.clone(), cells: Vec::new() }).collect(),
+        index: index.clone(),
+        rows: 0,
+    };
+    let (mut batch, mut read) = (empty(), 0usize);
+    loop {
+        let more = lines.next(&mut flat)?;
+        if more {
+            if !flat.iter().all(|(k, _)| index.contains_key(k)) {
+                return Err(IoError::invalid(format!("{}: input changed while reading (a new key)", lines.file)).into());
+            }
+            batch.push(&mut flat, &lines)?;
+            read += 1;
         }
-        let at = || Location { file: file.clone(), line: lineno, field: None };
+        if batch.rows == max_rows || (!more && batch.rows > 0) {
+            let full = std::mem::replace(&mut batch, empty());
+            let columns = full.cols.into_iter().zip(&decided).map(|(c, &d)| {
+                let fits = Kind::of(&c.name, &c.cells).fits(d);
+                fits.then(|| build(c, d))
+            });
+            let Some(columns) = columns.collect::<Option<Vec<Column>>>() else {
+                let message = format!("{}: input changed while reading (a value of another type)", lines.file);
+                return Err(IoError::invalid(message).into());
+            };
+            f(Table::new(columns)?)?;
+        }
+        if !more {
+            break;
+        }
+    }
+    if read != rows {
+        let message = format!("{}: input changed while reading ({read} of {rows} records)", lines.file);
+        return Err(IoError::invalid(message).into());
+    }
+    Ok(())
+}
+
+/// An open log, read record by record.
+struct Lines<'a> {
+    input: &'a Input,
+    reader: Box<dyn BufRead + Send>,
+    buf: Vec<u8>,
+    line: u64,
+    file: String,
+}
+
+impl<'a> Lines<'a> {
+    fn open(input: &'a Input) -> Result<Lines<'a>> {
+        Ok(Lines {
+            input,
+            reader: input.open()?,
+            buf: Vec::with_capacity(4096),
+            line: 0,
+            file: input.name().to_owned(),
+        })
+    }
+
+    fn at(&self) -> Location {
+        Location { file: self.file.clone(), line: self.line, field: None }
+    }
+
+    /// The next record's flattened keys and values into `flat`; false at the end of the log.
+    fn next(&mut self, flat: &mut Vec<(String, Cell)>) -> Result<bool> {
+        flat.clear();
+        let line = loop {
+            self.buf.clear();
+            let n = self.reader.read_until(b'\n', &mut self.buf).map_err(|e| self.input.read_error(self.line, e))?;
+            if n == 0 {
+                return Ok(false);
+            }
+            self.line += 1;
+            if !self.buf.trim_ascii().is_empty() {
+                break self.buf.trim_ascii();
+            }
+        };
         let obj: Map<String, Json> = match serde_json::from_slice::<Json>(line) {
             Ok(Json::Object(m)) => m,
             Ok(_) => {
-                return Err(IoError::Parse { at: at(), expected: "a JSON object".into(), found: excerpt(line) });
+                return Err(IoError::Parse { at: self.at(), expected: "a JSON object".into(), found: excerpt(line) });
             }
             Err(e) => {
-                return Err(IoError::Parse { at: at(), expected: format!("JSON ({e})"), found: excerpt(line) });
+                let expected = format!("JSON ({e})");
+                return Err(IoError::Parse { at: self.at(), expected, found: excerpt(line) });
             }
         };
-        flat.clear();
-        flatten("", obj, &mut flat);
-        for (key, cell) in flat.drain(..) {
-            if let Some(expected) = wrong_type(&key, &cell) {
-                let found = match &cell {
+        flatten("", obj, flat);
+        for (key, cell) in flat.iter() {
+            if let Some(expected) = wrong_type(key, cell) {
+                let found = match cell {
                     Cell::Str(v) => format!("\"{}\"", excerpt(v.as_bytes())),
                     Cell::Bool(b) => b.to_string(),
                     Cell::Int(i) => i.to_string(),
                     Cell::Float(f) => f.to_string(),
                     Cell::Null => "null".into(),
                 };
-                return Err(IoError::Parse { at: Location { field: Some(key), ..at() }, expected, found });
+                return Err(IoError::Parse { at: Location { field: Some(key.clone()), ..self.at() }, expected, found });
             }
-            let j = match index.get(&key) {
+        }
+        Ok(true)
+    }
+
+    /// A new key beyond what a flow log can have is an error at the current line.
+    fn check_width(&self, keys: usize, key: &str) -> Result<()> {
+        if keys < crate::MAX_FIELDS {
+            return Ok(());
+        }
+        Err(IoError::Header {
+            at: Location { field: Some(key.to_owned()), ..self.at() },
+            message: format!("more than {} distinct keys: not a flow log", crate::MAX_FIELDS),
+        })
+    }
+}
+
+struct Col {
+    name: String,
+    cells: Vec<Cell>,
+}
+
+/// Records read into columns, in the order their keys first appear.
+#[derive(Default)]
+struct Batch {
+    cols: Vec<Col>,
+    index: rustc_hash::FxHashMap<String, usize>,
+    rows: usize,
+}
+
+impl Batch {
+    fn push(&mut self, flat: &mut Vec<(String, Cell)>, lines: &Lines) -> Result<()> {
+        for (key, cell) in flat.drain(..) {
+            let j = match self.index.get(&key) {
                 Some(&j) => j,
-                None if cols.len() == crate::MAX_FIELDS => {
-                    return Err(IoError::Header {
-                        at: Location { field: Some(key), ..at() },
-                        message: format!("more than {} distinct keys: not a flow log", crate::MAX_FIELDS),
-                    });
-                }
                 None => {
-                    cols.push(Col { name: key.clone(), cells: vec![Cell::Null; rows] });
-                    index.insert(key, cols.len() - 1);
-                    cols.len() - 1
+                    lines.check_width(self.cols.len(), &key)?;
+                    self.cols.push(Col { name: key.clone(), cells: vec![Cell::Null; self.rows] });
+                    self.index.insert(key, self.cols.len() - 1);
+                    self.cols.len() - 1
                 }
             };
-            let c = &mut cols[j];
-            if c.cells.len() > rows {
+            let c = &mut self.cols[j];
+            if c.cells.len() > self.rows {
                 return Err(IoError::Parse {
-                    at: Location { field: Some(c.name.clone()), ..at() },
+                    at: Location { field: Some(c.name.clone()), ..lines.at() },
                     expected: "each key once per object".into(),
                     found: c.name.clone(),
                 });
             }
             c.cells.push(cell);
         }
-        rows += 1;
-        for c in &mut cols {
-            if c.cells.len() < rows {
+        self.rows += 1;
+        for c in &mut self.cols {
+            if c.cells.len() < self.rows {
                 c.cells.push(Cell::Null);
             }
         }
+        Ok(())
     }
-    if rows == 0 {
-        return Err(IoError::Empty { file, message: "no JSON records".into() });
+}
+
+/// What a column's values have been so far: enough to decide its type without keeping them.
+#[derive(Debug, Clone, Copy)]
+struct Kind {
+    zeek: Option<&'static str>,
+    values: bool,
+    bools: bool,
+    ints: bool,
+    floats: bool,
+    strs: bool,
+    /// A string that is not an ISO 8601 time (followed only for Zeek `time` fields).
+    not_times: bool,
+}
+
+/// A column's type, decided from its [`Kind`] over the whole log.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Decided {
+    Time,
+    /// No value anywhere: a float column of nulls.
+    Empty,
+    Interval,
+    Int,
+    Float,
+    Bool,
+    Text,
+}
+
+impl Kind {
+    fn new(name: &str) -> Kind {
+        let zeek = known_zeek_type(name);
+        Kind { zeek, values: false, bools: false, ints: false, floats: false, strs: false, not_times: false }
     }
-    Table::new(cols.into_iter().map(finish).collect())
+
+    fn of(name: &str, cells: &[Cell]) -> Kind {
+        let mut k = Kind::new(name);
+        cells.iter().for_each(|c| k.follow(c));
+        k
+    }
+
+    fn follow(&mut self, cell: &Cell) {
+        match cell {
+            Cell::Null => return,
+            Cell::Bool(_) => self.bools = true,
+            Cell::Int(_) => self.ints = true,
+            Cell::Float(_) => self.floats = true,
+            Cell::Str(s) => {
+                self.strs = true;
+                if self.zeek == Some("time") && !self.not_times && parse_iso8601(s.as_bytes()).is_none() {
+                    self.not_times = true;
+                }
+            }
+        }
+        self.values = true;
+    }
+
+    /// Zeek's type where its values allow it, else the narrowest type holding every value: int, then
+    /// float, bool, text.
+    fn decide(&self) -> Decided {
+        let numeric = !self.bools && !self.strs;
+        if self.zeek == Some("time") && !self.bools && !self.not_times {
+            Decided::Time
+        } else if !self.values {
+            Decided::Empty
+        } else if numeric && self.zeek == Some("interval") {
+            Decided::Interval
+        } else if numeric && !self.floats {
+            Decided::Int
+        } else if numeric {
+            Decided::Float
+        } else if !self.ints && !self.floats && !self.strs {
+            Decided::Bool
+        } else {
+            Decided::Text
+        }
+    }
+
+    /// Whether these values can be held by a column of type `d`.
+    fn fits(&self, d: Decided) -> bool {
+        let numeric = !self.bools && !self.strs;
+        match d {
+            Decided::Time => !self.bools && !self.not_times,
+            Decided::Empty => !self.values,
+            Decided::Interval | Decided::Float => numeric,
+            Decided::Int => numeric && !self.floats,
+            Decided::Bool => !self.ints && !self.floats && !self.strs,
+            Decided::Text => true,
+        }
+    }
+}
+
+/// The column of a decided type; values it cannot hold are null (callers check [`Kind::fits`]).
+fn build(col: Col, d: Decided) -> Column {
+    let Col { name, cells } = col;
+    let as_f64 = |c: &Cell| match c {
+        Cell::Int(i) => Some(*i as f64),
+        Cell::Float(x) => Some(*x),
+        _ => None,
+    };
+    let zeek = known_zeek_type(&name);
+    let col = match d {
+        Decided::Time => Column::from_time_opt(
+            &name,
+            cells.iter().map(|c| match c {
+                Cell::Str(s) => parse_iso8601(s.as_bytes()),
+                c => as_f64(c),
+            }),
+        ),
+        Decided::Empty => Column::from_f64_opt(&name, cells.iter().map(|_| None)),
+        Decided::Interval => Column::from_interval_opt(&name, cells.iter().map(as_f64)),
+        Decided::Float => Column::from_f64_opt(&name, cells.iter().map(as_f64)),
+        Decided::Int => Column::from_i64_opt(
+            &name,
+            cells.iter().map(|c| match c {
+                Cell::Int(i) => Some(*i),
+                _ => None,
+            }),
+        ),
+        Decided::Bool => Column::from_bool_opt(
+            &name,
+            cells.iter().map(|c| match c {
+                Cell::Bool(b) => Some(*b),
+                _ => None,
+            }),
+        ),
+        Decided::Text => {
+            let text: Vec<Option<String>> = cells
+                .iter()
+                .map(|c| match c {
+                    Cell::Null => None,
+                    Cell::Bool(b) => Some(b.to_string()),
+                    Cell::Int(i) => Some(i.to_string()),
+                    Cell::Float(x) => Some(x.to_string()),
+                    Cell::Str(s) => Some(s.clone()),
+                })
+                .collect();
+            Column::from_str_opt(&name, text.iter().map(Option::as_deref))
+        }
+    };
+    match zeek {
+        Some(t) => col.with_source_type(t),
+        None => col,
+    }
 }
 
 /// What a well-known conn-log field must hold when its JSON value has another type (one wrong value
@@ -161,78 +436,6 @@ fn cell(v: Json) -> Cell {
     }
 }
 
-fn finish(col: Col) -> Column {
-    let Col { name, cells } = col;
-    let zeek_type = known_zeek_type(&name);
-    let has = |f: fn(&Cell) -> bool| cells.iter().any(f);
-    let only = |f: fn(&Cell) -> bool| cells.iter().all(|c| matches!(c, Cell::Null) || f(c));
-    let as_f64 = |c: &Cell| match c {
-        Cell::Int(i) => Some(*i as f64),
-        Cell::Float(x) => Some(*x),
-        _ => None,
-    };
-    let numeric = only(|c| matches!(c, Cell::Int(_) | Cell::Float(_)));
-    let col =
-        if matches!(zeek_type, Some("time")) && only(|c| matches!(c, Cell::Int(_) | Cell::Float(_) | Cell::Str(_))) {
-            let parsed: Vec<Option<Option<f64>>> = cells
-                .iter()
-                .map(|c| match c {
-                    Cell::Null => Some(None),
-                    Cell::Str(s) => parse_iso8601(s.as_bytes()).map(Some),
-                    c => as_f64(c).map(Some),
-                })
-                .collect();
-            if parsed.iter().all(Option::is_some) {
-                Some(Column::from_time_opt(&name, parsed.into_iter().map(Option::flatten)))
-            } else {
-                None
-            }
-        } else {
-            None
-        };
-    let col = col.unwrap_or_else(|| {
-        if !has(|c| !matches!(c, Cell::Null)) {
-            Column::from_f64_opt(&name, cells.iter().map(|_| None))
-        } else if numeric && matches!(zeek_type, Some("interval")) {
-            Column::from_interval_opt(&name, cells.iter().map(as_f64))
-        } else if only(|c| matches!(c, Cell::Int(_))) {
-            Column::from_i64_opt(
-                &name,
-                cells.iter().map(|c| match c {
-                    Cell::Int(i) => Some(*i),
-                    _ => None,
-                }),
-            )
-        } else if numeric {
-            Column::from_f64_opt(&name, cells.iter().map(as_f64))
-        } else if only(|c| matches!(c, Cell::Bool(_))) {
-            Column::from_bool_opt(
-                &name,
-                cells.iter().map(|c| match c {
-                    Cell::Bool(b) => Some(*b),
-                    _ => None,
-                }),
-            )
-        } else {
-            let text: Vec<Option<String>> = cells
-                .iter()
-                .map(|c| match c {
-                    Cell::Null => None,
-                    Cell::Bool(b) => Some(b.to_string()),
-                    Cell::Int(i) => Some(i.to_string()),
-                    Cell::Float(x) => Some(x.to_string()),
-                    Cell::Str(s) => Some(s.clone()),
-                })
-                .collect();
-            Column::from_str_opt(&name, text.iter().map(Option::as_deref))
-        }
-    });
-    match zeek_type {
-        Some(t) => col.with_source_type(t),
-        None => col,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,6 +463,45 @@ mod tests {
         assert_eq!(t.column("tunnel_parents").unwrap().str_at(0), Some("a,b"));
         assert!(t.column("extra").unwrap().is_null(0));
         assert_eq!(t.column("local_orig").unwrap().dtype(), DataType::Bool);
+    }
+
+    /// Every batch size gives the whole table in pieces: same columns, types and values, a key that
+    /// first appears late (null before it), a type decided by a late value.
+    #[test]
+    fn batches_are_the_whole_table_in_pieces() {
+        let mut log = String::new();
+        for i in 0..23 {
+            let ts = if i == 5 { "\"1970-01-01T00:00:05Z\"".to_owned() } else { format!("{i}.5") };
+            let bytes = if i == 17 { "2.5".to_owned() } else { i.to_string() };
+            let mixed = if i == 20 { "\"x\"".to_owned() } else { (i * 2).to_string() };
+            let late = if i >= 11 { format!(r#","late":{{"flag":{}}}"#, i % 2 == 0) } else { String::new() };
+            log += &format!(r#"{{"ts":{ts},"orig_bytes":{i},"x":{bytes},"m":{mixed},"duration":null{late}}}"#);
+            log += "\n";
+            if i == 9 {
+                log += "\n";
+            }
+        }
+        let whole = read(&log).unwrap();
+        assert_eq!(whole.column("x").unwrap().dtype(), DataType::Float);
+        assert!(whole.column("m").unwrap().str_at(20) == Some("x"));
+        assert_eq!(whole.column("late.flag").unwrap().dtype(), DataType::Bool);
+        for max_rows in [1, 2, 5, 10, 22, 23, 50] {
+            let mut parts = Vec::new();
+            read_zeek_json_batches(&Input::bytes("t.json", log.as_bytes().to_vec()), max_rows, |t| {
+                parts.push(t);
+                Ok::<(), IoError>(())
+            })
+            .unwrap();
+            assert_eq!(parts.len(), 23usize.div_ceil(max_rows), "max_rows {max_rows}");
+            for p in &parts {
+                let names =
+                    |t: &Table| t.columns().iter().map(|c| (c.name().to_owned(), c.dtype())).collect::<Vec<_>>();
+                assert_eq!(names(p), names(&whole), "batches of {max_rows}");
+            }
+            assert!(Table::concat(&parts).unwrap() == whole, "batches of {max_rows}");
+        }
+        let err = read_zeek_json_batches(&Input::bytes("t.json", "{\"a\":1}\n{\"a\":\n"), 1, |_| Ok::<(), IoError>(()));
+        assert!(matches!(err, Err(IoError::Parse { ref at, .. }) if at.line == 2));
     }
 
     #[test]

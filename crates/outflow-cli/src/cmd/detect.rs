@@ -97,8 +97,8 @@ pub struct Args {
     /// Default: Zeek's local_orig / local_resp when set, else the private address ranges.
     #[arg(long)]
     pub internal: Option<String>,
-    /// Flows read per batch (every format but Zeek JSON, which is read whole; a CSV longer than a batch
-    /// is read once more first, to type its columns over every row). Host and
+    /// Flows read per batch (a CSV or Zeek JSON log longer than a batch is read once more first, to
+    /// type its columns over every row). Host and
     /// pair levels aggregate each batch as it comes; the flow level alone samples, then scores and
     /// writes, batch by batch (see --max-score-rows). Memory grows with the batch, not with the log.
     #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..))]

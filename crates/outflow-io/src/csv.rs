@@ -85,18 +85,47 @@ pub fn read_csv_batches<E: From<IoError>>(
     input: &Input,
     opts: &CsvOptions,
     max_rows: usize,
+    f: impl FnMut(Table) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    read_csv_batches_typed(input, opts, max_rows, &mut None, f)
+}
+
+/// [`read_csv_batches`] that keeps the column types a file longer than a batch needed a pass to learn
+/// (`learned`), and reads with them instead of that pass when they are given.
+pub(crate) fn read_csv_batches_typed<E: From<IoError>>(
+    input: &Input,
+    opts: &CsvOptions,
+    max_rows: usize,
+    learned: &mut Option<Vec<Inferred>>,
     mut f: impl FnMut(Table) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
-    let (mut header, mut types, mut rows) = match read_csv_upto(input, opts, max_rows)? {
-        Upto::Whole(table) => return f(table),
-        Upto::Longer { header, types, rows } => (*header, types, rows),
-    };
     let mut record = ByteRecord::new();
-    while header.next(input, opts, &mut record)? {
-        header.follow_types(&mut types, &record);
-        rows += 1;
-    }
+    // The rows the typing pass counted (none when the types were given).
+    let (types, rows) = match learned {
+        Some(types) => (types.clone(), None),
+        None => {
+            let (mut header, mut types, mut rows) = match read_csv_upto(input, opts, max_rows)? {
+                Upto::Whole(table) => return f(table),
+                Upto::Longer { header, types, rows } => (*header, types, rows),
+            };
+            while header.next(input, opts, &mut record)? {
+                header.follow_types(&mut types, &record);
+                rows += 1;
+            }
+            *learned = Some(types.clone());
+            (types, Some(rows))
+        }
+    };
     let mut header = Header::read(input, opts)?;
+    if header.names.len() != types.len() {
+        let message = format!(
+            "{}: input changed while reading ({} columns, then {})",
+            header.file,
+            types.len(),
+            header.names.len()
+        );
+        return Err(IoError::invalid(message).into());
+    }
     let (mut read, mut batch) = (0usize, 0usize);
     let typed = || types.iter().map(|&t| InferBuilder::typed(t)).collect::<Vec<_>>();
     let mut builders = typed();
@@ -124,7 +153,9 @@ pub fn read_csv_batches<E: From<IoError>>(
             break;
         }
     }
-    if read != rows {
+    if let Some(rows) = rows
+        && read != rows
+    {
         return Err(
             IoError::invalid(format!("{}: input changed while reading ({read} of {rows} rows)", header.file)).into()
         );

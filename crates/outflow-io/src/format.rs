@@ -230,6 +230,51 @@ pub fn read_batches<E: From<IoError>>(
     input: &Input,
     opts: &ReadOptions,
     max_rows: usize,
+    f: impl FnMut(Table) -> std::result::Result<(), E>,
+) -> std::result::Result<Format, E> {
+    read_batches_typed(input, opts, max_rows, &mut BatchTypes::default(), f)
+}
+
+/// The column types a batch reading of a CSV file or Zeek JSON log longer than a batch learned in its
+/// typing pass ([`read_batches_typed`]): handed to a later reading of the same input with the same
+/// options, they spare it that pass. Empty for other inputs, which need no such pass.
+#[derive(Debug, Clone, Default)]
+pub struct BatchTypes {
+    csv: Option<Vec<crate::infer::Inferred>>,
+    json: Option<crate::zeek_json::JsonColumns>,
+}
+
+impl BatchTypes {
+    /// Whether a reading has learned types to hand on.
+    pub fn is_learned(&self) -> bool {
+        self.csv.is_some() || self.json.is_some()
+    }
+}
+
+/// [`read_batches`] that reads with the column types in `types` when a reading of the same input
+/// learned them, else learns them there: a caller that reads a long CSV or Zeek JSON log twice (a
+/// sample, then every row) reads it three times instead of four. A value that does not fit the types
+/// given (the input changed since) is an error.
+///
+/// ```
+/// use outflow_io::{BatchTypes, Input, ReadOptions, read_batches_typed};
+/// let csv = Input::bytes("flows.csv", "bytes,proto\n10,tcp\n20,udp\n30,tcp\n");
+/// let (mut types, mut rows) = (BatchTypes::default(), Vec::new());
+/// for _ in 0..2 {
+///     read_batches_typed(&csv, &ReadOptions::default(), 2, &mut types, |t| {
+///         rows.push(t.n_rows());
+///         Ok::<(), outflow_io::IoError>(())
+///     })
+///     .unwrap();
+///     assert!(types.is_learned());
+/// }
+/// assert_eq!(rows, [2, 1, 2, 1]);
+/// ```
+pub fn read_batches_typed<E: From<IoError>>(
+    input: &Input,
+    opts: &ReadOptions,
+    max_rows: usize,
+    types: &mut BatchTypes,
     mut f: impl FnMut(Table) -> std::result::Result<(), E>,
 ) -> std::result::Result<Format, E> {
     let format = match opts.format {
@@ -240,9 +285,13 @@ pub fn read_batches<E: From<IoError>>(
     let project = |t| project(input, t, columns);
     match format {
         Format::Zeek => crate::zeek::read_zeek_batches(input, max_rows, |t| f(project(t)?))?,
-        Format::ZeekJson => crate::zeek_json::read_zeek_json_batches(input, max_rows, |t| f(project(t)?))?,
+        Format::ZeekJson => {
+            crate::zeek_json::read_zeek_json_batches_typed(input, max_rows, &mut types.json, |t| f(project(t)?))?
+        }
         Format::Kdd => crate::kdd::read_kdd_batches(input, max_rows, |t| f(project(t)?))?,
-        Format::Csv => crate::csv::read_csv_batches(input, &opts.csv, max_rows, |t| f(project(t)?))?,
+        Format::Csv => {
+            crate::csv::read_csv_batches_typed(input, &opts.csv, max_rows, &mut types.csv, |t| f(project(t)?))?
+        }
         #[cfg(feature = "arrow")]
         Format::Parquet | Format::Arrow => {
             crate::arrow::read_columnar_batches(input, format == Format::Parquet, max_rows, columns, f)?
@@ -295,5 +344,38 @@ mod tests {
         std::io::Write::write_all(&mut gz, b"%PDF-1.7\n").unwrap();
         assert!(d(&gz.finish().unwrap()).contains("a PDF document"));
         assert_eq!(detect_format(&Input::bytes("x", b"BZh,b\n1,2\n".to_vec())).unwrap(), Format::Csv);
+    }
+
+    /// A second reading with the types the first learned gives the same batches without the typing
+    /// pass: given another file's types, a value that does not fit them is an error, not a new type.
+    #[test]
+    fn learned_types_are_read_with_not_learned_again() {
+        let csv = |last: &str| format!("a,b\n{}{last},x\n", (0..9).map(|i| format!("{i},x\n")).collect::<String>());
+        let json = |last: &str| {
+            let lines: String = (0..9).map(|i| format!("{{\"a\":{i},\"b\":\"x\"}}\n")).collect();
+            format!("{lines}{{\"a\":{last},\"late\":true}}\n")
+        };
+        let read = |text: &str, max_rows: usize, types: &mut BatchTypes| {
+            let mut parts = Vec::new();
+            let input = Input::bytes("t", text.as_bytes().to_vec());
+            read_batches_typed(&input, &ReadOptions::default(), max_rows, types, |t| {
+                parts.push(t);
+                Ok::<(), IoError>(())
+            })
+            .map(|_| Table::concat(&parts).unwrap())
+        };
+        for (ints, floats) in [(csv("9"), csv("9.5")), (json("9"), json("9.5"))] {
+            let mut types = BatchTypes::default();
+            let first = read(&ints, 4, &mut types).unwrap();
+            assert!(types.is_learned());
+            assert!(read(&ints, 4, &mut types).unwrap() == first);
+            let widened = read(&floats, 4, &mut BatchTypes::default()).unwrap();
+            assert_eq!(widened.column("a").unwrap().dtype(), crate::DataType::Float);
+            let err = read(&floats, 4, &mut types).unwrap_err().to_string();
+            assert!(err.contains("input changed"), "{err}");
+            // A file of one batch has nothing to learn.
+            let mut types = BatchTypes::default();
+            assert!(read(&ints, 100, &mut types).unwrap() == first && !types.is_learned());
+        }
     }
 }

@@ -58,7 +58,9 @@ mod zeek_json;
 pub use crate::csv::{CsvOptions, RaggedPolicy, read_csv, read_csv_batches};
 pub use crate::error::{IoError, Location, Result};
 pub use crate::family::{Family, FamilyColumns, FlowRoles};
-pub use crate::format::{Format, ReadOptions, detect_format, read_batches, read_input, read_table};
+pub use crate::format::{
+    BatchTypes, Format, ReadOptions, detect_format, read_batches, read_batches_typed, read_input, read_table,
+};
 pub use crate::kdd::{KDD_DIFFICULTY, KDD_FEATURES, KDD_LABEL, read_kdd, read_kdd_batches};
 pub use crate::source::{GZIP_RATIO_FROM, Input, MAX_FIELDS, MAX_GZIP_RATIO, MAX_LINE_BYTES};
 pub use crate::summary::{ColumnSummary, TableSummary, TopValue, summarize};

@@ -34,50 +34,36 @@ pub fn read_zeek_json(input: &Input) -> Result<Table> {
 pub fn read_zeek_json_batches<E: From<IoError>>(
     input: &Input,
     max_rows: usize,
+    f: impl FnMut(Table) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    read_zeek_json_batches_typed(input, max_rows, &mut None, f)
+}
+
+/// The keys of a Zeek JSON log in order of first appearance and each one's type over the whole log.
+pub(crate) type JsonColumns = (Vec<String>, Vec<Decided>);
+
+/// [`read_zeek_json_batches`] that keeps the columns a log longer than a batch needed a pass to learn
+/// (`learned`), and reads with them instead of that pass when they are given.
+pub(crate) fn read_zeek_json_batches_typed<E: From<IoError>>(
+    input: &Input,
+    max_rows: usize,
+    learned: &mut Option<JsonColumns>,
     mut f: impl FnMut(Table) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
     let max_rows = max_rows.max(1);
-    let mut lines = Lines::open(input)?;
-    let mut batch = Batch::default();
     let mut flat = Vec::new();
-    while batch.rows < max_rows && lines.next(&mut flat)? {
-        batch.push(&mut flat, &lines)?;
-    }
-    if batch.rows == 0 {
-        return Err(IoError::Empty { file: lines.file, message: "no JSON records".into() }.into());
-    }
-    if !lines.next(&mut flat)? {
-        let columns = batch.cols.into_iter().map(|c| {
-            let kind = Kind::of(&c.name, &c.cells);
-            build(c, kind.decide())
-        });
-        return f(Table::new(columns.collect())?);
-    }
-    // Longer than a batch: the types of the whole log, then the batches.
-    let mut kinds: Vec<Kind> = batch.cols.iter().map(|c| Kind::of(&c.name, &c.cells)).collect();
-    let mut index = batch.index;
-    let mut names: Vec<String> = batch.cols.into_iter().map(|c| c.name).collect();
-    let mut rows = batch.rows;
-    loop {
-        for (key, cell) in flat.drain(..) {
-            let j = match index.get(&key) {
-                Some(&j) => j,
-                None => {
-                    lines.check_width(names.len(), &key)?;
-                    kinds.push(Kind::new(&key));
-                    names.push(key.clone());
-                    index.insert(key, names.len() - 1);
-                    names.len() - 1
-                }
-            };
-            kinds[j].follow(&cell);
-        }
-        rows += 1;
-        if !lines.next(&mut flat)? {
-            break;
-        }
-    }
-    let decided: Vec<Decided> = kinds.iter().map(Kind::decide).collect();
+    // The records the typing pass counted (none when the columns were given).
+    let (names, decided, rows) = match learned {
+        Some((names, decided)) => (names.clone(), decided.clone(), None),
+        None => match learn_columns(input, max_rows, &mut flat)? {
+            Learned::Whole(table) => return f(table),
+            Learned::Longer { names, decided, rows } => {
+                *learned = Some((names.clone(), decided.clone()));
+                (names, decided, Some(rows))
+            }
+        },
+    };
+    let index: rustc_hash::FxHashMap<String, usize> = names.iter().enumerate().map(|(j, n)| (n.clone(), j)).collect();
     let mut lines = Lines::open(input)?;
     let empty = || Batch {
         cols: names.iter().map(|n| Col { name: n.clone(), cells: Vec::new() }).collect(),
@@ -110,11 +96,67 @@ pub fn read_zeek_json_batches<E: From<IoError>>(
             break;
         }
     }
-    if read != rows {
+    if let Some(rows) = rows
+        && read != rows
+    {
         let message = format!("{}: input changed while reading ({read} of {rows} records)", lines.file);
         return Err(IoError::invalid(message).into());
     }
     Ok(())
+}
+
+/// What the first reading of a Zeek JSON log found.
+enum Learned {
+    /// A log of one batch, read whole.
+    Whole(Table),
+    /// A longer log: its columns and types over every record, and how many records it has.
+    Longer { names: Vec<String>, decided: Vec<Decided>, rows: usize },
+}
+
+/// Reads the first `max_rows` records; a log with more goes on to the end to learn every key and
+/// follow its type without keeping a value.
+fn learn_columns(input: &Input, max_rows: usize, flat: &mut Vec<(String, Cell)>) -> Result<Learned> {
+    let mut lines = Lines::open(input)?;
+    let mut batch = Batch::default();
+    while batch.rows < max_rows && lines.next(flat)? {
+        batch.push(flat, &lines)?;
+    }
+    if batch.rows == 0 {
+        return Err(IoError::Empty { file: lines.file, message: "no JSON records".into() });
+    }
+    if !lines.next(flat)? {
+        let columns = batch.cols.into_iter().map(|c| {
+            let kind = Kind::of(&c.name, &c.cells);
+            build(c, kind.decide())
+        });
+        return Ok(Learned::Whole(Table::new(columns.collect())?));
+    }
+    // Longer than a batch: the types over the whole log.
+    let mut kinds: Vec<Kind> = batch.cols.iter().map(|c| Kind::of(&c.name, &c.cells)).collect();
+    let mut index = batch.index;
+    let mut names: Vec<String> = batch.cols.into_iter().map(|c| c.name).collect();
+    let mut rows = batch.rows;
+    loop {
+        for (key, cell) in flat.drain(..) {
+            let j = match index.get(&key) {
+                Some(&j) => j,
+                None => {
+                    lines.check_width(names.len(), &key)?;
+                    kinds.push(Kind::new(&key));
+                    names.push(key.clone());
+                    index.insert(key, names.len() - 1);
+                    names.len() - 1
+                }
+            };
+            kinds[j].follow(&cell);
+        }
+        rows += 1;
+        if !lines.next(flat)? {
+            break;
+        }
+    }
+    let decided = kinds.iter().map(Kind::decide).collect();
+    Ok(Learned::Longer { names, decided, rows })
 }
 
 /// An open log, read record by record.
@@ -253,7 +295,7 @@ struct Kind {
 
 /// A column's type, decided from its [`Kind`] over the whole log.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Decided {
+pub(crate) enum Decided {
     Time,
     /// No value anywhere: a float column of nulls.
     Empty,

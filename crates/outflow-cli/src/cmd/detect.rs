@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use outflow::io::Table;
-use outflow::io::{Format, Input, read_batches};
+use outflow::io::{BatchTypes, Format, Input, read_batches_typed};
 use outflow::run::{
     FlowRunWriter, FlowSample, LabelEvaluation, RemoteRunClaim, RunClaim, RunDir, RunInput, RunSummary, TableFormat,
     claim_fresh_run_dir, claim_remote_run, claim_run_dir,
@@ -317,6 +317,8 @@ struct Sampled {
     rows: Vec<usize>,
     rows_read: usize,
     read_seconds: f64,
+    /// What the first reading learned of the columns: the second reads with it.
+    types: BatchTypes,
 }
 
 /// Reads the log batch by batch (`--batch-rows`; formats that are read whole come as one batch). A log
@@ -330,11 +332,13 @@ fn read_or_sample(a: &Args) -> Result<FirstPass> {
     let mut first: Option<Table> = None;
     let mut sample: Option<FlowSample> = None;
     let mut rows_read = 0usize;
+    let mut types = BatchTypes::default();
     let offer = |sample: &mut FlowSample, batch: Table, base: usize| -> Result<()> {
         let rows = selected_rows(&filter, &batch)?;
         Ok(sample.push(batch, base, &rows)?)
     };
-    let format = read_batches(&input, &a.format.options()?, batch_rows, |batch: Table| -> Result<()> {
+    let opts = a.format.options()?;
+    let format = read_batches_typed(&input, &opts, batch_rows, &mut types, |batch: Table| -> Result<()> {
         crate::input::warn_replaced_text(&input, &batch);
         if first.is_none() && sample.is_none() {
             rows_read = batch.n_rows();
@@ -360,7 +364,8 @@ fn read_or_sample(a: &Args) -> Result<FirstPass> {
     if table.n_rows() == 0 {
         bail!("no flow matches the selection (--service {:?} --host {:?})", a.services, a.hosts);
     }
-    Ok(FirstPass::Sampled(Sampled { input, format, table, rows, rows_read, read_seconds: t.elapsed().as_secs_f64() }))
+    let read_seconds = t.elapsed().as_secs_f64();
+    Ok(FirstPass::Sampled(Sampled { input, format, table, rows, rows_read, read_seconds, types }))
 }
 
 /// The rows of a batch that the selection (`--service`, `--host`) keeps.
@@ -377,7 +382,7 @@ fn selected_rows(filter: &RowFilter, batch: &Table) -> Result<Vec<usize>> {
 fn run_sampled(
     a: &Args,
     mut params: DetectorParams,
-    s: Sampled,
+    mut s: Sampled,
     out: &Path,
     show: bool,
     started: Instant,
@@ -397,7 +402,7 @@ fn run_sampled(
     let mut writer = FlowRunWriter::new(out, &fit, &s.rows, table_format(&a.out_format))?;
     let batch_rows = usize::try_from(a.batch_rows).unwrap_or(usize::MAX);
     let t = Instant::now();
-    read_batches(&s.input, &a.format.options()?, batch_rows, |batch: Table| -> Result<()> {
+    read_batches_typed(&s.input, &a.format.options()?, batch_rows, &mut s.types, |batch: Table| -> Result<()> {
         let excluded = if filter.is_empty() { Vec::new() } else { filter.apply(&batch)? };
         Ok(writer.push(&batch, &excluded)?)
     })

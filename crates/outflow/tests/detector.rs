@@ -221,6 +221,11 @@ fn defaults_follow_the_log_family_and_are_saved_explicitly() {
     let generic = Table::new(vec![col("a", 7), col("b", 13), col("c", 31)]).unwrap();
     let fit = DetectorParams::default().fit(&generic).unwrap();
     assert_eq!(names(fit.detector.scorer()), ["iforest"]);
+    // CICFlowMeter columns: the Local Outlier Factor beside the forest and the PCA score.
+    let cic = Table::new(vec![col("Flow Duration", 7), col("Total Fwd Packets", 13), col("Flow Bytes/s", 31)]).unwrap();
+    let fit = DetectorParams::default().fit(&cic).unwrap();
+    assert_eq!(names(fit.detector.scorer()), ["iforest", "pca", "lof"]);
+    assert_eq!(fit.summary.defaults.map(|d| d.family), Some(outflow::io::Family::Cic));
     // Host rows: the three signals the behaviour evidence was measured with.
     let fit = DetectorParams { level: Level::Host, ..Default::default() }.fit(&t).unwrap();
     assert_eq!(names(fit.detector.scorer()), ["iforest", "pca", "pca_mahalanobis"]);

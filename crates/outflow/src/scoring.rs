@@ -10,9 +10,10 @@
 //! combinations) and **PyOD's PCA score** (distances to the principal axes weighted by inverse explained
 //! variance: flows off the correlation structure of normal traffic), fused by mean rank, with the
 //! **Local Outlier Factor** beside them on CICFlowMeter logs; on other tables the forest alone; on host
-//! and pair rows both plus the Mahalanobis distance in principal-component space. They were chosen on labeled logs against every single detector of `outflow benchmark` on the
-//! same prepared features (`cargo run --release -p outflow-benches --bin detection_quality`; the README's
-//! detection table). The clustering is what explains a flow (its cluster, the cluster's profile, a
+//! and pair rows both plus the Mahalanobis distance in principal-component space. They were chosen on
+//! labeled logs against every single detector of `outflow benchmark` on the same prepared features
+//! (`cargo run --release -p outflow-benches --bin detection_quality`; the README's detection table).
+//! The clustering is what explains a flow (its cluster, the cluster's profile, a
 //! surrogate forest); the signals are configurable ([`ScoringParams::signals`]: `glosh` (HDBSCAN only),
 //! `cluster_rarity` or any `outflow-outlier` detector).
 //!
@@ -133,12 +134,13 @@ pub fn isolation_pca_signals() -> Vec<Signal> {
 ///   of normal traffic (scans, beacons: dense groups of near-identical flows the forest alone ranks
 ///   low). Of every pair and triple of `outflow benchmark`'s detectors, this pair had the smallest
 ///   shortfall against the best single detector on the Zeek and KDD logs;
-/// - **CICFlowMeter logs**: the same pair and the Local Outlier Factor. CICFlowMeter's many per-packet
-///   statistics put attacks next to dense groups of benign flows, where only a local density sees them:
-///   on the CIC-IDS2017 sample the LOF lifted ROC-AUC by 0.036 and PR-AUC by 0.017 on 24 and 25 of 30
-///   subsamplings (chosen on seeds 1–15, the same on 16–30), where on Zeek and KDD logs it lowers both;
+/// - **CICFlowMeter logs**: the same pair and the Local Outlier Factor, which compares a flow's density
+///   with its neighbours'. On the CIC-IDS2017 sample it lifted ROC-AUC by 0.036 and PR-AUC by 0.017 on
+///   24 and 25 of 30 subsamplings (chosen on seeds 1–15, the same on 16–30); on the Zeek and KDD logs it
+///   lowers both. The evidence is one small sample (193 benign flows, 6 attacks per subsampling);
 /// - **any other table**: the Isolation Forest alone. Nothing is known of its columns, and on the
-///   labeled sets measured (ODDS http and smtp) every fusion lowered the forest's precision on one;
+///   labeled sets measured (ODDS http and smtp) no fusion raised the precision on one without lowering
+///   it on the other;
 /// - **host and pair rows**: the Isolation Forest, the PCA score and the Mahalanobis distance in
 ///   principal-component space ([`isolation_pca_signals`]), with the behaviour evidence joined (the
 ///   README's planted-behaviour tables).

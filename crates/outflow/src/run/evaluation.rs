@@ -16,7 +16,8 @@ pub struct LabelEvaluation {
     /// Scored rows with a label.
     pub rows: usize,
     /// Of those, rows labeled as an attack: any value but `benign`, `normal`, `normal.` or `background`
-    /// (case-insensitive); a host or pair row is an attack when any of its flows' labels is.
+    /// (case-insensitive), or 1 in a numeric column of zeros and ones (UNSW-NB15's and ODDS's `label`);
+    /// a host or pair row is an attack when any of its flows' labels is.
     pub positives: usize,
     /// ROC-AUC of the outlier score.
     pub roc_auc: f64,
@@ -47,6 +48,8 @@ pub(crate) struct LabelTally {
 #[derive(Debug)]
 struct ColumnTally {
     name: &'static str,
+    /// A numeric column with a value other than 0 and 1: not a label, never evaluated.
+    not_flags: bool,
     attack: Vec<bool>,
     score: Vec<f64>,
     severe: usize,
@@ -64,20 +67,37 @@ impl LabelTally {
             Some(parts.any(|p| rule.target_of(p) > 0.5))
         };
         for name in Family::union(|c| c.labels) {
-            let Some(column) = table.column(name).filter(|c| !c.dtype().is_numeric()) else { continue };
+            let Some(column) = table.column(name) else { continue };
             let at = match self.columns.iter().position(|c| c.name == name) {
                 Some(at) => at,
                 None => {
-                    let empty =
-                        ColumnTally { name, attack: Vec::new(), score: Vec::new(), severe: 0, severe_attacks: 0 };
-                    self.columns.push(empty);
+                    self.columns.push(ColumnTally {
+                        name,
+                        not_flags: false,
+                        attack: Vec::new(),
+                        score: Vec::new(),
+                        severe: 0,
+                        severe_attacks: 0,
+                    });
                     self.columns.len() - 1
                 }
             };
             let t = &mut self.columns[at];
+            let numeric = column.dtype().is_numeric();
+            if numeric && (0..table.n_rows()).any(|i| column.f64_at(i).is_some_and(|v| v != 0.0 && v != 1.0)) {
+                t.not_flags = true;
+            }
+            if t.not_flags {
+                continue;
+            }
             for f in scores {
-                let (Some(score), Some(value)) = (f.outlier_score, column.str_at(f.row)) else { continue };
-                let Some(attack) = is_attack(value) else { continue };
+                let Some(score) = f.outlier_score else { continue };
+                let attack = if numeric {
+                    column.f64_at(f.row).map(|v| v == 1.0)
+                } else {
+                    column.str_at(f.row).and_then(is_attack)
+                };
+                let Some(attack) = attack else { continue };
                 t.attack.push(attack);
                 t.score.push(score);
                 if f.severity == Severity::Severe {
@@ -93,7 +113,7 @@ impl LabelTally {
         let mut columns = self.columns;
         let order = Family::union(|c| c.labels);
         columns.sort_by_key(|c| order.iter().position(|n| *n == c.name));
-        columns.into_iter().find_map(|t| {
+        columns.into_iter().filter(|t| !t.not_flags).find_map(|t| {
             let positives = t.attack.iter().filter(|&&a| a).count();
             if positives == 0 || positives == t.attack.len() {
                 return None;
@@ -142,6 +162,14 @@ mod tests {
             Table::new(vec![Column::from_str_opt("label", [Some("Benign;Malicious"), Some("Benign")])]).unwrap();
         let e = label_evaluation(&joined, &[score(0, 0.9, Severity::Severe), score(1, 0.1, Severity::Normal)]).unwrap();
         assert_eq!((e.positives, e.roc_auc, e.pr_auc), (1, 1.0, 1.0));
+        // A numeric column of zeros and ones is a label (1: attack); one with other values is not.
+        let flags = Table::new(vec![Column::from_i64_opt("label", [Some(0), Some(1), Some(0)])]).unwrap();
+        let three =
+            [score(0, 0.2, Severity::Normal), score(1, 0.9, Severity::Severe), score(2, 0.95, Severity::Severe)];
+        let e = label_evaluation(&flags, &three).unwrap();
+        assert_eq!((e.rows, e.positives, e.roc_auc, e.precision_at_severe), (3, 1, 0.5, Some(0.5)));
+        let counts = Table::new(vec![Column::from_i64_opt("label", [Some(0), Some(1), Some(2)])]).unwrap();
+        assert!(label_evaluation(&counts, &three).is_none());
         // One class only: nothing to evaluate.
         let benign = Table::new(vec![Column::from_str_opt("label", [Some("normal"), Some("normal")])]).unwrap();
         assert!(

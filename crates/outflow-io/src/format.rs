@@ -373,6 +373,11 @@ mod tests {
             assert_eq!(widened.column("a").unwrap().dtype(), crate::DataType::Float);
             let err = read(&floats, 4, &mut types).unwrap_err().to_string();
             assert!(err.contains("input changed"), "{err}");
+            // A key the learned columns do not have is an error at its line.
+            if ints.starts_with('{') {
+                let err = read(&format!("{ints}{{\"new\":1}}\n"), 4, &mut types.clone()).unwrap_err().to_string();
+                assert!(err.contains("t:11") && err.contains("'new' is new"), "{err}");
+            }
             // A file of one batch has nothing to learn.
             let mut types = BatchTypes::default();
             assert!(read(&ints, 100, &mut types).unwrap() == first && !types.is_learned());

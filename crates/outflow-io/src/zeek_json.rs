@@ -69,14 +69,12 @@ pub(crate) fn read_zeek_json_batches_typed<E: From<IoError>>(
         cols: names.iter().map(|n| Col { name: n.clone(), cells: Vec::new() }).collect(),
         index: index.clone(),
         rows: 0,
+        closed: true,
     };
     let (mut batch, mut read) = (empty(), 0usize);
     loop {
         let more = lines.next(&mut flat)?;
         if more {
-            if !flat.iter().all(|(k, _)| index.contains_key(k)) {
-                return Err(IoError::invalid(format!("{}: input changed while reading (a new key)", lines.file)).into());
-            }
             batch.push(&mut flat, &lines)?;
             read += 1;
         }
@@ -246,6 +244,8 @@ struct Batch {
     cols: Vec<Col>,
     index: rustc_hash::FxHashMap<String, usize>,
     rows: usize,
+    /// The columns were learned over the whole log: a key outside them means the log changed.
+    closed: bool,
 }
 
 impl Batch {
@@ -253,6 +253,10 @@ impl Batch {
         for (key, cell) in flat.drain(..) {
             let j = match self.index.get(&key) {
                 Some(&j) => j,
+                None if self.closed => {
+                    let message = format!("input changed while reading (key '{key}' is new)");
+                    return Err(IoError::Header { at: Location { field: Some(key), ..lines.at() }, message });
+                }
                 None => {
                     lines.check_width(self.cols.len(), &key)?;
                     self.cols.push(Col { name: key.clone(), cells: vec![Cell::Null; self.rows] });

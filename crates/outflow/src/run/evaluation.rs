@@ -84,9 +84,8 @@ impl LabelTally {
             };
             let t = &mut self.columns[at];
             let numeric = column.dtype().is_numeric();
-            if numeric && (0..table.n_rows()).any(|i| column.f64_at(i).is_some_and(|v| v != 0.0 && v != 1.0)) {
-                t.not_flags = true;
-            }
+            t.not_flags = t.not_flags
+                || numeric && (0..table.n_rows()).any(|i| column.f64_at(i).is_some_and(|v| v != 0.0 && v != 1.0));
             if t.not_flags {
                 continue;
             }

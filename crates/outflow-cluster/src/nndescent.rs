@@ -6,10 +6,13 @@
 //! neighbour of a neighbour is likely a neighbour, so each round compares the members of every point's
 //! neighbour list and reverse list with each other — pairs with at least one member new since the last
 //! round — and keeps what comes closer. Rounds stop when fewer than `DELTA · n · k` list entries change.
+//! The search numbers the rows in the leaf order of its first tree, so that rows near each other in
+//! space are near in memory and a round's reads mostly hit the cache.
 //!
 //! Deterministic for a seed, whatever the thread count: every random choice is a hash of the seed and
-//! the ids involved, and the updates of a round are applied to each list in ascending (distance, id)
-//! order. Written here rather than taken from a crate: the Rust approximate-neighbour crates build HNSW
+//! the ids involved, a pair has one distance whichever row asks, and a list keeps the `k` smallest
+//! distinct (distance, id) it was offered, which does not depend on the order of the offers; a round's
+//! change is counted as the entries not in a list before it. Written here rather than taken from a crate: the Rust approximate-neighbour crates build HNSW
 //! indexes, whose parallel construction depends on thread timing, and the graph is all HDBSCAN needs.
 
 use ndarray::ArrayView2;
@@ -28,6 +31,8 @@ const TREES: u64 = 5;
 const MAX_CANDIDATES: usize = 20;
 /// Rows on which a graph's recall is measured ([`recall`]).
 pub(crate) const RECALL_SAMPLE: usize = 128;
+/// Destination blocks of a round's updates (each applied by one task).
+const BLOCKS: usize = 256;
 /// An empty list slot.
 const EMPTY: u32 = u32::MAX;
 
@@ -52,26 +57,69 @@ impl KnnGraph {
     }
 }
 
-/// The rows as the search reads them, and its distance: in single precision (the graph is approximate:
-/// half the memory traffic, twice the vector lanes), squared for Euclidean (the same order). The graph's
-/// final distances are recomputed in double precision.
+/// The rows as the search reads them, and its distance: in single precision for Euclidean (the graph is
+/// approximate: half the memory traffic, twice the vector lanes), squared (the same order); the graph's
+/// final distances are recomputed in double precision. Rows are numbered in the search's own order
+/// (`order[i]` is the input row of search row `i`): the leaf order of a random-projection tree, so that
+/// rows near in space are near in memory and the neighbour lists' random reads mostly hit the cache.
 struct Space<'a> {
     x: &'a [f64],
+    /// The rows in search order, `f32` for Euclidean, `f64` for the other metrics.
     x32: Vec<f32>,
+    x64: Vec<f64>,
+    order: Option<Vec<u32>>,
     d: usize,
     metric: Metric,
 }
 
 impl<'a> Space<'a> {
-    fn new(x: &'a [f64], d: usize, metric: Metric) -> Space<'a> {
-        let x32 = if metric == Metric::Euclidean { x.iter().map(|&v| v as f32).collect() } else { Vec::new() };
-        Space { x, x32, d, metric }
+    fn new(x: &'a [f64], d: usize, metric: Metric, order: Option<Vec<u32>>) -> Space<'a> {
+        let rows = |o: &[u32]| -> Vec<f64> {
+            let mut v = Vec::with_capacity(o.len() * d);
+            o.iter().for_each(|&r| v.extend_from_slice(&x[r as usize * d..(r as usize + 1) * d]));
+            v
+        };
+        let (x32, x64) = match (&order, metric == Metric::Euclidean) {
+            (Some(o), true) => (rows(o).into_iter().map(|v| v as f32).collect(), Vec::new()),
+            (None, true) => (x.iter().map(|&v| v as f32).collect(), Vec::new()),
+            (Some(o), false) => (Vec::new(), rows(o)),
+            (None, false) => (Vec::new(), Vec::new()),
+        };
+        Space { x, x32, x64, order, d, metric }
     }
 
+    fn rows(&self) -> usize {
+        self.x.len() / self.d
+    }
+
+    /// The input row of search row `i`.
+    #[inline(always)]
+    fn input(&self, i: u32) -> u32 {
+        self.order.as_ref().map_or(i, |o| o[i as usize])
+    }
+
+    /// Search row `i` in double precision (the other metrics' distance).
     #[inline(always)]
     fn row(&self, i: u32) -> &[f64] {
-        let i = i as usize;
-        &self.x[i * self.d..(i + 1) * self.d]
+        let (i, d) = (i as usize, self.d);
+        if self.x64.is_empty() { &self.x[i * d..(i + 1) * d] } else { &self.x64[i * d..(i + 1) * d] }
+    }
+
+    /// Search row `i` as `f64` values, from the copy the search reads.
+    fn coords(&self, i: u32) -> Vec<f64> {
+        let (i, d) = (i as usize, self.d);
+        if self.x32.is_empty() {
+            self.row(i as u32).to_vec()
+        } else {
+            self.x32[i * d..(i + 1) * d].iter().map(|&v| f64::from(v)).collect()
+        }
+    }
+
+    /// The dot product of `w` with search row `i`.
+    #[inline(always)]
+    fn dot(&self, w: &[f64], i: u32) -> f64 {
+        let (i, d) = (i as usize, self.d);
+        if self.x32.is_empty() { dot(w, self.row(i as u32)) } else { dot32(w, &self.x32[i * d..(i + 1) * d]) }
     }
 
     #[inline(always)]
@@ -81,13 +129,15 @@ impl<'a> Space<'a> {
                 let (i, j) = (i as usize * self.d, j as usize * self.d);
                 squared(&self.x32[i..i + self.d], &self.x32[j..j + self.d])
             }
-            m => m.distance(self.row(i), self.row(j)) as f32,
+            // In one order of the two, so that the pair has one distance.
+            m => m.distance(self.row(i.min(j)), self.row(i.max(j))) as f32,
         }
     }
 
-    /// The exact distance of two rows.
+    /// The exact distance of two search rows, from the input.
     fn exact(&self, i: u32, j: u32) -> f64 {
-        self.metric.distance(self.row(i), self.row(j))
+        let row = |r: u32| &self.x[r as usize * self.d..(r as usize + 1) * self.d];
+        self.metric.distance(row(self.input(i)), row(self.input(j)))
     }
 }
 
@@ -107,7 +157,9 @@ fn squared(a: &[f32], b: &[f32]) -> f32 {
     for (x, y) in ra.iter().zip(rb) {
         tail += (x - y) * (x - y);
     }
-    ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + tail
+    // Halves added lane-wise, as a vector unit reduces (keeps the loop's eight sums in one register).
+    let h = [s[0] + s[4], s[1] + s[5], s[2] + s[6], s[3] + s[7]];
+    ((h[0] + h[2]) + (h[1] + h[3])) + tail
 }
 
 fn mix(mut z: u64) -> u64 {
@@ -134,47 +186,58 @@ impl Lists {
         self.dist[i as usize * self.k + self.k - 1]
     }
 
-    /// Applies updates `(row, neighbour, distance)`: each row takes its own in ascending (distance, id)
-    /// order. Returns how many entries changed.
-    fn apply(&mut self, updates: Vec<(u32, u32, f32)>) -> usize {
-        // Bucketed by row (a counting sort), each bucket then sorted on its own.
-        let n = self.idx.len() / self.k;
-        let mut start = vec![0usize; n + 1];
-        for u in &updates {
-            start[u.0 as usize + 1] += 1;
-        }
-        for i in 0..n {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut bucketed = vec![(0u32, 0.0f32); updates.len()];
-        for (row, v, d) in updates {
-            bucketed[fill[row as usize]] = (v, d);
-            fill[row as usize] += 1;
-        }
-        let k = self.k;
-        let (bucketed, start) = (&bucketed, &start);
+    /// One round of the local join: every row's candidates compared, the pairs that would enter a list
+    /// gathered by the block of rows they go to, then each block applied on its own (no locks, no sort:
+    /// the outcome does not depend on the order). Returns how many entries are new in the lists.
+    fn join(&mut self, space: &Space<'_>, new_c: &Candidates, old_c: &Candidates) -> usize {
+        let (n, k) = (self.idx.len() / self.k, self.k);
+        let block = n.div_ceil(BLOCKS).max(64);
+        let blocks = n.div_ceil(block);
+        let thr: Vec<f32> = (0..n as u32).map(|i| self.kth(i)).collect();
+        // Per chunk of source rows, the updates `(row, neighbour, distance)` for each destination block.
+        let found: Vec<Vec<Vec<(u32, u32, f32)>>> = (0..n)
+            .into_par_iter()
+            .chunks(block)
+            .map(|rows| {
+                let (mut out, mut scratch) = (vec![Vec::new(); blocks], Vec::new());
+                for u in rows {
+                    let (new, old) = (new_c.of(u), old_c.of(u));
+                    let out = &mut out;
+                    simd::run(LocalJoin { space, new, old, thr: &thr, scratch: &mut scratch, out, block });
+                }
+                out
+            })
+            .collect();
+        let found = &found;
         self.idx
-            .par_chunks_mut(k)
-            .zip(self.dist.par_chunks_mut(k))
-            .zip(self.new.par_chunks_mut(k))
+            .par_chunks_mut(block * k)
+            .zip(self.dist.par_chunks_mut(block * k))
+            .zip(self.new.par_chunks_mut(block * k))
             .enumerate()
-            .map(|(row, ((idx, dist), new))| {
-                let mut mine = bucketed[start[row]..start[row + 1]].to_vec();
-                mine.sort_unstable_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-                mine.iter().filter(|u| insert(idx, dist, new, u.0, u.1)).count()
+            .map(|(b, ((idx, dist), new))| {
+                let before = idx.to_vec();
+                let first = b * block;
+                for &(r, v, d) in found.iter().flat_map(|chunk| &chunk[b]) {
+                    let r = (r as usize - first) * k..(r as usize - first + 1) * k;
+                    insert(&mut idx[r.clone()], &mut dist[r.clone()], &mut new[r], v, d);
+                }
+                // Entries that were not in the list before the round.
+                idx.chunks(k)
+                    .zip(before.chunks(k))
+                    .map(|(now, was)| now.iter().filter(|&&v| v != EMPTY && !was.contains(&v)).count())
+                    .sum::<usize>()
             })
             .sum()
     }
 }
 
-/// Inserts neighbour `v` at distance `d` into one row's list (kept sorted by (distance, id)); false when
-/// it is there already or not nearer than the last.
-fn insert(idx: &mut [u32], dist: &mut [f32], new: &mut [bool], v: u32, d: f32) -> bool {
+/// Offers neighbour `v` at distance `d` to one row's list (kept sorted by (distance, id)): it enters
+/// unless it is there already or not nearer than the last.
+fn insert(idx: &mut [u32], dist: &mut [f32], new: &mut [bool], v: u32, d: f32) {
     let k = idx.len();
     let before = |idx: &[u32], dist: &[f32], i: usize| d < dist[i] || (d == dist[i] && v < idx[i]);
     if !before(idx, dist, k - 1) || idx.contains(&v) {
-        return false;
+        return;
     }
     let mut pos = k - 1;
     while pos > 0 && before(idx, dist, pos - 1) {
@@ -186,20 +249,31 @@ fn insert(idx: &mut [u32], dist: &mut [f32], new: &mut [bool], v: u32, d: f32) -
     idx[pos] = v;
     dist[pos] = d;
     new[pos] = true;
-    true
 }
 
 /// The approximate `k`-nearest-neighbour graph of the rows of `x` (`k < rows`), seeded.
 pub(crate) fn knn_graph(x: ArrayView2<'_, f64>, metric: Metric, k: usize, seed: u64) -> KnnGraph {
     let x = x.as_standard_layout();
     let (n, d) = x.dim();
-    let space = Space::new(x.as_slice().expect("standard layout"), d, metric);
+    let xs = x.as_slice().expect("standard layout");
+    let leaf = k.max(16);
+    // The first tree's leaves, in order, number the rows of the search.
+    let first = rp_leaves(&Space::new(xs, d, metric, None), n, leaf, hash(seed, 0x7EE, 0, 0));
+    let order: Vec<u32> = first.iter().flatten().copied().collect();
+    let space = Space::new(xs, d, metric, Some(order));
+    let mut at = 0u32;
+    let first: Vec<Vec<u32>> = first
+        .iter()
+        .map(|l| {
+            at += l.len() as u32;
+            (at - l.len() as u32..at).collect()
+        })
+        .collect();
     let mut lists = Lists { k, idx: vec![EMPTY; n * k], dist: vec![f32::INFINITY; n * k], new: vec![true; n * k] };
     // Random-projection trees: each row compared with the other rows of its leaf.
-    let leaf = k.max(16);
-    let forest: Vec<Vec<Vec<u32>>> =
-        (0..TREES).into_par_iter().map(|t| rp_leaves(&space, n, leaf, hash(seed, 0x7EE, t, 0))).collect();
-    for leaves in forest {
+    let rest: Vec<Vec<Vec<u32>>> =
+        (1..TREES).into_par_iter().map(|t| rp_leaves(&space, n, leaf, hash(seed, 0x7EE, t, 0))).collect();
+    for leaves in std::iter::once(first).chain(rest) {
         let mut leaf_of = vec![0u32; n];
         for (l, members) in leaves.iter().enumerate() {
             for &r in members {
@@ -219,24 +293,25 @@ pub(crate) fn knn_graph(x: ArrayView2<'_, f64>, metric: Metric, k: usize, seed: 
     }
     for round in 0..MAX_ROUNDS as u64 {
         let (new_c, old_c) = candidates(&mut lists, n, hash(seed, 0xCA4D, round, 0));
-        let thr: Vec<f32> = (0..n as u32).map(|i| lists.kth(i)).collect();
-        let updates: Vec<(u32, u32, f32)> = (0..n)
-            .into_par_iter()
-            .with_min_len(64)
-            .map(|u| simd::run(LocalJoin { space: &space, new: new_c.of(u), old: old_c.of(u), thr: &thr }))
-            .flatten_iter()
-            .collect();
-        let changed = lists.apply(updates);
+        let changed = lists.join(&space, &new_c, &old_c);
         if (changed as f64) <= DELTA * (n * k) as f64 {
             break;
         }
     }
-    // Exact distances, each list sorted by them again.
-    let mut indices = lists.idx;
+    // Input rows' lists, in input ids, sorted by exact distances.
+    let mut indices = vec![EMPTY; n * k];
     let mut distances = vec![f64::INFINITY; n * k];
-    indices.par_chunks_mut(k).zip(distances.par_chunks_mut(k)).enumerate().for_each(|(u, (idx, dist))| {
-        let mut pairs: Vec<(f64, u32)> =
-            idx.iter().filter(|&&v| v != EMPTY).map(|&v| (space.exact(u as u32, v), v)).collect();
+    let mut rank = vec![0u32; n];
+    for i in 0..n as u32 {
+        rank[space.input(i) as usize] = i;
+    }
+    indices.par_chunks_mut(k).zip(distances.par_chunks_mut(k)).enumerate().for_each(|(r, (idx, dist))| {
+        let u = rank[r];
+        let mut pairs: Vec<(f64, u32)> = lists.idx[u as usize * k..(u as usize + 1) * k]
+            .iter()
+            .filter(|&&v| v != EMPTY)
+            .map(|&v| (space.exact(u, v), space.input(v)))
+            .collect();
         pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         for (j, (d, v)) in pairs.into_iter().enumerate() {
             idx[j] = v;
@@ -262,13 +337,13 @@ fn rp_leaves(space: &Space<'_>, n: usize, leaf: usize, seed: u64) -> Vec<Vec<u32
         if a == b {
             b = rows[(rows.iter().position(|&r| r == a).expect("picked from rows") + 1) % rows.len()];
         }
-        let (pa, pb) = (space.row(a), space.row(b));
-        let normal: Vec<f64> = pa.iter().zip(pb).map(|(x, y)| x - y).collect();
-        let offset: f64 = normal.iter().zip(pa.iter().zip(pb)).map(|(w, (x, y))| w * (x + y) / 2.0).sum();
+        let (pa, pb) = (space.coords(a), space.coords(b));
+        let normal: Vec<f64> = pa.iter().zip(&pb).map(|(x, y)| x - y).collect();
+        let offset: f64 = normal.iter().zip(pa.iter().zip(&pb)).map(|(w, (x, y))| w * (x + y) / 2.0).sum();
         let mut left = Vec::with_capacity(rows.len() / 2 + 1);
         let mut right = Vec::with_capacity(rows.len() / 2 + 1);
         for &r in &rows {
-            let s = dot(&normal, space.row(r)) - offset;
+            let s = space.dot(&normal, r) - offset;
             let goes_left = if s == 0.0 { hash(seed, node, u64::from(r), 3) & 1 == 1 } else { s > 0.0 };
             if goes_left { left.push(r) } else { right.push(r) }
         }
@@ -279,6 +354,19 @@ fn rp_leaves(space: &Space<'_>, n: usize, leaf: usize, seed: u64) -> Vec<Vec<u32
         stack.push((right, 2 * node + 1));
     }
     out
+}
+
+/// The dot product with a single-precision row, four partial sums.
+fn dot32(a: &[f64], b: &[f32]) -> f64 {
+    let mut s = [0.0; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * f64::from(*y)).sum();
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            s[l] += x[l] * f64::from(y[l]);
+        }
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
 /// The dot product, four partial sums.
@@ -333,12 +421,21 @@ impl Candidates {
     }
 }
 
+/// Keeps the `lim` smallest distinct keys of `keys`, ascending; returns the largest kept (every key at
+/// most it was kept).
+fn lowest(keys: &mut Vec<u64>, lim: usize) -> u64 {
+    keys.sort_unstable();
+    keys.dedup();
+    keys.truncate(lim);
+    if keys.len() < lim { u64::MAX } else { keys[lim - 1] }
+}
+
 /// Samples each row's new and old candidates — its own neighbours and the rows that hold it as one —
 /// keeping the `MAX_CANDIDATES` of lowest hash priority, and marks the sampled new entries old.
 fn candidates(lists: &mut Lists, n: usize, seed: u64) -> (Candidates, Candidates) {
     let k = lists.k;
     // Reverse entries bucketed by the row they point to (a counting sort): (holder, flagged new).
-    let mut start = vec![0usize; n + 1];
+    let mut start = vec![0u32; n + 1];
     for &v in lists.idx.iter().filter(|&&v| v != EMPTY) {
         start[v as usize + 1] += 1;
     }
@@ -346,85 +443,108 @@ fn candidates(lists: &mut Lists, n: usize, seed: u64) -> (Candidates, Candidates
         start[i + 1] += start[i];
     }
     let mut fill = start.clone();
-    let mut reverse = vec![(0u32, false); start[n]];
+    let mut reverse = vec![(0u32, false); start[n] as usize];
     for (e, &v) in lists.idx.iter().enumerate() {
         if v != EMPTY {
-            reverse[fill[v as usize]] = ((e / k) as u32, lists.new[e]);
+            reverse[fill[v as usize] as usize] = ((e / k) as u32, lists.new[e]);
             fill[v as usize] += 1;
         }
     }
-    let prio = |a: u32, b: u32| hash(seed, u64::from(a.min(b)), u64::from(a.max(b)), 0);
-    // Per row: the lowest-priority forward and reverse entries, new and old apart.
-    let picked: Vec<([u32; MAX_CANDIDATES], u8, [u32; MAX_CANDIDATES], u8)> = (0..n)
-        .into_par_iter()
-        .map(|u| {
-            let own =
-                (0..k).filter(|&j| lists.idx[u * k + j] != EMPTY).map(|j| (lists.idx[u * k + j], lists.new[u * k + j]));
-            let back = reverse[start[u]..start[u + 1]].iter().copied();
-            let mut pool: Vec<(u64, u32, bool)> = own.chain(back).map(|(v, new)| (prio(u as u32, v), v, new)).collect();
-            pool.sort_unstable();
-            pool.dedup_by_key(|p| (p.1, p.2));
-            let (mut new_ids, mut old_ids) = ([EMPTY; MAX_CANDIDATES], [EMPTY; MAX_CANDIDATES]);
-            let (mut nn, mut no) = (0usize, 0usize);
-            for (_, v, is_new) in pool {
-                let (ids, len) = if is_new { (&mut new_ids, &mut nn) } else { (&mut old_ids, &mut no) };
-                if *len < MAX_CANDIDATES && !ids[..*len].contains(&v) {
-                    ids[*len] = v;
-                    *len += 1;
-                }
-            }
-            (new_ids, nn as u8, old_ids, no as u8)
-        })
-        .collect();
+    drop(fill);
+    // The pair's priority (symmetric), above the id offered.
+    let key =
+        |u: u32, v: u32| mix(seed ^ (u64::from(u.min(v)) << 32 | u64::from(u.max(v)))) & !0xFFFF_FFFF | u64::from(v);
+    // Per row, in place: the lowest-priority forward and reverse entries, new and old apart; the row's
+    // own new entries that were sampled turn old (they are compared this round).
     let mut new_c = Candidates::new(n);
     let mut old_c = Candidates::new(n);
-    for (u, (ni, nl, oi, ol)) in picked.into_iter().enumerate() {
-        new_c.ids[u * MAX_CANDIDATES..(u + 1) * MAX_CANDIDATES].copy_from_slice(&ni);
-        new_c.len[u] = nl;
-        old_c.ids[u * MAX_CANDIDATES..(u + 1) * MAX_CANDIDATES].copy_from_slice(&oi);
-        old_c.len[u] = ol;
-    }
-    // Entries sampled as new are compared this round: old from now on.
-    lists.idx.par_chunks(k).zip(lists.new.par_chunks_mut(k)).enumerate().for_each(|(u, (idx, new))| {
-        let sampled = new_c.of(u);
-        for (v, flag) in idx.iter().zip(new.iter_mut()) {
-            if *flag && sampled.contains(v) {
-                *flag = false;
-            }
-        }
-    });
+    let (reverse, start) = (&reverse, &start);
+    new_c
+        .ids
+        .par_chunks_mut(MAX_CANDIDATES)
+        .zip(new_c.len.par_iter_mut())
+        .zip(old_c.ids.par_chunks_mut(MAX_CANDIDATES).zip(old_c.len.par_iter_mut()))
+        .zip(lists.idx.par_chunks(k).zip(lists.new.par_chunks_mut(k)))
+        .enumerate()
+        .with_min_len(256)
+        .for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(new_keys, old_keys), (u, (((new_ids, new_len), (old_ids, old_len)), (idx, flags)))| {
+                let back = &reverse[start[u] as usize..start[u + 1] as usize];
+                // No new entry either way: no pair to compare (old with old was compared before).
+                if !flags.iter().zip(idx).any(|(&f, &v)| f && v != EMPTY) && !back.iter().any(|e| e.1) {
+                    (*new_len, *old_len) = (0, 0);
+                    return;
+                }
+                new_keys.clear();
+                old_keys.clear();
+                let own = idx.iter().copied().zip(flags.iter().copied()).filter(|e| e.0 != EMPTY);
+                for (v, is_new) in own.chain(back.iter().copied()) {
+                    if is_new { new_keys.push(key(u as u32, v)) } else { old_keys.push(key(u as u32, v)) }
+                }
+                let last_new = lowest(new_keys, MAX_CANDIDATES);
+                lowest(old_keys, MAX_CANDIDATES);
+                for (&v, flag) in idx.iter().zip(flags.iter_mut()) {
+                    if *flag && v != EMPTY && key(u as u32, v) <= last_new {
+                        *flag = false;
+                    }
+                }
+                for (keys, ids, len) in [(&*new_keys, new_ids, new_len), (&*old_keys, old_ids, old_len)] {
+                    ids.iter_mut().zip(keys).for_each(|(i, &key)| *i = key as u32);
+                    *len = keys.len() as u8;
+                }
+            },
+        );
     (new_c, old_c)
 }
 
 /// The local join of one row: its new candidates with each other and with its old ones; a pair is kept
-/// for a row it would enter (nearer than the row's current last neighbour).
+/// for a row it would enter (nearer than its last neighbour at the start of the round), in the bucket of
+/// that row's block. For Euclidean the candidates' rows are first copied side by side (`scratch`), so
+/// the pairs read them from the nearest cache.
 struct LocalJoin<'a> {
     space: &'a Space<'a>,
     new: &'a [u32],
     old: &'a [u32],
     thr: &'a [f32],
+    scratch: &'a mut Vec<f32>,
+    out: &'a mut [Vec<(u32, u32, f32)>],
+    block: usize,
 }
 
 impl simd::Job for LocalJoin<'_> {
-    type Output = Vec<(u32, u32, f32)>;
+    type Output = ();
     #[inline(always)]
-    fn run(self) -> Self::Output {
+    fn run(self) {
         // Plain loops, no closure: a closure is not reliably compiled with the wrapper's vector unit.
-        let mut out = Vec::new();
+        let (space, d) = (self.space, self.space.d);
+        let gathered = !space.x32.is_empty();
+        if gathered {
+            self.scratch.clear();
+            for &v in self.new.iter().chain(self.old) {
+                self.scratch.extend_from_slice(&space.x32[v as usize * d..(v as usize + 1) * d]);
+            }
+        }
+        let all = self.new.len() + self.old.len();
         for (i, &p) in self.new.iter().enumerate() {
-            for &q in self.new[i + 1..].iter().chain(self.old) {
-                if p != q {
-                    let d = self.space.dist(p, q);
-                    if d < self.thr[p as usize] {
-                        out.push((p, q, d));
-                    }
-                    if d < self.thr[q as usize] {
-                        out.push((q, p, d));
-                    }
+            for j in i + 1..all {
+                let q = if j < self.new.len() { self.new[j] } else { self.old[j - self.new.len()] };
+                if p == q {
+                    continue;
+                }
+                let dist = if gathered {
+                    squared(&self.scratch[i * d..(i + 1) * d], &self.scratch[j * d..(j + 1) * d])
+                } else {
+                    space.dist(p, q)
+                };
+                if dist < self.thr[p as usize] {
+                    self.out[p as usize / self.block].push((p, q, dist));
+                }
+                if dist < self.thr[q as usize] {
+                    self.out[q as usize / self.block].push((q, p, dist));
                 }
             }
         }
-        out
     }
 }
 
@@ -540,7 +660,7 @@ pub(crate) fn recall(x: ArrayView2<'_, f64>, metric: Metric, graph: &KnnGraph, s
     rows.sort_by_key(|&i| hash(seed, 0x5EC, i as u64, 0));
     rows.truncate(sample.min(n));
     let x = x.as_standard_layout();
-    let space = Space::new(x.as_slice().expect("standard layout"), x.ncols(), metric);
+    let space = Space::new(x.as_slice().expect("standard layout"), x.ncols(), metric, None);
     let found: usize = rows
         .par_iter()
         .map(|&i| {
@@ -569,7 +689,7 @@ impl simd::Job for Scan<'_> {
     type Output = Vec<(f32, u32)>;
     #[inline(always)]
     fn run(self) -> Vec<(f32, u32)> {
-        let n = (self.space.x.len() / self.space.d) as u32;
+        let n = self.space.rows() as u32;
         let mut out = Vec::with_capacity(n as usize);
         for j in 0..n {
             if j != self.row {
@@ -626,5 +746,11 @@ mod tests {
         let g = knn_graph(x.view(), Metric::Manhattan, 10, 5);
         assert!(recall(x.view(), Metric::Manhattan, &g, 200, 2) > 0.9);
         assert!(g.neighbors(3).all(|(j, _)| j != 3));
+        // The same graph on one thread and on three (another split of the rounds' work).
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let h = pool.install(|| knn_graph(x.view(), Metric::Manhattan, 10, 5));
+            assert_eq!((&g.indices, &g.distances), (&h.indices, &h.distances), "{threads} threads");
+        }
     }
 }

@@ -199,11 +199,11 @@ impl Lists {
             .into_par_iter()
             .chunks(block)
             .map(|rows| {
-                let (mut out, mut scratch) = (vec![Vec::new(); blocks], Vec::new());
+                let (mut out, mut scratch, mut hits) = (vec![Vec::new(); blocks], Vec::new(), Vec::new());
                 for u in rows {
                     let (new, old) = (new_c.of(u), old_c.of(u));
-                    let out = &mut out;
-                    simd::run(LocalJoin { space, new, old, thr: &thr, scratch: &mut scratch, out, block });
+                    let (scratch, hits, out) = (&mut scratch, &mut hits, &mut out);
+                    simd::run(LocalJoin { space, new, old, thr: &thr, scratch, hits, out, block });
                 }
                 out
             })
@@ -501,13 +501,15 @@ fn candidates(lists: &mut Lists, n: usize, seed: u64) -> (Candidates, Candidates
 /// The local join of one row: its new candidates with each other and with its old ones; a pair is kept
 /// for a row it would enter (nearer than its last neighbour at the start of the round), in the bucket of
 /// that row's block. For Euclidean the candidates' rows are first copied side by side (`scratch`), so
-/// the pairs read them from the nearest cache.
+/// the pairs read them from the nearest cache; the pairs kept are collected in `hits` first (reused
+/// between rows).
 struct LocalJoin<'a> {
     space: &'a Space<'a>,
     new: &'a [u32],
     old: &'a [u32],
     thr: &'a [f32],
     scratch: &'a mut Vec<f32>,
+    hits: &'a mut Vec<(u32, u32, f32)>,
     out: &'a mut [Vec<(u32, u32, f32)>],
     block: usize,
 }
@@ -518,32 +520,42 @@ impl simd::Job for LocalJoin<'_> {
     fn run(self) {
         // Plain loops, no closure: a closure is not reliably compiled with the wrapper's vector unit.
         let (space, d) = (self.space, self.space.d);
+        let (nn, m) = (self.new.len(), self.new.len() + self.old.len());
+        let mut ids = [EMPTY; 2 * MAX_CANDIDATES];
+        let mut thr = [0.0f32; 2 * MAX_CANDIDATES];
+        for (j, &v) in self.new.iter().chain(self.old).enumerate() {
+            ids[j] = v;
+            thr[j] = self.thr[v as usize];
+        }
         let gathered = !space.x32.is_empty();
         if gathered {
             self.scratch.clear();
-            for &v in self.new.iter().chain(self.old) {
+            for &v in &ids[..m] {
                 self.scratch.extend_from_slice(&space.x32[v as usize * d..(v as usize + 1) * d]);
             }
         }
-        let all = self.new.len() + self.old.len();
-        for (i, &p) in self.new.iter().enumerate() {
-            for j in i + 1..all {
-                let q = if j < self.new.len() { self.new[j] } else { self.old[j - self.new.len()] };
-                if p == q {
-                    continue;
-                }
+        // Every pair written, kept by moving the end past it: no branch to mispredict on a coin-flip test.
+        let hits = &mut *self.hits;
+        hits.resize(2 * nn * m + 1, (0, 0, 0.0));
+        let mut len = 0;
+        for i in 0..nn {
+            let (p, tp) = (ids[i], thr[i]);
+            for j in i + 1..m {
+                let q = ids[j];
                 let dist = if gathered {
                     squared(&self.scratch[i * d..(i + 1) * d], &self.scratch[j * d..(j + 1) * d])
                 } else {
                     space.dist(p, q)
                 };
-                if dist < self.thr[p as usize] {
-                    self.out[p as usize / self.block].push((p, q, dist));
-                }
-                if dist < self.thr[q as usize] {
-                    self.out[q as usize / self.block].push((q, p, dist));
-                }
+                let other = p != q;
+                hits[len] = (p, q, dist);
+                len += usize::from(other && dist < tp);
+                hits[len] = (q, p, dist);
+                len += usize::from(other && dist < thr[j]);
             }
+        }
+        for &e in &hits[..len] {
+            self.out[e.0 as usize / self.block].push(e);
         }
     }
 }

@@ -7,13 +7,14 @@
 //! neighbour list and reverse list with each other — pairs with at least one member new since the last
 //! round — and keeps what comes closer. Rounds stop when fewer than `DELTA · n · k` list entries change.
 //! The search numbers the rows in the leaf order of its first tree, so that rows near each other in
-//! space are near in memory and a round's reads mostly hit the cache.
+//! space are near in memory.
 //!
 //! Deterministic for a seed, whatever the thread count: every random choice is a hash of the seed and
 //! the ids involved, a pair has one distance whichever row asks, and a list keeps the `k` smallest
 //! distinct (distance, id) it was offered, which does not depend on the order of the offers; a round's
-//! change is counted as the entries not in a list before it. Written here rather than taken from a crate: the Rust approximate-neighbour crates build HNSW
-//! indexes, whose parallel construction depends on thread timing, and the graph is all HDBSCAN needs.
+//! change is counted as the entries not in a list before it. Written here rather than taken from a
+//! crate: the Rust approximate-neighbour crates build HNSW indexes, whose parallel construction depends
+//! on thread timing, and the graph is all HDBSCAN needs.
 
 use ndarray::ArrayView2;
 use rayon::prelude::*;
@@ -61,11 +62,12 @@ impl KnnGraph {
 /// approximate: half the memory traffic, twice the vector lanes), squared (the same order); the graph's
 /// final distances are recomputed in double precision. Rows are numbered in the search's own order
 /// (`order[i]` is the input row of search row `i`): the leaf order of a random-projection tree, so that
-/// rows near in space are near in memory and the neighbour lists' random reads mostly hit the cache.
+/// rows near in space are near in memory.
 struct Space<'a> {
     x: &'a [f64],
-    /// The rows in search order, `f32` for Euclidean, `f64` for the other metrics.
+    /// The rows in search order in single precision (Euclidean only).
     x32: Vec<f32>,
+    /// The rows in search order (the other metrics, when there is an order).
     x64: Vec<f64>,
     order: Option<Vec<u32>>,
     d: usize,
@@ -435,7 +437,7 @@ fn lowest(keys: &mut Vec<u64>, lim: usize) -> u64 {
 fn candidates(lists: &mut Lists, n: usize, seed: u64) -> (Candidates, Candidates) {
     let k = lists.k;
     // Reverse entries bucketed by the row they point to (a counting sort): (holder, flagged new).
-    let mut start = vec![0u32; n + 1];
+    let mut start = vec![0usize; n + 1];
     for &v in lists.idx.iter().filter(|&&v| v != EMPTY) {
         start[v as usize + 1] += 1;
     }
@@ -443,10 +445,10 @@ fn candidates(lists: &mut Lists, n: usize, seed: u64) -> (Candidates, Candidates
         start[i + 1] += start[i];
     }
     let mut fill = start.clone();
-    let mut reverse = vec![(0u32, false); start[n] as usize];
+    let mut reverse = vec![(0u32, false); start[n]];
     for (e, &v) in lists.idx.iter().enumerate() {
         if v != EMPTY {
-            reverse[fill[v as usize] as usize] = ((e / k) as u32, lists.new[e]);
+            reverse[fill[v as usize]] = ((e / k) as u32, lists.new[e]);
             fill[v as usize] += 1;
         }
     }
@@ -470,7 +472,7 @@ fn candidates(lists: &mut Lists, n: usize, seed: u64) -> (Candidates, Candidates
         .for_each_init(
             || (Vec::new(), Vec::new()),
             |(new_keys, old_keys), (u, (((new_ids, new_len), (old_ids, old_len)), (idx, flags)))| {
-                let back = &reverse[start[u] as usize..start[u + 1] as usize];
+                let back = &reverse[start[u]..start[u + 1]];
                 // No new entry either way: no pair to compare (old with old was compared before).
                 if !flags.iter().zip(idx).any(|(&f, &v)| f && v != EMPTY) && !back.iter().any(|e| e.1) {
                     (*new_len, *old_len) = (0, 0);

@@ -45,7 +45,7 @@ pub(crate) struct LabelTally {
     columns: Vec<ColumnTally>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct ColumnTally {
     name: &'static str,
     /// A numeric column with a value other than 0 and 1: not a label, never evaluated.
@@ -71,14 +71,7 @@ impl LabelTally {
             let at = match self.columns.iter().position(|c| c.name == name) {
                 Some(at) => at,
                 None => {
-                    self.columns.push(ColumnTally {
-                        name,
-                        not_flags: false,
-                        attack: Vec::new(),
-                        score: Vec::new(),
-                        severe: 0,
-                        severe_attacks: 0,
-                    });
+                    self.columns.push(ColumnTally { name, ..ColumnTally::default() });
                     self.columns.len() - 1
                 }
             };

@@ -1,12 +1,16 @@
 """Side by side on the same CSVs, 2 threads: `outflow cluster` (HDBSCAN, exact MST) against Python hdbscan
-(defaults: approximate MST) and fast_hdbscan, on Gaussian blobs (min_cluster_size 50, min_samples 10 —
-hdbscan's own min_samples=9, since it does not count the point itself). Prints fit times, whole-process
-times and the ratios, and runs Outflow alone on 1,000,000 × 8 (time and peak RSS).
+(defaults: approximate MST), fast_hdbscan and hdbscan-rs (a Rust HDBSCAN with a Python wheel, exact,
+Outflow's min_samples convention), on Gaussian blobs (min_cluster_size 50, min_samples 10 — hdbscan's own
+min_samples=9, since it does not count the point itself). Prints fit times, whole-process times and the
+ratios, then the scattered shape of `hdbscan_scaling.py` (blobs of mixed widths + 1 % uniform background
+noise, 8 dims) at 100,000 and 300,000 rows against hdbscan-rs alone (the fastest exact peer there; the
+Python ones take minutes at 300,000), then Outflow alone on 1,000,000 × 8 (time and peak RSS).
 
-    /work/venv/bin/python benches/scripts/hdbscan_vs_python.py [--skip-1m] [--repeat N]
+    /work/venv/bin/python benches/scripts/hdbscan_vs_python.py [--skip-1m] [--skip-scattered] [--repeat N]
 
 Needs numpy, scikit-learn (data), hdbscan, fast_hdbscan (+ pynndescent, used by fast_hdbscan above
-30 dimensions) in the Python running it, and builds the release `outflow` binary.
+30 dimensions) and hdbscan-rs 0.6.1 (`pip install hdbscan-rs==0.6.1`; skipped with a notice when missing)
+in the Python running it, and builds the release `outflow` binary.
 """
 import argparse
 import os
@@ -53,11 +57,27 @@ def timed(f):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-1m", action="store_true")
+    ap.add_argument("--skip-scattered", action="store_true")
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "outflow-cli"], cwd=ROOT, check=True)
     import fast_hdbscan
     import hdbscan
+    from sklearn.metrics import adjusted_rand_score
+
+    try:
+        import hdbscan_rs
+    except ImportError:
+        hdbscan_rs = None
+        print("hdbscan-rs is not installed: its rows are skipped (pip install hdbscan-rs==0.6.1)")
+
+    def run_rs(x, olabels):
+        """hdbscan-rs on `x`: best fit time of `args.repeat` and the ARI against Outflow's labels."""
+        times = []
+        for _ in range(args.repeat):
+            s, h = timed(lambda: hdbscan_rs.HDBSCAN(min_cluster_size=50, min_samples=10).fit(x))
+            times.append(s)
+        return min(times), h.labels_.max() + 1, adjusted_rand_score(olabels, h.labels_)
 
     tmp = tempfile.mkdtemp()
     print(f"{'data':>12} {'tool':<34} {'fit s':>8} {'process s':>10} {'clusters':>9}")
@@ -72,6 +92,11 @@ def main():
         ofit, owall = min(best_fit), min(best_wall)
         print(f"{n}x{d:>3} {'outflow cluster (exact MST)':<34} {ofit:8.2f} {owall:10.2f} {k:9d}")
         peers = {}
+        if hdbscan_rs is not None:
+            olabels = np.loadtxt(f"{tmp}/out.csv", delimiter=",", skiprows=1, usecols=0)
+            s, kr, ari = run_rs(x, olabels)
+            peers["hdbscan-rs 0.6.1 (exact)"] = s
+            print(f"{n}x{d:>3} {'hdbscan-rs 0.6.1 (exact)':<34} {s:8.2f} {'':>10} {kr:9d}   ARI {ari:.4f}")
         # Python hdbscan with its defaults (approximate MST), in process.
         s, h = timed(lambda: hdbscan.HDBSCAN(min_cluster_size=50, min_samples=9, core_dist_n_jobs=2).fit(x))
         peers["hdbscan 0.8.44 (default, approx MST)"] = s
@@ -91,6 +116,20 @@ def main():
         fastest = min(peers, key=peers.get)
         print(f"{n}x{d:>3} ratio: Outflow fit is {peers[fastest] / ofit:.1f}x faster than the fastest peer ({fastest}); "
               f"{min(v for k, v in peers.items() if 'approx' not in k) / ofit:.1f}x faster than the fastest exact peer")
+    if not args.skip_scattered and hdbscan_rs is not None:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from hdbscan_scaling import noisy_blobs
+
+        for n in (100_000, 300_000):
+            path = f"{tmp}/scattered_{n}x8.csv"
+            noisy_blobs(n, 8, 0, path)
+            x = np.loadtxt(path, delimiter=",", skiprows=1)
+            ofit = min(run_outflow(path, f"{tmp}/out.csv")[0] for _ in range(args.repeat))
+            olabels = np.loadtxt(f"{tmp}/out.csv", delimiter=",", skiprows=1, usecols=0)
+            s, kr, ari = run_rs(x, olabels)
+            print(f"{n}x  8 scattered {'outflow cluster (exact MST)':<34} {ofit:8.2f}")
+            print(f"{n}x  8 scattered {'hdbscan-rs 0.6.1 (exact)':<34} {s:8.2f} {'':>10} {kr:9d}   ARI {ari:.4f}")
+            print(f"{n}x  8 scattered ratio: Outflow fit is {s / ofit:.1f}x faster than hdbscan-rs")
     if not args.skip_1m:
         path = f"{tmp}/blobs_1000000x8.csv"
         blobs(1_000_000, 8, path)

@@ -149,7 +149,7 @@ fn main() {
         }
     }
     let mut out = a.out.as_ref().map(|p| {
-        let mut f = std::fs::File::create(p).expect("--out");
+        let mut f = std::fs::File::create(p).unwrap_or_else(|e| panic!("--out {}: {e}", p.display()));
         writeln!(f, "set,prep,score,seed,roc_auc,pr_auc,positives,rows,seconds").unwrap();
         f
     });

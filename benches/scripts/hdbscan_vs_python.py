@@ -3,10 +3,12 @@
 Outflow's min_samples convention), on Gaussian blobs (min_cluster_size 50, min_samples 10 — hdbscan's own
 min_samples=9, since it does not count the point itself). Prints fit times, whole-process times and the
 ratios, then the scattered shape of `hdbscan_scaling.py` (blobs of mixed widths + 1 % uniform background
-noise, 8 dims) at 100,000 and 300,000 rows against hdbscan-rs alone (the fastest exact peer there; the
-Python ones take minutes at 300,000), then Outflow alone on 1,000,000 × 8 (time and peak RSS).
+noise, 8 dims) at 100,000, 300,000 and 1,000,000 rows against hdbscan-rs alone (the fastest exact peer
+there; the Python ones take minutes at 300,000), then Outflow alone on 1,000,000 × 8 blobs (time and peak
+RSS).
 
-    /work/venv/bin/python benches/scripts/hdbscan_vs_python.py [--skip-1m] [--skip-scattered] [--repeat N]
+    /work/venv/bin/python benches/scripts/hdbscan_vs_python.py [--skip-1m] [--skip-scattered]
+        [--scattered-sizes 100000,300000,1000000] [--repeat N]
 
 Needs numpy, scikit-learn (data), hdbscan, fast_hdbscan (+ pynndescent, used by fast_hdbscan above
 30 dimensions) and hdbscan-rs 0.6.1 (`pip install hdbscan-rs==0.6.1`; skipped with a notice when missing)
@@ -58,6 +60,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-1m", action="store_true")
     ap.add_argument("--skip-scattered", action="store_true")
+    ap.add_argument("--scattered-sizes", default="100000,300000,1000000")
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "outflow-cli"], cwd=ROOT, check=True)
@@ -120,7 +123,7 @@ def main():
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         from hdbscan_scaling import noisy_blobs
 
-        for n in (100_000, 300_000):
+        for n in (int(v) for v in args.scattered_sizes.split(",")):
             path = f"{tmp}/scattered_{n}x8.csv"
             noisy_blobs(n, 8, 0, path)
             x = np.loadtxt(path, delimiter=",", skiprows=1)

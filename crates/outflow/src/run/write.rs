@@ -428,17 +428,12 @@ pub(crate) fn anomalies_table_at(table: &Table, flows: &[FlowScore], base: usize
     Table::new(columns).expect("columns of one length and distinct names")
 }
 
-/// A table's file contents in `format` (what the run directory and `outflow score` write).
+/// A table's file contents in `format` (what the run directory and `outflow score` write): a
+/// [`TableWriter`] of one table.
 pub fn table_bytes(table: &Table, format: TableFormat) -> Result<Vec<u8>> {
-    match format {
-        TableFormat::Csv => Ok(table_csv(table).into_bytes()),
-        #[cfg(feature = "arrow")]
-        TableFormat::Parquet => Ok(outflow_io::arrow::parquet_bytes(table)?),
-        #[cfg(not(feature = "arrow"))]
-        TableFormat::Parquet => {
-            Err(outflow_core::InputError::param("table_format", "Parquet needs the `arrow` feature of outflow").into())
-        }
-    }
+    let mut w = TableWriter::new(Vec::new(), format)?;
+    w.write(table)?;
+    w.finish()
 }
 
 /// A table written batch by batch in a [`TableFormat`] — how streamed runs and `outflow score` write

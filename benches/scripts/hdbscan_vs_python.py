@@ -11,8 +11,9 @@ RSS).
         [--scattered-sizes 100000,300000,1000000] [--repeat N]
 
 Needs numpy, scikit-learn (data), hdbscan, fast_hdbscan (+ pynndescent, used by fast_hdbscan above
-30 dimensions) and hdbscan-rs 0.6.1 (`pip install hdbscan-rs==0.6.1`; skipped with a notice when missing)
-in the Python running it, and builds the release `outflow` binary.
+30 dimensions) and hdbscan-rs 0.6.1 in the Python running it (all pinned in
+`tools/reference/requirements.txt`; hdbscan-rs's rows are skipped with a notice when it is missing), and
+builds the release `outflow` binary.
 """
 import argparse
 import os

@@ -127,6 +127,7 @@ def main():
         for n in (int(v) for v in args.scattered_sizes.split(",")):
             path = f"{tmp}/scattered_{n}x8.csv"
             noisy_blobs(n, 8, 0, path)
+            # Read back: the file holds the values rounded as Outflow reads them, so both fit the same array.
             x = np.loadtxt(path, delimiter=",", skiprows=1)
             ofit = min(run_outflow(path, f"{tmp}/out.csv")[0] for _ in range(args.repeat))
             olabels = np.loadtxt(f"{tmp}/out.csv", delimiter=",", skiprows=1, usecols=0)

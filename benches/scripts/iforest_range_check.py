@@ -23,6 +23,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fusion_search import average_precision, roc_auc  # noqa: E402
+from labeled_log_check import seeds  # noqa: E402
 
 EULER = 0.5772156649015329
 
@@ -109,16 +110,15 @@ def main() -> None:
     ap.add_argument("--sets", default="odds-http,odds-smtp")
     ap.add_argument("--seeds", default="1-3")
     args = ap.parse_args()
-    first, last = (int(v) for v in args.seeds.split("-")) if "-" in args.seeds else (int(args.seeds),) * 2
     print(f"{'set':<16} {'seed':>4} {'forest':<15} {'ROC-AUC':>8} {'PR-AUC':>8}")
     for name in args.sets.split(","):
-        for seed in range(first, last + 1):
+        for i, seed in enumerate(seeds(args.seeds)):
             d = pd.read_csv(f"{args.dir}/{name}-{seed}.csv")
             y = d.pop("__label").to_numpy()
             x = d.to_numpy(dtype=float)
             for forest, s in forest_scores(x, seed).items():
                 print(f"{name:<16} {seed:>4} {forest:<15} {roc_auc(y, s):8.3f} {average_precision(y, s):8.3f}")
-            if seed == first:
+            if i == 0:
                 for j, col in enumerate(d.columns):
                     at = x[:, j] == x[:, j].min()
                     print(f"{name:<16} column {col}: rows at its smallest value: {int((at & (y == 0)).sum())} normal, "

@@ -1,8 +1,7 @@
 """HDBSCAN in one Python process, on the same array: outflow.HDBSCAN (the wheel), hdbscan 0.8 (exact
 MST, and its default approximate MST), fast_hdbscan, hdbscan-rs (a Rust HDBSCAN's wheel, exact, when
-installed) and scikit-learn's HDBSCAN. Each is run once on the
-data first (fast_hdbscan's numba compilation happens there, on the same data), then timed over
---repeat runs; the best time and the ratio to Outflow are printed, with the adjusted Rand index of
+installed) and scikit-learn's HDBSCAN. Each is run once on the data first (fast_hdbscan's numba
+compilation happens there, on the same data), then timed over --repeat runs; the best time and the ratio to Outflow are printed, with the adjusted Rand index of
 each peer's labels against Outflow's.
 
     python benches/scripts/python_side_by_side.py [--rows 100000] [--dims 8] [--repeat 3]
@@ -34,16 +33,16 @@ def peers(mcs, ms):
 
     import outflow
 
+    # Outflow first: its labels are the reference of every ARI.
+    fits = [("outflow.HDBSCAN", lambda x: outflow.HDBSCAN(min_cluster_size=mcs, min_samples=ms).fit(x).labels_)]
     try:
         import hdbscan_rs
-    except ImportError:
-        hdbscan_rs = None
-    rs = [] if hdbscan_rs is None else [
+
         # Outflow's min_samples convention (the point itself counted).
-        ("hdbscan-rs (exact)", lambda x: hdbscan_rs.HDBSCAN(min_cluster_size=mcs, min_samples=ms).fit(x).labels_),
-    ]
-    # Outflow first: its labels are the reference of every ARI.
-    return [("outflow.HDBSCAN", lambda x: outflow.HDBSCAN(min_cluster_size=mcs, min_samples=ms).fit(x).labels_)] + rs + [
+        fits.append(("hdbscan-rs (exact)", lambda x: hdbscan_rs.HDBSCAN(min_cluster_size=mcs, min_samples=ms).fit(x).labels_))
+    except ImportError:
+        pass
+    return fits + [
         ("hdbscan (exact MST)", lambda x: hdbscan.HDBSCAN(min_cluster_size=mcs, min_samples=ms - 1, approx_min_span_tree=False, core_dist_n_jobs=2).fit(x).labels_),
         ("hdbscan (default)", lambda x: hdbscan.HDBSCAN(min_cluster_size=mcs, min_samples=ms - 1, core_dist_n_jobs=2).fit(x).labels_),
         ("fast_hdbscan", lambda x: fast_hdbscan.HDBSCAN(min_cluster_size=mcs, min_samples=ms - 1).fit(x).labels_),

@@ -52,6 +52,7 @@ fn sample_run() -> Result<PathBuf, Box<dyn Error>> {
         flows: &fit.flows,
         rows_selected: table.n_rows(),
         fit: &fit,
+        fit_rows: None,
         levels: &[],
         tuning: None,
         seed: params.seed,

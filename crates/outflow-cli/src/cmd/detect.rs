@@ -6,16 +6,19 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use outflow::aggregate::{Aggregates, Aggregator};
 use outflow::io::Table;
 use outflow::io::{BatchTypes, Format, Input, read_batches_typed};
 use outflow::run::{
     FlowRunWriter, FlowSample, LabelEvaluation, RemoteRunClaim, RunClaim, RunDir, RunInput, RunSummary, TableFormat,
     claim_fresh_run_dir, claim_remote_run, claim_run_dir,
 };
-use outflow::{DetectorFit, DetectorParams, FlowScore, Level, RowFilter, TuneParams, Tuning, default_model_name};
+use outflow::{
+    AggregateParams, DetectorFit, DetectorParams, FlowScore, Level, RowFilter, TuneParams, Tuning, default_model_name,
+};
 
 use crate::algorithm::AlgorithmArgs;
-use crate::input::{FormatArgs, aggregate_batches, read};
+use crate::input::{FormatArgs, aggregate_batches};
 
 /// Arguments of `outflow detect`.
 #[derive(clap::Args, Debug)]
@@ -54,9 +57,10 @@ pub struct Args {
     #[arg(long, default_value_t = 100_000)]
     pub max_fit_rows: usize,
     /// Fit the anomaly scorers and their rank tables on at most this many rows (a seeded sample holding
-    /// the clustering's); the others are scored by the fitted model. At the flow level, a log longer
-    /// than one batch (--batch-rows) is never held whole: the whole detector is fitted on a sample of
-    /// this many flows taken while reading it, and every flow is scored on a second reading.
+    /// the clustering's); the others are scored by the fitted model. A log longer than one batch
+    /// (--batch-rows) is never held whole: the flow detector is fitted on a sample of this many flows
+    /// taken while reading it (host and pair rows aggregated from every flow as it passes), and every
+    /// flow is scored on a second reading.
     #[arg(long, default_value_t = 1_000_000)]
     pub max_score_rows: usize,
     /// Seed of every random choice.
@@ -99,8 +103,9 @@ pub struct Args {
     pub internal: Option<String>,
     /// Flows read per batch (a CSV or Zeek JSON log longer than a batch is read once more first, to
     /// type its columns over every row). Host and
-    /// pair levels aggregate each batch as it comes; the flow level alone samples, then scores and
-    /// writes, batch by batch (see --max-score-rows). Memory grows with the batch, not with the log.
+    /// pair levels aggregate each batch as it comes; the flow level samples, then scores and writes,
+    /// batch by batch (see --max-score-rows). Memory grows with the batch and the host and pair rows,
+    /// not with the flows.
     #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_rows: u64,
 }
@@ -171,17 +176,13 @@ pub fn run(a: Args) -> Result<()> {
     }
     let t = Instant::now();
     let pb = spinner(show, "reading");
-    let (input, table, format) = if levels == [Level::Flow] {
-        match read_or_sample(&a)? {
-            FirstPass::Whole(input, table, format) => (input, table, format),
-            FirstPass::Sampled(sampled) => {
-                pb.finish_and_clear();
-                let summary = run_sampled(&a, params, sampled, &out, show, started, model_key.as_ref())?;
-                return finish_run(&a, summary, &out, remote, claim, &shown);
-            }
+    let (input, table, format) = match read_or_sample(&a, &params.aggregation, &levels[1..])? {
+        FirstPass::Whole(input, table, format) => (input, table, format),
+        FirstPass::Sampled(sampled) => {
+            pb.finish_and_clear();
+            let summary = run_sampled(&a, params, *sampled, &out, show, started, model_key.as_ref())?;
+            return finish_run(&a, summary, &out, remote, claim, &shown);
         }
-    } else {
-        read(a.input.as_ref(), &a.format)?
     };
     pb.finish_and_clear();
     let read_seconds = t.elapsed().as_secs_f64();
@@ -215,6 +216,7 @@ pub fn run(a: Args) -> Result<()> {
         flows: &flows,
         rows_selected: selected.len(),
         fit: &fit,
+        fit_rows: (primary == Level::Flow && selected.len() != table.n_rows()).then_some(selected.as_slice()),
         levels: &level_fits,
         tuning: tuning.as_ref(),
         seed: a.seed,
@@ -291,6 +293,7 @@ fn run_streamed(
         flows: &fits[0].flows,
         rows_selected: read.rows_selected,
         fit: &fits[0],
+        fit_rows: None,
         levels: &fits[1..],
         tuning: None,
         seed: a.seed,
@@ -306,7 +309,7 @@ fn run_streamed(
 /// What the first read of a flow-level run gives: the whole log when it fits in one batch, else a sample.
 enum FirstPass {
     Whole(Input, Table, Format),
-    Sampled(Sampled),
+    Sampled(Box<Sampled>),
 }
 
 /// A log longer than one batch: the sample the detector is fitted on, and what reading it counted.
@@ -319,12 +322,17 @@ struct Sampled {
     read_seconds: f64,
     /// What the first reading learned of the columns: the second reads with it.
     types: BatchTypes,
+    /// The whole log's host and pair rows, when those levels are asked for.
+    aggregates: Option<Aggregates>,
 }
 
 /// Reads the log batch by batch (`--batch-rows`; formats that are read whole come as one batch). A log
 /// of one batch is returned whole; a longer one leaves only a seeded sample of `--max-score-rows` of the
 /// selected flows, so memory never holds the log.
-fn read_or_sample(a: &Args) -> Result<FirstPass> {
+///
+/// With host or pair `levels` (`--level all`), each batch of a longer log is also aggregated as it
+/// passes, so the host and pair rows are the whole log's.
+fn read_or_sample(a: &Args, aggregation: &AggregateParams, levels: &[Level]) -> Result<FirstPass> {
     let t = Instant::now();
     let input = crate::input::open(a.input.as_ref())?;
     let filter = RowFilter { services: a.services.clone(), hosts: a.hosts.clone() };
@@ -333,8 +341,15 @@ fn read_or_sample(a: &Args) -> Result<FirstPass> {
     let mut sample: Option<FlowSample> = None;
     let mut rows_read = 0usize;
     let mut types = BatchTypes::default();
-    let offer = |sample: &mut FlowSample, batch: Table, base: usize| -> Result<()> {
+    let mut aggregator = match levels {
+        [] => None,
+        levels => Some(Aggregator::new(aggregation.clone(), levels)?),
+    };
+    let mut offer = |sample: &mut FlowSample, batch: Table, base: usize| -> Result<()> {
         let rows = selected_rows(&filter, &batch)?;
+        if let Some(agg) = aggregator.as_mut().filter(|_| !rows.is_empty()) {
+            if rows.len() == batch.n_rows() { agg.push(&batch)? } else { agg.push(&batch.take_rows(&rows))? }
+        }
         Ok(sample.push(batch, base, &rows)?)
     };
     let opts = a.format.options()?;
@@ -364,8 +379,10 @@ fn read_or_sample(a: &Args) -> Result<FirstPass> {
     if table.n_rows() == 0 {
         bail!("no flow matches the selection (--service {:?} --host {:?})", a.services, a.hosts);
     }
+    let aggregates =
+        aggregator.map(|agg| agg.finish().with_context(|| format!("aggregating {}", input.name()))).transpose()?;
     let read_seconds = t.elapsed().as_secs_f64();
-    Ok(FirstPass::Sampled(Sampled { input, format, table, rows, rows_read, read_seconds, types }))
+    Ok(FirstPass::Sampled(Box::new(Sampled { input, format, table, rows, rows_read, read_seconds, types, aggregates })))
 }
 
 /// The rows of a batch that the selection (`--service`, `--host`) keeps.
@@ -395,11 +412,22 @@ fn run_sampled(
         show,
         &format!("fitting flows on a sample of {} (prepare, {}, scores)", s.table.n_rows(), params.clustering.title()),
     );
-    let fit = DetectorParams { level: Level::Flow, ..params }.fit(&s.table).context("the flow level")?;
+    let fit = DetectorParams { level: Level::Flow, ..params.clone() }.fit(&s.table).context("the flow level")?;
     pb.finish_and_clear();
+    let mut level_fits = Vec::new();
+    for level in [Level::Host, Level::Pair] {
+        let rows =
+            s.aggregates.as_mut().and_then(|a| if level == Level::Host { a.hosts.take() } else { a.pairs.take() });
+        if let Some(entities) = rows {
+            let pb = spinner(show, &format!("fitting {level}s"));
+            let p = DetectorParams { level, ..params.clone() };
+            level_fits.push(p.fit_entities(entities).with_context(|| format!("the {level} level"))?);
+            pb.finish_and_clear();
+        }
+    }
     let pb = spinner(show, "scoring and writing every flow");
     let filter = RowFilter { services: a.services.clone(), hosts: a.hosts.clone() };
-    let mut writer = FlowRunWriter::new(out, &fit, &s.rows, table_format(&a.out_format))?;
+    let mut writer = FlowRunWriter::new(out, &fit, &s.rows, table_format(&a.out_format))?.with_levels(&level_fits)?;
     let batch_rows = usize::try_from(a.batch_rows).unwrap_or(usize::MAX);
     let t = Instant::now();
     read_batches_typed(&s.input, &a.format.options()?, batch_rows, &mut s.types, |batch: Table| -> Result<()> {
@@ -426,7 +454,8 @@ fn run_sampled(
         flows: &fit.flows,
         rows_selected: s.table.n_rows(),
         fit: &fit,
-        levels: &[],
+        fit_rows: None,
+        levels: &level_fits,
         tuning: tuning.as_ref(),
         seed: a.seed,
         read_seconds: s.read_seconds + read_again,

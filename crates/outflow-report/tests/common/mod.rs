@@ -70,6 +70,7 @@ fn write_run_dir_with(dir: &Path, table: &Table, params: &DetectorParams, levels
         flows: &fit.flows,
         rows_selected: table.n_rows(),
         fit: &fit,
+        fit_rows: None,
         levels,
         tuning: None,
         seed: params.seed,

@@ -203,6 +203,7 @@ pub fn flow_level_scores(levels: &[DetectorFit], links: &[FlowLinks]) -> Vec<(St
 }
 
 /// One line of `alerts.csv` before ranking.
+#[derive(Debug)]
 struct Alert {
     level: Level,
     severity: Severity,
@@ -227,80 +228,125 @@ pub fn alerts_csv(
     levels: &[DetectorFit],
     links: &[FlowLinks],
 ) -> String {
-    let mut alerts: Vec<Alert> = Vec::new();
-    let (src_col, dst_col, ts_col) = flow_identity_columns(flows);
-    for f in flow_scores.iter().filter(|f| f.severity.is_anomaly()) {
-        let ts = ts_col.map_or(String::new(), |c| cell(flows, c, f.row));
-        alerts.push(Alert {
-            level: Level::Flow,
-            severity: f.severity,
-            score: f.outlier_score.unwrap_or(0.0),
-            src: src_col.map_or(String::new(), |c| cell(flows, c, f.row)),
-            dst: dst_col.map_or(String::new(), |c| cell(flows, c, f.row)),
-            window: (ts.clone(), ts),
-            flows: 1,
-            cluster: f.cluster.map_or(String::new(), |c| c.to_string()),
-            evidence: String::new(),
-            reasons: flow_reasons.get(f.row).cloned().unwrap_or_default(),
-            flow_rows: vec![f.row],
-        });
+    let mut book = AlertBook::new(levels);
+    book.push(flows, 0, flow_scores, flow_reasons, links);
+    book.csv()
+}
+
+/// `alerts.csv` gathered from a log read batch by batch: the anomalous flows of each batch, and for each
+/// anomalous host or pair row the count of its flows and the first [`MAX_FLOW_ROWS`] of their rows.
+/// Memory grows with the anomalies, not with the flows.
+#[derive(Debug)]
+pub struct AlertBook<'a> {
+    levels: &'a [DetectorFit],
+    flows: Vec<Alert>,
+    /// Per level, the flows of each anomalous row (`None` for the others).
+    members: Vec<Vec<Option<Members>>>,
+}
+
+/// The flows of a host or pair row: their count and first [`MAX_FLOW_ROWS`] rows.
+type Members = (usize, Vec<usize>);
+
+impl<'a> AlertBook<'a> {
+    /// An empty book for the host and pair fits `levels`.
+    pub fn new(levels: &'a [DetectorFit]) -> Self {
+        let members = levels
+            .iter()
+            .map(|fit| fit.flows.iter().map(|f| f.severity.is_anomaly().then(|| (0, Vec::new()))).collect())
+            .collect();
+        AlertBook { levels, flows: Vec::new(), members }
     }
-    for (fit, links) in levels.iter().zip(links) {
-        let e = entities(fit);
-        let t = e.table();
-        let mut members: Vec<Vec<usize>> = vec![Vec::new(); e.len()];
-        for (row, l) in links.iter().enumerate() {
-            for r in l.iter().flatten() {
-                members[*r].push(row);
-            }
-        }
-        let reasons = fit.reasons(3);
-        for f in fit.flows.iter().filter(|f| f.severity.is_anomaly()) {
-            let r = f.row;
-            alerts.push(Alert {
-                level: e.level(),
+
+    /// Adds a batch of flows whose first row is row `base` of the log: its scores (`row` counts in the
+    /// batch), the reasons of its anomalous flows (by batch row; others may be empty) and its `links` to
+    /// the levels' rows ([`level_links`] of the batch).
+    pub fn push(&mut self, flows: &Table, base: usize, scores: &[FlowScore], reasons: &[String], links: &[FlowLinks]) {
+        let (src_col, dst_col, ts_col) = flow_identity_columns(flows);
+        for f in scores.iter().filter(|f| f.severity.is_anomaly()) {
+            let ts = ts_col.map_or(String::new(), |c| cell(flows, c, f.row));
+            self.flows.push(Alert {
+                level: Level::Flow,
                 severity: f.severity,
                 score: f.outlier_score.unwrap_or(0.0),
-                src: cell(t, "src", r),
-                dst: cell(t, "dst", r),
-                window: (cell(t, "window_start", r), cell(t, "window_end", r)),
-                flows: members[r].len(),
+                src: src_col.map_or(String::new(), |c| cell(flows, c, f.row)),
+                dst: dst_col.map_or(String::new(), |c| cell(flows, c, f.row)),
+                window: (ts.clone(), ts),
+                flows: 1,
                 cluster: f.cluster.map_or(String::new(), |c| c.to_string()),
-                evidence: evidence_name(f),
-                reasons: reasons[r].clone(),
-                flow_rows: std::mem::take(&mut members[r]),
+                evidence: String::new(),
+                reasons: reasons.get(f.row).cloned().unwrap_or_default(),
+                flow_rows: vec![base + f.row],
             });
         }
+        for (members, links) in self.members.iter_mut().zip(links) {
+            for (row, l) in links.iter().enumerate() {
+                for &r in l.iter().flatten() {
+                    if let Some((count, rows)) = &mut members[r] {
+                        *count += 1;
+                        if rows.len() < MAX_FLOW_ROWS {
+                            rows.push(base + row);
+                        }
+                    }
+                }
+            }
+        }
     }
-    // Behaviour before single connections: at one severity, host and pair alerts (each summarising many
-    // flows) come before flow alerts; scores of different levels come from different models.
-    let order = |l: Level| match l {
-        Level::Host => 0,
-        Level::Pair => 1,
-        Level::Flow => 2,
-    };
-    alerts.sort_by(|a, b| {
-        b.severity.cmp(&a.severity).then(order(a.level).cmp(&order(b.level))).then(b.score.total_cmp(&a.score))
-    });
-    let header = ALERT_COLUMNS.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let records = alerts.into_iter().enumerate().map(|(i, a)| {
-        vec![
-            (i + 1).to_string(),
-            a.level.name().to_owned(),
-            a.severity.name().to_owned(),
-            a.score.to_string(),
-            a.src,
-            a.dst,
-            a.window.0,
-            a.window.1,
-            a.flows.to_string(),
-            a.cluster,
-            a.evidence,
-            a.reasons,
-            a.flow_rows.iter().take(MAX_FLOW_ROWS).map(|r| r.to_string()).collect::<Vec<_>>().join(" "),
-        ]
-    });
-    super::write::csv_text(std::iter::once(header).chain(records))
+
+    /// The file's text: every alert, ranked.
+    pub fn csv(self) -> String {
+        let mut alerts = self.flows;
+        for (fit, mut members) in self.levels.iter().zip(self.members) {
+            let e = entities(fit);
+            let t = e.table();
+            let reasons = fit.reasons(3);
+            for f in fit.flows.iter().filter(|f| f.severity.is_anomaly()) {
+                let r = f.row;
+                let (flows, flow_rows) = members[r].take().unwrap_or_default();
+                alerts.push(Alert {
+                    level: e.level(),
+                    severity: f.severity,
+                    score: f.outlier_score.unwrap_or(0.0),
+                    src: cell(t, "src", r),
+                    dst: cell(t, "dst", r),
+                    window: (cell(t, "window_start", r), cell(t, "window_end", r)),
+                    flows,
+                    cluster: f.cluster.map_or(String::new(), |c| c.to_string()),
+                    evidence: evidence_name(f),
+                    reasons: reasons[r].clone(),
+                    flow_rows,
+                });
+            }
+        }
+        // Behaviour before single connections: at one severity, host and pair alerts (each summarising
+        // many flows) come before flow alerts; scores of different levels come from different models.
+        let order = |l: Level| match l {
+            Level::Host => 0,
+            Level::Pair => 1,
+            Level::Flow => 2,
+        };
+        alerts.sort_by(|a, b| {
+            b.severity.cmp(&a.severity).then(order(a.level).cmp(&order(b.level))).then(b.score.total_cmp(&a.score))
+        });
+        let header = ALERT_COLUMNS.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let records = alerts.into_iter().enumerate().map(|(i, a)| {
+            vec![
+                (i + 1).to_string(),
+                a.level.name().to_owned(),
+                a.severity.name().to_owned(),
+                a.score.to_string(),
+                a.src,
+                a.dst,
+                a.window.0,
+                a.window.1,
+                a.flows.to_string(),
+                a.cluster,
+                a.evidence,
+                a.reasons,
+                a.flow_rows.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(" "),
+            ]
+        });
+        super::write::csv_text(std::iter::once(header).chain(records))
+    }
 }
 
 /// The source, destination and timestamp columns of a flow table, when it has them (found as the

@@ -52,8 +52,8 @@ use crate::detector::{ClusterSize, Thresholds};
 
 pub use crate::run::evaluation::{LabelEvaluation, label_evaluation};
 pub use crate::run::levels::{
-    ALERT_COLUMNS, ALERTS, ENTITY_SCORE_COLUMNS, FlowLinks, LevelSummary, MAX_FLOW_ROWS, alerts_csv, entity_csv,
-    entity_scores_csv, entity_scores_table, entity_table, flow_level_scores, level_links, level_summary,
+    ALERT_COLUMNS, ALERTS, AlertBook, ENTITY_SCORE_COLUMNS, FlowLinks, LevelSummary, MAX_FLOW_ROWS, alerts_csv,
+    entity_csv, entity_scores_csv, entity_scores_table, entity_table, flow_level_scores, level_links, level_summary,
 };
 pub use crate::run::read::{Anomalies, RunDir, Sample, Scores, TOP_ANOMALIES};
 pub use crate::run::remote::{RemoteRunClaim, claim_remote_run, download_run, upload_files};

@@ -10,6 +10,11 @@
 //!
 //! The flows of the sample keep their fitted results, as the clustering's sample does in a fit on a whole
 //! table; `clusters.json` gives each cluster's size in the whole log and its statistics on the sample.
+//!
+//! With host and pair fits beside the flows ([`FlowRunWriter::with_levels`]; their rows aggregated from
+//! the whole log during the first pass), each batch's flows are linked to their host and pair rows as
+//! they are scored, and an [`AlertBook`] keeps the anomalous flows and, per anomalous host or pair row,
+//! the count and first rows of its flows: memory grows with the anomalies, not with the flows.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -20,7 +25,8 @@ use outflow_core::AtomicFile;
 use outflow_io::Table;
 
 use super::evaluation::LabelTally;
-use super::write::{RunInput, TableWriter, anomalies_table_at, sample_csv_at, scores_table_at};
+use super::levels::{ALERTS, AlertBook, flow_level_scores, level_links};
+use super::write::{RunInput, TableWriter, anomalies_table_at, sample_csv_at, scores_table_at, write_levels};
 use super::{
     ANOMALIES, ANOMALY_COLUMNS, CLUSTERS, RunSummary, SAMPLE, SCORES, SUMMARY, SeverityCounts, TUNING, TableFormat,
 };
@@ -144,6 +150,9 @@ impl FlowSample {
 pub struct FlowRunWriter<'a> {
     dir: PathBuf,
     fit: &'a DetectorFit,
+    /// Host and pair fits next to the flows (`--level all`), and the alerts gathered for them.
+    levels: &'a [DetectorFit],
+    alerts: Option<AlertBook<'a>>,
     sample_rows: &'a [usize],
     next_sample: usize,
     format: TableFormat,
@@ -179,6 +188,8 @@ impl<'a> FlowRunWriter<'a> {
         Ok(FlowRunWriter {
             dir: dir.to_owned(),
             fit,
+            levels: &[],
+            alerts: None,
             sample_rows,
             next_sample: 0,
             format,
@@ -194,6 +205,19 @@ impl<'a> FlowRunWriter<'a> {
             score_seconds: 0.0,
             write_seconds: 0.0,
         })
+    }
+
+    /// Adds host and pair fits (fitted on the whole log's host and pair rows, aggregated beforehand): the
+    /// scores gain each flow's `src_host_score`, `dst_host_score` and `pair_score`, and
+    /// [`FlowRunWriter::finish`] writes their tables, models and `alerts.csv`.
+    pub fn with_levels(mut self, levels: &'a [DetectorFit]) -> Result<Self> {
+        if let Some(f) = levels.iter().find(|f| f.entities.is_none()) {
+            let why = format!("with_levels takes host and pair fits, not a {} fit", f.detector.level());
+            return Err(outflow_core::InputError::param("levels", why).into());
+        }
+        self.levels = levels;
+        self.alerts = (!levels.is_empty()).then(|| AlertBook::new(levels));
+        Ok(self)
     }
 
     /// Scores the next batch of the log and writes it. `excluded` gives, per row, why it was left out of
@@ -241,8 +265,13 @@ impl<'a> FlowRunWriter<'a> {
         let t = Instant::now();
         self.rows_scored += flows.iter().filter(|f| f.outlier_score.is_some()).count();
         self.labels.push(batch, &flows);
+        let links = level_links(batch, self.levels)?;
+        let level_scores = flow_level_scores(self.levels, &links);
+        if let Some(alerts) = &mut self.alerts {
+            alerts.push(batch, base, &flows, &anomaly_reasons(self.fit, batch, &flows)?, &links);
+        }
         let scores = self.scores.as_mut().expect("a scores file until finished");
-        scores.write(&scores_table_at(batch, &flows, &[], base))?;
+        scores.write(&scores_table_at(batch, &flows, &level_scores, base))?;
         let anomalies = anomalies_table_at(batch, &flows, base);
         if anomalies.n_rows() > 0 {
             let path = self.dir.join(format!(".anomalies-{}.{}.{}.tmp", self.spills.len(), std::process::id(), base));
@@ -302,7 +331,12 @@ impl<'a> FlowRunWriter<'a> {
         if let Some(tuning) = run.tuning {
             put(TUNING, super::tuning_csv(tuning).as_bytes())?;
         }
+        let levels = write_levels(&self.dir, &self.levels.iter().collect::<Vec<_>>(), run)?;
+        if let Some(alerts) = self.alerts.take() {
+            put(ALERTS, alerts.csv().as_bytes())?;
+        }
         let mut summary = super::write::summary(run, model_file);
+        summary.levels = levels;
         summary.rows_read = self.rows_read;
         summary.rows_selected = self.rows_selected;
         summary.rows_kept = self.rows_scored;
@@ -371,6 +405,21 @@ impl Drop for FlowRunWriter<'_> {
             let _ = std::fs::remove_file(s);
         }
     }
+}
+
+/// The reasons of a batch's anomalous flows (empty strings for the others).
+fn anomaly_reasons(fit: &DetectorFit, batch: &Table, flows: &[FlowScore]) -> Result<Vec<String>> {
+    let rows: Vec<usize> = flows.iter().filter(|f| f.severity.is_anomaly()).map(|f| f.row).collect();
+    let mut reasons = vec![String::new(); batch.n_rows()];
+    if rows.is_empty() {
+        return Ok(reasons);
+    }
+    let detector = &fit.detector;
+    let prepared = detector.prep().transform(&batch.take_rows(&rows))?;
+    for (&row, why) in rows.iter().zip(detector.reasons(&prepared, 3)) {
+        reasons[row] = why;
+    }
+    Ok(reasons)
 }
 
 /// Reads the next record of a spill file into `record`; its score and row (its first two fields).

@@ -34,6 +34,9 @@ pub struct RunInput<'a> {
     pub rows_selected: usize,
     /// The fit on the selected records: at the flow level, or the one host or pair level asked for.
     pub fit: &'a DetectorFit,
+    /// The record of `table` of each row `fit` was fitted on, when it was fitted on a selection of them
+    /// (`None`: row for row the same records).
+    pub fit_rows: Option<&'a [usize]>,
     /// Host and pair fits next to a flow-level `fit` (`--level all`): their tables, models and
     /// `alerts.csv` are written too.
     pub levels: &'a [DetectorFit],
@@ -204,15 +207,9 @@ impl super::RunDir {
         let t = Instant::now();
         std::fs::create_dir_all(dir).map_err(|source| OutflowError::File { path: dir.to_owned(), source })?;
         let put = |name: &str, bytes: &[u8]| write_atomic(&dir.join(name), bytes, true);
-        let mut levels = Vec::new();
-        for fit in run.fit.entities.is_some().then_some(run.fit).into_iter().chain(run.levels) {
-            let level = fit.detector.level();
-            let model_file = default_model_name().replacen("outflow-model", &format!("outflow-{level}-model"), 1);
-            fit.detector.save_signed(dir.join(&model_file), true, run.model_key)?;
-            let file = run.table_format.file_name(level.table_name());
-            put(&file, &table_bytes(&entity_table(fit), run.table_format)?)?;
-            levels.push(LevelSummary { table_file: file, ..level_summary(fit, &model_file) });
-        }
+        let entity_fits: Vec<&DetectorFit> =
+            run.fit.entities.is_some().then_some(run.fit).into_iter().chain(run.levels).collect();
+        let levels = write_levels(dir, &entity_fits, run)?;
         let model_file = if run.fit.entities.is_some() {
             levels[0].model_file.clone()
         } else {
@@ -223,7 +220,8 @@ impl super::RunDir {
             let (format, scores) = (run.table_format, scores_table(run.table, run.flows, &level_scores));
             put(&format.file_name(SCORES), &table_bytes(&scores, format)?)?;
             put(&format.file_name(ANOMALIES), &table_bytes(&anomalies_table(run.table, run.flows), format)?)?;
-            put(SAMPLE, sample_csv(run.fit, run.seed).as_bytes())?;
+            let record = |row: usize| run.fit_rows.map_or(row, |rows| rows[row]);
+            put(SAMPLE, sample_csv_at(run.fit, run.seed, &record).as_bytes())?;
             let stats = cluster_statistics(run.table, run.flows);
             put(CLUSTERS, serde_json::to_string_pretty(&stats).expect("statistics serialise").as_bytes())?;
             if !run.levels.is_empty() {
@@ -243,6 +241,20 @@ impl super::RunDir {
         put(SUMMARY, serde_json::to_string_pretty(&summary).expect("a summary serialises").as_bytes())?;
         Ok(summary)
     }
+}
+
+/// Writes each host or pair fit's table and model into `dir` and returns their summaries.
+pub(crate) fn write_levels(dir: &Path, fits: &[&DetectorFit], run: &RunInput<'_>) -> Result<Vec<LevelSummary>> {
+    let mut levels = Vec::new();
+    for fit in fits {
+        let level = fit.detector.level();
+        let model_file = default_model_name().replacen("outflow-model", &format!("outflow-{level}-model"), 1);
+        fit.detector.save_signed(dir.join(&model_file), true, run.model_key)?;
+        let file = run.table_format.file_name(level.table_name());
+        write_atomic(&dir.join(&file), &table_bytes(&entity_table(fit), run.table_format)?, true)?;
+        levels.push(LevelSummary { table_file: file, ..level_summary(fit, &model_file) });
+    }
+    Ok(levels)
 }
 
 /// Reasons per input record of the flow fit (records outside a selection are prepared again for it).

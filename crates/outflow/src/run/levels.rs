@@ -252,7 +252,13 @@ impl<'a> AlertBook<'a> {
     pub fn new(levels: &'a [DetectorFit]) -> Self {
         let members = levels
             .iter()
-            .map(|fit| fit.flows.iter().map(|f| f.severity.is_anomaly().then(|| (0, Vec::new()))).collect())
+            .map(|fit| {
+                let mut rows = vec![None; entities(fit).len()];
+                for f in fit.flows.iter().filter(|f| f.severity.is_anomaly()) {
+                    rows[f.row] = Some((0, Vec::new()));
+                }
+                rows
+            })
             .collect();
         AlertBook { levels, flows: Vec::new(), members }
     }

@@ -146,10 +146,32 @@ pub fn entity_scores_csv(e: &Entities, scores: &[FlowScore], reasons: &[String])
 
 /// The table of [`entity_scores_csv`], typed (what Parquet output writes).
 pub fn entity_scores_table(e: &Entities, scores: &[FlowScore], reasons: &[String]) -> Table {
+    entity_rows(e, scores, reasons, &ranked(scores))
+}
+
+/// Rows of an entity fit's table written at a time.
+pub(crate) const WRITE_ROWS: usize = 1 << 16;
+
+/// [`entity_table`] in pieces of `rows` rows (in order), so that a table of millions of pair rows is
+/// never copied whole to be written.
+pub(crate) fn entity_table_pieces(
+    fit: &DetectorFit,
+    rows: usize,
+    mut write: impl FnMut(&Table) -> crate::Result<()>,
+) -> crate::Result<()> {
+    let reasons = fit.reasons(3);
+    let order = ranked(&fit.flows);
+    for piece in order.chunks(rows) {
+        write(&entity_rows(entities(fit), &fit.flows, &reasons, piece))?;
+    }
+    Ok(())
+}
+
+/// The rows `order` of an entity table with their scores.
+fn entity_rows(e: &Entities, scores: &[FlowScore], reasons: &[String], order: &[usize]) -> Table {
     let t = e.table();
-    let order = ranked(scores);
     let ids = ["src", "dst", "window_start", "window_end", "flows"];
-    let mut columns: Vec<Column> = ids.iter().filter_map(|c| t.column(c)).map(|c| c.take(&order)).collect();
+    let mut columns: Vec<Column> = ids.iter().filter_map(|c| t.column(c)).map(|c| c.take(order)).collect();
     let ranked_scores = || order.iter().map(|&r| &scores[r]);
     let evidence: Vec<String> = ranked_scores().map(evidence_name).collect();
     columns.extend([
@@ -160,7 +182,7 @@ pub fn entity_scores_table(e: &Entities, scores: &[FlowScore], reasons: &[String
         Column::from_str_opt(ENTITY_SCORE_COLUMNS[4], evidence.iter().map(|s| text(s))),
         Column::from_str_opt(ENTITY_SCORE_COLUMNS[5], order.iter().map(|&r| reasons.get(r).and_then(|s| text(s)))),
     ]);
-    let rest = t.columns().iter().filter(|c| !ids.contains(&c.name())).map(|c| c.take(&order));
+    let rest = t.columns().iter().filter(|c| !ids.contains(&c.name())).map(|c| c.take(order));
     super::write::append_unique(&mut columns, rest);
     Table::new(columns).expect("columns of one length and distinct names")
 }
@@ -362,4 +384,30 @@ fn flow_identity_columns(t: &Table) -> (Option<&str>, Option<&str>, Option<&str>
     let find =
         |role: fn(&outflow_io::FlowRoles) -> &'static [&'static str]| family.role_column(t, role).map(|c| c.name());
     (find(|r| r.source), find(|r| r.destination), find(|r| r.timestamp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DetectorParams;
+    use crate::run::{TableFormat, TableWriter, table_bytes};
+
+    #[test]
+    fn an_entity_table_written_in_pieces_is_the_table() {
+        let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/data/ctu-mixed-008.conn.log.labeled");
+        let flows = crate::read_table(p, &crate::ReadOptions::default()).unwrap();
+        let fit = DetectorParams { level: Level::Pair, ..DetectorParams::default() }.fit(&flows).unwrap();
+        assert!(fit.flows.len() > 20, "{} pair rows", fit.flows.len());
+        // CSV: the same bytes (Parquet would cut its row groups elsewhere).
+        let mut w = TableWriter::new(Vec::new(), TableFormat::Csv).unwrap();
+        let mut pieces = 0;
+        entity_table_pieces(&fit, 7, |piece| {
+            pieces += 1;
+            w.write(piece)
+        })
+        .unwrap();
+        assert_eq!(pieces, fit.flows.len().div_ceil(7));
+        assert!(w.finish().unwrap() == table_bytes(&entity_table(&fit), TableFormat::Csv).unwrap());
+    }
 }

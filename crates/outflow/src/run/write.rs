@@ -3,10 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use outflow_core::{sample_indices, write_atomic};
+use outflow_core::{AtomicFile, sample_indices, write_atomic};
 use outflow_io::{Column, Family, Table};
 
-use super::levels::{ALERTS, LevelSummary, alerts_csv, entity_table, flow_level_scores, level_links, level_summary};
+use super::levels::{
+    ALERTS, LevelSummary, WRITE_ROWS, alerts_csv, entity_table_pieces, flow_level_scores, level_links, level_summary,
+};
 use super::{
     ANOMALIES, ANOMALY_COLUMNS, CLUSTERS, DroppedFeature, RunDirError, RunSummary, RunTimings, SAMPLE, SAMPLE_COLUMNS,
     SAMPLE_ROWS, SCORE_COLUMNS, SCORES, SUMMARY, SeverityCounts, TUNING, TableFormat,
@@ -251,7 +253,11 @@ pub(crate) fn write_levels(dir: &Path, fits: &[&DetectorFit], run: &RunInput<'_>
         let model_file = default_model_name().replacen("outflow-model", &format!("outflow-{level}-model"), 1);
         fit.detector.save_signed(dir.join(&model_file), true, run.model_key)?;
         let file = run.table_format.file_name(level.table_name());
-        write_atomic(&dir.join(&file), &table_bytes(&entity_table(fit), run.table_format)?, true)?;
+        // Written piece by piece as it is encoded: millions of pair rows are neither copied whole nor
+        // held as text.
+        let mut w = TableWriter::new(AtomicFile::create(&dir.join(&file), true)?, run.table_format)?;
+        entity_table_pieces(fit, WRITE_ROWS, |piece| w.write(piece))?;
+        w.finish()?.commit()?;
         levels.push(LevelSummary { table_file: file, ..level_summary(fit, &model_file) });
     }
     Ok(levels)

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use outflow::aggregate::{Aggregates, Aggregator};
+use outflow::aggregate::{Aggregator, Entities};
 use outflow::io::Table;
 use outflow::io::{BatchTypes, Format, Input, read_batches_typed};
 use outflow::run::{
@@ -322,8 +322,8 @@ struct Sampled {
     read_seconds: f64,
     /// What the first reading learned of the columns: the second reads with it.
     types: BatchTypes,
-    /// The whole log's host and pair rows, when those levels are asked for.
-    aggregates: Option<Aggregates>,
+    /// The whole log's host and pair rows (host first), for the levels asked for.
+    entities: Vec<Entities>,
 }
 
 /// Reads the log batch by batch (`--batch-rows`; formats that are read whole come as one batch). A log
@@ -379,10 +379,15 @@ fn read_or_sample(a: &Args, aggregation: &AggregateParams, levels: &[Level]) -> 
     if table.n_rows() == 0 {
         bail!("no flow matches the selection (--service {:?} --host {:?})", a.services, a.hosts);
     }
-    let aggregates =
-        aggregator.map(|agg| agg.finish().with_context(|| format!("aggregating {}", input.name()))).transpose()?;
+    let entities = match aggregator {
+        Some(agg) => {
+            let rows = agg.finish().with_context(|| format!("aggregating {}", input.name()))?;
+            [rows.hosts, rows.pairs].into_iter().flatten().collect()
+        }
+        None => Vec::new(),
+    };
     let read_seconds = t.elapsed().as_secs_f64();
-    Ok(FirstPass::Sampled(Box::new(Sampled { input, format, table, rows, rows_read, read_seconds, types, aggregates })))
+    Ok(FirstPass::Sampled(Box::new(Sampled { input, format, table, rows, rows_read, read_seconds, types, entities })))
 }
 
 /// The rows of a batch that the selection (`--service`, `--host`) keeps.
@@ -415,15 +420,12 @@ fn run_sampled(
     let fit = DetectorParams { level: Level::Flow, ..params.clone() }.fit(&s.table).context("the flow level")?;
     pb.finish_and_clear();
     let mut level_fits = Vec::new();
-    for level in [Level::Host, Level::Pair] {
-        let rows =
-            s.aggregates.as_mut().and_then(|a| if level == Level::Host { a.hosts.take() } else { a.pairs.take() });
-        if let Some(entities) = rows {
-            let pb = spinner(show, &format!("fitting {level}s"));
-            let p = DetectorParams { level, ..params.clone() };
-            level_fits.push(p.fit_entities(entities).with_context(|| format!("the {level} level"))?);
-            pb.finish_and_clear();
-        }
+    for entities in std::mem::take(&mut s.entities) {
+        let level = entities.level();
+        let pb = spinner(show, &format!("fitting {level}s"));
+        let p = DetectorParams { level, ..params.clone() };
+        level_fits.push(p.fit_entities(entities).with_context(|| format!("the {level} level"))?);
+        pb.finish_and_clear();
     }
     let pb = spinner(show, "scoring and writing every flow");
     let filter = RowFilter { services: a.services.clone(), hosts: a.hosts.clone() };

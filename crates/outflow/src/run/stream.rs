@@ -331,7 +331,7 @@ impl<'a> FlowRunWriter<'a> {
         if let Some(tuning) = run.tuning {
             put(TUNING, super::tuning_csv(tuning).as_bytes())?;
         }
-        let levels = write_levels(&self.dir, &self.levels.iter().collect::<Vec<_>>(), run)?;
+        let levels = write_levels(&self.dir, self.levels, run)?;
         if let Some(alerts) = self.alerts.take() {
             put(ALERTS, alerts.csv().as_bytes())?;
         }

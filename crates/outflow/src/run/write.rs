@@ -209,9 +209,8 @@ impl super::RunDir {
         let t = Instant::now();
         std::fs::create_dir_all(dir).map_err(|source| OutflowError::File { path: dir.to_owned(), source })?;
         let put = |name: &str, bytes: &[u8]| write_atomic(&dir.join(name), bytes, true);
-        let entity_fits: Vec<&DetectorFit> =
-            run.fit.entities.is_some().then_some(run.fit).into_iter().chain(run.levels).collect();
-        let levels = write_levels(dir, &entity_fits, run)?;
+        let levels =
+            write_levels(dir, run.fit.entities.is_some().then_some(run.fit).into_iter().chain(run.levels), run)?;
         let model_file = if run.fit.entities.is_some() {
             levels[0].model_file.clone()
         } else {
@@ -246,7 +245,11 @@ impl super::RunDir {
 }
 
 /// Writes each host or pair fit's table and model into `dir` and returns their summaries.
-pub(crate) fn write_levels(dir: &Path, fits: &[&DetectorFit], run: &RunInput<'_>) -> Result<Vec<LevelSummary>> {
+pub(crate) fn write_levels<'f>(
+    dir: &Path,
+    fits: impl IntoIterator<Item = &'f DetectorFit>,
+    run: &RunInput<'_>,
+) -> Result<Vec<LevelSummary>> {
     let mut levels = Vec::new();
     for fit in fits {
         let level = fit.detector.level();

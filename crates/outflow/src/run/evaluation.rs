@@ -3,7 +3,7 @@
 
 use outflow_io::{Family, Table};
 use outflow_outlier::metrics::{average_precision, roc_auc};
-use outflow_prep::LeakageCheck;
+use outflow_prep::{LeakageCheck, name_matches};
 use serde::{Deserialize, Serialize};
 
 use crate::detector::{FlowScore, Severity};
@@ -32,6 +32,8 @@ pub struct LabelEvaluation {
 
 /// The evaluation of `scores` (one per row of `table`) against the first label column of the known log
 /// families that `table` has with both attacks and non-attacks in its scored rows; `None` without one.
+/// Column names match as the preparation matches them (trimmed, any case): CICFlowMeter exports write
+/// `Label` or ` Label`.
 pub fn label_evaluation(table: &Table, scores: &[FlowScore]) -> Option<LabelEvaluation> {
     let mut tally = LabelTally::default();
     tally.push(table, scores);
@@ -47,7 +49,10 @@ pub(crate) struct LabelTally {
 
 #[derive(Debug, Default)]
 struct ColumnTally {
+    /// The families' name of the label column (its place among them orders the columns).
     name: &'static str,
+    /// The column's name in the table.
+    column: String,
     /// A numeric column with a value other than 0 and 1: not a label, never evaluated.
     not_flags: bool,
     attack: Vec<bool>,
@@ -67,11 +72,12 @@ impl LabelTally {
             Some(parts.any(|p| rule.target_of(p) > 0.5))
         };
         for name in Family::union(|c| c.labels) {
-            let Some(column) = table.column(name) else { continue };
+            let Some(column) = table.columns().iter().find(|c| name_matches(name, c.name())) else { continue };
             let at = match self.columns.iter().position(|c| c.name == name) {
                 Some(at) => at,
                 None => {
-                    self.columns.push(ColumnTally { name, ..ColumnTally::default() });
+                    let column = column.name().to_owned();
+                    self.columns.push(ColumnTally { name, column, ..ColumnTally::default() });
                     self.columns.len() - 1
                 }
             };
@@ -111,7 +117,7 @@ impl LabelTally {
                 return None;
             }
             Some(LabelEvaluation {
-                column: t.name.to_owned(),
+                column: t.column,
                 rows: t.attack.len(),
                 positives,
                 roc_auc: roc_auc(&t.attack, &t.score).ok()?,
@@ -167,5 +173,10 @@ mod tests {
         assert!(
             label_evaluation(&benign, &[score(0, 0.5, Severity::Normal), score(1, 0.4, Severity::Normal)]).is_none()
         );
+        // CICFlowMeter's header: any case, padded; the evaluation names the column as the table does.
+        let cic =
+            Table::new(vec![Column::from_str_opt(" Label", [Some("BENIGN"), Some("DDoS"), Some("BENIGN")])]).unwrap();
+        let e = label_evaluation(&cic, &three).unwrap();
+        assert_eq!((e.column.as_str(), e.rows, e.positives, e.roc_auc), (" Label", 3, 1, 0.5));
     }
 }

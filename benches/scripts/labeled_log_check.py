@@ -3,7 +3,7 @@
 
     cargo build --release -p outflow-cli
     python benches/scripts/labeled_log_check.py LOG.csv [--label label] [--positive 1] [--drop id,...] \
-        [--seeds 1-20] [--outflow target/release/outflow]
+        [--seeds 1-20] [--outflow target/release/outflow] [--signals "iforest,pca;pca_mahalanobis"]
 
 Per seed: positives subsampled to 3 % of the rows (seeded; every negative kept), written to a CSV; then
 `outflow detect` on it (the default score; `summary.json`'s label evaluation) and `outflow benchmark
@@ -11,6 +11,8 @@ Per seed: positives subsampled to 3 % of the rows (seeded; every negative kept),
 and PR-AUC over the seeds, the best single detector of each, and whether the default meets the goal of
 the README's detection table (ROC-AUC ≥ best − 0.005, PR-AUC ≥ best − 0.02). Labels are never used for
 fitting. `--drop` removes columns that are artefacts of the file (a row number sorted by class).
+`--signals` also runs `outflow detect --signals S` for each `;`-separated S (rows `signals:S`, left out
+of the best single detector): other fusions on exactly the default's preparation.
 """
 import argparse
 import json
@@ -35,6 +37,7 @@ def main() -> None:
     ap.add_argument("--drop", default="")
     ap.add_argument("--seeds", default="1-20")
     ap.add_argument("--outflow", default="target/release/outflow")
+    ap.add_argument("--signals", default="")
     a = ap.parse_args()
     d = pd.read_csv(a.log, low_memory=False)
     d = d.drop(columns=[c for c in a.drop.split(",") if c])
@@ -50,9 +53,12 @@ def main() -> None:
             f = Path(tmp) / f"s{seed}.csv"
             sub.to_csv(f, index=False)
             run = Path(tmp) / f"run{seed}"
-            subprocess.run([a.outflow, "detect", "--quiet", "--seed", str(seed), "--out", str(run), str(f)], check=True)
-            labels = json.loads((run / "summary.json").read_text())["labels"]
-            rows.append(("default", seed, labels["roc_auc"], labels["pr_auc"]))
+            for signals in [None] + [s for s in a.signals.split(";") if s]:
+                extra = ["--signals", signals] if signals else []
+                subprocess.run([a.outflow, "detect", "--quiet", "--seed", str(seed), "--force", "--out", str(run),
+                                *extra, str(f)], check=True)
+                labels = json.loads((run / "summary.json").read_text())["labels"]
+                rows.append((f"signals:{signals}" if signals else "default", seed, labels["roc_auc"], labels["pr_auc"]))
             bench = subprocess.run(
                 [a.outflow, "benchmark", "--label-column", a.label, "--positive", a.positive, "--contamination", "none",
                  "--seed", str(seed), "--json", "--no-score-timing", str(f)],
@@ -64,7 +70,7 @@ def main() -> None:
     mean = r.groupby("score")[["roc_auc", "pr_auc"]].mean().sort_values("roc_auc", ascending=False)
     print(f"{a.log}: {len(neg)} negatives, {k} of {len(pos)} positives per seed, seeds {a.seeds}")
     print(mean.round(3).to_string())
-    singles = mean.drop(index="default")
+    singles = mean.drop(index=[i for i in mean.index if i == "default" or i.startswith("signals:")])
     best_roc, best_pr = singles["roc_auc"].max(), singles["pr_auc"].max()
     roc, pr = mean.loc["default"]
     met = roc >= best_roc - 0.005 and pr >= best_pr - 0.02

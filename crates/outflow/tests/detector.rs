@@ -215,16 +215,16 @@ fn defaults_follow_the_log_family_and_are_saved_explicitly() {
     assert_eq!(fit.detector.params().scoring.signals.len(), 2, "the model file names the signals it used");
     let zeek = outflow::FamilyDefaults { family: outflow::io::Family::Zeek, preparation: true, signals: true };
     assert_eq!(fit.summary.defaults, Some(zeek));
-    // A table of no known family: the Isolation Forest alone.
+    // A table of no known family: the Isolation Forest and the PCA reconstruction error.
     let n = 300;
     let col = |name: &str, k: usize| Column::from_f64(name, (0..n).map(|i| ((i * k) % 97) as f64).collect());
     let generic = Table::new(vec![col("a", 7), col("b", 13), col("c", 31)]).unwrap();
     let fit = DetectorParams::default().fit(&generic).unwrap();
-    assert_eq!(names(fit.detector.scorer()), ["iforest"]);
-    // CICFlowMeter columns: the Local Outlier Factor beside the forest and the PCA score.
+    assert_eq!(names(fit.detector.scorer()), ["iforest", "pca_reconstruction"]);
+    // CICFlowMeter columns: the same pair.
     let cic = Table::new(vec![col("Flow Duration", 7), col("Total Fwd Packets", 13), col("Flow Bytes/s", 31)]).unwrap();
     let fit = DetectorParams::default().fit(&cic).unwrap();
-    assert_eq!(names(fit.detector.scorer()), ["iforest", "pca", "lof"]);
+    assert_eq!(names(fit.detector.scorer()), ["iforest", "pca_reconstruction"]);
     assert_eq!(fit.summary.defaults.map(|d| d.family), Some(outflow::io::Family::Cic));
     // Host rows: the three signals the behaviour evidence was measured with.
     let fit = DetectorParams { level: Level::Host, ..Default::default() }.fit(&t).unwrap();

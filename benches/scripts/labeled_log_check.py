@@ -3,13 +3,14 @@
 
     cargo build --release -p outflow-cli
     python benches/scripts/labeled_log_check.py LOG.csv [--label label] [--positive 1] [--drop id,...] \
-        [--seeds 1-20] [--outflow target/release/outflow] [--signals "iforest,pca;pca_mahalanobis"]
+        [--seeds 1-20] [--outflow target/release/outflow] [--signals "iforest,pca;pca_mahalanobis"] [--out seeds.csv]
 
 Per seed: positives subsampled to 3 % of the rows (seeded; every negative kept), written to a CSV; then
 `outflow detect` on it (the default score; `summary.json`'s label evaluation) and `outflow benchmark
 --contamination none` (every single detector on the same rows and preparation). Prints the mean ROC-AUC
 and PR-AUC over the seeds, the best single detector of each, and whether the default meets the goal of
-the README's detection table (ROC-AUC ≥ best − 0.005, PR-AUC ≥ best − 0.02). Labels are never used for
+the README's detection table (ROC-AUC ≥ best − 0.005, PR-AUC ≥ best − 0.02), with each score's worst seed;
+`--out` keeps every seed's values. Labels are never used for
 fitting. `--drop` removes columns that are artefacts of the file (a row number sorted by class).
 `--signals` also runs `outflow detect --signals S` for each `;`-separated S (rows `signals:S`, left out
 of the best single detector): other fusions on exactly the default's preparation.
@@ -38,6 +39,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="1-20")
     ap.add_argument("--outflow", default="target/release/outflow")
     ap.add_argument("--signals", default="")
+    ap.add_argument("--out", help="every seed's ROC-AUC and PR-AUC per score, as CSV")
     a = ap.parse_args()
     d = pd.read_csv(a.log, low_memory=False)
     d = d.drop(columns=[c for c in a.drop.split(",") if c])
@@ -67,9 +69,13 @@ def main() -> None:
                 if not r["name"].startswith("fusion_") and r["error"] is None:
                     rows.append((r["name"], seed, r["roc_auc"], r["pr_auc"]))
     r = pd.DataFrame(rows, columns=["score", "seed", "roc_auc", "pr_auc"])
-    mean = r.groupby("score")[["roc_auc", "pr_auc"]].mean().sort_values("roc_auc", ascending=False)
+    if a.out:
+        r.to_csv(a.out, index=False)
+    by = r.groupby("score")[["roc_auc", "pr_auc"]]
+    mean = by.mean().sort_values("roc_auc", ascending=False)
+    worst = by.min().rename(columns={"roc_auc": "worst_roc", "pr_auc": "worst_pr"})
     print(f"{a.log}: {len(neg)} negatives, {k} of {len(pos)} positives per seed, seeds {a.seeds}")
-    print(mean.round(3).to_string())
+    print(mean.join(worst).round(3).to_string())
     singles = mean.drop(index=[i for i in mean.index if i == "default" or i.startswith("signals:")])
     best_roc, best_pr = singles["roc_auc"].max(), singles["pr_auc"].max()
     roc, pr = mean.loc["default"]

@@ -137,10 +137,11 @@ const GENERIC: FamilyColumns = FamilyColumns {
     declared_types: false,
     labels: &["attack_cat"],
     // The addresses, ports, times and row numbers of flow exports no family names (NetFlow / IPFIX
-    // collectors, nfdump, Argus, Joy, UNSW-NB15's `id`): numbers that say who and when, not how a flow
-    // behaves, so never features. Matched trimmed and in any case.
+    // collectors, nfdump, Argus, Joy, UNSW-NB15's and Bot-IoT's raw files): numbers that say who and
+    // when, not how a flow behaves, so never features. Matched trimmed and in any case.
     identifiers: &[
         "id",
+        "pkseqid",
         "flow_id",
         "src_ip",
         "dst_ip",
@@ -166,6 +167,7 @@ const GENERIC: FamilyColumns = FamilyColumns {
         "dstport",
         "sport",
         "dport",
+        "dsport",
         "sp",
         "dp",
         "l4_src_port",

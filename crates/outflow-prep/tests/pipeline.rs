@@ -316,12 +316,14 @@ fn ports_are_one_hot_encoded_when_asked() {
 
 #[test]
 fn addresses_ports_and_times_of_unnamed_flow_exports_are_identifiers() {
-    // A Joy / NetFlow-style export (LUFlow's columns): addresses as integers, ports, epoch times.
+    // A Joy / NetFlow-style export (LUFlow's columns, UNSW-NB15's `dsport`): addresses as integers,
+    // ports, epoch times.
     let n = 6;
     let t = Table::new(vec![
         Column::from_f64("src_ip", (0..n).map(|i| 3232235777.0 + i as f64).collect()),
         Column::from_f64(" Dest_IP", (0..n).map(|i| 167772161.0 * (i % 3) as f64).collect()),
         Column::from_i64_opt("src_port", (0..n).map(|i| Some(40000 + i as i64))),
+        Column::from_i64_opt("dsport", (0..n).map(|i| Some([53, 80, 25][i % 3]))),
         Column::from_i64_opt("dest_port", (0..n).map(|i| Some([443, 80, 22][i % 3]))),
         Column::from_f64("time_start", (0..n).map(|i| 1.594e9 + i as f64).collect()),
         Column::from_f64("bytes_in", vec![1.0, 20.0, 3.0, 400.0, 5.0, 60.0]),

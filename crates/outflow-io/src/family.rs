@@ -135,7 +135,10 @@ const NONE: &[&str] = &[];
 const GENERIC: FamilyColumns = FamilyColumns {
     markers: &[],
     declared_types: false,
-    labels: &["attack_cat"],
+    // Label names of labeled flow sets no family names (UNSW-NB15's `attack_cat`, Bot-IoT's `attack`,
+    // `category`, `subcategory`, the ODDS / ADBench `class`): carried, never features, and what the run's
+    // label evaluation reads.
+    labels: &["attack_cat", "class", "attack", "category", "subcategory", "attack_category", "is_attack", "target"],
     // The addresses, ports, times and row numbers of flow exports no family names (NetFlow / IPFIX
     // collectors, nfdump, Argus, Joy, UNSW-NB15's and Bot-IoT's raw files): numbers that say who and
     // when, not how a flow behaves, so never features. Matched trimmed and in any case.
@@ -511,7 +514,22 @@ mod tests {
         let labels = Family::union(|c| c.labels);
         assert_eq!(
             labels,
-            ["label", "detailed-label", "detailedlabel", "detailed_label", "difficulty", "attack_type", "attack_cat"]
+            [
+                "label",
+                "detailed-label",
+                "detailedlabel",
+                "detailed_label",
+                "difficulty",
+                "attack_type",
+                "attack_cat",
+                "class",
+                "attack",
+                "category",
+                "subcategory",
+                "attack_category",
+                "is_attack",
+                "target"
+            ]
         );
         let shown = Family::shown_columns();
         assert_eq!(shown.len(), 22);

@@ -328,12 +328,16 @@ fn addresses_ports_and_times_of_unnamed_flow_exports_are_identifiers() {
         Column::from_f64("time_start", (0..n).map(|i| 1.594e9 + i as f64).collect()),
         Column::from_f64("bytes_in", vec![1.0, 20.0, 3.0, 400.0, 5.0, 60.0]),
         Column::from_f64("duration", vec![0.5, 2.0, 0.1, 9.0, 0.3, 1.0]),
+        // Labels under the names of labeled flow sets: carried, never features.
+        Column::from_i64_opt("class", (0..n).map(|i| Some((i == 3) as i64))),
+        Column::from_str_opt("category", (0..n).map(|i| Some(if i == 3 { "DDoS" } else { "Normal" }))),
     ])
     .unwrap();
     let mut cfg = PrepParams::auto_detection(&t);
     cfg.selection.correlation = None;
     let fit = cfg.fit(&t).unwrap();
     assert_eq!(fit.report.features, ["bytes_in", "duration"]);
+    assert_eq!(fit.output.carried.names(), ["class", "category"]);
 }
 
 #[test]

@@ -16,7 +16,8 @@ pub struct LabelEvaluation {
     /// Scored rows with a label.
     pub rows: usize,
     /// Of those, rows labeled as an attack: any value but `benign`, `normal`, `normal.` or `background`
-    /// (case-insensitive), or 1 in a numeric column of zeros and ones (UNSW-NB15's and ODDS's `label`);
+    /// (case-insensitive), or 1 in a numeric column of zeros and ones (UNSW-NB15's and ODDS's `label`,
+    /// ADBench's `class`, Bot-IoT's `attack`);
     /// a host or pair row is an attack when any of its flows' labels is.
     pub positives: usize,
     /// ROC-AUC of the outlier score.
@@ -178,5 +179,9 @@ mod tests {
             Table::new(vec![Column::from_str_opt(" Label", [Some("BENIGN"), Some("DDoS"), Some("BENIGN")])]).unwrap();
         let e = label_evaluation(&cic, &three).unwrap();
         assert_eq!((e.column.as_str(), e.rows, e.positives, e.roc_auc), (" Label", 3, 1, 0.5));
+        // The ODDS / ADBench convention: a `class` of zeros and ones.
+        let class = Table::new(vec![Column::from_i64_opt("class", [Some(0), Some(0), Some(1)])]).unwrap();
+        let e = label_evaluation(&class, &three).unwrap();
+        assert_eq!((e.column.as_str(), e.positives, e.roc_auc), ("class", 1, 1.0));
     }
 }

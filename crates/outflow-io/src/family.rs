@@ -141,7 +141,8 @@ const GENERIC: FamilyColumns = FamilyColumns {
     labels: &["attack_cat", "class", "attack", "category", "subcategory", "attack_category", "is_attack", "target"],
     // The addresses, ports, times and row numbers of flow exports no family names (NetFlow / IPFIX
     // collectors, nfdump, Argus, Joy, UNSW-NB15's and Bot-IoT's raw files): numbers that say who and
-    // when, not how a flow behaves, so never features. Matched trimmed and in any case.
+    // when, not how a flow behaves, so never features. Every family's identifiers apply to every table,
+    // matched trimmed and in any case: Zeek's `ts` and CIC's `Timestamp` are not repeated here.
     identifiers: &[
         "id",
         "pkseqid",
@@ -175,7 +176,6 @@ const GENERIC: FamilyColumns = FamilyColumns {
         "dp",
         "l4_src_port",
         "l4_dst_port",
-        "ts",
         "te",
         "time_start",
         "time_end",
@@ -186,7 +186,6 @@ const GENERIC: FamilyColumns = FamilyColumns {
         "lasttime",
         "stime",
         "ltime",
-        "timestamp",
         "first_switched",
         "last_switched",
         "flow_start_milliseconds",

@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 
 use crate::entities::EntityKey;
 use crate::error::{AggregateError, Result};
-use crate::time::parse_timestamp;
+use crate::time::{epoch_seconds, parse_timestamp};
 
 /// Strings numbered in order of first appearance.
 #[derive(Debug, Default, Clone)]
@@ -281,7 +281,7 @@ impl<'a> TimeColumn<'a> {
     #[inline]
     pub(crate) fn get(&self, i: usize) -> Option<f64> {
         match self {
-            TimeColumn::Numbers(c) => number_at(Some(c), i),
+            TimeColumn::Numbers(c) => number_at(Some(c), i).map(epoch_seconds),
             TimeColumn::Parsed(v) => v[i],
             TimeColumn::Missing => None,
         }
@@ -312,8 +312,8 @@ pub(crate) fn flag_at(col: &Column, i: usize) -> Option<bool> {
     }
 }
 
-/// Timestamps in seconds since the epoch: a time or number column as is, date-time text parsed (once
-/// per distinct text). `first_record` numbers the batch's first row in errors.
+/// Timestamps in seconds since the epoch: a time or number column as is (in a finer unit, converted by
+/// [`epoch_seconds`]), date-time text parsed (once per distinct text). `first_record` numbers the batch's first row in errors.
 pub(crate) fn timestamps(col: &Column, first_record: usize) -> Result<Vec<Option<f64>>> {
     match (col.dtype(), col.data()) {
         (DataType::Categorical, ColumnData::Categorical(c)) => {
@@ -346,6 +346,6 @@ pub(crate) fn timestamps(col: &Column, first_record: usize) -> Result<Vec<Option
             }
             Ok(out)
         }
-        _ => Ok(numbers(col).into_iter().map(|v| v.filter(|t| t.is_finite())).collect()),
+        _ => Ok(numbers(col).into_iter().map(|v| v.filter(|t| t.is_finite()).map(epoch_seconds)).collect()),
     }
 }

@@ -234,6 +234,76 @@ fn cicflowmeter_columns_and_date_times() {
     assert_eq!(pairs.label_names(), ["Label"]);
 }
 
+/// Argus (CTU-13's `binetflow`): `SrcAddr`, `Dport`, `StartTime` as year-first text with slashes,
+/// `SrcBytes` and `DstBytes`, `Dur` in seconds.
+#[test]
+fn argus_columns_and_date_times() {
+    let t = read_input(
+        &Input::bytes(
+            "capture.binetflow",
+            "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,TotPkts,SrcPkts,DstPkts,SrcBytes,DstBytes,Label\n\
+             2011/08/10 09:46:53.047277,3.5,tcp,147.32.84.165,1027,->,60.190.223.75,888,S_RA,4,2,2,124,120,flow=From-Botnet\n\
+             2011/08/10 09:47:03.100000,0.5,tcp,147.32.84.165,1028,->,60.190.223.75,888,S_RA,3,3,0,180,0,flow=From-Botnet\n\
+             2011/08/10 11:00:00.000000,1.0,udp,147.32.84.229,53,<->,147.32.80.9,53,CON,2,1,1,70,90,flow=Background\n",
+        ),
+        &ReadOptions::default(),
+    )
+    .unwrap()
+    .0;
+    let pairs = aggregate(&t, &AggregateParams::default(), Level::Pair).unwrap();
+    let hour = outflow_aggregate::parse_timestamp("2011-08-10 09:00:00").unwrap();
+    let p = |c: &str| value(&pairs, c, "147.32.84.165", Some("60.190.223.75"), hour);
+    assert_eq!((p("flows"), p("bytes_out"), p("bytes_in")), (2.0, 304.0, 120.0));
+    assert_eq!((p("packets_out"), p("packets_in")), (5.0, 2.0));
+    assert_eq!(p("duration_total"), 4.0);
+    assert_eq!(p("failed_fraction"), 0.5, "no packet back: no reply");
+    let hosts = aggregate(&t, &AggregateParams::default(), Level::Host).unwrap();
+    assert_eq!(hosts.len(), 4, "two hosts in each of two hours");
+    assert_eq!(hosts.label_names(), ["Label"]);
+}
+
+/// Joy's export as LUFlow writes it: addresses as integers, times in microseconds; and nProbe's
+/// NetFlow names, where `IN_BYTES` go from source to destination.
+#[test]
+fn flow_exports_in_other_units_and_words() {
+    let joy = Table::new(vec![
+        Column::from_i64_opt("src_ip", [Some(47331), Some(47331), Some(786)]),
+        Column::from_i64_opt("dest_ip", [Some(786), Some(786), Some(47331)]),
+        Column::from_i64_opt("dest_port", [Some(445), Some(445), Some(8080)]),
+        Column::from_i64_opt(
+            "time_start",
+            [Some(1_594_168_228_968_772), Some(1_594_168_231_104_076), Some(1_594_171_900_000_000)],
+        ),
+        Column::from_f64("bytes_out", vec![191.0, 10.0, 5.0]),
+        Column::from_f64("bytes_in", vec![270.0, 0.0, 7.0]),
+        Column::from_f64("duration", vec![0.4, 0.1, 1.0]),
+    ])
+    .unwrap();
+    let pairs = aggregate(&joy, &AggregateParams::default(), Level::Pair).unwrap();
+    let hour = outflow_aggregate::parse_timestamp("2020-07-08 00:00:00").unwrap();
+    let p = |c: &str| value(&pairs, c, "47331", Some("786"), hour);
+    assert_eq!((p("flows"), p("bytes_out"), p("bytes_in")), (2.0, 201.0, 270.0));
+    let start = pairs.value("window_start", pairs.row_of("47331", Some("786"), hour).unwrap()).unwrap();
+    assert_eq!(start, hour, "microseconds read as seconds: the flows' hour");
+    assert_eq!(pairs.len(), 2, "the reply an hour later is its own window");
+
+    let nprobe = Table::new(vec![
+        Column::from_str_opt("IPV4_SRC_ADDR", [Some("10.0.0.1"), Some("10.0.0.1")]),
+        Column::from_str_opt("IPV4_DST_ADDR", [Some("10.0.0.9"), Some("10.0.0.9")]),
+        Column::from_i64_opt("L4_DST_PORT", [Some(80), Some(443)]),
+        Column::from_i64_opt("FLOW_START_MILLISECONDS", [Some(1_594_168_228_500), Some(1_594_168_229_500)]),
+        Column::from_f64("IN_BYTES", vec![100.0, 200.0]),
+        Column::from_f64("OUT_BYTES", vec![1000.0, 0.0]),
+        Column::from_f64("IN_PKTS", vec![2.0, 1.0]),
+        Column::from_f64("OUT_PKTS", vec![3.0, 0.0]),
+    ])
+    .unwrap();
+    let pairs = aggregate(&nprobe, &AggregateParams::default(), Level::Pair).unwrap();
+    let p = |c: &str| value(&pairs, c, "10.0.0.1", Some("10.0.0.9"), hour);
+    assert_eq!((p("bytes_out"), p("bytes_in"), p("packets_out"), p("packets_in")), (300.0, 1000.0, 3.0, 3.0));
+    assert_eq!((p("distinct_dst_ports"), p("failed_fraction")), (2.0, 0.5));
+}
+
 #[test]
 fn missing_parts_are_clear_errors() {
     let kdd = read_input(

@@ -222,6 +222,65 @@ fn every_level_ranks_the_planted_behaviours_first_and_score_reproduces_pairs() {
     assert!(a == b, "severities differ");
 }
 
+/// The built-in sample as an nProbe / NetFlow export names it (the NF-* flow sets' columns): times in
+/// milliseconds, `IN_BYTES` from source to destination, no service or state column.
+#[test]
+fn host_and_pair_levels_read_netflow_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = sample();
+    let mut text = String::from(
+        "IPV4_SRC_ADDR,L4_SRC_PORT,IPV4_DST_ADDR,L4_DST_PORT,PROTOCOL,IN_BYTES,OUT_BYTES,IN_PKTS,OUT_PKTS,\
+         FLOW_START_MILLISECONDS,Label,Attack\n",
+    );
+    for c in &log.conns {
+        let proto = match c.proto.as_str() {
+            "tcp" => 6,
+            "udp" => 17,
+            _ => 1,
+        };
+        let attack = c.behaviour.map_or("Benign", |b| b.name());
+        text.push_str(&format!(
+            "{},{},{},{},{proto},{},{},{},{},{},{},{attack}\n",
+            c.orig_h,
+            c.orig_p,
+            c.resp_h,
+            c.resp_p,
+            c.orig_bytes.unwrap_or(0),
+            c.resp_bytes.unwrap_or(0),
+            c.orig_pkts,
+            c.resp_pkts,
+            (c.ts * 1000.0).round() as i64,
+            u8::from(c.behaviour.is_some()),
+        ));
+    }
+    let path = dir.path().join("netflow.csv");
+    std::fs::write(&path, text).unwrap();
+    let run = dir.path().join("run");
+    let out = outflow().args(["detect", "--quiet", "--level", "all", "--out"]).arg(&run).arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    let levels = summary["levels"].as_array().unwrap();
+    assert_eq!(levels[0]["flows_aggregated"], log.conns.len());
+    assert_eq!(levels[0]["flows_left_out"], 0, "every flow has its hosts and a time");
+    // Hours, not milliseconds read as seconds (an hour's window would then hold 3.6 s of traffic: about
+    // two host rows per flow).
+    let hosts = levels[0]["rows"].as_u64().unwrap();
+    assert!(hosts * 4 < log.conns.len() as u64, "{hosts} host rows");
+    // Each host row's label is 0, 1 or both joined: read as flags, with attacks on both sides.
+    let labels = &levels[0]["labels"];
+    assert_eq!(labels["column"], "Label", "{labels}");
+    assert!(labels["positives"].as_u64().unwrap() < hosts);
+    let top: Vec<csv::StringRecord> =
+        csv::Reader::from_path(run.join("alerts.csv")).unwrap().records().take(15).map(Result::unwrap).collect();
+    for (b, host, _) in &log.planted {
+        assert!(
+            top.iter().any(|r| &r[1] == "host" && &r[4] == host),
+            "{} on {host} not among the first 15: {top:?}",
+            b.name()
+        );
+    }
+}
+
 #[test]
 fn levels_fail_clearly_on_logs_without_hosts_and_on_bad_windows() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,7 @@
 //! What Outflow knows about each family of flow logs: which columns are labels, identifiers, categories,
-//! destination ports, addresses and services, which numbers are zero when unset, which must be positive,
-//! and which make up a flow's payload and duration. One record per family ([`Family::columns`]), read by
+//! destination ports and services, which play the parts of a connection (addresses, time, directions),
+//! which numbers are zero when unset, which must be positive, and which make up a flow's payload and
+//! duration. One record per family ([`Family::columns`]), read by
 //! the preparation (presets), the detector's outputs (the columns shown next to a score, selection by
 //! host or service), cluster profiles and the report; adding a family is adding a record here.
 //!
@@ -56,8 +57,6 @@ pub struct FamilyColumns {
     pub profiled: &'static [&'static str],
     /// Destination-port columns.
     pub destination_ports: &'static [&'static str],
-    /// Source and destination address columns (selection by host).
-    pub addresses: &'static [&'static str],
     /// Service columns (selection by service).
     pub services: &'static [&'static str],
     /// Numeric columns where an unset value means nothing was measured or sent.
@@ -196,13 +195,80 @@ const GENERIC: FamilyColumns = FamilyColumns {
     categoricals: NONE,
     profiled: NONE,
     destination_ports: NONE,
-    addresses: NONE,
     services: NONE,
     zero_when_unset: NONE,
     positive: None,
     payload: NONE,
-    duration: None,
-    roles: NO_ROLES,
+    duration: Some(("dur", 1.0)),
+    // The parts of a connection under the names of flow exporters no family record holds (Argus and
+    // CTU-13's `SrcAddr`, nfdump's `sa`, nProbe / NetFlow's `IPV4_SRC_ADDR`, IPFIX's
+    // `sourceIPv4Address`, Joy and LUFlow's `src_ip`, UNSW-NB15's `srcip`, Bot-IoT's `saddr`, ToN-IoT's
+    // `src_pkts`): with them the host and pair levels read those logs (names another family's record
+    // holds, such as `proto`, `service` or KDD's `src_bytes`, are found there). Directions follow each
+    // exporter's own words: Joy's `bytes_out` and Argus's `SrcBytes` go from source to destination, and
+    // so do nProbe's `IN_BYTES` and nfdump's `ibyt` (bytes into the flow from its source).
+    roles: FlowRoles {
+        timestamp: &[
+            "stime",
+            "starttime",
+            "start_time",
+            "time_start",
+            "first_switched",
+            "flow_start_milliseconds",
+            "flowstartmilliseconds",
+            "flowstartseconds",
+            "date first seen",
+        ],
+        source: &[
+            "srcaddr",
+            "src_ip",
+            "srcip",
+            "saddr",
+            "src_addr",
+            "sa",
+            "ipv4_src_addr",
+            "ipv6_src_addr",
+            "sourceipv4address",
+            "sourceipv6address",
+            "src ip addr",
+        ],
+        destination: &[
+            "dstaddr",
+            "dst_ip",
+            "dest_ip",
+            "dstip",
+            "daddr",
+            "dst_addr",
+            "da",
+            "ipv4_dst_addr",
+            "ipv6_dst_addr",
+            "destinationipv4address",
+            "destinationipv6address",
+            "dst ip addr",
+        ],
+        destination_port: &[
+            "dport",
+            "dst_port",
+            "dest_port",
+            "dsport",
+            "dstport",
+            "dp",
+            "l4_dst_port",
+            "destinationtransportport",
+        ],
+        source_port: &["sport", "src_port", "srcport", "sp", "l4_src_port", "sourcetransportport"],
+        connection_id: &["flow_id"],
+        protocol: &["pr", "protocolidentifier"],
+        service: NONE,
+        state: NONE,
+        failed_states: NONE,
+        bytes_out: &["srcbytes", "sbytes", "bytes_out", "in_bytes", "ibyt", "octetdeltacount"],
+        bytes_in: &["dstbytes", "dbytes", "bytes_in", "out_bytes", "obyt"],
+        packets_out: &["srcpkts", "spkts", "src_pkts", "num_pkts_out", "in_pkts", "ipkt", "packetdeltacount"],
+        packets_in: &["dstpkts", "dpkts", "dst_pkts", "num_pkts_in", "out_pkts", "opkt"],
+        local_source: NONE,
+        local_destination: NONE,
+    },
 };
 
 const ZEEK: FamilyColumns = FamilyColumns {
@@ -227,7 +293,6 @@ const ZEEK: FamilyColumns = FamilyColumns {
     categoricals: &["proto", "service", "conn_state", "history"],
     profiled: &["proto", "service", "conn_state", "label", "detailedlabel", "detailed-label", "history"],
     destination_ports: &["id.resp_p"],
-    addresses: &["id.orig_h", "id.resp_h"],
     services: &["service"],
     zero_when_unset: &[
         "duration",
@@ -298,7 +363,6 @@ const CIC: FamilyColumns = FamilyColumns {
     categoricals: &["protocol"],
     profiled: &["Label"],
     destination_ports: &["Destination Port", "Dst Port"],
-    addresses: &["Src IP", "Dst IP", "Source IP", "Destination IP"],
     services: NONE,
     zero_when_unset: NONE,
     positive: Some((
@@ -337,7 +401,6 @@ const RT_IOT: FamilyColumns = FamilyColumns {
     categoricals: &["proto", "service"],
     profiled: &["proto", "service", "Attack_type"],
     destination_ports: &["id.resp_p"],
-    addresses: NONE,
     services: &["service"],
     zero_when_unset: NONE,
     positive: None,
@@ -365,7 +428,6 @@ const KDD: FamilyColumns = FamilyColumns {
     categoricals: &["protocol_type", "service", "flag"],
     profiled: &["protocol_type", "service", "flag", "label"],
     destination_ports: NONE,
-    addresses: NONE,
     services: &["service"],
     zero_when_unset: NONE,
     positive: None,

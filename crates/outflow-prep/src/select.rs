@@ -236,10 +236,17 @@ impl LeakageCheck {
         Ok(())
     }
 
-    /// The numeric target of a label value.
+    /// The numeric target of a label value: 0 for a negative label, and for a compound label (words
+    /// joined by `-`, `_` or spaces) that names one and no attack — the Stratosphere labels of CTU-13's
+    /// Argus flows, `flow=To-Background-UDP-CVUT-DNS-Server` or `flow=From-Normal-V42-Jist`, against
+    /// `flow=From-Botnet-V42-TCP-Attempt`; 1 otherwise.
     pub fn target_of(&self, label: &str) -> f64 {
         let l = label.trim();
-        if self.negative_labels.iter().any(|n| n.trim().eq_ignore_ascii_case(l)) { 0.0 } else { 1.0 }
+        let l = l.strip_prefix("flow=").unwrap_or(l);
+        let negative = |w: &str| self.negative_labels.iter().any(|n| n.trim().eq_ignore_ascii_case(w));
+        let attack = |w: &str| ["botnet", "malicious", "attack"].iter().any(|a| a.eq_ignore_ascii_case(w));
+        let mut words = l.split(['-', '_', ' ']).filter(|w| !w.is_empty());
+        if negative(l) || (words.clone().any(negative) && !words.any(attack)) { 0.0 } else { 1.0 }
     }
 }
 
@@ -299,5 +306,15 @@ mod tests {
         let l = LeakageCheck::default();
         assert_eq!(l.target_of(" BENIGN"), 0.0);
         assert_eq!(l.target_of("smurf."), 1.0);
+        for benign in
+            ["flow=To-Background-UDP-CVUT-DNS-Server", "flow=From-Normal-V42-Jist", "Background", "Benign   -"]
+        {
+            assert_eq!(l.target_of(benign), 0.0, "{benign}");
+        }
+        for attack in
+            ["flow=From-Botnet-V42-TCP-Attempt", "Malicious   PartOfAHorizontalPortScan", "DoS-Hulk", "Normal-Botnet"]
+        {
+            assert_eq!(l.target_of(attack), 1.0, "{attack}");
+        }
     }
 }

@@ -120,7 +120,8 @@ fn numeric_stats(col: &Column, rows: &[usize]) -> Option<NumericStats> {
 pub struct RowFilter {
     /// Keep flows whose `service` (Zeek) is one of these (empty: all).
     pub services: Vec<String>,
-    /// Keep flows from or to one of these addresses (`id.orig_h` / `id.resp_h`, `Src IP` / `Dst IP`).
+    /// Keep flows from or to one of these addresses (`id.orig_h` / `id.resp_h`, `Src IP` / `Dst IP`, or
+    /// another exporter's names of the connection's two ends, as the host level finds them).
     pub hosts: Vec<String>,
 }
 
@@ -146,12 +147,18 @@ impl RowFilter {
             }
         }
         if !self.hosts.is_empty() {
+            // The columns the host and pair levels read as the connection's two ends.
+            let family = Family::detect(table);
             let cols: Vec<&Column> =
-                Family::union(|c| c.addresses).iter().filter_map(|c| column_named(table, c)).collect();
+                [family.role_column(table, |r| r.source), family.role_column(table, |r| r.destination)]
+                    .into_iter()
+                    .flatten()
+                    .collect();
             if cols.is_empty() {
                 return Err(InputError::param(
                     "hosts",
-                    "selecting by host needs address columns (id.orig_h / id.resp_h)",
+                    "selecting by host needs address columns (id.orig_h / id.resp_h, Src IP / Dst IP, SrcAddr / \
+                     DstAddr, src_ip / dst_ip, ...)",
                 )
                 .into());
             }

@@ -15,8 +15,8 @@ pub struct LabelEvaluation {
     pub column: String,
     /// Scored rows with a label.
     pub rows: usize,
-    /// Of those, rows labeled as an attack: any value but `benign`, `normal`, `normal.` or `background`
-    /// (case-insensitive), or 1 in a numeric column of zeros and ones (UNSW-NB15's and ODDS's `label`,
+    /// Of those, rows labeled as an attack: any value but `0`, `benign`, `normal`, `normal.` or
+    /// `background` (case-insensitive), or 1 in a numeric column of zeros and ones (UNSW-NB15's and ODDS's `label`,
     /// ADBench's `class`, Bot-IoT's `attack`);
     /// a host or pair row is an attack when any of its flows' labels is.
     pub positives: usize,
@@ -70,7 +70,8 @@ impl LabelTally {
             let parts = value.split(';').map(str::trim).filter(|p| !p.is_empty() && *p != "-" && *p != "(empty)");
             let mut parts = parts.peekable();
             parts.peek()?;
-            Some(parts.any(|p| rule.target_of(p) > 0.5))
+            // `0` and `1` are flags in text too: a host or pair row joins its flows' `0;1`.
+            Some(parts.any(|p| p != "0" && (p == "1" || rule.target_of(p) > 0.5)))
         };
         for name in Family::union(|c| c.labels) {
             let Some(column) = table.columns().iter().find(|c| name_matches(name, c.name())) else { continue };

@@ -191,6 +191,9 @@ impl Header {
             let message = format!("{ncols} fields in the header, more than {} a flow log can have", crate::MAX_FIELDS);
             return Err(IoError::Header { at: Location { file, line: 1, field: None }, message });
         }
+        if let Some(message) = looks_like_a_record(&names) {
+            return Err(IoError::Header { at: Location { file, line: 1, field: None }, message });
+        }
         Ok(Header { reader, names, nulls: NullSet::new(&opts.null_tokens), file, delimiter })
     }
 
@@ -333,6 +336,27 @@ pub(crate) fn csv_error(input: &Input, e: csv::Error) -> IoError {
     }
 }
 
+/// Why a header line is a record instead: most of its fields numbers or IP addresses. Files without a
+/// header line (UNSW-NB15's raw records, nfdump's `-q` output, numpy's `savetxt`) would otherwise lose
+/// their first record to column names such as `1390`. Columns numbered in order (`0,1,2,…`, as pandas
+/// writes a frame without names) are a header.
+fn looks_like_a_record(names: &[String]) -> Option<String> {
+    let is_value = |s: &&String| s.parse::<f64>().is_ok() || s.parse::<std::net::IpAddr>().is_ok();
+    let values: Vec<&String> = names.iter().filter(is_value).collect();
+    let numbered: Vec<usize> = values.iter().filter_map(|s| s.parse().ok()).collect();
+    let counted = numbered.len() == values.len() && numbered.windows(2).all(|w| w[1] == w[0] + 1);
+    (values.len() >= 2 && 2 * values.len() > names.len() && !counted).then(|| {
+        let shown: Vec<String> = values.iter().take(3).map(|s| format!("'{s}'")).collect();
+        format!(
+            "this line looks like a record, not a header: {} of its {} fields are numbers or addresses ({}, …); \
+             the file needs a first line naming its columns",
+            values.len(),
+            names.len(),
+            shown.join(", ")
+        )
+    })
+}
+
 fn header_names(record: &ByteRecord) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(record.len());
     for (j, f) in record.iter().enumerate() {
@@ -369,6 +393,20 @@ mod tests {
         let msg = err.to_string();
         assert!(matches!(err, IoError::Parse { ref at, .. } if at.line == 3), "{msg}");
         assert!(msg.contains("unterminated quote") && msg.contains("101 line breaks") && msg.contains("'c'"), "{msg}");
+    }
+
+    #[test]
+    fn a_first_line_of_values_is_not_a_header() {
+        let headerless =
+            "59.166.0.0,1390,149.171.126.6,53,udp,CON,0.001055\n59.166.0.0,33661,149.171.126.9,1024,udp,CON,0.03\n";
+        let err = read(headerless, &CsvOptions::default()).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, IoError::Header { ref at, .. } if at.line == 1), "{msg}");
+        assert!(msg.contains("5 of its 7 fields") && msg.contains("'59.166.0.0'"), "{msg}");
+        // pandas' numbered columns, with or without the index's empty name, and a year among names.
+        for text in ["0,1,2\n1.5,2,3\n", ",0,1,2\n0,1.5,2,3\n", "host,2019,bytes\nA,1,2\n"] {
+            assert!(read(text, &CsvOptions::default()).is_ok(), "{text}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 
 use crate::beacon::Series;
-use crate::columns::{FailedColumn, IdColumn, Interner, RoleColumns, TimeColumn, flag_at, flags, number_at};
+use crate::columns::{FailedColumn, IdColumn, Interner, Reply, RoleColumns, TimeColumn, flag_at, flags, number_at};
 use crate::contacts::Contacts;
 use crate::entities::{Entities, EntityKey, Row};
 use crate::error::{AggregateError, Result};
@@ -360,6 +360,12 @@ impl Aggregator {
             .map(|(name, interner)| IdColumn::new(t.column(name).expect("found"), interner))
             .collect();
         let zeek_locality = self.locality == Some(Locality::ZeekFields);
+        let bytes_in = Reply::new(col(&roles.bytes_in), col(&roles.bytes_total), col(&roles.bytes_out));
+        let packets_in = Reply::new(col(&roles.packets_in), col(&roles.packets_total), col(&roles.packets_out));
+        let answer = match (packets_in, bytes_in) {
+            (Reply::Missing, b @ Reply::TotalLess { .. }) => b,
+            (p, _) => p,
+        };
         Ok(Rows {
             src,
             dst,
@@ -369,11 +375,11 @@ impl Aggregator {
             service_set,
             dns_services,
             dns_ports,
-            failed: FailedColumn::new(col(&roles.state), &roles.failed_states, col(&roles.packets_in)),
+            failed: FailedColumn::new(col(&roles.state), &roles.failed_states, answer),
             bytes_out: col(&roles.bytes_out),
-            bytes_in: col(&roles.bytes_in),
+            bytes_in,
             packets_out: col(&roles.packets_out),
-            packets_in: col(&roles.packets_in),
+            packets_in,
             duration: roles.duration.as_ref().and_then(|(n, unit)| t.column(n).map(|c| (c, *unit))),
             local: zeek_locality.then(|| (col(&roles.local_source), col(&roles.local_destination))),
             inside: &self.inside,
@@ -663,9 +669,9 @@ struct Rows<'a> {
     dns_ports: Vec<bool>,
     failed: FailedColumn<'a>,
     bytes_out: Option<&'a Column>,
-    bytes_in: Option<&'a Column>,
+    bytes_in: Reply<'a>,
     packets_out: Option<&'a Column>,
-    packets_in: Option<&'a Column>,
+    packets_in: Reply<'a>,
     duration: Option<(&'a Column, f64)>,
     /// Zeek's `local_orig` / `local_resp` when they decide what is inside.
     local: Option<(Option<&'a Column>, Option<&'a Column>)>,
@@ -700,9 +706,9 @@ impl Rows<'_> {
             dns,
             failed: self.failed.get(i),
             bytes_out: amount(self.bytes_out),
-            bytes_in: amount(self.bytes_in),
+            bytes_in: self.bytes_in.get(i).unwrap_or(0.0).max(0.0),
             packets_out: amount(self.packets_out),
-            packets_in: amount(self.packets_in),
+            packets_in: self.packets_in.get(i).unwrap_or(0.0).max(0.0),
             duration: self.duration.and_then(|(c, unit)| number_at(Some(c), i).map(|d| d * unit)),
             outbound,
         })

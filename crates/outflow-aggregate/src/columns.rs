@@ -91,6 +91,8 @@ pub(crate) struct RoleColumns {
     pub(crate) bytes_in: Option<String>,
     pub(crate) packets_out: Option<String>,
     pub(crate) packets_in: Option<String>,
+    pub(crate) bytes_total: Option<String>,
+    pub(crate) packets_total: Option<String>,
     pub(crate) local_source: Option<String>,
     pub(crate) local_destination: Option<String>,
     /// The duration column and the seconds in its unit.
@@ -152,6 +154,8 @@ impl RoleColumns {
             bytes_in: part(|r| r.bytes_in),
             packets_out: part(|r| r.packets_out),
             packets_in: part(|r| r.packets_in),
+            bytes_total: part(|r| r.bytes_total),
+            packets_total: part(|r| r.packets_total),
             local_source: part(|r| r.local_source),
             local_destination: part(|r| r.local_destination),
             duration,
@@ -221,19 +225,52 @@ pub(crate) fn number_at(col: Option<&Column>, i: usize) -> Option<f64> {
     col.and_then(|c| c.f64_at(i)).filter(|x| x.is_finite())
 }
 
+/// The responder's bytes or packets of each row: a column of their own, or a total both ways less the
+/// originator's part (Argus's `TotBytes` beside `SrcBytes`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Reply<'a> {
+    Own(&'a Column),
+    TotalLess { total: &'a Column, out: &'a Column },
+    Missing,
+}
+
+impl<'a> Reply<'a> {
+    pub(crate) fn new(own: Option<&'a Column>, total: Option<&'a Column>, out: Option<&'a Column>) -> Self {
+        match (own, total, out) {
+            (Some(c), _, _) => Reply::Own(c),
+            (None, Some(total), Some(out)) => Reply::TotalLess { total, out },
+            _ => Reply::Missing,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<f64> {
+        match self {
+            Reply::Own(c) => number_at(Some(c), i),
+            Reply::TotalLess { total, out } => {
+                number_at(Some(total), i).map(|t| (t - number_at(Some(out), i).unwrap_or(0.0)).max(0.0))
+            }
+            Reply::Missing => None,
+        }
+    }
+}
+
 /// Whether each row's connection failed: from the state column (per level when categorical), else
-/// from the responder's packets (none answered).
+/// from what the responder sent: no packet, or, in a log of totals, nothing beyond the originator's
+/// part (Argus counts packet bytes, headers included: a reply always adds some).
 #[derive(Debug)]
 pub(crate) enum FailedColumn<'a> {
     Levels { column: &'a Column, codes: &'a [u32], failed: Vec<bool> },
     Text { column: &'a Column, states: &'a [String] },
-    NoAnswer(&'a Column),
+    NoAnswer(Reply<'a>),
     Unknown,
 }
 
 impl<'a> FailedColumn<'a> {
-    pub(crate) fn new(state: Option<&'a Column>, states: &'a [String], packets_in: Option<&'a Column>) -> Self {
-        match (state, packets_in) {
+    /// `answer`: the responder's packets, or its bytes when they come from a total (payload bytes of
+    /// their own can be 0 on an answered connection).
+    pub(crate) fn new(state: Option<&'a Column>, states: &'a [String], answer: Reply<'a>) -> Self {
+        match (state, answer) {
             (Some(c), _) => match c.data() {
                 ColumnData::Categorical(cat) => FailedColumn::Levels {
                     column: c,
@@ -242,8 +279,8 @@ impl<'a> FailedColumn<'a> {
                 },
                 _ => FailedColumn::Text { column: c, states },
             },
-            (None, Some(p)) => FailedColumn::NoAnswer(p),
-            (None, None) => FailedColumn::Unknown,
+            (None, Reply::Missing) => FailedColumn::Unknown,
+            (None, reply) => FailedColumn::NoAnswer(reply),
         }
     }
 
@@ -254,7 +291,7 @@ impl<'a> FailedColumn<'a> {
             FailedColumn::Text { column, states } => {
                 column.str_at(i).is_some_and(|s| states.iter().any(|f| f == s.trim()))
             }
-            FailedColumn::NoAnswer(p) => p.f64_at(i).unwrap_or(0.0) == 0.0,
+            FailedColumn::NoAnswer(reply) => reply.get(i).unwrap_or(0.0) == 0.0,
             FailedColumn::Unknown => false,
         }
     }
@@ -313,7 +350,8 @@ pub(crate) fn flag_at(col: &Column, i: usize) -> Option<bool> {
 }
 
 /// Timestamps in seconds since the epoch: a time or number column as is (in a finer unit, converted by
-/// [`epoch_seconds`]), date-time text parsed (once per distinct text). `first_record` numbers the batch's first row in errors.
+/// [`epoch_seconds`]), date-time text parsed (once per distinct text). `first_record` numbers the
+/// batch's first row in errors.
 pub(crate) fn timestamps(col: &Column, first_record: usize) -> Result<Vec<Option<f64>>> {
     match (col.dtype(), col.data()) {
         (DataType::Categorical, ColumnData::Categorical(c)) => {

@@ -68,7 +68,10 @@ impl Available {
             packets: r.packets_out.is_some() || r.packets_in.is_some(),
             ports: r.destination_port.is_some(),
             services: r.service.is_some(),
-            failures: r.state.is_some() || r.packets_in.is_some(),
+            failures: r.state.is_some()
+                || r.packets_in.is_some()
+                || r.packets_total.is_some() && r.packets_out.is_some()
+                || r.bytes_total.is_some() && r.bytes_out.is_some(),
             durations: r.duration.is_some(),
             dns: (r.bytes_out.is_some() || r.bytes_in.is_some())
                 && (r.destination_port.is_some() || r.service.is_some()),

@@ -260,6 +260,24 @@ fn argus_columns_and_date_times() {
     let hosts = aggregate(&t, &AggregateParams::default(), Level::Host).unwrap();
     assert_eq!(hosts.len(), 4, "two hosts in each of two hours");
     assert_eq!(hosts.label_names(), ["Label"]);
+
+    // CTU-13's own columns: the responder's bytes only inside `TotBytes`, no packets per direction.
+    let t = read_input(
+        &Input::bytes(
+            "capture20110816.binetflow",
+            "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label\n\
+             2011/08/16 10:01:46.97,3.1,tcp,147.32.84.165,1040,   ->,74.125.39.27,25,S_,0,,3,186,186,flow=From-Botnet-V47-TCP-Attempt-SPAM\n\
+             2011/08/16 10:02:00.00,0.2,tcp,147.32.84.165,1041,   ->,74.125.39.27,25,SRPA_SPA,0,0,12,2400,700,flow=From-Botnet-V47-TCP-Established-SPAM\n",
+        ),
+        &ReadOptions::default(),
+    )
+    .unwrap()
+    .0;
+    let pairs = aggregate(&t, &AggregateParams::default(), Level::Pair).unwrap();
+    let hour = outflow_aggregate::parse_timestamp("2011-08-16 10:00:00").unwrap();
+    let p = |c: &str| value(&pairs, c, "147.32.84.165", Some("74.125.39.27"), hour);
+    assert_eq!((p("bytes_out"), p("bytes_in")), (886.0, 1700.0), "the reply's bytes: total less the source's");
+    assert_eq!(p("failed_fraction"), 0.5, "an attempt whose total is the source's own bytes got no reply");
 }
 
 /// Joy's export as LUFlow writes it: addresses as integers, times in microseconds; and nProbe's

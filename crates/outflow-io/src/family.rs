@@ -104,6 +104,11 @@ pub struct FlowRoles {
     pub packets_out: &'static [&'static str],
     /// Packets from responder to originator.
     pub packets_in: &'static [&'static str],
+    /// Bytes both ways, in a log that counts the responder's only in the total (Argus's `TotBytes`
+    /// beside `SrcBytes`): the responder's are the total less the originator's.
+    pub bytes_total: &'static [&'static str],
+    /// Packets both ways, likewise (Argus's `TotPkts` beside `SrcPkts`).
+    pub packets_total: &'static [&'static str],
     /// Whether the originator is inside the monitored network.
     pub local_source: &'static [&'static str],
     /// Whether the responder is inside the monitored network.
@@ -125,6 +130,8 @@ const NO_ROLES: FlowRoles = FlowRoles {
     bytes_in: NONE,
     packets_out: NONE,
     packets_in: NONE,
+    bytes_total: NONE,
+    packets_total: NONE,
     local_source: NONE,
     local_destination: NONE,
 };
@@ -266,6 +273,8 @@ const GENERIC: FamilyColumns = FamilyColumns {
         bytes_in: &["dstbytes", "dbytes", "bytes_in", "out_bytes", "obyt"],
         packets_out: &["srcpkts", "spkts", "src_pkts", "num_pkts_out", "in_pkts", "ipkt", "packetdeltacount"],
         packets_in: &["dstpkts", "dpkts", "dst_pkts", "num_pkts_in", "out_pkts", "opkt"],
+        bytes_total: &["totbytes"],
+        packets_total: &["totpkts"],
         local_source: NONE,
         local_destination: NONE,
     },
@@ -325,6 +334,8 @@ const ZEEK: FamilyColumns = FamilyColumns {
         bytes_in: &["resp_bytes"],
         packets_out: &["orig_pkts"],
         packets_in: &["resp_pkts"],
+        bytes_total: NONE,
+        packets_total: NONE,
         local_source: &["local_orig"],
         local_destination: &["local_resp"],
     },
@@ -386,6 +397,8 @@ const CIC: FamilyColumns = FamilyColumns {
         bytes_in: &["TotLen Bwd Pkts", "Total Length of Bwd Packets"],
         packets_out: &["Tot Fwd Pkts", "Total Fwd Packets"],
         packets_in: &["Tot Bwd Pkts", "Total Backward Packets"],
+        bytes_total: NONE,
+        packets_total: NONE,
         local_source: NONE,
         local_destination: NONE,
     },

@@ -16,8 +16,9 @@ pub struct LabelEvaluation {
     /// Scored rows with a label.
     pub rows: usize,
     /// Of those, rows labeled as an attack: any value but `0`, `benign`, `normal`, `normal.` or
-    /// `background` (case-insensitive), or 1 in a numeric column of zeros and ones (UNSW-NB15's and ODDS's `label`,
-    /// ADBench's `class`, Bot-IoT's `attack`);
+    /// `background` (case-insensitive; CTU-13's `flow=To-Background-…` counts as `background`), or 1 in a
+    /// numeric column of zeros and ones (UNSW-NB15's and ODDS's `label`, ADBench's `class`, Bot-IoT's
+    /// `attack`);
     /// a host or pair row is an attack when any of its flows' labels is.
     pub positives: usize,
     /// ROC-AUC of the outlier score.

@@ -18,6 +18,11 @@ fn zeek(records: &[&str]) -> Table {
     read_input(&Input::bytes("conn.log", log), &ReadOptions::default()).unwrap().0
 }
 
+/// A CSV log read as `outflow detect` reads it.
+fn csv_log(name: &str, text: &str) -> Table {
+    read_input(&Input::bytes(name, text), &ReadOptions::default()).unwrap().0
+}
+
 /// Three hosts over two hours: 10.0.0.1 talks to 8.8.8.8 (DNS, one failed) and to 10.0.0.2 (SSH).
 fn small_log() -> Table {
     zeek(&[
@@ -238,18 +243,13 @@ fn cicflowmeter_columns_and_date_times() {
 /// `SrcBytes` and `DstBytes`, `Dur` in seconds.
 #[test]
 fn argus_columns_and_date_times() {
-    let t = read_input(
-        &Input::bytes(
-            "capture.binetflow",
-            "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,TotPkts,SrcPkts,DstPkts,SrcBytes,DstBytes,Label\n\
+    let t = csv_log(
+        "capture.binetflow",
+        "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,TotPkts,SrcPkts,DstPkts,SrcBytes,DstBytes,Label\n\
              2011/08/10 09:46:53.047277,3.5,tcp,147.32.84.165,1027,->,60.190.223.75,888,S_RA,4,2,2,124,120,flow=From-Botnet\n\
              2011/08/10 09:47:03.100000,0.5,tcp,147.32.84.165,1028,->,60.190.223.75,888,S_RA,3,3,0,180,0,flow=From-Botnet\n\
              2011/08/10 11:00:00.000000,1.0,udp,147.32.84.229,53,<->,147.32.80.9,53,CON,2,1,1,70,90,flow=Background\n",
-        ),
-        &ReadOptions::default(),
-    )
-    .unwrap()
-    .0;
+    );
     let pairs = aggregate(&t, &AggregateParams::default(), Level::Pair).unwrap();
     let hour = outflow_aggregate::parse_timestamp("2011-08-10 09:00:00").unwrap();
     let p = |c: &str| value(&pairs, c, "147.32.84.165", Some("60.190.223.75"), hour);
@@ -262,17 +262,12 @@ fn argus_columns_and_date_times() {
     assert_eq!(hosts.label_names(), ["Label"]);
 
     // CTU-13's own columns: the responder's bytes only inside `TotBytes`, no packets per direction.
-    let t = read_input(
-        &Input::bytes(
-            "capture20110816.binetflow",
-            "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label\n\
+    let t = csv_log(
+        "capture20110816.binetflow",
+        "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label\n\
              2011/08/16 10:01:46.97,3.1,tcp,147.32.84.165,1040,   ->,74.125.39.27,25,S_,0,,3,186,186,flow=From-Botnet-V47-TCP-Attempt-SPAM\n\
              2011/08/16 10:02:00.00,0.2,tcp,147.32.84.165,1041,   ->,74.125.39.27,25,SRPA_SPA,0,0,12,2400,700,flow=From-Botnet-V47-TCP-Established-SPAM\n",
-        ),
-        &ReadOptions::default(),
-    )
-    .unwrap()
-    .0;
+    );
     let pairs = aggregate(&t, &AggregateParams::default(), Level::Pair).unwrap();
     let hour = outflow_aggregate::parse_timestamp("2011-08-16 10:00:00").unwrap();
     let p = |c: &str| value(&pairs, c, "147.32.84.165", Some("74.125.39.27"), hour);
@@ -324,15 +319,10 @@ fn flow_exports_in_other_units_and_words() {
 
 #[test]
 fn missing_parts_are_clear_errors() {
-    let kdd = read_input(
-        &Input::bytes(
-            "kdd.txt",
-            "0,tcp,http,SF,181,5450,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,8,8,0,0,0,0,1,0,0,9,9,1,0,0.11,0,0,0,0,0,normal.\n",
-        ),
-        &ReadOptions::default(),
-    )
-    .unwrap()
-    .0;
+    let kdd = csv_log(
+        "kdd.txt",
+        "0,tcp,http,SF,181,5450,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,8,8,0,0,0,0,1,0,0,9,9,1,0,0.11,0,0,0,0,0,normal.\n",
+    );
     let e = aggregate(&kdd, &AggregateParams::default(), Level::Host).unwrap_err();
     assert!(matches!(e, AggregateError::MissingColumn { role: "source address", .. }), "{e}");
     assert!(e.to_string().contains("id.orig_h") && e.to_string().contains("KDD"), "{e}");

@@ -362,10 +362,6 @@ impl Aggregator {
         let zeek_locality = self.locality == Some(Locality::ZeekFields);
         let bytes_in = Reply::new(col(&roles.bytes_in), col(&roles.bytes_total), col(&roles.bytes_out));
         let packets_in = Reply::new(col(&roles.packets_in), col(&roles.packets_total), col(&roles.packets_out));
-        let answer = match (packets_in, bytes_in) {
-            (Reply::Missing, b @ Reply::TotalLess { .. }) => b,
-            (p, _) => p,
-        };
         Ok(Rows {
             src,
             dst,
@@ -375,7 +371,7 @@ impl Aggregator {
             service_set,
             dns_services,
             dns_ports,
-            failed: FailedColumn::new(col(&roles.state), &roles.failed_states, answer),
+            failed: FailedColumn::new(col(&roles.state), &roles.failed_states, packets_in, bytes_in),
             bytes_out: col(&roles.bytes_out),
             bytes_in,
             packets_out: col(&roles.packets_out),
@@ -697,6 +693,7 @@ impl Rows<'_> {
         let service = self.service.as_ref().and_then(|c| c.get(i)).filter(|&id| self.service_set[id as usize]);
         let dns = service.is_some_and(|id| self.dns_services[id as usize])
             || port.is_some_and(|p| if p >= PORT_TEXT { self.dns_ports[(p - PORT_TEXT) as usize] } else { p == 53 });
+        let (packets_in, bytes_in) = (self.packets_in.get(i), self.bytes_in.get(i));
         Some(Flow {
             ts: self.ts.get(i),
             src: s,
@@ -704,11 +701,11 @@ impl Rows<'_> {
             port,
             service,
             dns,
-            failed: self.failed.get(i),
+            failed: self.failed.get(i, packets_in, bytes_in),
             bytes_out: amount(self.bytes_out),
-            bytes_in: self.bytes_in.get(i).unwrap_or(0.0).max(0.0),
+            bytes_in: bytes_in.unwrap_or(0.0).max(0.0),
             packets_out: amount(self.packets_out),
-            packets_in: self.packets_in.get(i).unwrap_or(0.0).max(0.0),
+            packets_in: packets_in.unwrap_or(0.0).max(0.0),
             duration: self.duration.and_then(|(c, unit)| number_at(Some(c), i).map(|d| d * unit)),
             outbound,
         })

@@ -256,22 +256,22 @@ impl<'a> Reply<'a> {
 }
 
 /// Whether each row's connection failed: from the state column (per level when categorical), else
-/// from what the responder sent: no packet, or, in a log of totals, nothing beyond the originator's
-/// part (Argus counts packet bytes, headers included: a reply always adds some).
+/// from what the responder sent: no packet, or, in a log of totals, no byte beyond the originator's
+/// part (Argus counts packet bytes, headers included: a reply always adds some; payload bytes of their
+/// own can be 0 on an answered connection, so they decide nothing).
 #[derive(Debug)]
 pub(crate) enum FailedColumn<'a> {
     Levels { column: &'a Column, codes: &'a [u32], failed: Vec<bool> },
     Text { column: &'a Column, states: &'a [String] },
-    NoAnswer(Reply<'a>),
+    NoPacketBack,
+    NoByteBeyondTotal,
     Unknown,
 }
 
 impl<'a> FailedColumn<'a> {
-    /// `answer`: the responder's packets, or its bytes when they come from a total (payload bytes of
-    /// their own can be 0 on an answered connection).
-    pub(crate) fn new(state: Option<&'a Column>, states: &'a [String], answer: Reply<'a>) -> Self {
-        match (state, answer) {
-            (Some(c), _) => match c.data() {
+    pub(crate) fn new(state: Option<&'a Column>, states: &'a [String], packets_in: Reply, bytes_in: Reply) -> Self {
+        match (state, packets_in, bytes_in) {
+            (Some(c), _, _) => match c.data() {
                 ColumnData::Categorical(cat) => FailedColumn::Levels {
                     column: c,
                     codes: cat.codes(),
@@ -279,19 +279,22 @@ impl<'a> FailedColumn<'a> {
                 },
                 _ => FailedColumn::Text { column: c, states },
             },
-            (None, Reply::Missing) => FailedColumn::Unknown,
-            (None, reply) => FailedColumn::NoAnswer(reply),
+            (None, Reply::Missing, Reply::TotalLess { .. }) => FailedColumn::NoByteBeyondTotal,
+            (None, Reply::Missing, _) => FailedColumn::Unknown,
+            (None, _, _) => FailedColumn::NoPacketBack,
         }
     }
 
+    /// Row `i`, given the responder's packets and bytes read for it (`None`: not in the row).
     #[inline]
-    pub(crate) fn get(&self, i: usize) -> bool {
+    pub(crate) fn get(&self, i: usize, packets_in: Option<f64>, bytes_in: Option<f64>) -> bool {
         match self {
             FailedColumn::Levels { column, codes, failed } => !column.is_null(i) && failed[codes[i] as usize],
             FailedColumn::Text { column, states } => {
                 column.str_at(i).is_some_and(|s| states.iter().any(|f| f == s.trim()))
             }
-            FailedColumn::NoAnswer(reply) => reply.get(i).unwrap_or(0.0) == 0.0,
+            FailedColumn::NoPacketBack => packets_in.unwrap_or(0.0) == 0.0,
+            FailedColumn::NoByteBeyondTotal => bytes_in.unwrap_or(0.0) == 0.0,
             FailedColumn::Unknown => false,
         }
     }

@@ -64,6 +64,6 @@ pub use crate::error::{AggregateError, Result};
 pub use crate::level::Level;
 pub use crate::network::{Network, Networks};
 pub use crate::params::{AggregateParams, Locality, MAX_PROBE_ATTEMPTS};
-pub use crate::time::{epoch_seconds, parse_timestamp};
+pub use crate::time::{epoch_seconds, parse_timestamp, seconds_at};
 pub use crate::traffic::DNS_QUERY_BYTES;
 pub use crate::window::Window;

@@ -1,6 +1,7 @@
 //! Date-time text to seconds since the epoch (UTC).
 
 use chrono::NaiveDateTime;
+use outflow_io::Column;
 
 /// Formats tried in order: ISO 8601 (`T` or a space, optional fraction), year-first with slashes as
 /// Argus writes them (`2011/08/10 09:46:53.047277`), then day-first dates as CICFlowMeter writes them
@@ -65,4 +66,11 @@ pub fn epoch_seconds(x: f64) -> f64 {
         a if a >= 1e11 => x * 1e-3,
         _ => x,
     }
+}
+
+/// Row `i` of a time column as seconds since the epoch, however the log writes it: a time or number
+/// (through [`epoch_seconds`]) or date-time text (through [`parse_timestamp`]); `None` when null,
+/// unreadable or not finite.
+pub fn seconds_at(col: &Column, i: usize) -> Option<f64> {
+    col.f64_at(i).map(epoch_seconds).or_else(|| col.str_at(i).and_then(parse_timestamp)).filter(|t| t.is_finite())
 }

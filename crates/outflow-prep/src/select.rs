@@ -236,12 +236,18 @@ impl LeakageCheck {
         Ok(())
     }
 
-    /// The numeric target of a label value: 0 for a negative label, and for a compound label (words
+    /// The numeric target of a label value: `0` and `1` as flags (a text label of flags, or a host row
+    /// joining its flows' as `0;1`), 0 for a negative label, and for a compound label (words
     /// joined by `-`, `_` or spaces) that names one and no attack — the Stratosphere labels of CTU-13's
     /// Argus flows, `flow=To-Background-UDP-CVUT-DNS-Server` or `flow=From-Normal-V42-Jist`, against
     /// `flow=From-Botnet-V42-TCP-Attempt`; 1 otherwise.
     pub fn target_of(&self, label: &str) -> f64 {
         let l = label.trim();
+        match l {
+            "0" => return 0.0,
+            "1" => return 1.0,
+            _ => {}
+        }
         let l = l.strip_prefix("flow=").unwrap_or(l);
         let negative = |w: &str| self.negative_labels.iter().any(|n| n.trim().eq_ignore_ascii_case(w));
         let attack = |w: &str| ["botnet", "malicious", "attack"].iter().any(|a| a.eq_ignore_ascii_case(w));

@@ -626,11 +626,7 @@ pub fn beacon_intervals(
     let is = |c: &outflow::io::Column, i: usize, v: &str| c.str_at(i).is_some_and(|s| s == v);
     let mut starts: Vec<f64> = (0..flows.n_rows())
         .filter(|&i| is(fs, i, &src) && is(fd, i, &dst))
-        .filter_map(|i| {
-            ft.f64_at(i)
-                .map(outflow::aggregate::epoch_seconds)
-                .or_else(|| ft.str_at(i).and_then(outflow::aggregate::parse_timestamp))
-        })
+        .filter_map(|i| outflow::aggregate::seconds_at(ft, i))
         .filter(|&t| t >= lo && t < hi)
         .collect();
     starts.sort_by(f64::total_cmp);

@@ -150,7 +150,7 @@ pub struct FlowAlert<'a> {
 /// The ECS alert of one flow.
 pub fn flow_alert(cols: &FlowColumns<'_>, a: &FlowAlert<'_>, model: &ModelInfo) -> Alert {
     let row = a.row;
-    let ts = number(cols.ts, row).map(outflow::aggregate::epoch_seconds);
+    let ts = cols.ts.and_then(|c| outflow::aggregate::seconds_at(c, row));
     let uid = text(cols.uid, row);
     let src = text(cols.src, row);
     let dst = text(cols.dst, row);

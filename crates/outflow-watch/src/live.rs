@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use outflow::aggregate::features::robust_z;
-use outflow::aggregate::{Aggregator, Contacts, Entities, Level, Window, epoch_seconds, parse_timestamp};
+use outflow::aggregate::{Aggregator, Contacts, Entities, Level, Window, seconds_at};
 use outflow::io::{Family, Table};
 use outflow::{Detector, OwnPast, Severity};
 
@@ -199,9 +199,7 @@ impl LiveWindows {
         let horizon = now() + self.lateness + w;
         let mut by_window: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
         for row in 0..flows.n_rows() {
-            // Time columns in any unit, and date-time text, as the aggregation reads them.
-            let t = ts.f64_at(row).map(epoch_seconds).or_else(|| ts.str_at(row).and_then(parse_timestamp));
-            let Some(t) = t.filter(|t| t.is_finite() && *t >= 0.0) else { continue };
+            let Some(t) = seconds_at(ts, row).filter(|t| *t >= 0.0) else { continue };
             if t > horizon {
                 counters.future_flows += 1;
                 continue;

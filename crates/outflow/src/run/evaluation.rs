@@ -71,8 +71,7 @@ impl LabelTally {
             let parts = value.split(';').map(str::trim).filter(|p| !p.is_empty() && *p != "-" && *p != "(empty)");
             let mut parts = parts.peekable();
             parts.peek()?;
-            // `0` and `1` are flags in text too: a host or pair row joins its flows' `0;1`.
-            Some(parts.any(|p| p != "0" && (p == "1" || rule.target_of(p) > 0.5)))
+            Some(parts.any(|p| rule.target_of(p) > 0.5))
         };
         for name in Family::union(|c| c.labels) {
             let Some(column) = table.columns().iter().find(|c| name_matches(name, c.name())) else { continue };

@@ -82,6 +82,7 @@ pub struct FlowColumns<'a> {
     service: Option<&'a Column>,
     bytes_out: Option<&'a Column>,
     bytes_in: Option<&'a Column>,
+    bytes_total: Option<&'a Column>,
     duration: Option<(&'a Column, f64)>,
 }
 
@@ -101,6 +102,7 @@ impl<'a> FlowColumns<'a> {
             service: role(|r| r.service),
             bytes_out: role(|r| r.bytes_out),
             bytes_in: role(|r| r.bytes_in),
+            bytes_total: role(|r| r.bytes_total),
             duration: f.columns().duration.and_then(|(name, scale)| table.column(name).map(|c| (c, scale))),
         }
     }
@@ -174,7 +176,13 @@ pub fn flow_alert(cols: &FlowColumns<'_>, a: &FlowAlert<'_>, model: &ModelInfo) 
     doc.insert("@timestamp".into(), json!(ts.map(rfc3339).unwrap_or_else(now_rfc3339)));
     doc.insert("ecs".into(), json!({ "version": ECS_VERSION }));
     doc.insert("event".into(), Value::Object(event));
-    let endpoint = |ip: &Option<String>, port: Option<&Column>, bytes: Option<&Column>| {
+    // A log with totals and no responder's column (Argus) gives the responder's bytes as the difference.
+    let bytes_out = integer(cols.bytes_out, row);
+    let total = integer(cols.bytes_total, row);
+    let bytes_in = integer(cols.bytes_in, row)
+        .or_else(|| total.zip(bytes_out).and_then(|(t, o)| t.checked_sub(o)).filter(|r| *r >= 0));
+    let total = bytes_out.zip(bytes_in).and_then(|(o, r)| o.checked_add(r)).or(total);
+    let endpoint = |ip: &Option<String>, port: Option<&Column>, bytes: Option<i64>| {
         let mut m = Map::new();
         if let Some(ip) = ip {
             m.insert("ip".into(), json!(ip));
@@ -182,13 +190,13 @@ pub fn flow_alert(cols: &FlowColumns<'_>, a: &FlowAlert<'_>, model: &ModelInfo) 
         if let Some(p) = integer(port, row).filter(|p| *p <= 65535) {
             m.insert("port".into(), json!(p));
         }
-        if let Some(b) = integer(bytes, row) {
+        if let Some(b) = bytes {
             m.insert("bytes".into(), json!(b));
         }
         m
     };
-    doc.insert("source".into(), Value::Object(endpoint(&src, cols.src_port, cols.bytes_out)));
-    doc.insert("destination".into(), Value::Object(endpoint(&dst, cols.dst_port, cols.bytes_in)));
+    doc.insert("source".into(), Value::Object(endpoint(&src, cols.src_port, bytes_out)));
+    doc.insert("destination".into(), Value::Object(endpoint(&dst, cols.dst_port, bytes_in)));
     let mut network = Map::new();
     if let Some(p) = text(cols.proto, row) {
         network.insert("transport".into(), json!(p.to_ascii_lowercase()));
@@ -197,9 +205,7 @@ pub fn flow_alert(cols: &FlowColumns<'_>, a: &FlowAlert<'_>, model: &ModelInfo) 
     if let Some(s) = text(cols.service, row) {
         network.insert("protocol".into(), json!(s.split(',').next().unwrap_or(&s).to_ascii_lowercase()));
     }
-    if let Some(total) =
-        integer(cols.bytes_out, row).zip(integer(cols.bytes_in, row)).and_then(|(o, r)| o.checked_add(r))
-    {
+    if let Some(total) = total {
         network.insert("bytes".into(), json!(total));
     }
     doc.insert("network".into(), Value::Object(network));
@@ -336,5 +342,37 @@ mod tests {
     fn timestamps_are_rfc3339_utc() {
         assert_eq!(rfc3339(1_714_644_843.12), "2024-05-02T10:14:03.120Z");
         assert_eq!(rfc3339(0.0), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn argus_totals_give_the_responders_bytes() {
+        use outflow::io::{CsvOptions, Input, read_csv};
+        let log = "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,TotPkts,TotBytes,SrcBytes,Label\n\
+                   2011/08/10 09:46:53.047277,1.5,tcp,147.32.84.165,1025,->,74.125.232.195,80,9,2000,600,x\n\
+                   2011/08/10 09:46:54.000000,0.0,udp,147.32.84.165,1026,->,8.8.8.8,53,1,75,75,x\n";
+        let table = read_csv(&Input::bytes("c.binetflow", log.as_bytes().to_vec()), &CsvOptions::default()).unwrap();
+        let cols = FlowColumns::new(&table);
+        let model = ModelInfo { name: "m".into(), sha256: "0".into() };
+        let alert = |row| {
+            let a = FlowAlert {
+                row,
+                score: 1.0,
+                severity: Severity::Severe,
+                cluster: -1,
+                reasons: "",
+                file: "c.binetflow",
+                line: row as u64 + 2,
+            };
+            flow_alert(&cols, &a, &model).document
+        };
+        let d = alert(0);
+        assert_eq!(d["source"]["bytes"], json!(600));
+        assert_eq!(d["destination"]["bytes"], json!(1400));
+        assert_eq!(d["network"]["bytes"], json!(2000));
+        assert_eq!(d["destination"]["port"], json!(80));
+        assert_eq!(d["@timestamp"], json!("2011-08-10T09:46:53.047Z"));
+        let d = alert(1);
+        assert_eq!(d["destination"]["bytes"], json!(0));
+        assert_eq!(d["network"]["bytes"], json!(75));
     }
 }

@@ -251,7 +251,7 @@ impl Aggregator {
     /// Adds a batch of flows. Every batch must have the columns of the first.
     pub fn push(&mut self, flows: &Table) -> Result<()> {
         self.batches += 1;
-        let roles = RoleColumns::find(flows);
+        let roles = RoleColumns::find(flows, &self.params.labels);
         match &self.roles {
             None => {
                 roles.require(self.level_name(), self.params.window != Window::All)?;

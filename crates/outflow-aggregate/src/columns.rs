@@ -118,7 +118,8 @@ fn find(table: &Table, names: &[&str]) -> Option<String> {
 }
 
 impl RoleColumns {
-    pub(crate) fn find(table: &Table) -> RoleColumns {
+    /// The parts of `table`'s flows; `labels` are label columns besides the families'.
+    pub(crate) fn find(table: &Table, labels: &[String]) -> RoleColumns {
         let family = Family::detect(table);
         let part =
             |p: fn(&FlowRoles) -> &'static [&'static str]| family.role_column(table, p).map(|c| c.name().to_owned());
@@ -132,15 +133,14 @@ impl RoleColumns {
             .chain(Family::ALL)
             .filter_map(|f| f.columns().duration)
             .find_map(|(name, unit)| find(table, &[name]).map(|n| (n, unit)));
-        let labels = Family::union(|c| c.labels).iter().filter_map(|n| find(table, &[n])).fold(
-            Vec::new(),
-            |mut v: Vec<String>, n| {
-                if !v.contains(&n) {
-                    v.push(n);
-                }
-                v
-            },
-        );
+        let families = Family::union(|c| c.labels);
+        let named = labels.iter().map(String::as_str).chain(families.iter().copied());
+        let labels = named.filter_map(|n| find(table, &[n])).fold(Vec::new(), |mut v: Vec<String>, n| {
+            if !v.contains(&n) {
+                v.push(n);
+            }
+            v
+        });
         RoleColumns {
             family,
             timestamp: part(|r| r.timestamp),

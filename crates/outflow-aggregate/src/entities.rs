@@ -183,7 +183,7 @@ impl Entities {
     /// hosts `[source host, destination host]`, for pairs `[pair, None]`; `None` where the flow was left
     /// out (no address, no timestamp) or, for another table, has no row.
     pub fn link(&self, flows: &Table) -> Result<Vec<[Option<usize>; 2]>> {
-        let roles = RoleColumns::find(flows);
+        let roles = RoleColumns::find(flows, &self.params.labels);
         roles.require(self.level.name(), self.params.window != Window::All)?;
         let text = |name: &Option<String>| {
             let c = flows.column(name.as_ref().expect("required")).expect("found");

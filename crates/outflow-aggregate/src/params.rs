@@ -32,6 +32,11 @@ pub struct AggregateParams {
     /// of saved settings at its default.
     #[serde(default = "probe_default", skip_serializing_if = "is_probe_default")]
     pub max_probe_attempts: Option<u32>,
+    /// Label columns joined per host and pair besides the log families' (`label`, `Label`,
+    /// `attack_cat`, …): each row gets its flows' distinct values, joined with `;`. Names match trimmed,
+    /// in any case.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
 }
 
 fn probe_default() -> Option<u32> {
@@ -52,6 +57,7 @@ impl Default for AggregateParams {
             internal: None,
             max_beacon_points: 10_000,
             max_probe_attempts: Some(MAX_PROBE_ATTEMPTS),
+            labels: Vec::new(),
         }
     }
 }

@@ -281,6 +281,59 @@ fn host_and_pair_levels_read_netflow_exports() {
     }
 }
 
+/// A label column of a name no family knows, and a column derived from it: `--label-column` carries the
+/// one (evaluated at every level, never a feature), `--drop-column` keeps the other out of the features.
+#[test]
+fn named_label_and_dropped_columns_stay_out_of_the_features() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = sample();
+    let mut text =
+        String::from("src_ip,dest_ip,dest_port,bytes_out,bytes_in,duration,time_start,verdict,verdict_code\n");
+    for c in &log.conns {
+        let verdict = c.behaviour.map_or("normal", |b| b.name());
+        let code = c.behaviour.map_or(0, |b| b.name().len());
+        text.push_str(&format!(
+            "{},{},{},{},{},{},{},{verdict},{code}\n",
+            c.orig_h,
+            c.resp_h,
+            c.resp_p,
+            c.orig_bytes.unwrap_or(0),
+            c.resp_bytes.unwrap_or(0),
+            c.duration.unwrap_or(0.0),
+            c.ts,
+        ));
+    }
+    let path = dir.path().join("flows.csv");
+    std::fs::write(&path, text).unwrap();
+    let run = dir.path().join("run");
+    let out = outflow()
+        .args(["detect", "--quiet", "--level", "all", "--label-column", "Verdict", "--drop-column", "*_code", "--out"])
+        .arg(&run)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    let kept: Vec<&str> = summary["features_kept"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(kept.iter().all(|f| !f.starts_with("verdict")), "{kept:?}");
+    let planted = log.conns.iter().filter(|c| c.behaviour.is_some()).count() as u64;
+    assert_eq!(summary["labels"]["column"], "verdict", "{}", summary["labels"]);
+    assert_eq!(summary["labels"]["positives"].as_u64(), Some(planted));
+    for level in summary["levels"].as_array().unwrap() {
+        assert_eq!(level["labels"]["column"], "verdict", "{level}");
+        assert!(level["labels"]["positives"].as_u64().unwrap() > 0, "{level}");
+    }
+    // Without the options the two columns are features, and no label is evaluated.
+    let plain = dir.path().join("plain");
+    let out = outflow().args(["detect", "--quiet", "--out"]).arg(&plain).arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(plain.join("summary.json")).unwrap()).unwrap();
+    let kept: Vec<&str> = summary["features_kept"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(kept.iter().any(|f| f.starts_with("verdict")), "{kept:?}");
+    assert!(summary["labels"].is_null(), "{}", summary["labels"]);
+}
+
 #[test]
 fn levels_fail_clearly_on_logs_without_hosts_and_on_bad_windows() {
     let dir = tempfile::tempdir().unwrap();

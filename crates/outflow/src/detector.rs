@@ -66,6 +66,22 @@ pub struct DetectorParams {
     /// features; new flows are embedded by [`Umap`]'s `transform`, each on its own. `None`: the clusterer
     /// sees the prepared features.
     pub embed: Option<UmapParams>,
+    /// Label columns besides the log families' (`label`, `Label`, `attack_cat`, …; names or globs, any
+    /// case): carried with the rows, never features, joined per host and pair, and the first the run's
+    /// label evaluation reads when present. Added to the preparation's [`PrepParams::labels`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    /// Columns never read as features besides the preparation's identifiers (names or globs, any case):
+    /// a row number, a column derived from the label. Added to [`PrepParams::drop_columns`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drop_columns: Vec<String>,
+}
+
+/// `to` with the names of `extra` not in it, `extra`'s first.
+fn joined(extra: &[String], to: &[String]) -> Vec<String> {
+    let mut v = extra.to_vec();
+    v.extend(to.iter().filter(|n| !extra.contains(n)).cloned());
+    v
 }
 
 impl Default for DetectorParams {
@@ -80,6 +96,8 @@ impl Default for DetectorParams {
             level: Level::Flow,
             aggregation: AggregateParams::default(),
             embed: None,
+            labels: Vec::new(),
+            drop_columns: Vec::new(),
         }
     }
 }
@@ -392,22 +410,22 @@ impl DetectorParams {
     pub fn fit(&self, table: &Table) -> Result<DetectorFit> {
         self.validate()?;
         if self.level.is_entity() {
-            return self.fit_entities(aggregate(table, &self.aggregation, self.level)?);
+            return self.fit_entities(aggregate(table, &self.aggregation_with_labels(), self.level)?);
         }
         self.fit_rows(table)
     }
 
     /// Fits on host or pair rows aggregated beforehand — e.g. by an [`outflow_aggregate::Aggregator`] fed
     /// a log batch by batch, so that its flows are never in memory together. The rows must be at the
-    /// detector's level and aggregated with its [`DetectorParams::aggregation`] (a saved model aggregates
-    /// new logs that way).
+    /// detector's level and aggregated with its [`DetectorParams::aggregation_with_labels`] (a saved
+    /// model aggregates new logs that way).
     pub fn fit_entities(&self, entities: Entities) -> Result<DetectorFit> {
         self.validate()?;
         if entities.level() != self.level {
             let why = format!("the rows are {} rows; the detector's level is {}", entities.level(), self.level);
             return Err(InputError::param("level", why).into());
         }
-        if entities.params() != &self.aggregation {
+        if entities.params() != &self.aggregation_with_labels() {
             let why = "the rows were aggregated with other settings than the detector's".to_owned();
             return Err(InputError::param("aggregation", why).into());
         }
@@ -495,7 +513,12 @@ impl DetectorParams {
         let fitted: RowScores =
             fused.into_iter().zip(&memberships).map(|((s, e), m)| (m.label, m.probability, s, e)).collect();
         let detector = Detector {
-            params: DetectorParams { prep: Some(prep_params), scoring, ..self.clone() },
+            params: DetectorParams {
+                prep: Some(prep_params),
+                scoring,
+                aggregation: self.aggregation_with_labels(),
+                ..self.clone()
+            },
             schema: table.schema(),
             prep: pf.prep.clone(),
             clustering: model.slim(),
@@ -518,12 +541,28 @@ impl DetectorParams {
         })
     }
 
-    /// Fits the preparation (the family's detection preparation, picked from the columns, unless given).
-    fn prepare(&self, table: &Table) -> Result<(PrepParams, PrepFit)> {
-        let params = self.prep.clone().unwrap_or_else(|| match self.level {
+    /// The aggregation with [`DetectorParams::labels`] joined per host and pair: how the detector's
+    /// host and pair rows are made.
+    pub fn aggregation_with_labels(&self) -> AggregateParams {
+        AggregateParams { labels: joined(&self.labels, &self.aggregation.labels), ..self.aggregation.clone() }
+    }
+
+    /// The preparation a fit on `table` uses: [`DetectorParams::prep`], else the family's detection
+    /// preparation picked from the columns (at the host and pair levels [`entity_prep`]), with
+    /// [`DetectorParams::labels`] and [`DetectorParams::drop_columns`] added.
+    pub fn preparation(&self, table: &Table) -> PrepParams {
+        let mut params = self.prep.clone().unwrap_or_else(|| match self.level {
             Level::Flow => PrepParams::auto_detection(table),
             _ => entity_prep(),
         });
+        params.labels = joined(&self.labels, &params.labels);
+        params.drop_columns = joined(&self.drop_columns, &params.drop_columns);
+        params
+    }
+
+    /// Fits the preparation ([`DetectorParams::preparation`]).
+    fn prepare(&self, table: &Table) -> Result<(PrepParams, PrepFit)> {
+        let params = self.preparation(table);
         let pf = params.fit(table)?;
         let n_kept = pf.output.kept.len();
         if n_kept < 2 {
@@ -983,6 +1022,12 @@ impl Detector {
     /// The parameters it was fitted with (the preparation resolved).
     pub fn params(&self) -> &DetectorParams {
         &self.params
+    }
+
+    /// The label columns its preparation carries (names or globs; never features): what a run's label
+    /// evaluation reads.
+    pub fn label_columns(&self) -> &[String] {
+        self.params.prep.as_ref().map_or(&[], |p| &p.labels)
     }
 
     /// Names and types of the columns of the training table.

@@ -52,6 +52,15 @@ pub struct Args {
     /// Keep only flows from or to these addresses (repeatable).
     #[arg(long = "host")]
     pub hosts: Vec<String>,
+    /// A label column besides the known ones (`label`, `Label`, `attack_cat`, `class`, …): carried, never a
+    /// feature, and read first by the label evaluation of summary.json (repeatable; names or globs, any
+    /// case).
+    #[arg(long = "label-column")]
+    pub label_columns: Vec<String>,
+    /// A column never read as a feature: a row number, a column derived from the label (repeatable; names
+    /// or globs, any case).
+    #[arg(long = "drop-column")]
+    pub drop_columns: Vec<String>,
     /// Fit the clustering on at most this many rows (seeded sample); the others are assigned to its
     /// clusters.
     #[arg(long, default_value_t = 100_000)]
@@ -176,7 +185,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     let t = Instant::now();
     let pb = spinner(show, "reading");
-    let (input, table, format) = match read_or_sample(&a, &params.aggregation, &levels[1..])? {
+    let (input, table, format) = match read_or_sample(&a, &params.aggregation_with_labels(), &levels[1..])? {
         FirstPass::Whole(input, table, format) => (input, table, format),
         FirstPass::Sampled(sampled) => {
             pb.finish_and_clear();
@@ -273,7 +282,8 @@ fn run_streamed(
     let pb = spinner(show, "reading and aggregating");
     let input = crate::input::open(a.input.as_ref())?;
     let filter = RowFilter { services: a.services.clone(), hosts: a.hosts.clone() };
-    let mut read = aggregate_batches(&input, &a.format, a.batch_rows, &params.aggregation, levels, Some(&filter))?;
+    let mut read =
+        aggregate_batches(&input, &a.format, a.batch_rows, &params.aggregation_with_labels(), levels, Some(&filter))?;
     pb.finish_and_clear();
     let read_seconds = t.elapsed().as_secs_f64();
     let mut fits = Vec::new();
@@ -477,6 +487,8 @@ fn params(a: &Args) -> Result<DetectorParams> {
         max_fit_rows: a.max_fit_rows,
         max_score_rows: a.max_score_rows,
         seed: a.seed,
+        labels: a.label_columns.clone(),
+        drop_columns: a.drop_columns.clone(),
         ..DetectorParams::default()
     };
     params.aggregation.window = a.window.parse().map_err(|e| anyhow::anyhow!("--window: {e}"))?;
@@ -517,7 +529,7 @@ fn select(a: &Args, table: &Table) -> Result<(Vec<usize>, Vec<Option<String>>)> 
 /// Searches HDBSCAN's parameters on the prepared features and puts the choice into `params` (sizes
 /// given on the command line win).
 fn tune(a: &Args, work: &Table, params: &mut DetectorParams, show: bool) -> Result<Tuning> {
-    let prep = outflow::prep::PrepParams::auto_detection(work).fit(work).context("preparing features for tuning")?;
+    let prep = params.preparation(work).fit(work).context("preparing features for tuning")?;
     let tc = TuneParams { sample: a.tune_sample, seed: a.seed, ..TuneParams::default() };
     let total = tc.min_cluster_size_fractions.len() * tc.min_samples.len() * tc.metrics.len() * tc.epsilons.len();
     let bar = if show { ProgressBar::new(total as u64) } else { ProgressBar::hidden() };

@@ -111,7 +111,7 @@ pub fn level_summary(fit: &DetectorFit, model_file: &str) -> LevelSummary {
         noise_percent: 100.0 * fit.summary.noise_fraction,
         thresholds: fit.summary.thresholds,
         severity_counts: counts,
-        labels: super::label_evaluation(e.table(), &fit.flows),
+        labels: super::label_evaluation(e.table(), &fit.flows, fit.detector.label_columns()),
     }
 }
 

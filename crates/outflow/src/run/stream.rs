@@ -198,7 +198,7 @@ impl<'a> FlowRunWriter<'a> {
             spills: Vec::new(),
             counts: SeverityCounts::default(),
             cluster_sizes: BTreeMap::new(),
-            labels: LabelTally::default(),
+            labels: LabelTally::new(fit.detector.label_columns()),
             rows_read: 0,
             rows_selected: 0,
             rows_scored: 0,

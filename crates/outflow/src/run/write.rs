@@ -347,8 +347,8 @@ pub(crate) fn summary(run: &RunInput<'_>, model_file: String) -> RunSummary {
         levels: Vec::new(),
         table_format: run.table_format,
         labels: match &fit.entities {
-            Some(e) => super::label_evaluation(e.table(), run.flows),
-            None => super::label_evaluation(run.table, run.flows),
+            Some(e) => super::label_evaluation(e.table(), run.flows, fit.detector.label_columns()),
+            None => super::label_evaluation(run.table, run.flows, fit.detector.label_columns()),
         },
     }
 }

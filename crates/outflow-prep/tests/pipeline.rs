@@ -198,6 +198,22 @@ fn rows_are_accounted_for_with_reasons() {
     assert_eq!(fit.output.n_rejected(), 4);
     let json = serde_json::to_value(&fit.output.rows[1]).unwrap();
     assert_eq!(json["rejected"]["value"], "inf");
+    // Detection scores a direction without packets (length 0) and reads a missing number as 0; a
+    // negative length is still a broken record.
+    let fit = PrepParams::auto_detection(&t).fit(&t).unwrap();
+    let reasons: Vec<String> =
+        fit.output.rows.iter().map(|r| r.rejection().map_or("kept".into(), ToString::to_string)).collect();
+    assert_eq!(
+        reasons,
+        [
+            "kept",
+            "non-finite value (inf) in 'Flow Bytes/s'",
+            "kept",
+            "must not be negative: 'Bwd Header Length' is -1",
+            "kept",
+            "kept",
+        ]
+    );
 }
 
 #[test]

@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use ndarray::{Array2, ArrayView2, Axis};
 use outflow_aggregate::{AggregateParams, Entities, Level, aggregate};
-use outflow_cluster::{Algorithm, ClusterModel, Fit, HdbscanParams, Membership, Model as Clustering};
+use outflow_cluster::{
+    Algorithm, ClusterModel, Fit, HdbscanParams, Membership, MinSamplesConvention, Model as Clustering,
+};
 use outflow_core::{InputError, sample_indices, stats, unique_rows};
 use outflow_embed::{Transform as _, Umap, UmapParams};
 use outflow_io::{Schema, Table};
@@ -21,8 +23,9 @@ use crate::scoring::{EntityContext, EntityRows, OwnPast, RawSignals, Scorer, Sco
 ///
 /// The clusterer is any [`Algorithm`] of `outflow-cluster`. HDBSCAN (the default) is sized from the data
 /// when its `min_cluster_size` is 0: 1 % of the fitted flows, between 10 and 1,000; in every case
-/// `min_cluster_size` is at most the fitted flows and `min_samples` (default here 10) at most
-/// `min_cluster_size`. The randomised algorithms (k-means, Ward's sample) take [`DetectorParams::seed`].
+/// `min_cluster_size` and `min_samples` are at most the fitted flows, and an unset `min_samples` is 10
+/// at most `min_cluster_size` (in the scikit-learn convention; in hdbscan's, `min_cluster_size` + 1 as
+/// there). The randomised algorithms (k-means, Ward's sample) take [`DetectorParams::seed`].
 ///
 /// ```no_run
 /// use outflow::{DetectorParams, Severity, read_table, ReadOptions};
@@ -128,9 +131,12 @@ pub fn entity_prep() -> PrepParams {
     p
 }
 
-/// The detector's default HDBSCAN: sized from the data, `min_samples` 10.
+/// The detector's `min_samples` when none is given (at most `min_cluster_size`).
+pub const DEFAULT_MIN_SAMPLES: usize = 10;
+
+/// The detector's default HDBSCAN: sized from the data, `min_samples` unset ([`DEFAULT_MIN_SAMPLES`]).
 pub fn auto_hdbscan() -> HdbscanParams {
-    HdbscanParams { min_cluster_size: 0, min_samples: Some(10), ..HdbscanParams::default() }
+    HdbscanParams { min_cluster_size: 0, min_samples: None, ..HdbscanParams::default() }
 }
 
 /// How anomalous a flow is, from the training score percentiles frozen at fit time.
@@ -395,8 +401,12 @@ impl DetectorParams {
                 let auto = ((n as f64 * 0.01).round() as usize).clamp(10, 1000);
                 let mcs = if p.min_cluster_size == 0 { auto } else { p.min_cluster_size };
                 let mcs = mcs.min(n).max(2);
-                let p = HdbscanParams { min_cluster_size: mcs, ..p.clone() }.in_sklearn_convention();
-                let ms = p.effective_min_samples().min(mcs).min(n).max(1);
+                // Unset, `min_samples` is the detector's 10, at most `min_cluster_size`; a value given is
+                // kept (hdbscan and scikit-learn take one above `min_cluster_size`), at most the rows.
+                let unset = p.min_samples.is_none() && p.min_samples_convention == MinSamplesConvention::Sklearn;
+                let min_samples = if unset { Some(DEFAULT_MIN_SAMPLES.min(mcs)) } else { p.min_samples };
+                let p = HdbscanParams { min_cluster_size: mcs, min_samples, ..p.clone() }.in_sklearn_convention();
+                let ms = p.effective_min_samples().min(n);
                 // Exact fits have no randomness: their settings stay without a seed.
                 let seed = if p.neighbors == outflow_cluster::Neighbors::Exact { p.seed } else { self.seed };
                 Algorithm::Hdbscan(HdbscanParams { min_samples: Some(ms), seed, ..p })

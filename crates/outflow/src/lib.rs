@@ -56,8 +56,8 @@ pub use crate::artifact::{FORMAT_VERSION, ModelHeader, ModelKey, ModelMetadata, 
 #[cfg(feature = "arrow")]
 pub use crate::columnar::SCORE_COLUMNS as BATCH_SCORE_COLUMNS;
 pub use crate::detector::{
-    ClusterSize, Detector, DetectorFit, DetectorParams, EmbeddingSummary, FamilyDefaults, FitSummary, FlowScore,
-    ScoredLog, Severity, Thresholds, Timings, auto_hdbscan, entity_prep,
+    ClusterSize, DEFAULT_MIN_SAMPLES, Detector, DetectorFit, DetectorParams, EmbeddingSummary, FamilyDefaults,
+    FitSummary, FlowScore, ScoredLog, Severity, Thresholds, Timings, auto_hdbscan, entity_prep,
 };
 pub use crate::error::{ArtifactError, OutflowError, Result};
 pub use crate::evidence::Evidence;

@@ -288,3 +288,28 @@ fn prepared_rows_score_as_the_table() {
     let hosts = DetectorParams { level: outflow::Level::Host, ..Default::default() }.fit(&t).unwrap();
     assert!(matches!(hosts.detector.score_prepared_rows(&hosts.prepared), Err(OutflowError::Input(_))));
 }
+
+/// An unset `min_samples` is 10 at most `min_cluster_size`; a value given is kept, at most the rows, and
+/// 0 is an error, not 1.
+#[test]
+fn a_given_min_samples_is_kept() {
+    use outflow::cluster::{Algorithm, HdbscanParams};
+    let with = |mcs, ms| DetectorParams {
+        clustering: Algorithm::Hdbscan(HdbscanParams {
+            min_cluster_size: mcs,
+            min_samples: ms,
+            ..outflow::auto_hdbscan()
+        }),
+        ..DetectorParams::default()
+    };
+    let sizes = |p: DetectorParams, n| match p.resolve(n) {
+        Algorithm::Hdbscan(h) => (h.min_cluster_size, h.min_samples),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(sizes(with(0, None), 100_000), (1000, Some(10)));
+    assert_eq!(sizes(with(5, None), 100_000), (5, Some(5)));
+    assert_eq!(sizes(with(10, Some(20)), 100_000), (10, Some(20)));
+    assert_eq!(sizes(with(10, Some(500)), 300), (10, Some(300)));
+    assert!(with(10, Some(0)).validate().is_err());
+    assert!(with(10, Some(20)).validate().is_ok());
+}

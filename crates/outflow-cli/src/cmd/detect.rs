@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// The clusterer (default HDBSCAN with min_cluster_size 1 % of the fitted flows, 10–1,000, and
-    /// min_samples 10).
+    /// min_samples 10, at most min_cluster_size; a --min-samples given is kept, at most the fitted flows).
     #[command(flatten)]
     pub clustering: AlgorithmArgs,
     /// Search HDBSCAN's hyper-parameters by DBCV on a sample first (writes tuning.csv).

@@ -270,8 +270,15 @@ fn host_and_pair_levels_read_netflow_exports() {
     let labels = &levels[0]["labels"];
     assert_eq!(labels["column"], "Label", "{labels}");
     assert!(labels["positives"].as_u64().unwrap() < hosts);
-    let top: Vec<csv::StringRecord> =
-        csv::Reader::from_path(run.join("alerts.csv")).unwrap().records().take(15).map(Result::unwrap).collect();
+    let alerts: Vec<csv::StringRecord> =
+        csv::Reader::from_path(run.join("alerts.csv")).unwrap().records().map(Result::unwrap).collect();
+    // A flow alert's window is its start in seconds, as the host and pair rows' (not the log's
+    // milliseconds).
+    let flow = alerts.iter().find(|r| &r[1] == "flow").expect("flow alerts");
+    let row: usize = flow[12].parse().unwrap();
+    let start: f64 = flow[6].parse().unwrap();
+    assert!((start - log.conns[row].ts).abs() < 1e-3, "{flow:?} against {}", log.conns[row].ts);
+    let top = &alerts[..15];
     for (b, host, _) in &log.planted {
         assert!(
             top.iter().any(|r| &r[1] == "host" && &r[4] == host),

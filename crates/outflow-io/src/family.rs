@@ -539,6 +539,41 @@ impl Family {
     pub fn shown_columns() -> Vec<&'static str> {
         Family::union(|c| c.shown)
     }
+
+    /// The columns of a log with these names to show next to a flow's score (indexes, in order): the
+    /// connection's identifier, time, addresses, ports, protocol and service as the log's roles name
+    /// them ([`Family::role_column`]: an Argus `SrcAddr`, a UNSW-NB15 `srcip`, a NetFlow
+    /// `IPV4_SRC_ADDR`), every family's label columns, then [`Family::shown_columns`] (names matched
+    /// trimmed, in any case).
+    pub fn shown_of(names: &[&str]) -> Vec<usize> {
+        let family = Family::detect_names(names, false);
+        let position = |n: &str| names.iter().position(|c| same_name(c, n));
+        let roles: [fn(&FlowRoles) -> &'static [&'static str]; 8] = [
+            |r| r.connection_id,
+            |r| r.timestamp,
+            |r| r.source,
+            |r| r.source_port,
+            |r| r.destination,
+            |r| r.destination_port,
+            |r| r.protocol,
+            |r| r.service,
+        ];
+        let by_role = roles.into_iter().filter_map(|role| {
+            std::iter::once(family)
+                .chain(Family::ALL)
+                .flat_map(|f| role(&f.columns().roles).iter())
+                .find_map(|n| position(n))
+        });
+        let labels = Family::union(|c| c.labels).into_iter().filter_map(position);
+        let shown = Family::shown_columns().into_iter().filter_map(position);
+        let mut out: Vec<usize> = Vec::new();
+        for j in by_role.chain(labels).chain(shown) {
+            if !out.contains(&j) {
+                out.push(j);
+            }
+        }
+        out
+    }
 }
 
 /// Column names compared trimmed and case-insensitively.
@@ -605,6 +640,12 @@ mod tests {
                 "target"
             ]
         );
+        let argus = ["StartTime", "Dur", "Proto", "SrcAddr", "Sport", "Dir", "DstAddr", "Dport", "TotBytes", "Label"];
+        let shown: Vec<&str> = Family::shown_of(&argus).into_iter().map(|j| argus[j]).collect();
+        assert_eq!(shown, ["StartTime", "SrcAddr", "Sport", "DstAddr", "Dport", "Proto", "Label"]);
+        let unsw = ["srcip", "sport", "dstip", "dsport", "proto", "state", "sbytes", "stime", "attack_cat", "label"];
+        let shown: Vec<&str> = Family::shown_of(&unsw).into_iter().map(|j| unsw[j]).collect();
+        assert_eq!(shown, ["stime", "srcip", "sport", "dstip", "dsport", "proto", "label", "attack_cat"]);
         let shown = Family::shown_columns();
         assert_eq!(shown.len(), 22);
         assert!(shown.ends_with(&["Timestamp", "Label"]));

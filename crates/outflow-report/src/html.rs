@@ -481,13 +481,13 @@ fn profiles_table(h: &mut String, run: &RunDir) {
 fn anomalies_table(h: &mut String, run: &RunDir) {
     let a = &run.anomalies;
     let mut cols: Vec<usize> = ANOMALY_COLUMNS.iter().filter_map(|f| a.header.iter().position(|x| x == f)).collect();
-    for name in Family::shown_columns().into_iter().chain(run.summary.features_kept.iter().map(String::as_str)) {
+    let header: Vec<&str> = a.header.iter().map(String::as_str).collect();
+    let features = run.summary.features_kept.iter().filter_map(|name| header.iter().position(|x| x == name));
+    for j in Family::shown_of(&header).into_iter().chain(features) {
         if cols.len() >= 20 {
             break;
         }
-        if let Some(j) = a.header.iter().position(|x| x == name)
-            && !cols.contains(&j)
-        {
+        if !cols.contains(&j) {
             cols.push(j);
         }
     }

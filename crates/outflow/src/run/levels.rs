@@ -289,16 +289,20 @@ impl<'a> AlertBook<'a> {
     /// batch), the reasons of its anomalous flows (by batch row; others may be empty) and its `links` to
     /// the levels' rows ([`level_links`] of the batch).
     pub fn push(&mut self, flows: &Table, base: usize, scores: &[FlowScore], reasons: &[String], links: &[FlowLinks]) {
-        let (src_col, dst_col, ts_col) = flow_identity_columns(flows);
+        let FlowIdentity { src: src_col, dst: dst_col, time, duration } = FlowIdentity::of(flows);
         for f in scores.iter().filter(|f| f.severity.is_anomaly()) {
-            let ts = ts_col.map_or(String::new(), |c| cell(flows, c, f.row));
+            // In seconds since the epoch, as the host and pair rows' windows, whatever the log's form.
+            let start = time.and_then(|c| outflow_aggregate::seconds_at(c, f.row));
+            let lasted = duration
+                .and_then(|(c, scale)| c.f64_at(f.row).filter(|d| d.is_finite() && *d >= 0.0).map(|d| d * scale));
+            let seconds = |t: Option<f64>| t.map_or(String::new(), |t| t.to_string());
             self.flows.push(Alert {
                 level: Level::Flow,
                 severity: f.severity,
                 score: f.outlier_score.unwrap_or(0.0),
                 src: src_col.map_or(String::new(), |c| cell(flows, c, f.row)),
                 dst: dst_col.map_or(String::new(), |c| cell(flows, c, f.row)),
-                window: (ts.clone(), ts),
+                window: (seconds(start), seconds(start.map(|t| t + lasted.unwrap_or(0.0)))),
                 flows: 1,
                 cluster: f.cluster.map_or(String::new(), |c| c.to_string()),
                 evidence: String::new(),
@@ -377,13 +381,31 @@ impl<'a> AlertBook<'a> {
     }
 }
 
-/// The source, destination and timestamp columns of a flow table, when it has them (found as the
+/// The source, destination, start and duration columns of a flow table, when it has them (found as the
 /// aggregation finds them).
-fn flow_identity_columns(t: &Table) -> (Option<&str>, Option<&str>, Option<&str>) {
-    let family = outflow_io::Family::detect(t);
-    let find =
-        |role: fn(&outflow_io::FlowRoles) -> &'static [&'static str]| family.role_column(t, role).map(|c| c.name());
-    (find(|r| r.source), find(|r| r.destination), find(|r| r.timestamp))
+struct FlowIdentity<'a> {
+    src: Option<&'a str>,
+    dst: Option<&'a str>,
+    time: Option<&'a Column>,
+    /// With the factor to seconds.
+    duration: Option<(&'a Column, f64)>,
+}
+
+impl<'a> FlowIdentity<'a> {
+    fn of(t: &'a Table) -> FlowIdentity<'a> {
+        let family = outflow_io::Family::detect(t);
+        let find = |role: fn(&outflow_io::FlowRoles) -> &'static [&'static str]| family.role_column(t, role);
+        let duration =
+            std::iter::once(family).chain(outflow_io::Family::ALL).filter_map(|f| f.columns().duration).find_map(
+                |(name, scale)| t.columns().iter().find(|c| outflow_io::family::same_name(c.name(), name)).map(|c| (c, scale)),
+            );
+        FlowIdentity {
+            src: find(|r| r.source).map(|c| c.name()),
+            dst: find(|r| r.destination).map(|c| c.name()),
+            time: find(|r| r.timestamp),
+            duration,
+        }
+    }
 }
 
 #[cfg(test)]

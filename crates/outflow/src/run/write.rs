@@ -402,7 +402,8 @@ pub fn scores_table_at(table: &Table, flows: &[FlowScore], extra: &[(String, Vec
         Column::from_str_opt(SCORE_COLUMNS[5], flows.iter().map(|f| f.reason.as_deref())),
     ];
     columns.extend(extra.iter().map(|(name, v)| Column::from_f64_opt(name.as_str(), rows.iter().map(|&r| v[r]))));
-    let ids = Family::shown_columns().into_iter().filter_map(|c| table.column(c));
+    let names = table.names();
+    let ids = Family::shown_of(&names).into_iter().map(|j| &table.columns()[j]);
     append_unique(&mut columns, ids.map(|c| c.take(&rows)));
     Table::new(columns).expect("columns of one length and distinct names")
 }

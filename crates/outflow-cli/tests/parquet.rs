@@ -95,9 +95,21 @@ fn run_directory_tables_as_parquet() {
     let types = outflow::io::read_table(pq.join("scores.parquet"), &outflow::ReadOptions::default()).unwrap();
     assert_eq!(types.column("reason").unwrap().dtype(), outflow::io::DataType::Categorical);
     assert_eq!(types.column("ts").unwrap().dtype(), outflow::io::DataType::Time);
-    let report = outflow().arg("report").arg(&pq).output().unwrap();
-    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
-    assert!(pq.join("report.html").is_file());
+    // The report draws the same figures from either run.
+    let figures = |run: &std::path::Path| {
+        let report = outflow().arg("report").arg(run).output().unwrap();
+        assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+        assert!(run.join("report.html").is_file());
+        let mut names: Vec<String> = std::fs::read_dir(run.join("figures"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let drawn = figures(&csv);
+    assert!(drawn.iter().any(|f| f.starts_with("beacon-intervals")), "{drawn:?}");
+    assert_eq!(figures(&pq), drawn);
 }
 
 /// A Parquet copy written from a zat DataFrame scores as its Zeek log, to the last digit: its bools are

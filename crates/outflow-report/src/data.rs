@@ -128,7 +128,7 @@ fn behaviour(run: &RunDir) -> (Fallible<(String, Vec<EntitySeries>)>, Fallible<B
         (Err(e), Err(_)) => Err(e.clone()),
     };
     let beacon = pairs.and_then(|p| {
-        let path = run.dir.join(outflow::run::SCORES);
+        let path = run.dir.join(run.summary.table_format.file_name(outflow::run::SCORES));
         let flows = outflow::read_table(&path, &Default::default()).map_err(|e| format!("{}: {e}", path.display()))?;
         analysis::beacon_intervals(&p, &flows)
     });

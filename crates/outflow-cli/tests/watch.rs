@@ -395,6 +395,41 @@ fn malformed_lines_are_reported_and_skipped() {
     assert_eq!(sorted(alert_uids(&std::fs::read_to_string(&alerts).unwrap())), expected(&s, &kept));
 }
 
+/// A log without a column the model reads (`local_resp`, here cut from the simulated log) is not scored
+/// with zeros in its place — which made every flow an alert — but refused, once, by name.
+#[test]
+fn a_log_without_the_models_columns_is_refused_by_name() {
+    let s = setup(&[]);
+    let log = s.path("conn.log");
+    let fields = s.header.iter().find(|h| h.starts_with("#fields")).unwrap();
+    let at = fields.split('\t').position(|f| f == "local_resp").expect("the simulated log has local_resp") - 1;
+    let cut = |line: &str| {
+        let mut parts: Vec<&str> = line.split('\t').collect();
+        let shift = usize::from(line.starts_with("#fields") || line.starts_with("#types"));
+        parts.remove(at + shift);
+        parts.join("\t")
+    };
+    let mut text = String::new();
+    for h in &s.header {
+        text.push_str(&if h.starts_with("#fields") || h.starts_with("#types") { cut(h) } else { h.clone() });
+        text.push('\n');
+    }
+    for r in &s.records {
+        text.push_str(&cut(r));
+        text.push('\n');
+    }
+    std::fs::write(&log, text).unwrap();
+    let alerts = s.path("alerts.ndjson");
+    let mut child = s.watch(&log, &["--alerts", alerts.to_str().unwrap()]);
+    s.wait_flows(s.records.len() as u64);
+    stop(&mut child);
+    let err = s.stderr();
+    assert_eq!(err.matches("the log has no 'local_resp'").count(), 1, "{err}");
+    assert_eq!(s.counter("flows_scored"), 0, "{err}");
+    assert_eq!(s.counter("flows_unscored"), s.records.len() as u64, "{err}");
+    assert!(std::fs::read_to_string(&alerts).unwrap_or_default().is_empty());
+}
+
 #[test]
 fn allow_lists_suppress_and_count() {
     let s = setup(&[]);

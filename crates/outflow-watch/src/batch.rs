@@ -42,6 +42,11 @@ pub struct Parsed {
     pub table: Table,
     /// Where each row came from.
     pub origins: Vec<Origin>,
+    /// The kind of log they were read from.
+    pub kind: LogKind,
+    /// The model's input columns the batch did not have (added as nulls): not in the Zeek ASCII
+    /// section's `#fields`, or in no JSON line of the batch.
+    pub absent: Vec<String>,
 }
 
 /// Gathers lines into a batch and parses it.
@@ -167,7 +172,7 @@ impl Batcher {
             None
         } else {
             self.parse(records, origins, &mut bad).map(|mut p| {
-                conform(&mut p.table, schema);
+                p.absent = conform(&mut p.table, schema);
                 p
             })
         };
@@ -191,7 +196,9 @@ impl Batcher {
                 return None;
             }
             match self.parse_all(kind, &records) {
-                Ok(table) if table.n_rows() == records.len() => return Some(Parsed { table, origins }),
+                Ok(table) if table.n_rows() == records.len() => {
+                    return Some(Parsed { table, origins, kind, absent: Vec::new() });
+                }
                 Ok(_) => break,
                 Err(e) => match self.record_of(&e, records.len()) {
                     Some(i) => {
@@ -219,7 +226,9 @@ impl Batcher {
             return None;
         }
         match self.parse_all(kind, &keep_records) {
-            Ok(table) if table.n_rows() == keep_records.len() => Some(Parsed { table, origins: keep_origins }),
+            Ok(table) if table.n_rows() == keep_records.len() => {
+                Some(Parsed { table, origins: keep_origins, kind, absent: Vec::new() })
+            }
             Ok(_) | Err(_) => {
                 // Lines that parse alone but not together (a JSON key whose type changes between lines):
                 // the batch is reported whole.
@@ -282,17 +291,23 @@ fn message_at(e: &IoError, at: &Origin) -> String {
 
 /// Gives a batch every column of the model's input with the model's type: a Zeek JSON line leaves out
 /// the fields that are unset, so a batch may lack a column or hold only nulls in it, typed otherwise.
-fn conform(table: &mut Table, schema: &Schema) {
+/// Returns the columns the batch lacked.
+fn conform(table: &mut Table, schema: &Schema) -> Vec<String> {
     let n = table.n_rows();
+    let mut absent = Vec::new();
     for field in &schema.fields {
         let replace = match table.column(&field.name) {
-            None => true,
+            None => {
+                absent.push(field.name.clone());
+                true
+            }
             Some(c) => c.dtype() != field.dtype && c.null_count() == n,
         };
         if replace {
             let _ = table.set_column(null_column(&field.name, field.dtype, n));
         }
     }
+    absent
 }
 
 fn null_column(name: &str, dtype: DataType, n: usize) -> Column {

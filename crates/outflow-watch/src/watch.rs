@@ -1,6 +1,6 @@
 //! The watch loop: follow, batch, score, alert, checkpoint.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +12,7 @@ use outflow::{Detector, Severity};
 
 use crate::alert::{Alert, FlowAlert, FlowColumns, ModelInfo, flow_alert};
 use crate::allow::AllowList;
-use crate::batch::{Added, Batcher, Parsed};
+use crate::batch::{Added, Batcher, LogKind, Parsed};
 use crate::checkpoint::{CHECKPOINT_VERSION, Checkpoint};
 use crate::error::{Result, WatchError};
 use crate::follow::{FollowCounters, FollowState, Follower, Source, Start};
@@ -237,6 +237,8 @@ pub fn watch(
     let mut last_metrics: Option<Instant> = None;
     let mut last_early = Instant::now();
     let mut seq: u64 = 0;
+    // Messages said once per run (a log without the model's columns: each of its batches is refused).
+    let mut told: HashSet<String> = HashSet::new();
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let mut batch_started: Option<Instant> = None;
     let mut stopping = false;
@@ -325,7 +327,12 @@ pub fn watch(
                 match &mut live {
                     None => {
                         if let Some(p) = parsed {
-                            alerts = score_flows(&model, &p, &params, &mut counters, &allow, &mut *log);
+                            let lacking = lacking_columns(&model.detector, &p);
+                            if lacking.is_empty() {
+                                alerts = score_flows(&model, &p, &params, &mut counters, &allow, &mut *log);
+                            } else {
+                                refuse_lacking(&p, &lacking, &mut counters, &mut told, &mut *log);
+                            }
                         }
                     }
                     Some(l) => {
@@ -483,6 +490,49 @@ fn write_metrics(
     };
     let bytes = serde_json::to_vec_pretty(&m).expect("metrics serialise");
     outflow::write_atomic(path, &bytes, true).map_err(|e| WatchError::Sink(format!("metrics: {e}")))
+}
+
+/// The columns the flow model reads that the batch's log does not write: any missing from a Zeek
+/// ASCII section's `#fields`; in Zeek JSON, which leaves unset fields out, a number or flag in no line
+/// of the batch that is not a count Zeek leaves unset when nothing was sent (`duration`, bytes). Filled
+/// with zeros they would make every flow an outlier (a model reading `local_resp` on a log without it).
+fn lacking_columns(detector: &Detector, p: &Parsed) -> Vec<String> {
+    let required = detector.required_columns();
+    let unset_is_zero = outflow::io::Family::Zeek.columns().zero_when_unset;
+    let schema = detector.input_schema();
+    p.absent
+        .iter()
+        .filter(|name| required.contains(&name.as_str()))
+        .filter(|name| {
+            p.kind == LogKind::ZeekTsv
+                || !unset_is_zero.contains(&name.as_str())
+                    && schema.fields.iter().any(|f| &f.name == *name && f.dtype != outflow::io::DataType::Categorical)
+        })
+        .cloned()
+        .collect()
+}
+
+/// Skips a batch of a log without the model's columns, saying so once per file and columns.
+fn refuse_lacking(
+    p: &Parsed,
+    lacking: &[String],
+    counters: &mut Counters,
+    told: &mut HashSet<String>,
+    log: &mut dyn FnMut(&str),
+) {
+    let n = p.table.n_rows() as u64;
+    counters.flows_read += n;
+    counters.flows_unscored += n;
+    counters.batches_failed += 1;
+    let file = &p.origins[0].file;
+    let message = format!(
+        "{file}: the log has no {} (the model was fitted on logs with {}): its flows are not scored",
+        lacking.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", "),
+        if lacking.len() == 1 { "it" } else { "them" }
+    );
+    if told.insert(message.clone()) {
+        log(&message);
+    }
 }
 
 /// Scores a batch of flows and returns its alerts (filtered by severity and allow-list).

@@ -366,6 +366,27 @@ fn webhook_receiver_down_then_refusing_then_back() {
     assert_eq!(m["sinks"][0][1]["dropped"], 0, "{m}");
 }
 
+/// Alerts a webhook never took are a failure: the watch exits non-zero, and says they are lost when no
+/// checkpoint can raise them again (standard input cannot be read twice).
+#[test]
+fn undelivered_alerts_at_exit_fail_the_watch() {
+    let s = setup(&[]);
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/alerts");
+    let mut child = Command::new(BIN)
+        .args(["watch", s.model.to_str().unwrap(), "-", "--webhook", &url, "--webhook-backoff", "20ms"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(s.text(&s.records, true).as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("alerts still undelivered at exit; they are lost"), "{err}");
+}
+
 #[test]
 fn malformed_lines_are_reported_and_skipped() {
     let s = setup(&[]);

@@ -402,9 +402,10 @@ pub fn watch(
     }
 
     // Everything handed over is delivered (or the time is up), then the last checkpoint.
+    let mut undelivered = Vec::new();
     for s in sinks.iter_mut() {
         if !s.drain(params.drain_timeout) {
-            log(&format!("{}: alerts still undelivered at exit; they are raised again on the next start", s.name()));
+            undelivered.push(s.name());
         }
     }
     checkpoint_settled(&params, &source_name, &mut pending, &sinks, &model)?;
@@ -412,6 +413,14 @@ pub fn watch(
         write_metrics(m, &counters, &follower, &sinks, &source_name, &model.info, started)?;
     }
     log(&progress(&counters, &sinks));
+    if !undelivered.is_empty() {
+        // A watch that could not deliver its alerts has failed, even when it read everything.
+        let again = match &params.checkpoint {
+            Some(cp) => format!("the next start from the checkpoint {} raises them again", cp.display()),
+            None => "they are lost: without --checkpoint nothing raises them again".to_owned(),
+        };
+        return Err(WatchError::Sink(format!("{}: alerts still undelivered at exit; {again}", undelivered.join(", "))));
+    }
     Ok(counters)
 }
 

@@ -59,6 +59,7 @@ struct Fitted {
 /// An `--algorithm NAME:key=value,...` argument: the algorithm, seeded with `seed` unless it sets its own.
 fn parse_spec(spec: &str, seed: u64) -> Result<Algorithm> {
     let a = Algorithm::from_spec(spec)?;
+    a.validate()?;
     let own_seed = spec.split_once(':').is_some_and(|(_, rest)| {
         rest.split(',').any(|kv| kv.split_once('=').is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("seed")))
     });
@@ -107,9 +108,13 @@ struct Report {
 
 pub fn run(a: Args) -> Result<()> {
     set_threads(a.threads)?;
-    // A spec that does not parse is reported in its row, like an algorithm that fails.
-    let specs: Vec<(String, Result<Algorithm>)> =
-        a.algorithms.iter().map(|s| (s.clone(), parse_spec(s, a.seed))).collect();
+    // A spec that does not parse is a usage error, found before anything runs; an algorithm that fails
+    // on the data is reported in its row.
+    let specs: Vec<(String, Result<Algorithm>)> = a
+        .algorithms
+        .iter()
+        .map(|s| parse_spec(s, a.seed).with_context(|| format!("--algorithm {s}")).map(|alg| (s.clone(), Ok(alg))))
+        .collect::<Result<_>>()?;
     let (_, full) = numeric_csv(&a.input)?;
     let (x, sample): (Array2<f64>, Option<Vec<usize>>) = match a.sample {
         Some(0) => bail!("--sample must be at least 1"),
@@ -167,6 +172,7 @@ pub fn run(a: Args) -> Result<()> {
         }
         rows.push(row);
     }
+    let none = rows.iter().all(|r| r.error.is_some());
     if a.json {
         let report = Report {
             input: crate::input::shown(&a.input),
@@ -180,6 +186,9 @@ pub fn run(a: Args) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", table(&rows, x.nrows(), x.ncols(), sample.is_some()));
+    }
+    if none {
+        bail!("no algorithm produced a clustering (each one's error is in its row)");
     }
     Ok(())
 }

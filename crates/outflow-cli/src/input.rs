@@ -67,6 +67,11 @@ pub fn model_location(path: &Path) -> Result<Location> {
     let summary = at.join(outflow::run::SUMMARY);
     let bytes = match at.as_local() {
         Some(p) if !p.is_dir() => return Ok(at),
+        // Its summary and model may be an earlier run's, under files of the stopped one.
+        Some(p) if p.join(outflow::run::INCOMPLETE).exists() => bail!(
+            "{}: the run that wrote here was stopped before it finished; run detect again, or give a model file",
+            p.join(outflow::run::INCOMPLETE).display()
+        ),
         Some(_) => summary.read().with_context(|| format!("{at} is a directory: not a model file, nor a run"))?,
         // One request: an object with no summary under it is taken for a model file.
         None => match summary.read() {

@@ -681,9 +681,12 @@ fn a_stopped_run_leaves_no_directory_that_looks_complete() {
     names.sort();
     assert!(names.contains(&"INCOMPLETE".to_string()) && names.contains(&"notes.txt".to_string()), "{names:?}");
     assert!(!names.iter().any(|n| n.starts_with('.') || n == "summary.json"), "{names:?}");
-    let out = outflow().args(["report", given.to_str().unwrap()]).output().unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("stopped before it finished"));
+    let (run, flows) = (given.to_str().unwrap(), log.to_str().unwrap());
+    for args in [vec!["report", run], vec!["score", run, flows]] {
+        let out = outflow().args(&args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("stopped before it finished"), "{args:?}");
+    }
     // A run that then finishes there removes the mark.
     let out = outflow().args(["detect", "--out", given.to_str().unwrap(), "--force", "--quiet"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -451,6 +451,27 @@ fn a_log_without_the_models_columns_is_refused_by_name() {
     assert!(std::fs::read_to_string(&alerts).unwrap_or_default().is_empty());
 }
 
+/// A source of another kind (a CSV on standard input) fails every line for one reason: ten are shown,
+/// every one counted.
+#[test]
+fn lines_skipped_for_one_reason_are_shown_ten_times() {
+    let s = setup(&[]);
+    let mut child = Command::new(BIN)
+        .args(["watch", s.model.to_str().unwrap(), "-", "--metrics", s.path("metrics.json").to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let csv: String = (0..50).map(|i| format!("10.0.0.{i},80,{i}\n")).collect();
+    child.stdin.take().unwrap().write_all(csv.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("line skipped").count(), 11, "{err}");
+    assert!(err.contains("are counted (lines_skipped), not shown"), "{err}");
+    assert_eq!(s.counter("lines_skipped"), 50, "{err}");
+}
+
 #[test]
 fn allow_lists_suppress_and_count() {
     let s = setup(&[]);
@@ -667,4 +688,15 @@ fn refuses_what_cannot_work() {
     assert!(run(&[m, "-", "--allow", "10.0.0.0/33"]).contains("10.0.0.0/33"));
     let unreadable = run(&[m, "-"]);
     assert!(unreadable.contains("model.json"), "{unreadable}");
+    // A flow model of another log family: the watch reads Zeek logs only.
+    let csv = dir.path().join("flows.csv");
+    let mut text = String::from("Flow Duration,Total Fwd Packets,Total Backward Packets,Label\n");
+    for i in 0..200 {
+        text.push_str(&format!("{},{},{},BENIGN\n", 1000 + i * 37 % 900, 1 + i % 7, i % 5));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let run_dir = dir.path().join("cic");
+    outflow(&["detect", csv.to_str().unwrap(), "--quiet", "--out", run_dir.to_str().unwrap()]);
+    let other = run(&[run_dir.to_str().unwrap(), "-"]);
+    assert!(other.contains("not a Zeek conn log's (log family: cic)"), "{other}");
 }

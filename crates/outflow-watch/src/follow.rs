@@ -521,6 +521,8 @@ impl Follower {
                     o.fresh = self.header.is_empty();
                 }
                 self.open = Some(o);
+            } else {
+                self.notices.push(format!("{}: no such file yet; waiting for it to appear", path.display()));
             }
             return Ok(());
         };

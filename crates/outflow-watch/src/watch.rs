@@ -1,6 +1,6 @@
 //! The watch loop: follow, batch, score, alert, checkpoint.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -160,6 +160,9 @@ struct Model {
     info: ModelInfo,
 }
 
+/// Skipped lines shown per reason; the rest are counted only.
+const SHOWN_PER_REASON: u64 = 10;
+
 /// Runs a watch until the source ends (standard input) or `control.stop` is set. Messages for the
 /// user (malformed lines, rotations, progress) go to `log`.
 pub fn watch(
@@ -173,6 +176,9 @@ pub fn watch(
         return Err(WatchError::Param { name: "sinks", message: "no destination for alerts".into() });
     }
     let (detector, info) = load().map_err(|m| WatchError::Param { name: "MODEL", message: m })?;
+    if !detector.level().is_entity() {
+        zeek_flow_model(&detector).map_err(|m| WatchError::Param { name: "MODEL", message: m })?;
+    }
     let mut model = Model { detector, info };
     let resume = match &params.checkpoint {
         Some(p) => Checkpoint::load(p)?,
@@ -239,6 +245,7 @@ pub fn watch(
     let mut seq: u64 = 0;
     // Messages said once per run (a log without the model's columns: each of its batches is refused).
     let mut told: HashSet<String> = HashSet::new();
+    let mut skipped_for: HashMap<String, u64> = HashMap::new();
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let mut batch_started: Option<Instant> = None;
     let mut stopping = false;
@@ -320,7 +327,18 @@ pub fn watch(
                 let (parsed, bad) = batcher.take(model.detector.input_schema());
                 let header_after = batcher.header_text();
                 for m in &bad {
-                    log(&format!("{}:{}: {}; line skipped", m.at.file, m.at.line, m.message));
+                    // A log of another kind fails every line for one reason: a few are shown, all counted.
+                    let seen = skipped_for.entry(m.message.clone()).or_insert(0);
+                    *seen += 1;
+                    if *seen <= SHOWN_PER_REASON {
+                        log(&format!("{}:{}: {}; line skipped", m.at.file, m.at.line, m.message));
+                    } else if *seen == SHOWN_PER_REASON + 1 {
+                        log(&format!(
+                            "{}:{}: {}; line skipped, and further lines skipped for this reason are counted \
+                             (lines_skipped), not shown",
+                            m.at.file, m.at.line, m.message
+                        ));
+                    }
                 }
                 counters.lines_skipped += bad.len() as u64;
                 let mut alerts = Vec::new();
@@ -428,7 +446,22 @@ fn check_flow_model(d: &Detector) -> std::result::Result<(), String> {
     if d.level().is_entity() {
         return Err(format!("it is a {} model and the watch runs a flow model", d.level()));
     }
-    Ok(())
+    zeek_flow_model(d)
+}
+
+/// A flow model the watch can feed: not fitted on a CICFlowMeter or KDD log, whose columns no Zeek log
+/// has (the watch reads Zeek ASCII and JSON logs only). A model of other columns is checked against
+/// each log's fields as they come.
+fn zeek_flow_model(d: &Detector) -> std::result::Result<(), String> {
+    use outflow::io::Family;
+    let names: Vec<&str> = d.input_schema().fields.iter().map(|f| f.name.as_str()).collect();
+    match Family::detect_names(&names, false) {
+        family @ (Family::Cic | Family::Kdd) => Err(format!(
+            "its columns are not a Zeek conn log's (log family: {family}) and the watch follows Zeek conn logs \
+             (ASCII or JSON); score such logs with `outflow score`"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Saves the checkpoint of the latest batch whose alerts every sink has settled.

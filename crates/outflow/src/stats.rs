@@ -118,10 +118,13 @@ fn numeric_stats(col: &Column, rows: &[usize]) -> Option<NumericStats> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RowFilter {
-    /// Keep flows whose `service` (Zeek) is one of these (empty: all).
+    /// Keep flows whose `service` (Zeek) is one of these, in any case (empty: all). Zeek lists every
+    /// protocol its analysers confirmed (`smb,gssapi,krb`): a flow is kept when any of them is asked for.
     pub services: Vec<String>,
-    /// Keep flows from or to one of these addresses (`id.orig_h` / `id.resp_h`, `Src IP` / `Dst IP`, or
-    /// another exporter's names of the connection's two ends, as the host level finds them).
+    /// Keep flows from or to one of these addresses or networks (`10.0.0.5`, `10.0.0.0/24`, `fd00::/8`;
+    /// an address as written, e.g. an exporter's integer form, also matches its exact text) in
+    /// `id.orig_h` / `id.resp_h`, `Src IP` / `Dst IP`, or another exporter's names of the connection's two
+    /// ends, as the host level finds them.
     pub hosts: Vec<String>,
 }
 
@@ -141,8 +144,9 @@ impl RowFilter {
             })?;
             for (i, o) in out.iter_mut().enumerate() {
                 let s = col.value(i).to_string();
-                if !self.services.contains(&s) {
-                    *o = Some(format!("not selected: service '{s}' not in {:?}", self.services));
+                let asked = |part: &str| self.services.iter().any(|w| w.trim().eq_ignore_ascii_case(part.trim()));
+                if !s.split(',').any(asked) {
+                    *o = Some(format!("not selected: service '{s}' not among {}", self.services.join(", ")));
                 }
             }
         }
@@ -162,9 +166,26 @@ impl RowFilter {
                 )
                 .into());
             }
+            // Each an address or network, or else an address as an exporter writes it as a number.
+            let networks: Vec<Option<outflow_aggregate::Network>> = self.hosts.iter().map(|h| h.parse().ok()).collect();
+            if let Some((h, _)) =
+                self.hosts.iter().zip(&networks).find(|(h, n)| {
+                    n.is_none() && (h.trim().is_empty() || !h.trim().bytes().all(|b| b.is_ascii_digit()))
+                })
+            {
+                let why = format!("'{h}' is not an address or a network (10.0.0.5, 10.0.0.0/24, fd00::/8)");
+                return Err(InputError::param("hosts", why).into());
+            }
+            let kept = |text: &str| {
+                let ip: Option<std::net::IpAddr> = text.trim().parse().ok();
+                self.hosts.iter().zip(&networks).any(|(h, n)| match (n, ip) {
+                    (Some(n), Some(ip)) => n.contains(ip),
+                    _ => h.trim() == text.trim(),
+                })
+            };
             for (i, o) in out.iter_mut().enumerate() {
-                if o.is_none() && !cols.iter().any(|c| self.hosts.iter().any(|h| *h == c.value(i).to_string())) {
-                    *o = Some(format!("not selected: no address in {:?}", self.hosts));
+                if o.is_none() && !cols.iter().any(|c| !c.is_null(i) && kept(&c.value(i).to_string())) {
+                    *o = Some(format!("not selected: no address in {}", self.hosts.join(", ")));
                 }
             }
         }
@@ -181,6 +202,28 @@ fn column_named<'t>(table: &'t Table, name: &str) -> Option<&'t Column> {
 mod tests {
     use super::*;
     use crate::detector::Severity;
+
+    #[test]
+    fn selection_by_service_set_and_by_network() {
+        let t = Table::new(vec![
+            Column::from_str_opt("id.orig_h", [Some("10.0.0.5"), Some("fd2d:ab8c:225::1"), Some("192.168.1.9")]),
+            Column::from_str_opt("id.resp_h", [Some("8.8.8.8"), Some("fd2d::9"), Some("10.0.1.7")]),
+            Column::from_str_opt("service", [Some("smb,gssapi,krb"), Some("SSL"), None]),
+        ])
+        .unwrap();
+        let kept = |f: RowFilter| f.apply(&t).unwrap().iter().map(Option::is_none).collect::<Vec<_>>();
+        let by = |services: &[&str], hosts: &[&str]| RowFilter {
+            services: services.iter().map(|s| s.to_string()).collect(),
+            hosts: hosts.iter().map(|s| s.to_string()).collect(),
+        };
+        assert_eq!(kept(by(&["krb"], &[])), [true, false, false]);
+        assert_eq!(kept(by(&["ssl"], &[])), [false, true, false]);
+        assert_eq!(kept(by(&[], &["10.0.0.0/16"])), [true, false, true]);
+        assert_eq!(kept(by(&[], &["FD2D:AB8C:0225::1"])), [false, true, false]);
+        assert_eq!(kept(by(&["smb"], &["10.0.0.5"])), [true, false, false]);
+        let err = by(&[], &["notanip"]).apply(&t).unwrap_err().to_string();
+        assert!(err.contains("'notanip' is not an address or a network"), "{err}");
+    }
 
     #[test]
     fn stats_per_cluster() {

@@ -46,10 +46,12 @@ pub struct Args {
     /// `cluster_rarity` and every detector of `outflow benchmark`). Default: the measured best (see README).
     #[arg(long, value_delimiter = ',')]
     pub signals: Vec<String>,
-    /// Keep only flows of these services (Zeek `service`; repeatable).
+    /// Keep only flows of these services (Zeek `service`, any case; a flow Zeek tags `smb,gssapi,krb` has
+    /// each of the three; repeatable).
     #[arg(long = "service")]
     pub services: Vec<String>,
-    /// Keep only flows from or to these addresses (repeatable).
+    /// Keep only flows from or to these addresses or networks (`10.0.0.5`, `10.0.0.0/24`, `fd00::/8`;
+    /// repeatable).
     #[arg(long = "host")]
     pub hosts: Vec<String>,
     /// A label column besides the known ones (`label`, `Label`, `attack_cat`, `class`, …): carried, never a
@@ -387,7 +389,7 @@ fn read_or_sample(a: &Args, aggregation: &AggregateParams, levels: &[Level]) -> 
     };
     let (table, rows) = sample.finish()?;
     if table.n_rows() == 0 {
-        bail!("no flow matches the selection (--service {:?} --host {:?})", a.services, a.hosts);
+        bail!("no flow matches the selection (--service {} --host {})", a.services.join(","), a.hosts.join(","));
     }
     let entities = match aggregator {
         Some(agg) => {
@@ -521,7 +523,7 @@ fn select(a: &Args, table: &Table) -> Result<(Vec<usize>, Vec<Option<String>>)> 
     let excluded = filter.apply(table)?;
     let selected: Vec<usize> = (0..table.n_rows()).filter(|&i| excluded[i].is_none()).collect();
     if selected.is_empty() {
-        bail!("no flow matches the selection (--service {:?} --host {:?})", a.services, a.hosts);
+        bail!("no flow matches the selection (--service {} --host {})", a.services.join(","), a.hosts.join(","));
     }
     Ok((selected, excluded))
 }

@@ -28,7 +28,8 @@ fn detect_report_writes_the_page_and_report_refuses_to_overwrite() {
     // An existing report is kept without --force.
     let out = outflow().arg("report").arg(&run).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("report.html exists; pass --force to replace it") && !err.contains("ReportOptions"), "{err}");
 
     // --force rewrites the same page for the same seed.
     let out = outflow().args(["report", "--force", "--quiet"]).arg(&run).output().unwrap();

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum ReportError {
     /// `report.html` exists and overwriting was not asked for.
-    #[error("{0} exists; pass --force (or `ReportOptions::overwrite`) to replace it")]
+    #[error("{0} exists and replacing it was not asked for")]
     Exists(PathBuf),
     /// A figure could not be drawn.
     #[error("figure {figure}: {message}")]

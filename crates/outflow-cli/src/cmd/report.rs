@@ -45,8 +45,10 @@ pub fn run(a: Args) -> Result<()> {
     if at.is_remote() {
         return remote(&a, &at, opts);
     }
-    let s =
-        write_report(&a.run_dir, &opts).with_context(|| format!("report of {}", crate::input::shown(&a.run_dir)))?;
+    let s = match write_report(&a.run_dir, &opts) {
+        Err(outflow_report::ReportError::Exists(path)) => bail!("{} exists; pass --force to replace it", path.display()),
+        r => r.with_context(|| format!("report of {}", crate::input::shown(&a.run_dir)))?,
+    };
     if !a.quiet {
         print_summary(&s, &crate::input::shown(&a.run_dir));
     }

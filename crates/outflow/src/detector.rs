@@ -600,8 +600,13 @@ impl DetectorParams {
         if let (Algorithm::Dbscan(p), Clustering::Dbscan(m)) = (&mut algorithm, &model) {
             p.eps = outflow_cluster::Eps::Value(m.eps());
         }
-        let dbcv =
-            model.as_hdbscan().and_then(|h| outflow_validate::relative_validity(h).ok()).filter(|v| v.is_finite());
+        // Without a cluster there is nothing to validate: not a score of 0.
+        let any_cluster = model.labels().iter().any(|&l| l >= 0);
+        let dbcv = model
+            .as_hdbscan()
+            .filter(|_| any_cluster)
+            .and_then(|h| outflow_validate::relative_validity(h).ok())
+            .filter(|v| v.is_finite());
         Ok((algorithm, model, dbcv))
     }
 }

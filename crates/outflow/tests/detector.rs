@@ -313,3 +313,14 @@ fn a_given_min_samples_is_kept() {
     assert!(with(10, Some(0)).validate().is_err());
     assert!(with(10, Some(20)).validate().is_ok());
 }
+
+/// A fit without a cluster has no DBCV (it was reported as 0).
+#[test]
+fn a_fit_without_clusters_has_no_dbcv() {
+    use outflow::cluster::{Algorithm, HdbscanParams};
+    let t = sample();
+    let hdbscan = HdbscanParams { min_cluster_size: 1_000_000, ..outflow::auto_hdbscan() };
+    let fit = DetectorParams { clustering: Algorithm::Hdbscan(hdbscan), ..DetectorParams::default() }.fit(&t).unwrap();
+    assert!(fit.summary.clusters.is_empty());
+    assert_eq!(fit.summary.dbcv, None);
+}

@@ -64,9 +64,9 @@ pub struct Args {
     #[arg(long = "drop-column")]
     pub drop_columns: Vec<String>,
     /// Fit the clustering on at most this many rows (seeded sample); the others are assigned to its
-    /// clusters.
-    #[arg(long, default_value_t = 100_000)]
-    pub max_fit_rows: usize,
+    /// clusters. Default: 100,000, at most --max-score-rows.
+    #[arg(long)]
+    pub max_fit_rows: Option<usize>,
     /// Fit the anomaly scorers and their rank tables on at most this many rows (a seeded sample holding
     /// the clustering's); the others are scored by the fitted model. A log longer than one batch
     /// (--batch-rows) is never held whole: the flow detector is fitted on a sample of this many flows
@@ -483,10 +483,18 @@ fn run_sampled(
     Ok(summary)
 }
 
+impl Args {
+    /// `--max-fit-rows`, by default the detector's, held within `--max-score-rows` (the scorers' sample
+    /// holds the clustering's).
+    fn max_fit_rows(&self) -> usize {
+        self.max_fit_rows.unwrap_or_else(|| DetectorParams::default().max_fit_rows.min(self.max_score_rows))
+    }
+}
+
 /// The detector's parameters from the options (tuning may change the clusterer later).
 fn params(a: &Args) -> Result<DetectorParams> {
     let mut params = DetectorParams {
-        max_fit_rows: a.max_fit_rows,
+        max_fit_rows: a.max_fit_rows(),
         max_score_rows: a.max_score_rows,
         seed: a.seed,
         labels: a.label_columns.clone(),
@@ -538,7 +546,7 @@ fn tune(a: &Args, work: &Table, params: &mut DetectorParams, show: bool) -> Resu
     bar.set_style(ProgressStyle::with_template("tuning {bar:30} {pos}/{len} ({elapsed})").expect("template"));
     let result = tc.run(prep.output.model_input().view(), &|done, _| bar.set_position(done as u64))?;
     bar.finish_and_clear();
-    let n_fit = prep.output.kept.len().min(a.max_fit_rows);
+    let n_fit = prep.output.kept.len().min(a.max_fit_rows());
     let mut chosen = result.clustering(n_fit);
     if let outflow::cluster::Algorithm::Hdbscan(p) = &mut chosen {
         p.min_cluster_size = a.clustering.min_cluster_size.unwrap_or(p.min_cluster_size);

@@ -363,3 +363,25 @@ fn branches_of_a_star() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("--algorithm hdbscan"));
 }
+
+/// An output path in a directory that does not exist, or that is a directory, is refused before any
+/// work, by the user's path (not a temporary file's).
+#[test]
+fn output_paths_that_cannot_be_written_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("x.csv");
+    write_data(&input);
+    for (output, message) in [
+        (dir.path().join("nowhere/out.csv"), "its directory"),
+        (dir.path().to_path_buf(), "is a directory, not a file"),
+    ] {
+        let out = outflow()
+            .args(["cluster", input.to_str().unwrap(), "--force", "-o", output.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{err}");
+        assert!(err.contains(output.to_str().unwrap()) && err.contains(message), "{err}");
+        assert!(!err.contains(".out.csv.") && !err.contains("cannot read"), "{err}");
+    }
+}

@@ -43,7 +43,7 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// ```
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), WriteError> {
     let mut f = AtomicFile::create(path, overwrite)?;
-    f.write_all(bytes).map_err(io(&f.tmp))?;
+    f.write_all(bytes).map_err(io(path))?;
     f.commit()
 }
 
@@ -81,7 +81,12 @@ impl AtomicFile {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
         let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!(".{name}.{}.{unique}.tmp", std::process::id()));
-        let file = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+        // Errors name the user's path, not the temporary file's.
+        if !dir.is_dir() {
+            let why = format!("{} is not a directory", dir.display());
+            return Err(io(path)(std::io::Error::new(std::io::ErrorKind::NotFound, why)));
+        }
+        let file = std::fs::File::create(&tmp).map_err(io(path))?;
         Ok(AtomicFile {
             path: path.to_owned(),
             tmp,
@@ -100,8 +105,8 @@ impl AtomicFile {
         let file = self.file.take().expect("a file until committed");
         let tmp = self.tmp.clone();
         let result = (|| {
-            let f = file.into_inner().map_err(|e| io(&tmp)(e.into_error()))?;
-            f.sync_all().map_err(io(&tmp))?;
+            let f = file.into_inner().map_err(|e| io(&self.path)(e.into_error()))?;
+            f.sync_all().map_err(io(&self.path))?;
             drop(f);
             if self.overwrite {
                 return std::fs::rename(&tmp, &self.path).map_err(io(&self.path));

@@ -118,7 +118,7 @@ pub enum IoError {
     #[error("invalid table: {0}")]
     Invalid(String),
     /// Writing output failed.
-    #[error("write failed: {0}")]
+    #[error("cannot write: {0}")]
     Write(String),
     /// A location given as a URL could not be used: a malformed or unknown URL, or an object store
     /// refused or failed the request. The URL is shown without credentials.

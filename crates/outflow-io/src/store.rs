@@ -245,10 +245,20 @@ impl Location {
         }
     }
 
-    /// Fails when this is a location only read (an `http(s)://` URL): checked before any work.
+    /// Fails when this is a location only read (an `http(s)://` URL), or a local path that is a directory
+    /// or whose directory does not exist: checked before any work.
     pub fn check_writable(&self) -> Result<()> {
         match self {
-            Location::Local(_) => Ok(()),
+            Location::Local(p) => {
+                let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+                if p.is_dir() {
+                    Err(IoError::Write(format!("{} is a directory, not a file", p.display())))
+                } else if let Some(d) = dir.filter(|d| !d.is_dir()) {
+                    Err(IoError::Write(format!("{}: its directory {} does not exist", p.display(), d.display())))
+                } else {
+                    Ok(())
+                }
+            }
             #[cfg(feature = "object-store")]
             Location::Object(o) => o.writable(),
         }
@@ -262,7 +272,7 @@ impl Location {
                 outflow_core::WriteError::Exists(_) => {
                     store_error(&p.display().to_string(), StoreErrorKind::AlreadyExists, already_exists())
                 }
-                outflow_core::WriteError::Io { path, source } => IoError::Io { path, source },
+                outflow_core::WriteError::Io { source, .. } => IoError::Write(source.to_string()),
                 other => IoError::Write(other.to_string()),
             }),
             #[cfg(feature = "object-store")]

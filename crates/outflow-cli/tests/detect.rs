@@ -359,6 +359,7 @@ fn levels_fail_clearly_on_logs_without_hosts_and_on_bad_windows() {
         ("--window", "15", "needs a unit"),
         ("--internal", "10.0.0.0/40", "prefix"),
         ("--level", "hosts,planet", "planet"),
+        ("--internal", "10.0.0.0/8", "add --level host, pair or all"),
     ] {
         let out = outflow().args(["detect", flag, value, "--out"]).arg(dir.path().join("w")).output().unwrap();
         assert!(!out.status.success());

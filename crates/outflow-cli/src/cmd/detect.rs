@@ -504,6 +504,11 @@ fn params(a: &Args) -> Result<DetectorParams> {
     params.aggregation.window = a.window.parse().map_err(|e| anyhow::anyhow!("--window: {e}"))?;
     if let Some(inside) = &a.internal {
         params.aggregation.internal = Some(inside.parse().map_err(|e| anyhow::anyhow!("--internal: {e}"))?);
+        if levels(a)? == [Level::Flow] {
+            bail!(
+                "--internal sets the inside of the network for the host and pair levels: add --level host, pair or all"
+            );
+        }
     }
     if a.tune && levels(a)?[0] != Level::Flow {
         bail!("--tune searches the flow level's clustering; it needs --level flow or all");

@@ -46,7 +46,9 @@ pub fn run(a: Args) -> Result<()> {
         return remote(&a, &at, opts);
     }
     let s = match write_report(&a.run_dir, &opts) {
-        Err(outflow_report::ReportError::Exists(path)) => bail!("{} exists; pass --force to replace it", path.display()),
+        Err(outflow_report::ReportError::Exists(path)) => {
+            bail!("{} exists; pass --force to replace it", path.display())
+        }
         r => r.with_context(|| format!("report of {}", crate::input::shown(&a.run_dir)))?,
     };
     if !a.quiet {

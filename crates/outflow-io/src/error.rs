@@ -42,7 +42,7 @@ pub enum IoError {
         source: std::io::Error,
     },
     /// Decompression failed (corrupt or truncated gzip).
-    #[error("{path}: corrupt or truncated gzip stream near line {line}: {message}")]
+    #[error("{}: corrupt or truncated gzip stream {}: {message}", path.display(), after_line(*line))]
     Decompress {
         /// The path.
         path: PathBuf,
@@ -158,4 +158,9 @@ pub(crate) fn excerpt(bytes: &[u8]) -> String {
     } else {
         s.into_owned()
     }
+}
+
+/// Where in a stream a failure came, from the lines read before it.
+fn after_line(line: u64) -> String {
+    if line == 0 { "before its first whole line".to_owned() } else { format!("after line {line}") }
 }

@@ -90,10 +90,18 @@ fn zat_logs() {
 fn corrupt_gzip_names_the_line() {
     let err =
         read_input(&Input::path(fixture("zat-http.log.corrupt.gz")).unwrap(), &ReadOptions::default()).unwrap_err();
+    let text = err.to_string();
     match err {
-        IoError::Decompress { line, .. } => assert!(line > 0),
+        IoError::Decompress { line, .. } => {
+            assert!(line > 0);
+            assert!(text.contains(&format!("corrupt or truncated gzip stream after line {line}")), "{text}");
+        }
         e => panic!("unexpected {e}"),
     }
+    // Cut before its first line ends: no line 0.
+    let whole = std::fs::read(fixture("zat-http.log.corrupt.gz")).unwrap();
+    let err = read_input(&Input::bytes("cut.log.gz", whole[..40].to_vec()), &ReadOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("before its first whole line"), "{err}");
 }
 
 #[test]

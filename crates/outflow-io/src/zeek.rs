@@ -99,6 +99,10 @@ pub fn read_zeek_batches<E: From<IoError>>(
         while matches!(line.last(), Some(b'\n' | b'\r')) {
             line.pop();
         }
+        // A UTF-8 byte-order mark before the first directive (an editor's save) is not data.
+        if lineno == 1 && line.starts_with(b"\xEF\xBB\xBF") {
+            line.drain(..3);
+        }
         if line.is_empty() {
             continue;
         }
@@ -318,6 +322,13 @@ mod tests {
 
     fn read(s: &str) -> Result<Table> {
         read_zeek(&Input::bytes("t.log", s.as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_header_is_skipped() {
+        let s = format!("\u{feff}{HEAD}#fields\tts\tid.orig_h\n#types\ttime\taddr\n1.0\t10.0.0.1\n");
+        let t = read(&s).unwrap();
+        assert_eq!((t.n_rows(), t.names()), (1, vec!["ts", "id.orig_h"]));
     }
 
     #[test]

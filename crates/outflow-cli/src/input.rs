@@ -73,6 +73,8 @@ pub fn model_location(path: &Path) -> Result<Location> {
             p.join(outflow::run::INCOMPLETE).display()
         ),
         Some(_) => summary.read().with_context(|| format!("{at} is a directory: not a model file, nor a run"))?,
+        // A model file's name: read as one, so that its own failure is the one reported.
+        None if at.to_string().to_ascii_lowercase().ends_with(".json") => return Ok(at),
         // One request: an object with no summary under it is taken for a model file.
         None => match summary.read() {
             Ok(bytes) => bytes,

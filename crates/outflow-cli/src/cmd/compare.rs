@@ -35,8 +35,8 @@ pub struct Args {
     /// Seed of the sample and default seed of the algorithms.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Silhouette on a seeded sample of this many non-noise rows (default: exact, all pairs).
-    #[arg(long)]
+    /// Silhouette on a seeded sample of this many non-noise rows, at least 2 (default: exact, all pairs).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2..))]
     pub silhouette_sample: Option<usize>,
     /// Distance of the silhouette and DBCV.
     #[arg(long, default_value = "euclidean", value_parser = crate::algorithm::metric_text)]

@@ -31,8 +31,8 @@ pub struct Args {
     /// Distance of the silhouette and DBCV (Davies–Bouldin and Calinski–Harabasz are Euclidean).
     #[arg(long, default_value = "euclidean", value_parser = crate::algorithm::metric_text)]
     pub distance: String,
-    /// Silhouette on a seeded sample of this many non-noise rows (default: exact, all pairs).
-    #[arg(long)]
+    /// Silhouette on a seeded sample of this many non-noise rows, at least 2 (default: exact, all pairs).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2..))]
     pub sample: Option<usize>,
     /// Seed of the silhouette sample.
     #[arg(long, default_value_t = 0)]

@@ -497,6 +497,13 @@ fn progress(c: &Counters, sinks: &[Box<dyn Sink>]) -> String {
         "{} flows read, {} scored, alerts: {} severe, {} moderate; {} allowed, {} lines skipped",
         c.flows_read, c.flows_scored, c.alerts_severe, c.alerts_moderate, c.allowed, c.lines_skipped
     );
+    // Flows that came after their window closed are in no window's figures.
+    if c.late_flows + c.future_flows > 0 {
+        line.push_str(&format!(
+            "; {} flows too late for their window (--lateness), {} stamped later than the clock allows",
+            c.late_flows, c.future_flows
+        ));
+    }
     for s in sinks {
         let k = s.counters();
         if k.dropped + k.rejected + k.queued > 0 {
@@ -668,4 +675,20 @@ fn filter(alerts: Vec<Alert>, params: &WatchParams, allow: &AllowList, counters:
         }
     }
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_says_when_flows_missed_their_window() {
+        let c = Counters { flows_read: 10, flows_scored: 10, ..Counters::default() };
+        assert!(!progress(&c, &[]).contains("too late"));
+        let c = Counters { late_flows: 4, ..c };
+        assert!(
+            progress(&c, &[])
+                .ends_with("; 4 flows too late for their window (--lateness), 0 stamped later than the clock allows")
+        );
+    }
 }

@@ -14,8 +14,12 @@ pub(crate) struct FieldSpec {
     pub dtype: DataType,
     /// The model must have it (else it is only checked when present).
     pub required: bool,
-    /// An absent or null value is imputed by the preparation (so it may be left out).
+    /// A null value is imputed by the preparation.
     pub optional: bool,
+    /// The field may be left out: a category (unset is a level of its own) or a number the log family
+    /// leaves unset when nothing was measured (Zeek's `duration`, bytes). Any other field left out is
+    /// an error, not a zero: a misspelt name must not score as a flow that sent nothing.
+    pub may_be_absent: bool,
 }
 
 /// The fields a model reads, from its input schema and preparation.
@@ -32,7 +36,15 @@ pub(crate) fn field_specs(d: &Detector) -> Vec<FieldSpec> {
                 DataType::Categorical => true,
                 _ => missing.policy(name) != Missing::DropRow,
             };
-            FieldSpec { name: name.to_owned(), dtype, required: required.contains(&name), optional: imputed }
+            let listed =
+                missing.columns.iter().any(|(k, m)| k.trim().eq_ignore_ascii_case(name) && *m != Missing::DropRow);
+            FieldSpec {
+                name: name.to_owned(),
+                dtype,
+                required: required.contains(&name),
+                optional: imputed,
+                may_be_absent: dtype == DataType::Categorical || listed,
+            }
         })
         .collect()
 }
@@ -79,6 +91,26 @@ impl Where {
     }
 }
 
+/// The fields of a flow that are no column of the model's training log (nested objects read as dotted
+/// names): ignored, and shown so that a misspelt name is not taken for a value left unset.
+pub(crate) fn ignored_fields(flow: &Map<String, Value>, schema: &outflow::io::Schema) -> Vec<String> {
+    fn walk(prefix: &str, flow: &Map<String, Value>, schema: &outflow::io::Schema, out: &mut Vec<String>) {
+        for (k, v) in flow {
+            let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            if schema.get(&name).is_some() {
+                continue;
+            }
+            match v {
+                Value::Object(inner) => walk(&name, inner, schema, out),
+                _ => out.push(name),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk("", flow, schema, &mut out);
+    out
+}
+
 /// Builds the table of `flows` (each a JSON object), one column per field the model reads.
 pub(crate) fn to_table(flows: &[&Map<String, Value>], specs: &[FieldSpec]) -> Result<Table, ApiError> {
     let place = Where { single: flows.len() == 1 };
@@ -95,7 +127,18 @@ pub(crate) fn to_table(flows: &[&Map<String, Value>], specs: &[FieldSpec]) -> Re
             _ => Cells::F64(Vec::with_capacity(flows.len())),
         };
         for (i, flow) in flows.iter().enumerate() {
-            let v = lookup(flow, &spec.name).unwrap_or(&Value::Null);
+            let found = lookup(flow, &spec.name);
+            if found.is_none() && spec.required && !spec.may_be_absent {
+                return Err(ApiError::unprocessable(
+                    FlowProblem::MissingFeature,
+                    format!(
+                        "missing feature: {} is required by the model (null for a value not measured)",
+                        place.at(i, &spec.name)
+                    ),
+                    &spec.name,
+                ));
+            }
+            let v = found.unwrap_or(&Value::Null);
             if v.is_null() && spec.required && !spec.optional {
                 return Err(ApiError::unprocessable(
                     FlowProblem::MissingFeature,
@@ -204,5 +247,33 @@ fn into_column(name: &str, dtype: DataType, cells: Cells) -> Column {
         Cells::I64(c) => Column::from_i64_opt(name, c),
         Cells::Bool(c) => Column::from_bool_opt(name, c),
         Cells::Str(c) => Column::from_str_opt(name, c.iter().map(Option::as_deref)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_number_left_out_is_an_error_unless_the_family_leaves_it_unset() {
+        let spec = |name: &str, may_be_absent| FieldSpec {
+            name: name.into(),
+            dtype: DataType::Float,
+            required: true,
+            optional: true,
+            may_be_absent,
+        };
+        let specs = [spec("Flow Duration", false), spec("duration", true)];
+        let flow = |v: Value| v.as_object().unwrap().clone();
+        // Null: measured as nothing, imputed.
+        let sent = flow(json!({"Flow Duration": null, "duration": 1.0}));
+        assert_eq!(to_table(&[&sent], &specs).unwrap().n_rows(), 1);
+        // Left out (or misspelt): an error naming it; a field the family leaves unset may be left out.
+        let typo = flow(json!({"Flow Duratoin": 5.0, "duration": 1.0}));
+        let err = to_table(&[&typo], &specs).unwrap_err();
+        assert!(err.to_string().contains("'Flow Duration' is required"), "{err}");
+        let unset = flow(json!({"Flow Duration": 5.0}));
+        assert_eq!(to_table(&[&unset], &specs).unwrap().n_rows(), 1);
     }
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::convert::to_table;
+use crate::convert::{ignored_fields, to_table};
 use crate::error::ApiError;
 use crate::openapi::{DOCS_HTML, openapi_json};
 use crate::state::AppState;
@@ -70,6 +70,9 @@ struct FlowResult {
     severity: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
+    /// Fields that are no column of the model's training log (a misspelt name shows here).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ignored_fields: Vec<String>,
 }
 
 enum Shape {
@@ -229,13 +232,15 @@ fn score_flows(state: &AppState, flows: &[Map<String, Value>]) -> Result<Vec<Flo
     let scores = model.detector.score(&table).map_err(|e| ApiError::from_scoring(&e))?;
     Ok(scores
         .into_iter()
-        .map(|s| FlowResult {
+        .zip(flows)
+        .map(|(s, flow)| FlowResult {
             anomaly: s.severity.is_anomaly(),
             cluster: s.cluster,
             probability: s.probability,
             outlier_score: s.outlier_score,
             severity: s.severity.name(),
             reason: s.reason,
+            ignored_fields: ignored_fields(flow, model.detector.input_schema()),
         })
         .collect())
 }

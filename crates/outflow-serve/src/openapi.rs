@@ -76,7 +76,8 @@ const OPENAPI: &str = r##"{
           "probability": { "type": ["number", "null"] },
           "outlier_score": { "type": ["number", "null"], "minimum": 0, "maximum": 1 },
           "severity": { "type": "string", "enum": ["normal", "moderate", "severe", "unscored"] },
-          "reason": { "type": "string", "description": "why the flow could not be scored" }
+          "reason": { "type": "string", "description": "why the flow could not be scored" },
+          "ignored_fields": { "type": "array", "items": { "type": "string" }, "description": "fields of the flow that are no column of the model's training log, ignored (a misspelt name shows here); absent when none" }
         }
       },
       "Error": {

@@ -154,6 +154,14 @@ fn answers_equal_library_scores_and_errors_name_the_field() {
     let (st, r) = post_json(srv.addr, &Value::Object(f));
     assert_eq!((st, r["severity"].as_str()), (200, Some("unscored")), "{r}");
     assert!(r["reason"].as_str().unwrap().contains("beyond"), "{r}");
+    // A field the model never saw is ignored and named: a misspelt one is not a value left unset.
+    let mut f = flow(&t, 0);
+    let duration = f.remove("duration").unwrap();
+    f.insert("durration".into(), duration);
+    let (st, r) = post_json(srv.addr, &Value::Object(f));
+    assert_eq!((st, &r["ignored_fields"]), (200, &json!(["durration"])), "{r}");
+    let (st, r) = post_json(srv.addr, &Value::Object(flow(&t, 0)));
+    assert!(st == 200 && r.get("ignored_fields").is_none(), "{r}");
     let (st, r) = post_json(srv.addr, &json!({"uid": "only an id"}));
     assert_eq!(st, 422, "{r}");
     assert_eq!(r["error"]["code"], "missing_feature");

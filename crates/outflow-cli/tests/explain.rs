@@ -103,7 +103,7 @@ fn text_report_and_typed_errors() {
     let labels_text = std::fs::read_to_string(&labels).unwrap();
     std::fs::write(&short, labels_text.lines().take(100).collect::<Vec<_>>().join("\n") + "\n").unwrap();
     let e = err(&[&features, short.to_str().unwrap()]);
-    assert!(e.contains("has 99 entries for 300 rows"), "{e}");
+    assert!(e.contains("short.csv has 99 rows") && e.contains("features.csv has 300"), "{e}");
 
     let single = dir.path().join("single.csv");
     std::fs::write(&single, "label\n".to_owned() + &"7\n".repeat(300)).unwrap();
@@ -123,4 +123,51 @@ fn text_report_and_typed_errors() {
     std::fs::write(&text_labels, "label\n".to_owned() + &"a\nb\n".repeat(150)).unwrap();
     let e = err(&[&features, text_labels.to_str().unwrap()]);
     assert!(e.contains("integer cluster ids"), "{e}");
+}
+
+/// A run explained from its log and its own scores.csv: the Zeek log is read as `detect` reads it, its
+/// label and identifier columns are no features, and the unscored flows (no cluster) are left out, the
+/// SHAP rows keeping their places in the log.
+#[test]
+fn a_run_is_explained_from_its_log_and_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("day.log");
+    let out = outflow().args(["simulate", "--hours", "2", "--hosts", "10", "-o"]).arg(&log).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let run = dir.path().join("run");
+    let out = outflow().args(["detect", "--quiet", "--service", "dns", "--out"]).arg(&run).arg(&log).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shap = dir.path().join("shap.csv");
+    let out = outflow()
+        .args(["explain", log.to_str().unwrap(), run.join("scores.csv").to_str().unwrap(), "--label-column", "cluster"])
+        .args(["--trees", "5", "--repeats", "1", "--json", "--shap-out", shap.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ignored: Vec<&str> = v["ignored_columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    for name in ["label", "id.orig_p", "id.resp_p", "ts"] {
+        assert!(ignored.contains(&name), "{name} not set aside: {ignored:?}");
+    }
+    let features = v["features"].to_string();
+    assert!(!features.contains("\"label\"") && !features.contains("id.orig_p"), "{features}");
+    let left_out = v["rows_without_label"].as_u64().unwrap() as usize;
+    assert!(left_out > 0);
+    let rows = std::fs::read_to_string(&log).unwrap().lines().filter(|l| !l.starts_with('#')).count();
+    assert_eq!(v["rows"].as_u64().unwrap() as usize + left_out, rows);
+    // SHAP rows are the log's rows of dns flows.
+    let scores = std::fs::read_to_string(run.join("scores.csv")).unwrap();
+    let scored: std::collections::BTreeSet<String> = scores
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1).is_some_and(|c| !c.is_empty()))
+        .map(|l| l.split(',').next().unwrap().to_owned())
+        .collect();
+    let shap_rows: std::collections::BTreeSet<String> = std::fs::read_to_string(&shap)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(shap_rows, scored);
 }

@@ -5,7 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use outflow::explain::{
     ClassWeight, ExplainParams, ExplanationSummary, PermutationParams, ProfileColumns, RandomForestParams, Rule,
     SeverityComparison, explain, feature_matrix, labels_from_table, scores_from_table,
@@ -18,11 +18,14 @@ use crate::input::set_threads;
 /// Arguments of `outflow explain`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// CSV of features, ideally the original (unscaled) values. Every numeric column (float, int, bool,
-    /// time, interval) is a feature; text columns (addresses, protocols, ...) are ignored and listed.
+    /// The rows' features, ideally the original (unscaled) values: a flow log (Zeek, CSV, KDD, Parquet;
+    /// read as `detect` reads it) or any CSV. Every numeric column (float, int, bool, time, interval) is
+    /// a feature except the log families' label and identifier columns (`label`, `attack_cat`, ports,
+    /// times, row ids: never features, as in `detect`); text columns are ignored and listed.
     pub input: PathBuf,
     /// CSV with a `label` column (integer cluster ids, -1 = noise), one row per INPUT row, in the same
-    /// order — e.g. the output of `outflow cluster`.
+    /// order — e.g. the output of `outflow cluster`, or a run's scores.csv with `--label-column cluster`
+    /// (rows without a label, the unscored flows, are left out and counted).
     pub labels: PathBuf,
     /// CSV with an `outlier_score` column (may be LABELS itself): adds normal (< p95) vs severe (≥ p99).
     #[arg(long)]
@@ -65,7 +68,8 @@ pub struct Args {
     /// Features shown per table in the text report.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
-    /// Write SHAP values: `row,class,expected_value,<features...>`, one line per row and class.
+    /// Write SHAP values: `row,class,expected_value,<features...>`, one line per explained row (`row`: its
+    /// place in INPUT) and class.
     #[arg(long)]
     pub shap_out: Option<PathBuf>,
     /// Write the forest as shap custom-tree JSON (`shap.TreeExplainer({"trees": [...]})`).
@@ -88,6 +92,8 @@ struct Report<'a> {
     labels: &'a str,
     scores: Option<&'a str>,
     ignored_columns: &'a [String],
+    /// Rows without a label (a run's unscored flows), not explained.
+    rows_without_label: usize,
     seconds: f64,
     #[serde(flatten)]
     summary: &'a ExplanationSummary,
@@ -98,6 +104,20 @@ fn read_csv_table(path: &Path) -> Result<Table> {
     let opts = ReadOptions { format: Format::Csv, csv: CsvOptions::default(), columns: None };
     let (table, _) = read_input(&input, &opts).with_context(|| format!("cannot read {}", crate::input::shown(path)))?;
     Ok(table)
+}
+
+/// INPUT in any format `detect` reads (Zeek ASCII or JSON, CSV, KDD, Parquet, gzip).
+fn read_table_any(path: &Path) -> Result<Table> {
+    let input = crate::input::open_input(path).with_context(|| format!("cannot open {}", crate::input::shown(path)))?;
+    let (table, _) = read_input(&input, &ReadOptions::default())
+        .with_context(|| format!("cannot read {}", crate::input::shown(path)))?;
+    Ok(table)
+}
+
+/// A label or identifier column of a known log family (names compared trimmed, in any case).
+fn is_label_or_identifier(name: &str) -> bool {
+    let same = |n: &&str| name.trim().eq_ignore_ascii_case(n.trim());
+    Family::union(|c| c.labels).iter().any(same) || Family::union(|c| c.identifiers).iter().any(same)
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -113,13 +133,33 @@ pub fn run(a: Args) -> Result<()> {
         crate::input::check_output(out, a.force)?;
     }
     let t0 = Instant::now();
-    let table = read_csv_table(&a.input)?;
+    let table = read_table_any(&a.input)?;
     let label_table = if same_file(&a.input, &a.labels) { table.clone() } else { read_csv_table(&a.labels)? };
+    if label_table.n_rows() != table.n_rows() {
+        bail!(
+            "{} has {} rows and {} has {}: LABELS needs one row per INPUT row, in the same order",
+            crate::input::shown(&a.labels),
+            label_table.n_rows(),
+            crate::input::shown(&a.input),
+            table.n_rows()
+        );
+    }
+    // Rows without a label (a run's unscored flows) are not explained.
+    let labelled: Vec<usize> = match label_table.column(&a.label_column) {
+        Some(c) => (0..c.len()).filter(|&i| !c.is_null(i)).collect(),
+        None => (0..label_table.n_rows()).collect(),
+    };
+    let left_out = table.n_rows() - labelled.len();
+    let (table, label_table) = if left_out > 0 {
+        (table.take_rows(&labelled), label_table.take_rows(&labelled))
+    } else {
+        (table, label_table)
+    };
     let labels = labels_from_table(&label_table, &a.label_column).with_context(|| crate::input::shown(&a.labels))?;
     let scores = match &a.scores {
         None => None,
         Some(p) => {
-            let t = if same_file(p, &a.labels) { label_table.clone() } else { read_csv_table(p)? };
+            let t = if same_file(p, &a.labels) { label_table.clone() } else { read_csv_table(p)?.take_rows(&labelled) };
             Some(scores_from_table(&t, &a.score_column).with_context(|| crate::input::shown(p))?)
         }
     };
@@ -128,7 +168,17 @@ pub fn run(a: Args) -> Result<()> {
         drop.extend([a.label_column.as_str(), "probability", a.score_column.as_str()]);
         drop.retain(|c| table.column(c).is_some());
     }
-    let features = feature_matrix(&table, &drop).with_context(|| crate::input::shown(&a.input))?;
+    // The log families' labels and identifiers are never features (a 0 / 1 label explains clusters too
+    // well); they are listed with the ignored columns.
+    let never: Vec<&str> = table
+        .columns()
+        .iter()
+        .map(|c| c.name())
+        .filter(|name| !drop.contains(name) && is_label_or_identifier(name))
+        .collect();
+    drop.extend(never.iter().copied());
+    let mut features = feature_matrix(&table, &drop).with_context(|| crate::input::shown(&a.input))?;
+    features.ignored.extend(never.iter().map(|s| s.to_string()));
 
     let mut params = ExplainParams {
         forest: RandomForestParams {
@@ -155,7 +205,7 @@ pub fn run(a: Args) -> Result<()> {
     let e = explain(features.x.view(), &features.names, &labels, scores.as_deref(), &params)?;
     let summary = e.summary();
     if let Some(path) = &a.shap_out {
-        write_streamed(path, |w| e.shap.write_csv(w))
+        write_streamed(path, |w| e.shap.write_csv_rows(w, &labelled))
             .with_context(|| format!("cannot write {}", crate::input::shown(path)))?;
     }
     if let Some(path) = &a.export_forest {
@@ -172,6 +222,7 @@ pub fn run(a: Args) -> Result<()> {
         labels: &labels_name,
         scores: scores_name.as_deref(),
         ignored_columns: &features.ignored,
+        rows_without_label: left_out,
         seconds,
         summary: &summary,
     };
@@ -235,14 +286,19 @@ fn surrogate_lines(out: &mut Vec<String>, r: &Report<'_>) {
     let s = r.summary;
     let mut p = |line: String| out.push(line);
     p(format!(
-        "{}: {} rows, {} features{}; labels {}: {} classes ({})",
+        "{}: {} rows{}, {} features{}; labels {}: {} classes ({})",
         r.input,
         s.rows,
+        if r.rows_without_label > 0 {
+            format!(" ({} without a label left out)", r.rows_without_label)
+        } else {
+            String::new()
+        },
         s.features.len(),
         if r.ignored_columns.is_empty() {
             String::new()
         } else {
-            format!(" (ignored non-numeric: {})", r.ignored_columns.join(", "))
+            format!(" (not features: {})", r.ignored_columns.join(", "))
         },
         r.labels,
         s.classes.len(),

@@ -421,20 +421,31 @@ impl ShapValues {
     /// Writes `row,class,expected_value,<feature names...>` and one line per row and output (class = the
     /// label value; output index and `f<j>` names when unknown). Numbers are written in shortest
     /// round-trip form.
-    pub fn write_csv<W: std::io::Write>(&self, mut w: W) -> std::io::Result<()> {
+    pub fn write_csv<W: std::io::Write>(&self, w: W) -> std::io::Result<()> {
+        let rows: Vec<usize> = (0..self.values.dim().0).collect();
+        self.write_csv_rows(w, &rows)
+    }
+
+    /// [`ShapValues::write_csv`] with `rows[i]` written as row `i`'s number: the rows' places in a
+    /// table some of whose rows were not explained.
+    pub fn write_csv_rows<W: std::io::Write>(&self, mut w: W, rows: &[usize]) -> std::io::Result<()> {
         let (n, m, c) = self.values.dim();
+        if rows.len() != n {
+            let why = format!("{} row numbers for {n} explained rows", rows.len());
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, why));
+        }
         let names: Vec<String> = match &self.feature_names {
             Some(names) => names.iter().map(|s| csv_field(s)).collect(),
             None => (0..m).map(|j| format!("f{j}")).collect(),
         };
         writeln!(w, "row,class,expected_value,{}", names.join(","))?;
         let mut line = String::new();
-        for i in 0..n {
+        for (i, row) in rows.iter().enumerate() {
             for k in 0..c {
                 use std::fmt::Write as _;
                 line.clear();
                 let class = self.classes.as_ref().map_or(k as i64, |cl| cl[k]);
-                let _ = write!(line, "{i},{class},{}", self.expected_value[k]);
+                let _ = write!(line, "{row},{class},{}", self.expected_value[k]);
                 for j in 0..m {
                     let _ = write!(line, ",{}", self.values[[i, j, k]]);
                 }

@@ -385,3 +385,18 @@ fn output_paths_that_cannot_be_written_are_named() {
         assert!(!err.contains(".out.csv.") && !err.contains("cannot read"), "{err}");
     }
 }
+
+/// k-means on fewer distinct points than k says so (as scikit-learn warns).
+#[test]
+fn kmeans_says_when_the_data_has_fewer_distinct_points_than_k() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("same.csv");
+    std::fs::write(&input, "a,b\n".to_owned() + &"1,2\n".repeat(50)).unwrap();
+    let out = outflow()
+        .args(["cluster", input.to_str().unwrap(), "--algorithm", "kmeans", "--k", "2", "-o"])
+        .arg(dir.path().join("out.csv"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only 1 distinct clusters for k = 2"));
+}

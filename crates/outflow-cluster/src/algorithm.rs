@@ -413,7 +413,19 @@ impl Model {
                 let recall = m.neighbor_recall().map(|r| format!(", neighbour recall {r:.3}")).unwrap_or_default();
                 format!("{base}, eps {}, {anomalies} anomalies{recall}", m.eps())
             }
-            Model::KMeans(m) => format!("{base}, inertia {}, {} iterations", m.inertia(), m.n_iter()),
+            Model::KMeans(m) => {
+                let k = m.centres().nrows();
+                // As scikit-learn warns: fewer distinct points than k leave centres without a point.
+                let short = if self.n_clusters() < k {
+                    format!(
+                        " (only {} distinct clusters for k = {k}: the data has fewer distinct points)",
+                        self.n_clusters()
+                    )
+                } else {
+                    String::new()
+                };
+                format!("{base}, inertia {}, {} iterations{short}", m.inertia(), m.n_iter())
+            }
             Model::Hdbscan(m) => match m.neighbor_recall() {
                 Some(r) => format!("{base}, neighbour recall {r:.3}"),
                 None => base,

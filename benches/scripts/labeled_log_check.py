@@ -30,6 +30,14 @@ def seeds(spec: str) -> list[int]:
     return list(range(int(a), int(b or a) + 1))
 
 
+def subsample(pos: pd.DataFrame, neg: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, int]:
+    """Every negative and a seeded 3 % of positives (all when fewer), shuffled; and the positives kept."""
+    rng = np.random.default_rng(seed)
+    k = min(len(pos), max(1, round(0.03 / 0.97 * len(neg))))
+    sub = pd.concat([neg, pos.iloc[np.sort(rng.choice(len(pos), k, replace=False))]])
+    return sub.sample(frac=1, random_state=seed), k
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("log")
@@ -48,10 +56,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds(a.seeds):
-            rng = np.random.default_rng(seed)
-            k = min(len(pos), max(1, round(0.03 / 0.97 * len(neg))))
-            sub = pd.concat([neg, pos.iloc[np.sort(rng.choice(len(pos), k, replace=False))]])
-            sub = sub.sample(frac=1, random_state=seed)
+            sub, k = subsample(pos, neg, seed)
             f = Path(tmp) / f"s{seed}.csv"
             sub.to_csv(f, index=False)
             run = Path(tmp) / f"run{seed}"

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from labeled_log_check import seeds, subsample
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
@@ -34,14 +36,10 @@ def main() -> None:
     text = d[a.label].astype(str).str.strip()
     is_pos = text == a.positive if a.positive else text.str.upper() != a.negative.upper()
     pos, neg = d[is_pos], d[~is_pos]
-    lo, _, hi = a.seeds.partition("-")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for seed in range(int(lo), int(hi or lo) + 1):
-            rng = np.random.default_rng(seed)
-            k = min(len(pos), max(1, round(0.03 / 0.97 * len(neg))))
-            sub = pd.concat([neg, pos.iloc[np.sort(rng.choice(len(pos), k, replace=False))]])
-            sub = sub.sample(frac=1, random_state=seed)
+        for seed in seeds(a.seeds):
+            sub, k = subsample(pos, neg, seed)
             f = Path(tmp) / f"s{seed}.csv"
             sub.to_csv(f, index=False)
             y = is_pos.loc[sub.index].to_numpy()

@@ -129,10 +129,7 @@ impl RoleColumns {
         } else {
             Vec::new()
         };
-        let duration = std::iter::once(family)
-            .chain(Family::ALL)
-            .filter_map(|f| f.columns().duration)
-            .find_map(|(name, unit)| find(table, &[name]).map(|n| (n, unit)));
+        let duration = family.duration_column(table).map(|(c, unit)| (c.name().to_owned(), unit));
         let families = Family::union(|c| c.labels);
         let named = labels.iter().map(String::as_str).chain(families.iter().copied());
         let labels = named.filter_map(|n| find(table, &[n])).fold(Vec::new(), |mut v: Vec<String>, n| {

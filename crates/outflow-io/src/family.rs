@@ -502,6 +502,15 @@ impl Family {
             .find_map(|n| table.columns().iter().find(|c| same_name(c.name(), n)))
     }
 
+    /// A table's duration column with its factor to seconds: this family's, else the first other
+    /// family's the table has (names compared trimmed, in any case).
+    pub fn duration_column(self, table: &Table) -> Option<(&Column, f64)> {
+        std::iter::once(self)
+            .chain(Family::ALL)
+            .filter_map(|f| f.columns().duration)
+            .find_map(|(name, scale)| table.columns().iter().find(|c| same_name(c.name(), name)).map(|c| (c, scale)))
+    }
+
     /// The family of a table: the first of [`Family::ALL`] whose markers (or, for Zeek, declared types)
     /// it has.
     pub fn detect(table: &Table) -> Family {

@@ -174,11 +174,13 @@ fn rows_are_accounted_for_with_reasons() {
         Column::from_str_opt("Label", [Some("BENIGN"), Some("DoS"), Some("DoS"), Some("BENIGN"), None, Some("DoS")]),
     ])
     .unwrap();
+    let reasons = |params: PrepParams| -> Vec<String> {
+        let fit = params.fit(&t).unwrap();
+        fit.output.rows.iter().map(|r| r.rejection().map_or("kept".into(), ToString::to_string)).collect()
+    };
     let fit = PrepParams::auto(&t).fit(&t).unwrap();
-    let reasons: Vec<String> =
-        fit.output.rows.iter().map(|r| r.rejection().map_or("kept".into(), ToString::to_string)).collect();
     assert_eq!(
-        reasons,
+        reasons(PrepParams::auto(&t)),
         [
             "kept",
             "non-finite value (inf) in 'Flow Bytes/s'",
@@ -200,11 +202,8 @@ fn rows_are_accounted_for_with_reasons() {
     assert_eq!(json["rejected"]["value"], "inf");
     // Detection scores a direction without packets (length 0) and reads a missing number as 0; a
     // negative length is still a broken record.
-    let fit = PrepParams::auto_detection(&t).fit(&t).unwrap();
-    let reasons: Vec<String> =
-        fit.output.rows.iter().map(|r| r.rejection().map_or("kept".into(), ToString::to_string)).collect();
     assert_eq!(
-        reasons,
+        reasons(PrepParams::auto_detection(&t)),
         [
             "kept",
             "non-finite value (inf) in 'Flow Bytes/s'",

@@ -103,7 +103,7 @@ impl<'a> FlowColumns<'a> {
             bytes_out: role(|r| r.bytes_out),
             bytes_in: role(|r| r.bytes_in),
             bytes_total: role(|r| r.bytes_total),
-            duration: f.columns().duration.and_then(|(name, scale)| table.column(name).map(|c| (c, scale))),
+            duration: f.duration_column(table),
         }
     }
 }

@@ -53,8 +53,14 @@ struct Report<'a> {
 
 pub fn run(args: Args) -> Result<()> {
     if let Some(dir) = &args.maps {
-        for name in MAP_FILES {
-            crate::input::check_output(&dir.join(name), args.force)?;
+        // The directory is created when the maps are drawn; the files in one that exists are checked now.
+        if dir.exists() && !dir.is_dir() {
+            bail!("--maps {}: not a directory", dir.display());
+        }
+        if dir.is_dir() {
+            for name in MAP_FILES {
+                crate::input::check_output(&dir.join(name), args.force)?;
+            }
         }
         if args.map_points == 0 {
             bail!("--map-points must be at least 1");

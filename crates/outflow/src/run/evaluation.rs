@@ -116,7 +116,7 @@ impl LabelTally {
         }
     }
 
-    /// The evaluation against the first label column (in the families' order) with both classes.
+    /// The evaluation against the first label column (in the order of the names) with both classes.
     pub(crate) fn finish(self) -> Option<LabelEvaluation> {
         let mut columns = self.columns;
         columns.sort_by_key(|c| c.name);

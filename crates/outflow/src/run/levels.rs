@@ -395,12 +395,7 @@ impl<'a> FlowIdentity<'a> {
     fn of(t: &'a Table) -> FlowIdentity<'a> {
         let family = outflow_io::Family::detect(t);
         let find = |role: fn(&outflow_io::FlowRoles) -> &'static [&'static str]| family.role_column(t, role);
-        let duration = std::iter::once(family)
-            .chain(outflow_io::Family::ALL)
-            .filter_map(|f| f.columns().duration)
-            .find_map(|(name, scale)| {
-                t.columns().iter().find(|c| outflow_io::family::same_name(c.name(), name)).map(|c| (c, scale))
-            });
+        let duration = family.duration_column(t);
         FlowIdentity {
             src: find(|r| r.source).map(|c| c.name()),
             dst: find(|r| r.destination).map(|c| c.name()),

@@ -111,9 +111,9 @@ fn text_report_and_typed_errors() {
     assert!(e.contains("single class (7)"), "{e}");
 
     let holes = dir.path().join("holes.csv");
-    // The first data row loses its duration.
+    // The first data row's duration is infinite (a missing one reads as 0, as in detect).
     let mut lines: Vec<String> = std::fs::read_to_string(&features).unwrap().lines().map(str::to_owned).collect();
-    lines[1] = lines[1][lines[1].find(',').unwrap()..].to_owned();
+    lines[1] = "inf".to_owned() + &lines[1][lines[1].find(',').unwrap()..];
     let t = lines.join("\n") + "\n";
     std::fs::write(&holes, t).unwrap();
     let e = err(&[holes.to_str().unwrap(), &labels]);
@@ -170,4 +170,25 @@ fn a_run_is_explained_from_its_log_and_scores() {
         .map(|l| l.split(',').next().unwrap().to_owned())
         .collect();
     assert_eq!(shap_rows, scored);
+}
+
+/// A Zeek log's unset numbers (`-`: nothing sent) are 0, as `detect` reads them, not an error.
+#[test]
+fn a_zeek_log_with_unset_numbers_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let log =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/ctu-mixed-008.conn.log.labeled");
+    let run = dir.path().join("run");
+    let out = outflow().args(["detect", "--quiet", "--out"]).arg(&run).arg(&log).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = outflow()
+        .arg("explain")
+        .arg(&log)
+        .arg(run.join("scores.csv"))
+        .args(["--label-column", "cluster", "--trees", "5", "--repeats", "1", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["features"].to_string().contains("duration"), "{}", v["features"]);
 }

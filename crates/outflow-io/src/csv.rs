@@ -170,14 +170,19 @@ struct Header {
     nulls: NullSet,
     file: String,
     delimiter: u8,
+    /// Lines end in `\r\n`: the csv crate then counts a record's line one low (it takes the `\n` of the
+    /// line before only when it reads the next record).
+    crlf: bool,
 }
 
 impl Header {
     fn read(input: &Input, opts: &CsvOptions) -> Result<Header> {
+        let head = input.head(1 << 16)?;
         let delimiter = match opts.delimiter {
             Some(d) => d,
-            None => sniff_delimiter(&input.head(1 << 16)?),
+            None => sniff_delimiter(&head),
         };
+        let crlf = memchr::memchr(b'\n', &head).is_some_and(|i| i > 0 && head[i - 1] == b'\r');
         let file = input.name().to_owned();
         let mut reader = open_reader(input, delimiter, opts.quote)?;
         let mut record = ByteRecord::new();
@@ -194,7 +199,7 @@ impl Header {
         if let Some(message) = looks_like_a_record(&names) {
             return Err(IoError::Header { at: Location { file, line: 1, field: None }, message });
         }
-        Ok(Header { reader, names, nulls: NullSet::new(&opts.null_tokens), file, delimiter })
+        Ok(Header { reader, names, nulls: NullSet::new(&opts.null_tokens), file, delimiter, crlf })
     }
 
     /// The next record, checked (one line, the header's width unless ragged records are allowed).
@@ -202,7 +207,7 @@ impl Header {
         if !self.reader.read_byte_record(record).map_err(|e| csv_error(input, e))? {
             return Ok(false);
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| p.line() + u64::from(self.crlf));
         check_one_line(record, &self.names, &self.file, line)?;
         check_ragged(record, self.names.len(), opts.ragged, &self.file, line)?;
         Ok(true)
@@ -381,6 +386,18 @@ mod tests {
 
     fn read(s: &str, opts: &CsvOptions) -> Result<Table> {
         read_csv(&Input::bytes("t.csv", s.as_bytes().to_vec()), opts)
+    }
+
+    #[test]
+    fn lines_ending_in_crlf_are_numbered_as_lines_ending_in_lf() {
+        for end in ["\n", "\r\n"] {
+            let ragged = ["a,b", "1,2", "3,4,5", "6,7"].join(end) + end;
+            let err = read(&ragged, &CsvOptions::default()).unwrap_err();
+            assert!(matches!(err, IoError::Ragged { ref at, .. } if at.line == 3), "{end:?}: {err}");
+            let quoted = ["a,b", "1,2", "3,4", "5,\"x\ny\"", "8,9"].join(end) + end;
+            let err = read(&quoted, &CsvOptions::default()).unwrap_err();
+            assert!(matches!(err, IoError::Parse { ref at, .. } if at.line == 4), "{end:?}: {err}");
+        }
     }
 
     #[test]

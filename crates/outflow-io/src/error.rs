@@ -42,11 +42,11 @@ pub enum IoError {
         source: std::io::Error,
     },
     /// Decompression failed (corrupt or truncated gzip).
-    #[error("{}: corrupt or truncated gzip stream {}: {message}", path.display(), after_line(*line))]
+    #[error("{}: corrupt or truncated gzip stream{}: {message}", path.display(), after_line(*line))]
     Decompress {
         /// The path.
         path: PathBuf,
-        /// Lines read before the failure.
+        /// Lines read before the failure (0 when the reader does not count them).
         line: u64,
         /// What the decoder said.
         message: String,
@@ -160,7 +160,7 @@ pub(crate) fn excerpt(bytes: &[u8]) -> String {
     }
 }
 
-/// Where in a stream a failure came, from the lines read before it.
+/// Where in a stream a failure came, from the lines read before it (0: not known, as for a CSV reader).
 fn after_line(line: u64) -> String {
-    if line == 0 { "before its first whole line".to_owned() } else { format!("after line {line}") }
+    if line == 0 { String::new() } else { format!(" after line {line}") }
 }

@@ -191,6 +191,10 @@ impl<'a> Lines<'a> {
                 return Ok(false);
             }
             self.line += 1;
+            // A UTF-8 byte-order mark before the first record (an editor's save) is not data.
+            if self.line == 1 && self.buf.starts_with(b"\xEF\xBB\xBF") {
+                self.buf.drain(..3);
+            }
             if !self.buf.trim_ascii().is_empty() {
                 break self.buf.trim_ascii();
             }
@@ -489,6 +493,13 @@ mod tests {
 
     fn read(s: &str) -> Result<Table> {
         read_zeek_json(&Input::bytes("t.json", s.as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_first_record_is_skipped() {
+        let t =
+            read("\u{feff}{\"ts\":1.5,\"id.orig_h\":\"10.0.0.1\"}\n{\"ts\":2.5,\"id.orig_h\":\"10.0.0.2\"}\n").unwrap();
+        assert_eq!((t.n_rows(), t.names()), (2, vec!["ts", "id.orig_h"]));
     }
 
     #[test]

@@ -90,7 +90,11 @@ impl Batcher {
 
     /// Adds a line.
     pub fn push(&mut self, line: Line) -> Added {
-        let bytes = line.bytes;
+        let mut bytes = line.bytes;
+        // A UTF-8 byte-order mark (an editor's save, at a file's start) is not data.
+        if bytes.starts_with(b"\xEF\xBB\xBF") {
+            bytes.drain(..3);
+        }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Added::More;
         }

@@ -346,6 +346,7 @@ pub fn watch(
                     None => {
                         if let Some(p) = parsed {
                             let lacking = lacking_columns(&model.detector, &p);
+                            warn_unset_everywhere(&model.detector, &p, &mut told, &mut *log);
                             if lacking.is_empty() {
                                 alerts = score_flows(&model, &p, &params, &mut counters, &allow, &mut *log);
                             } else {
@@ -438,6 +439,13 @@ pub fn watch(
             None => "they are lost: without --checkpoint nothing raises them again".to_owned(),
         };
         return Err(WatchError::Sink(format!("{}: alerts still undelivered at exit; {again}", undelivered.join(", "))));
+    }
+    // Lines came and none was scored: the log is not one the model can score (the messages above say why).
+    if counters.flows_scored == 0 && (counters.flows_read > 0 || counters.lines_skipped > 0) {
+        return Err(WatchError::Source(format!(
+            "{source_name}: no flow was scored ({} flows read, {} lines skipped)",
+            counters.flows_read, counters.lines_skipped
+        )));
     }
     Ok(counters)
 }
@@ -559,6 +567,39 @@ fn lacking_columns(detector: &Detector, p: &Parsed) -> Vec<String> {
         })
         .cloned()
         .collect()
+}
+
+/// Lines of a Zeek JSON batch from which a missing field says the log never writes it, not that it was
+/// unset in each.
+const UNSET_EVERYWHERE_LINES: usize = 20;
+
+/// Warns, once per file and columns, when no line of a long Zeek JSON batch has a number the model reads
+/// that Zeek leaves out when unset (`local_resp` without `Site::local_nets`): read as 0 as the model
+/// reads an unset value, but a model fitted where the log sets it finds every such flow unusual.
+fn warn_unset_everywhere(detector: &Detector, p: &Parsed, told: &mut HashSet<String>, log: &mut dyn FnMut(&str)) {
+    if p.kind != LogKind::ZeekJson || p.table.n_rows() < UNSET_EVERYWHERE_LINES {
+        return;
+    }
+    let required = detector.required_columns();
+    let unset_is_zero = outflow::io::Family::Zeek.columns().zero_when_unset;
+    let unset: Vec<String> = p
+        .absent
+        .iter()
+        .filter(|n| required.contains(&n.as_str()) && unset_is_zero.contains(&n.as_str()))
+        .map(|n| format!("'{n}'"))
+        .collect();
+    if unset.is_empty() {
+        return;
+    }
+    let message = format!(
+        "{}: no line of a batch of {UNSET_EVERYWHERE_LINES} or more has {} (the model reads it): read as unset, \
+         0; a model fitted on logs that set it finds such flows unusual",
+        p.origins[0].file,
+        unset.join(", ")
+    );
+    if told.insert(message.clone()) {
+        log(&message);
+    }
 }
 
 /// Skips a batch of a log without the model's columns, saying so once per file and columns.

@@ -263,3 +263,22 @@ fn from_the_end_reads_only_new_lines_and_a_dir_in_order() {
     let records: Vec<String> = got.into_iter().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(records, vec![record(4), record(3), record(5)]);
 }
+
+/// A byte-order mark before a log's first line is not data (it made the header a record).
+#[test]
+fn a_byte_order_mark_before_the_header_is_skipped() {
+    let mut b = Batcher::new();
+    let name: std::sync::Arc<str> = std::sync::Arc::from("conn.log");
+    let text = format!("\u{feff}{HEADER}{}\n{}\n", record(0), record(1));
+    for (i, line) in text.lines().enumerate() {
+        b.push(outflow_watch::follow::Line {
+            bytes: line.as_bytes().to_vec(),
+            file: name.clone(),
+            number: i as u64 + 1,
+            new_file: i == 0,
+        });
+    }
+    let (parsed, malformed) = b.take(&Schema::default());
+    assert!(malformed.is_empty(), "{:?}", malformed.iter().map(|m| &m.message).collect::<Vec<_>>());
+    assert_eq!(parsed.unwrap().table.n_rows(), 2);
+}

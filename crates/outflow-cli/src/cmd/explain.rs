@@ -21,7 +21,8 @@ pub struct Args {
     /// The rows' features, ideally the original (unscaled) values: a flow log (Zeek, CSV, KDD, Parquet;
     /// read as `detect` reads it) or any CSV. Every numeric column (float, int, bool, time, interval) is
     /// a feature except the log families' label and identifier columns (`label`, `attack_cat`, ports,
-    /// times, row ids: never features, as in `detect`); text columns are ignored and listed.
+    /// times, row ids: never features, as in `detect`), an unset number is 0 (as in `detect`); text
+    /// columns are ignored and listed.
     pub input: PathBuf,
     /// CSV with a `label` column (integer cluster ids, -1 = noise), one row per INPUT row, in the same
     /// order — e.g. the output of `outflow cluster`, or a run's scores.csv with `--label-column cluster`
@@ -114,6 +115,27 @@ fn read_table_any(path: &Path) -> Result<Table> {
     Ok(table)
 }
 
+/// A log's unset numbers (Zeek's `-` where nothing was sent or measured) read as 0, as detection reads
+/// them.
+fn unset_as_zero(table: Table) -> Result<Table> {
+    if table.columns().iter().all(|c| !c.dtype().is_numeric() || c.null_count() == 0) {
+        return Ok(table);
+    }
+    let n = table.n_rows();
+    let columns = table
+        .columns()
+        .iter()
+        .map(|c| {
+            if c.dtype().is_numeric() && c.null_count() > 0 {
+                outflow::io::Column::from_f64_opt(c.name(), (0..n).map(|i| Some(c.f64_at(i).unwrap_or(0.0))))
+            } else {
+                c.clone()
+            }
+        })
+        .collect();
+    Ok(Table::new(columns)?)
+}
+
 /// A label or identifier column of a known log family (names compared trimmed, in any case).
 fn is_label_or_identifier(name: &str) -> bool {
     let same = |n: &&str| name.trim().eq_ignore_ascii_case(n.trim());
@@ -133,7 +155,7 @@ pub fn run(a: Args) -> Result<()> {
         crate::input::check_output(out, a.force)?;
     }
     let t0 = Instant::now();
-    let table = read_table_any(&a.input)?;
+    let table = unset_as_zero(read_table_any(&a.input)?)?;
     let label_table = if same_file(&a.input, &a.labels) { table.clone() } else { read_csv_table(&a.labels)? };
     if label_table.n_rows() != table.n_rows() {
         bail!(

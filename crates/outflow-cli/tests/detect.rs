@@ -278,6 +278,8 @@ fn host_and_pair_levels_read_netflow_exports() {
     let row: usize = flow[12].parse().unwrap();
     let start: f64 = flow[6].parse().unwrap();
     assert!((start - log.conns[row].ts).abs() < 1e-3, "{flow:?} against {}", log.conns[row].ts);
+    // To the microsecond, without a float residue.
+    assert!(alerts.iter().filter(|r| &r[1] == "flow").all(|r| r[7].split('.').nth(1).is_none_or(|d| d.len() <= 6)));
     let top = &alerts[..15];
     for (b, host, _) in &log.planted {
         assert!(

@@ -398,7 +398,7 @@ pub fn watch(
 
         if last_progress.elapsed() >= params.progress_every {
             last_progress = Instant::now();
-            log(&progress(&counters, &sinks));
+            log(&progress(&counters, &sinks, resume.is_some()));
         }
         if let Some(m) = &params.metrics
             && last_metrics.is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
@@ -431,7 +431,7 @@ pub fn watch(
     if let Some(m) = &params.metrics {
         write_metrics(m, &counters, &follower, &sinks, &source_name, &model.info, started)?;
     }
-    log(&progress(&counters, &sinks));
+    log(&progress(&counters, &sinks, resume.is_some()));
     if !undelivered.is_empty() {
         // A watch that could not deliver its alerts has failed, even when it read everything.
         let again = match &params.checkpoint {
@@ -500,11 +500,13 @@ fn checkpoint_settled(
     .save(path)
 }
 
-fn progress(c: &Counters, sinks: &[Box<dyn Sink>]) -> String {
-    let mut line = format!(
+/// The counters in one line; `resumed`: they count from the checkpoint's first start, not this one.
+fn progress(c: &Counters, sinks: &[Box<dyn Sink>], resumed: bool) -> String {
+    let mut line = String::from(if resumed { "since the checkpoint's first start: " } else { "" });
+    line.push_str(&format!(
         "{} flows read, {} scored, alerts: {} severe, {} moderate; {} allowed, {} lines skipped",
         c.flows_read, c.flows_scored, c.alerts_severe, c.alerts_moderate, c.allowed, c.lines_skipped
-    );
+    ));
     // Flows that came after their window closed are in no window's figures.
     if c.late_flows + c.future_flows > 0 {
         line.push_str(&format!(
@@ -725,10 +727,11 @@ mod tests {
     #[test]
     fn the_progress_line_says_when_flows_missed_their_window() {
         let c = Counters { flows_read: 10, flows_scored: 10, ..Counters::default() };
-        assert!(!progress(&c, &[]).contains("too late"));
+        assert!(!progress(&c, &[], false).contains("too late"));
+        assert!(progress(&c, &[], true).starts_with("since the checkpoint's first start: 10 flows read"));
         let c = Counters { late_flows: 4, ..c };
         assert!(
-            progress(&c, &[])
+            progress(&c, &[], false)
                 .ends_with("; 4 flows too late for their window (--lateness), 0 stamped later than the clock allows")
         );
     }

@@ -295,7 +295,8 @@ impl<'a> AlertBook<'a> {
             let start = time.and_then(|c| outflow_aggregate::seconds_at(c, f.row));
             let lasted = duration
                 .and_then(|(c, scale)| c.f64_at(f.row).filter(|d| d.is_finite() && *d >= 0.0).map(|d| d * scale));
-            let seconds = |t: Option<f64>| t.map_or(String::new(), |t| t.to_string());
+            // To the microsecond: a sum of seconds would print its float residue (`301.85140800000005`).
+            let seconds = |t: Option<f64>| t.map_or(String::new(), |t| ((t * 1e6).round() / 1e6).to_string());
             self.flows.push(Alert {
                 level: Level::Flow,
                 severity: f.severity,

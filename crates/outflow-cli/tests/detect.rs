@@ -795,3 +795,21 @@ fn an_embedded_clustering_is_saved_and_score_embeds_new_flows_the_same_way() {
         assert!(!out.status.success() && err.contains(needle), "{spec}: {err}");
     }
 }
+
+/// A run written with --force into a directory of an earlier run names the files it did not write (they
+/// are kept: the user did not name them).
+#[test]
+fn a_forced_run_names_the_files_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    let old = run.join("alerts.csv");
+    std::fs::write(&old, "rank,level\n").unwrap();
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(&old).unwrap().set_modified(an_hour_ago).unwrap();
+    let out = outflow().args(["detect", "--quiet", "--force", "--out"]).arg(&run).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("also holds 1 file(s) this run did not write") && err.contains("alerts.csv"), "{err}");
+    assert!(old.exists());
+}

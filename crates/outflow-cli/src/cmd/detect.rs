@@ -154,6 +154,7 @@ pub fn run(a: Args) -> Result<()> {
     crate::input::set_threads(a.threads)?;
     let show = !a.quiet && std::io::stderr().is_terminal();
     let started = Instant::now();
+    let since = std::time::SystemTime::now();
     let mut params = params(&a)?;
     // A key in the environment signs every model file of the run (read first: a bad key fails at once).
     let model_key = outflow::ModelKey::from_env()?;
@@ -183,7 +184,7 @@ pub fn run(a: Args) -> Result<()> {
     let levels = levels(&a)?;
     if levels[0] != Level::Flow {
         let summary = run_streamed(&a, &params, &levels, &out, show, started, model_key.as_ref())?;
-        return finish_run(&a, summary, &out, remote, claim, &shown);
+        return finish_run(&a, summary, &out, remote, claim, &shown, since);
     }
     let t = Instant::now();
     let pb = spinner(show, "reading");
@@ -192,7 +193,7 @@ pub fn run(a: Args) -> Result<()> {
         FirstPass::Sampled(sampled) => {
             pb.finish_and_clear();
             let summary = run_sampled(&a, params, *sampled, &out, show, started, model_key.as_ref())?;
-            return finish_run(&a, summary, &out, remote, claim, &shown);
+            return finish_run(&a, summary, &out, remote, claim, &shown, since);
         }
     };
     pb.finish_and_clear();
@@ -238,7 +239,7 @@ pub fn run(a: Args) -> Result<()> {
         started,
     };
     let summary = RunDir::write(&out, &run)?;
-    finish_run(&a, summary, &out, remote, claim, &shown)
+    finish_run(&a, summary, &out, remote, claim, &shown, since)
 }
 
 /// Draws the report when asked, publishes a run bound for an object store, releases the directory and
@@ -250,9 +251,20 @@ fn finish_run(
     remote: Option<RemoteRunClaim>,
     claim: RunClaim,
     shown: &str,
+    since: std::time::SystemTime,
 ) -> Result<()> {
     // Drawn before the run is published: a run in a store is complete with its report or not at all.
     let report = if a.report { Some(crate::cmd::report::after_detect(out, a.seed)?) } else { None };
+    if remote.is_none() && a.force {
+        let older = files_older_than(out, since);
+        if !older.is_empty() {
+            eprintln!(
+                "outflow: {shown} also holds {} file(s) this run did not write (an earlier run's, or yours; kept): {}",
+                older.len(),
+                older.join(", ")
+            );
+        }
+    }
     if let Some(r) = remote {
         r.publish(out).with_context(|| format!("publishing the run to {shown}"))?;
     }
@@ -264,6 +276,20 @@ fn finish_run(
         }
     }
     Ok(())
+}
+
+/// The files of a directory last written before `since` (a second's margin for coarse clocks), by name.
+fn files_older_than(dir: &Path, since: std::time::SystemTime) -> Vec<String> {
+    let cut = since - std::time::Duration::from_secs(1);
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < cut))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
 }
 
 /// Host and pair levels without the flow level: the log is aggregated batch by batch (Zeek ASCII logs

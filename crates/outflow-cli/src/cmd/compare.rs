@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use ndarray::{Array2, ArrayView2};
 use outflow::cluster::{Algorithm, ClusterModel, Fit, Metric};
 use outflow::sample_indices;
@@ -110,10 +110,10 @@ pub fn run(a: Args) -> Result<()> {
     set_threads(a.threads)?;
     // A spec that does not parse is a usage error, found before anything runs; an algorithm that fails
     // on the data is reported in its row.
-    let specs: Vec<(String, Result<Algorithm>)> = a
+    let specs: Vec<(String, Algorithm)> = a
         .algorithms
         .iter()
-        .map(|s| parse_spec(s, a.seed).with_context(|| format!("--algorithm {s}")).map(|alg| (s.clone(), Ok(alg))))
+        .map(|s| parse_spec(s, a.seed).with_context(|| format!("--algorithm {s}")).map(|alg| (s.clone(), alg)))
         .collect::<Result<_>>()?;
     let (_, full) = numeric_csv(&a.input)?;
     let (x, sample): (Array2<f64>, Option<Vec<usize>>) = match a.sample {
@@ -131,14 +131,10 @@ pub fn run(a: Args) -> Result<()> {
         ..Default::default()
     };
     let mut rows = Vec::with_capacity(specs.len());
-    for (text, spec) in &specs {
-        let name = match spec {
-            Ok(alg) => alg.name().to_owned(),
-            Err(_) => text.split(':').next().unwrap_or(text).trim().to_ascii_lowercase(),
-        };
+    for (text, alg) in &specs {
         let mut row = Row {
             algorithm: text.clone(),
-            name,
+            name: alg.name().to_owned(),
             fit_seconds: None,
             clusters: None,
             noise: None,
@@ -152,7 +148,7 @@ pub fn run(a: Args) -> Result<()> {
             error: None,
             index_errors: BTreeMap::new(),
         };
-        match spec.as_ref().map_err(|e| anyhow!("{e:#}")).and_then(|alg| run_spec(alg, x.view())) {
+        match run_spec(alg, x.view()) {
             Err(e) => row.error = Some(format!("{e:#}")),
             Ok(f) => {
                 let t = Instant::now();

@@ -138,7 +138,7 @@ fn unset_as_zero(table: Table) -> Result<Table> {
 
 /// A label or identifier column of a known log family (names compared trimmed, in any case).
 fn is_label_or_identifier(name: &str) -> bool {
-    let same = |n: &&str| name.trim().eq_ignore_ascii_case(n.trim());
+    let same = |n: &&str| outflow::io::family::same_name(name, n);
     Family::union(|c| c.labels).iter().any(same) || Family::union(|c| c.identifiers).iter().any(same)
 }
 
